@@ -1,0 +1,46 @@
+/** Operator procedures, behind ADMIN_TOKEN (header `x-admin-token`, or `adminToken` connection param). */
+import { asc, eq, or } from 'drizzle-orm';
+import { z } from 'zod';
+import { stateTransitions } from '../audit/schema';
+import { matches } from '../match/schema';
+import { STATES, State } from '../state/states';
+import { adminProcedure, router } from '../trpc/trpc';
+import { checkConsistency } from '../state/consistency';
+
+const pool = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/).default('global');
+const stateEnum = z.enum(STATES as [State, ...State[]]);
+
+export const adminRouter = router({
+  counts: adminProcedure.input(z.object({ pool }).optional()).query(({ ctx, input }) => ctx.svc.store.counts(input?.pool ?? 'global')),
+  usersIn: adminProcedure
+    .input(z.object({ pool, state: stateEnum, offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) }))
+    .query(({ ctx, input }) => ctx.svc.store.usersIn(input.pool, input.state, input.offset, input.limit)),
+  stuck: adminProcedure
+    .input(z.object({ pool, state: stateEnum, olderThanMs: z.number().int().min(0), limit: z.number().int().min(1).max(1000).default(100) }))
+    .query(({ ctx, input }) => ctx.svc.store.stuck(input.pool, input.state, input.olderThanMs, input.limit)),
+  user: adminProcedure.input(z.object({ userId: z.string().min(1).max(100) })).query(({ ctx, input }) => ctx.svc.store.getUser(input.userId)),
+  /** Move a user to any state, bypassing the transition table; audited with you as the actor. */
+  force: adminProcedure
+    .input(z.object({ userId: z.string().min(1).max(100), to: stateEnum, reason: z.string().min(3).max(200), actor: z.string().min(1).max(64).default('admin') }))
+    .mutation(async ({ ctx, input }) => {
+      const p = await ctx.svc.store.poolOf(input.userId);
+      return ctx.svc.store.force({ uid: input.userId, pool: p, to: input.to, actor: `admin:${input.actor}`, reason: input.reason });
+    }),
+  /** Find and repair users in no set, in two sets, or whose hash disagrees with their set. */
+  consistency: adminProcedure
+    .input(z.object({ pool, repair: z.boolean().default(true) }))
+    .mutation(({ ctx, input }) => checkConsistency(ctx.svc.redis, ctx.svc.store, input.pool, input.repair)),
+  audit: router({
+    /** A user's transitions in order (from Postgres). */
+    user: adminProcedure.input(z.object({ userId: z.string().min(1).max(100), limit: z.number().int().min(1).max(5000).default(500) })).query(({ ctx, input }) =>
+      ctx.svc.database.db.select().from(stateTransitions).where(eq(stateTransitions.userId, input.userId)).orderBy(asc(stateTransitions.at), asc(stateTransitions.version)).limit(input.limit),
+    ),
+    /** A match and every transition that mentions it, in order. */
+    match: adminProcedure.input(z.object({ matchId: z.string().min(1).max(100) })).query(async ({ ctx, input }) => {
+      const db = ctx.svc.database.db;
+      const [match] = await db.select().from(matches).where(eq(matches.id, input.matchId));
+      const transitions = await db.select().from(stateTransitions).where(or(eq(stateTransitions.matchId, input.matchId))).orderBy(asc(stateTransitions.at), asc(stateTransitions.eventId));
+      return { match: match ?? null, transitions };
+    }),
+  }),
+});

@@ -1,0 +1,178 @@
+/**
+ * The composition root: builds every service once from a validated Config and the resolved
+ * Redis/Postgres locations, wires the HTTP server (client, tRPC over HTTP and WebSocket,
+ * health, metrics) and returns a handle that shuts it all down in order. No module creates a
+ * connection on import; tests start as many of these as they like on port 0.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { WebSocketServer } from 'ws';
+import type { Config } from './config';
+import { OutboxDrain } from './audit/drain';
+import { EventHub } from './events/hub';
+import { json, readiness } from './http/health';
+import { staticHandler } from './http/static';
+import { createLogger, type Logger } from './infra/logger';
+import { createMetrics } from './infra/metrics';
+import { migrate, openDatabase, type Database } from './infra/postgres';
+import { connectRedis } from './infra/redis';
+import { MatchService } from './match/service';
+import type { Services } from './services';
+import { systemClock, type Clock } from './shared/clock';
+import { StateStore } from './state/store';
+import { httpContext, wsContext } from './trpc/context';
+import { appRouter } from './trpc/router';
+
+const CLIENT_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../client/dist');
+
+export interface StartOptions {
+  redisUrl: string;
+  /** Undefined: embedded PGlite under cfg.DATA_DIR. */
+  databaseUrl?: string;
+  sessionSecret: string;
+  clock?: Clock;
+  log?: Logger;
+  /** Run the background jobs (drain, match tick). Tests may turn them off to drive them by hand. */
+  background?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  services: Services;
+  drain: OutboxDrain;
+  /** Graceful: stop taking work, tell clients to reconnect, flush the outbox, close connections. */
+  close(): Promise<void>;
+}
+
+export async function startServer(cfg: Config, opts: StartOptions): Promise<RunningServer> {
+  const log = opts.log ?? createLogger(cfg);
+  const clock = opts.clock ?? systemClock;
+  const metrics = createMetrics();
+  const database: Database = await openDatabase(opts.databaseUrl, cfg.DATA_DIR);
+  await migrate(database);
+  const redis = await connectRedis(opts.redisUrl, cfg, 'cmd');
+  const sub = await connectRedis(opts.redisUrl, cfg, 'sub');
+  const drainConn = await connectRedis(opts.redisUrl, cfg, 'drain');
+
+  const store = new StateStore(
+    redis,
+    cfg.REDIS_PREFIX,
+    {
+      idleTtlMs: cfg.IDLE_TTL_MS,
+      opTtlMs: cfg.IDEMPOTENCY_TTL_MS,
+      evMax: cfg.EVENT_HISTORY_MAX,
+      evTtlMs: cfg.EVENT_HISTORY_TTL_MS,
+      recentMax: cfg.RECENT_PARTNERS_MAX,
+      recentTtlMs: cfg.RECENT_PARTNERS_TTL_MS,
+      relaxMs: cfg.INTEREST_RELAX_MS,
+      scanLimit: cfg.MATCH_SCAN_LIMIT,
+      connectMs: cfg.CONNECTING_TIMEOUT_MS,
+    },
+    clock,
+  );
+  const hub = new EventHub(redis, sub, store.keys, (uid) => store.poolOf(uid));
+  const match = new MatchService(store, redis, database, metrics, log, cfg.MATCH_SWEEP_INTERVAL_MS);
+  const svc: Services = { cfg, clock, log, sessionSecret: opts.sessionSecret, redis, database, store, hub, match, metrics };
+
+  const drain = new OutboxDrain(
+    drainConn,
+    database.db,
+    store.keys,
+    () => store.pools(),
+    { batch: cfg.OUTBOX_BATCH, blockMs: cfg.OUTBOX_BLOCK_MS, claimIdleMs: cfg.OUTBOX_CLAIM_IDLE_MS, maxDeliveries: cfg.OUTBOX_MAX_DELIVERIES },
+    log,
+    {
+      onBatch: (rows, lagMs) => {
+        metrics.auditRows.inc(rows);
+        metrics.outboxLag.set(lagMs / 1000);
+      },
+      onDeadLetter: () => metrics.deadLetters.inc(),
+    },
+  );
+
+  const trpcHandler = createHTTPHandler({
+    router: appRouter,
+    basePath: '/trpc/',
+    createContext: ({ req }) => httpContext(svc, req),
+  });
+  const serveClient = staticHandler(CLIENT_DIST);
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path.startsWith('/trpc/')) return void trpcHandler(req, res);
+    if (path === '/healthz') return json(res, 200, { ok: true });
+    if (path === '/readyz') {
+      void readiness(svc).then((r) => json(res, r.ready ? 200 : 503, r));
+      return;
+    }
+    if (path === '/metrics') {
+      void metrics.registry.metrics().then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body));
+      return;
+    }
+    serveClient(req, res);
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: cfg.WS_MAX_PAYLOAD });
+  const wsHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext: ({ info }) => wsContext(svc, info.connectionParams as Record<string, string> | null),
+    keepAlive: { enabled: true, pingMs: cfg.HEARTBEAT_INTERVAL_MS, pongWaitMs: cfg.HEARTBEAT_TIMEOUT_MS - cfg.HEARTBEAT_INTERVAL_MS },
+  });
+  wss.on('connection', (ws) => {
+    metrics.wsConnections.inc();
+    ws.once('close', () => metrics.wsConnections.dec());
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/trpc' && path !== '/trpc/') return void socket.destroy();
+    if (!originAllowed(req, cfg.ALLOWED_ORIGINS)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  await new Promise<void>((ok) => server.listen(cfg.PORT, cfg.HOST, ok));
+  const port = (server.address() as AddressInfo).port;
+  if (opts.background !== false) {
+    drain.start();
+    match.start();
+  }
+  log.info({ port, redis: opts.redisUrl, postgres: database.kind }, 'Rendezvous is listening');
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      match.stop();
+      server.close();
+      wsHandler.broadcastReconnectNotification();
+      for (const c of wss.clients) c.close(1012, 'server restarting');
+      wss.close();
+      await drain.stop();
+      await drain.flush().catch((e: unknown) => log.warn({ err: e }, 'outbox flush at shutdown failed'));
+      server.closeAllConnections();
+      redis.disconnect();
+      sub.disconnect();
+      drainConn.disconnect();
+      await database.close();
+    })());
+  return { url: `http://127.0.0.1:${port}`, port, services: svc, drain, close };
+}
+
+/** Same-origin by default; otherwise the Origin must be listed. Non-browser clients send none. */
+export function originAllowed(req: IncomingMessage, allowed: string[]): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}

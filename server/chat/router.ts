@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { authedProcedure, router } from '../trpc/trpc';
+
+const matchId = z.string().uuid();
+
+export const chatRouter = router({
+  /** Send a message to your current partner; a retry with the same clientMessageId is delivered once. */
+  send: authedProcedure
+    .input(z.object({ matchId, text: z.string().trim().min(1).max(2000), clientMessageId: z.string().min(8).max(64) }))
+    .mutation(async ({ ctx, input }) => {
+      const pool = await ctx.svc.store.poolOf(ctx.userId);
+      return ctx.svc.store.relay({ uid: ctx.userId, pool, matchId: input.matchId, kind: 'chat', text: input.text, clientMessageId: input.clientMessageId });
+    }),
+  typing: authedProcedure.input(z.object({ matchId, typing: z.boolean() })).mutation(async ({ ctx, input }) => {
+    const pool = await ctx.svc.store.poolOf(ctx.userId);
+    return ctx.svc.store.relay({ uid: ctx.userId, pool, matchId: input.matchId, kind: 'typing', typing: input.typing });
+  }),
+});
+
+export const signalRouter = router({
+  /** Relay a WebRTC offer, answer or ICE candidate to your partner (direct mode). */
+  send: authedProcedure
+    .input(
+      z.object({
+        matchId,
+        data: z.union([
+          z.object({ kind: z.literal('description'), description: z.object({ type: z.enum(['offer', 'answer', 'pranswer', 'rollback']), sdp: z.string().max(20_000).optional() }) }),
+          z.object({ kind: z.literal('candidate'), candidate: z.object({ candidate: z.string().max(1000), sdpMid: z.string().max(64).nullish(), sdpMLineIndex: z.number().int().nullish() }).nullable() }),
+          z.object({ kind: z.literal('connected') }),
+        ]),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const pool = await ctx.svc.store.poolOf(ctx.userId);
+      return ctx.svc.store.relay({ uid: ctx.userId, pool, matchId: input.matchId, kind: 'signal', data: input.data });
+    }),
+});

@@ -1,0 +1,78 @@
+/**
+ * Postgres: node-postgres against DATABASE_URL, or embedded PGlite under DATA_DIR/pg when it is
+ * unset. Both get the same drizzle schema and the same committed migrations, applied at start.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+
+export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Db = PgDatabase<PgQueryResultHKT, any>;
+
+export interface Database {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  /** Run raw SQL (used by maintenance jobs and the analyst role setup). */
+  exec(statement: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(url: string | undefined, dataDir: string, poolSize = 10): Promise<Database> {
+  if (url) {
+    const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000 });
+    pool.on('error', () => {
+      /* a dropped idle client: the next query reconnects */
+    });
+    const { drizzle } = await import('drizzle-orm/node-postgres');
+    const db = drizzle(pool, { casing: 'snake_case' });
+    return {
+      db,
+      kind: 'postgres',
+      exec: async (s) => void (await pool.query(s)),
+      close: () => pool.end(),
+    };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const dir = resolve(join(dataDir, 'pg'));
+  mkdirSync(dir, { recursive: true });
+  const client = await PGlite.create(dir);
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const db = drizzle(client, { casing: 'snake_case' });
+  return {
+    db,
+    kind: 'pglite',
+    exec: async (s) => void (await client.exec(s)),
+    close: () => client.close(),
+  };
+}
+
+export async function migrate(database: Database): Promise<void> {
+  if (database.kind === 'postgres') {
+    const { migrate: run } = await import('drizzle-orm/node-postgres/migrator');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await run(database.db as any, { migrationsFolder: MIGRATIONS_DIR });
+  } else {
+    const { migrate: run } = await import('drizzle-orm/pglite/migrator');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await run(database.db as any, { migrationsFolder: MIGRATIONS_DIR });
+  }
+}
+
+/** How many migrations the code ships, from drizzle's journal. */
+export function expectedMigrations(): number {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
+  return journal.entries.length;
+}
+
+/** Applied migrations in the database (drizzle's own bookkeeping table). */
+export async function appliedMigrations(db: Db): Promise<number> {
+  const r = await db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+  const rows = (Array.isArray(r) ? r : (r as { rows: Array<{ n: number }> }).rows) as Array<{ n: number }>;
+  return Number(rows[0]?.n ?? 0);
+}

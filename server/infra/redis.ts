@@ -1,0 +1,45 @@
+/**
+ * Redis connections. ioredis's defaults suit a cache, not a state store: commands would queue
+ * for ~70 s during an outage. Here a command fails within REDIS_COMMAND_TIMEOUT_MS, a reconnect
+ * is retried forever with capped backoff, and a command lost in flight is resent once (every
+ * script carries an op id or is conditional on state, so a resend cannot apply twice).
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '../config';
+
+export function redisOptions(cfg: Config, name: string): RedisOptions {
+  return {
+    connectionName: `rendezvous:${name}`,
+    protocol: 2, // RESP2: plain pub/sub replies and the same shapes on every Redis version we run on
+    maxRetriesPerRequest: 1,
+    commandTimeout: cfg.REDIS_COMMAND_TIMEOUT_MS,
+    connectTimeout: cfg.REDIS_CONNECT_TIMEOUT_MS,
+    // Reconnect quickly at first, then every REDIS_RECONNECT_MAX_MS: recovery is measured in seconds.
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), cfg.REDIS_RECONNECT_MAX_MS),
+    enableOfflineQueue: true,
+    lazyConnect: true,
+  };
+}
+
+export async function connectRedis(url: string, cfg: Config, name: string): Promise<Redis> {
+  const redis = new Redis(url, redisOptions(cfg, name));
+  redis.on('error', () => {
+    /* surfaced through command failures and /readyz; an unhandled 'error' would crash */
+  });
+  await redis.connect();
+  return redis;
+}
+
+/** PING with a short deadline; true when the server answers. */
+export async function pingRedis(url: string, timeoutMs = 500): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, protocol: 2 });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}

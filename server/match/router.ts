@@ -1,0 +1,66 @@
+import { tracked } from '@trpc/server';
+import { z } from 'zod';
+import { State } from '../state/states';
+import { authedProcedure, inStates, router } from '../trpc/trpc';
+
+const idempotencyKey = z.string().min(8).max(100).optional();
+const tag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(1)
+  .max(24)
+  .regex(/^[\p{L}\p{N} _-]+$/u);
+const code = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z]{2,8}$/);
+const matchId = z.string().uuid();
+
+export const matchRouter = router({
+  /** Join the queue. A match attempt runs at once; `matched` arrives on match.events. */
+  enqueue: inStates('start looking', State.IDLE)
+    .input(
+      z.object({
+        interests: z.array(tag).max(10).optional(),
+        language: code.optional(),
+        region: code.optional(),
+        idempotencyKey,
+      }),
+    )
+    .mutation(({ ctx, input }) => ctx.svc.match.enqueue(ctx.userId, ctx.session.name, input)),
+  /** Leave the queue. */
+  cancel: inStates('cancel', State.WAITING)
+    .input(z.object({ idempotencyKey }).optional())
+    .mutation(({ ctx, input }) => ctx.svc.match.cancel(ctx.userId, input?.idempotencyKey)),
+  /** Skip: both back to the queue, the partner at the front. */
+  skip: authedProcedure
+    .input(z.object({ matchId: matchId.optional(), idempotencyKey }).optional())
+    .mutation(({ ctx, input }) => ctx.svc.match.leave(ctx.userId, 'skip', input?.matchId, input?.idempotencyKey)),
+  /** End: you rest, the partner goes to the front of the queue. */
+  end: authedProcedure
+    .input(z.object({ matchId: matchId.optional(), idempotencyKey }).optional())
+    .mutation(({ ctx, input }) => ctx.svc.match.leave(ctx.userId, 'end', input?.matchId, input?.idempotencyKey)),
+  /** Report that your side of the call is connected (direct WebRTC up, or text-only ready). */
+  joined: inStates('join a call', State.CONNECTING, State.IN_CALL)
+    .input(z.object({ matchId }))
+    .mutation(({ ctx, input }) => ctx.svc.match.joined(ctx.userId, input.matchId)),
+  block: authedProcedure.input(z.object({ userId: z.string().uuid() })).mutation(async ({ ctx, input }) => {
+    await ctx.svc.match.block(ctx.userId, input.userId);
+    return { ok: true as const };
+  }),
+  unblock: authedProcedure.input(z.object({ userId: z.string().uuid() })).mutation(async ({ ctx, input }) => {
+    await ctx.svc.match.unblock(ctx.userId, input.userId);
+    return { ok: true as const };
+  }),
+  /**
+   * Your events, in order, each exactly once. Resume after a reconnect (to any server process)
+   * by passing the last id you received; the client link does this for you.
+   */
+  events: authedProcedure.input(z.object({ lastEventId: z.string().max(200).nullish() }).optional()).subscription(async function* ({ ctx, input, signal }) {
+    for await (const { id, event } of ctx.svc.hub.stream(ctx.userId, input?.lastEventId, signal ?? new AbortController().signal)) {
+      yield tracked(id, event);
+    }
+  }),
+});

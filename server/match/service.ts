@@ -1,0 +1,108 @@
+/**
+ * MatchService: the match flow on top of the state scripts. Matching is event-driven (the
+ * enqueue and leave scripts try to pair at once); a background tick only expires CONNECTING
+ * deadlines and re-tries the oldest waiting users (for example when an interest preference relaxes).
+ */
+import type { Redis } from 'ioredis';
+import type { Database } from '../infra/postgres';
+import type { Logger } from '../infra/logger';
+import type { Metrics } from '../infra/metrics';
+import { DEFAULT_POOL, POOL_NAME } from '../state/keys';
+import type { StateStore } from '../state/store';
+import { blocks } from './schema';
+import { and, eq } from 'drizzle-orm';
+
+export interface EnqueueInput {
+  interests?: string[];
+  language?: string;
+  region?: string;
+  idempotencyKey?: string;
+}
+
+/** `global`, or `<language>` / `<language>-<region>` / `any-<region>` when chosen. */
+export function poolFor(language?: string, region?: string): string {
+  const l = language?.toLowerCase();
+  const r = region?.toLowerCase();
+  const name = l && r ? `${l}-${r}` : l ? l : r ? `any-${r}` : DEFAULT_POOL;
+  return POOL_NAME.test(name) ? name : DEFAULT_POOL;
+}
+
+export class MatchService {
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly redis: Redis,
+    private readonly database: Database,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly tickMs: number,
+  ) {}
+
+  async enqueue(uid: string, name: string, input: EnqueueInput) {
+    const pool = poolFor(input.language, input.region);
+    const current = await this.store.getUser(uid);
+    if (current.pool !== pool && current.state === 'IDLE') await this.store.movePool(uid, pool);
+    const r = await this.store.enqueue({ uid, pool: current.state === 'IDLE' ? pool : current.pool, name, interests: input.interests, op: input.idempotencyKey });
+    if (r.match) this.metrics.matches.inc();
+    return r;
+  }
+
+  async cancel(uid: string, idempotencyKey?: string) {
+    return this.store.cancel({ uid, pool: await this.store.poolOf(uid), op: idempotencyKey });
+  }
+
+  async leave(uid: string, reason: 'skip' | 'end' | 'disconnect' | 'timeout', matchId?: string, idempotencyKey?: string, actor?: string) {
+    const r = await this.store.leave({ uid, pool: await this.store.poolOf(uid), reason, matchId, op: idempotencyKey, actor });
+    this.metrics.matches.inc(r.matches.length);
+    return r;
+  }
+
+  async joined(uid: string, matchId: string) {
+    return this.store.joined({ uid, pool: await this.store.poolOf(uid), matchId });
+  }
+
+  /** Blocks are stored in Postgres (the record) and mirrored into every pool's Redis set. */
+  async block(uid: string, other: string) {
+    await this.database.db.insert(blocks).values({ blockerId: uid, blockedId: other }).onConflictDoNothing();
+    const pipe = this.redis.pipeline();
+    for (const pool of await this.store.pools()) pipe.sadd(this.store.keys.blocks(pool, uid), other);
+    await pipe.exec();
+  }
+
+  async unblock(uid: string, other: string) {
+    await this.database.db.delete(blocks).where(and(eq(blocks.blockerId, uid), eq(blocks.blockedId, other)));
+    const pipe = this.redis.pipeline();
+    for (const pool of await this.store.pools()) pipe.srem(this.store.keys.blocks(pool, uid), other);
+    await pipe.exec();
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), this.tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Expire CONNECTING deadlines and retry the oldest waiting users, in every pool. */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      for (const pool of await this.store.pools()) {
+        const e = await this.store.expire(pool);
+        const s = await this.store.sweep(pool);
+        this.metrics.matches.inc(e.matches.length + s.matches.length);
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'match tick failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+}

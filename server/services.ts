@@ -1,0 +1,23 @@
+/** The services the composition root builds once and hands to routers through the context. */
+import type { Redis } from 'ioredis';
+import type { Config } from './config';
+import type { EventHub } from './events/hub';
+import type { Logger } from './infra/logger';
+import type { Metrics } from './infra/metrics';
+import type { Database } from './infra/postgres';
+import type { MatchService } from './match/service';
+import type { Clock } from './shared/clock';
+import type { StateStore } from './state/store';
+
+export interface Services {
+  cfg: Config;
+  clock: Clock;
+  log: Logger;
+  sessionSecret: string;
+  redis: Redis;
+  database: Database;
+  store: StateStore;
+  hub: EventHub;
+  match: MatchService;
+  metrics: Metrics;
+}

@@ -1,0 +1,67 @@
+/**
+ * Redis key layout. Every key a script touches for a pool carries the pool's hash tag
+ * (`{p:<pool>}`), so a pool lives in one Redis Cluster slot and the same Lua runs on a cluster.
+ *
+ *   <root>:{p:<pool>}:user:<uid>          hash   state, previousState, lastStateChange, version, ...
+ *   <root>:{p:<pool>}:state:<state>       zset   users in a state, scored by time entered
+ *                                                (WAITING: queue position; front-of-queue re-queues
+ *                                                get a score just ahead of the first)
+ *   <root>:{p:<pool>}:match:<mid>         hash   both users, queue scores, status, times
+ *   <root>:{p:<pool>}:deadlines           zset   CONNECTING deadlines by match id
+ *   <root>:{p:<pool>}:outbox              stream audit events, drained to Postgres
+ *   <root>:{p:<pool>}:ev:<uid>            stream the user's event history (resume source)
+ *   <root>:{p:<pool>}:recent:<uid>        zset   recent partners
+ *   <root>:{p:<pool>}:blocks:<uid>        set    users this user blocked (mirror of Postgres)
+ *   <root>:{p:<pool>}:op:<opId>           string idempotency record of a mutation
+ *   <root>:{p:<pool>}:epoch / :seq        string event-id epoch and sequence
+ *   <root>:upool:<uid>                    string the pool a user is in now
+ *   <root>:pools                          set    every pool that has been used
+ *   <root>:n:<uid>                        pub/sub channel: "new events for uid" (payload: pool)
+ */
+import type { State } from './states';
+import { stateSetName } from './states';
+
+export class Keys {
+  constructor(readonly root: string) {}
+
+  poolPrefix(pool: string): string {
+    return `${this.root}:{p:${pool}}:`;
+  }
+  user(pool: string, uid: string): string {
+    return `${this.poolPrefix(pool)}user:${uid}`;
+  }
+  state(pool: string, state: State): string {
+    return `${this.poolPrefix(pool)}state:${stateSetName(state)}`;
+  }
+  match(pool: string, mid: string): string {
+    return `${this.poolPrefix(pool)}match:${mid}`;
+  }
+  deadlines(pool: string): string {
+    return `${this.poolPrefix(pool)}deadlines`;
+  }
+  outbox(pool: string): string {
+    return `${this.poolPrefix(pool)}outbox`;
+  }
+  events(pool: string, uid: string): string {
+    return `${this.poolPrefix(pool)}ev:${uid}`;
+  }
+  blocks(pool: string, uid: string): string {
+    return `${this.poolPrefix(pool)}blocks:${uid}`;
+  }
+  userPool(uid: string): string {
+    return `${this.root}:upool:${uid}`;
+  }
+  pools(): string {
+    return `${this.root}:pools`;
+  }
+  notifyPrefix(): string {
+    return `${this.root}:n:`;
+  }
+  notify(uid: string): string {
+    return `${this.notifyPrefix()}${uid}`;
+  }
+}
+
+/** Pool names are part of keys: keep them to a safe alphabet. */
+export const POOL_NAME = /^[a-z0-9][a-z0-9_-]{0,40}$/;
+export const DEFAULT_POOL = 'global';

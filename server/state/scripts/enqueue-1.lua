@@ -1,0 +1,13 @@
+--[[ enqueue: IDLE -> WAITING, then an immediate match attempt (event-driven matching).
+  KEYS[1] user hash
+  ARGV[3] { pool, limits, uid, name, interests (comma-separated), op, mids = { matchId }, mode }
+  Returns { ok, state, version, match? } or { ok = false, error = 'WRONG_STATE', state } ]]
+local seen = op_seen()
+if seen then return seen end
+local u = get_or_create_user(A.uid, A.name)
+if u.state ~= 'IDLE' then return refuse('WRONG_STATE', { state = u.state }) end
+local fields = { waitingSince = NOW, interests = A.interests or '' }
+if A.name and A.name ~= '' then fields.name = A.name end
+transition(u, 'WAITING', { reason = 'enqueue', fields = fields })
+local m = try_match(u)
+return op_done(reply({ ok = true, state = u.state, version = u.version, match = m or cjson.null }))

@@ -1,0 +1,13 @@
+--[[ force: an admin moves a user to any state, bypassing the transition table. Audited with the
+  admin as actor and their reason. Leaving CONNECTING/IN_CALL this way drops the match fields;
+  the partner's side is then repaired by their own next action or the consistency check.
+  KEYS[1] user hash
+  ARGV[3] { pool, limits, uid, to, actor, reason }
+  Returns { ok, from, state, version } ]]
+local u = get_or_create_user(A.uid, nil)
+local from = u.state
+local o = { reason = A.reason, actor = A.actor, force = true }
+if A.to == 'IDLE' or A.to == 'WAITING' then o.clear = MATCH_FIELDS end
+if A.to == 'WAITING' then o.fields = { waitingSince = NOW } end
+transition(u, A.to, o)
+return reply({ ok = true, from = from, state = u.state, version = u.version })

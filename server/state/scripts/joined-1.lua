@@ -1,0 +1,18 @@
+--[[ joined: the user reports being connected to the call (LiveKit participant_joined, or the
+  direct WebRTC connection established). When both have joined: CONNECTING -> IN_CALL for both.
+  KEYS[1] user hash
+  ARGV[3] { pool, limits, uid, matchId }
+  Returns { ok, state, both } or { ok = false, error = 'NOT_IN_MATCH' } ]]
+local u = get_user(A.uid)
+if not u or u.matchId ~= A.matchId then return refuse('NOT_IN_MATCH', { state = u and u.state or 'IDLE' }) end
+if u.state == 'IN_CALL' then return reply({ ok = true, state = u.state, both = true, already = true }) end
+local p = partner_in(u, A.matchId)
+if not p or u.state ~= 'CONNECTING' then return refuse('NOT_IN_MATCH', { state = u.state }) end
+redis.call('HSET', ukey(u.id), 'joined', 1)
+if p.joined ~= '1' or p.state ~= 'CONNECTING' then return reply({ ok = true, state = u.state, both = false }) end
+transition(u, 'IN_CALL', { reason = 'both_joined', matchId = A.matchId })
+transition(p, 'IN_CALL', { reason = 'both_joined', matchId = A.matchId })
+redis.call('HSET', mkey(A.matchId), 'status', 'active', 'connectedAt', NOW)
+redis.call('ZREM', P .. 'deadlines', A.matchId)
+outbox({ kind = 'match_connected', matchId = A.matchId })
+return reply({ ok = true, state = u.state, both = true })

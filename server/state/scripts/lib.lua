@@ -1,0 +1,140 @@
+--[[
+  lib.lua: helpers shared by every state script. The loader prepends `local ALLOWED = {...}`
+  (the transition table from states.ts) and this file to each script.
+
+  Calling convention of every script:
+    KEYS[1]  a key of the pool (the user's hash or the pool's waiting set): it pins the script
+             to the pool's hash slot; every other key is built from ARGV[1], which carries the
+             same hash tag, so all keys of one call live in one Redis Cluster slot.
+    ARGV[1]  key prefix with the pool's hash tag, e.g. "rv:{p:global}:"
+    ARGV[2]  now, in milliseconds (injected clock)
+    ARGV[3]  JSON options (pool, limits, ids; see each script)
+  Every script validates everything before its first write, so a refused call changes nothing,
+  and returns a JSON string.
+]]
+local P = ARGV[1]
+local NOW = tonumber(ARGV[2])
+local A = cjson.decode(ARGV[3])
+local POOL = A.pool
+local L = A.limits
+local EPOCH = nil
+
+local function ukey(uid) return P .. 'user:' .. uid end
+local function skey(state) return P .. 'state:' .. string.lower(state) end
+local function evkey(uid) return P .. 'ev:' .. uid end
+local function mkey(mid) return P .. 'match:' .. mid end
+
+-- Event ids are "<pool>-<epoch>-<seq>". The epoch is born with the pool's keys, so a Redis
+-- that comes back empty starts a new epoch and can never reuse an id already in Postgres.
+local function event_id()
+  if not EPOCH then
+    EPOCH = redis.call('GET', P .. 'epoch')
+    if not EPOCH then
+      local t = redis.call('TIME')
+      EPOCH = t[1] .. string.format('%06d', tonumber(t[2]))
+      redis.call('SET', P .. 'epoch', EPOCH)
+    end
+  end
+  return POOL .. '-' .. EPOCH .. '-' .. redis.call('INCR', P .. 'seq')
+end
+
+-- Audit outbox: drained to Postgres by event id (exactly once there).
+local function outbox(rec)
+  rec.eventId = event_id()
+  rec.pool = POOL
+  rec.at = NOW
+  redis.call('XADD', P .. 'outbox', '*', 'e', cjson.encode(rec))
+  return rec.eventId
+end
+
+-- A user-visible event: appended to the user's bounded history and announced on their channel.
+local function push(uid, typ, data)
+  data.type = typ
+  data.at = NOW
+  local id = redis.call('XADD', evkey(uid), 'MAXLEN', '~', L.evMax, '*', 'e', cjson.encode(data))
+  redis.call('PEXPIRE', evkey(uid), L.evTtl)
+  redis.call('PUBLISH', L.notify .. uid, POOL)
+  return id
+end
+
+local function get_user(uid)
+  local flat = redis.call('HGETALL', ukey(uid))
+  if #flat == 0 then return nil end
+  local u = {}
+  for i = 1, #flat, 2 do u[flat[i]] = flat[i + 1] end
+  u.id = uid
+  u.version = tonumber(u.version or '0')
+  return u
+end
+
+-- A user seen for the first time in this pool starts at rest.
+local function get_or_create_user(uid, name)
+  local u = get_user(uid)
+  if u then return u end
+  redis.call('HSET', ukey(uid), 'state', 'IDLE', 'version', 0, 'lastStateChange', NOW, 'createdAt', NOW,
+    'name', name or '', 'totalMatches', 0, 'totalSkips', 0, 'totalEnds', 0, 'totalDisconnects', 0)
+  redis.call('ZADD', skey('IDLE'), NOW, uid)
+  return { id = uid, state = 'IDLE', version = 0, name = name or '' }
+end
+
+local function allowed(from, to) return ALLOWED[from] ~= nil and ALLOWED[from][to] == true end
+
+--[[ Move one user to `to`. Callers validate first; the check here is a last line of defence.
+  o.reason, o.matchId (for the audit row), o.actor, o.force (admin), o.score (sorted-set score,
+  default now), o.fields (extra hash fields), o.clear (hash fields to delete). ]]
+local function transition(u, to, o)
+  local from = u.state
+  if not o.force and not allowed(from, to) then
+    error('invalid transition ' .. tostring(from) .. '->' .. to .. ' for ' .. u.id)
+  end
+  redis.call('ZREM', skey(from), u.id)
+  redis.call('ZADD', skey(to), o.score or NOW, u.id)
+  u.version = u.version + 1
+  local f = { 'state', to, 'previousState', from, 'lastStateChange', NOW, 'version', u.version }
+  if o.fields then
+    for k, v in pairs(o.fields) do
+      f[#f + 1] = k; f[#f + 1] = v; u[k] = v
+    end
+  end
+  redis.call('HSET', ukey(u.id), unpack(f))
+  if o.clear then
+    redis.call('HDEL', ukey(u.id), unpack(o.clear))
+    for _, k in ipairs(o.clear) do u[k] = nil end
+  end
+  if to == 'IDLE' then
+    redis.call('PEXPIRE', ukey(u.id), L.idleTtl)
+  elseif from == 'IDLE' then
+    redis.call('PERSIST', ukey(u.id))
+  end
+  local eid = outbox({ kind = 'transition', userId = u.id, from = from, to = to, reason = o.reason,
+    matchId = o.matchId or cjson.null, actor = o.actor or cjson.null, version = u.version })
+  push(u.id, 'state', { from = from, to = to, reason = o.reason, version = u.version })
+  u.previousState = from
+  u.state = to
+  return eid
+end
+
+-- Queue position for "back to the front": just ahead of whoever is first now.
+local function front_score()
+  local first = redis.call('ZRANGE', skey('WAITING'), 0, 0, 'WITHSCORES')
+  if first[2] then return math.min(tonumber(first[2]) - 1, NOW) end
+  return NOW
+end
+
+-- Idempotency: a retried call with the same op id gets the first call's answer.
+local function op_seen()
+  if A.op then return redis.call('GET', P .. 'op:' .. A.op) end
+  return false
+end
+local function op_done(result)
+  if A.op then redis.call('SET', P .. 'op:' .. A.op, result, 'PX', L.opTtl) end
+  return result
+end
+
+local function reply(t) return cjson.encode(t) end
+local function refuse(code, extra)
+  extra = extra or {}
+  extra.ok = false
+  extra.error = code
+  return cjson.encode(extra)
+end

@@ -1,0 +1,134 @@
+--[[
+  match-lib.lua: who may meet whom, and the pair operations. Prepended after lib.lua.
+  Rules (all enforced here, inside the atomic step):
+    - never a pair where either has blocked the other (sets blocks:<uid>, mirrored from Postgres);
+    - never one of a user's last L.recentMax partners within L.recentTtl (zset recent:<uid>);
+    - prefer overlapping interests; a user with interests accepts anyone once they have waited
+      L.relaxMs, a user without interests accepts anyone;
+    - otherwise first in, first out by queue score.
+]]
+local function interests_of(u)
+  if not u.interests or u.interests == '' then return nil end
+  local s = {}
+  for tag in string.gmatch(u.interests, '[^,]+') do s[tag] = true end
+  return s
+end
+
+local function overlap(a, b)
+  if not a or not b then return false end
+  for k in pairs(a) do if b[k] then return true end end
+  return false
+end
+
+local function excluded(u, c)
+  if redis.call('SISMEMBER', P .. 'blocks:' .. u.id, c.id) == 1 then return true end
+  if redis.call('SISMEMBER', P .. 'blocks:' .. c.id, u.id) == 1 then return true end
+  if L.recentMax > 0 then
+    local r = redis.call('ZSCORE', P .. 'recent:' .. u.id, c.id)
+    if r and tonumber(r) > NOW - L.recentTtl then return true end
+  end
+  return false
+end
+
+local function relaxed(u, ints)
+  return ints == nil or (NOW - tonumber(u.waitingSince or NOW)) >= L.relaxMs
+end
+
+-- The best partner for u among the first L.scanLimit waiting users, or nil.
+local function find_partner(u)
+  local ui = interests_of(u)
+  local uRelaxed = relaxed(u, ui)
+  local ids = redis.call('ZRANGE', skey('WAITING'), 0, L.scanLimit - 1)
+  local fallback = nil
+  for _, cid in ipairs(ids) do
+    if cid ~= u.id then
+      local c = get_user(cid)
+      if c and c.state == 'WAITING' and not excluded(u, c) then
+        local ci = interests_of(c)
+        if overlap(ui, ci) then return c end
+        if fallback == nil and uRelaxed and relaxed(c, ci) then
+          fallback = c
+          if ui == nil then return c end -- nothing could be better for u
+        end
+      end
+    end
+  end
+  return fallback
+end
+
+local function remember_partner(uid, pid)
+  if L.recentMax <= 0 then return end
+  local k = P .. 'recent:' .. uid
+  redis.call('ZADD', k, NOW, pid)
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', NOW - L.recentTtl)
+  redis.call('ZREMRANGEBYRANK', k, 0, -(L.recentMax + 1))
+  redis.call('PEXPIRE', k, L.recentTtl)
+end
+
+-- Pair a (newer) with b (waited longer): both WAITING -> CONNECTING, one match record.
+-- Each user's queue score is kept on the match so a rollback restores their places.
+local function pair(a, b, mid)
+  local sa = redis.call('ZSCORE', skey('WAITING'), a.id)
+  local sb = redis.call('ZSCORE', skey('WAITING'), b.id)
+  local fa = { matchedWith = b.id, matchId = mid, joined = 0 }
+  local fb = { matchedWith = a.id, matchId = mid, joined = 0 }
+  transition(a, 'CONNECTING', { reason = 'matched', matchId = mid, fields = fa })
+  transition(b, 'CONNECTING', { reason = 'matched', matchId = mid, fields = fb })
+  redis.call('HINCRBY', ukey(a.id), 'totalMatches', 1)
+  redis.call('HINCRBY', ukey(b.id), 'totalMatches', 1)
+  redis.call('HSET', mkey(mid), 'a', a.id, 'b', b.id, 'createdAt', NOW, 'scoreA', sa, 'scoreB', sb,
+    'waitA', a.waitingSince or NOW, 'waitB', b.waitingSince or NOW, 'status', 'connecting', 'mode', A.mode or 'direct')
+  redis.call('PEXPIRE', mkey(mid), L.matchTtl)
+  redis.call('ZADD', P .. 'deadlines', NOW + L.connectMs, mid)
+  remember_partner(a.id, b.id)
+  remember_partner(b.id, a.id)
+  outbox({ kind = 'match_created', matchId = mid, userA = a.id, userB = b.id, mode = A.mode or 'direct',
+    waitedA = NOW - tonumber(a.waitingSince or NOW), waitedB = NOW - tonumber(b.waitingSince or NOW) })
+  -- a (the newcomer) makes the WebRTC offer; b is the polite peer.
+  push(a.id, 'matched', { matchId = mid, partnerId = b.id, partnerName = b.name or '', role = 'impolite', mode = A.mode or 'direct' })
+  push(b.id, 'matched', { matchId = mid, partnerId = a.id, partnerName = a.name or '', role = 'polite', mode = A.mode or 'direct' })
+  return { matchId = mid, a = a.id, b = b.id }
+end
+
+-- Try to match u (must be WAITING). Consumes one id from A.mids; returns the match or nil.
+local MID_I = 0
+local function try_match(u)
+  if u.state ~= 'WAITING' then return nil end
+  local c = find_partner(u)
+  if not c then return nil end
+  MID_I = MID_I + 1
+  local mid = A.mids and A.mids[MID_I]
+  -- A resent script must never reuse a match id: the first run already consumed it.
+  if not mid or redis.call('EXISTS', mkey(mid)) == 1 then return nil end
+  return pair(u, c, mid)
+end
+
+--[[ End match `mid` for u (who skipped, ended, dropped or timed out) and partner p.
+  u goes to uTo (WAITING at the back, or IDLE); p goes to the front of the queue. ]]
+local MATCH_FIELDS = { 'matchedWith', 'matchId', 'currentRoom', 'joined' }
+local function end_match(u, p, mid, reason, uTo, counter)
+  transition(u, 'DISCONNECTING', { reason = reason, matchId = mid, actor = A.actor })
+  transition(p, 'DISCONNECTING', { reason = 'partner_' .. reason, matchId = mid })
+  if uTo == 'WAITING' then
+    transition(u, 'WAITING', { reason = 'requeue', matchId = mid, clear = MATCH_FIELDS, fields = { waitingSince = NOW } })
+  else
+    transition(u, 'IDLE', { reason = reason, matchId = mid, clear = MATCH_FIELDS })
+  end
+  transition(p, 'WAITING', { reason = 'requeue_front', matchId = mid, score = front_score(), clear = MATCH_FIELDS, fields = { waitingSince = NOW } })
+  if counter then redis.call('HINCRBY', ukey(u.id), counter, 1) end
+  redis.call('HSET', mkey(mid), 'status', 'ended', 'endedAt', NOW, 'endReason', reason, 'endedBy', u.id)
+  redis.call('ZREM', P .. 'deadlines', mid)
+  outbox({ kind = 'match_ended', matchId = mid, reason = reason, endedBy = u.id })
+  push(p.id, 'partner_left', { matchId = mid, reason = reason })
+  push(p.id, 'requeued', { front = true })
+  if uTo == 'WAITING' then push(u.id, 'requeued', { front = false }) end
+end
+
+-- Load u's partner in match mid, or nil when the pair is not intact.
+local function partner_in(u, mid)
+  if u.matchId ~= mid or (u.state ~= 'CONNECTING' and u.state ~= 'IN_CALL') then return nil end
+  local p = get_user(u.matchedWith or '')
+  if not p or p.matchId ~= mid or p.matchedWith ~= u.id then return nil end
+  if p.state ~= 'CONNECTING' and p.state ~= 'IN_CALL' then return nil end
+  return p
+end

@@ -1,0 +1,24 @@
+--[[ relay: a chat message, typing signal or WebRTC signal from a user to their current partner,
+  only while the pair is intact in match A.matchId. Chat is de-duplicated by client message id
+  (A.op) and echoed to the sender's own history so every tab and every resume sees it.
+  KEYS[1] user hash
+  ARGV[3] { pool, limits, uid, matchId, kind = chat|typing|signal, text?, typing?, data?, cmid?, op? }
+  Returns { ok, duplicate? } or { ok = false, error = 'NOT_IN_MATCH' } ]]
+local seen = op_seen()
+if seen then
+  local r = cjson.decode(seen)
+  r.duplicate = true
+  return cjson.encode(r)
+end
+local u = get_user(A.uid)
+local p = u and partner_in(u, A.matchId)
+if not p then return refuse('NOT_IN_MATCH', { state = u and u.state or 'IDLE' }) end
+if A.kind == 'chat' then
+  push(p.id, 'chat', { matchId = A.matchId, from = 'partner', text = A.text, clientMessageId = A.cmid })
+  push(u.id, 'chat', { matchId = A.matchId, from = 'me', text = A.text, clientMessageId = A.cmid })
+elseif A.kind == 'typing' then
+  push(p.id, 'typing', { matchId = A.matchId, typing = A.typing })
+else
+  push(p.id, 'signal', { matchId = A.matchId, data = A.data })
+end
+return op_done(reply({ ok = true }))

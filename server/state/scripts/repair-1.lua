@@ -1,0 +1,19 @@
+--[[ repair: make one user's sorted-set membership agree with their hash (the hash is the truth).
+  Removes the user from every other state set, adds them to their own if missing; a user with no
+  hash is removed from every set. Audited when anything changed.
+  KEYS[1] user hash
+  ARGV[3] { pool, limits, uid, states = [...] }
+  Returns { ok, removed = [...], added = state|null } ]]
+local u = get_user(A.uid)
+local removed, added = {}, cjson.null
+for _, s in ipairs(A.states) do
+  if (not u or s ~= u.state) and redis.call('ZREM', skey(s), A.uid) == 1 then removed[#removed + 1] = s end
+end
+if u and redis.call('ZSCORE', skey(u.state), A.uid) == false then
+  redis.call('ZADD', skey(u.state), tonumber(u.lastStateChange) or NOW, A.uid)
+  added = u.state
+end
+if #removed > 0 or added ~= cjson.null then
+  outbox({ kind = 'repair', userId = A.uid, removed = removed, added = added, state = u and u.state or cjson.null })
+end
+return reply({ ok = true, removed = removed, added = added })

@@ -1,0 +1,282 @@
+/**
+ * StateStore: the typed edge around the state scripts. Every mutation is one Lua call that
+ * validates, moves sorted sets, updates the hash, bumps `version`, appends the audit event to the
+ * pool's outbox and the user-visible events to the user's stream, all atomically. Every call
+ * carries an op id, so a command that ioredis resends after a reconnect cannot apply twice.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../shared/clock';
+import { DEFAULT_POOL, Keys } from './keys';
+import { defineScripts, type ScriptClient, type ScriptName } from './scripts';
+import { InvalidTransitionError, NotInMatchError, StoreUnavailableError, isDomainError } from './errors';
+import { STATES, State, isState } from './states';
+
+export interface StateLimits {
+  idleTtlMs: number;
+  opTtlMs: number;
+  evMax: number;
+  evTtlMs: number;
+  recentMax: number;
+  recentTtlMs: number;
+  relaxMs: number;
+  scanLimit: number;
+  connectMs: number;
+}
+
+export interface UserState {
+  userId: string;
+  pool: string;
+  state: State;
+  previousState: State | null;
+  version: number;
+  lastStateChange: number;
+  matchId: string | null;
+  matchedWith: string | null;
+  currentRoom: string | null;
+  name: string;
+  counters: { totalMatches: number; totalSkips: number; totalEnds: number; totalDisconnects: number };
+}
+
+export interface MatchMade {
+  matchId: string;
+  a: string;
+  b: string;
+}
+
+export type LeaveReason = 'skip' | 'end' | 'disconnect' | 'timeout';
+
+interface ScriptReply {
+  ok: boolean;
+  error?: string;
+  state?: string;
+  [k: string]: unknown;
+}
+
+/** cjson encodes an empty Lua table as `{}`: read list fields through this. */
+export function list<T>(v: unknown): T[] {
+  return Array.isArray(v) ? (v as T[]) : [];
+}
+
+export class StateStore {
+  readonly keys: Keys;
+  private readonly redis: ScriptClient;
+  private readonly luaLimits: Record<string, number | string>;
+
+  constructor(
+    redis: Redis,
+    root: string,
+    limits: StateLimits,
+    private readonly clock: Clock,
+  ) {
+    this.redis = defineScripts(redis);
+    this.keys = new Keys(root);
+    this.luaLimits = {
+      idleTtl: limits.idleTtlMs,
+      opTtl: limits.opTtlMs,
+      evMax: limits.evMax,
+      evTtl: limits.evTtlMs,
+      recentMax: limits.recentMax,
+      recentTtl: limits.recentTtlMs,
+      relaxMs: limits.relaxMs,
+      scanLimit: limits.scanLimit,
+      connectMs: limits.connectMs,
+      // A match record outlives its call by a day, for late webhooks and support lookups.
+      matchTtl: 24 * 3600_000,
+      notify: this.keys.notifyPrefix(),
+    };
+  }
+
+  private async run(name: ScriptName, pool: string, key: string, options: Record<string, unknown>): Promise<ScriptReply> {
+    const payload = JSON.stringify({ pool, limits: this.luaLimits, ...options });
+    let raw: string;
+    try {
+      raw = await this.redis[`rv_${name}`](key, this.keys.poolPrefix(pool), this.clock.now(), payload);
+    } catch (e) {
+      if (isDomainError(e)) throw e;
+      throw new StoreUnavailableError(e);
+    }
+    return JSON.parse(raw) as ScriptReply;
+  }
+
+  /** The pool a user is in now (where their hash and event history live). */
+  async poolOf(uid: string): Promise<string> {
+    return (await this.redis.get(this.keys.userPool(uid))) ?? DEFAULT_POOL;
+  }
+
+  /** Point the user at `pool` (only while they rest); a stale history there from an earlier stay is dropped. */
+  async movePool(uid: string, pool: string): Promise<void> {
+    const current = await this.poolOf(uid);
+    if (current === pool) return;
+    await this.redis
+      .multi()
+      .del(this.keys.events(pool, uid))
+      .set(this.keys.userPool(uid), pool)
+      .sadd(this.keys.pools(), pool)
+      .exec();
+  }
+
+  async enqueue(a: { uid: string; pool: string; name?: string; interests?: string[]; op?: string }) {
+    const r = await this.run('enqueue', a.pool, this.keys.user(a.pool, a.uid), {
+      uid: a.uid,
+      name: a.name ?? '',
+      interests: (a.interests ?? []).join(','),
+      op: this.op(a.uid, a.op),
+      mids: [randomUUID()],
+    });
+    if (!r.ok) throw new InvalidTransitionError(asState(r.state), State.WAITING);
+    return { state: asState(r.state), version: Number(r.version), match: (r.match as MatchMade | null) ?? null };
+  }
+
+  async cancel(a: { uid: string; pool: string; op?: string; reason?: string; actor?: string }) {
+    const r = await this.run('cancel', a.pool, this.keys.user(a.pool, a.uid), {
+      uid: a.uid,
+      op: this.op(a.uid, a.op),
+      reason: a.reason,
+      actor: a.actor,
+    });
+    if (!r.ok) throw new InvalidTransitionError(asState(r.state), State.IDLE);
+    return { state: asState(r.state), version: Number(r.version) };
+  }
+
+  async leave(a: { uid: string; pool: string; reason: LeaveReason; matchId?: string; op?: string; actor?: string }) {
+    const r = await this.run('leave', a.pool, this.keys.user(a.pool, a.uid), {
+      uid: a.uid,
+      matchId: a.matchId,
+      reason: a.reason,
+      op: this.op(a.uid, a.op),
+      mids: [randomUUID(), randomUUID()],
+      actor: a.actor,
+    });
+    if (!r.ok) throw new NotInMatchError();
+    return {
+      state: asState(r.state),
+      already: r.already === true,
+      partnerId: (r.partnerId as string | null) ?? null,
+      matches: list<MatchMade>(r.matches),
+    };
+  }
+
+  async joined(a: { uid: string; pool: string; matchId: string }) {
+    const r = await this.run('joined', a.pool, this.keys.user(a.pool, a.uid), { uid: a.uid, matchId: a.matchId });
+    if (!r.ok) throw new NotInMatchError();
+    return { state: asState(r.state), both: r.both === true };
+  }
+
+  /** Handle passed CONNECTING deadlines in a pool. */
+  async expire(pool: string, batch = 100) {
+    const r = await this.run('expire', pool, this.keys.deadlines(pool), { batch, mids: uuids(batch) });
+    return { expired: list<string>(r.expired), matches: list<MatchMade>(r.matches) };
+  }
+
+  /** Safety-net match attempt over the oldest waiting users of a pool. */
+  async sweep(pool: string, batch = 50) {
+    const r = await this.run('sweep', pool, this.keys.state(pool, State.WAITING), { batch, mids: uuids(Math.ceil(batch / 2)) });
+    return { matches: list<MatchMade>(r.matches) };
+  }
+
+  async rollback(a: { pool: string; matchId: string; reason?: string }) {
+    const r = await this.run('rollback', a.pool, this.keys.match(a.pool, a.matchId), { matchId: a.matchId, reason: a.reason });
+    return { ok: r.ok, users: list<string>(r.users) };
+  }
+
+  async force(a: { uid: string; pool: string; to: State; actor: string; reason: string }) {
+    const r = await this.run('force', a.pool, this.keys.user(a.pool, a.uid), { uid: a.uid, to: a.to, actor: a.actor, reason: a.reason });
+    return { from: asState(r.from), state: asState(r.state), version: Number(r.version) };
+  }
+
+  async repair(a: { uid: string; pool: string }) {
+    const r = await this.run('repair', a.pool, this.keys.user(a.pool, a.uid), { uid: a.uid, states: STATES });
+    return { removed: list<State>(r.removed), added: (r.added as State | null) ?? null };
+  }
+
+  /** Relay chat, typing or a WebRTC signal to the partner in `matchId`. */
+  async relay(a: {
+    uid: string;
+    pool: string;
+    matchId: string;
+    kind: 'chat' | 'typing' | 'signal';
+    text?: string;
+    typing?: boolean;
+    data?: unknown;
+    clientMessageId?: string;
+  }) {
+    const r = await this.run('relay', a.pool, this.keys.user(a.pool, a.uid), {
+      uid: a.uid,
+      matchId: a.matchId,
+      kind: a.kind,
+      text: a.text,
+      typing: a.typing,
+      data: a.data,
+      cmid: a.clientMessageId,
+      op: a.clientMessageId ? `${a.uid}:chat:${a.clientMessageId}` : undefined,
+    });
+    if (!r.ok) throw new NotInMatchError();
+    return { duplicate: r.duplicate === true };
+  }
+
+  async getUser(uid: string, pool?: string): Promise<UserState> {
+    const p = pool ?? (await this.poolOf(uid));
+    const h = await this.redis.hgetall(this.keys.user(p, uid));
+    return toUserState(uid, p, h);
+  }
+
+  async counts(pool: string): Promise<Record<State, number>> {
+    const pipe = this.redis.pipeline();
+    for (const s of STATES) pipe.zcard(this.keys.state(pool, s));
+    const res = (await pipe.exec()) ?? [];
+    return Object.fromEntries(STATES.map((s, i) => [s, Number(res[i]?.[1] ?? 0)])) as Record<State, number>;
+  }
+
+  /** Users in a state, oldest first (for WAITING: in queue order). */
+  async usersIn(pool: string, state: State, offset = 0, limit = 100): Promise<Array<{ userId: string; since: number }>> {
+    const flat = await this.redis.zrange(this.keys.state(pool, state), String(offset), String(offset + limit - 1), 'WITHSCORES');
+    return pairs(flat);
+  }
+
+  /** Users who entered `state` more than `olderThanMs` ago. */
+  async stuck(pool: string, state: State, olderThanMs: number, limit = 100) {
+    const flat = await this.redis.zrangebyscore(this.keys.state(pool, state), '-inf', String(this.clock.now() - olderThanMs), 'WITHSCORES', 'LIMIT', 0, limit);
+    return pairs(flat);
+  }
+
+  async pools(): Promise<string[]> {
+    const p = await this.redis.smembers(this.keys.pools());
+    return p.includes(DEFAULT_POOL) ? p : [DEFAULT_POOL, ...p];
+  }
+
+  private op(uid: string, key: string | undefined): string {
+    return `${uid}:${key ?? randomUUID()}`;
+  }
+}
+
+function uuids(n: number): string[] {
+  return Array.from({ length: n }, () => randomUUID());
+}
+
+function pairs(flat: string[]): Array<{ userId: string; since: number }> {
+  const out: Array<{ userId: string; since: number }> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ userId: flat[i]!, since: Number(flat[i + 1]) });
+  return out;
+}
+
+function asState(v: unknown): State {
+  return isState(v) ? v : State.IDLE;
+}
+
+export function toUserState(uid: string, pool: string, h: Record<string, string>): UserState {
+  const n = (k: string) => Number(h[k] ?? 0);
+  return {
+    userId: uid,
+    pool,
+    state: asState(h.state),
+    previousState: isState(h.previousState) ? h.previousState : null,
+    version: n('version'),
+    lastStateChange: n('lastStateChange'),
+    matchId: h.matchId || null,
+    matchedWith: h.matchedWith || null,
+    currentRoom: h.currentRoom || null,
+    name: h.name ?? '',
+    counters: { totalMatches: n('totalMatches'), totalSkips: n('totalSkips'), totalEnds: n('totalEnds'), totalDisconnects: n('totalDisconnects') },
+  };
+}

@@ -1,0 +1,54 @@
+/** Request context: who is calling (from the session token) and the services. */
+import type { IncomingMessage } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { TRPCError } from '@trpc/server';
+import type { Services } from '../services';
+import { InvalidTokenError, verifyToken } from '../session/token';
+
+export interface Session {
+  userId: string;
+  name: string;
+}
+
+export interface Context {
+  svc: Services;
+  session: Session | null;
+  admin: boolean;
+}
+
+function bearer(req: IncomingMessage): string | null {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7) : null;
+}
+
+function isAdminToken(svc: Services, token: string | null | undefined): boolean {
+  const want = svc.cfg.ADMIN_TOKEN;
+  if (!want || !token) return false;
+  const a = Buffer.from(want);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function sessionFrom(svc: Services, token: string | null | undefined): Session {
+  try {
+    const c = verifyToken(token, svc.sessionSecret, svc.clock.now());
+    return { userId: c.sub, name: c.name };
+  } catch (e) {
+    if (e instanceof InvalidTokenError) throw new TRPCError({ code: 'UNAUTHORIZED', message: e.message, cause: e });
+    throw e;
+  }
+}
+
+/** HTTP: the session token is optional here (public procedures), but a bad one is refused. */
+export function httpContext(svc: Services, req: IncomingMessage): Context {
+  const token = bearer(req);
+  const admin = isAdminToken(svc, req.headers['x-admin-token'] as string | undefined);
+  return { svc, admin, session: token ? sessionFrom(svc, token) : null };
+}
+
+/** WebSocket: a valid token in connectionParams is required; otherwise the socket is closed. */
+export function wsContext(svc: Services, params: Record<string, string> | null): Context {
+  const admin = isAdminToken(svc, params?.adminToken);
+  if (admin && !params?.token) return { svc, admin, session: null };
+  return { svc, admin, session: sessionFrom(svc, params?.token) };
+}

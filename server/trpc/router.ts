@@ -1,0 +1,18 @@
+/** The app router: one router per domain, merged here. `AppRouter` is the public API type. */
+import { adminRouter } from '../admin/router';
+import { chatRouter, signalRouter } from '../chat/router';
+import { matchRouter } from '../match/router';
+import { presenceRouter } from '../presence/router';
+import { sessionRouter } from '../session/router';
+import { router } from './trpc';
+
+export const appRouter = router({
+  session: sessionRouter,
+  match: matchRouter,
+  chat: chatRouter,
+  signal: signalRouter,
+  presence: presenceRouter,
+  admin: adminRouter,
+});
+
+export type AppRouter = typeof appRouter;

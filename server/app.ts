@@ -92,6 +92,9 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
         metrics.outboxLag.set(lagMs / 1000);
       },
       onDeadLetter: () => metrics.deadLetters.inc(),
+      onRecords: (records) => {
+        for (const r of records) if (r.kind === 'transition') metrics.transitions.inc({ from: r.from, to: r.to });
+      },
     },
   );
 

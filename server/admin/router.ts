@@ -3,7 +3,8 @@ import { asc, eq, or } from 'drizzle-orm';
 import { z } from 'zod';
 import { stateTransitions } from '../audit/schema';
 import { matches } from '../match/schema';
-import { STATES, State } from '../state/states';
+import type { State } from '../state/states';
+import { STATES } from '../state/states';
 import { adminProcedure, router } from '../trpc/trpc';
 import { checkConsistency } from '../state/consistency';
 

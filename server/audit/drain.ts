@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/postgres';
 import type { Keys } from '../state/keys';
-import { parseEntry, streamIdTime, PoisonRecordError, type OutboxEntry } from './records';
+import { parseEntry, streamIdTime, PoisonRecordError, type OutboxEntry, type OutboxRecord } from './records';
 import { applyRecords } from './writer';
 import { deadLetters } from './schema';
 
@@ -27,6 +27,8 @@ export interface DrainOptions {
 }
 
 export interface DrainHooks {
+  /** Every record committed, once per successful commit (feeds transitions_total). */
+  onRecords?(records: OutboxRecord[]): void;
   onBatch?(rows: number, lagMs: number): void;
   onError?(e: unknown): void;
   onDeadLetter?(entry: { streamId: string; pool: string }, error: string): void;
@@ -141,6 +143,7 @@ export class OutboxDrain {
         parsed.map((p) => p.rec),
       );
       await this.ack(pool, parsed.map((p) => p.streamId));
+      this.hooks.onRecords?.(parsed.map((p) => p.rec));
     } catch (batchError) {
       // One bad record must not block the rest: apply one by one, keep the failures pending.
       if (isConnectionError(batchError)) throw batchError;
@@ -148,6 +151,7 @@ export class OutboxDrain {
         try {
           await applyRecords(this.db, [p.rec]);
           await this.ack(pool, [p.streamId]);
+          this.hooks.onRecords?.([p.rec]);
         } catch (e) {
           if (isConnectionError(e)) throw e;
           await this.recordFailure(pool, p.streamId, p.rec, String(e));
@@ -174,7 +178,7 @@ export class OutboxDrain {
   private async deadLetter(pool: string, id: string, payload: unknown, error: string, attempts: number): Promise<void> {
     await this.db
       .insert(deadLetters)
-      .values({ id: `outbox:${pool}:${id}`, at: new Date(), source: 'audit_outbox', payload: payload as object, error, attempts, status: 'pending' })
+      .values({ id: `outbox:${pool}:${id}`, at: new Date(), source: 'audit_outbox', payload: payload, error, attempts, status: 'pending' })
       .onConflictDoNothing();
     await this.ack(pool, [id]);
     this.hooks.onDeadLetter?.({ streamId: id, pool }, error);

@@ -55,12 +55,10 @@ export async function openDatabase(url: string | undefined, dataDir: string, poo
 export async function migrate(database: Database): Promise<void> {
   if (database.kind === 'postgres') {
     const { migrate: run } = await import('drizzle-orm/node-postgres/migrator');
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    await run(database.db as any, { migrationsFolder: MIGRATIONS_DIR });
+    await run(database.db as unknown as Parameters<typeof run>[0], { migrationsFolder: MIGRATIONS_DIR });
   } else {
     const { migrate: run } = await import('drizzle-orm/pglite/migrator');
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    await run(database.db as any, { migrationsFolder: MIGRATIONS_DIR });
+    await run(database.db as unknown as Parameters<typeof run>[0], { migrationsFolder: MIGRATIONS_DIR });
   }
 }
 

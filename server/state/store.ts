@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../shared/clock';
 import { DEFAULT_POOL, Keys } from './keys';
 import { defineScripts, type ScriptClient, type ScriptName } from './scripts';
-import { InvalidTransitionError, NotInMatchError, StoreUnavailableError, isDomainError } from './errors';
+import { InvalidTransitionError, NotInMatchError, StoreUnavailableError, VersionConflictError, isDomainError } from './errors';
 import { STATES, State, isState } from './states';
 
 export interface StateLimits {
@@ -178,6 +178,21 @@ export class StateStore {
   async rollback(a: { pool: string; matchId: string; reason?: string }) {
     const r = await this.run('rollback', a.pool, this.keys.match(a.pool, a.matchId), { matchId: a.matchId, reason: a.reason });
     return { ok: r.ok, users: list<string>(r.users) };
+  }
+
+  /** One step of the transition table for one user, optionally compare-and-set on `expectedVersion`. */
+  async transition(a: { uid: string; pool: string; to: State; expectedVersion?: number; reason?: string; actor?: string; op?: string }) {
+    const r = await this.run('transition', a.pool, this.keys.user(a.pool, a.uid), {
+      uid: a.uid,
+      to: a.to,
+      expectedVersion: a.expectedVersion,
+      reason: a.reason,
+      actor: a.actor,
+      op: this.op(a.uid, a.op),
+    });
+    if (!r.ok && r.error === 'VERSION_CONFLICT') throw new VersionConflictError(a.expectedVersion ?? -1, Number(r.version));
+    if (!r.ok) throw new InvalidTransitionError(asState(r.state), a.to);
+    return { from: asState(r.from), state: asState(r.state), version: Number(r.version) };
   }
 
   async force(a: { uid: string; pool: string; to: State; actor: string; reason: string }) {

@@ -19,7 +19,11 @@ export interface TestDatabase extends AsyncDisposable {
   /** Connection string of the new database (admin URL with the database name swapped). */
   readonly url: string;
   readonly name: string;
-  /** Terminates remaining connections, then drops the database. Idempotent. */
+  /**
+   * Terminates remaining connections, then drops the database. Idempotent.
+   * Close the app's pools first: a terminated connection emits 'error' (57P01) on its pg
+   * Client/Pool, which crashes the process if nothing listens for it.
+   */
   drop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }

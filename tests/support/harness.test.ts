@@ -3,10 +3,10 @@ import net from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
-import { createTestDatabase, createTestRedis } from './databases.js';
-import { freePort } from './free-port.js';
-import { startPostgresServer } from './postgres-server.js';
-import { startRedisServer } from './redis-server.js';
+import { createTestDatabase, createTestRedis } from './databases';
+import { freePort } from './free-port';
+import { startPostgresServer } from './postgres-server';
+import { startRedisServer } from './redis-server';
 
 const SLOW = 60_000;
 

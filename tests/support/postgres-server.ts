@@ -16,15 +16,27 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { freePort } from './free-port.js';
-import { registerExitCleanup, scratchDirs, scratchRoot, type ServerSignal } from './redis-server.js';
+import { freePort } from './free-port';
+import { registerExitCleanup, scratchDirs, scratchRoot, type ServerSignal } from './redis-server';
 
-export type { ServerSignal } from './redis-server.js';
+export type { ServerSignal } from './redis-server';
 
 export interface PostgresServer extends AsyncDisposable {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` (trust auth). */
@@ -89,8 +101,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   /** Processes of a cluster we SIGKILLed; they must be gone before the next start. */
   let crashed: number[] = [];
 
-  const writeOwner = () =>
-    writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify({ ownerPid: process.pid, serverPid: lastPid }));
+  const writeOwner = () => writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify({ ownerPid: process.pid, serverPid: lastPid }));
   writeOwner();
   const unregister = registerExitCleanup(() => teardownSync(alive ? lastPid : -1, dir));
 
@@ -258,9 +269,7 @@ async function buildTemplate(bin: string, runAs: RunAs): Promise<string> {
     .slice(0, 16);
   const template = path.join(scratchRoot(), `${TEMPLATE_PREFIX}${key}`);
   const complete = (dir: string) =>
-    existsSync(path.join(dir, '.complete')) &&
-    existsSync(path.join(dir, 'data', 'PG_VERSION')) &&
-    existsSync(path.join(dir, 'data', 'global', 'pg_control'));
+    existsSync(path.join(dir, '.complete')) && existsSync(path.join(dir, 'data', 'PG_VERSION')) && existsSync(path.join(dir, 'data', 'global', 'pg_control'));
   if (complete(template)) return template;
 
   // Build beside it and rename into place: atomic, so concurrent workers never see half a template.

@@ -17,12 +17,24 @@
  * died harder (SIGKILL) are reaped by the next startRedisServer() call.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './free-port.js';
+import { freePort } from './free-port';
 
 export interface StartRedisServerOptions {
   /** AOF persistence; needed if restart() should bring data back. Default false. */
@@ -91,13 +103,20 @@ export async function startRedisServer(opts: StartRedisServerOptions = {}): Prom
   const spawnOnce = async (p: number): Promise<'ok' | 'addr-in-use'> => {
     log = '';
     const args = [
-      '--port', String(p),
-      '--bind', '127.0.0.1',
-      '--save', '',
-      '--appendonly', appendonly ? 'yes' : 'no',
-      '--dir', dir,
-      '--daemonize', 'no',
-      '--logfile', '',
+      '--port',
+      String(p),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      appendonly ? 'yes' : 'no',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
     ];
     const c = spawn(REDIS_BIN, args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const onOutput = (chunk: Buffer) => {

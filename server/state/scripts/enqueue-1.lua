@@ -6,8 +6,9 @@ local seen = op_seen()
 if seen then return seen end
 local u = get_or_create_user(A.uid, A.name)
 if u.state ~= 'IDLE' then return refuse('WRONG_STATE', { state = u.state }) end
-local fields = { waitingSince = NOW, interests = A.interests or '' }
+local fields = { waitingSince = NOW, interests = A.interests or '', lastPos = 0 }
 if A.name and A.name ~= '' then fields.name = A.name end
 transition(u, 'WAITING', { reason = 'enqueue', fields = fields })
 local m = try_match(u)
+if not m then announce_queued(u) end
 return op_done(reply({ ok = true, state = u.state, version = u.version, match = m or cjson.null }))

@@ -38,6 +38,8 @@ if u.state == 'WAITING' then
   local m2 = try_match(u)
   if m2 then matches[#matches + 1] = m2 end
 end
+announce_queued(u)
+if p then announce_queued(p) end
 local out = { ok = true, state = u.state, version = u.version, partnerId = p and p.id or cjson.null }
 if #matches > 0 then out.matches = matches end
 return op_done(reply(out))

@@ -80,6 +80,9 @@ local function pair(a, b, mid)
     'waitA', a.waitingSince or NOW, 'waitB', b.waitingSince or NOW, 'status', 'connecting', 'mode', A.mode or 'direct')
   redis.call('PEXPIRE', mkey(mid), L.matchTtl)
   redis.call('ZADD', P .. 'deadlines', NOW + L.connectMs, mid)
+  -- Recent match times, for queue wait estimates.
+  redis.call('LPUSH', P .. 'matchlog', NOW)
+  redis.call('LTRIM', P .. 'matchlog', 0, 99)
   remember_partner(a.id, b.id)
   remember_partner(b.id, a.id)
   outbox({ kind = 'match_created', matchId = mid, userA = a.id, userB = b.id, mode = A.mode or 'direct',
@@ -131,4 +134,28 @@ local function partner_in(u, mid)
   if not p or p.matchId ~= mid or p.matchedWith ~= u.id then return nil end
   if p.state ~= 'CONNECTING' and p.state ~= 'IN_CALL' then return nil end
   return p
+end
+
+-- Estimated wait from the recent match rate (two users leave the queue per match); nil when
+-- there is no recent history to go on.
+local function estimate_wait(position)
+  local n = redis.call('LLEN', P .. 'matchlog')
+  if n < 2 then return cjson.null end
+  local oldest = tonumber(redis.call('LINDEX', P .. 'matchlog', -1))
+  local span = NOW - oldest
+  if span <= 0 then return 0 end
+  local usersPerMs = 2 * n / span
+  return math.floor(position / usersPerMs)
+end
+
+-- Tell a waiting user where they stand, when it changed since we last told them.
+local function announce_queued(u)
+  if u.state ~= 'WAITING' then return end
+  local rank = redis.call('ZRANK', skey('WAITING'), u.id)
+  if not rank then return end
+  local pos = rank + 1
+  if tonumber(u.lastPos or '0') == pos then return end
+  u.lastPos = pos
+  redis.call('HSET', ukey(u.id), 'lastPos', pos)
+  push(u.id, 'queued', { position = pos, estimatedWaitMs = estimate_wait(pos) })
 end

@@ -11,7 +11,7 @@ for _, uid in ipairs(ids) do
   local u = get_user(uid)
   if u and u.state == 'WAITING' then
     local r = try_match(u)
-    if r then matches[#matches + 1] = r end
+    if r then matches[#matches + 1] = r else announce_queued(u) end
   end
 end
 return reply({ ok = true, matches = matches })

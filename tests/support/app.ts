@@ -1,0 +1,59 @@
+/**
+ * Starts a real Rendezvous server in-process on port 0, against a fresh database on the shared
+ * Postgres (or `databaseUrl`) and a unique key prefix on the shared Redis (or `redisUrl`).
+ * Everything is torn down on dispose, even when the test failed.
+ */
+import { loadConfig, type Config } from '../../server/config';
+import { startServer, type RunningServer, type StartOptions } from '../../server/app';
+import { createTestDatabase, createTestRedis } from './databases';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+const SECRET = 'test-session-secret-0123456789abcdef';
+
+export interface TestApp extends AsyncDisposable {
+  server: RunningServer;
+  cfg: Config;
+  url: string;
+  wsUrl: string;
+  prefix: string;
+  databaseUrl: string;
+  redisUrl: string;
+}
+
+export async function startTestApp(
+  env: Record<string, string> = {},
+  opts: { redisUrl?: string; databaseUrl?: string; prefix?: string } & Partial<StartOptions> = {},
+): Promise<TestApp> {
+  const db = opts.databaseUrl ? null : await createTestDatabase();
+  const kv = opts.redisUrl && opts.prefix ? null : await createTestRedis(opts.redisUrl);
+  const prefix = opts.prefix ?? kv!.prefix;
+  const cfg = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    REDIS_PREFIX: prefix,
+    ADMIN_TOKEN,
+    SESSION_SECRET: SECRET,
+    MATCH_SWEEP_INTERVAL_MS: '100',
+    OUTBOX_BLOCK_MS: '50',
+    ...env,
+  });
+  const redisUrl = opts.redisUrl ?? kv!.url;
+  const databaseUrl = opts.databaseUrl ?? db!.url;
+  const server = await startServer(cfg, { ...opts, redisUrl, databaseUrl, sessionSecret: SECRET });
+  return {
+    server,
+    cfg,
+    url: server.url,
+    wsUrl: server.url.replace('http', 'ws') + '/trpc',
+    prefix,
+    databaseUrl,
+    redisUrl,
+    async [Symbol.asyncDispose]() {
+      await server.close().catch(() => {});
+      await kv?.cleanup().catch(() => {});
+      await db?.drop().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * A real tRPC client over a real WebSocket, as an outside TypeScript app would use it, plus an
+ * event collector for `match.events` with `waitFor` helpers.
+ */
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
+import WebSocket from 'ws';
+import type { AppRouter } from '../../server/trpc/router';
+import type { MatchEvent } from '../../server/events/types';
+
+export type Api = ReturnType<typeof createTRPCClient<AppRouter>>;
+
+export function httpClient(url: string, token?: string): Api {
+  return createTRPCClient<AppRouter>({
+    links: [httpBatchLink({ url: `${url}/trpc`, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
+  });
+}
+
+export interface TestUser extends AsyncDisposable {
+  userId: string;
+  token: string;
+  api: Api;
+  ws: ReturnType<typeof createWSClient>;
+  events: Array<{ id: string; event: MatchEvent }>;
+  /** Resolves with the first collected event matching `pred` (already received or future). */
+  next<T extends MatchEvent['type']>(type: T, pred?: (e: Extract<MatchEvent, { type: T }>) => boolean, timeoutMs?: number): Promise<Extract<MatchEvent, { type: T }>>;
+  close(): Promise<void>;
+}
+
+export async function connectUser(url: string, opts: { displayName?: string; token?: string; userId?: string; lastEventId?: string } = {}): Promise<TestUser> {
+  let token = opts.token;
+  let userId = opts.userId;
+  if (!token) {
+    const s = await httpClient(url).session.create.mutate({ displayName: opts.displayName });
+    token = s.token;
+    userId = s.userId;
+  }
+  const ws = createWSClient({
+    url: url.replace('http', 'ws') + '/trpc',
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    connectionParams: () => ({ token: token! }),
+    retryDelayMs: () => 50,
+  });
+  const api = createTRPCClient<AppRouter>({
+    links: [splitLink({ condition: () => true, true: wsLink({ client: ws }), false: httpBatchLink({ url: `${url}/trpc` }) })],
+  });
+  const events: Array<{ id: string; event: MatchEvent }> = [];
+  const waiters = new Set<() => void>();
+  let ready!: () => void;
+  const started = new Promise<void>((r) => (ready = r));
+  const sub = api.match.events.subscribe(opts.lastEventId ? { lastEventId: opts.lastEventId } : {}, {
+    onStarted: () => ready(),
+    onData: (d) => {
+      events.push({ id: d.id, event: d.data as MatchEvent });
+      for (const w of waiters) w();
+    },
+  });
+  await started;
+  const next: TestUser['next'] = (type, pred, timeoutMs = 5000) =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const hit = events.find((e) => e.event.type === type && (!pred || pred(e.event as never)));
+        if (hit) {
+          waiters.delete(check);
+          clearTimeout(t);
+          resolve(hit.event as never);
+        }
+      };
+      const t = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no ${type} event within ${timeoutMs} ms; got ${events.map((e) => e.event.type).join(',')}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  const close = async () => {
+    sub.unsubscribe();
+    await ws.close();
+  };
+  return { userId: userId!, token, api, ws, events, next, close, [Symbol.asyncDispose]: close };
+}

@@ -22,7 +22,8 @@ export interface ResolvedRedis {
   stop(): Promise<void>;
 }
 
-const LOCAL = 'redis://127.0.0.1:6379';
+// Overridable only so tests can simulate a machine with no local Redis.
+const LOCAL = process.env.RV_LOCAL_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export async function resolveRedis(url: string | undefined, dataDir: string, redisBinary = 'redis-server'): Promise<ResolvedRedis> {
   if (url) return { url, stop: async () => {} };

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError, loadConfig } from '../../server/config';
+import { freePort } from '../support/free-port';
+
+const TSX_CLI = join(process.cwd(), 'node_modules/tsx/dist/cli.mjs');
+
+function runMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, [TSX_CLI, 'server/main.ts'], { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, exited, stderr: () => stderr };
+}
+
+describe('start-up', () => {
+  it('a bad environment value stops start-up with one line naming the variable', async () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    const run = runMain({ PORT: 'eighty' });
+    expect(await run.exited).toBe(1);
+    expect(run.stderr().trim().split('\n')).toHaveLength(1);
+    expect(run.stderr()).toMatch(/^rendezvous: Invalid configuration: PORT/);
+  });
+
+  it('with no Redis answering and no redis-server on PATH, it exits with one line saying what to install', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rv-start-'));
+    try {
+      // REDIS_URL unset: the probe of the usual local Redis is pointed at a dead port, and
+      // PATH hides redis-server, as on a machine with neither.
+      const run = runMain({ DATA_DIR: dir, PATH: '/nonexistent', RV_LOCAL_REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+      expect(await run.exited).toBe(1);
+      expect(run.stderr()).toMatch(/^rendezvous: No Redis found: .*redis-server.*REDIS_URL/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('on the embedded defaults (no DATABASE_URL) it starts on PGlite and /readyz answers 200', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rv-embedded-'));
+    const port = await freePort();
+    const run = runMain({ DATA_DIR: dir, PORT: String(port), REDIS_PREFIX: `tembed${port}`, DATABASE_URL: '' });
+    try {
+      await vi.waitFor(
+        async () => {
+          const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+          expect(r.status).toBe(200);
+          expect(await r.json()).toMatchObject({ ready: true });
+        },
+        { timeout: 30_000, interval: 200 },
+      );
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain('process_cpu_user_seconds_total');
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -21,6 +21,7 @@ import { createMetrics } from './infra/metrics';
 import { migrate, openDatabase, type Database } from './infra/postgres';
 import { connectRedis } from './infra/redis';
 import { MatchService } from './match/service';
+import { PresenceService } from './presence/service';
 import type { Services } from './services';
 import { systemClock, type Clock } from './shared/clock';
 import { StateStore } from './state/store';
@@ -77,7 +78,12 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   );
   const hub = new EventHub(redis, sub, store.keys, (uid) => store.poolOf(uid));
   const match = new MatchService(store, redis, database, metrics, log, cfg.MATCH_SWEEP_INTERVAL_MS);
-  const svc: Services = { cfg, clock, log, sessionSecret: opts.sessionSecret, redis, database, store, hub, match, metrics };
+  const presence = new PresenceService(
+    store,
+    { graceMs: cfg.RECONNECT_GRACE_MS, timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS, refreshMs: cfg.HEARTBEAT_INTERVAL_MS, sweepMs: cfg.PRESENCE_SWEEP_INTERVAL_MS },
+    log,
+  );
+  const svc: Services = { cfg, clock, log, sessionSecret: opts.sessionSecret, redis, database, store, hub, match, presence, metrics };
 
   const drain = new OutboxDrain(
     drainConn,
@@ -124,7 +130,11 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: ({ info }) => wsContext(svc, info.connectionParams as Record<string, string> | null),
+    createContext: ({ info, res }) => {
+      const ctx = wsContext(svc, info.connectionParams as Record<string, string> | null);
+      if (ctx.session) presence.attach(ctx.session.userId, res);
+      return ctx;
+    },
     keepAlive: { enabled: true, pingMs: cfg.HEARTBEAT_INTERVAL_MS, pongWaitMs: cfg.HEARTBEAT_TIMEOUT_MS - cfg.HEARTBEAT_INTERVAL_MS },
   });
   wss.on('connection', (ws) => {
@@ -146,6 +156,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   if (opts.background !== false) {
     drain.start();
     match.start();
+    presence.start();
   }
   log.info({ port, redis: opts.redisUrl, postgres: database.kind }, 'Rendezvous is listening');
 
@@ -153,6 +164,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   const close = () =>
     (closing ??= (async () => {
       match.stop();
+      presence.stop();
       server.close();
       wsHandler.broadcastReconnectNotification();
       for (const c of wss.clients) c.close(1012, 'server restarting');

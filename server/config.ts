@@ -70,6 +70,9 @@ export const configSchema = z.object({
   /** Presence. */
   HEARTBEAT_INTERVAL_MS: ms(3000),
   HEARTBEAT_TIMEOUT_MS: ms(9000),
+  /** A user whose socket dropped in a match (or in the queue) may reconnect within this long. */
+  RECONNECT_GRACE_MS: ms(10_000),
+  PRESENCE_SWEEP_INTERVAL_MS: ms(1000),
   SHUTDOWN_TIMEOUT_MS: ms(30_000),
 });
 

@@ -6,6 +6,7 @@ import type { Logger } from './infra/logger';
 import type { Metrics } from './infra/metrics';
 import type { Database } from './infra/postgres';
 import type { MatchService } from './match/service';
+import type { PresenceService } from './presence/service';
 import type { Clock } from './shared/clock';
 import type { StateStore } from './state/store';
 
@@ -19,5 +20,6 @@ export interface Services {
   store: StateStore;
   hub: EventHub;
   match: MatchService;
+  presence: PresenceService;
   metrics: Metrics;
 }

@@ -8,11 +8,8 @@ const PRESENCE_TYPES = new Set(['partner_left', 'partner_reconnecting', 'partner
 export const presenceRouter = router({
   /** Tell the server you are still here. */
   heartbeat: authedProcedure.mutation(async ({ ctx }) => {
-    const pool = await ctx.svc.store.poolOf(ctx.userId);
-    const now = ctx.svc.clock.now();
-    const k = ctx.svc.store.keys;
-    await ctx.svc.redis.multi().hset(k.user(pool, ctx.userId), 'lastHeartbeat', now).zadd(`${k.poolPrefix(pool)}seen`, now, ctx.userId).exec();
-    return { at: now, intervalMs: ctx.svc.cfg.HEARTBEAT_INTERVAL_MS };
+    await ctx.svc.presence.signal(ctx.userId, 'seen');
+    return { at: ctx.svc.clock.now(), intervalMs: ctx.svc.cfg.HEARTBEAT_INTERVAL_MS };
   }),
   /** Connection events about your partner and yourself; tracked and resumable like match.events. */
   events: authedProcedure.input(z.object({ lastEventId: z.string().max(200).nullish() }).optional()).subscription(async function* ({ ctx, input, signal }) {

@@ -230,6 +230,41 @@ export class StateStore {
     return { duplicate: r.duplicate === true };
   }
 
+  /** A connection signal: `seen` (live socket or heartbeat; ends a grace) or `dropped` (starts one). */
+  async presence(a: { uid: string; pool: string; mode: 'seen' | 'dropped'; graceMs: number }) {
+    const r = await this.run('presence', a.pool, this.keys.user(a.pool, a.uid), a);
+    return { changed: r.changed === true };
+  }
+
+  /** One presence sweep of a pool: silent drops, and graces that ran out. */
+  async graces(pool: string, a: { timeoutMs: number; graceMs: number; batch?: number }) {
+    const batch = a.batch ?? 200;
+    const r = await this.run('graces', pool, `${this.keys.poolPrefix(pool)}seen`, { ...a, batch, mids: uuids(batch) });
+    return {
+      silent: list<string>(r.silent),
+      disconnected: list<string>(r.disconnected),
+      back: list<string>(r.back),
+      matches: list<MatchMade>(r.matches),
+    };
+  }
+
+  /** Refresh last-seen for many users at once (one ZADD per pool). */
+  async touch(byPool: Map<string, string[]>): Promise<void> {
+    const now = this.clock.now();
+    const pipe = this.redis.pipeline();
+    for (const [pool, uids] of byPool) {
+      if (uids.length) pipe.zadd(`${this.keys.poolPrefix(pool)}seen`, ...uids.flatMap((u) => [now, u]));
+    }
+    await pipe.exec();
+  }
+
+  /** The pools of many users (one MGET). */
+  async poolsOf(uids: string[]): Promise<string[]> {
+    if (uids.length === 0) return [];
+    const r = await this.redis.mget(...uids.map((u) => this.keys.userPool(u)));
+    return r.map((p) => p ?? DEFAULT_POOL);
+  }
+
   async getUser(uid: string, pool?: string): Promise<UserState> {
     const p = pool ?? (await this.poolOf(uid));
     const h = await this.redis.hgetall(this.keys.user(p, uid));

@@ -51,7 +51,8 @@ describe('sessions and auth', () => {
   it('a WebSocket without a token, or with a forged or expired one, is refused and closed', async () => {
     await using app = await startTestApp();
     const expired = issueToken({ sub: 'x', name: 'x', exp: Date.now() - 1 }, 'test-session-secret-0123456789abcdef');
-    for (const params of [{}, { token: 'garbage.token' }, { token: expired }]) {
+    const cases: Array<Record<string, string>> = [{}, { token: 'garbage.token' }, { token: expired }];
+    for (const params of cases) {
       const r = await trySocket(app.wsUrl, params);
       expect(r.closed).toBe(true);
       expect(r.message).toContain('UNAUTHORIZED');

@@ -1,0 +1,241 @@
+/**
+ * The one module that talks to the server.
+ *
+ * - `session.create` goes over HTTP (it is how a token is obtained, so it cannot need one);
+ *   everything else goes over one WebSocket that authenticates with `connectionParams`.
+ * - The token lives in sessionStorage (see session-token.ts) and is reused until it expires.
+ * - `match.events` is resumable: the wsLink remembers the id of the last tracked event and,
+ *   when it re-sends the subscription after a reconnect, puts it in the message as
+ *   `params.lastEventId`; the server adapter merges that into the input object (which is why
+ *   the input is `{}` rather than undefined). If the subscription itself has to be restarted
+ *   (an error, not a reconnect) we pass the last id we saw ourselves.
+ * - A refused token (UNAUTHORIZED) is dropped: a new session is created and the socket
+ *   reconnected with it; listeners are told so the UI can start over cleanly.
+ */
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
+import { createSignal } from 'solid-js';
+import type { AppRouter } from '../../../server/trpc/router';
+import type { MatchEvent } from '../../../server/events/types';
+import { isTransportError, isUnauthorized } from './errors';
+import { clearSession, isUsable, loadSession, saveSession, type StoredSession } from './session-token';
+
+export type { MatchEvent };
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
+export type SessionChange = 'rename' | 'unauthorized';
+
+export interface EventHandlers {
+  /** The subscription is live (first time, after a restart, or re-sent after a reconnect). */
+  onStarted(): void;
+  onEvent(id: string, event: MatchEvent): void;
+}
+
+const RETRY_ATTEMPTS = 3;
+const RESUBSCRIBE_DELAY_MS = 1000;
+
+/** Reconnect quickly at first, then back off, never waiting more than ~3 s. */
+const retryDelayMs = (attempt: number) => Math.min(200 * 2 ** attempt, 3000);
+
+export function createApi() {
+  const [connection, setConnection] = createSignal<ConnectionState>('connecting');
+  const [session, setSession] = createSignal<StoredSession | null>(loadSession());
+  const replacedListeners = new Set<(s: StoredSession, why: SessionChange) => void>();
+  let creating: Promise<StoredSession> | null = null;
+  let replacing: Promise<StoredSession> | null = null;
+  let everOpened = false;
+
+  const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/trpc`;
+  const ws = createWSClient({
+    url: wsUrl,
+    // Called for every new socket, so a reconnect always carries the current token.
+    connectionParams: async () => ({ token: (await ensureSession()).token }),
+    keepAlive: { enabled: true, intervalMs: 5000, pongTimeoutMs: 4000 },
+    retryDelayMs,
+    WebSocket: watchedWebSocket(() => void onTokenRefused(session()?.token)),
+    onOpen: () => {
+      everOpened = true;
+      setConnection('open');
+    },
+    onClose: () => {
+      // A reconnect may have swapped in a socket that is still open; only then are we fine.
+      if (ws.connection?.state === 'open') return setConnection('open');
+      setConnection(everOpened && !replacing ? 'reconnecting' : 'connecting');
+    },
+  });
+
+  const trpc = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.path === 'session.create',
+        true: httpBatchLink({ url: '/trpc' }),
+        false: wsLink<AppRouter>({ client: ws }),
+      }),
+    ],
+  });
+
+  async function createSession(chosenName: string): Promise<StoredSession> {
+    const r = await trpc.session.create.mutate(chosenName ? { displayName: chosenName } : undefined);
+    const s: StoredSession = { token: r.token, userId: r.userId, displayName: r.displayName, chosenName, expiresAt: r.expiresAt };
+    saveSession(s);
+    setSession(s);
+    return s;
+  }
+
+  /** The current session, or a new one when there is none or it is about to expire. */
+  function ensureSession(): Promise<StoredSession> {
+    const s = session();
+    if (s && isUsable(s)) return Promise.resolve(s);
+    return (creating ??= createSession(s?.chosenName ?? '').finally(() => (creating = null)));
+  }
+
+  /**
+   * Start over as a new user: close the socket (this also ends the events subscription),
+   * create a session, then subscribe again from scratch. Used for a new display name and
+   * for a refused token. Concurrent callers share one replacement.
+   */
+  function replaceSession(chosenName: string, why: SessionChange): Promise<StoredSession> {
+    return (replacing ??= (async () => {
+      stopEvents();
+      await ws.close();
+      clearSession();
+      setSession(null);
+      const s = await ensureFresh(chosenName);
+      for (const fn of replacedListeners) fn(s, why);
+      startEvents(null);
+      return s;
+    })().finally(() => (replacing = null)));
+  }
+
+  async function ensureFresh(chosenName: string): Promise<StoredSession> {
+    await creating?.catch(() => null);
+    return createSession(chosenName);
+  }
+
+  function onTokenRefused(token: string | undefined): Promise<StoredSession> | void {
+    if (replacing) return replacing;
+    if (!token || token !== session()?.token) return; // already replaced
+    return replaceSession(session()?.chosenName ?? '', 'unauthorized');
+  }
+
+  // ---- match.events: one live subscription, restarted when needed ----
+  let handlers: EventHandlers | null = null;
+  let generation = 0;
+  let stop: (() => void) | null = null;
+  let lastEventId: string | null = null;
+  let ready = deferred();
+
+  function startEvents(resumeFrom: string | null): void {
+    stopEvents();
+    lastEventId = resumeFrom;
+    const gen = ++generation;
+    const restart = () => {
+      if (gen !== generation) return;
+      generation++; // the failed subscription's late callbacks are ignored from now on
+      setTimeout(() => gen + 1 === generation && startEvents(lastEventId), RESUBSCRIBE_DELAY_MS);
+    };
+    const sub = trpc.match.events.subscribe(resumeFrom ? { lastEventId: resumeFrom } : {}, {
+      onStarted: () => {
+        if (gen !== generation) return;
+        ready.resolve();
+        handlers?.onStarted();
+      },
+      onData: (tracked) => {
+        if (gen !== generation) return;
+        lastEventId = tracked.id;
+        handlers?.onEvent(tracked.id, tracked.data);
+      },
+      onError: (err) => {
+        if (gen !== generation) return;
+        if (isUnauthorized(err)) return void onTokenRefused(session()?.token);
+        restart();
+      },
+      // The server never ends this stream by itself; if it does, pick up where we were.
+      onComplete: restart,
+    });
+    stop = () => sub.unsubscribe();
+  }
+
+  function stopEvents(): void {
+    generation++;
+    stop?.();
+    stop = null;
+    ready = deferred();
+  }
+
+  /**
+   * Run a server call. A refused token starts a new session (the caller learns so in plain
+   * words); with `retry`, a call that got no answer (socket dropped) is sent again once the
+   * socket is back, which is safe because such calls carry an idempotency key.
+   */
+  async function call<T>(fn: () => Promise<T>, opts: { retry?: boolean } = {}): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (isUnauthorized(e)) {
+          const token = session()?.token;
+          void onTokenRefused(token);
+          throw new Error('Your session expired, so we started a new one. Please try again.');
+        }
+        if (!opts.retry || !isTransportError(e) || attempt >= RETRY_ATTEMPTS) throw e;
+        await sleep(retryDelayMs(attempt));
+      }
+    }
+  }
+
+  startEvents(null);
+
+  return {
+    trpc,
+    call,
+    connection,
+    session,
+    ensureSession,
+    replaceSession,
+    /** Resolves once the events subscription is live, so no event of a following call is missed. */
+    eventsReady: () => ready.promise,
+    setEventHandlers(h: EventHandlers | null) {
+      handlers = h;
+    },
+    onSessionReplaced(fn: (s: StoredSession, why: SessionChange) => void): () => void {
+      replacedListeners.add(fn);
+      return () => replacedListeners.delete(fn);
+    },
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+/**
+ * A socket whose context the server refuses (bad token) gets one `{ id: null, error }` message
+ * and is closed; the wsLink would just keep reconnecting with the same token. Watching for that
+ * message lets us replace the session instead.
+ */
+function watchedWebSocket(onRefused: () => void): typeof WebSocket {
+  return class WatchedWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      this.addEventListener('message', (e: MessageEvent) => {
+        if (typeof e.data === 'string' && e.data.startsWith('{"id":null') && isRefusal(e.data)) onRefused();
+      });
+    }
+  };
+}
+
+function isRefusal(raw: string): boolean {
+  try {
+    const msg = JSON.parse(raw) as { error?: { data?: { code?: string } } };
+    return msg.error?.data?.code === 'UNAUTHORIZED';
+  } catch {
+    return false;
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

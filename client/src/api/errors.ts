@@ -1,0 +1,36 @@
+/**
+ * Turning failures into plain words. The server writes its error messages for a person, so
+ * those are shown as they are; only transport failures and raw validation output need wording here.
+ */
+import { TRPCClientError } from '@trpc/client';
+
+interface ErrorData {
+  code?: string;
+  appCode?: string;
+}
+
+function dataOf(e: unknown): ErrorData | null {
+  if (!(e instanceof TRPCClientError)) return null;
+  const data: unknown = e.data;
+  return data && typeof data === 'object' ? (data as ErrorData) : null;
+}
+
+/** The token was refused (expired, forged or missing): a new session is needed. */
+export function isUnauthorized(e: unknown): boolean {
+  return dataOf(e)?.code === 'UNAUTHORIZED';
+}
+
+/** The call never got an answer (socket closed, network down): safe to retry with the same idempotency key. */
+export function isTransportError(e: unknown): boolean {
+  return e instanceof TRPCClientError && dataOf(e) === null;
+}
+
+export function errorText(e: unknown): string {
+  if (isTransportError(e)) return "We couldn't reach the server. Please check your connection and try again.";
+  const data = dataOf(e);
+  const message = e instanceof Error ? e.message : '';
+  // zod validation errors arrive as a JSON list of issues, which is not for a person.
+  if (data?.code === 'BAD_REQUEST' && message.trim().startsWith('[')) return 'Please check what you typed and try again.';
+  if (message) return message;
+  return 'Something went wrong. Please try again.';
+}

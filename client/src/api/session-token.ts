@@ -1,0 +1,49 @@
+/**
+ * The session token, kept in sessionStorage: it survives a reload but is per tab, so two tabs
+ * are two different users (which is also how the app is tried out on one machine).
+ */
+export interface StoredSession {
+  token: string;
+  userId: string;
+  displayName: string;
+  /** The name the person typed ('' when the server picked "Stranger xxxx"). */
+  chosenName: string;
+  expiresAt: number;
+}
+
+const KEY = 'rendezvous.session';
+// A token this close to expiry is replaced rather than used for a connection that may outlive it.
+const EXPIRY_MARGIN_MS = 60_000;
+
+export function loadSession(now = Date.now()): StoredSession | null {
+  try {
+    const raw = sessionStorage.getItem(KEY);
+    if (!raw) return null;
+    const s = JSON.parse(raw) as Partial<StoredSession>;
+    if (typeof s.token !== 'string' || typeof s.userId !== 'string' || typeof s.expiresAt !== 'number') return null;
+    if (!isUsable(s as StoredSession, now)) return null;
+    return { token: s.token, userId: s.userId, displayName: s.displayName ?? '', chosenName: s.chosenName ?? '', expiresAt: s.expiresAt };
+  } catch {
+    return null; // storage disabled or corrupt: start a fresh session
+  }
+}
+
+export function isUsable(s: StoredSession, now = Date.now()): boolean {
+  return s.expiresAt - EXPIRY_MARGIN_MS > now;
+}
+
+export function saveSession(s: StoredSession): void {
+  try {
+    sessionStorage.setItem(KEY, JSON.stringify(s));
+  } catch {
+    // Private mode may refuse storage; the session still works for this page's lifetime.
+  }
+}
+
+export function clearSession(): void {
+  try {
+    sessionStorage.removeItem(KEY);
+  } catch {
+    /* see saveSession */
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Vite config for the client. It is run from the repo root (`vite build --config client/vite.config.ts`),
+ * so every path is resolved from this file's folder rather than the working directory.
+ */
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+import solid from 'vite-plugin-solid';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+export default defineConfig({
+  root,
+  plugins: [solid()],
+  build: {
+    outDir: fileURLToPath(new URL('./dist', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+  },
+  server: {
+    // In development the API server runs separately; one proxy entry covers HTTP (/trpc/...) and the WebSocket (/trpc).
+    proxy: {
+      '/trpc': { target: 'http://localhost:3000', ws: true },
+    },
+  },
+});

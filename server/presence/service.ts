@@ -1,0 +1,112 @@
+/**
+ * PresenceService: turns connection signals into state changes.
+ *
+ * Signals: a socket closing (noticed at once), tRPC keep-alive pings unanswered (the socket is
+ * terminated: HEARTBEAT_INTERVAL_MS + pong wait), heartbeats, and last-seen going stale when the
+ * process holding a socket died (one sweep per pool over the `seen` set, never a timer per
+ * connection). A drop starts a reconnect grace (RECONNECT_GRACE_MS): the partner hears
+ * `partner_reconnecting`, then `partner_back` if the user returns to any process in time, or
+ * `partner_left` (reason `disconnect`) and is re-queued at the front. All of it is atomic Lua and
+ * conditional on state, so several signals about one drop act once.
+ */
+import type { Logger } from '../infra/logger';
+import type { StateStore } from '../state/store';
+
+interface Socket {
+  once(event: 'close', fn: () => void): unknown;
+}
+
+export interface PresenceOptions {
+  graceMs: number;
+  timeoutMs: number;
+  refreshMs: number;
+  sweepMs: number;
+}
+
+export class PresenceService {
+  private readonly sockets = new Map<string, Set<Socket>>();
+  private timers: NodeJS.Timeout[] = [];
+  private closing = false;
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly opts: PresenceOptions,
+    private readonly log: Logger,
+    private readonly hooks: { onSweep?(r: { silent: number; disconnected: number; back: number }): void } = {},
+  ) {}
+
+  get connectedUsers(): number {
+    return this.sockets.size;
+  }
+
+  /** A socket authenticated as `uid` opened on this process. */
+  attach(uid: string, socket: Socket): void {
+    let set = this.sockets.get(uid);
+    if (!set) this.sockets.set(uid, (set = new Set()));
+    set.add(socket);
+    void this.signal(uid, 'seen');
+    socket.once('close', () => {
+      set.delete(socket);
+      if (set.size > 0) return;
+      this.sockets.delete(uid);
+      // During our own shutdown clients move to another process: not a drop.
+      if (!this.closing) void this.signal(uid, 'dropped');
+    });
+  }
+
+  async signal(uid: string, mode: 'seen' | 'dropped'): Promise<void> {
+    try {
+      const pool = await this.store.poolOf(uid);
+      await this.store.presence({ uid, pool, mode, graceMs: this.opts.graceMs });
+    } catch (err) {
+      // Redis down: the sweep after it returns catches this user by their stale last-seen.
+      this.log.warn({ err, uid, mode }, 'presence signal failed');
+    }
+  }
+
+  start(): void {
+    if (this.timers.length) return;
+    this.timers = [setInterval(() => void this.refresh(), this.opts.refreshMs), setInterval(() => void this.sweep(), this.opts.sweepMs)];
+    for (const t of this.timers) t.unref();
+  }
+
+  /** Stop sweeping; sockets closing from now on are not drops (see attach). */
+  stop(): void {
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  /** Mark every user with a live socket here as seen, in one batch per pool. */
+  async refresh(): Promise<void> {
+    const uids = [...this.sockets.keys()];
+    try {
+      for (let i = 0; i < uids.length; i += 1000) {
+        const chunk = uids.slice(i, i + 1000);
+        const pools = await this.store.poolsOf(chunk);
+        const byPool = new Map<string, string[]>();
+        chunk.forEach((u, j) => {
+          const p = pools[j]!;
+          byPool.set(p, [...(byPool.get(p) ?? []), u]);
+        });
+        await this.store.touch(byPool);
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'presence refresh failed');
+    }
+  }
+
+  async sweep(): Promise<void> {
+    try {
+      for (const pool of await this.store.pools()) {
+        const r = await this.store.graces(pool, { timeoutMs: this.opts.timeoutMs, graceMs: this.opts.graceMs });
+        if (r.silent.length || r.disconnected.length || r.back.length) {
+          this.log.info({ pool, silent: r.silent.length, disconnected: r.disconnected.length, back: r.back.length }, 'presence sweep');
+        }
+        this.hooks.onSweep?.({ silent: r.silent.length, disconnected: r.disconnected.length, back: r.back.length });
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'presence sweep failed');
+    }
+  }
+}

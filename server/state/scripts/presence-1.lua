@@ -1,0 +1,15 @@
+--[[ presence: a connection signal for one user.
+  mode 'seen'    : a live socket or heartbeat; ends a grace if one is running
+  mode 'dropped' : the user's socket closed; starts the grace (partner: partner_reconnecting)
+  KEYS[1] user hash
+  ARGV[3] { pool, limits, uid, mode, graceMs }
+  Returns { ok, changed } ]]
+local u = get_user(A.uid)
+if A.mode == 'seen' then
+  redis.call('ZADD', P .. 'seen', NOW, A.uid)
+  if not u then return reply({ ok = true, changed = false }) end
+  redis.call('HSET', ukey(u.id), 'lastHeartbeat', NOW)
+  return reply({ ok = true, changed = mark_back(u) })
+end
+if not u then return reply({ ok = true, changed = false }) end
+return reply({ ok = true, changed = mark_dropped(u, NOW, A.graceMs) })

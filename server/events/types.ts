@@ -4,6 +4,12 @@
  */
 export type LeaveReason = 'skip' | 'end' | 'disconnect' | 'timeout';
 
+/** WebRTC signalling relayed between the two users of a direct-mode match. */
+export type SignalData =
+  | { kind: 'description'; description: { type: 'offer' | 'answer' | 'pranswer' | 'rollback'; sdp?: string } }
+  | { kind: 'candidate'; candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null }
+  | { kind: 'connected' };
+
 interface Base {
   /** Server time the event was written, ms since epoch. */
   at: number;
@@ -24,8 +30,10 @@ export type MatchEvent = Base &
       }
     | { type: 'chat'; matchId: string; from: 'me' | 'partner'; text: string; clientMessageId: string }
     | { type: 'typing'; matchId: string; typing: boolean }
-    | { type: 'signal'; matchId: string; data: unknown }
+    | { type: 'signal'; matchId: string; data: SignalData }
     | { type: 'partner_left'; matchId: string; reason: LeaveReason }
+    | { type: 'partner_reconnecting'; matchId: string; graceMs: number }
+    | { type: 'partner_back'; matchId: string }
     | { type: 'requeued'; front: boolean }
     | { type: 'state'; from: string; to: string; reason: string; version: number }
     | { type: 'notice'; code: string; message: string }

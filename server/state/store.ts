@@ -87,8 +87,17 @@ export class StateStore {
     };
   }
 
+  /**
+   * How new matches are made: `direct` (matched events at once) or `livekit` with `defer` (the
+   * `matched` events wait for the room; see announce()). Set by the rooms domain.
+   */
+  matchMode: () => { mode: 'direct' | 'livekit'; defer: boolean } = () => ({ mode: 'direct', defer: false });
+  /** Called with every match any script made (after the script committed). */
+  onMatches: ((pool: string, matches: MatchMade[], deferred: boolean) => void) | null = null;
+
   private async run(name: ScriptName, pool: string, key: string, options: Record<string, unknown>): Promise<ScriptReply> {
-    const payload = JSON.stringify({ pool, limits: this.luaLimits, ...options });
+    const mode = this.matchMode();
+    const payload = JSON.stringify({ pool, limits: this.luaLimits, mode: mode.mode, defer: mode.defer, ...options });
     let raw: string;
     try {
       raw = await this.redis[`rv_${name}`](key, this.keys.poolPrefix(pool), this.clock.now(), payload);
@@ -96,7 +105,12 @@ export class StateStore {
       if (isDomainError(e)) throw e;
       throw new StoreUnavailableError(e);
     }
-    return JSON.parse(raw) as ScriptReply;
+    const reply = JSON.parse(raw) as ScriptReply;
+    if (this.onMatches) {
+      const made = [...(reply.match ? [reply.match as MatchMade] : []), ...list<MatchMade>(reply.matches)];
+      if (made.length) this.onMatches(pool, made, mode.defer);
+    }
+    return reply;
   }
 
   /** The pool a user is in now (where their hash and event history live). */
@@ -193,6 +207,18 @@ export class StateStore {
     if (!r.ok && r.error === 'VERSION_CONFLICT') throw new VersionConflictError(a.expectedVersion ?? -1, Number(r.version));
     if (!r.ok) throw new InvalidTransitionError(asState(r.state), a.to);
     return { from: asState(r.from), state: asState(r.state), version: Number(r.version) };
+  }
+
+  /** Deliver the deferred `matched` events of a match whose call is ready (LiveKit room made). */
+  async announce(a: { pool: string; matchId: string; mode: 'direct' | 'livekit'; room?: string; forA?: Record<string, unknown>; forB?: Record<string, unknown> }) {
+    const r = await this.run('announce', a.pool, this.keys.match(a.pool, a.matchId), a);
+    return { ok: r.ok };
+  }
+
+  /** Both users of a match, from its record. */
+  async matchUsers(pool: string, matchId: string): Promise<{ a: string; b: string } | null> {
+    const [a, b] = await this.redis.hmget(this.keys.match(pool, matchId), 'a', 'b');
+    return a && b ? { a, b } : null;
   }
 
   async force(a: { uid: string; pool: string; to: State; actor: string; reason: string }) {

@@ -87,9 +87,12 @@ local function pair(a, b, mid)
   remember_partner(b.id, a.id)
   outbox({ kind = 'match_created', matchId = mid, userA = a.id, userB = b.id, mode = A.mode or 'direct',
     waitedA = NOW - tonumber(a.waitingSince or NOW), waitedB = NOW - tonumber(b.waitingSince or NOW) })
-  -- a (the newcomer) makes the WebRTC offer; b is the polite peer.
-  push(a.id, 'matched', { matchId = mid, partnerId = b.id, partnerName = b.name or '', role = 'impolite', mode = A.mode or 'direct' })
-  push(b.id, 'matched', { matchId = mid, partnerId = a.id, partnerName = a.name or '', role = 'polite', mode = A.mode or 'direct' })
+  -- a (the newcomer) makes the WebRTC offer; b is the polite peer. With A.defer (LiveKit mode)
+  -- the `matched` events wait until the room exists: see announce-1.lua.
+  if not A.defer then
+    push(a.id, 'matched', { matchId = mid, partnerId = b.id, partnerName = b.name or '', role = 'impolite', mode = A.mode or 'direct' })
+    push(b.id, 'matched', { matchId = mid, partnerId = a.id, partnerName = a.name or '', role = 'polite', mode = A.mode or 'direct' })
+  end
   return { matchId = mid, a = a.id, b = b.id }
 end
 

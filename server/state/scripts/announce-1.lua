@@ -1,0 +1,26 @@
+--[[ announce: deliver the `matched` events of a match made with A.defer, once its call is ready
+  (LiveKit room created, tokens minted), only while both users are still CONNECTING in it.
+  Also records the room on the users and the match, and audits the mode and room.
+  KEYS[1] the match hash
+  ARGV[3] { pool, limits, matchId, mode, room?, forA = { ...extra fields of a's event }, forB = {...} }
+  Returns { ok } or { ok = false, error = 'NOT_IN_MATCH' } ]]
+local mid = A.matchId
+local m = redis.call('HMGET', mkey(mid), 'a', 'b')
+local a = m[1] and get_user(m[1])
+local b = m[2] and get_user(m[2])
+if not (a and b and a.state == 'CONNECTING' and b.state == 'CONNECTING' and a.matchId == mid and b.matchId == mid) then
+  return refuse('NOT_IN_MATCH')
+end
+if A.room then
+  redis.call('HSET', ukey(a.id), 'currentRoom', A.room)
+  redis.call('HSET', ukey(b.id), 'currentRoom', A.room)
+  redis.call('HSET', mkey(mid), 'room', A.room, 'mode', A.mode)
+end
+outbox({ kind = 'match_room', matchId = mid, room = A.room or cjson.null, mode = A.mode })
+local ea = { matchId = mid, partnerId = b.id, partnerName = b.name or '', role = 'impolite', mode = A.mode }
+local eb = { matchId = mid, partnerId = a.id, partnerName = a.name or '', role = 'polite', mode = A.mode }
+for k, v in pairs(A.forA or {}) do ea[k] = v end
+for k, v in pairs(A.forB or {}) do eb[k] = v end
+push(a.id, 'matched', ea)
+push(b.id, 'matched', eb)
+return reply({ ok = true })

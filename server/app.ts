@@ -21,6 +21,7 @@ import { createMetrics } from './infra/metrics';
 import { migrate, openDatabase, type Database } from './infra/postgres';
 import { connectRedis } from './infra/redis';
 import { MatchService } from './match/service';
+import { CleanupJob } from './presence/cleanup';
 import { PresenceService } from './presence/service';
 import type { Services } from './services';
 import { systemClock, type Clock } from './shared/clock';
@@ -46,6 +47,7 @@ export interface RunningServer {
   port: number;
   services: Services;
   drain: OutboxDrain;
+  cleanup: CleanupJob;
   /** Graceful: stop taking work, tell clients to reconnect, flush the outbox, close connections. */
   close(): Promise<void>;
 }
@@ -82,6 +84,36 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     store,
     { graceMs: cfg.RECONNECT_GRACE_MS, timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS, refreshMs: cfg.HEARTBEAT_INTERVAL_MS, sweepMs: cfg.PRESENCE_SWEEP_INTERVAL_MS },
     log,
+    {
+      onSweep: (r) => {
+        metrics.presenceSweep.inc({ kind: 'silent' }, r.silent);
+        metrics.presenceSweep.inc({ kind: 'disconnected' }, r.disconnected);
+        metrics.presenceSweep.inc({ kind: 'back' }, r.back);
+      },
+    },
+  );
+  const cleanup = new CleanupJob(
+    redis,
+    store,
+    clock,
+    {
+      intervalMs: cfg.CLEANUP_INTERVAL_MS,
+      lockTtlMs: cfg.CLEANUP_LOCK_TTL_MS,
+      batch: cfg.CLEANUP_BATCH,
+      idleTtlMs: cfg.IDLE_TTL_MS,
+      evTtlMs: cfg.EVENT_HISTORY_TTL_MS,
+      opTtlMs: cfg.IDEMPOTENCY_TTL_MS,
+    },
+    log,
+    {
+      onRun: (r) => {
+        metrics.cleanupRuns.inc();
+        metrics.cleanupDuration.set(r.durationMs / 1000);
+        metrics.cleanupFixed.inc({ kind: 'orphan' }, r.orphans);
+        metrics.cleanupFixed.inc({ kind: 'broken_pair' }, r.brokenPairs);
+        metrics.cleanupFixed.inc({ kind: 'ttl' }, r.ttlsSet);
+      },
+    },
   );
   const svc: Services = { cfg, clock, log, sessionSecret: opts.sessionSecret, redis, database, store, hub, match, presence, metrics };
 
@@ -157,6 +189,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     drain.start();
     match.start();
     presence.start();
+    cleanup.start();
   }
   log.info({ port, redis: opts.redisUrl, postgres: database.kind }, 'Rendezvous is listening');
 
@@ -165,6 +198,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     (closing ??= (async () => {
       match.stop();
       presence.stop();
+      await cleanup.stop();
       server.close();
       wsHandler.broadcastReconnectNotification();
       for (const c of wss.clients) c.close(1012, 'server restarting');
@@ -177,7 +211,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       drainConn.disconnect();
       await database.close();
     })());
-  return { url: `http://127.0.0.1:${port}`, port, services: svc, drain, close };
+  return { url: `http://127.0.0.1:${port}`, port, services: svc, drain, cleanup, close };
 }
 
 /** Same-origin by default; otherwise the Origin must be listed. Non-browser clients send none. */

@@ -73,6 +73,10 @@ export const configSchema = z.object({
   /** A user whose socket dropped in a match (or in the queue) may reconnect within this long. */
   RECONNECT_GRACE_MS: ms(10_000),
   PRESENCE_SWEEP_INTERVAL_MS: ms(1000),
+  /** Maintenance sweep (one leader across processes). */
+  CLEANUP_INTERVAL_MS: ms(30_000),
+  CLEANUP_LOCK_TTL_MS: ms(60_000),
+  CLEANUP_BATCH: z.coerce.number().int().min(10).max(10_000).default(500),
   SHUTDOWN_TIMEOUT_MS: ms(30_000),
 });
 

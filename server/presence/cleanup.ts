@@ -1,0 +1,168 @@
+/**
+ * CleanupJob: the maintenance sweep, run by one leader at a time across server processes.
+ *
+ * Leadership is a Redis lock with expiry (`<root>:lock:cleanup`, SET NX PX, renewed by its holder
+ * with a compare-and-expire script); a process that dies simply stops renewing and another takes
+ * over within CLEANUP_LOCK_TTL_MS. Every pass uses SCAN/ZRANGE in batches, never KEYS:
+ *   - orphans: IDLE set members whose hash expired (IDLE_TTL) are removed from the set;
+ *   - broken pairs: a CONNECTING/IN_CALL user whose partner does not point back (or no match)
+ *     is ended alone as a disconnect (the state-consistency signal);
+ *   - set/hash disagreements found on the way are repaired by the atomic repair script;
+ *   - keys that must expire but have no TTL (event history, idempotency records) get one.
+ * Each run's counts and duration go to the log and to metrics.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../infra/logger';
+import type { Clock } from '../shared/clock';
+import { State } from '../state/states';
+import type { StateStore } from '../state/store';
+
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+
+export interface CleanupOptions {
+  intervalMs: number;
+  lockTtlMs: number;
+  batch: number;
+  idleTtlMs: number;
+  evTtlMs: number;
+  opTtlMs: number;
+}
+
+export interface CleanupReport {
+  orphans: number;
+  brokenPairs: number;
+  repaired: number;
+  ttlsSet: number;
+  durationMs: number;
+}
+
+export class CleanupJob {
+  readonly id = randomUUID();
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly store: StateStore,
+    private readonly clock: Clock,
+    private readonly opts: CleanupOptions,
+    private readonly log: Logger,
+    private readonly hooks: { onRun?(r: CleanupReport): void } = {},
+  ) {}
+
+  private get lockKey(): string {
+    return `${this.store.keys.root}:lock:cleanup`;
+  }
+
+  /** Take or keep the leadership; true while this process is the leader. */
+  async lead(): Promise<boolean> {
+    const renewed = (await this.redis.eval(RENEW, 1, this.lockKey, this.id, this.opts.lockTtlMs)) as number;
+    if (renewed === 1) return true;
+    return (await this.redis.set(this.lockKey, this.id, 'PX', this.opts.lockTtlMs, 'NX')) === 'OK';
+  }
+
+  async resign(): Promise<void> {
+    await this.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`, 1, this.lockKey, this.id);
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.resign().catch(() => {});
+  }
+
+  async tick(): Promise<CleanupReport | null> {
+    if (this.running) return null;
+    this.running = true;
+    try {
+      if (!(await this.lead())) return null;
+      const r = await this.runOnce();
+      this.hooks.onRun?.(r);
+      if (r.orphans + r.brokenPairs + r.repaired + r.ttlsSet > 0) this.log.info(r, 'cleanup run');
+      return r;
+    } catch (err) {
+      this.log.warn({ err }, 'cleanup run failed');
+      return null;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  async runOnce(): Promise<CleanupReport> {
+    const started = this.clock.now();
+    const report: CleanupReport = { orphans: 0, brokenPairs: 0, repaired: 0, ttlsSet: 0, durationMs: 0 };
+    for (const pool of await this.store.pools()) {
+      report.orphans += await this.orphans(pool);
+      report.brokenPairs += await this.brokenPairs(pool);
+      report.ttlsSet += await this.missingTtls(pool);
+    }
+    report.durationMs = this.clock.now() - started;
+    return report;
+  }
+
+  private async orphans(pool: string): Promise<number> {
+    const k = this.store.keys;
+    const old = await this.redis.zrangebyscore(k.state(pool, State.IDLE), '-inf', String(this.clock.now() - this.opts.idleTtlMs), 'LIMIT', 0, this.opts.batch);
+    if (old.length === 0) return 0;
+    const pipe = this.redis.pipeline();
+    for (const uid of old) pipe.exists(k.user(pool, uid));
+    const exists = (await pipe.exec()) ?? [];
+    const gone = old.filter((_, i) => exists[i]?.[1] === 0);
+    if (gone.length) await this.redis.zrem(k.state(pool, State.IDLE), ...gone);
+    return gone.length;
+  }
+
+  private async brokenPairs(pool: string): Promise<number> {
+    let broken = 0;
+    for (const state of [State.CONNECTING, State.IN_CALL]) {
+      for (const { userId } of await this.store.usersIn(pool, state, 0, this.opts.batch)) {
+        const u = await this.store.getUser(userId, pool);
+        if (u.state !== state) {
+          await this.store.repair({ uid: userId, pool });
+          continue;
+        }
+        const p = u.matchedWith ? await this.store.getUser(u.matchedWith, pool) : null;
+        const intact = p && u.matchId && p.matchId === u.matchId && p.matchedWith === u.userId && (p.state === State.CONNECTING || p.state === State.IN_CALL);
+        if (intact) continue;
+        if (u.matchId) await this.store.leave({ uid: userId, pool, reason: 'disconnect', matchId: u.matchId, actor: 'cleanup' });
+        else await this.store.force({ uid: userId, pool, to: State.IDLE, actor: 'cleanup', reason: `${state} with no match` });
+        broken++;
+      }
+    }
+    return broken;
+  }
+
+  private async missingTtls(pool: string): Promise<number> {
+    const prefix = this.store.keys.poolPrefix(pool).replace(/[*?[\]\\]/g, '\\$&');
+    let set = 0;
+    for (const [pattern, ttl] of [
+      [`${prefix}ev:*`, this.opts.evTtlMs],
+      [`${prefix}op:*`, this.opts.opTtlMs],
+    ] as const) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', this.opts.batch);
+        cursor = next;
+        if (keys.length === 0) continue;
+        const pipe = this.redis.pipeline();
+        for (const key of keys) pipe.pttl(key);
+        const ttls = (await pipe.exec()) ?? [];
+        const fix = keys.filter((_, i) => ttls[i]?.[1] === -1);
+        if (fix.length) {
+          const p2 = this.redis.pipeline();
+          for (const key of fix) p2.pexpire(key, ttl);
+          await p2.exec();
+          set += fix.length;
+        }
+      } while (cursor !== '0');
+    }
+    return set;
+  }
+}

@@ -16,6 +16,9 @@ interface Socket {
   once(event: 'close', fn: () => void): unknown;
 }
 
+// A grace-expiry sweep runs this long after the deadline, so the deadline has surely passed in Redis.
+const GRACE_SLACK_MS = 2;
+
 export interface PresenceOptions {
   graceMs: number;
   timeoutMs: number;
@@ -26,6 +29,7 @@ export interface PresenceOptions {
 export class PresenceService {
   private readonly sockets = new Map<string, Set<Socket>>();
   private timers: NodeJS.Timeout[] = [];
+  private readonly oneShots = new Set<NodeJS.Timeout>();
   private closing = false;
 
   constructor(
@@ -50,7 +54,10 @@ export class PresenceService {
       if (set.size > 0) return;
       this.sockets.delete(uid);
       // During our own shutdown clients move to another process: not a drop.
-      if (!this.closing) void this.signal(uid, 'dropped');
+      if (this.closing) return;
+      void this.signal(uid, 'dropped');
+      // Act the moment the grace runs out, not at the next periodic sweep.
+      this.sweepAt(this.opts.graceMs + GRACE_SLACK_MS);
     });
   }
 
@@ -74,7 +81,19 @@ export class PresenceService {
   stop(): void {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
+    for (const t of this.oneShots) clearTimeout(t);
     this.timers = [];
+    this.oneShots.clear();
+  }
+
+  private sweepAt(delayMs: number): void {
+    if (this.closing) return;
+    const t = setTimeout(() => {
+      this.oneShots.delete(t);
+      void this.sweep();
+    }, delayMs);
+    t.unref();
+    this.oneShots.add(t);
   }
 
   /** Mark every user with a live socket here as seen, in one batch per pool. */

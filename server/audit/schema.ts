@@ -1,8 +1,12 @@
 /**
- * Audit tables (append-only event tables). Every row has a unique event id; event tables carry
- * the event time `at` in their primary key so they can be partitioned by month.
+ * Audit tables. The event tables (state_transitions, errors, recoveries, breaker_events,
+ * checkpoints, webhook_events) are append-only: one row per event, keyed by the event's unique id
+ * plus its time `at`. `at` is in every primary key because those tables are partitioned by month
+ * on `at` (migration 0002_partition_event_tables; drizzle sees them as plain tables, Postgres
+ * routes rows to monthly partitions). dead_letters is a work queue, not an event table.
+ * Analyst views over these tables live in migration 0003_analytics_views; see docs/analytics.md.
  */
-import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const at = () => timestamp('at', { withTimezone: true, mode: 'date' }).notNull();
 
@@ -22,8 +26,11 @@ export const stateTransitions = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.eventId, t.at] }),
+    // admin.audit.user: a user's history in order.
     index('state_transitions_user_at').on(t.userId, t.at),
-    index('state_transitions_match').on(t.matchId),
+    // admin.audit.match: every transition of one match, in order.
+    index('state_transitions_match').on(t.matchId, t.at),
+    // disconnect_reasons (to_state = 'DISCONNECTING' over a time range).
     index('state_transitions_to_at').on(t.toState, t.at),
   ],
 );
@@ -46,9 +53,11 @@ export const errors = pgTable(
     recovered: boolean('recovered'),
     userId: text('user_id'),
   },
+  // error_rates_hourly scans a time range.
   (t) => [primaryKey({ columns: [t.eventId, t.at] }), index('errors_at').on(t.at)],
 );
 export type ErrorRow = typeof errors.$inferSelect;
+export type NewErrorRow = typeof errors.$inferInsert;
 
 export const recoveries = pgTable(
   'recoveries',
@@ -61,8 +70,10 @@ export const recoveries = pgTable(
     durationMs: integer('duration_ms').notNull(),
     context: jsonb('context'),
   },
-  (t) => [primaryKey({ columns: [t.eventId, t.at] })],
+  // recovery_times groups by failure type over a time range.
+  (t) => [primaryKey({ columns: [t.eventId, t.at] }), index('recoveries_failure_type_at').on(t.failureType, t.at)],
 );
+export type Recovery = typeof recoveries.$inferSelect;
 
 export const breakerEvents = pgTable(
   'breaker_events',
@@ -70,10 +81,15 @@ export const breakerEvents = pgTable(
     eventId: text('event_id').notNull(),
     at: at(),
     dependency: text('dependency').notNull(),
+    /** closed | open | half_open | isolated */
     state: text('state').notNull(),
+    /** The process whose breaker changed (breakers are per process); null when unknown. */
+    instance: text('instance'),
   },
+  // breaker_downtime walks each dependency's events in time order.
   (t) => [primaryKey({ columns: [t.eventId, t.at] }), index('breaker_events_dep_at').on(t.dependency, t.at)],
 );
+export type BreakerEvent = typeof breakerEvents.$inferSelect;
 
 export const checkpoints = pgTable(
   'checkpoints',
@@ -86,22 +102,30 @@ export const checkpoints = pgTable(
   },
   (t) => [primaryKey({ columns: [t.eventId, t.at] }), index('checkpoints_subject_at').on(t.subjectId, t.at)],
 );
+export type Checkpoint = typeof checkpoints.$inferSelect;
 
 export const deadLetters = pgTable(
   'dead_letters',
   {
+    /** `outbox:<pool>:<stream id>` for outbox entries. */
     id: text('id').primaryKey(),
     at: at(),
     source: text('source').notNull(),
+    /** The record's kind when it could be read (transition, match_ended, ...). */
+    kind: text('kind'),
+    /** The record's event id when it could be read. */
+    eventId: text('event_id'),
     payload: jsonb('payload').notNull(),
     error: text('error').notNull(),
     attempts: integer('attempts').notNull(),
     status: text('status').notNull().default('pending'),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('dead_letters_status').on(t.status, t.at)],
+  // The replay queue (status) and dead_letter_summary (time range).
+  (t) => [index('dead_letters_status').on(t.status, t.at), index('dead_letters_at').on(t.at)],
 );
 export type DeadLetter = typeof deadLetters.$inferSelect;
+export type NewDeadLetter = typeof deadLetters.$inferInsert;
 
 export const webhookEvents = pgTable(
   'webhook_events',
@@ -114,11 +138,7 @@ export const webhookEvents = pgTable(
     valid: boolean('valid').notNull(),
     payload: jsonb('payload'),
   },
-  (t) => [primaryKey({ columns: [t.eventId, t.at] })],
+  // A room's webhooks in order (support questions about one call).
+  (t) => [primaryKey({ columns: [t.eventId, t.at] }), index('webhook_events_room_at').on(t.room, t.at)],
 );
-
-/** Drain bookkeeping: the highest outbox sequence seen per pool (for lag metrics). */
-export const drainProgress = pgTable('drain_progress', {
-  pool: text('pool').primaryKey(),
-  lastEventAt: bigint('last_event_at', { mode: 'number' }).notNull(),
-});
+export type WebhookEvent = typeof webhookEvents.$inferSelect;

@@ -90,3 +90,26 @@ describe('presence: disconnect detection and reconnect grace', () => {
     expect(r.intervalMs).toBe(200);
   });
 });
+
+describe('fused disconnect signals', () => {
+  it('several signals about one drop (socket close, stale heartbeat, an explicit disconnect) act once', async () => {
+    await using app = await startTestApp({ ...FAST, RECONNECT_GRACE_MS: '200' });
+    const { a, b, matchId } = await matchedPair(app.url);
+    await using _b = b;
+    const { store, presence } = app.server.services;
+    await Promise.all([
+      a.close(),
+      presence.signal(a.userId, 'dropped'),
+      store.leave({ uid: a.userId, pool: 'global', reason: 'disconnect', matchId }),
+      store.graces('global', { timeoutMs: 0, graceMs: 0 }),
+    ]);
+    await b.next('partner_left', (e) => e.matchId === matchId);
+    await presence.sweep();
+    // B's events are ordered: once B is matched with a newcomer, any duplicate would already be here.
+    await using cy = await connectUser(app.url);
+    await cy.api.match.enqueue.mutate({});
+    await b.next('matched', (e) => e.partnerId === cy.userId);
+    expect(b.events.filter((e) => e.event.type === 'partner_left')).toHaveLength(1);
+    expect((await store.getUser(a.userId)).counters.totalDisconnects).toBe(1);
+  });
+});

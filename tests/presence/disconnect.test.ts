@@ -96,12 +96,14 @@ describe('fused disconnect signals', () => {
     await using app = await startTestApp({ ...FAST, RECONNECT_GRACE_MS: '200' });
     const { a, b, matchId } = await matchedPair(app.url);
     await using _b = b;
-    const { store, presence } = app.server.services;
+    const { store, presence, redis } = app.server.services;
+    // A's last-seen is stale, as if their heartbeats had stopped long ago.
+    await redis.zadd(`${store.keys.poolPrefix('global')}seen`, Date.now() - 60_000, a.userId);
     await Promise.all([
       a.close(),
       presence.signal(a.userId, 'dropped'),
       store.leave({ uid: a.userId, pool: 'global', reason: 'disconnect', matchId }),
-      store.graces('global', { timeoutMs: 0, graceMs: 0 }),
+      store.graces('global', { timeoutMs: 600, graceMs: 200 }),
     ]);
     await b.next('partner_left', (e) => e.matchId === matchId);
     await presence.sweep();

@@ -58,7 +58,12 @@ describe('a command resent after a dropped connection applies once', () => {
     const records0 = (await recordsOf(fx, 'u')).length;
     const events0 = (await fx.view('u')).events.length;
 
-    const r = await loseReplyAndResend(fx, t.proxy, () => t.store.transition({ uid: 'u', pool: POOL, to: 'WAITING' }), async () => (await version(fx, 'u')) > v0);
+    const r = await loseReplyAndResend(
+      fx,
+      t.proxy,
+      () => t.store.transition({ uid: 'u', pool: POOL, to: 'WAITING' }),
+      async () => (await version(fx, 'u')) > v0,
+    );
 
     expect(r).toEqual({ from: 'IDLE', state: 'WAITING', version: v0 + 1 });
     expect(await version(fx, 'u')).toBe(v0 + 1);
@@ -71,7 +76,12 @@ describe('a command resent after a dropped connection applies once', () => {
     const { fx } = t;
     await fx.store.enqueue({ uid: 'a', pool: POOL });
 
-    const r = await loseReplyAndResend(fx, t.proxy, () => t.store.enqueue({ uid: 'b', pool: POOL }), async () => (await version(fx, 'a')) > 1);
+    const r = await loseReplyAndResend(
+      fx,
+      t.proxy,
+      () => t.store.enqueue({ uid: 'b', pool: POOL }),
+      async () => (await version(fx, 'a')) > 1,
+    );
 
     expect(r.match).toMatchObject({ a: 'b', b: 'a' });
     expect(await version(fx, 'a')).toBe(2);

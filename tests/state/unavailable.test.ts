@@ -49,7 +49,11 @@ describe('when Redis stops answering', () => {
 
     // The timed-out command was already in the socket, so Redis runs it on resume; the caller's
     // retry with the same op id gets that answer instead of applying a second time.
-    await expect(fx.store.transition({ uid: 'u', pool: POOL, to: 'WAITING', op: 'try-1' })).resolves.toEqual({ from: 'IDLE', state: 'WAITING', version: v0 + 1 });
+    await expect(fx.store.transition({ uid: 'u', pool: POOL, to: 'WAITING', op: 'try-1' })).resolves.toEqual({
+      from: 'IDLE',
+      state: 'WAITING',
+      version: v0 + 1,
+    });
     expect((await fx.view('u')).hash.version).toBe(String(v0 + 1));
     expect((await fx.outbox()).filter((r) => r.kind === 'transition' && r.userId === 'u')).toHaveLength(v0 + 1);
     await expect(fx.store.transition({ uid: 'u', pool: POOL, to: 'IDLE' })).resolves.toMatchObject({ version: v0 + 2 });
@@ -66,10 +70,13 @@ describe('when Redis stops answering', () => {
 
     await server.restart();
     // The private server keeps no data (no AOF): the user starts again from nothing.
-    await vi.waitFor(() => expect(fx.store.force({ uid: 'u', pool: POOL, to: 'WAITING', actor: 'test', reason: 'back' })).resolves.toMatchObject({ state: 'WAITING' }), {
-      timeout: 5000,
-      interval: 50,
-    });
+    await vi.waitFor(
+      () => expect(fx.store.force({ uid: 'u', pool: POOL, to: 'WAITING', actor: 'test', reason: 'back' })).resolves.toMatchObject({ state: 'WAITING' }),
+      {
+        timeout: 5000,
+        interval: 50,
+      },
+    );
     await expect(fx.store.transition({ uid: 'u', pool: POOL, to: 'IDLE' })).resolves.toMatchObject({ state: 'IDLE' });
   });
 });

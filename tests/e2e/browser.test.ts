@@ -1,0 +1,121 @@
+/**
+ * Browser end-to-end: Debian Chromium (headless, fake camera and microphone) drives the built
+ * client served by a real server. Screenshots are kept under test-results/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = 'test-results';
+
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync('client/dist/index.html')) throw new Error('Build the client first: npm run build:client (npm test does it).');
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (.ci/run does it).`);
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function openPerson(app: TestApp, name: string, opts: { denyCamera?: boolean } = {}): Promise<Page> {
+  const context = await browser.newContext();
+  if (opts.denyCamera) {
+    await context.addInitScript(() => {
+      const denied = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+      Object.defineProperty(navigator.mediaDevices, 'getUserMedia', { value: denied });
+    });
+  }
+  const page = await context.newPage();
+  await page.goto(app.url);
+  const nameInput = page.getByPlaceholder(/name/i);
+  if (await nameInput.count()) await nameInput.first().fill(name);
+  return page;
+}
+
+async function startAndMatch(a: Page, b: Page): Promise<void> {
+  await a.getByRole('button', { name: 'Start' }).click();
+  await a.getByTestId('screen-waiting').waitFor();
+  await b.getByRole('button', { name: 'Start' }).click();
+  await a.getByTestId('screen-chat').waitFor({ timeout: 15_000 });
+  await b.getByTestId('screen-chat').waitFor({ timeout: 15_000 });
+}
+
+/** True once the video element is playing real frames (its clock advances with a size). */
+async function videoPlaying(page: Page, testId: string): Promise<boolean> {
+  return page.getByTestId(testId).evaluate(async (el) => {
+    const v = el as HTMLVideoElement;
+    if (!v.videoWidth) return false;
+    const t0 = v.currentTime;
+    await new Promise((r) => setTimeout(r, 300));
+    return v.currentTime > t0;
+  });
+}
+
+describe('the web client in Chromium', () => {
+  it('two people press Start, get matched, and a message typed by one appears for the other', async () => {
+    await using app = await startTestApp();
+    const ann = await openPerson(app, 'Ann');
+    const bob = await openPerson(app, 'Bob');
+    await startAndMatch(ann, bob);
+    await ann.getByTestId('chat-input').fill('hello from Ann');
+    await ann.getByTestId('send').click();
+    await bob.getByTestId('message').filter({ hasText: 'hello from Ann' }).waitFor();
+    await ann.screenshot({ path: `${SHOTS}/chat-ann.png` });
+    await bob.screenshot({ path: `${SHOTS}/chat-bob.png` });
+
+    await bob.getByRole('button', { name: 'End' }).click();
+    await bob.getByTestId('screen-landing').waitFor();
+    await ann.getByTestId('notice').waitFor();
+    await ann.getByTestId('screen-waiting').waitFor();
+    await ann.context().close();
+    await bob.context().close();
+  }, 60_000);
+
+  it('in direct mode each page shows the other person’s video playing', async () => {
+    await using app = await startTestApp();
+    const ann = await openPerson(app, 'Ann');
+    const bob = await openPerson(app, 'Bob');
+    await startAndMatch(ann, bob);
+    await expect.poll(() => videoPlaying(ann, 'remote-video'), { timeout: 20_000, interval: 250 }).toBe(true);
+    await expect.poll(() => videoPlaying(bob, 'remote-video'), { timeout: 20_000, interval: 250 }).toBe(true);
+    await ann.screenshot({ path: `${SHOTS}/video-ann.png` });
+    await bob.screenshot({ path: `${SHOTS}/video-bob.png` });
+    await ann.context().close();
+    await bob.context().close();
+  }, 60_000);
+
+  it('with the camera denied, a person still chats by text and is told why there is no video', async () => {
+    await using app = await startTestApp();
+    const ann = await openPerson(app, 'Ann', { denyCamera: true });
+    const bob = await openPerson(app, 'Bob');
+    await startAndMatch(ann, bob);
+    await ann.getByText(/camera/i).first().waitFor();
+    await ann.getByTestId('chat-input').fill('text only works');
+    await ann.getByTestId('send').click();
+    await bob.getByTestId('message').filter({ hasText: 'text only works' }).waitFor();
+    await ann.screenshot({ path: `${SHOTS}/camera-denied-ann.png` });
+    await ann.context().close();
+    await bob.context().close();
+  }, 60_000);
+});

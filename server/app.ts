@@ -22,6 +22,10 @@ import { migrate, openDatabase, type Database } from './infra/postgres';
 import { connectRedis } from './infra/redis';
 import { MatchService } from './match/service';
 import { CleanupJob } from './presence/cleanup';
+import { EpochGuard, type RecoveryRecord } from './checkpoint/epoch';
+import { Checkpointer } from './checkpoint/snapshot';
+import { recoveries } from './audit/schema';
+import { randomUUID } from 'node:crypto';
 import { PresenceService } from './presence/service';
 import type { Services } from './services';
 import { systemClock, type Clock } from './shared/clock';
@@ -115,7 +119,17 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       },
     },
   );
-  const svc: Services = { cfg, clock, log, sessionSecret: opts.sessionSecret, redis, database, store, hub, match, presence, metrics };
+  const checkpoints = new Checkpointer(redis, store, database.db, clock);
+  const recordRecovery = async (r: RecoveryRecord) => {
+    await database.db
+      .insert(recoveries)
+      .values({ eventId: `recovery-${randomUUID()}`, at: new Date(clock.now()), failureType: r.failureType, strategy: r.strategy, outcome: r.outcome, durationMs: r.durationMs, context: r.context })
+      .catch((err: unknown) => log.error({ err }, 'could not record a recovery'));
+  };
+  const epoch = new EpochGuard(redis, store, checkpoints, clock, log, { lookbackMs: cfg.CHECKPOINT_LOOKBACK_MS }, recordRecovery);
+  await epoch.check();
+  epoch.watch();
+  const svc: Services = { cfg, clock, log, sessionSecret: opts.sessionSecret, redis, database, store, hub, match, presence, checkpoints, metrics };
 
   const drain = new OutboxDrain(
     drainConn,
@@ -185,11 +199,18 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
 
   await new Promise<void>((ok) => server.listen(cfg.PORT, cfg.HOST, ok));
   const port = (server.address() as AddressInfo).port;
+  let checkpointTimer: NodeJS.Timeout | undefined;
   if (opts.background !== false) {
     drain.start();
     match.start();
     presence.start();
     cleanup.start();
+    checkpointTimer = setInterval(() => {
+      void (async () => {
+        if (await cleanup.lead()) await checkpoints.snapshot();
+      })().catch((err: unknown) => log.warn({ err }, 'checkpoint failed'));
+    }, cfg.CHECKPOINT_INTERVAL_MS);
+    checkpointTimer.unref();
   }
   log.info({ port, redis: opts.redisUrl, postgres: database.kind }, 'Rendezvous is listening');
 
@@ -198,6 +219,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     (closing ??= (async () => {
       match.stop();
       presence.stop();
+      clearInterval(checkpointTimer);
       await cleanup.stop();
       server.close();
       wsHandler.broadcastReconnectNotification();

@@ -78,6 +78,9 @@ export const configSchema = z.object({
   CLEANUP_LOCK_TTL_MS: ms(60_000),
   CLEANUP_BATCH: z.coerce.number().int().min(10).max(10_000).default(500),
   SHUTDOWN_TIMEOUT_MS: ms(30_000),
+  /** Checkpoints of active users and matches to Postgres (leader only), and how far back a rebuild looks. */
+  CHECKPOINT_INTERVAL_MS: ms(60_000),
+  CHECKPOINT_LOOKBACK_MS: ms(3600_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

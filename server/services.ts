@@ -7,6 +7,7 @@ import type { Metrics } from './infra/metrics';
 import type { Database } from './infra/postgres';
 import type { MatchService } from './match/service';
 import type { PresenceService } from './presence/service';
+import type { Checkpointer } from './checkpoint/snapshot';
 import type { Clock } from './shared/clock';
 import type { StateStore } from './state/store';
 
@@ -21,5 +22,6 @@ export interface Services {
   hub: EventHub;
   match: MatchService;
   presence: PresenceService;
+  checkpoints: Checkpointer;
   metrics: Metrics;
 }

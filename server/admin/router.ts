@@ -7,6 +7,7 @@ import type { State } from '../state/states';
 import { STATES } from '../state/states';
 import { adminProcedure, router } from '../trpc/trpc';
 import { checkConsistency } from '../state/consistency';
+import { rollbackMatch, rollbackUser } from '../checkpoint/restore';
 
 const pool = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/).default('global');
 const stateEnum = z.enum(STATES as [State, ...State[]]);
@@ -31,6 +32,16 @@ export const adminRouter = router({
   consistency: adminProcedure
     .input(z.object({ pool, repair: z.boolean().default(true) }))
     .mutation(({ ctx, input }) => checkConsistency(ctx.svc.redis, ctx.svc.store, input.pool, input.repair)),
+  /** Snapshot every active user and match to Postgres now. */
+  checkpoint: adminProcedure.mutation(({ ctx }) => ctx.svc.checkpoints.snapshot()),
+  /** Put a user back as their latest checkpoint says (audited with you as the actor). */
+  rollbackUser: adminProcedure
+    .input(z.object({ userId: z.string().min(1).max(100), actor: z.string().min(1).max(64).default('admin') }))
+    .mutation(({ ctx, input }) => rollbackUser(ctx.svc.store, ctx.svc.checkpoints, input.userId, `admin:${input.actor}`)),
+  /** Put both users of a match back as the match's latest checkpoint found them. */
+  rollbackMatch: adminProcedure
+    .input(z.object({ matchId: z.string().min(1).max(100), actor: z.string().min(1).max(64).default('admin') }))
+    .mutation(({ ctx, input }) => rollbackMatch(ctx.svc.store, ctx.svc.checkpoints, input.matchId, `admin:${input.actor}`)),
   audit: router({
     /** A user's transitions in order (from Postgres). */
     user: adminProcedure.input(z.object({ userId: z.string().min(1).max(100), limit: z.number().int().min(1).max(5000).default(500) })).query(({ ctx, input }) =>

@@ -221,8 +221,17 @@ export class StateStore {
     return a && b ? { a, b } : null;
   }
 
-  async force(a: { uid: string; pool: string; to: State; actor: string; reason: string }) {
-    const r = await this.run('force', a.pool, this.keys.user(a.pool, a.uid), { uid: a.uid, to: a.to, actor: a.actor, reason: a.reason });
+  async force(a: {
+    uid: string;
+    pool: string;
+    to: State;
+    actor: string;
+    reason: string;
+    score?: number;
+    fields?: Record<string, string | number>;
+    notice?: { code: string; message: string };
+  }) {
+    const r = await this.run('force', a.pool, this.keys.user(a.pool, a.uid), a);
     return { from: asState(r.from), state: asState(r.state), version: Number(r.version) };
   }
 

@@ -54,9 +54,9 @@ async function openPerson(app: TestApp, name: string, opts: { denyCamera?: boole
 }
 
 async function startAndMatch(a: Page, b: Page): Promise<void> {
-  await a.getByRole('button', { name: 'Start' }).click();
+  await a.getByTestId('start').click();
   await a.getByTestId('screen-waiting').waitFor();
-  await b.getByRole('button', { name: 'Start' }).click();
+  await b.getByTestId('start').click();
   await a.getByTestId('screen-chat').waitFor({ timeout: 15_000 });
   await b.getByTestId('screen-chat').waitFor({ timeout: 15_000 });
 }
@@ -84,7 +84,7 @@ describe('the web client in Chromium', () => {
     await ann.screenshot({ path: `${SHOTS}/chat-ann.png` });
     await bob.screenshot({ path: `${SHOTS}/chat-bob.png` });
 
-    await bob.getByRole('button', { name: 'End' }).click();
+    await bob.getByTestId('end').click();
     await bob.getByTestId('screen-landing').waitFor();
     await ann.getByTestId('notice').waitFor();
     await ann.getByTestId('screen-waiting').waitFor();

@@ -38,7 +38,7 @@ const retryDelayMs = (attempt: number) => Math.min(200 * 2 ** attempt, 3000);
 export function createApi() {
   const [connection, setConnection] = createSignal<ConnectionState>('connecting');
   const [session, setSession] = createSignal<StoredSession | null>(loadSession());
-  const replacedListeners = new Set<(s: StoredSession, why: SessionChange) => void>();
+  const replacedListeners = new Set<(why: SessionChange) => void>();
   let creating: Promise<StoredSession> | null = null;
   let replacing: Promise<StoredSession> | null = null;
   let everOpened = false;
@@ -98,10 +98,14 @@ export function createApi() {
       await ws.close();
       clearSession();
       setSession(null);
-      const s = await ensureFresh(chosenName);
-      for (const fn of replacedListeners) fn(s, why);
-      startEvents(null);
-      return s;
+      // Told before the new session exists, so the UI forgets the old user even if creating fails.
+      for (const fn of replacedListeners) fn(why);
+      try {
+        return await ensureFresh(chosenName);
+      } finally {
+        // Even after a failure: the socket's connectionParams keep trying to get a session.
+        startEvents(null);
+      }
     })().finally(() => (replacing = null)));
   }
 
@@ -118,6 +122,7 @@ export function createApi() {
 
   // ---- match.events: one live subscription, restarted when needed ----
   let handlers: EventHandlers | null = null;
+  // Bumped whenever a subscription is replaced, so late callbacks of an old one are ignored.
   let generation = 0;
   let stop: (() => void) | null = null;
   let lastEventId: string | null = null;
@@ -126,11 +131,12 @@ export function createApi() {
   function startEvents(resumeFrom: string | null): void {
     stopEvents();
     lastEventId = resumeFrom;
-    const gen = ++generation;
+    const gen = generation;
     const restart = () => {
       if (gen !== generation) return;
-      generation++; // the failed subscription's late callbacks are ignored from now on
-      setTimeout(() => gen + 1 === generation && startEvents(lastEventId), RESUBSCRIBE_DELAY_MS);
+      stopEvents();
+      const next = generation;
+      setTimeout(() => next === generation && startEvents(lastEventId), RESUBSCRIBE_DELAY_MS);
     };
     const sub = trpc.match.events.subscribe(resumeFrom ? { lastEventId: resumeFrom } : {}, {
       onStarted: () => {
@@ -158,7 +164,8 @@ export function createApi() {
     generation++;
     stop?.();
     stop = null;
-    ready = deferred();
+    // Whoever is waiting for "ready" keeps waiting for the next subscription rather than hanging.
+    if (ready.done) ready = deferred();
   }
 
   /**
@@ -196,7 +203,7 @@ export function createApi() {
     setEventHandlers(h: EventHandlers | null) {
       handlers = h;
     },
-    onSessionReplaced(fn: (s: StoredSession, why: SessionChange) => void): () => void {
+    onSessionReplaced(fn: (why: SessionChange) => void): () => void {
       replacedListeners.add(fn);
       return () => replacedListeners.delete(fn);
     },
@@ -230,10 +237,18 @@ function isRefusal(raw: string): boolean {
   }
 }
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
+function deferred(): { promise: Promise<void>; resolve: () => void; done: boolean } {
+  let settle!: () => void;
+  const promise = new Promise<void>((r) => (settle = r));
+  const d = {
+    promise,
+    done: false,
+    resolve: () => {
+      d.done = true;
+      settle();
+    },
+  };
+  return d;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -12,7 +12,7 @@ interface ErrorData {
 function dataOf(e: unknown): ErrorData | null {
   if (!(e instanceof TRPCClientError)) return null;
   const data: unknown = e.data;
-  return data && typeof data === 'object' ? (data as ErrorData) : null;
+  return data && typeof data === 'object' ? data : null;
 }
 
 /** The token was refused (expired, forged or missing): a new session is needed. */

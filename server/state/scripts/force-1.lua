@@ -2,12 +2,18 @@
   admin as actor and their reason. Leaving CONNECTING/IN_CALL this way drops the match fields;
   the partner's side is then repaired by their own next action or the consistency check.
   KEYS[1] user hash
-  ARGV[3] { pool, limits, uid, to, actor, reason }
+  ARGV[3] { pool, limits, uid, to, actor, reason, fields? (extra hash fields, e.g. a match restored
+            from a checkpoint), notice? ({ code, message } pushed to the user) }
   Returns { ok, from, state, version } ]]
 local u = get_or_create_user(A.uid, nil)
 local from = u.state
-local o = { reason = A.reason, actor = A.actor, force = true }
+local o = { reason = A.reason, actor = A.actor, force = true, score = A.score }
 if A.to == 'IDLE' or A.to == 'WAITING' then o.clear = MATCH_FIELDS end
 if A.to == 'WAITING' then o.fields = { waitingSince = NOW } end
+if A.fields then
+  o.fields = o.fields or {}
+  for k, v in pairs(A.fields) do o.fields[k] = v end
+end
 transition(u, A.to, o)
+if A.notice then push(u.id, 'notice', A.notice) end
 return reply({ ok = true, from = from, state = u.state, version = u.version })

@@ -1,0 +1,106 @@
+/**
+ * A direct (browser to browser) call using "perfect negotiation": both sides run the same code
+ * and a glare (two offers at once) is settled by role: the polite side yields, the impolite one
+ * ignores the other's offer. The server's `role` makes the impolite side (the newcomer) offer first;
+ * the polite side adds its own tracks only when answering, so normally there is no glare at all.
+ * No ICE servers: host candidates are enough on one machine or one network.
+ */
+import type { SignalData } from '../../../server/events/types';
+
+export interface DirectCallOptions {
+  polite: boolean;
+  /** Our camera/microphone, or null to only receive (text-only on our side). */
+  stream: MediaStream | null;
+  send(data: SignalData): void;
+  onRemoteStream(stream: MediaStream): void;
+  onConnected(): void;
+  onFailed(): void;
+}
+
+export class DirectCall {
+  private readonly pc = new RTCPeerConnection();
+  private readonly remote = new MediaStream();
+  private makingOffer = false;
+  private ignoreOffer = false;
+  private localAdded = false;
+  // Incoming signals are applied one at a time, so a candidate never races its description.
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: DirectCallOptions) {
+    const pc = this.pc;
+    pc.ontrack = ({ track }) => {
+      this.remote.addTrack(track);
+      // A new MediaStream object each time, so the <video> element is told about the new track.
+      o.onRemoteStream(new MediaStream(this.remote.getTracks()));
+    };
+    pc.onicecandidate = ({ candidate: c }) => {
+      if (c) o.send({ kind: 'candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } });
+    };
+    pc.onnegotiationneeded = async () => {
+      try {
+        this.makingOffer = true;
+        await pc.setLocalDescription();
+        this.sendLocalDescription();
+      } catch (e) {
+        console.warn('[call] offer failed', e);
+      } finally {
+        this.makingOffer = false;
+      }
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'connected') o.onConnected();
+      else if (pc.connectionState === 'failed') o.onFailed();
+    };
+    if (!o.polite) this.addLocal();
+  }
+
+  /** Our tracks, plus receive-only slots for whatever we lack, so the partner's media always has a way in. */
+  private addLocal(): void {
+    if (this.localAdded) return;
+    this.localAdded = true;
+    const stream = this.o.stream;
+    for (const track of stream?.getTracks() ?? []) this.pc.addTrack(track, stream!);
+    for (const kind of ['audio', 'video'] as const) {
+      if (!this.pc.getTransceivers().some((t) => t.receiver.track.kind === kind)) this.pc.addTransceiver(kind, { direction: 'recvonly' });
+    }
+  }
+
+  private sendLocalDescription(): void {
+    const d = this.pc.localDescription;
+    if (d) this.o.send({ kind: 'description', description: { type: d.type, sdp: d.sdp } });
+  }
+
+  handle(data: SignalData): void {
+    this.queue = this.queue.then(() => this.apply(data)).catch((e: unknown) => console.warn('[call] signal failed', e));
+  }
+
+  private async apply(data: SignalData): Promise<void> {
+    const pc = this.pc;
+    if (pc.signalingState === 'closed') return;
+    if (data.kind === 'description') {
+      const d = data.description;
+      const collision = d.type === 'offer' && (this.makingOffer || pc.signalingState !== 'stable');
+      this.ignoreOffer = !this.o.polite && collision;
+      if (this.ignoreOffer) return;
+      await pc.setRemoteDescription(d);
+      if (d.type === 'offer') {
+        // Adding our tracks now reuses the offer's transceivers, so the answer carries them.
+        this.addLocal();
+        await pc.setLocalDescription();
+        this.sendLocalDescription();
+      }
+    } else if (data.kind === 'candidate') {
+      try {
+        await pc.addIceCandidate(data.candidate ?? undefined);
+      } catch (e) {
+        if (!this.ignoreOffer) throw e; // candidates of an offer we ignored are expected to fail
+      }
+    }
+  }
+
+  close(): void {
+    const pc = this.pc;
+    pc.ontrack = pc.onicecandidate = pc.onnegotiationneeded = pc.onconnectionstatechange = null;
+    pc.close();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * All stores are created once, here, and handed down through one context: components ask for
+ * what they need with `useStores()` and never build their own connections.
+ */
+import { createContext, useContext, type JSX } from 'solid-js';
+import { createApi } from '../api/client';
+import { createCallStore } from './call';
+import { createDeviceStore } from './devices';
+import { createMatchStore } from './match';
+import { createMatchActions } from './match-actions';
+import { createNoticeStore } from './notice';
+import { createSessionStore } from './session';
+
+export function createStores() {
+  const api = createApi();
+  const notices = createNoticeStore();
+  const devices = createDeviceStore();
+  const session = createSessionStore(api);
+  const call = createCallStore(api, devices);
+  const match = createMatchStore(api, notices, call);
+  const actions = createMatchActions(api, match, notices, call);
+  return { session, notices, devices, call, match, actions };
+}
+
+export type Stores = ReturnType<typeof createStores>;
+
+const StoreContext = createContext<Stores>();
+
+export function StoreProvider(props: { stores: Stores; children: JSX.Element }) {
+  return <StoreContext.Provider value={props.stores}>{props.children}</StoreContext.Provider>;
+}
+
+export function useStores(): Stores {
+  const stores = useContext(StoreContext);
+  if (!stores) throw new Error('useStores() must be used inside <StoreProvider>');
+  return stores;
+}

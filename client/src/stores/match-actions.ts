@@ -1,0 +1,137 @@
+/**
+ * What the buttons do. Every action ends in success or a plain-words failure; after a failure
+ * we ask the server where we are (`resync`), so the screen always matches the server.
+ * State-changing calls carry an idempotency key, so an automatic retry after a dropped socket
+ * can never apply twice.
+ */
+import { createSignal } from 'solid-js';
+import type { Api } from '../api/client';
+import { errorText } from '../api/errors';
+import { newId } from '../lib/ids';
+import type { CallStore } from './call';
+import type { MatchState } from './match';
+import type { NoticeStore } from './notice';
+
+export type Action = 'start' | 'cancel' | 'skip' | 'end';
+
+const EVENTS_READY_TIMEOUT_MS = 10_000;
+const TYPING_IDLE_MS = 3000;
+// If a leave's state events have not arrived by then, ask for the state instead of waiting.
+const LEAVE_CHECK_MS = 2000;
+
+export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore, call: CallStore) {
+  const [busy, setBusy] = createSignal<Action | null>(null);
+  let typingFor: string | null = null; // match id we last said "typing" in
+  let typingIdle: ReturnType<typeof setTimeout> | undefined;
+
+  async function run(action: Action, fn: () => Promise<void>): Promise<boolean> {
+    if (busy()) return false;
+    setBusy(action);
+    notices.clear();
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      notices.error(errorText(e));
+      void m.resync();
+      return false;
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  /** Join the queue, first switching to a new session if the display name changed. */
+  const start = (input: { name: string; interests: string[] }) =>
+    run('start', async () => {
+      if ((api.session()?.chosenName ?? '') !== input.name) await api.replaceSession(input.name, 'rename');
+      // The `matched` event may be written by this very call: the subscription must be live first.
+      await withTimeout(api.eventsReady(), EVENTS_READY_TIMEOUT_MS);
+      const idempotencyKey = newId();
+      const interests = input.interests.length ? input.interests : undefined;
+      const r = await api.call(() => api.trpc.match.enqueue.mutate({ interests, idempotencyKey }), { retry: true });
+      m.applyState(r);
+    });
+
+  const cancel = () =>
+    run('cancel', async () => {
+      const idempotencyKey = newId();
+      m.applyState(await api.call(() => api.trpc.match.cancel.mutate({ idempotencyKey }), { retry: true }));
+    });
+
+  const leave = (kind: 'skip' | 'end') =>
+    run(kind, async () => {
+      const current = m.match();
+      const matchId = current?.matchId ?? m.server.matchId ?? undefined;
+      const before = m.server.version;
+      const idempotencyKey = newId();
+      await api.call(() => api.trpc.match[kind].mutate({ matchId, idempotencyKey }), { retry: true });
+      // Hang up at once; the state events that follow move the screen (skip: waiting, end: landing).
+      if (current && m.isCurrent(current.matchId)) call.stop();
+      setTimeout(() => m.server.version === before && void m.resync(), LEAVE_CHECK_MS);
+    });
+
+  async function send(text: string): Promise<boolean> {
+    const current = m.match();
+    const t = text.trim();
+    if (!current || !t) return false;
+    if (t.length > 2000) {
+      notices.error('That message is too long: 2000 characters at most.');
+      return false;
+    }
+    const clientMessageId = newId();
+    m.setMessages(m.messages.length, { clientMessageId, from: 'me', text: t, status: 'sending' });
+    stopTyping();
+    const mark = (status: 'sent' | 'failed') => {
+      const i = m.messages.findIndex((x) => x.clientMessageId === clientMessageId);
+      if (i >= 0 && m.messages[i]!.status !== 'sent') m.setMessages(i, 'status', status);
+    };
+    try {
+      // The same clientMessageId on a retry is delivered once by the server.
+      await api.call(() => api.trpc.chat.send.mutate({ matchId: current.matchId, text: t, clientMessageId }), { retry: true });
+      mark('sent');
+      return true;
+    } catch (e) {
+      mark('failed');
+      notices.error(errorText(e));
+      void m.resync();
+      return false;
+    }
+  }
+
+  /** Call on every keystroke: says "typing" once, and "stopped" after a pause. */
+  function typing(): void {
+    const current = m.match();
+    if (!current) return;
+    clearTimeout(typingIdle);
+    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+    if (typingFor === current.matchId) return;
+    typingFor = current.matchId;
+    sendTyping(current.matchId, true);
+  }
+
+  function stopTyping(): void {
+    clearTimeout(typingIdle);
+    const matchId = typingFor;
+    typingFor = null;
+    if (matchId && m.isCurrent(matchId)) sendTyping(matchId, false);
+  }
+
+  function sendTyping(matchId: string, value: boolean): void {
+    // Best effort: a lost typing hint is harmless and not worth an error message.
+    api.call(() => api.trpc.chat.typing.mutate({ matchId, typing: value })).catch(() => null);
+  }
+
+  return { busy, start, cancel, skip: () => leave('skip'), end: () => leave('end'), send, typing };
+}
+
+export type MatchActions = ReturnType<typeof createMatchActions>;
+
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("We couldn't reach the server. Please try again in a moment.")), ms);
+    void p.then(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { startTestApp } from '../support/app';
+import { connectUser } from '../support/client';
+import { startRedisServer } from '../support/redis-server';
+import { httpClient } from '../support/client';
+import { recoveries } from '../../server/audit/schema';
+
+describe('checkpoints and rebuilding Redis', () => {
+  it('when Redis comes back empty, waiting users are restored in order and users in a call are reset with a notice, within 5 s', async () => {
+    await using redis = await startRedisServer({ appendonly: false });
+    // No safety-net sweep: the waiting users below must stay unmatched.
+    await using app = await startTestApp({ REDIS_RECONNECT_MAX_MS: '100', MATCH_SWEEP_INTERVAL_MS: '600000' }, { redisUrl: redis.url, prefix: 'rv' });
+    const { store, checkpoints, database } = app.server.services;
+    const ann = await connectUser(app.url, { displayName: 'Ann' });
+    const bob = await connectUser(app.url, { displayName: 'Bob' });
+    await ann.api.match.enqueue.mutate({});
+    await bob.api.match.enqueue.mutate({});
+    await ann.next('matched');
+    const waiters = [];
+    for (let i = 0; i < 3; i++) {
+      const u = await connectUser(app.url);
+      await store.force({ uid: u.userId, pool: 'global', to: 'WAITING', actor: 'test', reason: 'setup', score: 1000 + i });
+      waiters.push(u);
+    }
+    expect(await checkpoints.snapshot()).toMatchObject({ users: 5, matches: 1 });
+
+    await redis.kill('SIGKILL');
+    await redis.restart(); // no AOF: it comes back empty
+    const t0 = Date.now();
+    await expect.poll(async () => (await store.usersIn('global', 'WAITING')).map((u) => u.userId), { timeout: 5000, interval: 50 }).toEqual(waiters.map((u) => u.userId));
+    expect((await store.getUser(ann.userId)).state).toBe('IDLE');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await ann.next('notice', (e) => e.code === 'CALL_LOST_IN_RECOVERY');
+    const rows = await database.db.select().from(recoveries);
+    expect(rows).toMatchObject([{ failureType: 'redis_data_loss', strategy: 'restore_from_checkpoint', outcome: 'restored' }]);
+    for (const u of [ann, bob, ...waiters]) await u.close().catch(() => {});
+  }, 30_000);
+
+  it('an admin rolls a user back to their checkpoint, audited', async () => {
+    await using app = await startTestApp();
+    const { store } = app.server.services;
+    const admin = httpClient(app.url);
+    await using ann = await connectUser(app.url);
+    await ann.api.match.enqueue.mutate({});
+    await fetch(`${app.url}/trpc/admin.checkpoint`, { method: 'POST', headers: { 'x-admin-token': 'test-admin-token-0123456789', 'content-type': 'application/json' }, body: '{}' });
+    await ann.api.match.cancel.mutate({});
+    expect((await store.getUser(ann.userId)).state).toBe('IDLE');
+    const res = await fetch(`${app.url}/trpc/admin.rollbackUser`, {
+      method: 'POST',
+      headers: { 'x-admin-token': 'test-admin-token-0123456789', 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: ann.userId, actor: 'sam' }),
+    });
+    expect(res.status).toBe(200);
+    expect((await store.getUser(ann.userId)).state).toBe('WAITING');
+    await expect(admin.admin.rollbackUser.mutate({ userId: ann.userId })).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+  });
+});

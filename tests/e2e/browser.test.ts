@@ -48,8 +48,7 @@ async function openPerson(app: TestApp, name: string, opts: { denyCamera?: boole
   }
   const page = await context.newPage();
   await page.goto(app.url);
-  const nameInput = page.getByPlaceholder(/name/i);
-  if (await nameInput.count()) await nameInput.first().fill(name);
+  await page.getByLabel(/your name/i).fill(name);
   return page;
 }
 

@@ -37,7 +37,7 @@ export async function connectUser(url: string, opts: { displayName?: string; tok
   const ws = createWSClient({
     url: url.replace('http', 'ws') + '/trpc',
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    connectionParams: () => ({ token: token! }),
+    connectionParams: () => ({ token: token }),
     retryDelayMs: () => 50,
   });
   const api = createTRPCClient<AppRouter>({
@@ -50,7 +50,7 @@ export async function connectUser(url: string, opts: { displayName?: string; tok
   const sub = api.match.events.subscribe(opts.lastEventId ? { lastEventId: opts.lastEventId } : {}, {
     onStarted: () => ready(),
     onData: (d) => {
-      events.push({ id: d.id, event: d.data as MatchEvent });
+      events.push({ id: d.id, event: d.data });
       for (const w of waiters) w();
     },
   });

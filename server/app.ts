@@ -27,6 +27,8 @@ import { Checkpointer } from './checkpoint/snapshot';
 import { recoveries } from './audit/schema';
 import { randomUUID } from 'node:crypto';
 import { PresenceService } from './presence/service';
+import { createRooms } from './rooms';
+import { roomsOptions } from './rooms/options';
 import type { Services } from './services';
 import { systemClock, type Clock } from './shared/clock';
 import { StateStore } from './state/store';
@@ -84,6 +86,20 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   );
   const hub = new EventHub(redis, sub, store.keys, (uid) => store.poolOf(uid));
   const match = new MatchService(store, redis, database, metrics, log, cfg.MATCH_SWEEP_INTERVAL_MS);
+  const rooms = createRooms({
+    store,
+    redis,
+    db: database.db,
+    opts: roomsOptions(cfg),
+    clock,
+    log,
+    policyHooks: {
+      onBreak: () => log.warn('LiveKit breaker open: new matches use direct mode'),
+      onReset: () => log.info('LiveKit breaker closed: new matches use LiveKit rooms'),
+    },
+  });
+  rooms.attach();
+  match.roomTeardown = (pool, matchId, reason) => rooms.service.endForMatch(pool, matchId, reason);
   const presence = new PresenceService(
     store,
     { graceMs: cfg.RECONNECT_GRACE_MS, timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS, refreshMs: cfg.HEARTBEAT_INTERVAL_MS, sweepMs: cfg.PRESENCE_SWEEP_INTERVAL_MS },
@@ -129,7 +145,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   const epoch = new EpochGuard(redis, store, checkpoints, clock, log, { lookbackMs: cfg.CHECKPOINT_LOOKBACK_MS }, recordRecovery);
   await epoch.check();
   epoch.watch();
-  const svc: Services = { cfg, clock, log, sessionSecret: opts.sessionSecret, redis, database, store, hub, match, presence, checkpoints, metrics };
+  const svc: Services = { cfg, clock, log, sessionSecret: opts.sessionSecret, redis, database, store, hub, match, presence, checkpoints, rooms, metrics };
 
   const drain = new OutboxDrain(
     drainConn,
@@ -161,6 +177,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path.startsWith('/trpc/')) return void trpcHandler(req, res);
     if (path === '/healthz') return json(res, 200, { ok: true });
+    if (path === '/livekit/webhook') return rooms.webhook(req, res);
     if (path === '/readyz') {
       void readiness(svc).then((r) => json(res, r.ready ? 200 : 503, r));
       return;
@@ -204,6 +221,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     drain.start();
     match.start();
     presence.start();
+    rooms.start();
     cleanup.start();
     checkpointTimer = setInterval(() => {
       void (async () => {
@@ -219,12 +237,15 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     (closing ??= (async () => {
       match.stop();
       presence.stop();
+      rooms.stop();
       clearInterval(checkpointTimer);
       await cleanup.stop();
       server.close();
       wsHandler.broadcastReconnectNotification();
       for (const c of wss.clients) c.close(1012, 'server restarting');
       wss.close();
+      // Room setups and deletions in flight finish (or are left to the durable queue) before Redis closes.
+      await rooms.idle();
       await drain.stop();
       await drain.flush().catch((e: unknown) => log.warn({ err: e }, 'outbox flush at shutdown failed'));
       server.closeAllConnections();

@@ -4,6 +4,7 @@
  * `loadConfig({...})` and shrink the durations instead of sleeping.
  */
 import { z } from 'zod';
+import { parseIceServers } from './rooms/options';
 
 const ms = (def: number) => z.coerce.number().int().min(1).max(86_400_000).default(def);
 const csv = z
@@ -15,6 +16,21 @@ const csv = z
       .map((x) => x.trim())
       .filter(Boolean),
   );
+
+/** A JSON-valued variable, parsed (and checked) by `parse`; its message names what is wrong. */
+const json = <T>(parse: (s: string) => T, def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((s, ctx) => {
+      try {
+        return parse(s);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    });
+const count = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -66,6 +82,23 @@ export const configSchema = z.object({
   OUTBOX_BLOCK_MS: ms(200),
   OUTBOX_CLAIM_IDLE_MS: ms(30_000),
   OUTBOX_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
+  /** Audit retention: event rows are kept at least this many days (whole months are dropped). */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Monthly partitions created ahead of the current month. */
+  AUDIT_PARTITIONS_AHEAD: z.coerce.number().int().min(1).max(24).default(2),
+  /** How often the partition/retention job runs. */
+  AUDIT_MAINTENANCE_INTERVAL_MS: ms(3600_000),
+  /** Audit records spooled to DATA_DIR while Redis is down: cap of the spool file. */
+  AUDIT_SPOOL_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 ** 3)
+    .default(64 * 1024 ** 2),
+  /** How often the spool is drained back into the outbox once Redis answers. */
+  AUDIT_SPOOL_RETRY_MS: ms(2000),
+  /** Longest an audit XADD may take before the record is spooled instead. */
+  AUDIT_APPEND_TIMEOUT_MS: ms(1000),
 
   /** Presence. */
   HEARTBEAT_INTERVAL_MS: ms(3000),
@@ -81,6 +114,49 @@ export const configSchema = z.object({
   /** Checkpoints of active users and matches to Postgres (leader only), and how far back a rebuild looks. */
   CHECKPOINT_INTERVAL_MS: ms(60_000),
   CHECKPOINT_LOOKBACK_MS: ms(3600_000),
+
+  /** Video rooms (LiveKit), and direct WebRTC when LiveKit is absent or its breaker is open. */
+
+  /** LiveKit RoomService URL, http(s)://. Unset (or no key/secret): every call is direct peer-to-peer. */
+  LIVEKIT_URL: z.string().url().optional(),
+  /** What browsers connect to, ws(s)://; default LIVEKIT_URL with http -> ws. */
+  LIVEKIT_CLIENT_URL: z.string().url().optional(),
+  LIVEKIT_API_KEY: z.string().min(1).optional(),
+  LIVEKIT_API_SECRET: z.string().min(1).optional(),
+  /** LiveKit closes a room nobody joined after this many seconds. */
+  LIVEKIT_EMPTY_TIMEOUT_S: count(1, 86_400, 30),
+  /** ...and a room everyone left after this many seconds (LiveKit's own rejoin window). */
+  LIVEKIT_DEPARTURE_TIMEOUT_S: count(1, 86_400, 20),
+  /** Join tokens are valid this long: enough to connect, short enough that an old one is soon useless. */
+  LIVEKIT_TOKEN_TTL_MS: ms(120_000),
+  /** Room records live in Redis this long after their last change (never while a deletion is pending). */
+  LIVEKIT_ROOM_TTL_MS: ms(24 * 3600_000),
+  /** A participant who left the room may come back within this long before the match ends for disconnect. */
+  LIVEKIT_REJOIN_GRACE_MS: ms(10_000),
+  /** One RoomService call may take this long. (retries + 1) x this + backoff must stay under CONNECTING_TIMEOUT_MS. */
+  LIVEKIT_CALL_TIMEOUT_MS: ms(2000),
+  /** Retries of a failed call (3 = up to 4 calls), with exponential backoff from BASE to MAX. */
+  LIVEKIT_RETRY_ATTEMPTS: count(0, 10, 3),
+  LIVEKIT_RETRY_BASE_MS: ms(100),
+  LIVEKIT_RETRY_MAX_MS: ms(1000),
+  /** Consecutive failed calls that open the breaker (new matches then use direct mode)... */
+  LIVEKIT_BREAKER_THRESHOLD: count(1, 1000, 5),
+  /** ...for this long, before one test call. */
+  LIVEKIT_BREAKER_HALF_OPEN_MS: ms(10_000),
+  /** RoomService calls in flight per process, and how many more may wait (beyond that: direct mode). */
+  LIVEKIT_BULKHEAD_LIMIT: count(1, 10_000, 32),
+  LIVEKIT_BULKHEAD_QUEUE: count(0, 100_000, 256),
+  /** A failed room deletion is retried after BASE, doubling up to MAX, until it succeeds. */
+  LIVEKIT_DELETE_RETRY_BASE_MS: ms(1000),
+  LIVEKIT_DELETE_RETRY_MAX_MS: ms(60_000),
+  /** Room janitor pass: ended matches, deletion retries, departure checks. */
+  LIVEKIT_JANITOR_INTERVAL_MS: ms(2000),
+  /** Comparison of our rooms with LiveKit's (repairs what lost webhooks left). */
+  LIVEKIT_RECONCILE_INTERVAL_MS: ms(30_000),
+  /** A webhook event id is remembered this long (LiveKit's signature itself expires after 5 minutes). */
+  LIVEKIT_WEBHOOK_DEDUPE_TTL_MS: ms(600_000),
+  /** JSON list of RTCIceServer for direct-mode calls, e.g. [{"urls":"stun:stun.l.google.com:19302"}]. */
+  ICE_SERVERS: json(parseIceServers, '[]'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -7,6 +7,7 @@ import type { Metrics } from './infra/metrics';
 import type { Database } from './infra/postgres';
 import type { MatchService } from './match/service';
 import type { PresenceService } from './presence/service';
+import type { Rooms } from './rooms';
 import type { Checkpointer } from './checkpoint/snapshot';
 import type { Clock } from './shared/clock';
 import type { StateStore } from './state/store';
@@ -23,5 +24,6 @@ export interface Services {
   match: MatchService;
   presence: PresenceService;
   checkpoints: Checkpointer;
+  rooms: Rooms;
   metrics: Metrics;
 }

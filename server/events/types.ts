@@ -27,6 +27,8 @@ export type MatchEvent = Base &
         role: 'polite' | 'impolite';
         mode: 'direct' | 'livekit';
         livekit?: { url: string; token: string; room: string };
+        /** STUN/TURN servers for a direct-mode call (ICE_SERVERS). */
+        iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>;
       }
     | { type: 'chat'; matchId: string; from: 'me' | 'partner'; text: string; clientMessageId: string }
     | { type: 'typing'; matchId: string; typing: boolean }

@@ -30,6 +30,12 @@ export function poolFor(language?: string, region?: string): string {
 export class MatchService {
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
+  /**
+   * Set by the rooms domain: ends the video room of a match that just ended here (skip, end,
+   * CONNECTING deadline). A fast path only: it runs in the background and the room janitor ends
+   * the room of any ended match anyway, so a failure here costs seconds, not a leaked room.
+   */
+  roomTeardown: ((pool: string, matchId: string, reason: string) => Promise<void>) | null = null;
 
   constructor(
     private readonly store: StateStore,
@@ -44,7 +50,13 @@ export class MatchService {
     const pool = poolFor(input.language, input.region);
     const current = await this.store.getUser(uid);
     if (current.pool !== pool && current.state === 'IDLE') await this.store.movePool(uid, pool);
-    const r = await this.store.enqueue({ uid, pool: current.state === 'IDLE' ? pool : current.pool, name, interests: input.interests, op: input.idempotencyKey });
+    const r = await this.store.enqueue({
+      uid,
+      pool: current.state === 'IDLE' ? pool : current.pool,
+      name,
+      interests: input.interests,
+      op: input.idempotencyKey,
+    });
     if (r.match) this.metrics.matches.inc();
     return r;
   }
@@ -54,8 +66,13 @@ export class MatchService {
   }
 
   async leave(uid: string, reason: 'skip' | 'end' | 'disconnect' | 'timeout', matchId?: string, idempotencyKey?: string, actor?: string) {
-    const r = await this.store.leave({ uid, pool: await this.store.poolOf(uid), reason, matchId, op: idempotencyKey, actor });
+    const pool = await this.store.poolOf(uid);
+    // The match this leave ends (read first: the script clears it). Only a leave that really ended
+    // the user's own match (not `already`) tears down its room, so a stray matchId cannot end others' calls.
+    const ending = matchId ?? (this.roomTeardown ? (await this.store.getUser(uid, pool)).matchId : null);
+    const r = await this.store.leave({ uid, pool, reason, matchId, op: idempotencyKey, actor });
     this.metrics.matches.inc(r.matches.length);
+    if (ending && !r.already) this.teardown(pool, ending, reason);
     return r;
   }
 
@@ -78,6 +95,10 @@ export class MatchService {
     await pipe.exec();
   }
 
+  private teardown(pool: string, matchId: string, reason: string): void {
+    this.roomTeardown?.(pool, matchId, reason).catch((err: unknown) => this.log.warn({ err, pool, matchId }, 'room teardown failed; the janitor will retry'));
+  }
+
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => void this.tick(), this.tickMs);
@@ -96,6 +117,7 @@ export class MatchService {
     try {
       for (const pool of await this.store.pools()) {
         const e = await this.store.expire(pool);
+        for (const mid of e.expired) this.teardown(pool, mid, 'timeout');
         const s = await this.store.sweep(pool);
         this.metrics.matches.inc(e.matches.length + s.matches.length);
       }

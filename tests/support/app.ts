@@ -27,33 +27,45 @@ export async function startTestApp(
   const db = opts.databaseUrl ? null : await createTestDatabase();
   const kv = opts.redisUrl && opts.prefix ? null : await createTestRedis(opts.redisUrl);
   const prefix = opts.prefix ?? kv!.prefix;
-  const cfg = loadConfig({
-    NODE_ENV: 'test',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
-    REDIS_PREFIX: prefix,
-    ADMIN_TOKEN,
-    SESSION_SECRET: SECRET,
-    MATCH_SWEEP_INTERVAL_MS: '100',
-    OUTBOX_BLOCK_MS: '50',
-    ...env,
-  });
-  const redisUrl = opts.redisUrl ?? kv!.url;
-  const databaseUrl = opts.databaseUrl ?? db!.url;
-  const server = await startServer(cfg, { ...opts, redisUrl, databaseUrl, sessionSecret: SECRET });
-  return {
-    server,
-    cfg,
-    url: server.url,
-    wsUrl: server.url.replace('http', 'ws') + '/trpc',
-    prefix,
-    databaseUrl,
-    redisUrl,
-    async [Symbol.asyncDispose]() {
-      await server.close().catch(() => {});
-      await kv?.cleanup().catch(() => {});
-      await db?.drop().catch(() => {});
-    },
+  const release = async () => {
+    await kv?.cleanup().catch(() => {});
+    await db?.drop().catch(() => {});
   };
+  try {
+    return await start();
+  } catch (e) {
+    await release();
+    throw e;
+  }
+
+  async function start(): Promise<TestApp> {
+    const cfg = loadConfig({
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      REDIS_PREFIX: prefix,
+      ADMIN_TOKEN,
+      SESSION_SECRET: SECRET,
+      MATCH_SWEEP_INTERVAL_MS: '100',
+      OUTBOX_BLOCK_MS: '50',
+      ...env,
+    });
+    const redisUrl = opts.redisUrl ?? kv!.url;
+    const databaseUrl = opts.databaseUrl ?? db!.url;
+    const server = await startServer(cfg, { ...opts, redisUrl, databaseUrl, sessionSecret: SECRET });
+    return {
+      server,
+      cfg,
+      url: server.url,
+      wsUrl: server.url.replace('http', 'ws') + '/trpc',
+      prefix,
+      databaseUrl,
+      redisUrl,
+      async [Symbol.asyncDispose]() {
+        await server.close().catch(() => {});
+        await release();
+      },
+    };
+  }
 }

@@ -3,12 +3,14 @@
  * and a glare (two offers at once) is settled by role: the polite side yields, the impolite one
  * ignores the other's offer. The server's `role` makes the impolite side (the newcomer) offer first;
  * the polite side adds its own tracks only when answering, so normally there is no glare at all.
- * No ICE servers: host candidates are enough on one machine or one network.
+ * ICE servers (STUN/TURN) come from the server's ICE_SERVERS setting in the `matched` event;
+ * none are needed on one machine or one network (host candidates).
  */
 import type { SignalData } from '../../../server/events/types';
 
 export interface DirectCallOptions {
   polite: boolean;
+  iceServers?: RTCIceServer[];
   /** Our camera/microphone, or null to only receive (text-only on our side). */
   stream: MediaStream | null;
   send(data: SignalData): void;
@@ -18,7 +20,7 @@ export interface DirectCallOptions {
 }
 
 export class DirectCall {
-  private readonly pc = new RTCPeerConnection();
+  private readonly pc: RTCPeerConnection;
   private readonly remote = new MediaStream();
   private makingOffer = false;
   private ignoreOffer = false;
@@ -27,7 +29,7 @@ export class DirectCall {
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: DirectCallOptions) {
-    const pc = this.pc;
+    const pc = (this.pc = new RTCPeerConnection({ iceServers: o.iceServers ?? [] }));
     pc.ontrack = ({ track }) => {
       this.remote.addTrack(track);
       // A new MediaStream object each time, so the <video> element is told about the new track.

@@ -88,6 +88,7 @@ export function createCallStore(api: Api, devices: DeviceStore) {
 
     const direct = new DirectCall({
       polite: ev.role === 'polite',
+      iceServers: ev.iceServers,
       stream: media.stream,
       send: (data) => void api.call(() => api.trpc.signal.send.mutate({ matchId: call.matchId, data })).catch(() => null),
       onRemoteStream: (s) => active === call && setRemoteStream(s),

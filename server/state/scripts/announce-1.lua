@@ -11,10 +11,11 @@ local b = m[2] and get_user(m[2])
 if not (a and b and a.state == 'CONNECTING' and b.state == 'CONNECTING' and a.matchId == mid and b.matchId == mid) then
   return refuse('NOT_IN_MATCH')
 end
+redis.call('HSET', mkey(mid), 'mode', A.mode)
 if A.room then
   redis.call('HSET', ukey(a.id), 'currentRoom', A.room)
   redis.call('HSET', ukey(b.id), 'currentRoom', A.room)
-  redis.call('HSET', mkey(mid), 'room', A.room, 'mode', A.mode)
+  redis.call('HSET', mkey(mid), 'room', A.room)
 end
 outbox({ kind = 'match_room', matchId = mid, room = A.room or cjson.null, mode = A.mode })
 local ea = { matchId = mid, partnerId = b.id, partnerName = b.name or '', role = 'impolite', mode = A.mode }

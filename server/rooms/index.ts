@@ -1,0 +1,101 @@
+/**
+ * The rooms domain, assembled: the composition root calls `createRooms` once and mounts
+ * `webhook` at POST /livekit/webhook. Without LiveKit settings everything still works in direct
+ * mode (no policy, no reconciler, the webhook answers 404).
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from '../infra/logger';
+import type { Db } from '../infra/postgres';
+import type { Clock } from '../shared/clock';
+import type { StateStore } from '../state/store';
+import { Departures } from './departures';
+import { LiveKitGateway } from './livekit-gateway';
+import { LiveKitPolicy, type PolicyHooks } from './livekit-policy';
+import type { RoomsOptions } from './options';
+import { Reconciler } from './reconciler';
+import { RoomDeleter } from './room-deleter';
+import { RoomEvents } from './room-events';
+import { RoomJanitor } from './room-janitor';
+import { RoomRecords } from './room-records';
+import { RoomService, type LiveKitParts } from './room-service';
+import { createWebhookHandler, type RequestHandler } from './webhook-handler';
+
+export interface RoomsDeps {
+  store: StateStore;
+  redis: Redis;
+  db: Db;
+  opts: RoomsOptions;
+  clock: Clock;
+  log: Logger;
+  policyHooks?: PolicyHooks;
+}
+
+export interface Rooms {
+  service: RoomService;
+  records: RoomRecords;
+  deleter: RoomDeleter;
+  janitor: RoomJanitor;
+  departures: Departures;
+  events: RoomEvents;
+  /** Undefined when LiveKit is not configured. */
+  livekit: LiveKitParts | undefined;
+  reconciler: Reconciler | undefined;
+  webhook: RequestHandler;
+  /** Point the store's match hooks at this domain (matchMode, onMatches). */
+  attach(): void;
+  start(): void;
+  stop(): void;
+  /** Wait for setups and deletions in flight (after stop(), before closing Redis). */
+  idle(): Promise<void>;
+}
+
+export function createRooms(d: RoomsDeps): Rooms {
+  const { store, redis, opts, clock } = d;
+  const log = d.log.child({ domain: 'rooms' });
+  const livekit: LiveKitParts | undefined = opts.livekit
+    ? (() => {
+        const policy = new LiveKitPolicy(opts.policy, d.policyHooks);
+        return { policy, gateway: new LiveKitGateway(opts.livekit, policy, opts.policy.callTimeoutMs) };
+      })()
+    : undefined;
+  const records = new RoomRecords(redis, store.keys, clock, opts.recordTtlMs);
+  const deleter = new RoomDeleter(records, livekit?.gateway, opts, clock, log);
+  const service = new RoomService(store, redis, records, deleter, livekit, opts, clock, log);
+  const events = new RoomEvents(store, records, service, deleter, livekit?.gateway, opts.rejoinGraceMs, clock, log);
+  const departures = new Departures(store, records, service, deleter, livekit?.gateway, opts.leaseMs, log);
+  const janitor = new RoomJanitor(store, records, service, deleter, departures, opts.janitorIntervalMs, log);
+  const reconciler = livekit
+    ? new Reconciler(store, records, service, deleter, livekit.gateway, { intervalMs: opts.reconcileIntervalMs, rejoinGraceMs: opts.rejoinGraceMs }, clock, log)
+    : undefined;
+  const webhook: RequestHandler = opts.livekit
+    ? createWebhookHandler({ ...opts.livekit, redis, root: store.keys.root, db: d.db, events, dedupeTtlMs: opts.webhookDedupeTtlMs, clock, log })
+    : (_req, res) => void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"LiveKit is not configured"}');
+
+  return {
+    service,
+    records,
+    deleter,
+    janitor,
+    departures,
+    events,
+    livekit,
+    reconciler,
+    webhook,
+    attach() {
+      store.matchMode = () => service.matchMode();
+      store.onMatches = (pool, matches, deferred) => service.onMatches(pool, matches, deferred);
+    },
+    start() {
+      janitor.start();
+      reconciler?.start();
+    },
+    stop() {
+      janitor.stop();
+      reconciler?.stop();
+    },
+    async idle() {
+      await service.idle();
+      await deleter.idle();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The resilience policy around every LiveKit RoomService call of this process.
+ *
+ * Outermost first:
+ *   bulkhead  at most `bulkheadLimit` calls in flight, `bulkheadQueue` more waiting; beyond that
+ *             a call is rejected at once instead of piling up behind a slow LiveKit
+ *   retry     transient failures (transport, timeout, 408/429/5xx) are retried with exponential
+ *             backoff, `retryAttempts` times (3 = up to 4 calls); a permanent 4xx or an open
+ *             breaker is not retried. The SDK itself never retries against a self-hosted LiveKit
+ *             (its fail-over only applies to *.livekit.cloud), so this is the only retry.
+ *   breaker   `breakerThreshold` consecutive failed calls open it for `breakerHalfOpenMs`; then one
+ *             test call decides. While it is open calls fail fast with BrokenCircuitError and new
+ *             matches use direct mode (see RoomService.matchMode).
+ *   timeout   each call is abandoned after `callTimeoutMs` (Aggressive: we stop waiting at once;
+ *             the SDK's own requestTimeout aborts the fetch at the same moment).
+ * One policy (one breaker) per process: creations, deletions and reconciliation all speak to the
+ * same LiveKit, so they share what is known about its health.
+ */
+import type { BulkheadPolicy, CircuitBreakerPolicy } from 'cockatiel';
+import {
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TimeoutStrategy,
+  bulkhead,
+  circuitBreaker,
+  handleAll,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import { classifyLiveKitError } from './failures';
+import type { PolicyOptions } from './options';
+
+export interface PolicyHooks {
+  onBreak?(): void;
+  onReset?(): void;
+  onRetry?(attempt: number, err: unknown): void;
+}
+
+export class LiveKitPolicy {
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly bulkhead: BulkheadPolicy;
+  private readonly policy: ReturnType<typeof wrap>;
+  private openedAt = 0;
+
+  constructor(
+    private readonly opts: PolicyOptions,
+    hooks: PolicyHooks = {},
+  ) {
+    this.bulkhead = bulkhead(opts.bulkheadLimit, opts.bulkheadQueue);
+    const retries = retry(
+      handleWhen((e) => classifyLiveKitError(e) === 'transient'),
+      { maxAttempts: opts.retryAttempts, backoff: new ExponentialBackoff({ initialDelay: opts.retryBaseMs, maxDelay: opts.retryMaxMs }) },
+    );
+    this.breaker = circuitBreaker(handleAll, { halfOpenAfter: opts.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(opts.breakerThreshold) });
+    const perCall = timeout(opts.callTimeoutMs, TimeoutStrategy.Aggressive);
+    this.policy = wrap(this.bulkhead, retries, this.breaker, perCall);
+    this.breaker.onBreak(() => {
+      this.openedAt = Date.now();
+      hooks.onBreak?.();
+    });
+    this.breaker.onReset(() => hooks.onReset?.());
+    retries.onRetry((r) => hooks.onRetry?.(r.attempt, 'error' in r ? r.error : undefined));
+  }
+
+  /**
+   * Run one RoomService call under the policy. `fn` gets the abort signal of its attempt. Each run
+   * gets its own parent signal: cockatiel's shared default would collect one abort listener per
+   * call in flight (and warn past ten).
+   */
+  execute<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal = new AbortController().signal): Promise<T> {
+    return this.policy.execute(({ signal: attempt }) => fn(attempt), signal) as Promise<T>;
+  }
+
+  get state(): CircuitState {
+    return this.breaker.state;
+  }
+
+  /**
+   * True while calls would fail fast. Once `breakerHalfOpenMs` has passed the breaker still
+   * reports Open until a call tries it, so this says "closed" then: the next match makes the
+   * test call instead of every match staying in direct mode forever. Wall time, not the injected
+   * clock, because cockatiel's breaker measures its open period with Date.now().
+   */
+  isOpen(): boolean {
+    const s = this.breaker.state;
+    if (s === CircuitState.Isolated) return true;
+    return s === CircuitState.Open && Date.now() - this.openedAt < this.opts.breakerHalfOpenMs;
+  }
+
+  /** Calls executing and queued in the bulkhead (a gauge for metrics). */
+  get inFlight(): number {
+    return this.opts.bulkheadLimit - this.bulkhead.executionSlots + (this.opts.bulkheadQueue - this.bulkhead.queueSlots);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Settings of the rooms domain, and how they come from the environment. The zod schema is the
+ * lead's (server/config.ts); `RoomsEnv` names the keys this domain reads so `roomsOptions(cfg)`
+ * type-checks against any Config that has them. Durations are milliseconds unless the name says
+ * seconds (LiveKit's own room timeouts are whole seconds on the wire).
+ */
+
+/** One RTCIceServer, as the browser's RTCPeerConnection takes it. */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface LiveKitSettings {
+  /** RoomService (Twirp) base URL, http(s)://. */
+  url: string;
+  /** What browsers connect to (ws(s)://); sent to clients in the `matched` event. */
+  clientUrl: string;
+  apiKey: string;
+  apiSecret: string;
+}
+
+export interface PolicyOptions {
+  /** One RoomService call may take this long (timeout policy, and the SDK's own request timeout). */
+  callTimeoutMs: number;
+  /** Retries after the first call (3 means up to 4 calls). */
+  retryAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Consecutive failed calls that open the breaker. */
+  breakerThreshold: number;
+  /** How long the breaker stays open before one test call. */
+  breakerHalfOpenMs: number;
+  /** Concurrent RoomService calls from this process, and how many more may wait. */
+  bulkheadLimit: number;
+  bulkheadQueue: number;
+}
+
+export interface RoomsOptions {
+  /** Undefined: LiveKit is not configured and every match is direct (peer-to-peer) mode. */
+  livekit: LiveKitSettings | undefined;
+  policy: PolicyOptions;
+  emptyTimeoutSec: number;
+  departureTimeoutSec: number;
+  tokenTtlMs: number;
+  /** How long room records stay in Redis after their last change (a record is never dropped while its deletion is pending). */
+  recordTtlMs: number;
+  /** A participant who left may come back within this long before the match ends for disconnect. */
+  rejoinGraceMs: number;
+  deleteRetryBaseMs: number;
+  deleteRetryMaxMs: number;
+  /** A claimed queue item (deletion or departure check) is retried by any process after this long if its worker died. */
+  leaseMs: number;
+  janitorIntervalMs: number;
+  reconcileIntervalMs: number;
+  webhookDedupeTtlMs: number;
+  iceServers: IceServer[];
+}
+
+/** The configuration keys the rooms domain reads (see the lead's configSchema for defaults). */
+export interface RoomsEnv {
+  LIVEKIT_URL?: string | undefined;
+  LIVEKIT_CLIENT_URL?: string | undefined;
+  LIVEKIT_API_KEY?: string | undefined;
+  LIVEKIT_API_SECRET?: string | undefined;
+  LIVEKIT_EMPTY_TIMEOUT_S: number;
+  LIVEKIT_DEPARTURE_TIMEOUT_S: number;
+  LIVEKIT_TOKEN_TTL_MS: number;
+  LIVEKIT_ROOM_TTL_MS: number;
+  LIVEKIT_REJOIN_GRACE_MS: number;
+  LIVEKIT_CALL_TIMEOUT_MS: number;
+  LIVEKIT_RETRY_ATTEMPTS: number;
+  LIVEKIT_RETRY_BASE_MS: number;
+  LIVEKIT_RETRY_MAX_MS: number;
+  LIVEKIT_BREAKER_THRESHOLD: number;
+  LIVEKIT_BREAKER_HALF_OPEN_MS: number;
+  LIVEKIT_BULKHEAD_LIMIT: number;
+  LIVEKIT_BULKHEAD_QUEUE: number;
+  LIVEKIT_DELETE_RETRY_BASE_MS: number;
+  LIVEKIT_DELETE_RETRY_MAX_MS: number;
+  LIVEKIT_JANITOR_INTERVAL_MS: number;
+  LIVEKIT_RECONCILE_INTERVAL_MS: number;
+  LIVEKIT_WEBHOOK_DEDUPE_TTL_MS: number;
+  ICE_SERVERS: IceServer[];
+}
+
+export function roomsOptions(env: RoomsEnv): RoomsOptions {
+  const { LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret } = env;
+  return {
+    livekit: url && apiKey && apiSecret ? { url, apiKey, apiSecret, clientUrl: env.LIVEKIT_CLIENT_URL ?? url.replace(/^http/, 'ws') } : undefined,
+    policy: {
+      callTimeoutMs: env.LIVEKIT_CALL_TIMEOUT_MS,
+      retryAttempts: env.LIVEKIT_RETRY_ATTEMPTS,
+      retryBaseMs: env.LIVEKIT_RETRY_BASE_MS,
+      retryMaxMs: env.LIVEKIT_RETRY_MAX_MS,
+      breakerThreshold: env.LIVEKIT_BREAKER_THRESHOLD,
+      breakerHalfOpenMs: env.LIVEKIT_BREAKER_HALF_OPEN_MS,
+      bulkheadLimit: env.LIVEKIT_BULKHEAD_LIMIT,
+      bulkheadQueue: env.LIVEKIT_BULKHEAD_QUEUE,
+    },
+    emptyTimeoutSec: env.LIVEKIT_EMPTY_TIMEOUT_S,
+    departureTimeoutSec: env.LIVEKIT_DEPARTURE_TIMEOUT_S,
+    tokenTtlMs: env.LIVEKIT_TOKEN_TTL_MS,
+    recordTtlMs: env.LIVEKIT_ROOM_TTL_MS,
+    rejoinGraceMs: env.LIVEKIT_REJOIN_GRACE_MS,
+    deleteRetryBaseMs: env.LIVEKIT_DELETE_RETRY_BASE_MS,
+    deleteRetryMaxMs: env.LIVEKIT_DELETE_RETRY_MAX_MS,
+    // A claimed item is re-offered once a whole policy run (every attempt timing out) is surely over.
+    leaseMs: (env.LIVEKIT_RETRY_ATTEMPTS + 1) * (env.LIVEKIT_CALL_TIMEOUT_MS + env.LIVEKIT_RETRY_MAX_MS),
+    janitorIntervalMs: env.LIVEKIT_JANITOR_INTERVAL_MS,
+    reconcileIntervalMs: env.LIVEKIT_RECONCILE_INTERVAL_MS,
+    webhookDedupeTtlMs: env.LIVEKIT_WEBHOOK_DEDUPE_TTL_MS,
+    iceServers: env.ICE_SERVERS,
+  };
+}
+
+/** Parse `ICE_SERVERS` (a JSON array of RTCIceServer); the lead's zod schema calls this in a transform. */
+export function parseIceServers(json: string): IceServer[] {
+  const v: unknown = JSON.parse(json);
+  if (!Array.isArray(v)) throw new Error('ICE_SERVERS must be a JSON array');
+  return v.map((s: unknown, i) => {
+    const o = s as Partial<IceServer> | null;
+    const urls = o?.urls;
+    const ok = typeof urls === 'string' || (Array.isArray(urls) && urls.length > 0 && urls.every((u) => typeof u === 'string'));
+    if (!o || !ok) throw new Error(`ICE_SERVERS[${i}] needs "urls" (a string or a list of strings)`);
+    return {
+      urls,
+      ...(o.username !== undefined ? { username: String(o.username) } : {}),
+      ...(o.credential !== undefined ? { credential: String(o.credential) } : {}),
+    };
+  });
+}

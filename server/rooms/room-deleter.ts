@@ -1,0 +1,97 @@
+/**
+ * RoomDeleter: ends rooms, and never forgets one.
+ *
+ * Ending a room is one compare-and-set (creating|active -> terminating) that also puts the room
+ * on its pool's durable deletion queue with a lease, before LiveKit is asked. Whoever wins the
+ * compare-and-set makes the first attempt at once; skip, end, the janitor and a webhook may all
+ * ask for the same room, and only one of them calls DeleteRoom. A failed attempt (after the
+ * policy's own retries) is rescheduled with capped exponential backoff; a process that dies
+ * mid-attempt leaves the item to be claimed again when the lease runs out. The record stops
+ * expiring while its deletion is pending, and only DeleteRoom succeeding (or LiveKit saying the
+ * room is gone) marks it terminated.
+ *
+ * DeleteRoom disconnects everyone in the room (participant_left, ROOM_DELETED), so no separate
+ * RemoveParticipant is needed; an old token that rejoins (LiveKit auto-creates rooms on join) is
+ * caught by the webhook and the reconciler, which end the room again (`reopen`).
+ */
+import type { Logger } from '../infra/logger';
+import type { Clock } from '../shared/clock';
+import { errorMessage } from './failures';
+import type { LiveKitGateway } from './livekit-gateway';
+import type { RoomRecords, RoomStatus } from './room-records';
+
+export interface DeleterOptions {
+  deleteRetryBaseMs: number;
+  deleteRetryMaxMs: number;
+  leaseMs: number;
+}
+
+/** Wait before deletion attempt `attempts + 1`: base, 2x base, 4x base ... capped. */
+export function retryDelay(attempts: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30));
+}
+
+export class RoomDeleter {
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly records: RoomRecords,
+    private readonly gateway: LiveKitGateway | undefined,
+    private readonly opts: DeleterOptions,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * End `room` of `pool`: mark it terminating, queue its deletion and make the first attempt.
+   * `reopen`: the room came back (a rejoin re-created it): end it again even if it was already
+   * terminated, or is terminating (an attempt in flight may have deleted it just before it came back).
+   * Returns true when this call started the ending.
+   */
+  async end(pool: string, room: string, reason: string, opts: { reopen?: boolean } = {}): Promise<boolean> {
+    const from: Array<RoomStatus | 'none'> = ['creating', 'active', 'none', ...(opts.reopen ? (['terminating', 'terminated'] as const) : [])];
+    const r = await this.records.setStatus(pool, room, 'terminating', from, { room, pool, endReason: reason }, this.clock.now() + this.opts.leaseMs);
+    if (!r.applied) return false;
+    this.log.info({ pool, room, reason, previous: r.previous }, 'room ending');
+    await this.track(this.attempt(pool, room));
+    return true;
+  }
+
+  /** Retry the deletions of a pool whose time has come. */
+  async retryDue(pool: string): Promise<number> {
+    const due = await this.records.claimDue(this.records.deletes(pool), this.opts.leaseMs);
+    await Promise.all(due.map((room) => this.track(this.attempt(pool, room))));
+    return due.length;
+  }
+
+  /** Resolves when every attempt started so far has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async attempt(pool: string, room: string): Promise<void> {
+    try {
+      if (!this.gateway) throw new Error('LiveKit is not configured');
+      await this.gateway.deleteRoom(room);
+    } catch (err) {
+      const msg = errorMessage(err);
+      const now = this.clock.now();
+      const attempts = await this.records
+        .deleteFailed(pool, room, msg, (n) => now + retryDelay(n, this.opts.deleteRetryBaseMs, this.opts.deleteRetryMaxMs))
+        .catch(() => -1); // Redis down too: the lease re-offers the item later
+      this.log.warn({ pool, room, attempts, err: msg }, 'room deletion failed; queued for retry');
+      return;
+    }
+    // If Redis fails here the lease re-offers the item and the (idempotent) deletion runs again.
+    await this.records.setStatus(pool, room, 'terminated', ['terminating']).then(
+      () => this.log.info({ pool, room }, 'room deleted'),
+      (err: unknown) => this.log.warn({ pool, room, err: errorMessage(err) }, 'room deleted but not yet recorded'),
+    );
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+    return p;
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * POST /livekit/webhook: LiveKit's signed events.
+ *
+ * Wire: `Authorization: <JWT>` (no "Bearer"), `Content-Type: application/webhook+json`, and the
+ * JWT's sha256 claim covers the exact body bytes, so the raw body string goes to
+ * WebhookReceiver.receive before anything parses it.
+ *   forged, tampered, unsigned, malformed   401, nothing changes, audited (webhook_events, valid=false)
+ *   genuine                                 audited (valid=true), then handled once: the event id is
+ *                                           claimed with SET NX (TTL), so a replay or a duplicate
+ *                                           delivery answers 200 and does nothing
+ *   handling failed (Redis down)            500 and the claim is released, so a redelivery is handled
+ * Audit rows of genuine events are keyed by (event id, event time): a duplicate adds no row.
+ * Forged requests each add a row (that is the point of auditing them); the body kept is capped.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Redis } from 'ioredis';
+import { WebhookReceiver, type WebhookEvent } from 'livekit-server-sdk';
+import { webhookEvents } from '../audit/schema';
+import type { Db } from '../infra/postgres';
+import type { Logger } from '../infra/logger';
+import type { Clock } from '../shared/clock';
+import { errorMessage } from './failures';
+import type { RoomEvents } from './room-events';
+
+const MAX_BODY = 64 * 1024; // LiveKit events are a few KB; anything bigger is not one of them
+const AUDIT_BODY_MAX = 4096; // how much of a rejected body is kept for the audit row
+
+export interface WebhookDeps {
+  apiKey: string;
+  apiSecret: string;
+  redis: Redis;
+  /** Key root (REDIS_PREFIX): dedupe keys are `<root>:lkwh:<event id>`. */
+  root: string;
+  db: Db;
+  events: RoomEvents;
+  dedupeTtlMs: number;
+  clock: Clock;
+  log: Logger;
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createWebhookHandler(d: WebhookDeps): RequestHandler {
+  const receiver = new WebhookReceiver(d.apiKey, d.apiSecret);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'POST') return reply(res, 405, { error: 'POST only' });
+    const body = await readBody(req, MAX_BODY);
+    if (body === null) return reply(res, 413, { error: 'body too large' });
+    let event: WebhookEvent;
+    try {
+      event = await receiver.receive(body, req.headers.authorization);
+    } catch (err) {
+      d.log.warn({ err: errorMessage(err), ip: req.socket.remoteAddress }, 'LiveKit webhook rejected');
+      await audit(d, invalidRow(body, errorMessage(err), d.clock.now()));
+      return reply(res, 401, { error: 'invalid webhook' });
+    }
+    const id = event.id || `sha256-${createHash('sha256').update(body).digest('hex')}`;
+    await audit(d, validRow(id, event, body, d.clock.now()));
+    const claim = `${d.root}:lkwh:${id}`;
+    if ((await d.redis.set(claim, '1', 'PX', d.dedupeTtlMs, 'NX')) === null) return reply(res, 200, { ok: true, duplicate: true });
+    try {
+      await d.events.handle(event);
+    } catch (err) {
+      await d.redis.del(claim).catch(() => undefined);
+      d.log.error({ err: errorMessage(err), id, event: event.event }, 'LiveKit webhook handling failed');
+      return reply(res, 500, { error: 'handling failed' });
+    }
+    reply(res, 200, { ok: true });
+  };
+
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      d.log.error({ err: errorMessage(err) }, 'LiveKit webhook failed');
+      reply(res, 500, { error: 'internal error' });
+    });
+  };
+}
+
+type Row = typeof webhookEvents.$inferInsert;
+
+function validRow(id: string, e: WebhookEvent, body: string, now: number): Row {
+  const created = Number(e.createdAt ?? 0n) * 1000;
+  return {
+    eventId: id,
+    at: new Date(created > 0 ? created : now),
+    event: e.event,
+    room: e.room?.name ?? null,
+    participant: e.participant?.identity ?? null,
+    valid: true,
+    payload: JSON.parse(body) as unknown,
+  };
+}
+
+interface Loose {
+  event?: unknown;
+  room?: { name?: unknown };
+  participant?: { identity?: unknown };
+}
+
+function parseLoose(body: string): Loose | null {
+  try {
+    const v: unknown = JSON.parse(body);
+    return v && typeof v === 'object' ? v : null;
+  } catch {
+    return null; // malformed: kept as text in the payload
+  }
+}
+
+function invalidRow(body: string, error: string, now: number): Row {
+  const parsed = parseLoose(body);
+  const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 200) : null);
+  return {
+    eventId: `invalid-${randomUUID()}`,
+    at: new Date(now),
+    event: str(parsed?.event) ?? 'unknown',
+    room: str(parsed?.room?.name),
+    participant: str(parsed?.participant?.identity),
+    valid: false,
+    payload: { error, body: body.slice(0, AUDIT_BODY_MAX) },
+  };
+}
+
+/** The audit trail must not decide whether LiveKit's event is handled: failures are logged. */
+async function audit(d: WebhookDeps, row: Row): Promise<void> {
+  try {
+    await d.db.insert(webhookEvents).values(row).onConflictDoNothing();
+  } catch (err) {
+    d.log.warn({ err: errorMessage(err), eventId: row.eventId }, 'webhook audit row not written');
+  }
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= max) chunks.push(c);
+    });
+    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}

@@ -1,0 +1,112 @@
+import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError } from 'cockatiel';
+import { ServerError } from 'livekit-server-sdk';
+import { describe, expect, it } from 'vitest';
+import { classifyLiveKitError } from '../../server/rooms/failures';
+import { parseIceServers, roomsOptions, type RoomsEnv } from '../../server/rooms/options';
+import { poolFromMetadata } from '../../server/rooms/rules';
+import { openRooms, POOL, sharedDatabase } from './fixture';
+
+const database = sharedDatabase();
+
+describe('the LiveKit policy, through the real SDK', () => {
+  it('a CreateRoom slower than the call timeout is abandoned and tried again', async () => {
+    await using t = await openRooms(database(), { over: { policy: { callTimeoutMs: 500 } } });
+    t.lk.delay('CreateRoom', 1500, 1);
+    const { a } = await t.pair('ann', 'bob');
+    expect(a).toMatchObject({ mode: 'livekit' });
+    expect(t.lk.calls('CreateRoom')).toBe(2);
+  });
+
+  it('a dropped connection is retried', async () => {
+    await using t = await openRooms(database());
+    t.lk.dropNext('CreateRoom', 2);
+    const { a } = await t.pair('ann', 'bob');
+    expect(a).toMatchObject({ mode: 'livekit' });
+    expect(t.lk.calls('CreateRoom')).toBe(3);
+  });
+
+  it('a refusal (4xx) is not retried, and the match is rolled back', async () => {
+    await using t = await openRooms(database());
+    t.lk.failNext('CreateRoom', 1, 400);
+    const { a } = await t.pair('ann', 'bob');
+    expect(a).toBeNull();
+    expect(t.lk.calls('CreateRoom')).toBe(1);
+    expect(await t.stateOf('ann')).toBe('WAITING');
+  });
+
+  it('when the bulkhead is full a match does not queue behind a slow LiveKit: it goes ahead in direct mode', async () => {
+    await using t = await openRooms(database(), { over: { policy: { bulkheadLimit: 1, bulkheadQueue: 0 } } });
+    t.lk.delay('CreateRoom', 300, 1);
+    await t.fx.store.enqueue({ uid: 'ann', pool: POOL });
+    await t.fx.store.enqueue({ uid: 'bob', pool: POOL });
+    await t.fx.store.enqueue({ uid: 'cat', pool: POOL });
+    await t.fx.store.enqueue({ uid: 'dan', pool: POOL });
+    await t.settle();
+    const modes = await Promise.all(['ann', 'cat'].map(async (u) => (await t.events(u)).find((e) => e.type === 'matched')));
+    expect(modes.map((m) => m && 'mode' in m && m.mode).sort()).toEqual(['direct', 'livekit']);
+  });
+});
+
+describe('classifying what LiveKit calls throw', () => {
+  it('retries transport errors, timeouts, throttling and server errors, but not refusals', () => {
+    expect(classifyLiveKitError(new TypeError('fetch failed'))).toBe('transient');
+    expect(classifyLiveKitError(new TaskCancelledError())).toBe('transient');
+    expect(classifyLiveKitError(new ServerError('x', 'down', 503, 'unavailable'))).toBe('transient');
+    expect(classifyLiveKitError(new ServerError('x', 'slow', 429, 'resource_exhausted'))).toBe('transient');
+    expect(classifyLiveKitError(new ServerError('x', 'no', 401, 'unauthenticated'))).toBe('permanent');
+    expect(classifyLiveKitError(new ServerError('x', 'gone', 404, 'not_found'))).toBe('not_found');
+    expect(classifyLiveKitError(new BrokenCircuitError())).toBe('unavailable');
+    expect(classifyLiveKitError(new BulkheadRejectedError(1, 0))).toBe('unavailable');
+  });
+});
+
+describe('rooms settings', () => {
+  const env: RoomsEnv = {
+    LIVEKIT_URL: 'https://lk.example.org',
+    LIVEKIT_API_KEY: 'key',
+    LIVEKIT_API_SECRET: 'secret',
+    LIVEKIT_EMPTY_TIMEOUT_S: 30,
+    LIVEKIT_DEPARTURE_TIMEOUT_S: 20,
+    LIVEKIT_TOKEN_TTL_MS: 120_000,
+    LIVEKIT_ROOM_TTL_MS: 86_400_000,
+    LIVEKIT_REJOIN_GRACE_MS: 10_000,
+    LIVEKIT_CALL_TIMEOUT_MS: 2000,
+    LIVEKIT_RETRY_ATTEMPTS: 3,
+    LIVEKIT_RETRY_BASE_MS: 100,
+    LIVEKIT_RETRY_MAX_MS: 1000,
+    LIVEKIT_BREAKER_THRESHOLD: 5,
+    LIVEKIT_BREAKER_HALF_OPEN_MS: 10_000,
+    LIVEKIT_BULKHEAD_LIMIT: 32,
+    LIVEKIT_BULKHEAD_QUEUE: 256,
+    LIVEKIT_DELETE_RETRY_BASE_MS: 1000,
+    LIVEKIT_DELETE_RETRY_MAX_MS: 60_000,
+    LIVEKIT_JANITOR_INTERVAL_MS: 2000,
+    LIVEKIT_RECONCILE_INTERVAL_MS: 30_000,
+    LIVEKIT_WEBHOOK_DEDUPE_TTL_MS: 600_000,
+    ICE_SERVERS: [],
+  };
+
+  it('LiveKit counts as configured only with a URL, a key and a secret, and browsers get the ws form of the URL', () => {
+    expect(roomsOptions(env).livekit).toEqual({ url: 'https://lk.example.org', clientUrl: 'wss://lk.example.org', apiKey: 'key', apiSecret: 'secret' });
+    expect(roomsOptions({ ...env, LIVEKIT_CLIENT_URL: 'wss://media.example.org' }).livekit?.clientUrl).toBe('wss://media.example.org');
+    expect(roomsOptions({ ...env, LIVEKIT_API_SECRET: undefined }).livekit).toBeUndefined();
+    expect(roomsOptions(env).leaseMs).toBe(4 * 3000);
+  });
+
+  it('ICE servers are a JSON list of RTCIceServer, and a bad entry is named', () => {
+    expect(parseIceServers('[{"urls":"stun:s.example.org"},{"urls":["turn:t.example.org"],"username":"u","credential":"c"}]')).toEqual([
+      { urls: 'stun:s.example.org' },
+      { urls: ['turn:t.example.org'], username: 'u', credential: 'c' },
+    ]);
+    expect(parseIceServers('[]')).toEqual([]);
+    expect(() => parseIceServers('{"urls":"x"}')).toThrow(/JSON array/);
+    expect(() => parseIceServers('[{"urls":"stun:a"},{"username":"u"}]')).toThrow(/ICE_SERVERS\[1\]/);
+  });
+
+  it('the pool of a room is read from the metadata we wrote, and anything else is ignored', () => {
+    expect(poolFromMetadata('{"pool":"en-us","matchId":"m"}')).toBe('en-us');
+    expect(poolFromMetadata('')).toBeNull();
+    expect(poolFromMetadata('not json')).toBeNull();
+    expect(poolFromMetadata('{"pool":7}')).toBeNull();
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * The rooms domain inside a real server (tRPC over WebSocket, the webhook route, background
+ * timers), against the LiveKit double. Runs once the composition root has the LiveKit settings.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { configSchema, loadConfig } from '../../server/config';
+import { startLiveKitDouble, type LiveKitDouble } from '../livekit-double';
+import { startTestApp } from '../support/app';
+import { connectUser } from '../support/client';
+
+const wired = 'LIVEKIT_URL' in configSchema.shape;
+const ICE = [{ urls: 'stun:stun.example.org:3478' }];
+
+function env(lk: LiveKitDouble, extra: Record<string, string> = {}) {
+  return {
+    LIVEKIT_URL: lk.url,
+    LIVEKIT_API_KEY: lk.apiKey,
+    LIVEKIT_API_SECRET: lk.apiSecret,
+    ICE_SERVERS: JSON.stringify(ICE),
+    LIVEKIT_JANITOR_INTERVAL_MS: '100',
+    ...extra,
+  };
+}
+
+describe.skipIf(!wired)('video rooms in a running server', () => {
+  it('a match gets a room and tokens, webhooks move the pair to IN_CALL, and skip deletes the room', async () => {
+    await using lk = await startLiveKitDouble();
+    await using app = await startTestApp(env(lk));
+    lk.setWebhookUrl(`${app.url}/livekit/webhook`);
+    await using a = await connectUser(app.url, { displayName: 'Ann' });
+    await using b = await connectUser(app.url, { displayName: 'Bob' });
+    await a.api.match.enqueue.mutate({});
+    await b.api.match.enqueue.mutate({});
+    const ma = await a.next('matched');
+    const mb = await b.next('matched');
+    expect(ma).toMatchObject({ mode: 'livekit', iceServers: ICE, livekit: { url: lk.url.replace('http', 'ws') } });
+    const room = ma.livekit!.room;
+    expect(lk.room(room)).toMatchObject({ maxParticipants: 2, emptyTimeout: 30, departureTimeout: 20 });
+
+    await lk.join(room, a.userId, ma.livekit!.token);
+    await lk.join(room, b.userId, mb.livekit!.token);
+    await a.next('state', (e) => e.to === 'IN_CALL');
+    expect((await lk.sendForgedWebhook(lk.eventFor('participant_left', room, a.userId))).status).toBe(401);
+
+    await b.api.match.skip.mutate({ matchId: ma.matchId });
+    await a.next('partner_left', (e) => e.matchId === ma.matchId);
+    await vi.waitFor(() => expect(lk.room(room)).toBeUndefined());
+  });
+
+  it('with LiveKit failing, matches go ahead in direct mode with the ICE servers', async () => {
+    await using lk = await startLiveKitDouble();
+    lk.failAlways('CreateRoom', 503);
+    await using app = await startTestApp(env(lk, { LIVEKIT_BREAKER_THRESHOLD: '1', LIVEKIT_RETRY_BASE_MS: '5', LIVEKIT_RETRY_MAX_MS: '10' }));
+    await using a = await connectUser(app.url);
+    await using b = await connectUser(app.url);
+    await a.api.match.enqueue.mutate({});
+    await b.api.match.enqueue.mutate({});
+    expect(await a.next('matched')).toMatchObject({ mode: 'direct', iceServers: ICE });
+    expect(await b.next('matched')).toMatchObject({ mode: 'direct', iceServers: ICE });
+  });
+
+  it('a bad ICE_SERVERS stops start-up and names the variable', () => {
+    expect(() => loadConfig({ ICE_SERVERS: '[{"url":"stun:x"}]' })).toThrow(/ICE_SERVERS/);
+    expect(() => loadConfig({ ICE_SERVERS: 'stun:x' })).toThrow(/ICE_SERVERS/);
+    expect((loadConfig({}) as Record<string, unknown>).ICE_SERVERS).toEqual([]);
+  });
+});

@@ -13,7 +13,6 @@ export function createMetrics() {
     auditRows: new Counter({ name: 'audit_rows_total', help: 'Outbox records committed to Postgres', registers: [registry] }),
     outboxLag: new Gauge({ name: 'outbox_lag_seconds', help: 'Age of the newest record in the last drained batch', registers: [registry] }),
     deadLetters: new Counter({ name: 'dead_letters_total', help: 'Records moved to dead_letters', registers: [registry] }),
-    errors: new Counter({ name: 'errors_total', help: 'Errors by category, type and severity', labelNames: ['category', 'type', 'severity'], registers: [registry] }),
     cleanupRuns: new Counter({ name: 'cleanup_runs_total', help: 'Maintenance runs by this process (as leader)', registers: [registry] }),
     cleanupFixed: new Counter({ name: 'cleanup_fixed_total', help: 'Things the maintenance sweep fixed', labelNames: ['kind'], registers: [registry] }),
     cleanupDuration: new Gauge({ name: 'cleanup_last_duration_seconds', help: 'Duration of the last maintenance run', registers: [registry] }),

@@ -14,6 +14,7 @@ import type { StateStore } from '../state/store';
 
 interface Socket {
   once(event: 'close', fn: () => void): unknown;
+  close(code?: number, reason?: string): void;
 }
 
 // A grace-expiry sweep runs this long after the deadline, so the deadline has surely passed in Redis.
@@ -59,6 +60,22 @@ export class PresenceService {
       // Act the moment the grace runs out, not at the next periodic sweep.
       this.sweepAt(this.opts.graceMs + GRACE_SLACK_MS);
     });
+  }
+
+  /**
+   * End a user's session now (security violation): revoke their token, close their sockets on this
+   * process, and take them out of any match or queue (the partner is re-queued at the front).
+   */
+  async endSession(uid: string, reason: string, revokeForMs: number): Promise<void> {
+    await this.store.revoke(uid, reason, revokeForMs);
+    for (const s of this.sockets.get(uid) ?? []) s.close(4403, 'session ended');
+    const pool = await this.store.poolOf(uid);
+    const me = await this.store.getUser(uid, pool);
+    if (me.matchId && (me.state === 'CONNECTING' || me.state === 'IN_CALL')) {
+      await this.store.leave({ uid, pool, reason: 'disconnect', matchId: me.matchId, actor: 'security' });
+    } else if (me.state === 'WAITING') {
+      await this.store.cancel({ uid, pool, reason: 'session_ended', actor: 'security' });
+    }
   }
 
   async signal(uid: string, mode: 'seen' | 'dropped'): Promise<void> {

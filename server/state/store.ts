@@ -211,8 +211,32 @@ export class StateStore {
 
   /** Deliver the deferred `matched` events of a match whose call is ready (LiveKit room made). */
   async announce(a: { pool: string; matchId: string; mode: 'direct' | 'livekit'; room?: string; forA?: Record<string, unknown>; forB?: Record<string, unknown> }) {
-    const r = await this.run('announce', a.pool, this.keys.match(a.pool, a.matchId), a);
+    const r = await this.run('announce', a.pool, this.keys.match(a.pool, a.matchId), { ...a, op: `announce:${a.matchId}` });
     return { ok: r.ok };
+  }
+
+  /** Refuse this user's session tokens for `ttlMs` (ended for a security violation). */
+  async revoke(uid: string, reason: string, ttlMs: number): Promise<void> {
+    await this.redis.set(`${this.keys.root}:revoked:${uid}`, reason, 'PX', ttlMs);
+  }
+  async isRevoked(uid: string): Promise<boolean> {
+    return (await this.redis.exists(`${this.keys.root}:revoked:${uid}`)) === 1;
+  }
+
+  /** Stop (or resume) making matches in a pool; a pause expires by itself after `ttlMs`. */
+  async pausePool(pool: string, reason: string, ttlMs: number): Promise<void> {
+    await this.redis.set(`${this.keys.poolPrefix(pool)}paused`, reason, 'PX', ttlMs);
+  }
+  async resumePool(pool: string): Promise<void> {
+    await this.redis.del(`${this.keys.poolPrefix(pool)}paused`);
+  }
+  async pausedPools(): Promise<Array<{ pool: string; reason: string }>> {
+    const out: Array<{ pool: string; reason: string }> = [];
+    for (const pool of await this.pools()) {
+      const reason = await this.redis.get(`${this.keys.poolPrefix(pool)}paused`);
+      if (reason) out.push({ pool, reason });
+    }
+    return out;
   }
 
   /** Both users of a match, from its record. */
@@ -231,7 +255,7 @@ export class StateStore {
     fields?: Record<string, string | number>;
     notice?: { code: string; message: string };
   }) {
-    const r = await this.run('force', a.pool, this.keys.user(a.pool, a.uid), a);
+    const r = await this.run('force', a.pool, this.keys.user(a.pool, a.uid), { ...a, op: this.op(a.uid, undefined) });
     return { from: asState(r.from), state: asState(r.state), version: Number(r.version) };
   }
 

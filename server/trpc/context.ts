@@ -29,26 +29,32 @@ function isAdminToken(svc: Services, token: string | null | undefined): boolean 
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function sessionFrom(svc: Services, token: string | null | undefined): Session {
+async function sessionFrom(svc: Services, token: string | null | undefined): Promise<Session> {
+  let session: Session;
   try {
     const c = verifyToken(token, svc.sessionSecret, svc.clock.now());
-    return { userId: c.sub, name: c.name };
+    session = { userId: c.sub, name: c.name };
   } catch (e) {
     if (e instanceof InvalidTokenError) throw new TRPCError({ code: 'UNAUTHORIZED', message: e.message, cause: e });
     throw e;
   }
+  // A session ended for a security violation stays ended (tokens are stateless, so a short deny list).
+  if (await svc.store.isRevoked(session.userId).catch(() => false)) {
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session was ended. Please reload the page.' });
+  }
+  return session;
 }
 
 /** HTTP: the session token is optional here (public procedures), but a bad one is refused. */
-export function httpContext(svc: Services, req: IncomingMessage): Context {
+export async function httpContext(svc: Services, req: IncomingMessage): Promise<Context> {
   const token = bearer(req);
   const admin = isAdminToken(svc, req.headers['x-admin-token'] as string | undefined);
-  return { svc, admin, session: token ? sessionFrom(svc, token) : null };
+  return { svc, admin, session: token ? await sessionFrom(svc, token) : null };
 }
 
 /** WebSocket: a valid token in connectionParams is required; otherwise the socket is closed. */
-export function wsContext(svc: Services, params: Record<string, string> | null): Context {
+export async function wsContext(svc: Services, params: Record<string, string> | null): Promise<Context> {
   const admin = isAdminToken(svc, params?.adminToken);
   if (admin && !params?.token) return { svc, admin, session: null };
-  return { svc, admin, session: sessionFrom(svc, params?.token) };
+  return { svc, admin, session: await sessionFrom(svc, params?.token) };
 }

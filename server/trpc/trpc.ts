@@ -4,24 +4,34 @@
  * the `inStates` middleware factory (a procedure declares the states it is valid in).
  */
 import { TRPCError, initTRPC } from '@trpc/server';
+import { classify, isDependencyFailure, userMessage } from '../resilience';
 import { isDomainError } from '../state/errors';
 import { WrongStateError } from '../state/errors';
 import type { State } from '../state/states';
 import type { Context } from './context';
 
 const t = initTRPC.context<Context>().create({
+  /**
+   * Every error a client sees has a stable `appCode` and a message written for a person. Domain
+   * errors carry their own; auth and input errors keep tRPC's; anything else (a driver's raw
+   * "Connection is closed.") is replaced by the message for its class, never shown as is.
+   */
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const domain = isDomainError(cause) ? cause : null;
-    return {
-      ...shape,
-      data: {
-        ...shape.data,
-        stack: undefined,
-        appCode: domain?.code ?? (error.code === 'UNAUTHORIZED' ? 'UNAUTHORIZED' : error.code === 'BAD_REQUEST' ? 'INVALID_INPUT' : 'INTERNAL'),
-        details: domain?.details ?? null,
-      },
-    };
+    let appCode = domain?.code;
+    let message = shape.message;
+    if (!domain) {
+      if (error.code === 'UNAUTHORIZED') appCode = 'UNAUTHORIZED';
+      else if (error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR') appCode = 'INVALID_INPUT';
+      else if (error.code === 'PRECONDITION_FAILED') appCode = 'WRONG_STATE';
+      else if (error.code === 'INTERNAL_SERVER_ERROR') {
+        const known = userMessage(cause && isDependencyFailure(classify(cause)) ? 'SERVICE_UNAVAILABLE' : 'INTERNAL');
+        appCode = known.code;
+        message = known.message;
+      } else appCode = error.code;
+    }
+    return { ...shape, message, data: { ...shape.data, stack: undefined, appCode, details: domain?.details ?? null } };
   },
 });
 

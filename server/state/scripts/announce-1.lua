@@ -2,8 +2,10 @@
   (LiveKit room created, tokens minted), only while both users are still CONNECTING in it.
   Also records the room on the users and the match, and audits the mode and room.
   KEYS[1] the match hash
-  ARGV[3] { pool, limits, matchId, mode, room?, forA = { ...extra fields of a's event }, forB = {...} }
+  ARGV[3] { pool, limits, matchId, mode, room?, forA = { ...extra fields of a's event }, forB = {...}, op }
   Returns { ok } or { ok = false, error = 'NOT_IN_MATCH' } ]]
+local seen = op_seen()
+if seen then return seen end
 local mid = A.matchId
 local m = redis.call('HMGET', mkey(mid), 'a', 'b')
 local a = m[1] and get_user(m[1])
@@ -24,4 +26,4 @@ for k, v in pairs(A.forA or {}) do ea[k] = v end
 for k, v in pairs(A.forB or {}) do eb[k] = v end
 push(a.id, 'matched', ea)
 push(b.id, 'matched', eb)
-return reply({ ok = true })
+return op_done(reply({ ok = true }))

@@ -5,6 +5,8 @@
   ARGV[3] { pool, limits, uid, to, actor, reason, fields? (extra hash fields, e.g. a match restored
             from a checkpoint), notice? ({ code, message } pushed to the user) }
   Returns { ok, from, state, version } ]]
+local seen = op_seen()
+if seen then return seen end
 local u = get_or_create_user(A.uid, nil)
 local from = u.state
 local o = { reason = A.reason, actor = A.actor, force = true, score = A.score }
@@ -16,4 +18,4 @@ if A.fields then
 end
 transition(u, A.to, o)
 if A.notice then push(u.id, 'notice', A.notice) end
-return reply({ ok = true, from = from, state = u.state, version = u.version })
+return op_done(reply({ ok = true, from = from, state = u.state, version = u.version }))

@@ -100,6 +100,8 @@ end
 local MID_I = 0
 local function try_match(u)
   if u.state ~= 'WAITING' then return nil end
+  -- A pool paused by the recovery manager (data inconsistency) makes no matches until released.
+  if redis.call('EXISTS', P .. 'paused') == 1 then return nil end
   local c = find_partner(u)
   if not c then return nil end
   MID_I = MID_I + 1

@@ -1,0 +1,136 @@
+/**
+ * ResilienceConfig: every number the policies, the manager and the dead-letter worker use, with
+ * the defaults and the reason for each. `env.ts` exposes each one as an environment variable;
+ * tests build their own config with `resilienceConfig({...})` and shrink the durations.
+ */
+
+/** The seed's RetryPolicy. `maxAttempts` counts retries: 3 means up to 4 calls. */
+export interface RetryPolicyConfig {
+  maxAttempts: number;
+  backoffStrategy: 'exponential' | 'linear' | 'fixed';
+  /** ms before the first retry; linear adds it per attempt, exponential doubles it. */
+  initialDelay: number;
+  maxDelay: number;
+  jitter: boolean;
+}
+
+/**
+ * The seed's CircuitBreakerConfig (see breaker.ts for how it maps onto cockatiel).
+ * `failureRate` is ours: cockatiel's SamplingBreaker needs a ratio as well as a count.
+ */
+export interface CircuitBreakerConfig {
+  failureThreshold: number;
+  resetTimeout: number;
+  halfOpenLimit: number;
+  /** 0: count consecutive failures; otherwise the sampling window in ms. */
+  monitoringPeriod: number;
+  failureRate: number;
+}
+
+export interface BulkheadConfig {
+  /** Calls running at once. */
+  limit: number;
+  /** Calls waiting for a slot; beyond this they are refused at once. */
+  queue: number;
+}
+
+export interface DependencyConfig {
+  /** Per attempt, so the whole call takes at most about (retries + 1) x timeout + backoff. 0: no policy timeout. */
+  timeoutMs: number;
+  retry: RetryPolicyConfig;
+  breaker: CircuitBreakerConfig;
+  bulkhead: BulkheadConfig;
+}
+
+export interface DeadLetterConfig {
+  pollMs: number;
+  batch: number;
+  /** A claimed letter is invisible this long; a worker that dies mid-handler lets it come back. */
+  leaseMs: number;
+  /** Total attempts (the original call's included) before a letter is parked for an operator. */
+  maxAttempts: number;
+  /** The schedule between attempts (how many there are is `maxAttempts` above). */
+  retry: Omit<RetryPolicyConfig, 'maxAttempts'>;
+}
+
+export interface ResilienceConfig {
+  redis: DependencyConfig;
+  postgres: DependencyConfig;
+  livekit: DependencyConfig;
+  /** One bulkhead per matching pool, so a pool in trouble cannot take every slot. */
+  pool: BulkheadConfig;
+  /** The plan handed to a client whose connection failed. */
+  reconnect: RetryPolicyConfig;
+  /** Re-read-and-retry after a version conflict. */
+  stateConflict: RetryPolicyConfig;
+  deadLetters: DeadLetterConfig;
+  /** The same escalation (strategy, code, pool) is not repeated within this long. */
+  escalationCooldownMs: number;
+  /** How far back health() counts errors. */
+  healthWindowMs: number;
+}
+
+export const DEFAULT_RESILIENCE_CONFIG: ResilienceConfig = {
+  redis: {
+    // Just above REDIS_COMMAND_TIMEOUT_MS (2 s), so ioredis's own, more precise timeout speaks first.
+    timeoutMs: 2500,
+    // Two retries: script calls carry op ids, so a resend is safe; more would only delay the answer.
+    retry: { maxAttempts: 2, backoffStrategy: 'exponential', initialDelay: 100, maxDelay: 1000, jitter: true },
+    // Redis carries thousands of calls a second: judge it by its failure rate, not by a streak.
+    // A reconnect is retried every REDIS_RECONNECT_MAX_MS (2 s), so probe again after 5 s.
+    // Five callers may wait behind the probe instead of failing at once.
+    breaker: { failureThreshold: 20, failureRate: 0.5, monitoringPeriod: 10_000, resetTimeout: 5000, halfOpenLimit: 5 },
+    // Bounds what piles up in ioredis's offline queue while Redis is away.
+    bulkhead: { limit: 500, queue: 1000 },
+  },
+  postgres: {
+    // Above the pg pool's 3 s connection timeout, so a slow connect is not cut short by us.
+    timeoutMs: 5000,
+    retry: { maxAttempts: 2, backoffStrategy: 'exponential', initialDelay: 100, maxDelay: 2000, jitter: true },
+    breaker: { failureThreshold: 10, failureRate: 0.5, monitoringPeriod: 30_000, resetTimeout: 10_000, halfOpenLimit: 2 },
+    // The pg pool has 10 connections: waiting happens here, bounded, not in pg's unbounded queue.
+    bulkhead: { limit: 10, queue: 100 },
+  },
+  livekit: {
+    // The SDK waits 10 s by default; call set-up cannot wait that long.
+    timeoutMs: 5000,
+    retry: { maxAttempts: 3, backoffStrategy: 'exponential', initialDelay: 200, maxDelay: 3000, jitter: true },
+    // Few calls (one per match): a streak of failures says more than a rate.
+    breaker: { failureThreshold: 5, failureRate: 0.5, monitoringPeriod: 0, resetTimeout: 15_000, halfOpenLimit: 1 },
+    bulkhead: { limit: 32, queue: 128 },
+  },
+  // A pool's matching calls are Redis scripts (sub-millisecond): 64 at once is plenty for one pool.
+  pool: { limit: 64, queue: 256 },
+  // Fits inside RECONNECT_GRACE_MS (10 s) for the first attempts, then keeps trying every 5 s.
+  reconnect: { maxAttempts: 10, backoffStrategy: 'exponential', initialDelay: 250, maxDelay: 5000, jitter: true },
+  // Conflicts are settled by re-reading; a little jitter spreads the racing writers apart.
+  stateConflict: { maxAttempts: 3, backoffStrategy: 'exponential', initialDelay: 10, maxDelay: 100, jitter: true },
+  deadLetters: {
+    pollMs: 1000,
+    batch: 20,
+    // Longer than any handler's whole policy run (retries included).
+    leaseMs: 60_000,
+    // About an hour and a half of attempts at the 5 min cap before an operator must decide.
+    maxAttempts: 20,
+    retry: { backoffStrategy: 'exponential', initialDelay: 1000, maxDelay: 300_000, jitter: true },
+  },
+  escalationCooldownMs: 60_000,
+  healthWindowMs: 60_000,
+};
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** The defaults with some values replaced (used by tests and by env.ts). */
+export function resilienceConfig(overrides: DeepPartial<ResilienceConfig> = {}): ResilienceConfig {
+  return merge(DEFAULT_RESILIENCE_CONFIG, overrides);
+}
+
+function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
+  if (over === undefined) return base;
+  if (typeof base !== 'object' || base === null) return over as T;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, v] of Object.entries(over)) {
+    if (v !== undefined) out[key] = merge((base as Record<string, unknown>)[key], v as DeepPartial<unknown>);
+  }
+  return out as T;
+}

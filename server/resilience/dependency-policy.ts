@@ -1,0 +1,101 @@
+/**
+ * A dependency's named policy: bulkhead, retry, breaker (with its half-open gate) and timeout,
+ * composed with cockatiel's `wrap`, outermost first:
+ *
+ *   bulkhead  everything in flight against this dependency, retries and backoff included, is
+ *             capped; a refusal happens before the breaker, so load shedding never opens it.
+ *   retry     each attempt goes through the breaker, so once it opens the retries stop at once
+ *             (BrokenCircuitError is not retryable).
+ *   breaker   counts each attempt's dependency failure (timeouts included) and refused
+ *             credentials (a LiveKit that rejects our key is down as far as calls go); not the
+ *             caller's own mistakes (wrong state, bad input, a room already gone).
+ *   timeout   per attempt (timeoutMs 0: none; rely on the client's own timeout).
+ *
+ * Breaker transitions and retries are reported through guarded hooks (hooks.ts): a listener
+ * that throws is reported and ignored, never turned into the call's failure.
+ */
+import { CircuitState, wrap, type BulkheadPolicy, type CircuitBreakerPolicy, type IPolicy } from 'cockatiel';
+import type { Random } from './backoff';
+import { breakerStateName, createBreaker } from './breaker';
+import { createBulkhead, type BulkheadSnapshot } from './bulkheads';
+import { classify, isDependencyFailure } from './classify';
+import type { DependencyConfig } from './config';
+import { withFallback } from './fallback';
+import { HalfOpenGate } from './half-open-gate';
+import { guardHooks, type HookErrorReporter, type ResilienceHooks } from './hooks';
+import { ErrorType, type BreakerState, type Dependency } from './model';
+import { createRetry } from './retry';
+import { createTimeout } from './timeout';
+
+export interface ExecuteOptions<T> {
+  signal?: AbortSignal;
+  /** Served instead of failing when the dependency fails (timeout, breaker open, bulkhead full, connection lost). */
+  fallback?: () => T | Promise<T>;
+}
+
+export interface DependencySnapshot {
+  state: BreakerState;
+  bulkhead: BulkheadSnapshot;
+}
+
+export interface DependencyPolicy {
+  readonly dependency: Dependency;
+  readonly breaker: CircuitBreakerPolicy;
+  readonly bulkhead: BulkheadPolicy;
+  /** Run `fn` (handed an AbortSignal that fires at the attempt's deadline) under the policy. */
+  execute<T>(fn: (signal: AbortSignal) => PromiseLike<T> | T, opts?: ExecuteOptions<T>): Promise<T>;
+  state(): BreakerState;
+  /** True while calls fail fast: open (and its reset time not yet over) or isolated. */
+  isOpen(): boolean;
+  /** Hold the breaker open by hand (maintenance); dispose the handle to release it. */
+  isolate(): { dispose(): void };
+  snapshot(): DependencySnapshot;
+}
+
+export function createDependencyPolicy(
+  dependency: Dependency,
+  cfg: DependencyConfig,
+  hooks: ResilienceHooks = {},
+  report?: HookErrorReporter,
+  random?: Random,
+): DependencyPolicy {
+  const h = guardHooks(hooks, report);
+  const failure = (e: Error) => isDependencyFailure(classify(e, { dependency }));
+  const counts = (e: Error) => {
+    const c = classify(e, { dependency });
+    return isDependencyFailure(c) || c.type === ErrorType.Auth;
+  };
+  const retryable = (e: Error) => {
+    const c = classify(e, { dependency });
+    return c.retryable && isDependencyFailure(c);
+  };
+
+  const bulkhead = createBulkhead(cfg.bulkhead);
+  const retry = createRetry(cfg.retry, retryable, random);
+  const breaker = createBreaker(cfg.breaker, counts);
+  const gate = new HalfOpenGate(breaker, cfg.breaker.halfOpenLimit);
+  // timeoutMs 0: no policy timeout (the client's own, e.g. ioredis's commandTimeout, bounds each call).
+  const policy: IPolicy = cfg.timeoutMs > 0 ? wrap(bulkhead, retry, gate, createTimeout(cfg.timeoutMs)) : wrap(bulkhead, retry, gate);
+
+  let openedAt = 0;
+  breaker.onStateChange((s) => {
+    if (s === CircuitState.Open) openedAt = Date.now(); // cockatiel times the open period with Date.now() too
+    h.onBreakerState(dependency, breakerStateName(s));
+  });
+  retry.onRetry((r) => h.onRetry(dependency, r.attempt, r.delay, 'error' in r ? r.error : r.value));
+
+  return {
+    dependency,
+    breaker,
+    bulkhead,
+    execute<T>(fn: (signal: AbortSignal) => PromiseLike<T> | T, opts: ExecuteOptions<T> = {}): Promise<T> {
+      const run = ({ signal }: { signal: AbortSignal }) => fn(signal);
+      if (!opts.fallback) return policy.execute(run, opts.signal);
+      return withFallback(policy, opts.fallback, failure).execute(run, opts.signal);
+    },
+    state: () => breakerStateName(breaker.state),
+    isOpen: () => breaker.state === CircuitState.Isolated || (breaker.state === CircuitState.Open && Date.now() - openedAt < cfg.breaker.resetTimeout),
+    isolate: () => breaker.isolate(),
+    snapshot: () => ({ state: breakerStateName(breaker.state), bulkhead: { executionSlots: bulkhead.executionSlots, queueSlots: bulkhead.queueSlots } }),
+  };
+}

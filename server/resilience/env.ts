@@ -1,0 +1,155 @@
+/**
+ * The resilience settings as environment variables: a zod shape that server/config.ts spreads
+ * into its one schema (`...resilienceEnvShape`), and the mapping back onto ResilienceConfig.
+ * Defaults come from DEFAULT_RESILIENCE_CONFIG, so the reasons live in one place (config.ts).
+ *
+ * Per dependency D in REDIS, POSTGRES, LIVEKIT:
+ *   RESILIENCE_D_TIMEOUT_MS          per-attempt timeout (0: none, the client's own applies)
+ *   RESILIENCE_D_RETRY_ATTEMPTS      retries after the first call (3 = up to 4 calls)
+ *   RESILIENCE_D_RETRY_BACKOFF       exponential | linear | fixed
+ *   RESILIENCE_D_RETRY_INITIAL_MS    first retry delay
+ *   RESILIENCE_D_RETRY_MAX_MS        cap on any retry delay
+ *   RESILIENCE_D_RETRY_JITTER        true | false
+ *   RESILIENCE_D_BREAKER_THRESHOLD   failures (consecutive) or calls (sampling) before opening
+ *   RESILIENCE_D_BREAKER_RATE        sampling: failure ratio that opens, in (0, 1)
+ *   RESILIENCE_D_BREAKER_PERIOD_MS   sampling window; 0 = consecutive failures
+ *   RESILIENCE_D_BREAKER_RESET_MS    open -> half-open after this long
+ *   RESILIENCE_D_BREAKER_HALF_OPEN   calls admitted while half-open (1 probe + waiters)
+ *   RESILIENCE_D_BULKHEAD_LIMIT      concurrent calls
+ *   RESILIENCE_D_BULKHEAD_QUEUE      calls waiting for a slot
+ */
+import { z } from 'zod';
+import { DEFAULT_RESILIENCE_CONFIG as D, type DependencyConfig, type ResilienceConfig } from './config';
+
+const int = (def: number, min = 0, max = 86_400_000) => z.coerce.number().int().min(min).max(max).default(def);
+const rate = (def: number) => z.coerce.number().gt(0).lt(1).default(def);
+const backoff = (def: DependencyConfig['retry']['backoffStrategy']) => z.enum(['exponential', 'linear', 'fixed']).default(def);
+
+export const resilienceEnvShape = {
+  RESILIENCE_REDIS_TIMEOUT_MS: int(D.redis.timeoutMs),
+  RESILIENCE_REDIS_RETRY_ATTEMPTS: int(D.redis.retry.maxAttempts, 0, 100),
+  RESILIENCE_REDIS_RETRY_BACKOFF: backoff(D.redis.retry.backoffStrategy),
+  RESILIENCE_REDIS_RETRY_INITIAL_MS: int(D.redis.retry.initialDelay),
+  RESILIENCE_REDIS_RETRY_MAX_MS: int(D.redis.retry.maxDelay),
+  RESILIENCE_REDIS_RETRY_JITTER: z.stringbool().default(D.redis.retry.jitter),
+  RESILIENCE_REDIS_BREAKER_THRESHOLD: int(D.redis.breaker.failureThreshold, 1, 1_000_000),
+  RESILIENCE_REDIS_BREAKER_RATE: rate(D.redis.breaker.failureRate),
+  RESILIENCE_REDIS_BREAKER_PERIOD_MS: int(D.redis.breaker.monitoringPeriod),
+  RESILIENCE_REDIS_BREAKER_RESET_MS: int(D.redis.breaker.resetTimeout, 1),
+  RESILIENCE_REDIS_BREAKER_HALF_OPEN: int(D.redis.breaker.halfOpenLimit, 1, 10_000),
+  RESILIENCE_REDIS_BULKHEAD_LIMIT: int(D.redis.bulkhead.limit, 1, 1_000_000),
+  RESILIENCE_REDIS_BULKHEAD_QUEUE: int(D.redis.bulkhead.queue, 0, 1_000_000),
+
+  RESILIENCE_POSTGRES_TIMEOUT_MS: int(D.postgres.timeoutMs),
+  RESILIENCE_POSTGRES_RETRY_ATTEMPTS: int(D.postgres.retry.maxAttempts, 0, 100),
+  RESILIENCE_POSTGRES_RETRY_BACKOFF: backoff(D.postgres.retry.backoffStrategy),
+  RESILIENCE_POSTGRES_RETRY_INITIAL_MS: int(D.postgres.retry.initialDelay),
+  RESILIENCE_POSTGRES_RETRY_MAX_MS: int(D.postgres.retry.maxDelay),
+  RESILIENCE_POSTGRES_RETRY_JITTER: z.stringbool().default(D.postgres.retry.jitter),
+  RESILIENCE_POSTGRES_BREAKER_THRESHOLD: int(D.postgres.breaker.failureThreshold, 1, 1_000_000),
+  RESILIENCE_POSTGRES_BREAKER_RATE: rate(D.postgres.breaker.failureRate),
+  RESILIENCE_POSTGRES_BREAKER_PERIOD_MS: int(D.postgres.breaker.monitoringPeriod),
+  RESILIENCE_POSTGRES_BREAKER_RESET_MS: int(D.postgres.breaker.resetTimeout, 1),
+  RESILIENCE_POSTGRES_BREAKER_HALF_OPEN: int(D.postgres.breaker.halfOpenLimit, 1, 10_000),
+  RESILIENCE_POSTGRES_BULKHEAD_LIMIT: int(D.postgres.bulkhead.limit, 1, 1_000_000),
+  RESILIENCE_POSTGRES_BULKHEAD_QUEUE: int(D.postgres.bulkhead.queue, 0, 1_000_000),
+
+  RESILIENCE_LIVEKIT_TIMEOUT_MS: int(D.livekit.timeoutMs),
+  RESILIENCE_LIVEKIT_RETRY_ATTEMPTS: int(D.livekit.retry.maxAttempts, 0, 100),
+  RESILIENCE_LIVEKIT_RETRY_BACKOFF: backoff(D.livekit.retry.backoffStrategy),
+  RESILIENCE_LIVEKIT_RETRY_INITIAL_MS: int(D.livekit.retry.initialDelay),
+  RESILIENCE_LIVEKIT_RETRY_MAX_MS: int(D.livekit.retry.maxDelay),
+  RESILIENCE_LIVEKIT_RETRY_JITTER: z.stringbool().default(D.livekit.retry.jitter),
+  RESILIENCE_LIVEKIT_BREAKER_THRESHOLD: int(D.livekit.breaker.failureThreshold, 1, 1_000_000),
+  RESILIENCE_LIVEKIT_BREAKER_RATE: rate(D.livekit.breaker.failureRate),
+  RESILIENCE_LIVEKIT_BREAKER_PERIOD_MS: int(D.livekit.breaker.monitoringPeriod),
+  RESILIENCE_LIVEKIT_BREAKER_RESET_MS: int(D.livekit.breaker.resetTimeout, 1),
+  RESILIENCE_LIVEKIT_BREAKER_HALF_OPEN: int(D.livekit.breaker.halfOpenLimit, 1, 10_000),
+  RESILIENCE_LIVEKIT_BULKHEAD_LIMIT: int(D.livekit.bulkhead.limit, 1, 1_000_000),
+  RESILIENCE_LIVEKIT_BULKHEAD_QUEUE: int(D.livekit.bulkhead.queue, 0, 1_000_000),
+
+  /** Per matching pool. */
+  RESILIENCE_POOL_BULKHEAD_LIMIT: int(D.pool.limit, 1, 1_000_000),
+  RESILIENCE_POOL_BULKHEAD_QUEUE: int(D.pool.queue, 0, 1_000_000),
+  /** Plan for a client whose connection failed. */
+  RESILIENCE_RECONNECT_ATTEMPTS: int(D.reconnect.maxAttempts, 0, 1000),
+  RESILIENCE_RECONNECT_INITIAL_MS: int(D.reconnect.initialDelay),
+  RESILIENCE_RECONNECT_MAX_MS: int(D.reconnect.maxDelay),
+  /** Re-read-and-retry after a version conflict. */
+  RESILIENCE_CONFLICT_RETRY_ATTEMPTS: int(D.stateConflict.maxAttempts, 0, 100),
+  RESILIENCE_CONFLICT_RETRY_INITIAL_MS: int(D.stateConflict.initialDelay),
+  RESILIENCE_CONFLICT_RETRY_MAX_MS: int(D.stateConflict.maxDelay),
+  /** Dead-letter worker. */
+  RESILIENCE_DLQ_POLL_MS: int(D.deadLetters.pollMs, 1),
+  RESILIENCE_DLQ_BATCH: int(D.deadLetters.batch, 1, 10_000),
+  RESILIENCE_DLQ_LEASE_MS: int(D.deadLetters.leaseMs, 1),
+  RESILIENCE_DLQ_MAX_ATTEMPTS: int(D.deadLetters.maxAttempts, 1, 10_000),
+  RESILIENCE_DLQ_RETRY_INITIAL_MS: int(D.deadLetters.retry.initialDelay, 1),
+  RESILIENCE_DLQ_RETRY_MAX_MS: int(D.deadLetters.retry.maxDelay, 1),
+  /** Escalations (pause, alert, end session) are not repeated for the same cause within this long. */
+  RESILIENCE_ESCALATION_COOLDOWN_MS: int(D.escalationCooldownMs),
+  /** admin.health counts errors over this window. */
+  RESILIENCE_HEALTH_WINDOW_MS: int(D.healthWindowMs, 1000),
+};
+
+const resilienceEnvSchema = z.object(resilienceEnvShape);
+export type ResilienceEnv = z.infer<typeof resilienceEnvSchema>;
+
+/** Parse just these variables (tests; the server parses them as part of its Config). */
+export function parseResilienceEnv(env: Record<string, string | undefined>): ResilienceEnv {
+  return resilienceEnvSchema.parse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
+}
+
+type Dep = 'REDIS' | 'POSTGRES' | 'LIVEKIT';
+
+function dependency(e: ResilienceEnv, d: Dep): DependencyConfig {
+  return {
+    timeoutMs: e[`RESILIENCE_${d}_TIMEOUT_MS` as const],
+    retry: {
+      maxAttempts: e[`RESILIENCE_${d}_RETRY_ATTEMPTS` as const],
+      backoffStrategy: e[`RESILIENCE_${d}_RETRY_BACKOFF` as const],
+      initialDelay: e[`RESILIENCE_${d}_RETRY_INITIAL_MS` as const],
+      maxDelay: e[`RESILIENCE_${d}_RETRY_MAX_MS` as const],
+      jitter: e[`RESILIENCE_${d}_RETRY_JITTER` as const],
+    },
+    breaker: {
+      failureThreshold: e[`RESILIENCE_${d}_BREAKER_THRESHOLD` as const],
+      failureRate: e[`RESILIENCE_${d}_BREAKER_RATE` as const],
+      monitoringPeriod: e[`RESILIENCE_${d}_BREAKER_PERIOD_MS` as const],
+      resetTimeout: e[`RESILIENCE_${d}_BREAKER_RESET_MS` as const],
+      halfOpenLimit: e[`RESILIENCE_${d}_BREAKER_HALF_OPEN` as const],
+    },
+    bulkhead: { limit: e[`RESILIENCE_${d}_BULKHEAD_LIMIT` as const], queue: e[`RESILIENCE_${d}_BULKHEAD_QUEUE` as const] },
+  };
+}
+
+/** The validated environment (or the server's Config, which contains it) as a ResilienceConfig. */
+export function resilienceConfigFromEnv(e: ResilienceEnv): ResilienceConfig {
+  return {
+    redis: dependency(e, 'REDIS'),
+    postgres: dependency(e, 'POSTGRES'),
+    livekit: dependency(e, 'LIVEKIT'),
+    pool: { limit: e.RESILIENCE_POOL_BULKHEAD_LIMIT, queue: e.RESILIENCE_POOL_BULKHEAD_QUEUE },
+    reconnect: {
+      ...D.reconnect,
+      maxAttempts: e.RESILIENCE_RECONNECT_ATTEMPTS,
+      initialDelay: e.RESILIENCE_RECONNECT_INITIAL_MS,
+      maxDelay: e.RESILIENCE_RECONNECT_MAX_MS,
+    },
+    stateConflict: {
+      ...D.stateConflict,
+      maxAttempts: e.RESILIENCE_CONFLICT_RETRY_ATTEMPTS,
+      initialDelay: e.RESILIENCE_CONFLICT_RETRY_INITIAL_MS,
+      maxDelay: e.RESILIENCE_CONFLICT_RETRY_MAX_MS,
+    },
+    deadLetters: {
+      pollMs: e.RESILIENCE_DLQ_POLL_MS,
+      batch: e.RESILIENCE_DLQ_BATCH,
+      leaseMs: e.RESILIENCE_DLQ_LEASE_MS,
+      maxAttempts: e.RESILIENCE_DLQ_MAX_ATTEMPTS,
+      retry: { ...D.deadLetters.retry, initialDelay: e.RESILIENCE_DLQ_RETRY_INITIAL_MS, maxDelay: e.RESILIENCE_DLQ_RETRY_MAX_MS },
+    },
+    escalationCooldownMs: e.RESILIENCE_ESCALATION_COOLDOWN_MS,
+    healthWindowMs: e.RESILIENCE_HEALTH_WINDOW_MS,
+  };
+}

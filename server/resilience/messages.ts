@@ -1,0 +1,64 @@
+/**
+ * Errors people can read: every code that can reach a client (a tRPC error's appCode, a notice
+ * event's code) has a stable message written for a person here. Where a domain error has a
+ * fixed message, this is the same text (a test keeps them equal). The test also greps server/
+ * for every `code = '...'` and Lua `refuse('...')`: a new code fails it until it has a message
+ * here or is listed as internal.
+ */
+
+export const USER_MESSAGES = {
+  // Our servers and their dependencies.
+  SERVICE_UNAVAILABLE: "We're reconnecting to our servers. Please try again in a few seconds.",
+  TIMEOUT: 'That took too long. Please try again.',
+  INTERNAL: 'Something went wrong on our side. Please try again.',
+  SYSTEM_FAILURE: "We're restarting a server. You'll be reconnected in a moment.",
+  SERVER_RESTARTING: "We're restarting a server. You'll be reconnected in a moment.",
+  RECONNECTING: 'Connection lost. Reconnecting...',
+  RATE_LIMITED: "You're going a little fast. Please wait a moment and try again.",
+  // Matching and conversations.
+  PARTNER_DISCONNECTED: "Your partner's connection dropped. Finding someone new...",
+  PAIR_INCONSISTENT: 'Your conversation ended on the other side; finding you someone new.',
+  CONNECT_TIMEOUT: "We couldn't connect you to your partner. Press Start to try again.",
+  CALL_SETUP_FAILED: "We couldn't start your call. You're back in the queue.",
+  ROOM_SETUP_FAILED: "We couldn't set up your video call. You're back in the queue.",
+  CALL_LOST_IN_RECOVERY: 'We lost your conversation while our servers recovered. Press Start to find someone new.',
+  VIDEO_RELAY_UNAVAILABLE: "Our video service is busy, so we're connecting you to your partner directly.",
+  MATCHING_PAUSED: 'Matching is paused for a moment while we fix a problem. Please try again in a minute.',
+  DATA_INCONSISTENT: 'Matching is paused while we fix a problem. Please try again in a minute.',
+  // What the person tried to do.
+  INVALID_TRANSITION: "That isn't possible right now. Please try again.",
+  WRONG_STATE: "You can't do that right now.",
+  VERSION_CONFLICT: 'Something changed at the same time; please try again.',
+  NOT_IN_MATCH: "You're not in a conversation right now.",
+  INVALID_INPUT: "Something in that request wasn't right. Please check it and try again.",
+  // Sessions.
+  INVALID_TOKEN: 'Your session is not valid. Please reload the page.',
+  UNAUTHORIZED: 'Your session is not valid. Please reload the page.',
+  SECURITY_VIOLATION: 'Your session was ended for security reasons. Please reload the page.',
+  // Operators (admin procedures) are people too.
+  DEAD_LETTER_NOT_FOUND: 'That failed operation is no longer waiting: it was retried or discarded already.',
+  NO_CHECKPOINT: 'There is no saved checkpoint to restore for that user or match.',
+} as const satisfies Record<string, string>;
+
+export type UserCode = keyof typeof USER_MESSAGES;
+
+/**
+ * Codes that never reach a person: start-up failures, the audit pipeline's own bookkeeping, and
+ * LiveKit's webhooks (answered to LiveKit's server, not to a browser).
+ */
+export const INTERNAL_CODES: readonly string[] = ['CONFIG_INVALID', 'STARTUP_FAILED', 'POISON_RECORD', 'STATE_REPAIRED', 'INVALID_WEBHOOK'];
+
+export interface UserMessage {
+  code: UserCode;
+  message: string;
+}
+
+export function isUserCode(code: string): code is UserCode {
+  return Object.hasOwn(USER_MESSAGES, code);
+}
+
+/** The stable code and message to show a person; anything unknown is INTERNAL (never a raw error text). */
+export function userMessage(code: string | null | undefined): UserMessage {
+  const c: UserCode = code && isUserCode(code) ? code : 'INTERNAL';
+  return { code: c, message: USER_MESSAGES[c] };
+}

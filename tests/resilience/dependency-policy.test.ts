@@ -1,0 +1,183 @@
+import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError } from 'cockatiel';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createDependencyPolicy } from '../../server/resilience/dependency-policy';
+import { createResiliencePolicies } from '../../server/resilience/policies';
+import { NotInMatchError } from '../../server/state/errors';
+import { deferred, settle, sysError, testConfig, testDependency } from './support';
+
+describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('retries a transient failure and reports each retry with its delay', async () => {
+    const retries: unknown[] = [];
+    const policy = createDependencyPolicy('redis', testDependency(), { onRetry: (...args) => void retries.push(args) });
+    let calls = 0;
+    const err = sysError('ECONNRESET');
+    const result = settle(
+      policy.execute(() => {
+        if (++calls === 1) throw err;
+        return 'ok';
+      }),
+    );
+    await vi.runAllTimersAsync();
+    expect(await result).toEqual({ ok: true, value: 'ok' });
+    expect(retries).toEqual([['redis', 1, 100, err]]);
+  });
+
+  it('a throwing retry listener does not break the call; the reporter hears about it', async () => {
+    const reported: string[] = [];
+    const policy = createDependencyPolicy(
+      'redis',
+      testDependency(),
+      {
+        onRetry() {
+          throw new Error('listener bug');
+        },
+      },
+      (e, hook) => reported.push(`${hook}: ${(e as Error).message}`),
+    );
+    let calls = 0;
+    const result = settle(
+      policy.execute(() => {
+        if (++calls === 1) throw sysError('ECONNRESET');
+        return 'ok';
+      }),
+    );
+    await vi.runAllTimersAsync();
+    expect(await result).toEqual({ ok: true, value: 'ok' });
+    expect(reported).toEqual(['onRetry: listener bug']);
+  });
+
+  it('a throwing or rejecting breaker listener does not change what the caller sees', async () => {
+    const reported: string[] = [];
+    const policy = createDependencyPolicy(
+      'postgres',
+      testDependency({ retry: { maxAttempts: 0 }, breaker: { failureThreshold: 1 } }),
+      {
+        onBreakerState(_d, state) {
+          if (state === 'open') throw new Error('sync listener bug');
+          return Promise.reject(new Error('async listener bug'));
+        },
+      },
+      (e) => reported.push((e as Error).message),
+    );
+    const refused = sysError('ECONNREFUSED');
+    expect(await settle(policy.execute(() => Promise.reject(refused)))).toEqual({ ok: false, error: refused });
+    expect(policy.state()).toBe('open');
+    await expect(policy.execute(() => 'x')).rejects.toBeInstanceOf(BrokenCircuitError);
+    vi.advanceTimersByTime(5000);
+    expect(await policy.execute(() => 'probe')).toBe('probe');
+    await vi.waitFor(() => expect(reported).toEqual(['sync listener bug', 'async listener bug', 'async listener bug']));
+  });
+
+  it('an attempt that hangs times out; with a fallback the caller gets the fallback', async () => {
+    const policy = createDependencyPolicy('livekit', testDependency({ timeoutMs: 200 }));
+    const signals: AbortSignal[] = [];
+    const result = settle(
+      policy.execute(
+        (signal) => {
+          signals.push(signal);
+          return new Promise<string>(() => {}); // never answers
+        },
+        { fallback: () => 'direct mode' },
+      ),
+    );
+    await vi.runAllTimersAsync();
+    expect(await result).toEqual({ ok: true, value: 'direct mode' });
+    expect(signals).toHaveLength(3); // first call and two retries, each cut off at 200 ms
+    expect(signals.every((s) => s.aborted)).toBe(true);
+  });
+
+  it('without a fallback a hanging call fails with TaskCancelledError after its retries', async () => {
+    const policy = createDependencyPolicy('redis', testDependency({ timeoutMs: 200 }));
+    const started = Date.now();
+    const result = settle(policy.execute(() => new Promise<string>(() => {})));
+    await vi.runAllTimersAsync();
+    const r = await result;
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toBeInstanceOf(TaskCancelledError);
+    expect(Date.now() - started).toBe(3 * 200 + 2 * 100);
+  });
+
+  it('timeoutMs 0 means no policy timeout: a slow call is left to the client’s own timeout', async () => {
+    const policy = createDependencyPolicy('redis', testDependency({ timeoutMs: 0 }));
+    const result = settle(policy.execute(() => new Promise<string>((ok) => setTimeout(() => ok('slow but fine'), 60_000))));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(await result).toEqual({ ok: true, value: 'slow but fine' });
+  });
+
+  it('once the breaker opens, the remaining retries stop at once', async () => {
+    const policy = createDependencyPolicy('redis', testDependency({ retry: { maxAttempts: 5 }, breaker: { failureThreshold: 2 } }));
+    let calls = 0;
+    const result = settle(
+      policy.execute(() => {
+        calls++;
+        throw sysError('ECONNREFUSED');
+      }),
+    );
+    await vi.runAllTimersAsync();
+    const r = await result;
+    expect(calls).toBe(2);
+    expect(!r.ok && r.error).toBeInstanceOf(BrokenCircuitError);
+  });
+
+  it("the caller's own mistakes are neither retried, nor counted by the breaker, nor replaced by the fallback", async () => {
+    const policy = createDependencyPolicy('redis', testDependency({ breaker: { failureThreshold: 2 } }));
+    let calls = 0;
+    for (let i = 0; i < 5; i++) {
+      const r = await settle(
+        policy.execute(
+          () => {
+            calls++;
+            throw new NotInMatchError();
+          },
+          { fallback: () => 'hidden' },
+        ),
+      );
+      expect(!r.ok && r.error).toBeInstanceOf(NotInMatchError);
+    }
+    expect(calls).toBe(5);
+    expect(policy.state()).toBe('closed');
+  });
+
+  it('refused credentials count against the dependency (a LiveKit that rejects our key is down)', async () => {
+    const policy = createDependencyPolicy('livekit', testDependency({ breaker: { failureThreshold: 2 } }));
+    const unauthorized = Object.assign(new Error('invalid token'), { status: 401, code: 'unauthenticated' });
+    for (let i = 0; i < 2; i++) await settle(policy.execute(() => Promise.reject(unauthorized)));
+    expect(policy.state()).toBe('open');
+    expect(policy.isOpen()).toBe(true);
+    vi.advanceTimersByTime(5000);
+    expect(policy.isOpen()).toBe(false); // the next call may probe
+  });
+
+  it("the dependency's bulkhead refuses work beyond its limit, and a refusal never opens the breaker", async () => {
+    const policy = createDependencyPolicy('postgres', testDependency({ bulkhead: { limit: 1, queue: 0 }, breaker: { failureThreshold: 1 } }));
+    const stuck = deferred<string>();
+    const hot = policy.execute(() => stuck.promise);
+    for (let i = 0; i < 3; i++) await expect(policy.execute(() => 'x')).rejects.toBeInstanceOf(BulkheadRejectedError);
+    expect(policy.state()).toBe('closed');
+    expect(await policy.execute(() => 'x', { fallback: () => 'served from fallback' })).toBe('served from fallback');
+    stuck.resolve('done');
+    expect(await hot).toBe('done');
+  });
+});
+
+describe('the set of policies', () => {
+  it('has one independent named policy per dependency', async () => {
+    const states: string[] = [];
+    const cfg = testConfig();
+    cfg.redis.breaker.failureThreshold = 1;
+    cfg.redis.retry.maxAttempts = 0;
+    const policies = createResiliencePolicies(cfg, { onBreakerState: (d, s) => void states.push(`${d}:${s}`) });
+    await settle(policies.redis.execute(() => Promise.reject(sysError('ECONNREFUSED'))));
+    expect(policies.get('redis').state()).toBe('open');
+    expect(await policies.postgres.execute(() => 'postgres unaffected')).toBe('postgres unaffected');
+    expect(states).toEqual(['redis:open']);
+    expect(policies.snapshot()).toMatchObject({ redis: { state: 'open' }, postgres: { state: 'closed' }, livekit: { state: 'closed' } });
+  });
+});

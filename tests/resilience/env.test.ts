@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DEFAULT_RESILIENCE_CONFIG, resilienceConfig } from '../../server/resilience/config';
+import { parseResilienceEnv, resilienceConfigFromEnv, resilienceEnvShape } from '../../server/resilience/env';
+
+describe('resilience settings from the environment', () => {
+  it('with nothing set, gives exactly the documented defaults', () => {
+    expect(resilienceConfigFromEnv(parseResilienceEnv({}))).toEqual(DEFAULT_RESILIENCE_CONFIG);
+  });
+
+  it('each variable lands in its place', () => {
+    const cfg = resilienceConfigFromEnv(
+      parseResilienceEnv({
+        RESILIENCE_LIVEKIT_TIMEOUT_MS: '1500',
+        RESILIENCE_LIVEKIT_RETRY_BACKOFF: 'linear',
+        RESILIENCE_LIVEKIT_RETRY_JITTER: 'false',
+        RESILIENCE_REDIS_BREAKER_PERIOD_MS: '0',
+        RESILIENCE_POSTGRES_BULKHEAD_LIMIT: '4',
+        RESILIENCE_POOL_BULKHEAD_QUEUE: '7',
+        RESILIENCE_DLQ_MAX_ATTEMPTS: '3',
+      }),
+    );
+    expect(cfg.livekit.timeoutMs).toBe(1500);
+    expect(cfg.livekit.retry).toMatchObject({ backoffStrategy: 'linear', jitter: false });
+    expect(cfg.redis.breaker.monitoringPeriod).toBe(0);
+    expect(cfg.postgres.bulkhead.limit).toBe(4);
+    expect(cfg.pool.queue).toBe(7);
+    expect(cfg.deadLetters.maxAttempts).toBe(3);
+    expect(cfg.redis.timeoutMs).toBe(DEFAULT_RESILIENCE_CONFIG.redis.timeoutMs);
+  });
+
+  it('a bad value is refused with the variable named', () => {
+    expect(() => parseResilienceEnv({ RESILIENCE_REDIS_BREAKER_RATE: '1.5' })).toThrow(/RESILIENCE_REDIS_BREAKER_RATE/);
+    expect(() => parseResilienceEnv({ RESILIENCE_POSTGRES_RETRY_BACKOFF: 'random' })).toThrow(/RESILIENCE_POSTGRES_RETRY_BACKOFF/);
+    expect(() => parseResilienceEnv({ RESILIENCE_LIVEKIT_BULKHEAD_LIMIT: '0' })).toThrow(/RESILIENCE_LIVEKIT_BULKHEAD_LIMIT/);
+  });
+
+  it('the shape spreads into a bigger zod schema (as server/config.ts will)', () => {
+    const schema = z.object({ PORT: z.coerce.number().default(3000), ...resilienceEnvShape });
+    const parsed = schema.parse({ RESILIENCE_REDIS_TIMEOUT_MS: '900' });
+    expect(resilienceConfigFromEnv(parsed).redis.timeoutMs).toBe(900);
+  });
+
+  it('resilienceConfig() replaces only what it is given', () => {
+    const cfg = resilienceConfig({ redis: { retry: { maxAttempts: 9 } } });
+    expect(cfg.redis.retry).toEqual({ ...DEFAULT_RESILIENCE_CONFIG.redis.retry, maxAttempts: 9 });
+    expect(cfg.postgres).toEqual(DEFAULT_RESILIENCE_CONFIG.postgres);
+    expect(DEFAULT_RESILIENCE_CONFIG.redis.retry.maxAttempts).toBe(2); // the defaults are not mutated
+  });
+});

@@ -12,7 +12,14 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { OutboxDrain } from './audit/drain';
+import { AuditRecorder, recordBreaker, recordError, recordRecovery } from './audit/recorder';
+import { AuditRetention } from './audit/retention';
+import { ErrorSpool } from './audit/spool';
+import { createResilience, resilienceConfigFromEnv } from './resilience';
+import { rollbackMatch, rollbackUser } from './checkpoint/restore';
 import { EventHub } from './events/hub';
 import { json, readiness } from './http/health';
 import { staticHandler } from './http/static';
@@ -24,8 +31,6 @@ import { MatchService } from './match/service';
 import { CleanupJob } from './presence/cleanup';
 import { EpochGuard, type RecoveryRecord } from './checkpoint/epoch';
 import { Checkpointer } from './checkpoint/snapshot';
-import { recoveries } from './audit/schema';
-import { randomUUID } from 'node:crypto';
 import { PresenceService } from './presence/service';
 import { createRooms } from './rooms';
 import { roomsOptions } from './rooms/options';
@@ -35,6 +40,8 @@ import { StateStore } from './state/store';
 import { httpContext, wsContext } from './trpc/context';
 import { appRouter } from './trpc/router';
 
+// A pool paused for a data inconsistency resumes by itself after this, unless an operator acts sooner.
+const POOL_PAUSE_MS = 5 * 60_000;
 const CLIENT_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../client/dist');
 
 export interface StartOptions {
@@ -46,6 +53,8 @@ export interface StartOptions {
   log?: Logger;
   /** Run the background jobs (drain, match tick). Tests may turn them off to drive them by hand. */
   background?: boolean;
+  /** A critical system failure asks for a graceful shutdown (default: SIGTERM to ourselves). */
+  onShutdownRequest?: (reason: string) => void;
 }
 
 export interface RunningServer {
@@ -84,6 +93,20 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     },
     clock,
   );
+  const audit = new AuditRecorder(
+    redis,
+    store.keys,
+    new ErrorSpool({ dir: join(cfg.DATA_DIR, 'audit-spool'), maxBytes: cfg.AUDIT_SPOOL_MAX_BYTES }),
+    { appendTimeoutMs: cfg.AUDIT_APPEND_TIMEOUT_MS, spoolRetryMs: cfg.AUDIT_SPOOL_RETRY_MS },
+    log,
+    clock,
+  );
+  const retention = new AuditRetention(
+    database.db,
+    { retentionDays: cfg.AUDIT_RETENTION_DAYS, monthsAhead: cfg.AUDIT_PARTITIONS_AHEAD, intervalMs: cfg.AUDIT_MAINTENANCE_INTERVAL_MS },
+    log,
+    clock,
+  );
   const hub = new EventHub(redis, sub, store.keys, (uid) => store.poolOf(uid));
   const match = new MatchService(store, redis, database, metrics, log, cfg.MATCH_SWEEP_INTERVAL_MS);
   const rooms = createRooms({
@@ -94,8 +117,11 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     clock,
     log,
     policyHooks: {
-      onBreak: () => log.warn('LiveKit breaker open: new matches use direct mode'),
-      onReset: () => log.info('LiveKit breaker closed: new matches use LiveKit rooms'),
+      // The rooms domain owns the one LiveKit breaker; its changes feed the shared resilience hooks
+      // (logs, breaker_state metrics, breaker_events audit). Those hooks are guarded: they never throw.
+      onBreak: () => resilience.hooks.onBreakerState('livekit', 'open'),
+      onReset: () => resilience.hooks.onBreakerState('livekit', 'closed'),
+      onRetry: (attempt, err) => resilience.hooks.onRetry('livekit', attempt, 0, err),
     },
   });
   rooms.attach();
@@ -136,16 +162,38 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     },
   );
   const checkpoints = new Checkpointer(redis, store, database.db, clock);
-  const recordRecovery = async (r: RecoveryRecord) => {
-    await database.db
-      .insert(recoveries)
-      .values({ eventId: `recovery-${randomUUID()}`, at: new Date(clock.now()), failureType: r.failureType, strategy: r.strategy, outcome: r.outcome, durationMs: r.durationMs, context: r.context })
-      .catch((err: unknown) => log.error({ err }, 'could not record a recovery'));
+  const resilience = createResilience({
+    config: resilienceConfigFromEnv(cfg),
+    registry: metrics.registry,
+    redis,
+    deadLetterPrefix: `${cfg.REDIS_PREFIX}:{dlq}:`,
+    clock,
+    log,
+    audit: {
+      error: (r) => recordError(audit, r),
+      recovery: (r) => recordRecovery(audit, r),
+      breaker: (dependency, state, at) => recordBreaker(audit, { dependency, state, at, instance: `${hostname()}:${process.pid}` }),
+    },
+    actions: {
+      pausePool: (pool, r) => store.pausePool(pool, r.code ?? 'paused', POOL_PAUSE_MS),
+      flagOperator: (r) => log.error({ alert: r }, `operator attention needed: ${r.code ?? r.type} in ${r.operation ?? 'unknown'}`),
+      endSession: (userId, r) => presence.endSession(userId, r.code ?? 'security', cfg.SESSION_TTL_MS),
+      shutdown: (reason) => (opts.onShutdownRequest ?? (() => process.kill(process.pid, 'SIGTERM')))(reason),
+      rollbackToCheckpoint: async (subject) => {
+        await (subject.startsWith('match:') ? rollbackMatch(store, checkpoints, subject.slice(6), 'recovery') : rollbackUser(store, checkpoints, subject.replace(/^user:/, ''), 'recovery'));
+      },
+    },
+  });
+  // Every state script runs in its pool's bulkhead and under the Redis policy (breaker, retry: the
+  // scripts carry op ids or are conditional on state, so a retry never applies twice).
+  store.guard = (pool, fn) => resilience.policies.pools.get(pool).execute(() => resilience.policies.redis.execute(fn));
+  const recordRecoveryRow = async (r: RecoveryRecord) => {
+    await recordRecovery(audit, { failureType: r.failureType, strategy: r.strategy, outcome: r.outcome === 'restored' ? 'recovered' : 'failed', durationMs: r.durationMs, context: r.context });
   };
-  const epoch = new EpochGuard(redis, store, checkpoints, clock, log, { lookbackMs: cfg.CHECKPOINT_LOOKBACK_MS }, recordRecovery);
+  const epoch = new EpochGuard(redis, store, checkpoints, clock, log, { lookbackMs: cfg.CHECKPOINT_LOOKBACK_MS }, recordRecoveryRow);
   await epoch.check();
   epoch.watch();
-  const svc: Services = { cfg, clock, log, sessionSecret: opts.sessionSecret, redis, database, store, hub, match, presence, checkpoints, rooms, metrics };
+  const svc: Services = { cfg, clock, log, sessionSecret: opts.sessionSecret, redis, database, store, hub, match, presence, checkpoints, rooms, audit, resilience, metrics };
 
   const drain = new OutboxDrain(
     drainConn,
@@ -155,10 +203,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     { batch: cfg.OUTBOX_BATCH, blockMs: cfg.OUTBOX_BLOCK_MS, claimIdleMs: cfg.OUTBOX_CLAIM_IDLE_MS, maxDeliveries: cfg.OUTBOX_MAX_DELIVERIES },
     log,
     {
-      onBatch: (rows, lagMs) => {
-        metrics.auditRows.inc(rows);
-        metrics.outboxLag.set(lagMs / 1000);
-      },
+      onBatch: (rows) => metrics.auditRows.inc(rows),
+      onLag: (lagMs) => metrics.outboxLag.set(lagMs / 1000),
       onDeadLetter: () => metrics.deadLetters.inc(),
       onRecords: (records) => {
         for (const r of records) if (r.kind === 'transition') metrics.transitions.inc({ from: r.from, to: r.to });
@@ -193,8 +239,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: ({ info, res }) => {
-      const ctx = wsContext(svc, info.connectionParams as Record<string, string> | null);
+    createContext: async ({ info, res }) => {
+      const ctx = await wsContext(svc, info.connectionParams as Record<string, string> | null);
       if (ctx.session) presence.attach(ctx.session.userId, res);
       return ctx;
     },
@@ -223,6 +269,9 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     presence.start();
     rooms.start();
     cleanup.start();
+    audit.start();
+    retention.start();
+    resilience.start();
     checkpointTimer = setInterval(() => {
       void (async () => {
         if (await cleanup.lead()) await checkpoints.snapshot();
@@ -248,6 +297,9 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       await rooms.idle();
       await drain.stop();
       await drain.flush().catch((e: unknown) => log.warn({ err: e }, 'outbox flush at shutdown failed'));
+      audit.stop();
+      await retention.stop();
+      await resilience.stop();
       server.closeAllConnections();
       redis.disconnect();
       sub.disconnect();

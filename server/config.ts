@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseIceServers } from './rooms/options';
+import { resilienceEnvShape } from './resilience/env';
 
 const ms = (def: number) => z.coerce.number().int().min(1).max(86_400_000).default(def);
 const csv = z
@@ -78,7 +79,7 @@ export const configSchema = z.object({
   MATCH_SWEEP_INTERVAL_MS: ms(1000),
 
   /** Audit drain. */
-  OUTBOX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+  OUTBOX_BATCH: z.coerce.number().int().min(1).max(10_000).default(1000),
   OUTBOX_BLOCK_MS: ms(200),
   OUTBOX_CLAIM_IDLE_MS: ms(30_000),
   OUTBOX_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
@@ -114,6 +115,9 @@ export const configSchema = z.object({
   /** Checkpoints of active users and matches to Postgres (leader only), and how far back a rebuild looks. */
   CHECKPOINT_INTERVAL_MS: ms(60_000),
   CHECKPOINT_LOOKBACK_MS: ms(3600_000),
+
+  /** Error recovery: policies per dependency, dead letters (see server/resilience/env.ts). */
+  ...resilienceEnvShape,
 
   /** Video rooms (LiveKit), and direct WebRTC when LiveKit is absent or its breaker is open. */
 

@@ -8,6 +8,8 @@ import type { Database } from './infra/postgres';
 import type { MatchService } from './match/service';
 import type { PresenceService } from './presence/service';
 import type { Rooms } from './rooms';
+import type { AuditRecorder } from './audit/recorder';
+import type { Resilience } from './resilience';
 import type { Checkpointer } from './checkpoint/snapshot';
 import type { Clock } from './shared/clock';
 import type { StateStore } from './state/store';
@@ -25,5 +27,7 @@ export interface Services {
   presence: PresenceService;
   checkpoints: Checkpointer;
   rooms: Rooms;
+  audit: AuditRecorder;
+  resilience: Resilience;
   metrics: Metrics;
 }

@@ -1,48 +1,81 @@
 /**
  * OutboxDrain: moves audit records from each pool's Redis outbox stream to Postgres, exactly once.
  *
- * Protocol: a consumer group `audit` per outbox; any server process runs a consumer. A batch is
- * read with XREADGROUP, committed to Postgres in one transaction (idempotent by event id), and
- * only then XACKed and XDELed, so trimming never removes an unacknowledged entry. A crash between
- * commit and ack redelivers the batch, which the ON CONFLICT clauses absorb. Entries left pending
- * by a dead consumer are taken over with XAUTOCLAIM; an entry delivered OUTBOX_MAX_DELIVERIES
- * times without success goes to `dead_letters` with its error and stops blocking the rest.
+ * Protocol. One consumer group `audit` per outbox stream; any server process runs a consumer.
+ *  - A batch is read with XREADGROUP, written to Postgres in one idempotent transaction
+ *    (writer.ts), and only then XACKed and XDELed. The outbox is never trimmed any other way, so
+ *    an unacknowledged entry is never removed. A crash between commit and acknowledge leaves the
+ *    batch pending; whoever takes it over re-applies it and the event ids absorb the duplicates.
+ *  - Entries pending longer than claimIdleMs (their consumer died or is stuck) are taken over with
+ *    XAUTOCLAIM, by any consumer including this one.
+ *  - Postgres unreachable (a transient error, db-errors.ts): the batch in hand is held in memory
+ *    and retried with backoff, and nothing new is read meanwhile, so at most two batches per pool
+ *    (the one being written and the one read ahead) are in memory and in this consumer's pending
+ *    list; the rest waits in Redis.
+ *  - A batch Postgres rejects is split until the bad records are isolated (isolate.ts); the good
+ *    ones commit. A bad record stays pending and is retried when claimed again; once its
+ *    delivery count in the group's pending list (XPENDING, so it survives restarts and is shared
+ *    by every process) reaches maxDeliveries, it goes to dead_letters with its error. A record
+ *    that cannot be parsed goes there at once.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/postgres';
 import type { Keys } from '../state/keys';
-import { parseEntry, streamIdTime, PoisonRecordError, type OutboxEntry, type OutboxRecord } from './records';
+import { letterForEntry, letterForRaw, storeDeadLettersSafely, type Letter } from './dead-letters';
+import { applyIsolating } from './isolate';
+import { parseEntry, isPoisonRecordError, streamIdTime, type OutboxEntry, type OutboxRecord } from './records';
+import { ackAndDelete, claimIdle, deliveryCounts, ensureGroup, outboxLag, readNew, type Batch } from './outbox-stream';
 import { applyRecords } from './writer';
-import { deadLetters } from './schema';
 
-export const AUDIT_GROUP = 'audit';
+export { AUDIT_GROUP } from './outbox-stream';
+
+/** Backoff while Postgres or Redis is unreachable: quick first retry, then at most once a second. */
+const MIN_BACKOFF_MS = 50;
+const MAX_BACKOFF_MS = 1000;
+/** Look for abandoned entries at least this often, whatever claimIdleMs is. */
+const MAX_CLAIM_INTERVAL_MS = 5000;
+/** Claim passes per pool per round: bounds the time spent taking over a big pending list at once. */
+const MAX_CLAIM_ROUNDS = 20;
 
 export interface DrainOptions {
   batch: number;
   blockMs: number;
   claimIdleMs: number;
   maxDeliveries: number;
+  /** How often onLag is measured (default 1000 ms). */
+  lagIntervalMs?: number;
 }
 
 export interface DrainHooks {
   /** Every record committed, once per successful commit (feeds transitions_total). */
   onRecords?(records: OutboxRecord[]): void;
+  /** A batch committed: its size and the age of its oldest record at commit (XADD to commit). */
   onBatch?(rows: number, lagMs: number): void;
+  /** Outbox health: age of the oldest unacknowledged entry (0 when empty) and entries waiting. */
+  onLag?(lagMs: number, backlog: number): void;
   onError?(e: unknown): void;
   onDeadLetter?(entry: { streamId: string; pool: string }, error: string): void;
+  /** Test seam: runs after the Postgres commit and before XACK; a throw leaves the batch pending, as a crash would. */
+  afterCommit?(pool: string, entries: OutboxEntry[]): void | Promise<void>;
 }
-
-type StreamReply = Array<[string, Array<[string, string[]]>]> | null;
 
 export class OutboxDrain {
   readonly consumer = `c-${process.pid}-${randomUUID().slice(0, 8)}`;
   private running = false;
   private loop: Promise<void> | null = null;
   private readonly groups = new Set<string>();
-  private readonly failures = new Map<string, { count: number; error: string }>();
+  /** Read but not yet committed; retried before anything new is read. */
+  private readonly held: Batch[] = [];
+  /** The next read, started while the current batch is written (only after a full batch). */
+  private prefetched: Promise<Batch[]> | null = null;
+  /** Committed or dead-lettered, but the XACK failed: sent again first thing next round (by pool). */
+  private readonly unacked = new Map<string, Set<string>>();
+  private readonly acking = new Set<Promise<void>>();
   private lastClaim = 0;
+  private lastLag = 0;
+  private wake: (() => void) | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -63,140 +96,199 @@ export class OutboxDrain {
   /** Stop after the batch in hand; pending entries stay for another consumer. */
   async stop(): Promise<void> {
     this.running = false;
+    this.wake?.();
     await this.loop;
+    await Promise.all(this.acking);
+    // Entries of an unused read-ahead stay pending: flush() or another consumer takes them.
+    await this.prefetched?.catch(() => undefined);
   }
 
   private async run(): Promise<void> {
-    let backoff = 50;
+    let backoff = MIN_BACKOFF_MS;
     while (this.running) {
       try {
         await this.drainOnce(this.opts.blockMs);
-        backoff = 50;
+        backoff = MIN_BACKOFF_MS;
       } catch (e) {
         this.hooks.onError?.(e);
-        this.log.warn({ err: e }, 'audit drain failed; retrying');
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 2000); // Postgres or Redis down: retry, never give up
+        this.log.warn({ err: e, held: this.held.length }, 'audit drain failed; retrying');
+        await this.pause(backoff);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
+      await this.reportLag();
     }
   }
 
-  /** One read-write-ack cycle over every pool. Returns the number of entries committed. */
+  /** One round: retry what is held, else claim abandoned entries and read new ones. Returns entries settled. */
   async drainOnce(blockMs = 0): Promise<number> {
+    await this.flushAcks();
+    if (this.held.length) return this.processHeld();
     const pools = await this.pools();
     for (const p of pools) await this.ensureGroup(p);
     let done = 0;
-    if (Date.now() - this.lastClaim >= Math.min(this.opts.claimIdleMs, 5000)) {
-      this.lastClaim = Date.now();
+    const claimEvery = Math.max(10, Math.min(this.opts.claimIdleMs / 2, MAX_CLAIM_INTERVAL_MS));
+    if (Date.now() - this.lastClaim >= claimEvery) {
       for (const p of pools) done += await this.claim(p);
+      this.lastClaim = Date.now();
     }
-    const streams = pools.map((p) => this.keys.outbox(p));
-    const args: Array<string | number> = ['GROUP', AUDIT_GROUP, this.consumer, 'COUNT', this.opts.batch];
-    if (blockMs > 0) args.push('BLOCK', blockMs);
-    args.push('STREAMS', ...streams, ...streams.map(() => '>'));
-    const reply = (await this.redis.call('XREADGROUP', ...args)) as StreamReply;
-    for (const [stream, entries] of reply ?? []) {
-      const pool = pools[streams.indexOf(stream)] ?? '';
-      done += await this.commit(pool, entries);
+    const pre = this.prefetched;
+    this.prefetched = null;
+    const batches = pre ? await pre : await this.read(pools, done === 0 ? blockMs : 0);
+    this.held.push(...batches);
+    // A full batch means more is waiting: read the next one while this one is written to Postgres.
+    if (batches.some((b) => b.raw.length >= this.opts.batch)) {
+      const next = this.read(pools, 0);
+      next.catch(() => undefined); // surfaces when awaited next round
+      this.prefetched = next;
     }
-    return done;
+    return done + (await this.processHeld());
+  }
+
+  private read(pools: string[], blockMs: number): Promise<Batch[]> {
+    const streams = pools.map((pool) => ({ pool, key: this.keys.outbox(pool) }));
+    return this.groupCall(() => readNew(this.redis, this.consumer, streams, this.opts.batch, blockMs));
   }
 
   /** Drain until the outboxes are empty (graceful shutdown, tests). */
   async flush(maxRounds = 1000): Promise<void> {
-    for (let i = 0; i < maxRounds; i++) if ((await this.drainOnce(0)) === 0) return;
+    for (let i = 0; i < maxRounds; i++) if ((await this.drainOnce(0)) === 0) break;
+    await Promise.all(this.acking);
+    await this.flushAcks();
+  }
+
+  /** Age of the oldest unacknowledged outbox entry (acknowledged entries are deleted) and the backlog. */
+  async lag(): Promise<{ lagMs: number; backlog: number }> {
+    const pools = await this.pools();
+    return outboxLag(
+      this.redis,
+      pools.map((p) => this.keys.outbox(p)),
+      Date.now(),
+    );
+  }
+
+  private async processHeld(): Promise<number> {
+    let done = 0;
+    while (this.held.length) {
+      const b = this.held[0]!;
+      done += await this.commit(b.pool, b.raw); // throws on a transient failure: stays held
+      this.held.shift();
+    }
+    return done;
+  }
+
+  private async claim(pool: string): Promise<number> {
+    let cursor = '0-0';
+    let done = 0;
+    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+      const page = await this.groupCall(() => claimIdle(this.redis, this.keys.outbox(pool), this.consumer, this.opts.claimIdleMs, cursor, this.opts.batch));
+      if (page.entries.length) {
+        this.held.push({ pool, raw: page.entries });
+        done += await this.processHeld();
+      }
+      cursor = page.next;
+      if (cursor === '0-0') break;
+    }
+    return done;
+  }
+
+  private async commit(pool: string, raw: Batch['raw']): Promise<number> {
+    const valid: OutboxEntry[] = [];
+    const letters: Letter[] = [];
+    for (const [id, fields] of raw) {
+      try {
+        valid.push(parseEntry(pool, id, fields));
+      } catch (e) {
+        if (!isPoisonRecordError(e)) throw e;
+        letters.push(letterForRaw(pool, id, fields, e.message, e.kind, e.eventId));
+      }
+    }
+    const { committed, deferred, failed } = await applyIsolating((recs) => applyRecords(this.db, recs), valid);
+    if (committed.length) await this.hooks.afterCommit?.(pool, committed);
+    const retry = [...failed, ...deferred];
+    const counts = await deliveryCounts(
+      this.redis,
+      this.keys.outbox(pool),
+      retry.map((r) => r.entry.streamId),
+    );
+    for (const r of retry) {
+      const n = counts.get(r.entry.streamId) ?? 0;
+      if (n >= this.opts.maxDeliveries) letters.push(letterForEntry(r.entry, r.error, n));
+      else this.log.warn({ pool, id: r.entry.streamId, deliveries: n, error: r.error }, 'audit record not written; will retry');
+    }
+    await storeDeadLettersSafely(this.db, letters, new Date(), this.log);
+    this.ack(pool, [...committed.map((e) => e.streamId), ...letters.map((l) => l.streamId)]);
+    if (committed.length) {
+      this.hooks.onRecords?.(committed.map((e) => e.rec));
+      this.hooks.onBatch?.(committed.length, Math.max(0, Date.now() - streamIdTime(committed[0]!.streamId)));
+    }
+    for (const l of letters) {
+      this.hooks.onDeadLetter?.({ streamId: l.streamId, pool }, l.error);
+      this.log.error({ pool, id: l.streamId, kind: l.kind, error: l.error, attempts: l.attempts }, 'audit record moved to dead_letters');
+    }
+    return committed.length + letters.length;
+  }
+
+  /** XACK + XDEL, pipelined with the next read (not awaited); a failed ack is retried next round. */
+  private ack(pool: string, ids: string[]): void {
+    if (ids.length === 0) return;
+    const p = this.sendAck(pool, ids)
+      .catch((e: unknown) => {
+        let set = this.unacked.get(pool);
+        if (!set) this.unacked.set(pool, (set = new Set()));
+        for (const id of ids) set.add(id);
+        this.hooks.onError?.(e);
+      })
+      .finally(() => this.acking.delete(p));
+    this.acking.add(p);
+  }
+
+  private async flushAcks(): Promise<void> {
+    for (const [pool, set] of this.unacked) {
+      await this.sendAck(pool, [...set]);
+      this.unacked.delete(pool);
+    }
+  }
+
+  private sendAck(pool: string, ids: string[]): Promise<void> {
+    return ackAndDelete(this.redis, this.keys.outbox(pool), ids);
   }
 
   private async ensureGroup(pool: string): Promise<void> {
     if (this.groups.has(pool)) return;
-    try {
-      await this.redis.xgroup('CREATE', this.keys.outbox(pool), AUDIT_GROUP, '0', 'MKSTREAM');
-    } catch (e) {
-      if (!String(e).includes('BUSYGROUP')) throw e;
-    }
+    await ensureGroup(this.redis, this.keys.outbox(pool));
     this.groups.add(pool);
   }
 
-  private async claim(pool: string): Promise<number> {
-    const r = (await this.redis.call('XAUTOCLAIM', this.keys.outbox(pool), AUDIT_GROUP, this.consumer, this.opts.claimIdleMs, '0-0', 'COUNT', this.opts.batch)) as [
-      string,
-      Array<[string, string[]] | null>,
-    ];
-    const entries = (r[1] ?? []).filter((e): e is [string, string[]] => Array.isArray(e));
-    return entries.length ? this.commit(pool, entries) : 0;
-  }
-
-  private async commit(pool: string, raw: Array<[string, string[]]>): Promise<number> {
-    if (raw.length === 0) return 0;
-    const parsed: OutboxEntry[] = [];
-    const poison: Array<{ id: string; error: string; fields: string[] }> = [];
-    for (const [id, fields] of raw) {
-      try {
-        parsed.push(parseEntry(pool, id, fields));
-      } catch (e) {
-        poison.push({ id, error: String(e instanceof PoisonRecordError ? e.message : e), fields });
-      }
-    }
+  /** A group command; NOGROUP (Redis came back empty) makes the next round recreate the groups. */
+  private async groupCall<T>(command: () => Promise<T>): Promise<T> {
     try {
-      await applyRecords(
-        this.db,
-        parsed.map((p) => p.rec),
-      );
-      await this.ack(pool, parsed.map((p) => p.streamId));
-      this.hooks.onRecords?.(parsed.map((p) => p.rec));
-    } catch (batchError) {
-      // One bad record must not block the rest: apply one by one, keep the failures pending.
-      if (isConnectionError(batchError)) throw batchError;
-      for (const p of parsed) {
-        try {
-          await applyRecords(this.db, [p.rec]);
-          await this.ack(pool, [p.streamId]);
-          this.hooks.onRecords?.([p.rec]);
-        } catch (e) {
-          if (isConnectionError(e)) throw e;
-          await this.recordFailure(pool, p.streamId, p.rec, String(e));
-        }
+      return await command();
+    } catch (e) {
+      if (String(e).includes('NOGROUP')) this.groups.clear();
+      throw e;
+    }
+  }
+
+  private async reportLag(): Promise<void> {
+    const every = this.opts.lagIntervalMs ?? 1000;
+    if (!this.hooks.onLag || Date.now() - this.lastLag < every) return;
+    this.lastLag = Date.now();
+    try {
+      const { lagMs, backlog } = await this.lag();
+      this.hooks.onLag(lagMs, backlog);
+    } catch {
+      /* Redis unreachable: the next round reports */
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
       }
-    }
-    for (const p of poison) await this.deadLetter(pool, p.id, { fields: p.fields }, p.error, 1);
-    const newest = raw[raw.length - 1]![0];
-    this.hooks.onBatch?.(parsed.length, Math.max(0, Date.now() - streamIdTime(newest)));
-    return raw.length;
+      this.wake = done;
+    });
   }
-
-  private async recordFailure(pool: string, id: string, rec: unknown, error: string): Promise<void> {
-    const f = this.failures.get(id) ?? { count: 0, error };
-    f.count += 1;
-    f.error = error;
-    this.failures.set(id, f);
-    if (f.count >= this.opts.maxDeliveries) {
-      this.failures.delete(id);
-      await this.deadLetter(pool, id, rec, error, f.count);
-    }
-  }
-
-  private async deadLetter(pool: string, id: string, payload: unknown, error: string, attempts: number): Promise<void> {
-    await this.db
-      .insert(deadLetters)
-      .values({ id: `outbox:${pool}:${id}`, at: new Date(), source: 'audit_outbox', payload: payload, error, attempts, status: 'pending' })
-      .onConflictDoNothing();
-    await this.ack(pool, [id]);
-    this.hooks.onDeadLetter?.({ streamId: id, pool }, error);
-    this.log.error({ pool, id, error }, 'audit record moved to dead_letters');
-  }
-
-  private async ack(pool: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const key = this.keys.outbox(pool);
-    await this.redis.multi().xack(key, AUDIT_GROUP, ...ids).xdel(key, ...ids).exec();
-  }
-}
-
-function isConnectionError(e: unknown): boolean {
-  const s = String((e as { code?: string })?.code ?? '') + String(e);
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connect|timeout|57P01|57P03|08006|08001/i.test(s);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,59 +1,168 @@
 /**
- * Outbox records: what the state scripts append to a pool's outbox stream, and how each kind
- * maps onto audit rows. Pure: parsing and grouping only; the drain does the I/O.
+ * Outbox records: what the state scripts (and AuditRecorder) append to a pool's outbox stream as
+ * one field `e` holding JSON, and how each kind is validated. Pure: parsing and checking only.
+ *
+ * A record that cannot be read, has an unknown kind or lacks a required field is a
+ * PoisonRecordError: it can never succeed, so the drain dead-letters it at once instead of
+ * retrying it (a newer server's kind reaching an older drain is kept there for replay).
  */
-import type { NewStateTransition } from './schema';
-
 export interface OutboxEntry {
   streamId: string;
   pool: string;
   rec: OutboxRecord;
 }
 
+interface Base {
+  eventId: string;
+  pool: string;
+  /** Epoch milliseconds of the state change (the script's injected clock). */
+  at: number;
+}
+
+export type TransitionRecord = Base & {
+  kind: 'transition';
+  userId: string;
+  from: string;
+  to: string;
+  reason?: string | null;
+  matchId?: string | null;
+  actor?: string | null;
+  version: number;
+};
+export type MatchCreatedRecord = Base & {
+  kind: 'match_created';
+  matchId: string;
+  userA: string;
+  userB: string;
+  mode: string;
+  waitedA?: number;
+  waitedB?: number;
+};
+export type MatchConnectedRecord = Base & { kind: 'match_connected'; matchId: string };
+export type MatchEndedRecord = Base & { kind: 'match_ended'; matchId: string; reason: string; endedBy?: string | null };
+export type MatchRoomRecord = Base & { kind: 'match_room'; matchId: string; room?: string | null; mode: string };
+export type RepairRecord = Base & { kind: 'repair'; userId: string; removed: unknown; added: unknown; state: unknown };
+export type ErrorRecord = Base & {
+  kind: 'error';
+  category: string;
+  type: string;
+  severity: string;
+  code?: string | null;
+  operation?: string | null;
+  message: string;
+  context?: unknown;
+  strategy?: string | null;
+  recovered?: boolean | null;
+  userId?: string | null;
+};
+export type RecoveryRecord = Base & { kind: 'recovery'; failureType: string; strategy: string; outcome: string; durationMs: number; context?: unknown };
+export type BreakerRecord = Base & { kind: 'breaker'; dependency: string; state: string; instance?: string | null };
+export type CheckpointRecord = Base & { kind: 'checkpoint'; checkpointKind: string; subjectId: string; snapshot: unknown };
+export type WebhookRecord = Base & { kind: 'webhook'; event: string; room?: string | null; participant?: string | null; valid: boolean; payload?: unknown };
+
 export type OutboxRecord =
-  | { kind: 'transition'; eventId: string; pool: string; at: number; userId: string; from: string; to: string; reason?: string | null; matchId?: string | null; actor?: string | null; version: number }
-  | { kind: 'match_created'; eventId: string; pool: string; at: number; matchId: string; userA: string; userB: string; mode: string; waitedA?: number; waitedB?: number }
-  | { kind: 'match_connected'; eventId: string; pool: string; at: number; matchId: string }
-  | { kind: 'match_ended'; eventId: string; pool: string; at: number; matchId: string; reason: string; endedBy?: string | null }
-  | { kind: 'match_room'; eventId: string; pool: string; at: number; matchId: string; room: string; mode: string }
-  | { kind: 'repair'; eventId: string; pool: string; at: number; userId: string; removed: unknown; added: unknown; state: unknown }
-  | { kind: 'error'; eventId: string; pool: string; at: number; category: string; type: string; severity: string; code?: string; operation?: string; message: string; context?: unknown; strategy?: string; recovered?: boolean; userId?: string };
+  | TransitionRecord
+  | MatchCreatedRecord
+  | MatchConnectedRecord
+  | MatchEndedRecord
+  | MatchRoomRecord
+  | RepairRecord
+  | ErrorRecord
+  | RecoveryRecord
+  | BreakerRecord
+  | CheckpointRecord
+  | WebhookRecord;
+export type RecordKind = OutboxRecord['kind'];
 
 export class PoisonRecordError extends Error {
   readonly code = 'POISON_RECORD';
+  constructor(
+    message: string,
+    /** The record's kind and event id when they could be read. */
+    readonly kind: string | null = null,
+    readonly eventId: string | null = null,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'PoisonRecordError';
+  }
 }
+export function isPoisonRecordError(e: unknown): e is PoisonRecordError {
+  return e instanceof PoisonRecordError;
+}
+
+/** s: string, s?: optional string (null allowed), n: finite number, n?: optional, b/b?: boolean, any: present. */
+type FieldRule = 's' | 's?' | 'n' | 'n?' | 'b' | 'b?' | 'any';
+
+const FIELDS: Record<RecordKind, Record<string, FieldRule>> = {
+  transition: { userId: 's', from: 's', to: 's', reason: 's?', matchId: 's?', actor: 's?', version: 'n' },
+  match_created: { matchId: 's', userA: 's', userB: 's', mode: 's', waitedA: 'n?', waitedB: 'n?' },
+  match_connected: { matchId: 's' },
+  match_ended: { matchId: 's', reason: 's', endedBy: 's?' },
+  match_room: { matchId: 's', room: 's?', mode: 's' },
+  repair: { userId: 's' },
+  error: { category: 's', type: 's', severity: 's', code: 's?', operation: 's?', message: 's', strategy: 's?', recovered: 'b?', userId: 's?' },
+  recovery: { failureType: 's', strategy: 's', outcome: 's', durationMs: 'n' },
+  breaker: { dependency: 's', state: 's', instance: 's?' },
+  checkpoint: { checkpointKind: 's', subjectId: 's', snapshot: 'any' },
+  webhook: { event: 's', room: 's?', participant: 's?', valid: 'b' },
+};
+
+/** The latest instant a JavaScript Date can hold; anything outside is not a time. */
+const MAX_TIME_MS = 8.64e15;
 
 export function parseEntry(pool: string, streamId: string, fields: string[]): OutboxEntry {
   const json = fields[1];
   if (fields[0] !== 'e' || json === undefined) throw new PoisonRecordError(`outbox entry ${streamId} has no payload`);
-  let rec: OutboxRecord;
+  let value: unknown;
   try {
-    rec = JSON.parse(json) as OutboxRecord;
+    value = JSON.parse(json);
   } catch (e) {
-    throw new PoisonRecordError(`outbox entry ${streamId} is not JSON`, { cause: e });
+    throw new PoisonRecordError(`outbox entry ${streamId} is not JSON`, null, null, { cause: e });
   }
-  if (!rec || typeof rec.eventId !== 'string' || typeof rec.kind !== 'string' || typeof rec.at !== 'number') {
-    throw new PoisonRecordError(`outbox entry ${streamId} lacks eventId, kind or at`);
-  }
-  return { streamId, pool, rec };
+  return { streamId, pool, rec: validateRecord(value, `outbox entry ${streamId}`) };
 }
 
-export function toTransitionRow(r: Extract<OutboxRecord, { kind: 'transition' }>): NewStateTransition {
-  return {
-    eventId: r.eventId,
-    at: new Date(r.at),
-    userId: r.userId,
-    pool: r.pool,
-    fromState: r.from,
-    toState: r.to,
-    reason: r.reason ?? null,
-    matchId: r.matchId ?? null,
-    actor: r.actor ?? null,
-    version: r.version,
-  };
+/** Checks a decoded record against its kind's fields; throws PoisonRecordError naming the problem. */
+export function validateRecord(value: unknown, where = 'record'): OutboxRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new PoisonRecordError(`${where} is not an object`);
+  const r = value as Record<string, unknown>;
+  const kind = typeof r.kind === 'string' ? r.kind : null;
+  const eventId = typeof r.eventId === 'string' && r.eventId.length > 0 ? r.eventId : null;
+  const fail = (why: string) => new PoisonRecordError(`${where}: ${why}`, kind, eventId);
+  if (!eventId) throw fail('eventId is missing');
+  if (!kind) throw fail('kind is missing');
+  if (typeof r.pool !== 'string') throw fail('pool is missing');
+  if (typeof r.at !== 'number' || !Number.isFinite(r.at) || Math.abs(r.at) > MAX_TIME_MS) throw fail('at is not a time in milliseconds');
+  const rules = (FIELDS as Record<string, Record<string, FieldRule> | undefined>)[kind];
+  if (!rules) throw fail(`unknown kind "${kind}"`);
+  for (const [name, rule] of Object.entries(rules)) {
+    if (!fits(r[name], rule)) throw fail(`${name} should be ${describe(rule)}`);
+  }
+  return value as OutboxRecord;
 }
 
-/** The time an outbox entry was appended, from its stream id. */
+function fits(v: unknown, rule: FieldRule): boolean {
+  const optional = rule.endsWith('?');
+  if (v === undefined || v === null) return optional || (rule === 'any' && v === null);
+  switch (rule[0]) {
+    case 's':
+      return typeof v === 'string';
+    case 'n':
+      return typeof v === 'number' && Number.isFinite(v);
+    case 'b':
+      return typeof v === 'boolean';
+    default:
+      return true;
+  }
+}
+
+function describe(rule: FieldRule): string {
+  const what = { s: 'a string', n: 'a finite number', b: 'a boolean', a: 'present' }[rule[0] as 's' | 'n' | 'b' | 'a'];
+  return rule.endsWith('?') ? `${what} or absent` : what;
+}
+
+/** The time an outbox entry was appended (Redis server clock), from its stream id. */
 export function streamIdTime(id: string): number {
   return Number(id.slice(0, id.indexOf('-')));
 }

@@ -6,9 +6,21 @@
  * routes rows to monthly partitions). dead_letters is a work queue, not an event table.
  * Analyst views over these tables live in migration 0003_analytics_views; see docs/analytics.md.
  */
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { sql, type SQL } from 'drizzle-orm';
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, type PgColumn } from 'drizzle-orm/pg-core';
 
 const at = () => timestamp('at', { withTimezone: true, mode: 'date' }).notNull();
+
+/**
+ * The hour/day bucket the analyst views group by: UTC-truncated, back as timestamptz. Written
+ * with AT TIME ZONE (immutable) rather than date_trunc(..., 'UTC') (only stable) so it can be
+ * indexed; a view filter such as `WHERE hour >= now() - interval '1 day'` is pushed below the
+ * GROUP BY and becomes a range scan of these expression indexes. The views in migration
+ * 0003_analytics_views spell the same expression.
+ */
+export function utcBucket(unit: 'hour' | 'day', column: PgColumn): SQL {
+  return sql`(date_trunc(${sql.raw(`'${unit}'`)}, (${column} AT TIME ZONE 'UTC')) AT TIME ZONE 'UTC')`;
+}
 
 export const stateTransitions = pgTable(
   'state_transitions',
@@ -30,8 +42,12 @@ export const stateTransitions = pgTable(
     index('state_transitions_user_at').on(t.userId, t.at),
     // admin.audit.match: every transition of one match, in order.
     index('state_transitions_match').on(t.matchId, t.at),
-    // disconnect_reasons (to_state = 'DISCONNECTING' over a time range).
+    // Transitions into a state over a time range (enqueues today, ...).
     index('state_transitions_to_at').on(t.toState, t.at),
+    // disconnect_reasons: only DISCONNECTING rows, by UTC day (partial: ~1 row in 7).
+    index('state_transitions_disconnect_day')
+      .on(utcBucket('day', t.at))
+      .where(sql`${t.toState} = 'DISCONNECTING'`),
   ],
 );
 export type StateTransition = typeof stateTransitions.$inferSelect;
@@ -53,8 +69,8 @@ export const errors = pgTable(
     recovered: boolean('recovered'),
     userId: text('user_id'),
   },
-  // error_rates_hourly scans a time range.
-  (t) => [primaryKey({ columns: [t.eventId, t.at] }), index('errors_at').on(t.at)],
+  // errors_at: time ranges and retention; errors_hour: error_rates_hourly.
+  (t) => [primaryKey({ columns: [t.eventId, t.at] }), index('errors_at').on(t.at), index('errors_hour').on(utcBucket('hour', t.at))],
 );
 export type ErrorRow = typeof errors.$inferSelect;
 export type NewErrorRow = typeof errors.$inferInsert;
@@ -70,8 +86,8 @@ export const recoveries = pgTable(
     durationMs: integer('duration_ms').notNull(),
     context: jsonb('context'),
   },
-  // recovery_times groups by failure type over a time range.
-  (t) => [primaryKey({ columns: [t.eventId, t.at] }), index('recoveries_failure_type_at').on(t.failureType, t.at)],
+  // recovery_times: by UTC day and failure type.
+  (t) => [primaryKey({ columns: [t.eventId, t.at] }), index('recoveries_day_type').on(utcBucket('day', t.at), t.failureType)],
 );
 export type Recovery = typeof recoveries.$inferSelect;
 
@@ -121,8 +137,8 @@ export const deadLetters = pgTable(
     status: text('status').notNull().default('pending'),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
   },
-  // The replay queue (status) and dead_letter_summary (time range).
-  (t) => [index('dead_letters_status').on(t.status, t.at), index('dead_letters_at').on(t.at)],
+  // The replay queue (status) and dead_letter_summary (UTC day).
+  (t) => [index('dead_letters_status').on(t.status, t.at), index('dead_letters_day').on(utcBucket('day', t.at))],
 );
 export type DeadLetter = typeof deadLetters.$inferSelect;
 export type NewDeadLetter = typeof deadLetters.$inferInsert;

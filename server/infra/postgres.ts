@@ -20,6 +20,8 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /** Run raw SQL (used by maintenance jobs and the analyst role setup). */
   exec(statement: string): Promise<void>;
+  /** Run `fn` holding a cluster-wide lock (several processes starting at once migrate one at a time). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,16 @@ export async function openDatabase(url: string | undefined, dataDir: string, poo
       db,
       kind: 'postgres',
       exec: async (s) => void (await pool.query(s)),
+      exclusive: async (fn) => {
+        const c = await pool.connect();
+        try {
+          await c.query('select pg_advisory_lock(hashtext($1))', ['rendezvous:migrate']);
+          return await fn();
+        } finally {
+          await c.query('select pg_advisory_unlock(hashtext($1))', ['rendezvous:migrate']).catch(() => {});
+          c.release();
+        }
+      },
       close: () => pool.end(),
     };
   }
@@ -48,11 +60,16 @@ export async function openDatabase(url: string | undefined, dataDir: string, poo
     db,
     kind: 'pglite',
     exec: async (s) => void (await client.exec(s)),
+    exclusive: (fn) => fn(), // PGlite belongs to this one process
     close: () => client.close(),
   };
 }
 
 export async function migrate(database: Database): Promise<void> {
+  await database.exclusive(() => runMigrations(database));
+}
+
+async function runMigrations(database: Database): Promise<void> {
   if (database.kind === 'postgres') {
     const { migrate: run } = await import('drizzle-orm/node-postgres/migrator');
     await run(database.db as unknown as Parameters<typeof run>[0], { migrationsFolder: MIGRATIONS_DIR });

@@ -95,12 +95,16 @@ export class StateStore {
   /** Called with every match any script made (after the script committed). */
   onMatches: ((pool: string, matches: MatchMade[], deferred: boolean) => void) | null = null;
 
+  /** Runs each script call; the composition root wraps it in the pool's bulkhead and the Redis policy. */
+  guard: <T>(pool: string, fn: () => Promise<T>) => Promise<T> = (_pool, fn) => fn();
+
   private async run(name: ScriptName, pool: string, key: string, options: Record<string, unknown>): Promise<ScriptReply> {
     const mode = this.matchMode();
     const payload = JSON.stringify({ pool, limits: this.luaLimits, mode: mode.mode, defer: mode.defer, ...options });
     let raw: string;
     try {
-      raw = await this.redis[`rv_${name}`](key, this.keys.poolPrefix(pool), this.clock.now(), payload);
+      // The clock is read per attempt, so a retried script sees the time it actually runs at.
+      raw = await this.guard(pool, () => this.redis[`rv_${name}`](key, this.keys.poolPrefix(pool), this.clock.now(), payload));
     } catch (e) {
       if (isDomainError(e)) throw e;
       throw new StoreUnavailableError(e);

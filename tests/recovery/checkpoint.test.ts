@@ -31,8 +31,10 @@ describe('checkpoints and rebuilding Redis', () => {
     expect((await store.getUser(ann.userId)).state).toBe('IDLE');
     expect(Date.now() - t0).toBeLessThan(5000);
     await ann.next('notice', (e) => e.code === 'CALL_LOST_IN_RECOVERY');
-    const rows = await database.db.select().from(recoveries);
-    expect(rows).toMatchObject([{ failureType: 'redis_data_loss', strategy: 'restore_from_checkpoint', outcome: 'restored' }]);
+    // The recovery is audited through the outbox, so it reaches Postgres once the drain runs.
+    await expect
+      .poll(() => database.db.select().from(recoveries), { timeout: 5000 })
+      .toMatchObject([{ failureType: 'redis_data_loss', strategy: 'restore_from_checkpoint', outcome: 'recovered' }]);
     for (const u of [ann, bob, ...waiters]) await u.close().catch(() => {});
   }, 30_000);
 

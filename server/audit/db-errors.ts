@@ -1,0 +1,68 @@
+/**
+ * Classifying a failed audit write. "Transient" means the database could not take the batch at all
+ * (unreachable, restarting, out of connections or disk, or the transaction lost a race): retry the
+ * same batch later, unchanged. Anything else points at the rows themselves and is isolated row by
+ * row and retried by delivery count. Decided from error codes (SQLSTATE, errno) and from the few
+ * node-postgres / PGlite connection messages that carry no code, never from a message that may
+ * quote the rows (drizzle's "Failed query: ... params: ..." does, and a state named CONNECTING
+ * once made a poison row look like a connection failure).
+ */
+const TRANSIENT_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/** SQLSTATEs: 40001 serialization failure, 40P01 deadlock, 55P03 lock not available (lock_timeout), 57P01-57P05 shutdown / cannot connect now / idle timeouts. */
+const TRANSIENT_SQLSTATE = new Set(['40001', '40P01', '55P03', '57P01', '57P02', '57P03', '57P04', '57P05']);
+/** SQLSTATE classes: 08 connection exception, 53 insufficient resources, 58 system error (I/O). */
+const TRANSIENT_CLASS = new Set(['08', '53', '58']);
+
+/** node-postgres, pg-pool and PGlite connection failures that have no code. */
+const TRANSIENT_MESSAGE = [
+  /^Connection terminated/,
+  /^timeout exceeded when trying to connect/,
+  /^Client has encountered a connection error and is not queryable/,
+  /^Client was closed and is not queryable/,
+  /^Cannot use a pool after calling end on the pool/,
+  /^PGlite is closed/,
+];
+
+export function isTransientDbError(e: unknown): boolean {
+  for (const err of causeChain(e)) {
+    const code = typeof err.code === 'string' ? err.code : '';
+    if (code) {
+      if (TRANSIENT_ERRNO.has(code) || TRANSIENT_SQLSTATE.has(code)) return true;
+      if (/^[0-9A-Z]{5}$/.test(code) && TRANSIENT_CLASS.has(code.slice(0, 2))) return true;
+      continue;
+    }
+    if (!isDrizzleQueryError(err) && TRANSIENT_MESSAGE.some((re) => re.test(err.message))) return true;
+  }
+  return false;
+}
+
+/** A short description for dead_letters.error: the driver's code and message, without the query. */
+export function describeDbError(e: unknown): string {
+  const chain = causeChain(e);
+  const root = [...chain].reverse().find((err) => !isDrizzleQueryError(err)) ?? chain[0];
+  if (!root) return String(e);
+  const code = typeof root.code === 'string' ? `${root.code} ` : '';
+  return `${code}${root.message}`.slice(0, 2000);
+}
+
+interface ErrorLike {
+  message: string;
+  code?: unknown;
+  query?: unknown;
+}
+
+function causeChain(e: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  let cur: unknown = e;
+  for (let depth = 0; depth < 8 && typeof cur === 'object' && cur !== null; depth++) {
+    const err = cur as ErrorLike & { cause?: unknown };
+    out.push({ message: typeof err.message === 'string' ? err.message : JSON.stringify(cur), code: err.code, query: err.query });
+    cur = err.cause;
+  }
+  return out;
+}
+
+function isDrizzleQueryError(err: ErrorLike): boolean {
+  return typeof err.query === 'string' && err.message.startsWith('Failed query:');
+}

@@ -1,0 +1,88 @@
+/**
+ * The Redis side of the drain: thin wrappers over the stream commands of the `audit` consumer
+ * group, with the reply shapes spelled out. No policy here; drain.ts decides what to call when.
+ */
+import type { Redis } from 'ioredis';
+import { streamIdTime } from './records';
+
+export const AUDIT_GROUP = 'audit';
+
+export type RawEntry = [id: string, fields: string[]];
+export interface Batch {
+  pool: string;
+  raw: RawEntry[];
+}
+
+/** Creates the group (from the start of the stream) unless it exists. */
+export async function ensureGroup(redis: Redis, key: string): Promise<void> {
+  try {
+    await redis.xgroup('CREATE', key, AUDIT_GROUP, '0', 'MKSTREAM');
+  } catch (e) {
+    if (!String(e).includes('BUSYGROUP')) throw e;
+  }
+}
+
+/** XREADGROUP of new entries over several pools' streams at once. */
+export async function readNew(redis: Redis, consumer: string, streams: Array<{ pool: string; key: string }>, count: number, blockMs: number): Promise<Batch[]> {
+  const keys = streams.map((s) => s.key);
+  const args: Array<string | number> = ['GROUP', AUDIT_GROUP, consumer, 'COUNT', count];
+  if (blockMs > 0) args.push('BLOCK', blockMs);
+  args.push('STREAMS', ...keys, ...keys.map(() => '>'));
+  const reply = (await redis.call('XREADGROUP', ...args)) as Array<[string, RawEntry[]]> | null;
+  return (reply ?? []).filter(([, raw]) => raw.length > 0).map(([key, raw]) => ({ pool: streams[keys.indexOf(key)]?.pool ?? '', raw }));
+}
+
+/** One XAUTOCLAIM page: entries idle at least `idleMs` become this consumer's. */
+export async function claimIdle(
+  redis: Redis,
+  key: string,
+  consumer: string,
+  idleMs: number,
+  cursor: string,
+  count: number,
+): Promise<{ next: string; entries: RawEntry[] }> {
+  const r = (await redis.call('XAUTOCLAIM', key, AUDIT_GROUP, consumer, idleMs, cursor, 'COUNT', count)) as [string, Array<RawEntry | null>];
+  // Redis 6.2 reports entries deleted from the stream as nil; 7.x lists them apart.
+  return { next: r[0], entries: (r[1] ?? []).filter((e): e is RawEntry => Array.isArray(e)) };
+}
+
+/** Delivery counts from the group's pending list: shared by every consumer, kept across restarts. */
+export async function deliveryCounts(redis: Redis, key: string, ids: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (ids.length === 0) return out;
+  const pipe = redis.pipeline();
+  for (const id of ids) pipe.xpending(key, AUDIT_GROUP, id, id, 1);
+  const res = (await pipe.exec()) ?? [];
+  res.forEach(([err, reply], i) => {
+    if (err) throw err;
+    const row = (reply as Array<[string, string, number, number]>)[0];
+    if (row) out.set(ids[i]!, Number(row[3]));
+  });
+  return out;
+}
+
+/** XACK then XDEL in one MULTI: the only way entries ever leave the outbox. */
+export async function ackAndDelete(redis: Redis, key: string, ids: string[]): Promise<void> {
+  const res = await redis
+    .multi()
+    .xack(key, AUDIT_GROUP, ...ids)
+    .xdel(key, ...ids)
+    .exec();
+  const failed = !res ? new Error('transaction aborted') : res.find(([err]) => err)?.[0];
+  if (failed) throw new Error(`XACK of ${ids.length} outbox entries failed`, { cause: failed });
+}
+
+/** Age of the oldest entry still in the streams (acknowledged ones are deleted) and how many there are. */
+export async function outboxLag(redis: Redis, keys: string[], now: number): Promise<{ lagMs: number; backlog: number }> {
+  const pipe = redis.pipeline();
+  for (const k of keys) pipe.xrange(k, '-', '+', 'COUNT', 1).xlen(k);
+  const res = (await pipe.exec()) ?? [];
+  let oldest = Infinity;
+  let backlog = 0;
+  for (let i = 0; i < res.length; i += 2) {
+    const first = (res[i]?.[1] as RawEntry[] | undefined)?.[0];
+    if (first) oldest = Math.min(oldest, streamIdTime(first[0]));
+    backlog += Number(res[i + 1]?.[1] ?? 0);
+  }
+  return { lagMs: oldest === Infinity ? 0 : Math.max(0, now - oldest), backlog };
+}

@@ -1,0 +1,208 @@
+/**
+ * AuditRecorder: how code outside the state scripts adds audit events (errors, recoveries, breaker
+ * changes). A record is XADDed to the global pool's outbox, in the same `e` = JSON format the
+ * Lua scripts write, and the drain carries it to Postgres. When Redis is unreachable (not ready,
+ * or the XADD fails or is too slow), the record goes to the ErrorSpool instead; start() runs a
+ * loop that, once Redis is back, appends spooled records to the outbox again (idempotent by event
+ * id) and removes them from the spool.
+ *
+ * Recording never throws and never waits longer than appendTimeoutMs: the audit trail must not
+ * turn one failure into two.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../infra/logger';
+import type { Clock } from '../shared/clock';
+import { DEFAULT_POOL, type Keys } from '../state/keys';
+import type { BreakerRecord, ErrorRecord, OutboxRecord, RecoveryRecord } from './records';
+import type { ErrorSpool } from './spool';
+
+/** Where records go: the recorder, or anything with the same shape (tests). */
+export interface AuditSink {
+  append(record: OutboxRecord): Promise<void>;
+  now(): number;
+}
+
+export interface RecorderOptions {
+  /** Longest an XADD may take before the record is spooled instead (the XADD may still land; the event id absorbs the copy). */
+  appendTimeoutMs: number;
+  /** How often the spool is checked and drained while it holds records. */
+  spoolRetryMs: number;
+}
+
+/** Largest message and serialized context kept per error row. */
+const MESSAGE_MAX = 2000;
+const CONTEXT_MAX = 16_384;
+
+export class AuditRecorder implements AuditSink {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly spool: ErrorSpool,
+    private readonly opts: RecorderOptions,
+    private readonly log: Logger,
+    private readonly clock: Clock,
+  ) {}
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  async append(record: OutboxRecord): Promise<void> {
+    if (this.redis.status === 'ready') {
+      try {
+        await withTimeout(this.redis.xadd(this.keys.outbox(record.pool), '*', 'e', JSON.stringify(record)), this.opts.appendTimeoutMs);
+        return;
+      } catch {
+        /* Redis went away mid-call: spool below */
+      }
+    }
+    try {
+      if (!(await this.spool.append(record))) this.log.warn({ dropped: this.spool.dropped, kind: record.kind }, 'audit spool full; record dropped');
+    } catch (e) {
+      this.log.error({ err: e, record }, 'audit record lost: neither Redis nor the spool file took it');
+    }
+  }
+
+  /** Moves spooled records back into the outbox; returns how many. Throws while Redis is still down. */
+  async drainSpool(): Promise<number> {
+    return this.spool.drain(async (records) => {
+      const pipe = this.redis.pipeline();
+      for (const r of records) pipe.xadd(this.keys.outbox(r.pool ?? DEFAULT_POOL), '*', 'e', JSON.stringify(r));
+      const res = (await pipe.exec()) ?? [];
+      const failed = res.find(([err]) => err);
+      if (failed || res.length !== records.length) throw new Error('re-appending spooled audit records failed', { cause: failed?.[0] });
+    });
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = async () => {
+      try {
+        if (this.redis.status === 'ready' && (await this.spool.hasPending())) {
+          const n = await this.drainSpool();
+          if (n) this.log.info({ records: n }, 'spooled audit records returned to the outbox');
+        }
+      } catch (e) {
+        this.log.warn({ err: e }, 'audit spool drain failed; will retry');
+      }
+      if (this.timer) this.timer = setTimeout(() => void tick(), this.opts.spoolRetryMs);
+    };
+    this.timer = setTimeout(() => void tick(), 0);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+export interface ErrorInput {
+  category: string;
+  type: string;
+  severity: string;
+  message: string;
+  code?: string | null;
+  operation?: string | null;
+  strategy?: string | null;
+  recovered?: boolean | null;
+  userId?: string | null;
+  /** Kept in context (the errors table has no column for them). */
+  pool?: string | null;
+  dependency?: string | null;
+  outcome?: string | null;
+  context?: Record<string, unknown> | null;
+  /** Epoch ms; default: the recorder's clock. */
+  at?: number;
+}
+
+/** Adds one row to `errors` (through the outbox, or the spool when Redis is down). Returns its event id. */
+export async function recordError(sink: AuditSink, e: ErrorInput): Promise<string> {
+  const extra = { ...(e.context ?? {}), ...defined({ pool: e.pool, dependency: e.dependency, outcome: e.outcome }) };
+  const rec: ErrorRecord = {
+    kind: 'error',
+    ...base(sink, e.at),
+    category: e.category,
+    type: e.type,
+    severity: e.severity,
+    code: e.code ?? null,
+    operation: e.operation ?? null,
+    message: truncate(e.message, MESSAGE_MAX),
+    context: Object.keys(extra).length ? boundedContext(extra) : null,
+    strategy: e.strategy ?? null,
+    recovered: e.recovered ?? null,
+    userId: e.userId ?? null,
+  };
+  await sink.append(rec);
+  return rec.eventId;
+}
+
+export interface RecoveryInput {
+  failureType: string;
+  strategy: string;
+  /** recovered | fallback | deferred | escalated | suppressed | failed */
+  outcome: string;
+  durationMs: number;
+  operation?: string | null;
+  pool?: string | null;
+  context?: Record<string, unknown> | null;
+  at?: number;
+}
+
+/** Adds one row to `recoveries`. Returns its event id. */
+export async function recordRecovery(sink: AuditSink, r: RecoveryInput): Promise<string> {
+  const extra = { ...(r.context ?? {}), ...defined({ operation: r.operation, pool: r.pool }) };
+  const rec: RecoveryRecord = {
+    kind: 'recovery',
+    ...base(sink, r.at),
+    failureType: r.failureType,
+    strategy: r.strategy,
+    outcome: r.outcome,
+    durationMs: Math.max(0, Math.round(r.durationMs)),
+    context: Object.keys(extra).length ? boundedContext(extra) : null,
+  };
+  await sink.append(rec);
+  return rec.eventId;
+}
+
+/** Adds one row to `breaker_events` (state: closed | open | half_open | isolated). Returns its event id. */
+export async function recordBreaker(sink: AuditSink, b: { dependency: string; state: string; instance?: string | null; at?: number }): Promise<string> {
+  const rec: BreakerRecord = { kind: 'breaker', ...base(sink, b.at), dependency: b.dependency, state: b.state, instance: b.instance ?? null };
+  await sink.append(rec);
+  return rec.eventId;
+}
+
+function base(sink: AuditSink, at: number | undefined) {
+  return { eventId: `rec-${randomUUID()}`, pool: DEFAULT_POOL, at: at ?? sink.now() };
+}
+
+function defined(o: Record<string, string | null | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
+}
+
+function boundedContext(ctx: Record<string, unknown>): unknown {
+  let text: string;
+  try {
+    text = JSON.stringify(ctx);
+  } catch {
+    return { unserializable: true };
+  }
+  return text.length <= CONTEXT_MAX ? (JSON.parse(text) as unknown) : { truncated: true, preview: text.slice(0, 1000) };
+}
+
+/** Cut to at most `max` UTF-16 units without splitting a surrogate pair (half a pair cannot be stored). */
+function truncate(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const code = s.charCodeAt(max - 1);
+  return s.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

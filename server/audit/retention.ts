@@ -1,0 +1,173 @@
+/**
+ * AuditRetention: keeps the monthly partitions of the event tables in shape. Each run, per table:
+ *  - creates the current month and the next `monthsAhead` months if missing. Rows that landed in
+ *    the default partition for such a month (the job was not running) are moved into it first,
+ *    under a lock on the default partition, because Postgres refuses to attach a range the
+ *    default partition already holds rows for;
+ *  - detaches and drops months entirely older than `retentionDays`;
+ *  - deletes default-partition rows older than `retentionDays`.
+ * Each step takes a transaction-level advisory lock per table and re-checks what exists, so
+ * several processes can run the job at once without stepping on each other; and a short
+ * lock_timeout, so DDL never queues for long behind an analyst query while inserts queue behind
+ * it. A failed step is logged and retried next run.
+ */
+import { sql } from 'drizzle-orm';
+import type { Logger } from '../infra/logger';
+import type { Db } from '../infra/postgres';
+import type { Clock } from '../shared/clock';
+import {
+  PARTITIONED_TABLES,
+  addMonths,
+  defaultPartitionName,
+  monthStart,
+  partitionName,
+  planPartitions,
+  retentionCutoff,
+  type Month,
+  type PartitionPolicy,
+} from './partitions';
+import { rowsOf } from './writer';
+
+export interface RetentionOptions extends PartitionPolicy {
+  /** Time between runs. */
+  intervalMs: number;
+  /** Longest a DDL statement waits for a lock before giving up until the next run. */
+  lockTimeoutMs?: number;
+}
+
+export interface RetentionReport {
+  created: string[];
+  dropped: string[];
+  /** Rows moved out of default partitions into new monthly ones. */
+  moved: number;
+  /** Rows past retention deleted from default partitions. */
+  expired: number;
+  failures: string[];
+}
+
+/** Advisory lock keys: a constant namespace plus the table's position. */
+const LOCK_NAMESPACE = 0x5256_4155; // "RVAU"
+
+export class AuditRetention {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<RetentionReport> | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: RetentionOptions,
+    private readonly log: Logger,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Runs now, then every intervalMs. */
+  start(): void {
+    if (this.timer) return;
+    const tick = async () => {
+      await this.runOnce().catch((e: unknown) => this.log.warn({ err: e }, 'audit retention run failed'));
+      if (this.timer) this.timer = setTimeout(() => void tick(), this.opts.intervalMs);
+    };
+    this.timer = setTimeout(() => void tick(), 0);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  runOnce(): Promise<RetentionReport> {
+    this.running ??= this.run().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async run(): Promise<RetentionReport> {
+    const report: RetentionReport = { created: [], dropped: [], moved: 0, expired: 0, failures: [] };
+    const now = this.clock.now();
+    for (const [i, table] of PARTITIONED_TABLES.entries()) {
+      const step = async (what: string, fn: () => Promise<void>) => {
+        try {
+          await fn();
+        } catch (e) {
+          report.failures.push(`${what}: ${String(e)}`);
+          this.log.warn({ err: e, table, step: what }, 'audit retention step failed; retrying next run');
+        }
+      };
+      const existing = await this.partitions(table);
+      const plan = planPartitions(table, existing, now, this.opts);
+      for (const month of plan.create) {
+        await step(`create ${partitionName(table, month)}`, async () => {
+          const moved = await this.locked(i, (tx) => createMonth(tx, table, month));
+          if (moved !== null) {
+            report.created.push(partitionName(table, month));
+            report.moved += moved;
+          }
+        });
+      }
+      for (const name of plan.drop) {
+        await step(`drop ${name}`, async () => {
+          const done = await this.locked(i, async (tx) => {
+            if (!(await exists(tx, name))) return false; // another process dropped it
+            await tx.execute(sql.raw(`ALTER TABLE "${table}" DETACH PARTITION "${name}"`));
+            await tx.execute(sql.raw(`DROP TABLE "${name}"`));
+            return true;
+          });
+          if (done) report.dropped.push(name);
+        });
+      }
+      await step(`expire ${defaultPartitionName(table)}`, async () => {
+        const cutoff = retentionCutoff(now, this.opts.retentionDays).toISOString();
+        const n = await this.locked(i, async (tx) => {
+          const r = await tx.execute(
+            sql`WITH gone AS (DELETE FROM ${sql.raw(`"${defaultPartitionName(table)}"`)} WHERE at < ${cutoff}::timestamptz RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+          );
+          return rowsOf<{ n: number }>(r)[0]?.n ?? 0;
+        });
+        report.expired += n;
+      });
+    }
+    if (report.created.length || report.dropped.length || report.expired) this.log.info(report, 'audit partitions maintained');
+    return report;
+  }
+
+  private async partitions(table: string): Promise<string[]> {
+    const r = await this.db.execute(sql`SELECT c.relname AS name FROM pg_inherits i
+      JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+      WHERE p.relname = ${table} AND p.relnamespace = to_regnamespace(current_schema())`);
+    return rowsOf<{ name: string }>(r).map((x) => x.name);
+  }
+
+  /** Runs fn in a transaction holding the table's advisory lock (waiting for it at most lockTimeoutMs). */
+  private async locked<T>(tableIndex: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${Math.round(this.opts.lockTimeoutMs ?? 5000)}ms'`));
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${tableIndex})`);
+      return fn(tx);
+    });
+  }
+}
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+async function exists(tx: Tx, relation: string): Promise<boolean> {
+  const r = await tx.execute(sql`SELECT to_regclass(${`"${relation}"`}) IS NOT NULL AS ok`);
+  return rowsOf<{ ok: boolean }>(r)[0]?.ok === true;
+}
+
+/** Creates one monthly partition, moving in any rows the default partition holds for it. Returns rows moved, or null if it exists. */
+async function createMonth(tx: Tx, table: string, month: Month): Promise<number | null> {
+  const name = partitionName(table, month);
+  if (await exists(tx, name)) return null; // another process created it
+  const def = defaultPartitionName(table);
+  const lo = monthStart(month).toISOString();
+  const hi = monthStart(addMonths(month, 1)).toISOString();
+  await tx.execute(sql.raw(`CREATE TABLE "${name}" (LIKE "${table}" INCLUDING DEFAULTS)`));
+  await tx.execute(sql.raw(`LOCK TABLE "${def}" IN ACCESS EXCLUSIVE MODE`));
+  const moved = await tx.execute(
+    sql.raw(
+      `WITH moved AS (DELETE FROM "${def}" WHERE at >= '${lo}' AND at < '${hi}' RETURNING *), ` +
+        `copied AS (INSERT INTO "${name}" SELECT * FROM moved RETURNING 1) SELECT count(*)::int AS n FROM copied`,
+    ),
+  );
+  await tx.execute(sql.raw(`ALTER TABLE "${table}" ATTACH PARTITION "${name}" FOR VALUES FROM ('${lo}') TO ('${hi}')`));
+  return rowsOf<{ n: number }>(moved)[0]?.n ?? 0;
+}

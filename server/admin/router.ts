@@ -42,6 +42,31 @@ export const adminRouter = router({
   rollbackMatch: adminProcedure
     .input(z.object({ matchId: z.string().min(1).max(100), actor: z.string().min(1).max(64).default('admin') }))
     .mutation(({ ctx, input }) => rollbackMatch(ctx.svc.store, ctx.svc.checkpoints, input.matchId, `admin:${input.actor}`)),
+  /** Breakers, bulkheads, recent errors and dead letters (the same figures as /metrics). */
+  health: adminProcedure.query(async ({ ctx }) => ({
+    ...(await ctx.svc.resilience.health()),
+    pausedPools: await ctx.svc.store.pausedPools(),
+  })),
+  pools: router({
+    pause: adminProcedure
+      .input(z.object({ pool, reason: z.string().min(3).max(200), minutes: z.number().int().min(1).max(1440).default(30) }))
+      .mutation(async ({ ctx, input }) => {
+        await ctx.svc.store.pausePool(input.pool, input.reason, input.minutes * 60_000);
+        return { ok: true as const };
+      }),
+    resume: adminProcedure.input(z.object({ pool })).mutation(async ({ ctx, input }) => {
+      await ctx.svc.store.resumePool(input.pool);
+      return { ok: true as const };
+    }),
+  }),
+  /** Operations that still failed after their retries: list, retry now, or discard. */
+  deadLetters: router({
+    list: adminProcedure
+      .input(z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(50) }).optional())
+      .query(({ ctx, input }) => ctx.svc.resilience.deadLetters.store.list({ offset: input?.offset ?? 0, limit: input?.limit ?? 50 })),
+    retry: adminProcedure.input(z.object({ id: z.string().min(1).max(200) })).mutation(({ ctx, input }) => ctx.svc.resilience.deadLetters.worker.retryNow(input.id)),
+    discard: adminProcedure.input(z.object({ id: z.string().min(1).max(200) })).mutation(({ ctx, input }) => ctx.svc.resilience.deadLetters.worker.discard(input.id)),
+  }),
   audit: router({
     /** A user's transitions in order (from Postgres). */
     user: adminProcedure.input(z.object({ userId: z.string().min(1).max(100), limit: z.number().int().min(1).max(5000).default(500) })).query(({ ctx, input }) =>

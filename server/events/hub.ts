@@ -15,6 +15,9 @@ import type { MatchEvent } from './types';
 // A lost pub/sub message (subscriber reconnecting) is covered by re-reading at this interval.
 const SAFETY_POLL_MS = 15_000;
 const READ_BATCH = 100;
+// While Redis is away a reader re-tries with backoff between these bounds.
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 2000;
 
 export interface DeliveredEvent {
   id: string;
@@ -82,12 +85,24 @@ export class EventHub {
     try {
       // An unreadable id (not one we issued) resumes from now rather than replaying everything.
       let cursor = (lastEventId && parseCursor(lastEventId)) || parseCursor(await this.head(uid))!;
+      let backoff = RETRY_MIN_MS;
       while (!signal.aborted) {
         const wakeup = (pending = deferred());
-        const pool = await this.poolOf(uid);
-        // Moving pools drops the stale history there, so the new pool is read from its start.
-        if (pool !== cursor.pool) cursor = { pool, id: '0-0' };
-        const entries = await this.redis.xrange(this.keys.events(pool, uid), `(${cursor.id}`, '+', 'COUNT', READ_BATCH);
+        let pool: string;
+        let entries: Array<[string, string[]]>;
+        try {
+          pool = await this.poolOf(uid);
+          // Moving pools drops the stale history there, so the new pool is read from its start.
+          if (pool !== cursor.pool) cursor = { pool, id: '0-0' };
+          entries = await this.redis.xrange(this.keys.events(pool, uid), `(${cursor.id}`, '+', 'COUNT', READ_BATCH);
+          backoff = RETRY_MIN_MS;
+        } catch {
+          // Redis unreachable: keep the subscription open and carry on from the same cursor when
+          // it returns (meanwhile the client's calls answer "reconnecting"), rather than failing it.
+          await waitFor(new Promise(() => {}), signal, backoff);
+          backoff = Math.min(backoff * 2, RETRY_MAX_MS);
+          continue;
+        }
         for (const [id, fields] of entries) {
           cursor = { pool, id };
           const json = fields[1];

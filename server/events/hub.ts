@@ -5,8 +5,13 @@
  * atomic script as the state change it reports, so an event exists iff its change committed.
  * Delivery: one subscriber connection per process SUBSCRIBEs to `n:<uid>` for the users with a
  * live subscription here (bounded connections, not one blocking read per subscriber); a message
- * only wakes the reader, which then reads the stream from its cursor. Resume is therefore exact
- * on any process: the tracked id is `<pool>|<streamId>` and the reader continues after it.
+ * (its payload is the user's pool) only wakes the reader, which then reads the stream from its
+ * cursor. Resume is therefore exact on any process: the tracked id is `<pool>|<streamId>` and
+ * the reader continues after it.
+ *
+ * `open()` subscribes and fixes the starting cursor *before* it returns the iterator, so a
+ * subscription is listening before tRPC tells the client it has started: an action the client
+ * takes right after can never slip between the two.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../state/keys';
@@ -24,8 +29,10 @@ export interface DeliveredEvent {
   event: MatchEvent;
 }
 
+type Waker = (pool: string | null) => void;
+
 export class EventHub {
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<Waker>>();
   private readonly prefix: string;
 
   constructor(
@@ -35,10 +42,10 @@ export class EventHub {
     private readonly poolOf: (uid: string) => Promise<string>,
   ) {
     this.prefix = keys.notifyPrefix();
-    sub.on('message', (channel: string) => this.wake(channel.slice(this.prefix.length)));
+    sub.on('message', (channel: string, pool: string) => this.wake(channel.slice(this.prefix.length), pool || null));
     // After a reconnect ioredis resubscribes; anything published meanwhile is re-read now.
     sub.on('ready', () => {
-      for (const uid of this.waiters.keys()) this.wake(uid);
+      for (const uid of this.waiters.keys()) this.wake(uid, null);
     });
   }
 
@@ -47,51 +54,82 @@ export class EventHub {
     return this.waiters.size;
   }
 
-  private wake(uid: string): void {
-    for (const fn of this.waiters.get(uid) ?? []) fn();
+  private wake(uid: string, pool: string | null): void {
+    for (const fn of this.waiters.get(uid) ?? []) fn(pool);
   }
 
-  private async watch(uid: string, fn: () => void): Promise<() => void> {
+  private async watch(uid: string, fn: Waker): Promise<() => void> {
     let set = this.waiters.get(uid);
     if (!set) {
       set = new Set();
       this.waiters.set(uid, set);
-      await this.sub.subscribe(this.keys.notify(uid));
+      try {
+        await this.sub.subscribe(this.keys.notify(uid));
+      } catch (e) {
+        // Not listening: leave no empty entry behind that would stop the next attempt subscribing.
+        if (set.size === 0 && this.waiters.get(uid) === set) this.waiters.delete(uid);
+        throw e;
+      }
     }
     set.add(fn);
+    const mine = set;
     return () => {
-      set.delete(fn);
-      if (set.size === 0 && this.waiters.get(uid) === set) {
+      mine.delete(fn);
+      if (mine.size === 0 && this.waiters.get(uid) === mine) {
         this.waiters.delete(uid);
         this.sub.unsubscribe(this.keys.notify(uid)).catch(() => {});
       }
     };
   }
 
-  /** The id of the newest event in the user's history (a cursor meaning "from now on"). */
-  async head(uid: string): Promise<string> {
-    const pool = await this.poolOf(uid);
+  /** The newest event in the user's history in `pool` (a cursor meaning "from now on"). */
+  private async head(uid: string, pool: string): Promise<Cursor> {
     const last = await this.redis.xrevrange(this.keys.events(pool, uid), '+', '-', 'COUNT', 1);
-    return `${pool}|${last[0]?.[0] ?? '0-0'}`;
+    return { pool, id: last[0]?.[0] ?? '0-0' };
   }
 
   /**
-   * Every event after `lastEventId` (or after now when absent), then live ones, until `signal`
-   * aborts. Listens before replaying, so nothing slips between the two.
+   * Start listening to a user's events: every event after `lastEventId` (or after now when
+   * absent or unreadable), then live ones, until `signal` aborts.
    */
-  async *stream(uid: string, lastEventId: string | null | undefined, signal: AbortSignal): AsyncGenerator<DeliveredEvent> {
-    let pending = deferred();
-    const unwatch = await this.watch(uid, () => pending.resolve());
+  async open(uid: string, lastEventId: string | null | undefined, signal: AbortSignal): Promise<AsyncGenerator<DeliveredEvent>> {
+    const state = { pending: deferred(), pool: null as string | null };
+    const unwatch = await this.watch(uid, (pool) => {
+      if (pool) state.pool = pool;
+      state.pending.resolve();
+    });
+    // Released even if the iterator is dropped before its first step (the client left at once).
+    signal.addEventListener('abort', unwatch, { once: true });
     try {
-      // An unreadable id (not one we issued) resumes from now rather than replaying everything.
-      let cursor = (lastEventId && parseCursor(lastEventId)) || parseCursor(await this.head(uid))!;
-      let backoff = RETRY_MIN_MS;
+      const pool = await this.poolOf(uid);
+      const cursor = (lastEventId && parseCursor(lastEventId)) || (await this.head(uid, pool));
+      state.pool ??= pool;
+      return this.loop(uid, cursor, state, signal, unwatch);
+    } catch (e) {
+      unwatch();
+      throw e;
+    }
+  }
+
+  private async *loop(
+    uid: string,
+    start: Cursor,
+    state: { pending: Deferred; pool: string | null },
+    signal: AbortSignal,
+    unwatch: () => void,
+  ): AsyncGenerator<DeliveredEvent> {
+    let cursor = start;
+    let backoff = RETRY_MIN_MS;
+    try {
       while (!signal.aborted) {
-        const wakeup = (pending = deferred());
-        let pool: string;
+        const wakeup = (state.pending = deferred());
         let entries: Array<[string, string[]]>;
+        let pool: string;
         try {
-          pool = await this.poolOf(uid);
+          // The pool comes with each notification (the latest one wins); only after a silent
+          // wake-up (the safety poll) is Redis asked.
+          pool = state.pool ?? (await this.poolOf(uid));
+          state.pool ??= pool;
           // Moving pools drops the stale history there, so the new pool is read from its start.
           if (pool !== cursor.pool) cursor = { pool, id: '0-0' };
           entries = await this.redis.xrange(this.keys.events(pool, uid), `(${cursor.id}`, '+', 'COUNT', READ_BATCH);
@@ -110,7 +148,7 @@ export class EventHub {
           yield { id: `${pool}|${id}`, event: JSON.parse(json) as MatchEvent };
         }
         if (entries.length === READ_BATCH) continue;
-        await waitFor(wakeup.promise, signal, SAFETY_POLL_MS);
+        if ((await waitFor(wakeup.promise, signal, SAFETY_POLL_MS)) === 'timeout') state.pool = null;
       }
     } finally {
       unwatch();
@@ -118,28 +156,39 @@ export class EventHub {
   }
 }
 
-function parseCursor(id: string): { pool: string; id: string } | null {
+interface Cursor {
+  pool: string;
+  id: string;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+function parseCursor(id: string): Cursor | null {
   const bar = id.indexOf('|');
   const streamId = id.slice(bar + 1);
   if (bar < 1 || !/^\d+-\d+$/.test(streamId)) return null;
   return { pool: id.slice(0, bar), id: streamId };
 }
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
+function deferred(): Deferred {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
 }
 
-function waitFor(p: Promise<void>, signal: AbortSignal, ms: number): Promise<void> {
+function waitFor(p: Promise<void>, signal: AbortSignal, ms: number): Promise<'woken' | 'timeout' | 'aborted'> {
   return new Promise((resolve) => {
-    const done = () => {
+    const done = (why: 'woken' | 'timeout' | 'aborted') => () => {
       clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
+      signal.removeEventListener('abort', onAbort);
+      resolve(why);
     };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    void p.then(done);
+    const onAbort = done('aborted');
+    const t = setTimeout(done('timeout'), ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void p.then(done('woken'));
   });
 }

@@ -29,7 +29,7 @@ export const matchRouter = router({
         idempotencyKey,
       }),
     )
-    .mutation(({ ctx, input }) => ctx.svc.match.enqueue(ctx.userId, ctx.session.name, input)),
+    .mutation(({ ctx, input }) => ctx.svc.match.enqueue(ctx.userId, ctx.session.name, input, ctx.me)),
   /** Leave the queue. */
   cancel: inStates('cancel', State.WAITING)
     .input(z.object({ idempotencyKey }).optional())
@@ -58,9 +58,11 @@ export const matchRouter = router({
    * Your events, in order, each exactly once. Resume after a reconnect (to any server process)
    * by passing the last id you received; the client link does this for you.
    */
-  events: authedProcedure.input(z.object({ lastEventId: z.string().max(200).nullish() }).optional()).subscription(async function* ({ ctx, input, signal }) {
-    for await (const { id, event } of ctx.svc.hub.stream(ctx.userId, input?.lastEventId, signal ?? new AbortController().signal)) {
-      yield tracked(id, event);
-    }
+  events: authedProcedure.input(z.object({ lastEventId: z.string().max(200).nullish() }).optional()).subscription(async ({ ctx, input, signal }) => {
+    // Listening starts here, before tRPC acknowledges the subscription (see EventHub.open).
+    const events = await ctx.svc.hub.open(ctx.userId, input?.lastEventId, signal ?? new AbortController().signal);
+    return (async function* () {
+      for await (const { id, event } of events) yield tracked(id, event);
+    })();
   }),
 });

@@ -8,7 +8,7 @@ import type { Database } from '../infra/postgres';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import { DEFAULT_POOL, POOL_NAME } from '../state/keys';
-import type { StateStore } from '../state/store';
+import type { StateStore, UserState } from '../state/store';
 import { blocks } from './schema';
 import { and, eq } from 'drizzle-orm';
 
@@ -46,9 +46,10 @@ export class MatchService {
     private readonly tickMs: number,
   ) {}
 
-  async enqueue(uid: string, name: string, input: EnqueueInput) {
+  /** `current`: the caller's state when the router already read it (saves a round trip). */
+  async enqueue(uid: string, name: string, input: EnqueueInput, current?: UserState) {
     const pool = poolFor(input.language, input.region);
-    const current = await this.store.getUser(uid);
+    current ??= await this.store.getUser(uid);
     if (current.pool !== pool && current.state === 'IDLE') await this.store.movePool(uid, pool);
     const r = await this.store.enqueue({
       uid,
@@ -83,16 +84,12 @@ export class MatchService {
   /** Blocks are stored in Postgres (the record) and mirrored into every pool's Redis set. */
   async block(uid: string, other: string) {
     await this.database.db.insert(blocks).values({ blockerId: uid, blockedId: other }).onConflictDoNothing();
-    const pipe = this.redis.pipeline();
-    for (const pool of await this.store.pools()) pipe.sadd(this.store.keys.blocks(pool, uid), other);
-    await pipe.exec();
+    await this.store.blockMirror(uid, other, true);
   }
 
   async unblock(uid: string, other: string) {
     await this.database.db.delete(blocks).where(and(eq(blocks.blockerId, uid), eq(blocks.blockedId, other)));
-    const pipe = this.redis.pipeline();
-    for (const pool of await this.store.pools()) pipe.srem(this.store.keys.blocks(pool, uid), other);
-    await pipe.exec();
+    await this.store.blockMirror(uid, other, false);
   }
 
   private teardown(pool: string, matchId: string, reason: string): void {

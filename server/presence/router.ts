@@ -12,9 +12,10 @@ export const presenceRouter = router({
     return { at: ctx.svc.clock.now(), intervalMs: ctx.svc.cfg.HEARTBEAT_INTERVAL_MS };
   }),
   /** Connection events about your partner and yourself; tracked and resumable like match.events. */
-  events: authedProcedure.input(z.object({ lastEventId: z.string().max(200).nullish() }).optional()).subscription(async function* ({ ctx, input, signal }) {
-    for await (const { id, event } of ctx.svc.hub.stream(ctx.userId, input?.lastEventId, signal ?? new AbortController().signal)) {
-      if (PRESENCE_TYPES.has(event.type)) yield tracked(id, event);
-    }
+  events: authedProcedure.input(z.object({ lastEventId: z.string().max(200).nullish() }).optional()).subscription(async ({ ctx, input, signal }) => {
+    const events = await ctx.svc.hub.open(ctx.userId, input?.lastEventId, signal ?? new AbortController().signal);
+    return (async function* () {
+      for await (const { id, event } of events) if (PRESENCE_TYPES.has(event.type)) yield tracked(id, event);
+    })();
   }),
 });

@@ -15,6 +15,7 @@
  *   <root>:{p:<pool>}:op:<opId>           string idempotency record of a mutation
  *   <root>:{p:<pool>}:epoch / :seq        string event-id epoch and sequence
  *   <root>:upool:<uid>                    string the pool a user is in now
+ *   <root>:blocks:<uid> / blockedby:<uid> set    pool-independent block records (copied into pools)
  *   <root>:pools                          set    every pool that has been used
  *   <root>:n:<uid>                        pub/sub channel: "new events for uid" (payload: pool)
  */
@@ -47,6 +48,13 @@ export class Keys {
   }
   blocks(pool: string, uid: string): string {
     return `${this.poolPrefix(pool)}blocks:${uid}`;
+  }
+  /** Pool-independent block records (the source movePool copies into a pool's sets). */
+  blocksOf(uid: string): string {
+    return `${this.root}:blocks:${uid}`;
+  }
+  blockedBy(uid: string): string {
+    return `${this.root}:blockedby:${uid}`;
   }
   userPool(uid: string): string {
     return `${this.root}:upool:${uid}`;

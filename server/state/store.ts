@@ -100,7 +100,7 @@ export class StateStore {
 
   private async run(name: ScriptName, pool: string, key: string, options: Record<string, unknown>): Promise<ScriptReply> {
     const mode = this.matchMode();
-    const payload = JSON.stringify({ pool, limits: this.luaLimits, mode: mode.mode, defer: mode.defer, ...options });
+    const payload = JSON.stringify({ pool, limits: this.luaLimits, mode: mode.mode, defer: mode.defer, ...options, ...this.opTtlFor(options.op) });
     let raw: string;
     try {
       // The clock is read per attempt, so a retried script sees the time it actually runs at.
@@ -119,19 +119,43 @@ export class StateStore {
 
   /** The pool a user is in now (where their hash and event history live). */
   async poolOf(uid: string): Promise<string> {
-    return (await this.redis.get(this.keys.userPool(uid))) ?? DEFAULT_POOL;
+    return (await this.read(() => this.redis.get(this.keys.userPool(uid)))) ?? DEFAULT_POOL;
   }
 
   /** Point the user at `pool` (only while they rest); a stale history there from an earlier stay is dropped. */
   async movePool(uid: string, pool: string): Promise<void> {
     const current = await this.poolOf(uid);
     if (current === pool) return;
-    await this.redis
-      .multi()
-      .del(this.keys.events(pool, uid))
-      .set(this.keys.userPool(uid), pool)
-      .sadd(this.keys.pools(), pool)
-      .exec();
+    // Register the pool first: a block made from now on is mirrored into it by blockMirror().
+    await this.redis.sadd(this.keys.pools(), pool);
+    // Bring this user's blocks (both ways) into the pool, so its matching script sees them.
+    const [mine, theirs] = await Promise.all([this.redis.smembers(this.keys.blocksOf(uid)), this.redis.smembers(this.keys.blockedBy(uid))]);
+    const m = this.redis.multi();
+    if (mine.length) m.sadd(this.keys.blocks(pool, uid), ...mine);
+    for (const other of theirs) m.sadd(this.keys.blocks(pool, other), uid);
+    await m.del(this.keys.events(pool, uid)).set(this.keys.userPool(uid), pool).exec();
+  }
+
+  /**
+   * Mirror a block (or its removal) into Redis: the pool-independent record first, then every
+   * pool's set (movePool copies the record into pools registered later).
+   */
+  async blockMirror(uid: string, other: string, blocked: boolean): Promise<void> {
+    const first = this.redis.multi();
+    if (blocked) first.sadd(this.keys.blocksOf(uid), other).sadd(this.keys.blockedBy(other), uid);
+    else first.srem(this.keys.blocksOf(uid), other).srem(this.keys.blockedBy(other), uid);
+    await first.exec();
+    const pipe = this.redis.pipeline();
+    for (const pool of await this.pools()) {
+      if (blocked) pipe.sadd(this.keys.blocks(pool, uid), other);
+      else pipe.srem(this.keys.blocks(pool, uid), other);
+    }
+    await pipe.exec();
+  }
+
+  /** Is there a live idempotency record for this client key (a retried mutation)? */
+  async hasOp(uid: string, pool: string, key: string): Promise<boolean> {
+    return (await this.read(() => this.redis.exists(`${this.keys.poolPrefix(pool)}op:${uid}:${key}`))) === 1;
   }
 
   async enqueue(a: { uid: string; pool: string; name?: string; interests?: string[]; op?: string }) {
@@ -214,7 +238,14 @@ export class StateStore {
   }
 
   /** Deliver the deferred `matched` events of a match whose call is ready (LiveKit room made). */
-  async announce(a: { pool: string; matchId: string; mode: 'direct' | 'livekit'; room?: string; forA?: Record<string, unknown>; forB?: Record<string, unknown> }) {
+  async announce(a: {
+    pool: string;
+    matchId: string;
+    mode: 'direct' | 'livekit';
+    room?: string;
+    forA?: Record<string, unknown>;
+    forB?: Record<string, unknown>;
+  }) {
     const r = await this.run('announce', a.pool, this.keys.match(a.pool, a.matchId), { ...a, op: `announce:${a.matchId}` });
     return { ok: r.ok };
   }
@@ -330,38 +361,60 @@ export class StateStore {
 
   async getUser(uid: string, pool?: string): Promise<UserState> {
     const p = pool ?? (await this.poolOf(uid));
-    const h = await this.redis.hgetall(this.keys.user(p, uid));
+    const h = await this.read(() => this.redis.hgetall(this.keys.user(p, uid)));
     return toUserState(uid, p, h);
   }
 
   async counts(pool: string): Promise<Record<State, number>> {
     const pipe = this.redis.pipeline();
     for (const s of STATES) pipe.zcard(this.keys.state(pool, s));
-    const res = (await pipe.exec()) ?? [];
+    const res = (await this.read(() => pipe.exec())) ?? [];
+    const failed = res.find(([err]) => err);
+    if (failed) throw new StoreUnavailableError(failed[0]);
     return Object.fromEntries(STATES.map((s, i) => [s, Number(res[i]?.[1] ?? 0)])) as Record<State, number>;
   }
 
   /** Users in a state, oldest first (for WAITING: in queue order). */
   async usersIn(pool: string, state: State, offset = 0, limit = 100): Promise<Array<{ userId: string; since: number }>> {
-    const flat = await this.redis.zrange(this.keys.state(pool, state), String(offset), String(offset + limit - 1), 'WITHSCORES');
+    const flat = await this.read(() => this.redis.zrange(this.keys.state(pool, state), String(offset), String(offset + limit - 1), 'WITHSCORES'));
     return pairs(flat);
   }
 
   /** Users who entered `state` more than `olderThanMs` ago. */
   async stuck(pool: string, state: State, olderThanMs: number, limit = 100) {
-    const flat = await this.redis.zrangebyscore(this.keys.state(pool, state), '-inf', String(this.clock.now() - olderThanMs), 'WITHSCORES', 'LIMIT', 0, limit);
+    const flat = await this.read(() =>
+      this.redis.zrangebyscore(this.keys.state(pool, state), '-inf', String(this.clock.now() - olderThanMs), 'WITHSCORES', 'LIMIT', 0, limit),
+    );
     return pairs(flat);
   }
 
   async pools(): Promise<string[]> {
-    const p = await this.redis.smembers(this.keys.pools());
+    const p = await this.read(() => this.redis.smembers(this.keys.pools()));
     return p.includes(DEFAULT_POOL) ? p : [DEFAULT_POOL, ...p];
   }
 
   private op(uid: string, key: string | undefined): string {
-    return `${uid}:${key ?? randomUUID()}`;
+    return key ? `${uid}:${key}` : `${uid}:${SERVER_OP}${randomUUID()}`;
+  }
+
+  /** An op id we made up only has to outlive an ioredis resend; a client's key lives IDEMPOTENCY_TTL_MS. */
+  private opTtlFor(op: unknown): { opTtl?: number } {
+    return typeof op === 'string' && op.includes(`:${SERVER_OP}`) ? { opTtl: SERVER_OP_TTL_MS } : {};
+  }
+
+  /** Reads that fail because Redis is away become the same typed error as failed scripts. */
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw new StoreUnavailableError(e);
+    }
   }
 }
+
+// Server-made op ids are marked, and kept 60 s: far longer than any reconnect-and-resend takes.
+const SERVER_OP = 'srv-';
+const SERVER_OP_TTL_MS = 60_000;
 
 function uuids(n: number): string[] {
   return Array.from({ length: n }, () => randomUUID());

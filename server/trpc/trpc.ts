@@ -64,11 +64,17 @@ const isAdmin = t.middleware(({ ctx, next }) => {
 });
 export const adminProcedure = publicProcedure.use(isAdmin);
 
-/** Refuse the call before any work unless the user is in one of `states`. */
+/**
+ * Refuse the call before any work unless the user is in one of `states`. A retry of a mutation
+ * that already ran (same `idempotencyKey`, its record still live) is let through, so the script
+ * can answer it with the first call's result instead of a state error.
+ */
 export function inStates(action: string, ...states: State[]) {
-  return authedProcedure.use(async ({ ctx, next }) => {
+  return authedProcedure.use(async ({ ctx, next, getRawInput }) => {
     const me = await ctx.svc.store.getUser(ctx.userId);
-    if (!states.includes(me.state)) {
+    const key = ((await getRawInput()) as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
+    const replay = !states.includes(me.state) && typeof key === 'string' && (await ctx.svc.store.hasOp(ctx.userId, me.pool, key));
+    if (!states.includes(me.state) && !replay) {
       throw new TRPCError({ code: 'PRECONDITION_FAILED', message: new WrongStateError(me.state, states, action).message, cause: new WrongStateError(me.state, states, action) });
     }
     return next({ ctx: { ...ctx, me } });

@@ -79,10 +79,7 @@ describe('matchmaking: first in, first out', () => {
     }
   });
 
-  // Known bug (reported): find_partner only ever looks at the first MATCH_SCAN_LIMIT waiting users,
-  // and the sweep retries users against that same window, so two users behind a full window of
-  // users excluded for them are never paired. Remove `.fails` once matching looks past them.
-  it.fails('two users who may meet are paired even when the first MATCH_SCAN_LIMIT waiting users are all excluded for them', async () => {
+  it('two users who may meet are paired even when the first MATCH_SCAN_LIMIT waiting users are all excluded for them', async () => {
     await using app = await startTestApp({ ...STRICT, MATCH_SCAN_LIMIT: '2' }, { background: false });
     const [x1, x2, y, z] = await connectMany(app.url, 4, ['X1', 'X2', 'Y', 'Z']);
     try {

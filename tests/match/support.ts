@@ -12,9 +12,16 @@ import { connectUser, type TestUser } from '../support/client';
 
 export const POOL = 'global';
 
-/** `n` users, each with its own session and its own WebSocket, connected in parallel. */
+/**
+ * Subscribe from the start of a new user's history rather than "from now". tRPC acknowledges a
+ * subscription (`started`) before the server's generator has read the history head, so a user
+ * who enqueues right after connecting could otherwise miss their first events (reported).
+ */
+export const FROM_START = `${POOL}|0-0`;
+
+/** `n` new users, each with its own session and its own WebSocket, connected in parallel. */
 export async function connectMany(url: string, n: number, names: string[] = []): Promise<TestUser[]> {
-  return Promise.all(Array.from({ length: n }, (_, i) => connectUser(url, { displayName: names[i] })));
+  return Promise.all(Array.from({ length: n }, (_, i) => connectUser(url, { displayName: names[i], lastEventId: FROM_START })));
 }
 
 /**
@@ -45,10 +52,10 @@ export function enqueue(u: TestUser, input: { interests?: string[]; language?: s
   return u.api.match.enqueue.mutate(input);
 }
 
-/** The user's whole event history in Redis, as tracked ids `<pool>|<streamId>` in order. */
-export async function historyIds(app: TestApp, uid: string, pool = POOL): Promise<string[]> {
+/** The user's whole event history in Redis, with tracked ids `<pool>|<streamId>`, in order. */
+export async function history(app: TestApp, uid: string, pool = POOL): Promise<Array<{ id: string; event: MatchEvent }>> {
   const entries = await app.server.services.redis.xrange(app.server.services.store.keys.events(pool, uid), '-', '+');
-  return entries.map(([id]) => `${pool}|${id}`);
+  return entries.map(([id, fields]) => ({ id: `${pool}|${id}`, event: JSON.parse(fields[1] ?? '{}') as MatchEvent }));
 }
 
 /** The audit records still in the pool's outbox (only meaningful with the drain stopped). */

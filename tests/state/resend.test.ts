@@ -10,7 +10,7 @@ import { POOL, TEST_LIMITS, connectLikeProduction, openStore, type StoreFixture 
  * talks through the proxy; the checks read Redis directly.
  */
 async function loseReplyAndResend<T>(fx: StoreFixture, proxy: FaultProxy, call: () => Promise<T>, applied: () => Promise<boolean>): Promise<T> {
-  proxy.setMode('latency', 400);
+  proxy.setMode('latency', 800);
   let settled = false;
   const result = call().finally(() => (settled = true));
   await vi.waitFor(async () => expect(await applied()).toBe(true), { timeout: 5000, interval: 5 });
@@ -109,9 +109,7 @@ describe('a command resent after a dropped connection applies once', () => {
     expect(await version(fx, 'b')).toBe(4);
   });
 
-  // Known bug: force-1.lua has no op id and is not conditional on the state, so a resend applies
-  // it a second time (version +2, two audit records). Remove `.fails` once force is idempotent.
-  it.fails('an admin force whose reply was lost applies once', async () => {
+  it('an admin force whose reply was lost applies once', async () => {
     await using t = await setup();
     const { fx } = t;
     await fx.store.force({ uid: 'u', pool: POOL, to: 'WAITING', actor: 'test', reason: 'setup' });
@@ -125,5 +123,6 @@ describe('a command resent after a dropped connection applies once', () => {
     );
 
     expect(await version(fx, 'u')).toBe(v0 + 1);
+    expect(await recordsOf(fx, 'u')).toHaveLength(v0 + 1);
   });
 });

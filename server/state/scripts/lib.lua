@@ -127,7 +127,7 @@ local function op_seen()
   return false
 end
 local function op_done(result)
-  if A.op then redis.call('SET', P .. 'op:' .. A.op, result, 'PX', L.opTtl) end
+  if A.op then redis.call('SET', P .. 'op:' .. A.op, result, 'PX', A.opTtl or L.opTtl) end
   return result
 end
 

@@ -24,7 +24,10 @@ local function excluded(u, c)
   if redis.call('SISMEMBER', P .. 'blocks:' .. u.id, c.id) == 1 then return true end
   if redis.call('SISMEMBER', P .. 'blocks:' .. c.id, u.id) == 1 then return true end
   if L.recentMax > 0 then
+    -- Both directions: each list is trimmed to its own owner's last partners.
     local r = redis.call('ZSCORE', P .. 'recent:' .. u.id, c.id)
+    if r and tonumber(r) > NOW - L.recentTtl then return true end
+    r = redis.call('ZSCORE', P .. 'recent:' .. c.id, u.id)
     if r and tonumber(r) > NOW - L.recentTtl then return true end
   end
   return false
@@ -34,11 +37,25 @@ local function relaxed(u, ints)
   return ints == nil or (NOW - tonumber(u.waitingSince or NOW)) >= L.relaxMs
 end
 
--- The best partner for u among the first L.scanLimit waiting users, or nil.
+-- The best partner for u among the first L.scanLimit waiting users (queue order: the fair pick),
+-- then among the newest L.scanLimit: users stuck behind a full window of people excluded for
+-- them can still find each other, since every newcomer and every sweep looks at both ends.
+local function candidates()
+  local ids = redis.call('ZRANGE', skey('WAITING'), 0, L.scanLimit - 1)
+  if #ids < L.scanLimit then return ids end
+  local seen = {}
+  for _, id in ipairs(ids) do seen[id] = true end
+  local newest = redis.call('ZRANGE', skey('WAITING'), -L.scanLimit, -1)
+  for _, id in ipairs(newest) do
+    if not seen[id] then ids[#ids + 1] = id end
+  end
+  return ids
+end
+
 local function find_partner(u)
   local ui = interests_of(u)
   local uRelaxed = relaxed(u, ui)
-  local ids = redis.call('ZRANGE', skey('WAITING'), 0, L.scanLimit - 1)
+  local ids = candidates()
   local fallback = nil
   for _, cid in ipairs(ids) do
     if cid ~= u.id then

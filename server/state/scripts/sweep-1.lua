@@ -4,7 +4,15 @@
   KEYS[1] the pool's WAITING sorted set
   ARGV[3] { pool, limits, batch, mids }
   Returns { ok, matches = [...] } ]]
+-- The oldest users first (fairness), then the newest (so nobody deep in a long queue is never retried).
 local ids = redis.call('ZRANGE', skey('WAITING'), 0, A.batch - 1)
+if #ids == A.batch then
+  local seen = {}
+  for _, id in ipairs(ids) do seen[id] = true end
+  for _, id in ipairs(redis.call('ZRANGE', skey('WAITING'), -A.batch, -1)) do
+    if not seen[id] then ids[#ids + 1] = id end
+  end
+end
 local matches = {}
 for _, uid in ipairs(ids) do
   if MID_I >= #A.mids then break end

@@ -6,11 +6,13 @@
   Returns { ok, from, state, version } or { ok = false, error = 'INVALID_TRANSITION' | 'VERSION_CONFLICT', state, version } ]]
 local seen = op_seen()
 if seen then return seen end
-local u = get_or_create_user(A.uid, nil)
+-- A user never seen in this pool is at rest (version 0); they are only created once the checks pass.
+local u = get_user(A.uid) or { id = A.uid, state = 'IDLE', version = 0 }
 if A.expectedVersion ~= nil and tonumber(A.expectedVersion) ~= u.version then
   return refuse('VERSION_CONFLICT', { state = u.state, version = u.version })
 end
 if not allowed(u.state, A.to) then return refuse('INVALID_TRANSITION', { state = u.state, version = u.version }) end
+u = get_or_create_user(A.uid, nil)
 local from = u.state
 local o = { reason = A.reason or 'direct', actor = A.actor }
 if A.to == 'IDLE' or A.to == 'WAITING' then o.clear = MATCH_FIELDS end

@@ -1,0 +1,215 @@
+/**
+ * bench (matchmaking): matches per second, enqueue -> matched latency, server CPU per match and
+ * server memory per idle connected client, with real tRPC WebSocket clients.
+ *
+ * Setup: a fresh database on the shared Postgres and a fresh key prefix on the shared Redis;
+ * `--servers` server processes (bench/match/server.ts, production settings); load generators in
+ * processes of their own. Phases:
+ *   1. memory: server RSS (/proc VmRSS) with no clients, then with `--clients` idle clients
+ *      connected and subscribed (like open browser tabs); also the CPU those idle clients cost.
+ *   2. churn: open-loop arrivals at `--rate` per second through bench/match/churn.ts; server CPU
+ *      (/proc utime+stime) over the measured window divided by the matches made in it.
+ * Usage: npm run bench -- --duration 10 [--rate 1000] [--clients 2000] [--servers 1] [--skip 0.2]
+ *        [--redis shared|private] [--profile DIR] [--livekit off] [--server-env K=V,K=V]
+ * Ends with one JSON line: {"matchesPerSec":..,"p50Ms":..,"p99Ms":..,"maxMs":..,
+ *   "serverCpuMsPerMatch":..,"rssKbPerClient":..,"clients":..,"errors":..}
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createTestDatabase, createTestRedis } from '../tests/support/databases';
+import { startRedisServer } from '../tests/support/redis-server';
+import { benchArgs, BenchArgError } from './lib/args';
+import { diffCounters, serverCounters } from './lib/redis';
+import { machine, printResult, printTable, progress } from './lib/report';
+import { round } from './lib/stats';
+import { startChild, type Child } from './match/children';
+import type { ChurnConfig, ChurnResult } from './match/churn';
+import { cpuMs, rssKb, sum } from './match/proc';
+import { roomsEnv } from './match/rooms';
+
+const args = benchArgs('match', {
+  rate: { default: 1000, help: 'arrivals (enqueues) per second offered; with --skip 0 this is the match rate' },
+  clients: { default: 2000, help: 'idle connected clients for the memory phase' },
+  servers: { default: 1, help: 'server processes' },
+  population: { default: 0, help: 'churn clients (0: max(500, rate))' },
+  warmup: { default: 2, help: 'seconds of churn before the measured window' },
+  skip: { default: '0.2', help: 'fraction of matches left by skip rather than end (0..1)' },
+  profile: { default: '', help: 'directory: write a V8 CPU profile of each server process there' },
+  livekit: { default: 'off', help: 'LiveKit mode for the rooms domain (see bench/match/rooms.ts); off: direct mode' },
+  'server-env': { default: '', help: 'extra server environment, K=V,K=V (e.g. the rooms settings)' },
+  verbose: { default: 0, help: '1: list every Redis command of the window, not the top 6' },
+  redis: { default: 'shared', help: "'shared' (127.0.0.1:6379, fresh key prefix) or 'private' (a redis-server of our own: Redis CPU is then ours alone)" },
+});
+if (args.redis !== 'shared' && args.redis !== 'private') throw new BenchArgError(`--redis must be shared or private, got "${args.redis}"`);
+const skip = Number(args.skip);
+if (!(skip >= 0 && skip <= 1)) throw new BenchArgError(`--skip must be between 0 and 1, got "${args.skip}"`);
+// One process may hold RLIMIT_NOFILE (20,000 here) descriptors; keep room for everything else.
+const MAX_SOCKETS_PER_PROCESS = 19_000;
+if (args.clients / args.servers > MAX_SOCKETS_PER_PROCESS) {
+  throw new BenchArgError(`--clients ${args.clients} over ${args.servers} server(s) exceeds ${MAX_SOCKETS_PER_PROCESS} sockets per process; add --servers`);
+}
+const GENERATOR_SOCKETS = 15_000;
+type Listening = { type: 'listening'; url: string; pid: number };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function serverEnv(redisUrl: string, prefix: string, databaseUrl: string, secret: string): Record<string, string> {
+  const extra = Object.fromEntries(
+    args['server-env']
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+  return {
+    NODE_ENV: 'production',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    DATABASE_URL: databaseUrl,
+    SESSION_SECRET: secret,
+    ...roomsEnv(args.livekit),
+    ...extra,
+  };
+}
+
+/**
+ * Waits until the servers are idle again (under 3% of a core for a second, at most 60 s): after
+ * thousands of clients leave, presence clean-up runs for a while and would be billed to matches.
+ */
+async function quiet(pids: number[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (let c0 = sum(pids, cpuMs); Date.now() < deadline;) {
+    await sleep(1000);
+    const c1 = sum(pids, cpuMs);
+    if (c1 - c0 < 30) return;
+    c0 = c1;
+  }
+  progress('servers still busy after 60 s; measuring anyway');
+}
+
+async function memoryPhase(urls: string[], pids: number[], secret: string) {
+  await sleep(2000);
+  const before = sum(pids, rssKb);
+  const gens: Child[] = [];
+  for (let left = args.clients; left > 0; left -= GENERATOR_SOCKETS) {
+    const n = Math.min(GENERATOR_SOCKETS, left);
+    gens.push(startChild('bench/match/idle.ts', { BENCH_CONFIG: JSON.stringify({ urls, secret, clients: n }) }, ['--max-old-space-size=6144']));
+  }
+  const t0 = Date.now();
+  const ready = await Promise.all(gens.map((g) => g.next<{ type: 'ready'; connected: number; failed: number; lastError: string }>('ready', 600_000)));
+  const failed = ready.reduce((a, r) => a + r.failed, 0);
+  progress(
+    `memory: ${args.clients - failed} idle clients connected in ${((Date.now() - t0) / 1000).toFixed(1)} s${failed ? `, ${failed} failed: ${ready.find((r) => r.lastError)?.lastError}` : ''}`,
+  );
+  await sleep(5000); // presence signals and subscriptions settle
+  const after = sum(pids, rssKb);
+  const c0 = sum(pids, cpuMs);
+  await sleep(5000);
+  const idleCpuMsPerSec = (sum(pids, cpuMs) - c0) / 5;
+  await Promise.all(gens.map((g) => g.stop()));
+  await quiet(pids);
+  return { before, after, idleCpuMsPerSec, failed };
+}
+
+async function churnPhase(urls: string[], pids: number[], secret: string, redis: Redis) {
+  const cfg: ChurnConfig = {
+    urls,
+    secret,
+    rate: args.rate,
+    population: args.population || Math.max(500, args.rate),
+    warmupSec: args.warmup,
+    durationSec: args.duration,
+    skip,
+    drainSec: 2,
+  };
+  const gen = startChild('bench/match/churn.ts', { BENCH_CONFIG: JSON.stringify(cfg) }, ['--max-old-space-size=4096']);
+  const ready = await gen.next<{ type: 'ready'; connected: number; failed: number }>('ready', 300_000);
+  progress(`churn: ${ready.connected} clients connected; ${args.warmup} s warm-up, then ${args.duration} s measured at ${args.rate} arrivals/s`);
+  gen.send({ type: 'go' });
+  await gen.next('window-start', 120_000);
+  const genPid = gen.proc.pid!;
+  const [cpu0, g0, r0] = [sum(pids, cpuMs), cpuMs(genPid), await serverCounters(redis)];
+  await gen.next('window-end', (args.duration + 60) * 1000);
+  const [cpu1, g1, r1] = [sum(pids, cpuMs), cpuMs(genPid), await serverCounters(redis)];
+  const result = await gen.next<ChurnResult>('result', 60_000);
+  await gen.exited;
+  return { result, serverCpuMs: cpu1 - cpu0, generatorCpuMs: g1 - g0, redis: diffCounters(r0, r1) };
+}
+
+async function main() {
+  const loadAtStart = machine().load1m ?? '';
+  progress(`bench match: ${args.servers} server(s), ${args.clients} idle clients, ${args.rate} arrivals/s, skip ${skip}, ${args.duration} s`);
+  await using db = await createTestDatabase();
+  await using own = args.redis === 'private' ? await startRedisServer() : null;
+  await using kv = await createTestRedis(own?.url);
+  const redis = new Redis(kv.url);
+  const secret = randomBytes(24).toString('hex');
+  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
+  // The first server migrates the fresh database alone: concurrent first starts race on CREATE TABLE.
+  const env = serverEnv(kv.url, kv.prefix, db.url, secret);
+  const servers = [startChild('bench/match/server.ts', env, nodeArgs)];
+  try {
+    const first = await servers[0]!.next<Listening>('listening', 60_000);
+    servers.push(...Array.from({ length: args.servers - 1 }, () => startChild('bench/match/server.ts', env, nodeArgs)));
+    const listening = [first, ...(await Promise.all(servers.slice(1).map((s) => s.next<Listening>('listening', 60_000))))];
+    const urls = listening.map((l) => l.url);
+    const pids = listening.map((l) => l.pid);
+    const mem = await memoryPhase(urls, pids, secret);
+    const churn = await churnPhase(urls, pids, secret, redis);
+    const r = churn.result;
+    const connected = args.clients - mem.failed;
+    const figures = {
+      matchesPerSec: round(r.matches / r.windowSec),
+      p50Ms: round(r.latency.p50Ms),
+      p99Ms: round(r.latency.p99Ms),
+      maxMs: round(r.latency.maxMs),
+      serverCpuMsPerMatch: round(churn.serverCpuMs / Math.max(1, r.matches)),
+      rssKbPerClient: connected > 0 ? round((mem.after - mem.before) / connected) : null,
+      clients: connected,
+      errors: r.errors + r.inconsistent + mem.failed + r.connectFailed,
+    };
+    printTable('matchmaking: churn', [
+      { measure: 'arrivals/s offered', value: args.rate },
+      { measure: 'arrivals/s delivered', value: round((r.arrivals - r.starved) / r.windowSec) },
+      { measure: 'matches/s', value: figures.matchesPerSec },
+      { measure: 'enqueue->matched p50 ms', value: figures.p50Ms },
+      { measure: 'enqueue->matched p99 ms', value: figures.p99Ms },
+      { measure: 'enqueue->matched max ms', value: figures.maxMs },
+      { measure: 'front-of-queue wait p50 ms', value: round(r.frontWait.p50Ms) },
+      { measure: 'server CPU ms per match', value: figures.serverCpuMsPerMatch },
+      { measure: 'server CPU, % of one core', value: round(churn.serverCpuMs / 10 / r.windowSec) },
+      { measure: 'load generator CPU ms per match', value: round(churn.generatorCpuMs / Math.max(1, r.matches)) },
+      { measure: `Redis CPU ms per match (${args.redis} Redis)`, value: round((churn.redis.cpuSec * 1000) / Math.max(1, r.matches)) },
+      { measure: 'skips / ends', value: `${r.skips} / ${r.ends}` },
+      { measure: 'errors / inconsistent pairs', value: `${r.errors} / ${r.inconsistent}${r.lastError ? ` (${r.lastError})` : ''}` },
+      { measure: 'starved arrivals / unmatched at end', value: `${r.starved} / ${r.unmatched}` },
+      {
+        measure: 'events per match (WebSocket messages)',
+        value: Object.entries(r.eventsPerMatch)
+          .map(([t, n]) => `${t} ${n}`)
+          .join(', '),
+      },
+      { measure: 'generator loop delay p99 / max ms', value: `${round(r.loopDelayP99Ms)} / ${round(r.loopDelayMaxMs)}` },
+    ]);
+    printTable('matchmaking: memory', [
+      { measure: 'server RSS without clients, MiB', value: round(mem.before / 1024) },
+      { measure: `server RSS with ${connected} idle clients, MiB`, value: round(mem.after / 1024) },
+      { measure: 'RSS per idle client, KiB', value: figures.rssKbPerClient ?? 'n/a' },
+      { measure: 'server CPU with idle clients, ms/s', value: round(mem.idleCpuMsPerSec) },
+    ]);
+    const top = Object.entries(churn.redis.commands)
+      .sort((a, b) => b[1].usec - a[1].usec)
+      .slice(0, args.verbose ? 40 : 6)
+      .map(([name, c]) => ({ command: name, 'calls/match': round(c.calls / Math.max(1, r.matches)), 'usec/call': round(c.usec / c.calls) }));
+    printTable(`Redis commands in the window (${args.redis === 'shared' ? 'shared Redis: includes other users' : 'private Redis'})`, top);
+    printTable('machine', [{ ...machine(), load1mAtStart: loadAtStart, servers: args.servers, redis: args.redis }]);
+    const redisCpuMsPerMatch = round((churn.redis.cpuSec * 1000) / Math.max(1, r.matches));
+    printResult({ ...figures, servers: args.servers, rate: args.rate, skip, redis: args.redis, redisCpuMsPerMatch });
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    redis.disconnect();
+  }
+}
+
+await main();

@@ -1,0 +1,13 @@
+import { CHAOS_ENV } from './lib/env';
+CHAOS_ENV.LOG_LEVEL = 'warn';
+import { redisKilledEmpty } from './scenarios/redis';
+import { Inspector } from './lib/inspector';
+const orig = Inspector.prototype.transitions;
+Inspector.prototype.transitions = async function () { const r = await orig.call(this); console.error('rows', r.length); const rec = await this.query('select * from recoveries'); console.error('recoveries', rec); const ck = await this.query('select kind, count(*) from checkpoints group by kind'); console.error('ck', ck); return r; };
+const oh = Inspector.prototype.history;
+let hn = 0;
+Inspector.prototype.history = async function (uid: string) { const r = await oh.call(this, uid); hn += r.length; return r; };
+const r = await redisKilledEmpty({ durationScale: 0.1, users: 12, log: console.error });
+console.error('history events', hn);
+console.log(JSON.stringify(r.stats));
+process.exit(0);

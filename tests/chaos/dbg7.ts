@@ -1,0 +1,11 @@
+import { Checkpointer } from '../../server/checkpoint/snapshot';
+import { CleanupJob } from '../../server/presence/cleanup';
+import { redisKilledEmpty } from './scenarios/redis';
+const t0 = Date.now();
+const o = Checkpointer.prototype.snapshot;
+Checkpointer.prototype.snapshot = async function () { try { const r = await o.call(this); console.error(Date.now() - t0, 'snapshot', r); return r; } catch (e) { console.error(Date.now() - t0, 'snapshot failed', String(e)); throw e; } };
+const l = CleanupJob.prototype.lead;
+CleanupJob.prototype.lead = async function () { const r = await l.call(this); console.error(Date.now() - t0, 'lead', r); return r; };
+const r = await redisKilledEmpty({ durationScale: 0.1, users: 12, log: (s) => console.error(Date.now() - t0, s) });
+console.log(JSON.stringify(r.stats));
+process.exit(0);

@@ -125,7 +125,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     },
   });
   rooms.attach();
-  match.roomTeardown = (pool, matchId, reason) => rooms.service.endForMatch(pool, matchId, reason);
+  // Only LiveKit matches have rooms to delete; direct mode skips the per-leave lookup.
+  if (rooms.livekit) match.roomTeardown = (pool, matchId, reason) => rooms.service.endForMatch(pool, matchId, reason);
   const presence = new PresenceService(
     store,
     { graceMs: cfg.RECONNECT_GRACE_MS, timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS, refreshMs: cfg.HEARTBEAT_INTERVAL_MS, sweepMs: cfg.PRESENCE_SWEEP_INTERVAL_MS },

@@ -71,13 +71,15 @@ describe('chaos: failures under load, with real processes', { timeout: SCENARIO_
     expectRecovered(r);
     expect(r.duplicated).toBe(0);
     expect(r.stats.outboxAtReturn, 'records waited in the outbox').toBeGreaterThan(0);
-    expect(r.stats.faultFailed, 'calls that failed while Postgres was down').toBeLessThanOrEqual(r.stats.faultCalls! * 0.02);
+    expect(r.stats.faultUnavailable, 'calls that failed for the system while Postgres was down').toBe(0);
+    expect(r.stats.faultMatchesDirect, 'matches made while Postgres was down').toBeGreaterThan(0);
   });
 
   it('Postgres slow: users do not notice, and the audit trail catches up once it is fast again', async () => {
     const r = await result('postgres-slow');
     expectRecovered(r);
     expect(r.duplicated).toBe(0);
+    expect(r.stats.faultUnavailable, 'calls that failed for the system while Postgres was slow').toBe(0);
     expect(r.breakers.postgres).toBe('stayed closed');
   });
 
@@ -86,6 +88,8 @@ describe('chaos: failures under load, with real processes', { timeout: SCENARIO_
       const r = await result(`livekit-${mode}`);
       expectRecovered(r);
       expect(r.duplicated).toBe(0);
+      expect(r.stats.faultUnavailable, 'calls that failed for the system while LiveKit failed').toBe(0);
+      expect(r.stats.faultMatchesDirect, 'matches made in direct mode while LiveKit failed').toBeGreaterThan(0);
       expect(r.breakers.livekit).toBe('opened and closed');
     });
   }
@@ -100,6 +104,11 @@ describe('chaos: failures under load, with real processes', { timeout: SCENARIO_
   it.fails('the Redis breaker opens while Redis does not answer, and closes after (today it guards only the state scripts, which the unguarded reads before them never reach)', async () => {
     const r = await result('redis-pause');
     expect(r.breakers.redis).toBe('opened and closed');
+  });
+
+  it.fails('a user\'s versions stay unique in the audit trail across a Redis data loss (today an empty Redis restarts them at 1)', async () => {
+    const r = await result('redis-kill-empty');
+    expect(r.stats.dupUserVersion).toBe(0);
   });
 
   it.fails('the Postgres breaker opens while Postgres is down, and closes after (today nothing runs under the Postgres policy)', async () => {

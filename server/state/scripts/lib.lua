@@ -48,12 +48,18 @@ local function outbox(rec)
 end
 
 -- A user-visible event: appended to the user's bounded history and announced on their channel.
+-- One announcement per user per script is enough: readers run after the script, so the one
+-- wake-up reads every event the script wrote for them.
+local ANNOUNCED = {}
 local function push(uid, typ, data)
   data.type = typ
   data.at = NOW
   local id = redis.call('XADD', evkey(uid), 'MAXLEN', '~', L.evMax, '*', 'e', cjson.encode(data))
-  redis.call('PEXPIRE', evkey(uid), L.evTtl)
-  redis.call('PUBLISH', L.notify .. uid, POOL)
+  if not ANNOUNCED[uid] then
+    ANNOUNCED[uid] = true
+    redis.call('PEXPIRE', evkey(uid), L.evTtl)
+    redis.call('PUBLISH', L.notify .. uid, POOL)
+  end
   return id
 end
 

@@ -57,6 +57,9 @@ export async function timed<T>(calls: CallRecord[] | null, op: string, fn: () =>
   return r;
 }
 
+/** Refusals that are the user's own race with their partner, not a failure of the system. */
+const DOMAIN_CODES = new Set(['NOT_IN_MATCH', 'WRONG_STATE', 'INVALID_TRANSITION']);
+
 const rand = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 
 export class LoadUser {
@@ -194,12 +197,17 @@ export class Load {
     return this.calls.filter((c) => c.ok && c.op !== 'me').length;
   }
 
-  /** Calls started in [from, to): how many, how many failed, the slowest, how many hung. */
-  window(from: number, to: number): { calls: number; failed: number; maxMs: number; hangs: number } {
+  /**
+   * Calls started in [from, to): how many, how many failed, how many of those for a reason other
+   * than the user's own race (chatting in a match the partner just left, ...), the slowest, how
+   * many hung.
+   */
+  window(from: number, to: number): { calls: number; failed: number; unavailable: number; maxMs: number; hangs: number } {
     const inside = this.calls.filter((c) => c.at >= from && c.at < to);
     return {
       calls: inside.length,
       failed: inside.filter((c) => !c.ok).length,
+      unavailable: inside.filter((c) => !c.ok && !DOMAIN_CODES.has(c.code!)).length,
       maxMs: inside.reduce((m, c) => Math.max(m, c.ms), 0),
       hangs: inside.filter((c) => c.code === 'HANG').length,
     };

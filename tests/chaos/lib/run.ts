@@ -90,11 +90,16 @@ export async function runChaos(system: System, fault: Fault, opts: ScenarioOptio
       acknowledged: load.acknowledged,
       faultCalls: during.calls,
       faultFailed: during.failed,
+      faultUnavailable: during.unavailable,
       faultMaxCallMs: during.maxMs,
       hangs: load.calls.filter((c) => c.code === 'HANG').length,
       answeringMs: rec.answeringMs ?? -1,
       restingMs: rec.restingMs ?? -1,
     });
+    // Matches made while the fault lasted, as the users saw them (each match is announced to both).
+    const matched = load.users.flatMap((u) => u.clients.flatMap((c) => c.events.map((e) => e.event))).filter((e) => e.type === 'matched' && e.at >= tFault && e.at < tBack);
+    stats.faultMatchesDirect = Math.round(matched.filter((e) => e.type === 'matched' && e.mode === 'direct').length / 2);
+    stats.faultMatchesLivekit = Math.round(matched.filter((e) => e.type === 'matched' && e.mode === 'livekit').length / 2);
     for (const s of rec.stuck.slice(0, 5)) notes.push(`stuck ${s.uid.slice(0, 8)}: ${s.why}`);
 
     const after = await readBreakers(system.metricsUrls());

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -38,6 +38,21 @@ describe('start-up', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('with no Redis answering, it spawns redis-server under DATA_DIR and stops it on shutdown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rv-spawn-'));
+    const port = await freePort();
+    const run = runMain({ DATA_DIR: dir, PORT: String(port), RV_LOCAL_REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DATABASE_URL: '' });
+    try {
+      await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 200 });
+      expect(existsSync(join(dir, 'redis', 'appendonlydir'))).toBe(true);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('on the embedded defaults (no DATABASE_URL) it starts on PGlite and /readyz answers 200', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rv-embedded-'));

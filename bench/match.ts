@@ -10,7 +10,7 @@
  *   2. churn: open-loop arrivals at `--rate` per second through bench/match/churn.ts; server CPU
  *      (/proc utime+stime) over the measured window divided by the matches made in it.
  * Usage: npm run bench -- --duration 10 [--rate 1000] [--clients 2000] [--servers 1] [--skip 0.2]
- *        [--redis shared|private] [--profile DIR] [--livekit off] [--server-env K=V,K=V]
+ *        [--redis shared|private] [--profile DIR] [--livekit off|double] [--server-env K=V,K=V]
  * Ends with one JSON line: {"matchesPerSec":..,"p50Ms":..,"p99Ms":..,"maxMs":..,
  *   "serverCpuMsPerMatch":..,"rssKbPerClient":..,"clients":..,"errors":..}
  */
@@ -35,7 +35,7 @@ const args = benchArgs('match', {
   warmup: { default: 2, help: 'seconds of churn before the measured window' },
   skip: { default: '0.2', help: 'fraction of matches left by skip rather than end (0..1)' },
   profile: { default: '', help: 'directory: write a V8 CPU profile of each server process there' },
-  livekit: { default: 'off', help: 'LiveKit mode for the rooms domain (see bench/match/rooms.ts); off: direct mode' },
+  livekit: { default: 'off', help: 'off: direct mode; double: LiveKit rooms against the LiveKit test double (see bench/match/rooms.ts)' },
   'server-env': { default: '', help: 'extra server environment, K=V,K=V (e.g. the rooms settings)' },
   verbose: { default: 0, help: '1: list every Redis command of the window, not the top 6' },
   redis: { default: 'shared', help: "'shared' (127.0.0.1:6379, fresh key prefix) or 'private' (a redis-server of our own: Redis CPU is then ours alone)" },
@@ -68,7 +68,7 @@ function serverEnv(redisUrl: string, prefix: string, databaseUrl: string, secret
     REDIS_PREFIX: prefix,
     DATABASE_URL: databaseUrl,
     SESSION_SECRET: secret,
-    ...roomsEnv(args.livekit),
+    ...rooms.env,
     ...extra,
   };
 }
@@ -205,11 +205,13 @@ async function main() {
     printTable(`Redis commands in the window (${args.redis === 'shared' ? 'shared Redis: includes other users' : 'private Redis'})`, top);
     printTable('machine', [{ ...machine(), load1mAtStart: loadAtStart, servers: args.servers, redis: args.redis }]);
     const redisCpuMsPerMatch = round((churn.redis.cpuSec * 1000) / Math.max(1, r.matches));
-    printResult({ ...figures, servers: args.servers, rate: args.rate, skip, redis: args.redis, redisCpuMsPerMatch });
+    printResult({ ...figures, servers: args.servers, rate: args.rate, skip, redis: args.redis, redisCpuMsPerMatch, livekit: args.livekit });
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     redis.disconnect();
+    await rooms.close();
   }
 }
 
+const rooms = await roomsEnv(args.livekit);
 await main();

@@ -18,7 +18,7 @@ import { loadConfig } from '../server/config';
 import { redisOptions } from '../server/infra/redis';
 import { systemClock } from '../server/shared/clock';
 import { InvalidTransitionError, isDomainError } from '../server/state/errors';
-import { StateStore } from '../server/state/store';
+import { StateStore, stateLimits } from '../server/state/store';
 import { benchArgs } from './lib/args';
 import { closedLoop, openLoop, type LoadResult, type Op } from './lib/load';
 import { machine, printResult, printTable, progress } from './lib/report';
@@ -85,17 +85,7 @@ async function connect(i: number): Promise<Redis> {
 async function main() {
   const conns = await Promise.all(Array.from({ length: args.connections }, (_, i) => connect(i)));
   const admin = conns[0]!;
-  const limits = {
-    idleTtlMs: cfg.IDLE_TTL_MS,
-    opTtlMs: cfg.IDEMPOTENCY_TTL_MS,
-    evMax: cfg.EVENT_HISTORY_MAX,
-    evTtlMs: cfg.EVENT_HISTORY_TTL_MS,
-    recentMax: cfg.RECENT_PARTNERS_MAX,
-    recentTtlMs: cfg.RECENT_PARTNERS_TTL_MS,
-    relaxMs: cfg.INTEREST_RELAX_MS,
-    scanLimit: cfg.MATCH_SCAN_LIMIT,
-    connectMs: cfg.CONNECTING_TIMEOUT_MS,
-  };
+  const limits = stateLimits(cfg);
   const stores = conns.map((r) => new StateStore(r, cfg.REDIS_PREFIX, limits, systemClock));
   const users = new Users(args.users);
   let failures: Record<string, number> = {};

@@ -36,7 +36,7 @@ import { createRooms } from './rooms';
 import { roomsOptions } from './rooms/options';
 import type { Services } from './services';
 import { systemClock, type Clock } from './shared/clock';
-import { StateStore } from './state/store';
+import { StateStore, stateLimits } from './state/store';
 import { httpContext, wsContext } from './trpc/context';
 import { appRouter } from './trpc/router';
 
@@ -77,22 +77,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   const sub = await connectRedis(opts.redisUrl, cfg, 'sub');
   const drainConn = await connectRedis(opts.redisUrl, cfg, 'drain');
 
-  const store = new StateStore(
-    redis,
-    cfg.REDIS_PREFIX,
-    {
-      idleTtlMs: cfg.IDLE_TTL_MS,
-      opTtlMs: cfg.IDEMPOTENCY_TTL_MS,
-      evMax: cfg.EVENT_HISTORY_MAX,
-      evTtlMs: cfg.EVENT_HISTORY_TTL_MS,
-      recentMax: cfg.RECENT_PARTNERS_MAX,
-      recentTtlMs: cfg.RECENT_PARTNERS_TTL_MS,
-      relaxMs: cfg.INTEREST_RELAX_MS,
-      scanLimit: cfg.MATCH_SCAN_LIMIT,
-      connectMs: cfg.CONNECTING_TIMEOUT_MS,
-    },
-    clock,
-  );
+  const store = new StateStore(redis, cfg.REDIS_PREFIX, stateLimits(cfg), clock);
   const audit = new AuditRecorder(
     redis,
     store.keys,

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Config } from '../config';
 import type { Clock } from '../shared/clock';
 import { DEFAULT_POOL, Keys } from './keys';
 import { defineScripts, type ScriptClient, type ScriptName } from './scripts';
@@ -22,6 +23,21 @@ export interface StateLimits {
   relaxMs: number;
   scanLimit: number;
   connectMs: number;
+}
+
+/** The state machine's limits, from the validated config. */
+export function stateLimits(cfg: Config): StateLimits {
+  return {
+    idleTtlMs: cfg.IDLE_TTL_MS,
+    opTtlMs: cfg.IDEMPOTENCY_TTL_MS,
+    evMax: cfg.EVENT_HISTORY_MAX,
+    evTtlMs: cfg.EVENT_HISTORY_TTL_MS,
+    recentMax: cfg.RECENT_PARTNERS_MAX,
+    recentTtlMs: cfg.RECENT_PARTNERS_TTL_MS,
+    relaxMs: cfg.INTEREST_RELAX_MS,
+    scanLimit: cfg.MATCH_SCAN_LIMIT,
+    connectMs: cfg.CONNECTING_TIMEOUT_MS,
+  };
 }
 
 export interface UserState {

@@ -8,10 +8,13 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Clock } from '../shared/clock';
-import { DEFAULT_POOL, Keys } from './keys';
+import { Keys } from './keys';
 import { defineScripts, type ScriptClient, type ScriptName } from './scripts';
 import { InvalidTransitionError, NotInMatchError, StoreUnavailableError, VersionConflictError, isDomainError } from './errors';
-import { STATES, State, isState } from './states';
+import { STATES, State } from './states';
+import { StateQueries, asState } from './queries';
+
+export { toUserState, type UserState } from './queries';
 
 export interface StateLimits {
   idleTtlMs: number;
@@ -40,19 +43,6 @@ export function stateLimits(cfg: Config): StateLimits {
   };
 }
 
-export interface UserState {
-  userId: string;
-  pool: string;
-  state: State;
-  previousState: State | null;
-  version: number;
-  lastStateChange: number;
-  matchId: string | null;
-  matchedWith: string | null;
-  currentRoom: string | null;
-  name: string;
-  counters: { totalMatches: number; totalSkips: number; totalEnds: number; totalDisconnects: number };
-}
 
 export interface MatchMade {
   matchId: string;
@@ -74,19 +64,13 @@ export function list<T>(v: unknown): T[] {
   return Array.isArray(v) ? (v as T[]) : [];
 }
 
-export class StateStore {
-  readonly keys: Keys;
+export class StateStore extends StateQueries {
   private readonly redis: ScriptClient;
   private readonly luaLimits: Record<string, number | string>;
 
-  constructor(
-    redis: Redis,
-    root: string,
-    limits: StateLimits,
-    private readonly clock: Clock,
-  ) {
+  constructor(redis: Redis, root: string, limits: StateLimits, clock: Clock) {
+    super(redis, new Keys(root), clock);
     this.redis = defineScripts(redis);
-    this.keys = new Keys(root);
     this.luaLimits = {
       idleTtl: limits.idleTtlMs,
       opTtl: limits.opTtlMs,
@@ -133,11 +117,6 @@ export class StateStore {
     return reply;
   }
 
-  /** The pool a user is in now (where their hash and event history live). */
-  async poolOf(uid: string): Promise<string> {
-    return (await this.read(() => this.redis.get(this.keys.userPool(uid)))) ?? DEFAULT_POOL;
-  }
-
   /** Point the user at `pool` (only while they rest); a stale history there from an earlier stay is dropped. */
   async movePool(uid: string, pool: string): Promise<void> {
     const current = await this.poolOf(uid);
@@ -167,11 +146,6 @@ export class StateStore {
       else pipe.srem(this.keys.blocks(pool, uid), other);
     }
     await pipe.exec();
-  }
-
-  /** Is there a live idempotency record for this client key (a retried mutation)? */
-  async hasOp(uid: string, pool: string, key: string): Promise<boolean> {
-    return (await this.read(() => this.redis.exists(`${this.keys.poolPrefix(pool)}op:${uid}:${key}`))) === 1;
   }
 
   async enqueue(a: { uid: string; pool: string; name?: string; interests?: string[]; op?: string }) {
@@ -270,9 +244,6 @@ export class StateStore {
   async revoke(uid: string, reason: string, ttlMs: number): Promise<void> {
     await this.redis.set(`${this.keys.root}:revoked:${uid}`, reason, 'PX', ttlMs);
   }
-  async isRevoked(uid: string): Promise<boolean> {
-    return (await this.redis.exists(`${this.keys.root}:revoked:${uid}`)) === 1;
-  }
 
   /** Stop (or resume) making matches in a pool; a pause expires by itself after `ttlMs`. */
   async pausePool(pool: string, reason: string, ttlMs: number): Promise<void> {
@@ -280,20 +251,6 @@ export class StateStore {
   }
   async resumePool(pool: string): Promise<void> {
     await this.redis.del(`${this.keys.poolPrefix(pool)}paused`);
-  }
-  async pausedPools(): Promise<Array<{ pool: string; reason: string }>> {
-    const out: Array<{ pool: string; reason: string }> = [];
-    for (const pool of await this.pools()) {
-      const reason = await this.redis.get(`${this.keys.poolPrefix(pool)}paused`);
-      if (reason) out.push({ pool, reason });
-    }
-    return out;
-  }
-
-  /** Both users of a match, from its record. */
-  async matchUsers(pool: string, matchId: string): Promise<{ a: string; b: string } | null> {
-    const [a, b] = await this.redis.hmget(this.keys.match(pool, matchId), 'a', 'b');
-    return a && b ? { a, b } : null;
   }
 
   async force(a: {
@@ -368,47 +325,6 @@ export class StateStore {
     await pipe.exec();
   }
 
-  /** The pools of many users (one MGET). */
-  async poolsOf(uids: string[]): Promise<string[]> {
-    if (uids.length === 0) return [];
-    const r = await this.redis.mget(...uids.map((u) => this.keys.userPool(u)));
-    return r.map((p) => p ?? DEFAULT_POOL);
-  }
-
-  async getUser(uid: string, pool?: string): Promise<UserState> {
-    const p = pool ?? (await this.poolOf(uid));
-    const h = await this.read(() => this.redis.hgetall(this.keys.user(p, uid)));
-    return toUserState(uid, p, h);
-  }
-
-  async counts(pool: string): Promise<Record<State, number>> {
-    const pipe = this.redis.pipeline();
-    for (const s of STATES) pipe.zcard(this.keys.state(pool, s));
-    const res = (await this.read(() => pipe.exec())) ?? [];
-    const failed = res.find(([err]) => err);
-    if (failed) throw new StoreUnavailableError(failed[0]);
-    return Object.fromEntries(STATES.map((s, i) => [s, Number(res[i]?.[1] ?? 0)])) as Record<State, number>;
-  }
-
-  /** Users in a state, oldest first (for WAITING: in queue order). */
-  async usersIn(pool: string, state: State, offset = 0, limit = 100): Promise<Array<{ userId: string; since: number }>> {
-    const flat = await this.read(() => this.redis.zrange(this.keys.state(pool, state), String(offset), String(offset + limit - 1), 'WITHSCORES'));
-    return pairs(flat);
-  }
-
-  /** Users who entered `state` more than `olderThanMs` ago. */
-  async stuck(pool: string, state: State, olderThanMs: number, limit = 100) {
-    const flat = await this.read(() =>
-      this.redis.zrangebyscore(this.keys.state(pool, state), '-inf', String(this.clock.now() - olderThanMs), 'WITHSCORES', 'LIMIT', 0, limit),
-    );
-    return pairs(flat);
-  }
-
-  async pools(): Promise<string[]> {
-    const p = await this.read(() => this.redis.smembers(this.keys.pools()));
-    return p.includes(DEFAULT_POOL) ? p : [DEFAULT_POOL, ...p];
-  }
-
   private op(uid: string, key: string | undefined): string {
     return key ? `${uid}:${key}` : `${uid}:${SERVER_OP}${randomUUID()}`;
   }
@@ -418,14 +334,6 @@ export class StateStore {
     return typeof op === 'string' && op.includes(`:${SERVER_OP}`) ? { opTtl: SERVER_OP_TTL_MS } : {};
   }
 
-  /** Reads that fail because Redis is away become the same typed error as failed scripts. */
-  private async read<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      throw new StoreUnavailableError(e);
-    }
-  }
 }
 
 // Server-made op ids are marked, and kept 60 s: far longer than any reconnect-and-resend takes.
@@ -436,29 +344,5 @@ function uuids(n: number): string[] {
   return Array.from({ length: n }, () => randomUUID());
 }
 
-function pairs(flat: string[]): Array<{ userId: string; since: number }> {
-  const out: Array<{ userId: string; since: number }> = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ userId: flat[i]!, since: Number(flat[i + 1]) });
-  return out;
-}
 
-function asState(v: unknown): State {
-  return isState(v) ? v : State.IDLE;
-}
 
-export function toUserState(uid: string, pool: string, h: Record<string, string>): UserState {
-  const n = (k: string) => Number(h[k] ?? 0);
-  return {
-    userId: uid,
-    pool,
-    state: asState(h.state),
-    previousState: isState(h.previousState) ? h.previousState : null,
-    version: n('version'),
-    lastStateChange: n('lastStateChange'),
-    matchId: h.matchId || null,
-    matchedWith: h.matchedWith || null,
-    currentRoom: h.currentRoom || null,
-    name: h.name ?? '',
-    counters: { totalMatches: n('totalMatches'), totalSkips: n('totalSkips'), totalEnds: n('totalEnds'), totalDisconnects: n('totalDisconnects') },
-  };
-}

@@ -1,0 +1,139 @@
+/**
+ * StateQueries: reads of the state machine for the rest of the system and for admins (a user's
+ * state, counts per state, users in a state in queue order, users stuck in a state), plus the
+ * small flags kept beside it. Range queries on sorted sets, never KEYS. A read that fails because
+ * Redis is away becomes the same typed StoreUnavailableError as a failed script.
+ */
+import type { Redis } from 'ioredis';
+import type { Clock } from '../shared/clock';
+import { StoreUnavailableError } from './errors';
+import { DEFAULT_POOL, type Keys } from './keys';
+import { STATES, State, isState } from './states';
+
+export interface UserState {
+  userId: string;
+  pool: string;
+  state: State;
+  previousState: State | null;
+  version: number;
+  lastStateChange: number;
+  matchId: string | null;
+  matchedWith: string | null;
+  currentRoom: string | null;
+  name: string;
+  counters: { totalMatches: number; totalSkips: number; totalEnds: number; totalDisconnects: number };
+}
+
+export class StateQueries {
+  constructor(
+    protected readonly kv: Redis,
+    readonly keys: Keys,
+    protected readonly clock: Clock,
+  ) {}
+
+  /** The pool a user is in now (where their hash and event history live). */
+  async poolOf(uid: string): Promise<string> {
+    return (await this.read(() => this.kv.get(this.keys.userPool(uid)))) ?? DEFAULT_POOL;
+  }
+
+  /** Is there a live idempotency record for this client key (a retried mutation)? */
+  async hasOp(uid: string, pool: string, key: string): Promise<boolean> {
+    return (await this.read(() => this.kv.exists(`${this.keys.poolPrefix(pool)}op:${uid}:${key}`))) === 1;
+  }
+
+  async isRevoked(uid: string): Promise<boolean> {
+    return (await this.kv.exists(`${this.keys.root}:revoked:${uid}`)) === 1;
+  }
+
+  async pausedPools(): Promise<Array<{ pool: string; reason: string }>> {
+    const out: Array<{ pool: string; reason: string }> = [];
+    for (const pool of await this.pools()) {
+      const reason = await this.kv.get(`${this.keys.poolPrefix(pool)}paused`);
+      if (reason) out.push({ pool, reason });
+    }
+    return out;
+  }
+
+  /** Both users of a match, from its record. */
+  async matchUsers(pool: string, matchId: string): Promise<{ a: string; b: string } | null> {
+    const [a, b] = await this.kv.hmget(this.keys.match(pool, matchId), 'a', 'b');
+    return a && b ? { a, b } : null;
+  }
+
+  /** The pools of many users (one MGET). */
+  async poolsOf(uids: string[]): Promise<string[]> {
+    if (uids.length === 0) return [];
+    const r = await this.kv.mget(...uids.map((u) => this.keys.userPool(u)));
+    return r.map((p) => p ?? DEFAULT_POOL);
+  }
+
+  async getUser(uid: string, pool?: string): Promise<UserState> {
+    const p = pool ?? (await this.poolOf(uid));
+    const h = await this.read(() => this.kv.hgetall(this.keys.user(p, uid)));
+    return toUserState(uid, p, h);
+  }
+
+  async counts(pool: string): Promise<Record<State, number>> {
+    const pipe = this.kv.pipeline();
+    for (const s of STATES) pipe.zcard(this.keys.state(pool, s));
+    const res = (await this.read(() => pipe.exec())) ?? [];
+    const failed = res.find(([err]) => err);
+    if (failed) throw new StoreUnavailableError(failed[0]);
+    return Object.fromEntries(STATES.map((s, i) => [s, Number(res[i]?.[1] ?? 0)])) as Record<State, number>;
+  }
+
+  /** Users in a state, oldest first (for WAITING: in queue order). */
+  async usersIn(pool: string, state: State, offset = 0, limit = 100): Promise<Array<{ userId: string; since: number }>> {
+    const flat = await this.read(() => this.kv.zrange(this.keys.state(pool, state), String(offset), String(offset + limit - 1), 'WITHSCORES'));
+    return pairs(flat);
+  }
+
+  /** Users who entered `state` more than `olderThanMs` ago. */
+  async stuck(pool: string, state: State, olderThanMs: number, limit = 100) {
+    const flat = await this.read(() =>
+      this.kv.zrangebyscore(this.keys.state(pool, state), '-inf', String(this.clock.now() - olderThanMs), 'WITHSCORES', 'LIMIT', 0, limit),
+    );
+    return pairs(flat);
+  }
+
+  async pools(): Promise<string[]> {
+    const p = await this.read(() => this.kv.smembers(this.keys.pools()));
+    return p.includes(DEFAULT_POOL) ? p : [DEFAULT_POOL, ...p];
+  }
+
+  /** Reads that fail because Redis is away become the same typed error as failed scripts. */
+  protected async read<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw new StoreUnavailableError(e);
+    }
+  }
+}
+
+function pairs(flat: string[]): Array<{ userId: string; since: number }> {
+  const out: Array<{ userId: string; since: number }> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ userId: flat[i]!, since: Number(flat[i + 1]) });
+  return out;
+}
+
+export function asState(v: unknown): State {
+  return isState(v) ? v : State.IDLE;
+}
+
+export function toUserState(uid: string, pool: string, h: Record<string, string>): UserState {
+  const n = (k: string) => Number(h[k] ?? 0);
+  return {
+    userId: uid,
+    pool,
+    state: asState(h.state),
+    previousState: isState(h.previousState) ? h.previousState : null,
+    version: n('version'),
+    lastStateChange: n('lastStateChange'),
+    matchId: h.matchId || null,
+    matchedWith: h.matchedWith || null,
+    currentRoom: h.currentRoom || null,
+    name: h.name ?? '',
+    counters: { totalMatches: n('totalMatches'), totalSkips: n('totalSkips'), totalEnds: n('totalEnds'), totalDisconnects: n('totalDisconnects') },
+  };
+}

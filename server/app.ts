@@ -139,6 +139,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     log,
     {
       onRun: (r) => {
+        // Audited as a recovery from stale state, so analysts see every run's counts and duration.
+        void recordRecovery(audit, { failureType: 'stale_state', strategy: 'cleanup', outcome: 'recovered', durationMs: r.durationMs, context: { ...r } });
         metrics.cleanupRuns.inc();
         metrics.cleanupDuration.set(r.durationMs / 1000);
         metrics.cleanupFixed.inc({ kind: 'orphan' }, r.orphans);

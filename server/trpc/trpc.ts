@@ -50,7 +50,29 @@ const mapErrors = t.middleware(async ({ next }) => {
   return res;
 });
 
-export const publicProcedure = t.procedure.use(mapErrors);
+/**
+ * Every failed call is handed to the ErrorRecoveryManager: classified, counted (errors_total),
+ * audited (errors) and met with its class's strategy (e.g. a data inconsistency pauses the pool).
+ * Nothing is retried here (the Redis policy already did, with op ids); the reply is not delayed.
+ */
+const recordFailures = t.middleware(async ({ ctx, next, path, type }) => {
+  const res = await next();
+  if (!res.ok) {
+    const cause = res.error.cause ?? res.error;
+    const session = (ctx as { session?: { userId: string } | null }).session;
+    void ctx.svc.resilience.manager
+      .executeWithRecovery(
+        () => {
+          throw cause;
+        },
+        { operation: `${type}:${path}`, userId: session?.userId },
+      )
+      .catch(() => {});
+  }
+  return res;
+});
+
+export const publicProcedure = t.procedure.use(recordFailures).use(mapErrors);
 
 const isAuthed = t.middleware(({ ctx, next }) => {
   if (!ctx.session) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session is not valid. Please reload the page.' });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startTestApp } from '../support/app';
 import { connectUser } from '../support/client';
+import { errors } from '../../server/audit/schema';
 
 async function admin(url: string, path: string, body?: unknown) {
   const res = await fetch(`${url}/trpc/${path}`, {
@@ -38,5 +39,18 @@ describe('operator procedures', () => {
     const r = await admin(app.url, 'admin.deadLetters.retry', { id: 'nope' });
     expect(r.status).toBe(404);
     expect(r.json.error?.data.appCode).toBe('DEAD_LETTER_NOT_FOUND');
+  });
+});
+
+describe('error accounting', () => {
+  it('a refused call is classified, counted in errors_total and audited in the errors table', async () => {
+    await using app = await startTestApp();
+    await using a = await connectUser(app.url);
+    await expect(a.api.match.skip.mutate({})).rejects.toMatchObject({ data: { appCode: 'NOT_IN_MATCH' } });
+    await expect.poll(async () => (await (await fetch(`${app.url}/metrics`)).text()).match(/^errors_total\{[^}]*\} \d+/m)?.[0] ?? '', { timeout: 5000 }).toContain('errors_total');
+    const { database } = app.server.services;
+    await expect
+      .poll(async () => (await database.db.select().from(errors)).map((e) => ({ operation: e.operation, userId: e.userId })), { timeout: 5000 })
+      .toEqual([{ operation: 'mutation:match.skip', userId: a.userId }]);
   });
 });

@@ -168,7 +168,9 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       endSession: (userId, r) => presence.endSession(userId, r.code ?? 'security', cfg.SESSION_TTL_MS),
       shutdown: (reason) => (opts.onShutdownRequest ?? (() => process.kill(process.pid, 'SIGTERM')))(reason),
       rollbackToCheckpoint: async (subject) => {
-        await (subject.startsWith('match:') ? rollbackMatch(store, checkpoints, subject.slice(6), 'recovery') : rollbackUser(store, checkpoints, subject.replace(/^user:/, ''), 'recovery'));
+        await (subject.startsWith('match:')
+          ? rollbackMatch(store, checkpoints, subject.slice(6), 'recovery')
+          : rollbackUser(store, checkpoints, subject.replace(/^user:/, ''), 'recovery'));
       },
     },
   });
@@ -176,12 +178,34 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   // scripts carry op ids or are conditional on state, so a retry never applies twice).
   store.guard = (pool, fn) => resilience.policies.pools.get(pool).execute(() => resilience.policies.redis.execute(fn));
   const recordRecoveryRow = async (r: RecoveryRecord) => {
-    await recordRecovery(audit, { failureType: r.failureType, strategy: r.strategy, outcome: r.outcome === 'restored' ? 'recovered' : 'failed', durationMs: r.durationMs, context: r.context });
+    await recordRecovery(audit, {
+      failureType: r.failureType,
+      strategy: r.strategy,
+      outcome: r.outcome === 'restored' ? 'recovered' : 'failed',
+      durationMs: r.durationMs,
+      context: r.context,
+    });
   };
   const epoch = new EpochGuard(redis, store, checkpoints, clock, log, { lookbackMs: cfg.CHECKPOINT_LOOKBACK_MS }, recordRecoveryRow);
   await epoch.check();
   epoch.watch();
-  const svc: Services = { cfg, clock, log, sessionSecret: opts.sessionSecret, redis, database, store, hub, match, presence, checkpoints, rooms, audit, resilience, metrics };
+  const svc: Services = {
+    cfg,
+    clock,
+    log,
+    sessionSecret: opts.sessionSecret,
+    redis,
+    database,
+    store,
+    hub,
+    match,
+    presence,
+    checkpoints,
+    rooms,
+    audit,
+    resilience,
+    metrics,
+  };
 
   const drain = new OutboxDrain(
     drainConn,

@@ -9,7 +9,10 @@ import { adminProcedure, router } from '../trpc/trpc';
 import { checkConsistency } from '../state/consistency';
 import { rollbackMatch, rollbackUser } from '../checkpoint/restore';
 
-const pool = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/).default('global');
+const pool = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,40}$/)
+  .default('global');
 const stateEnum = z.enum(STATES as [State, ...State[]]);
 
 export const adminRouter = router({
@@ -23,7 +26,9 @@ export const adminRouter = router({
   user: adminProcedure.input(z.object({ userId: z.string().min(1).max(100) })).query(({ ctx, input }) => ctx.svc.store.getUser(input.userId)),
   /** Move a user to any state, bypassing the transition table; audited with you as the actor. */
   force: adminProcedure
-    .input(z.object({ userId: z.string().min(1).max(100), to: stateEnum, reason: z.string().min(3).max(200), actor: z.string().min(1).max(64).default('admin') }))
+    .input(
+      z.object({ userId: z.string().min(1).max(100), to: stateEnum, reason: z.string().min(3).max(200), actor: z.string().min(1).max(64).default('admin') }),
+    )
     .mutation(async ({ ctx, input }) => {
       const p = await ctx.svc.store.poolOf(input.userId);
       return ctx.svc.store.force({ uid: input.userId, pool: p, to: input.to, actor: `admin:${input.actor}`, reason: input.reason });
@@ -64,19 +69,34 @@ export const adminRouter = router({
     list: adminProcedure
       .input(z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(50) }).optional())
       .query(({ ctx, input }) => ctx.svc.resilience.deadLetters.store.list({ offset: input?.offset ?? 0, limit: input?.limit ?? 50 })),
-    retry: adminProcedure.input(z.object({ id: z.string().min(1).max(200) })).mutation(({ ctx, input }) => ctx.svc.resilience.deadLetters.worker.retryNow(input.id)),
-    discard: adminProcedure.input(z.object({ id: z.string().min(1).max(200) })).mutation(({ ctx, input }) => ctx.svc.resilience.deadLetters.worker.discard(input.id)),
+    retry: adminProcedure
+      .input(z.object({ id: z.string().min(1).max(200) }))
+      .mutation(({ ctx, input }) => ctx.svc.resilience.deadLetters.worker.retryNow(input.id)),
+    discard: adminProcedure
+      .input(z.object({ id: z.string().min(1).max(200) }))
+      .mutation(({ ctx, input }) => ctx.svc.resilience.deadLetters.worker.discard(input.id)),
   }),
   audit: router({
     /** A user's transitions in order (from Postgres). */
-    user: adminProcedure.input(z.object({ userId: z.string().min(1).max(100), limit: z.number().int().min(1).max(5000).default(500) })).query(({ ctx, input }) =>
-      ctx.svc.database.db.select().from(stateTransitions).where(eq(stateTransitions.userId, input.userId)).orderBy(asc(stateTransitions.at), asc(stateTransitions.version)).limit(input.limit),
-    ),
+    user: adminProcedure
+      .input(z.object({ userId: z.string().min(1).max(100), limit: z.number().int().min(1).max(5000).default(500) }))
+      .query(({ ctx, input }) =>
+        ctx.svc.database.db
+          .select()
+          .from(stateTransitions)
+          .where(eq(stateTransitions.userId, input.userId))
+          .orderBy(asc(stateTransitions.at), asc(stateTransitions.version))
+          .limit(input.limit),
+      ),
     /** A match and every transition that mentions it, in order. */
     match: adminProcedure.input(z.object({ matchId: z.string().min(1).max(100) })).query(async ({ ctx, input }) => {
       const db = ctx.svc.database.db;
       const [match] = await db.select().from(matches).where(eq(matches.id, input.matchId));
-      const transitions = await db.select().from(stateTransitions).where(or(eq(stateTransitions.matchId, input.matchId))).orderBy(asc(stateTransitions.at), asc(stateTransitions.eventId));
+      const transitions = await db
+        .select()
+        .from(stateTransitions)
+        .where(or(eq(stateTransitions.matchId, input.matchId)))
+        .orderBy(asc(stateTransitions.at), asc(stateTransitions.eventId));
       return { match: match ?? null, transitions };
     }),
   }),

@@ -24,8 +24,16 @@ export const signalRouter = router({
       z.object({
         matchId,
         data: z.union([
-          z.object({ kind: z.literal('description'), description: z.object({ type: z.enum(['offer', 'answer', 'pranswer', 'rollback']), sdp: z.string().max(20_000).optional() }) }),
-          z.object({ kind: z.literal('candidate'), candidate: z.object({ candidate: z.string().max(1000), sdpMid: z.string().max(64).nullish(), sdpMLineIndex: z.number().int().nullish() }).nullable() }),
+          z.object({
+            kind: z.literal('description'),
+            description: z.object({ type: z.enum(['offer', 'answer', 'pranswer', 'rollback']), sdp: z.string().max(20_000).optional() }),
+          }),
+          z.object({
+            kind: z.literal('candidate'),
+            candidate: z
+              .object({ candidate: z.string().max(1000), sdpMid: z.string().max(64).nullish(), sdpMLineIndex: z.number().int().nullish() })
+              .nullable(),
+          }),
           z.object({ kind: z.literal('connected') }),
         ]),
       }),

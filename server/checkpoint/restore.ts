@@ -36,7 +36,15 @@ export async function restoreUsers(redis: Redis, store: StateStore, snaps: UserS
       await store.force({ uid: s.userId, pool: s.pool, to: State.WAITING, actor, reason: 'restore_from_checkpoint', score: s.score, fields: { name: s.name } });
       restored++;
     } else {
-      await store.force({ uid: s.userId, pool: s.pool, to: State.IDLE, actor, reason: 'reset_after_data_loss', fields: { name: s.name }, notice: LOST_CALL_NOTICE });
+      await store.force({
+        uid: s.userId,
+        pool: s.pool,
+        to: State.IDLE,
+        actor,
+        reason: 'reset_after_data_loss',
+        fields: { name: s.name },
+        notice: LOST_CALL_NOTICE,
+      });
       reset++;
     }
   }

@@ -88,7 +88,11 @@ export class Checkpointer {
       const snap: MatchSnapshot = { pool, matchId: mid, a: m.a, b: m.b, status: m.status ?? 'unknown', createdAt: Number(m.createdAt ?? 0) };
       matchRows.push({ eventId: `ckpt-${run}-m-${mid}`, at, kind: 'match', subjectId: mid, snapshot: snap });
     }
-    for (let i = 0; i < matchRows.length; i += PAGE) await this.db.insert(checkpoints).values(matchRows.slice(i, i + PAGE)).onConflictDoNothing();
+    for (let i = 0; i < matchRows.length; i += PAGE)
+      await this.db
+        .insert(checkpoints)
+        .values(matchRows.slice(i, i + PAGE))
+        .onConflictDoNothing();
     return { users, matches: matchRows.length };
   }
 

@@ -6,9 +6,19 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry });
   const m = {
     registry,
-    transitions: new Counter({ name: 'transitions_total', help: 'Committed state transitions (seen by the audit drain)', labelNames: ['from', 'to'], registers: [registry] }),
+    transitions: new Counter({
+      name: 'transitions_total',
+      help: 'Committed state transitions (seen by the audit drain)',
+      labelNames: ['from', 'to'],
+      registers: [registry],
+    }),
     matches: new Counter({ name: 'matches_total', help: 'Matches made by this process', registers: [registry] }),
-    mutations: new Counter({ name: 'mutations_total', help: 'tRPC mutations by procedure and outcome', labelNames: ['path', 'outcome'], registers: [registry] }),
+    mutations: new Counter({
+      name: 'mutations_total',
+      help: 'tRPC mutations by procedure and outcome',
+      labelNames: ['path', 'outcome'],
+      registers: [registry],
+    }),
     wsConnections: new Gauge({ name: 'ws_connections', help: 'Open WebSocket connections on this process', registers: [registry] }),
     auditRows: new Counter({ name: 'audit_rows_total', help: 'Outbox records committed to Postgres', registers: [registry] }),
     outboxLag: new Gauge({ name: 'outbox_lag_seconds', help: 'Age of the newest record in the last drained batch', registers: [registry] }),
@@ -16,7 +26,12 @@ export function createMetrics() {
     cleanupRuns: new Counter({ name: 'cleanup_runs_total', help: 'Maintenance runs by this process (as leader)', registers: [registry] }),
     cleanupFixed: new Counter({ name: 'cleanup_fixed_total', help: 'Things the maintenance sweep fixed', labelNames: ['kind'], registers: [registry] }),
     cleanupDuration: new Gauge({ name: 'cleanup_last_duration_seconds', help: 'Duration of the last maintenance run', registers: [registry] }),
-    presenceSweep: new Counter({ name: 'presence_signals_total', help: 'Drops and returns found by the presence sweep', labelNames: ['kind'], registers: [registry] }),
+    presenceSweep: new Counter({
+      name: 'presence_signals_total',
+      help: 'Drops and returns found by the presence sweep',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
     matchLatency: new Histogram({
       name: 'enqueue_to_match_seconds',
       help: 'Enqueue to matched, for matches made on enqueue',

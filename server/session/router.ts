@@ -8,7 +8,7 @@ export const displayName = z
   .trim()
   .min(1)
   .max(32)
-  .regex(/^[\p{L}\p{N} _.'-]+$/u, 'Use letters, numbers, spaces and . _ \' - only');
+  .regex(/^[\p{L}\p{N} _.'-]+$/u, "Use letters, numbers, spaces and . _ ' - only");
 
 export const sessionRouter = router({
   /** Start an anonymous session. Public; returns the token to send on every later call. */

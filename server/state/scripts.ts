@@ -13,7 +13,22 @@ import { luaTransitionTable } from './states';
 const DIR = join(dirname(fileURLToPath(import.meta.url)), 'scripts');
 const LIBS = ['lib.lua', 'match-lib.lua', 'presence-lib.lua'];
 
-export const SCRIPT_NAMES = ['enqueue', 'cancel', 'leave', 'joined', 'expire', 'sweep', 'rollback', 'force', 'repair', 'relay', 'transition', 'presence', 'graces', 'announce'] as const;
+export const SCRIPT_NAMES = [
+  'enqueue',
+  'cancel',
+  'leave',
+  'joined',
+  'expire',
+  'sweep',
+  'rollback',
+  'force',
+  'repair',
+  'relay',
+  'transition',
+  'presence',
+  'graces',
+  'announce',
+] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 type ScriptCall = (key: string, prefix: string, now: number, options: string) => Promise<string>;

@@ -43,7 +43,6 @@ export function stateLimits(cfg: Config): StateLimits {
   };
 }
 
-
 export interface MatchMade {
   matchId: string;
   a: string;
@@ -333,7 +332,6 @@ export class StateStore extends StateQueries {
   private opTtlFor(op: unknown): { opTtl?: number } {
     return typeof op === 'string' && op.includes(`:${SERVER_OP}`) ? { opTtl: SERVER_OP_TTL_MS } : {};
   }
-
 }
 
 // Server-made op ids are marked, and kept 60 s: far longer than any reconnect-and-resend takes.
@@ -343,6 +341,3 @@ const SERVER_OP_TTL_MS = 60_000;
 function uuids(n: number): string[] {
   return Array.from({ length: n }, () => randomUUID());
 }
-
-
-

@@ -97,7 +97,11 @@ export function inStates(action: string, ...states: State[]) {
     const key = ((await getRawInput()) as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
     const replay = !states.includes(me.state) && typeof key === 'string' && (await ctx.svc.store.hasOp(ctx.userId, me.pool, key));
     if (!states.includes(me.state) && !replay) {
-      throw new TRPCError({ code: 'PRECONDITION_FAILED', message: new WrongStateError(me.state, states, action).message, cause: new WrongStateError(me.state, states, action) });
+      throw new TRPCError({
+        code: 'PRECONDITION_FAILED',
+        message: new WrongStateError(me.state, states, action).message,
+        cause: new WrongStateError(me.state, states, action),
+      });
     }
     return next({ ctx: { ...ctx, me } });
   });

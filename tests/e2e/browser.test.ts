@@ -109,7 +109,10 @@ describe('the web client in Chromium', () => {
     const ann = await openPerson(app, 'Ann', { denyCamera: true });
     const bob = await openPerson(app, 'Bob');
     await startAndMatch(ann, bob);
-    await ann.getByText(/camera/i).first().waitFor();
+    await ann
+      .getByText(/camera/i)
+      .first()
+      .waitFor();
     await ann.getByTestId('chat-input').fill('text only works');
     await ann.getByTestId('send').click();
     await bob.getByTestId('message').filter({ hasText: 'text only works' }).waitFor();

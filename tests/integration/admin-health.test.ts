@@ -47,7 +47,9 @@ describe('error accounting', () => {
     await using app = await startTestApp();
     await using a = await connectUser(app.url);
     await expect(a.api.match.skip.mutate({})).rejects.toMatchObject({ data: { appCode: 'NOT_IN_MATCH' } });
-    await expect.poll(async () => (await (await fetch(`${app.url}/metrics`)).text()).match(/^errors_total\{[^}]*\} \d+/m)?.[0] ?? '', { timeout: 5000 }).toContain('errors_total');
+    await expect
+      .poll(async () => (await (await fetch(`${app.url}/metrics`)).text()).match(/^errors_total\{[^}]*\} \d+/m)?.[0] ?? '', { timeout: 5000 })
+      .toContain('errors_total');
     const { database } = app.server.services;
     await expect
       .poll(async () => (await database.db.select().from(errors)).map((e) => ({ operation: e.operation, userId: e.userId })), { timeout: 5000 })

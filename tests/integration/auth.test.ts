@@ -69,7 +69,9 @@ describe('sessions and auth', () => {
     await using app = await startTestApp();
     const s = await httpClient(app.url).session.create.mutate({});
     const api = httpClient(app.url, s.token);
-    await expect(api.match.enqueue.mutate({ interests: Array.from({ length: 11 }, (_, i) => `t${i}`) })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' } });
+    await expect(api.match.enqueue.mutate({ interests: Array.from({ length: 11 }, (_, i) => `t${i}`) })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST' },
+    });
     expect((await api.session.me.query()).state).toBe('IDLE');
   });
 });

@@ -9,7 +9,10 @@ import { freePort } from '../support/free-port';
 const TSX_CLI = join(process.cwd(), 'node_modules/tsx/dist/cli.mjs');
 
 function runMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, [TSX_CLI, 'server/main.ts'], { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [TSX_CLI, 'server/main.ts'], {
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

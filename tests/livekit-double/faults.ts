@@ -7,14 +7,7 @@
  * failure (a Twirp JSON error with the given HTTP status).
  */
 
-export const ROOM_SERVICE_METHODS = [
-  'CreateRoom',
-  'DeleteRoom',
-  'ListRooms',
-  'ListParticipants',
-  'RemoveParticipant',
-  'UpdateRoomMetadata',
-] as const;
+export const ROOM_SERVICE_METHODS = ['CreateRoom', 'DeleteRoom', 'ListRooms', 'ListParticipants', 'RemoveParticipant', 'UpdateRoomMetadata'] as const;
 export type RoomServiceMethod = (typeof ROOM_SERVICE_METHODS)[number];
 export type MethodTarget = RoomServiceMethod | '*';
 

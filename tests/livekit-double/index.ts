@@ -215,12 +215,7 @@ export class LiveKitDouble {
     });
   }
 
-  private mustLeave(
-    roomName: string,
-    identity: string,
-    reason: DisconnectReasonName,
-    event: 'participant_left' | 'participant_connection_aborted',
-  ): void {
+  private mustLeave(roomName: string, identity: string, reason: DisconnectReasonName, event: 'participant_left' | 'participant_connection_aborted'): void {
     if (!this.store.leave(roomName, identity, reason, event)) {
       throw new Error(`no participant ${identity} in room ${roomName}`);
     }

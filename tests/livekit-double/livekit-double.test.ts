@@ -4,8 +4,7 @@ import { RoomFullError, startLiveKitDouble, type LiveKitDouble } from './index';
 import { signJwt } from './jwt';
 import { startWebhookSink } from './webhook-sink';
 
-const clientFor = (lk: LiveKitDouble, secret = lk.apiSecret): RoomServiceClient =>
-  new RoomServiceClient(lk.url, lk.apiKey, secret);
+const clientFor = (lk: LiveKitDouble, secret = lk.apiSecret): RoomServiceClient => new RoomServiceClient(lk.url, lk.apiKey, secret);
 
 async function joinToken(lk: LiveKitDouble, room: string, identity: string, secret = lk.apiSecret): Promise<string> {
   const at = new AccessToken(lk.apiKey, secret, { identity, name: `${identity} name` });

@@ -17,12 +17,7 @@ import type { RoomStore } from './room-store';
 
 type Json = Record<string, unknown>;
 
-export function invokeRoomService(
-  method: RoomServiceMethod,
-  body: Json,
-  claims: LiveKitClaims | undefined,
-  store: RoomStore,
-): Json {
+export function invokeRoomService(method: RoomServiceMethod, body: Json, claims: LiveKitClaims | undefined, store: RoomStore): Json {
   const room = stringField(body, 'room');
   switch (method) {
     case 'CreateRoom': {

@@ -13,8 +13,7 @@
 import { randomInt } from 'node:crypto';
 import type { DisconnectReasonName, ParticipantRecord, RoomRecord } from './proto-json';
 
-export type LiveKitEventName =
-  'room_started' | 'room_finished' | 'participant_joined' | 'participant_left' | 'participant_connection_aborted';
+export type LiveKitEventName = 'room_started' | 'room_finished' | 'participant_joined' | 'participant_left' | 'participant_connection_aborted';
 
 export interface StoreEvent {
   event: LiveKitEventName;

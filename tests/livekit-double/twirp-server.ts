@@ -42,8 +42,7 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-const isMethod = (name: string): name is RoomServiceMethod =>
-  (ROOM_SERVICE_METHODS as readonly string[]).includes(name);
+const isMethod = (name: string): name is RoomServiceMethod => (ROOM_SERVICE_METHODS as readonly string[]).includes(name);
 
 export class TwirpServer {
   private readonly server: Server;

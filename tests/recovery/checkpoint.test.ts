@@ -27,7 +27,9 @@ describe('checkpoints and rebuilding Redis', () => {
     await redis.kill('SIGKILL');
     await redis.restart(); // no AOF: it comes back empty
     const t0 = Date.now();
-    await expect.poll(async () => (await store.usersIn('global', 'WAITING')).map((u) => u.userId), { timeout: 5000, interval: 50 }).toEqual(waiters.map((u) => u.userId));
+    await expect
+      .poll(async () => (await store.usersIn('global', 'WAITING')).map((u) => u.userId), { timeout: 5000, interval: 50 })
+      .toEqual(waiters.map((u) => u.userId));
     expect((await store.getUser(ann.userId)).state).toBe('IDLE');
     expect(Date.now() - t0).toBeLessThan(5000);
     await ann.next('notice', (e) => e.code === 'CALL_LOST_IN_RECOVERY');
@@ -44,7 +46,11 @@ describe('checkpoints and rebuilding Redis', () => {
     const admin = httpClient(app.url);
     await using ann = await connectUser(app.url);
     await ann.api.match.enqueue.mutate({});
-    await fetch(`${app.url}/trpc/admin.checkpoint`, { method: 'POST', headers: { 'x-admin-token': 'test-admin-token-0123456789', 'content-type': 'application/json' }, body: '{}' });
+    await fetch(`${app.url}/trpc/admin.checkpoint`, {
+      method: 'POST',
+      headers: { 'x-admin-token': 'test-admin-token-0123456789', 'content-type': 'application/json' },
+      body: '{}',
+    });
     await ann.api.match.cancel.mutate({});
     expect((await store.getUser(ann.userId)).state).toBe('IDLE');
     const res = await fetch(`${app.url}/trpc/admin.rollbackUser`, {

@@ -22,7 +22,11 @@ export interface TestUser extends AsyncDisposable {
   ws: ReturnType<typeof createWSClient>;
   events: Array<{ id: string; event: MatchEvent }>;
   /** Resolves with the first collected event matching `pred` (already received or future). */
-  next<T extends MatchEvent['type']>(type: T, pred?: (e: Extract<MatchEvent, { type: T }>) => boolean, timeoutMs?: number): Promise<Extract<MatchEvent, { type: T }>>;
+  next<T extends MatchEvent['type']>(
+    type: T,
+    pred?: (e: Extract<MatchEvent, { type: T }>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Extract<MatchEvent, { type: T }>>;
   close(): Promise<void>;
 }
 

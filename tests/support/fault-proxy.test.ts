@@ -37,9 +37,7 @@ function connect(port: number) {
   socket.on('end', () => (state.ended = true));
   socket.on('error', (err: NodeJS.ErrnoException) => (state.errorCode = err.code));
   const connected = new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  const closed = new Promise<{ errorCode: string | undefined }>((resolve) =>
-    socket.once('close', () => resolve({ errorCode: state.errorCode })),
-  );
+  const closed = new Promise<{ errorCode: string | undefined }>((resolve) => socket.once('close', () => resolve({ errorCode: state.errorCode })));
   const waitFor = (text: string): Promise<void> =>
     new Promise((resolve) => {
       const check = (): void => {

@@ -1,8 +1,9 @@
 /**
  * The rooms domain inside a real server (tRPC over WebSocket, the webhook route, background
- * timers), against the LiveKit double. Runs once the composition root has the LiveKit settings.
+ * timers), against the LiveKit double.
  */
 import { describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../server/config';
 import { startLiveKitDouble, type LiveKitDouble } from '../livekit-double';
 import { startTestApp } from '../support/app';
 import { connectUser } from '../support/client';

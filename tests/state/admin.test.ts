@@ -26,7 +26,10 @@ afterAll(async () => {
 });
 
 const store = () => app.server.services.store;
-const outboxLength = () => app.server.services.redis.xlen(store().keys.outbox(POOL));
+/** State changes in the outbox; a refused call may add audit records of the refusal (errors, recoveries), never a transition. */
+const outboxLength = async () =>
+  (await app.server.services.redis.xrange(store().keys.outbox(POOL), '-', '+')).filter(([, fields]) => String(fields[1]).includes('"kind":"transition"'))
+    .length;
 
 async function auditRows(userId: string) {
   const db = new pg.Client({ connectionString: app.databaseUrl });

@@ -6,10 +6,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../../server/config';
 import { freePort } from '../support/free-port';
 
-const TSX_CLI = join(process.cwd(), 'node_modules/tsx/dist/cli.mjs');
+// `node --import tsx` (not tsx's CLI, which runs the server in a child): the pid we signal is the server's.
 
 function runMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, [TSX_CLI, 'server/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

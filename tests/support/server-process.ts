@@ -3,11 +3,10 @@
  * real signals (SIGTERM, SIGKILL). Resolves once /readyz answers 200.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { freePort } from './free-port';
 import { ADMIN_TOKEN } from './app';
 
-const TSX_CLI = join(process.cwd(), 'node_modules/tsx/dist/cli.mjs');
+// `node --import tsx` (not tsx's CLI, which runs the server in a child): the pid we signal is the server's.
 
 export interface ServerProcess extends AsyncDisposable {
   url: string;
@@ -18,7 +17,7 @@ export interface ServerProcess extends AsyncDisposable {
 
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [TSX_CLI, 'server/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     env: {
       ...process.env,
       NODE_ENV: 'test',

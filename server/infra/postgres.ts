@@ -31,6 +31,10 @@ export async function openDatabase(url: string | undefined, dataDir: string, poo
     pool.on('error', () => {
       /* a dropped idle client: the next query reconnects */
     });
+    // pg-pool listens for errors only on idle clients: a checked-out one (a transaction between two
+    // statements) that loses its connection (Postgres restarting) would emit an unhandled 'error'
+    // and crash the process. The statement in flight fails anyway and the pool drops the client.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const { drizzle } = await import('drizzle-orm/node-postgres');
     const db = drizzle(pool, { casing: 'snake_case' });
     return {

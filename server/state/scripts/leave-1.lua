@@ -34,7 +34,9 @@ else
   redis.call('ZREM', P .. 'deadlines', mid)
   outbox({ kind = 'match_ended', matchId = mid, reason = reason, endedBy = u.id })
 end
-if u.state == 'WAITING' then
+-- Re-read: the partner's match attempt above may already have paired this user.
+u = get_user(A.uid)
+if u and u.state == 'WAITING' then
   local m2 = try_match(u)
   if m2 then matches[#matches + 1] = m2 end
 end

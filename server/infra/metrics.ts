@@ -1,5 +1,5 @@
 /** Prometheus metrics: one registry per server (no global state), default process metrics included. */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -13,12 +13,6 @@ export function createMetrics() {
       registers: [registry],
     }),
     matches: new Counter({ name: 'matches_total', help: 'Matches made by this process', registers: [registry] }),
-    mutations: new Counter({
-      name: 'mutations_total',
-      help: 'tRPC mutations by procedure and outcome',
-      labelNames: ['path', 'outcome'],
-      registers: [registry],
-    }),
     wsConnections: new Gauge({ name: 'ws_connections', help: 'Open WebSocket connections on this process', registers: [registry] }),
     auditRows: new Counter({ name: 'audit_rows_total', help: 'Outbox records committed to Postgres', registers: [registry] }),
     outboxLag: new Gauge({ name: 'outbox_lag_seconds', help: 'Age of the newest record in the last drained batch', registers: [registry] }),
@@ -30,12 +24,6 @@ export function createMetrics() {
       name: 'presence_signals_total',
       help: 'Drops and returns found by the presence sweep',
       labelNames: ['kind'],
-      registers: [registry],
-    }),
-    matchLatency: new Histogram({
-      name: 'enqueue_to_match_seconds',
-      help: 'Enqueue to matched, for matches made on enqueue',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 15, 60],
       registers: [registry],
     }),
   };

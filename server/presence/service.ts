@@ -40,10 +40,6 @@ export class PresenceService {
     private readonly hooks: { onSweep?(r: { silent: number; disconnected: number; back: number }): void } = {},
   ) {}
 
-  get connectedUsers(): number {
-    return this.sockets.size;
-  }
-
   /** A socket authenticated as `uid` opened on this process. */
   attach(uid: string, socket: Socket): void {
     let set = this.sockets.get(uid);

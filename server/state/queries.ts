@@ -54,12 +54,6 @@ export class StateQueries {
     return out;
   }
 
-  /** Both users of a match, from its record. */
-  async matchUsers(pool: string, matchId: string): Promise<{ a: string; b: string } | null> {
-    const [a, b] = await this.kv.hmget(this.keys.match(pool, matchId), 'a', 'b');
-    return a && b ? { a, b } : null;
-  }
-
   /** The pools of many users (one MGET). */
   async poolsOf(uids: string[]): Promise<string[]> {
     if (uids.length === 0) return [];

@@ -31,10 +31,13 @@ const args = benchArgs('transitions', {
   connections: { default: 4, help: 'ioredis connections (one StateStore each)' },
   users: { default: 50_000, help: 'distinct users cycling IDLE <-> WAITING' },
   redis: { default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', help: 'Redis URL' },
+  scripts: { default: 'function', help: "'eval': EVALSHA with the libraries in every script, to compare with Redis Functions" },
   autopipelining: { default: 'off', help: "'on': ioredis enableAutoPipelining (not the production setting; to compare)" },
 });
 
 const POOL = 'global';
+/** How a script call shows in INFO commandstats: FCALL (functions), EVALSHA / EVAL (--scripts eval). */
+const SCRIPT_CALLS = ['fcall', 'evalsha', 'eval', 'function'];
 // Production defaults for every limit and timeout (command timeout 2 s, op records 10 min, ...).
 const cfg = loadConfig({ NODE_ENV: 'production', REDIS_PREFIX: uniquePrefix('bench') });
 
@@ -86,7 +89,7 @@ async function main() {
   const conns = await Promise.all(Array.from({ length: args.connections }, (_, i) => connect(i)));
   const admin = conns[0]!;
   const limits = stateLimits(cfg);
-  const stores = conns.map((r) => new StateStore(r, cfg.REDIS_PREFIX, limits, systemClock));
+  const stores = conns.map((r) => new StateStore(r, cfg.REDIS_PREFIX, limits, systemClock, args.scripts === 'eval' ? 'eval' : 'function'));
   const users = new Users(args.users);
   let failures: Record<string, number> = {};
   const fail = (why: string) => {
@@ -179,8 +182,8 @@ function report(phases: Phase[], run: Record<string, string | number>): void {
   printTable(
     'Inside Redis, per transition (INFO commandstats counts commands called from Lua too)',
     transitions.map(({ name, r, redis }) => {
-      const sha = redis.commands.evalsha ?? { calls: 0, usec: 0 };
-      const inner = Object.entries(redis.commands).filter(([c]) => !['evalsha', 'eval', 'info', 'scan', 'unlink', 'ping'].includes(c));
+      const sha = redis.commands.fcall ?? redis.commands.evalsha ?? { calls: 0, usec: 0 };
+      const inner = Object.entries(redis.commands).filter(([c]) => !SCRIPT_CALLS.includes(c) && !['info', 'scan', 'unlink', 'ping'].includes(c));
       const n = Math.max(1, r.ok + r.failed);
       return {
         phase: name,
@@ -196,7 +199,7 @@ function report(phases: Phase[], run: Record<string, string | number>): void {
     `Commands called by the script (${first.name})`,
     Object.entries(first.redis.commands)
       // On a shared Redis other clients' commands show up too; the script's are >= 0.4 per transition.
-      .filter(([c, v]) => c !== 'evalsha' && v.calls >= 0.4 * first.r.ok)
+      .filter(([c, v]) => !SCRIPT_CALLS.includes(c) && v.calls >= 0.4 * first.r.ok)
       .sort((a, b) => b[1].usec - a[1].usec)
       .map(([command, v]) => ({ command, 'calls/transition': round(v.calls / Math.max(1, first.r.ok)), 'us/call': round(v.usec / v.calls) })),
   );

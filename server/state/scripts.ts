@@ -1,9 +1,21 @@
 /**
- * Loads the Lua scripts once per Redis client with ioredis `defineCommand` (EVALSHA with a
- * transparent fallback to EVAL) and exposes typed wrappers. Each script file is named
- * `<name>-<numberOfKeys>.lua`; lib.lua and match-lib.lua are prepended to every one, after the
- * transition table from states.ts.
+ * The state scripts: one Lua file per operation, `<name>-<numberOfKeys>.lua`, each with a header
+ * listing its KEYS, ARGV and reply. They share lib.lua (always), match-lib.lua and
+ * presence-lib.lua (for the scripts that use them).
+ *
+ * How they reach Redis:
+ *   - `function` (Redis 7+): every script becomes one function of a single Redis Functions
+ *     library, loaded once per Redis; a call is FCALL. The shared libraries run once at load
+ *     time, not on every call as with EVALSHA (a quarter of the cost of a transition, measured by
+ *     bench:transitions). A Redis that lost its functions (restarted empty, FUNCTION FLUSH) gets
+ *     the library again on the next call: a missing function means the call did nothing, so it is
+ *     retried once after the load.
+ *   - `eval` (a Redis without FUNCTION, or on request): each script is the libraries plus its body,
+ *     defined with ioredis `defineCommand` (EVALSHA, falling back to EVAL).
+ * The library's name carries a hash of its text, so processes running different versions of the
+ * scripts against one Redis each call their own.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,34 +42,135 @@ export const SCRIPT_NAMES = [
   'announce',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
+export type ScriptMode = 'function' | 'eval';
 
-type ScriptCall = (key: string, prefix: string, now: number, options: string) => Promise<string>;
-export type ScriptClient = Redis & Record<`rv_${ScriptName}`, ScriptCall>;
+interface Sources {
+  /** Each script's text for EVAL: the libraries it uses, then its body. */
+  scripts: Map<ScriptName, { lua: string; numberOfKeys: number }>;
+  /** The Redis Functions library with every script, and its name. */
+  library: { name: string; lua: string };
+}
 
-let cachedSources: Map<ScriptName, { lua: string; numberOfKeys: number }> | undefined;
+let cached: Sources | undefined;
 
-function sources(): Map<ScriptName, { lua: string; numberOfKeys: number }> {
-  if (cachedSources) return cachedSources;
-  const header = `local ALLOWED = ${luaTransitionTable()}\n` + LIBS.map((f) => readFileSync(join(DIR, f), 'utf8')).join('\n');
-  const out = new Map<ScriptName, { lua: string; numberOfKeys: number }>();
-  for (const file of readdirSync(DIR)) {
+/** Names a Lua chunk defines at its top level (`local function f`, `local X =`, `local X, Y`). */
+function definedNames(lua: string): string[] {
+  return [...lua.matchAll(/^local (?:function )?([A-Za-z_][A-Za-z0-9_, ]*)/gm)].flatMap((m) => m[1]!.split(',').map((n) => n.trim()));
+}
+
+/**
+ * The libraries a script uses, directly or through a library it uses (decided from the last
+ * library back to the first); lib.lua always.
+ */
+export function librariesFor(libs: string[], body: string): string[] {
+  const [base, ...optional] = libs;
+  const chosen: string[] = [];
+  let needing = body;
+  for (const lib of optional.reverse()) {
+    if (definedNames(lib).some((n) => new RegExp(`\\b${n}\\b`).test(needing))) {
+      chosen.unshift(lib);
+      needing += `\n${lib}`;
+    }
+  }
+  return [base!, ...chosen];
+}
+
+/** A script's text for EVAL: the transition table, its libraries, then its body. */
+export function assemble(libs: string[], body: string): string {
+  return [`local ALLOWED = ${luaTransitionTable()}`, ...librariesFor(libs, body), 'begin_call(ARGV)', body].join('\n');
+}
+
+function sources(): Sources {
+  if (cached) return cached;
+  const libs = LIBS.map((f) => readFileSync(join(DIR, f), 'utf8'));
+  const scripts = new Map<ScriptName, { lua: string; numberOfKeys: number }>();
+  const bodies: Array<[ScriptName, string]> = [];
+  for (const file of readdirSync(DIR).sort()) {
     const m = /^([a-z-]+)-(\d+)\.lua$/.exec(file);
     if (!m) continue;
     const name = m[1] as ScriptName;
     if (!SCRIPT_NAMES.includes(name)) throw new Error(`Unknown script file ${file}`);
-    out.set(name, { lua: `${header}\n${readFileSync(join(DIR, file), 'utf8')}`, numberOfKeys: Number(m[2]) });
+    const body = readFileSync(join(DIR, file), 'utf8');
+    scripts.set(name, { lua: assemble(libs, body), numberOfKeys: Number(m[2]) });
+    bodies.push([name, body]);
   }
-  for (const n of SCRIPT_NAMES) if (!out.has(n)) throw new Error(`Missing script ${n}`);
-  cachedSources = out;
-  return out;
+  for (const n of SCRIPT_NAMES) if (!scripts.has(n)) throw new Error(`Missing script ${n}`);
+  const shared = [`local ALLOWED = ${luaTransitionTable()}`, ...libs].join('\n');
+  const name = `rv_${createHash('sha1').update(shared).update(JSON.stringify(bodies)).digest('hex').slice(0, 12)}`;
+  const functions = bodies.map(([n, body]) => `redis.register_function('${name}_${n}', function(KEYS, ARGV)\nbegin_call(ARGV)\n${body}\nend)`);
+  cached = { scripts, library: { name, lua: [`#!lua name=${name}`, shared, ...functions].join('\n') } };
+  return cached;
 }
 
-/** Define every script on this client (idempotent). */
-export function defineScripts(redis: Redis): ScriptClient {
-  const client = redis as ScriptClient;
-  for (const [name, { lua, numberOfKeys }] of sources()) {
-    if (typeof (client as unknown as Record<string, unknown>)[`rv_${name}`] === 'function') continue;
-    redis.defineCommand(`rv_${name}`, { lua, numberOfKeys });
+type ScriptCall = (key: string, prefix: string, now: number, options: string) => Promise<string>;
+type EvalClient = Redis & Record<`rv_${ScriptName}`, ScriptCall>;
+
+const MISSING_FUNCTION = /Function not found/i;
+const NO_FUNCTIONS = /unknown command|unknown subcommand/i;
+const ALREADY_LOADED = /already exists/i;
+
+/** Runs the state scripts on one Redis client; see the file header for the two modes. */
+export class Scripts {
+  private readonly redis: Redis;
+  private mode: ScriptMode | undefined;
+  private loading: Promise<void> | null = null;
+
+  constructor(redis: Redis, mode?: ScriptMode) {
+    this.redis = redis;
+    this.mode = mode;
+    if (mode === 'eval') this.defineEval();
   }
-  return client;
+
+  /** The library's name (all its functions are `<name>_<script>`). */
+  static libraryName(): string {
+    return sources().library.name;
+  }
+
+  async run(name: ScriptName, key: string, prefix: string, now: number, options: string): Promise<string> {
+    if (this.evalMode) return (this.redis as EvalClient)[`rv_${name}`](key, prefix, now, options);
+    const fn = `${sources().library.name}_${name}`;
+    try {
+      return (await this.redis.fcall(fn, 1, key, prefix, now, options)) as string;
+    } catch (e) {
+      if (!MISSING_FUNCTION.test(String((e as Error)?.message))) throw e;
+    }
+    await this.load();
+    if (this.evalMode) return (this.redis as EvalClient)[`rv_${name}`](key, prefix, now, options);
+    return (await this.redis.fcall(fn, 1, key, prefix, now, options)) as string;
+  }
+
+  private get evalMode(): boolean {
+    return this.mode === 'eval';
+  }
+
+  /** Load the library (once at a time); on a Redis without functions, switch to EVAL for good. */
+  private load(): Promise<void> {
+    this.loading ??= this.redis
+      .call('FUNCTION', 'LOAD', sources().library.lua)
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          const msg = String((e as Error)?.message);
+          if (ALREADY_LOADED.test(msg)) return;
+          if (NO_FUNCTIONS.test(msg) && this.mode === undefined) {
+            this.mode = 'eval';
+            this.defineEval();
+            return;
+          }
+          throw e;
+        },
+      )
+      .finally(() => {
+        this.loading = null;
+      });
+    return this.loading;
+  }
+
+  private defineEval(): void {
+    const client = this.redis as unknown as Record<string, unknown>;
+    for (const [name, { lua, numberOfKeys }] of sources().scripts) {
+      if (typeof client[`rv_${name}`] === 'function') continue;
+      this.redis.defineCommand(`rv_${name}`, { lua, numberOfKeys });
+    }
+  }
 }

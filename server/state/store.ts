@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Clock } from '../shared/clock';
 import { Keys } from './keys';
-import { defineScripts, type ScriptClient, type ScriptName } from './scripts';
+import { Scripts, type ScriptMode, type ScriptName } from './scripts';
 import { InvalidTransitionError, NotInMatchError, StoreUnavailableError, VersionConflictError, isDomainError } from './errors';
 import { STATES, State } from './states';
 import { StateQueries, asState } from './queries';
@@ -64,12 +64,14 @@ export function list<T>(v: unknown): T[] {
 }
 
 export class StateStore extends StateQueries {
-  private readonly redis: ScriptClient;
+  private readonly redis: Redis;
+  private readonly scripts: Scripts;
   private readonly luaLimits: Record<string, number | string>;
 
-  constructor(redis: Redis, root: string, limits: StateLimits, clock: Clock) {
+  constructor(redis: Redis, root: string, limits: StateLimits, clock: Clock, scriptMode?: ScriptMode) {
     super(redis, new Keys(root), clock);
-    this.redis = defineScripts(redis);
+    this.redis = redis;
+    this.scripts = new Scripts(redis, scriptMode);
     this.luaLimits = {
       idleTtl: limits.idleTtlMs,
       opTtl: limits.opTtlMs,
@@ -103,7 +105,7 @@ export class StateStore extends StateQueries {
     let raw: string;
     try {
       // The clock is read per attempt, so a retried script sees the time it actually runs at.
-      raw = await this.guard(pool, () => this.redis[`rv_${name}`](key, this.keys.poolPrefix(pool), this.clock.now(), payload));
+      raw = await this.guard(pool, () => this.scripts.run(name, key, this.keys.poolPrefix(pool), this.clock.now(), payload));
     } catch (e) {
       if (isDomainError(e)) throw e;
       throw new StoreUnavailableError(e);

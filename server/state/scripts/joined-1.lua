@@ -9,6 +9,7 @@ if u.state == 'IN_CALL' then return reply({ ok = true, state = u.state, both = t
 local p = partner_in(u, A.matchId)
 if not p or u.state ~= 'CONNECTING' then return refuse('NOT_IN_MATCH', { state = u.state }) end
 redis.call('HSET', ukey(u.id), 'joined', 1)
+u.joined = '1'
 if p.joined ~= '1' or p.state ~= 'CONNECTING' then return reply({ ok = true, state = u.state, both = false }) end
 transition(u, 'IN_CALL', { reason = 'both_joined', matchId = A.matchId })
 transition(p, 'IN_CALL', { reason = 'both_joined', matchId = A.matchId })

@@ -1,6 +1,6 @@
 --[[
-  lib.lua: helpers shared by every state script. The loader prepends `local ALLOWED = {...}`
-  (the transition table from states.ts) and this file to each script.
+  lib.lua: helpers shared by every state script. The loader puts `local ALLOWED = {...}` (the
+  transition table from states.ts) before this file, and the libraries a script uses after it.
 
   Calling convention of every script:
     KEYS[1]  a key of the pool (the user's hash or the pool's waiting set): it pins the script
@@ -11,13 +11,23 @@
     ARGV[3]  JSON options (pool, limits, ids; see each script)
   Every script validates everything before its first write, so a refused call changes nothing,
   and returns a JSON string.
+
+  The libraries are loaded once as a Redis Functions library (or, on a Redis without functions,
+  prepended to each script): either way every call starts with begin_call(ARGV), which sets the
+  per-call state below. Nothing else in the libraries may keep state between calls.
 ]]
-local P = ARGV[1]
-local NOW = tonumber(ARGV[2])
-local A = cjson.decode(ARGV[3])
-local POOL = A.pool
-local L = A.limits
-local EPOCH = nil
+local P, NOW, A, POOL, L, EPOCH, ANNOUNCED, MID_I
+
+local function begin_call(argv)
+  P = argv[1]
+  NOW = tonumber(argv[2])
+  A = cjson.decode(argv[3])
+  POOL = A.pool
+  L = A.limits
+  EPOCH = nil -- read once per call, on the first event id
+  ANNOUNCED = {} -- users whose channel this call has published to
+  MID_I = 0 -- match ids (A.mids) this call has used
+end
 
 local function ukey(uid) return P .. 'user:' .. uid end
 local function skey(state) return P .. 'state:' .. string.lower(state) end
@@ -50,7 +60,6 @@ end
 -- A user-visible event: appended to the user's bounded history and announced on their channel.
 -- One announcement per user per script is enough: readers run after the script, so the one
 -- wake-up reads every event the script wrote for them.
-local ANNOUNCED = {}
 local function push(uid, typ, data)
   data.type = typ
   data.at = NOW
@@ -83,6 +92,9 @@ local function get_or_create_user(uid, name)
   return { id = uid, state = 'IDLE', version = 0, name = name or '' }
 end
 
+-- The fields that tie a user to a match; cleared when they leave it (to IDLE or WAITING).
+local MATCH_FIELDS = { 'matchedWith', 'matchId', 'currentRoom', 'joined' }
+
 local function allowed(from, to) return ALLOWED[from] ~= nil and ALLOWED[from][to] == true end
 
 --[[ Move one user to `to`. Callers validate first; the check here is a last line of defence.
@@ -104,8 +116,12 @@ local function transition(u, to, o)
   end
   redis.call('HSET', ukey(u.id), unpack(f))
   if o.clear then
-    redis.call('HDEL', ukey(u.id), unpack(o.clear))
-    for _, k in ipairs(o.clear) do u[k] = nil end
+    -- u mirrors the hash, so only fields that exist are deleted (most often none: no call at all).
+    local gone = {}
+    for _, k in ipairs(o.clear) do
+      if u[k] ~= nil then gone[#gone + 1] = k; u[k] = nil end
+    end
+    if #gone > 0 then redis.call('HDEL', ukey(u.id), unpack(gone)) end
   end
   if to == 'IDLE' then
     redis.call('PEXPIRE', ukey(u.id), L.idleTtl)

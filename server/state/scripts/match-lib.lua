@@ -114,7 +114,6 @@ local function pair(a, b, mid)
 end
 
 -- Try to match u (must be WAITING). Consumes one id from A.mids; returns the match or nil.
-local MID_I = 0
 local function try_match(u)
   if u.state ~= 'WAITING' then return nil end
   -- A pool paused by the recovery manager (data inconsistency) makes no matches until released.
@@ -130,7 +129,6 @@ end
 
 --[[ End match `mid` for u (who skipped, ended, dropped or timed out) and partner p.
   u goes to uTo (WAITING at the back, or IDLE); p goes to the front of the queue. ]]
-local MATCH_FIELDS = { 'matchedWith', 'matchId', 'currentRoom', 'joined' }
 local function end_match(u, p, mid, reason, uTo, counter)
   transition(u, 'DISCONNECTING', { reason = reason, matchId = mid, actor = A.actor })
   transition(p, 'DISCONNECTING', { reason = 'partner_' .. reason, matchId = mid })

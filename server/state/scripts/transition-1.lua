@@ -12,7 +12,7 @@ if A.expectedVersion ~= nil and tonumber(A.expectedVersion) ~= u.version then
   return refuse('VERSION_CONFLICT', { state = u.state, version = u.version })
 end
 if not allowed(u.state, A.to) then return refuse('INVALID_TRANSITION', { state = u.state, version = u.version }) end
-u = get_or_create_user(A.uid, nil)
+if u.version == 0 then u = get_or_create_user(A.uid, nil) end
 local from = u.state
 local o = { reason = A.reason or 'direct', actor = A.actor }
 if A.to == 'IDLE' or A.to == 'WAITING' then o.clear = MATCH_FIELDS end

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Scripts, librariesFor } from '../../server/state/scripts';
+import { allPairs } from '../../server/state/states';
+import { POOL, openStore, type StoreFixture } from './fixtures/store';
+
+const DIR = join(import.meta.dirname, '../../server/state/scripts');
+const read = (f: string) => readFileSync(join(DIR, f), 'utf8');
+const LIBS = ['lib.lua', 'match-lib.lua', 'presence-lib.lua'];
+
+describe('which libraries a script carries', () => {
+  const libs = LIBS.map(read);
+  const carried = (file: string) => librariesFor(libs, read(file)).map((l) => LIBS[libs.indexOf(l)]);
+
+  it('a single-user script carries only lib.lua', () => {
+    expect(carried('transition-1.lua')).toEqual(['lib.lua']);
+    expect(carried('cancel-1.lua')).toEqual(['lib.lua']);
+  });
+
+  it('a pair script carries the matching library; presence also needs what presence-lib uses from it', () => {
+    expect(carried('leave-1.lua')).toEqual(['lib.lua', 'match-lib.lua']);
+    expect(carried('presence-1.lua')).toEqual(['lib.lua', 'match-lib.lua', 'presence-lib.lua']);
+  });
+});
+
+describe('scripts as a Redis Functions library', () => {
+  let fx: StoreFixture;
+  beforeAll(async () => {
+    fx = await openStore();
+  });
+  afterAll(async () => {
+    await fx?.[Symbol.asyncDispose]();
+  });
+
+  it('a Redis that lost the library (restarted empty) gets it on the next call, which applies once', async () => {
+    await fx.store.transition({ uid: 'reload-1', pool: POOL, to: 'WAITING' });
+    await fx.redis.function('DELETE', Scripts.libraryName());
+
+    const r = await fx.store.transition({ uid: 'reload-1', pool: POOL, to: 'IDLE' });
+
+    expect(r).toEqual({ from: 'WAITING', state: 'IDLE', version: 2 });
+    expect((await fx.outbox()).filter((e) => e.kind === 'transition' && e.userId === 'reload-1')).toHaveLength(2);
+    const libs = await fx.redis.function('LIST', 'LIBRARYNAME', Scripts.libraryName());
+    expect(libs).toHaveLength(1);
+  });
+
+  it('many calls racing a lost library all apply, each once', async () => {
+    await fx.redis.function('DELETE', Scripts.libraryName());
+    const uids = Array.from({ length: 20 }, (_, i) => `race-${i}`);
+
+    await Promise.all(uids.map((uid) => fx.store.transition({ uid, pool: POOL, to: 'WAITING' })));
+
+    for (const uid of uids) expect((await fx.view(uid)).hash).toMatchObject({ state: 'WAITING', version: '1' });
+  });
+});
+
+describe('scripts with EVALSHA (a Redis without functions)', () => {
+  let fx: StoreFixture;
+  beforeAll(async () => {
+    fx = await openStore({ scriptMode: 'eval' });
+  });
+  afterAll(async () => {
+    await fx?.[Symbol.asyncDispose]();
+  });
+
+  it.each(allPairs().filter((p) => p.allowed))('$from -> $to applies the same way', async ({ from, to }) => {
+    const uid = `eval-${from}-${to}`;
+    await fx.store.force({ uid, pool: POOL, to: from, actor: 'test', reason: 'setup' });
+
+    const r = await fx.store.transition({ uid, pool: POOL, to });
+
+    expect(r).toEqual({ from, state: to, version: 2 });
+    expect((await fx.view(uid)).sets).toEqual([to]);
+  });
+
+  it('a pair operation (enqueue that matches) runs too', async () => {
+    await fx.store.enqueue({ uid: 'eval-a', pool: POOL, name: 'A' });
+    const r = await fx.store.enqueue({ uid: 'eval-b', pool: POOL, name: 'B' });
+
+    expect(r).toMatchObject({ state: 'CONNECTING' });
+    expect((await fx.view('eval-a')).hash.state).toBe('CONNECTING');
+  });
+});

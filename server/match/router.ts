@@ -18,6 +18,15 @@ const code = z
   .regex(/^[a-z]{2,8}$/);
 const matchId = z.string().uuid();
 
+/**
+ * What a skip or end tells the caller: where they are now (CONNECTING: paired again at once) and
+ * whether the match was already over.
+ * Who the former partner or anyone else was paired with next is nobody else's business.
+ */
+function leaveView(r: { state: State; already: boolean }) {
+  return { state: r.state, already: r.already };
+}
+
 export const matchRouter = router({
   /** Join the queue. A match attempt runs at once; `matched` arrives on match.events. */
   enqueue: inStates('start looking', State.IDLE)
@@ -33,19 +42,19 @@ export const matchRouter = router({
   /** Leave the queue. */
   cancel: inStates('cancel', State.WAITING)
     .input(z.object({ idempotencyKey }).optional())
-    .mutation(({ ctx, input }) => ctx.svc.match.cancel(ctx.userId, input?.idempotencyKey)),
+    .mutation(({ ctx, input }) => ctx.svc.match.cancel(ctx.userId, input?.idempotencyKey, ctx.me.pool)),
   /** Skip: both back to the queue, the partner at the front. */
   skip: authedProcedure
     .input(z.object({ matchId: matchId.optional(), idempotencyKey }).optional())
-    .mutation(({ ctx, input }) => ctx.svc.match.leave(ctx.userId, 'skip', input?.matchId, input?.idempotencyKey)),
+    .mutation(async ({ ctx, input }) => leaveView(await ctx.svc.match.leave(ctx.userId, 'skip', input?.matchId, input?.idempotencyKey))),
   /** End: you rest, the partner goes to the front of the queue. */
   end: authedProcedure
     .input(z.object({ matchId: matchId.optional(), idempotencyKey }).optional())
-    .mutation(({ ctx, input }) => ctx.svc.match.leave(ctx.userId, 'end', input?.matchId, input?.idempotencyKey)),
+    .mutation(async ({ ctx, input }) => leaveView(await ctx.svc.match.leave(ctx.userId, 'end', input?.matchId, input?.idempotencyKey))),
   /** Report that your side of the call is connected (direct WebRTC up, or text-only ready). */
   joined: inStates('join a call', State.CONNECTING, State.IN_CALL)
     .input(z.object({ matchId }))
-    .mutation(({ ctx, input }) => ctx.svc.match.joined(ctx.userId, input.matchId)),
+    .mutation(({ ctx, input }) => ctx.svc.match.joined(ctx.userId, input.matchId, ctx.me.pool)),
   block: authedProcedure.input(z.object({ userId: z.string().uuid() })).mutation(async ({ ctx, input }) => {
     await ctx.svc.match.block(ctx.userId, input.userId);
     return { ok: true as const };

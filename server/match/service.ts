@@ -62,23 +62,23 @@ export class MatchService {
     return r;
   }
 
-  async cancel(uid: string, idempotencyKey?: string) {
-    return this.store.cancel({ uid, pool: await this.store.poolOf(uid), op: idempotencyKey });
+  /** `pool`: the caller's pool when the router already read it (saves a round trip). */
+  async cancel(uid: string, idempotencyKey?: string, pool?: string) {
+    return this.store.cancel({ uid, pool: pool ?? (await this.store.poolOf(uid)), op: idempotencyKey });
   }
 
   async leave(uid: string, reason: 'skip' | 'end' | 'disconnect' | 'timeout', matchId?: string, idempotencyKey?: string, actor?: string) {
     const pool = await this.store.poolOf(uid);
-    // The match this leave ends (read first: the script clears it). Only a leave that really ended
-    // the user's own match (not `already`) tears down its room, so a stray matchId cannot end others' calls.
-    const ending = matchId ?? (this.roomTeardown ? (await this.store.getUser(uid, pool)).matchId : null);
     const r = await this.store.leave({ uid, pool, reason, matchId, op: idempotencyKey, actor });
     this.metrics.matches.inc(r.matches.length);
-    if (ending && !r.already) this.teardown(pool, ending, reason);
+    // Only a leave that really ended the user's own match (the script says which) tears down its
+    // room, so a stray matchId cannot end others' calls.
+    if (r.ended) this.teardown(pool, r.ended, reason);
     return r;
   }
 
-  async joined(uid: string, matchId: string) {
-    return this.store.joined({ uid, pool: await this.store.poolOf(uid), matchId });
+  async joined(uid: string, matchId: string, pool?: string) {
+    return this.store.joined({ uid, pool: pool ?? (await this.store.poolOf(uid)), matchId });
   }
 
   /** Blocks are stored in Postgres (the record) and mirrored into every pool's Redis set. */

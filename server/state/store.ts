@@ -185,6 +185,8 @@ export class StateStore extends StateQueries {
     return {
       state: asState(r.state),
       already: r.already === true,
+      /** The match this call ended (none when it was already over). */
+      ended: (r.ended as string | undefined) ?? null,
       partnerId: (r.partnerId as string | null) ?? null,
       matches: list<MatchMade>(r.matches),
     };

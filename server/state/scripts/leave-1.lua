@@ -5,7 +5,8 @@
   If the partner's side is no longer intact (repaired or forced by an admin), the user leaves alone.
   KEYS[1] user hash
   ARGV[3] { pool, limits, uid, matchId?, reason = skip|end|disconnect|timeout, op, mids = {m1, m2}, actor? }
-  Returns { ok, already?, state, partnerId?, matches = [...] } or { ok = false, error = 'NOT_IN_MATCH' } ]]
+  Returns { ok, already?, state, ended?, partnerId?, matches = [...] } or { ok = false, error = 'NOT_IN_MATCH' }
+  (ended: the match this call ended) ]]
 local seen = op_seen()
 if seen then return seen end
 local u = get_user(A.uid)
@@ -42,6 +43,6 @@ if u and u.state == 'WAITING' then
 end
 announce_queued(u)
 if p then announce_queued(p) end
-local out = { ok = true, state = u.state, version = u.version, partnerId = p and p.id or cjson.null }
+local out = { ok = true, state = u.state, version = u.version, ended = mid, partnerId = p and p.id or cjson.null }
 if #matches > 0 then out.matches = matches end
 return op_done(reply(out))

@@ -3,11 +3,15 @@
   the partner's side is then repaired by their own next action or the consistency check.
   KEYS[1] user hash
   ARGV[3] { pool, limits, uid, to, actor, reason, fields? (extra hash fields, e.g. a match restored
-            from a checkpoint), notice? ({ code, message } pushed to the user) }
+            from a checkpoint), notice? ({ code, message } pushed to the user), minVersion? (the
+            user's versions continue from at least this: a rebuild after Redis lost its data
+            passes the last version in the checkpoint and the audit trail, so no (user, version)
+            is written twice) }
   Returns { ok, from, state, version } ]]
 local seen = op_seen()
 if seen then return seen end
 local u = get_or_create_user(A.uid, nil)
+if A.minVersion and u.version < A.minVersion then u.version = A.minVersion end
 local from = u.state
 local o = { reason = A.reason, actor = A.actor, force = true, score = A.score }
 if A.to == 'IDLE' or A.to == 'WAITING' then o.clear = MATCH_FIELDS end

@@ -20,9 +20,10 @@ local counters = { skip = 'totalSkips', ['end'] = 'totalEnds', disconnect = 'tot
 local uTo = (reason == 'skip') and 'WAITING' or 'IDLE'
 local p = partner_in(u, mid)
 local matches = {}
+local m1 = nil
 if p then
   end_match(u, p, mid, reason, uTo, counters[reason])
-  local m1 = try_match(p)
+  m1 = try_match(p)
   if m1 then matches[#matches + 1] = m1 end
 else
   transition(u, 'DISCONNECTING', { reason = reason, matchId = mid, actor = A.actor })
@@ -35,9 +36,9 @@ else
   redis.call('ZREM', P .. 'deadlines', mid)
   outbox({ kind = 'match_ended', matchId = mid, reason = reason, endedBy = u.id })
 end
--- Re-read: the partner's match attempt above may already have paired this user.
-u = get_user(A.uid)
-if u and u.state == 'WAITING' then
+-- The partner's match attempt above may have paired this user: then re-read.
+if m1 and (m1.a == u.id or m1.b == u.id) then u = get_user(A.uid) end
+if u.state == 'WAITING' then
   local m2 = try_match(u)
   if m2 then matches[#matches + 1] = m2 end
 end

@@ -16,7 +16,7 @@
   prepended to each script): either way every call starts with begin_call(ARGV), which sets the
   per-call state below. Nothing else in the libraries may keep state between calls.
 ]]
-local P, NOW, A, POOL, L, EPOCH, ANNOUNCED, MID_I
+local P, NOW, A, POOL, L, EPOCH, ANNOUNCED, MID_I, PAUSED
 
 local function begin_call(argv)
   P = argv[1]
@@ -27,6 +27,7 @@ local function begin_call(argv)
   EPOCH = nil -- read once per call, on the first event id
   ANNOUNCED = {} -- users whose channel this call has published to
   MID_I = 0 -- match ids (A.mids) this call has used
+  PAUSED = nil -- is the pool paused (read once per call, when first needed)
 end
 
 local function ukey(uid) return P .. 'user:' .. uid end

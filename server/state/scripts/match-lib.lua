@@ -77,7 +77,8 @@ local function remember_partner(uid, pid)
   if L.recentMax <= 0 then return end
   local k = P .. 'recent:' .. uid
   redis.call('ZADD', k, NOW, pid)
-  redis.call('ZREMRANGEBYSCORE', k, '-inf', NOW - L.recentTtl)
+  -- Keep the newest recentMax; older-than-recentTtl entries are ignored by excluded() and go
+  -- with the key's TTL.
   redis.call('ZREMRANGEBYRANK', k, 0, -(L.recentMax + 1))
   redis.call('PEXPIRE', k, L.recentTtl)
 end
@@ -87,12 +88,11 @@ end
 local function pair(a, b, mid)
   local sa = redis.call('ZSCORE', skey('WAITING'), a.id)
   local sb = redis.call('ZSCORE', skey('WAITING'), b.id)
-  local fa = { matchedWith = b.id, matchId = mid, joined = 0 }
-  local fb = { matchedWith = a.id, matchId = mid, joined = 0 }
+  -- a and b mirror their hashes (read in this call), so the counters are written with the move.
+  local fa = { matchedWith = b.id, matchId = mid, joined = 0, totalMatches = (tonumber(a.totalMatches) or 0) + 1 }
+  local fb = { matchedWith = a.id, matchId = mid, joined = 0, totalMatches = (tonumber(b.totalMatches) or 0) + 1 }
   transition(a, 'CONNECTING', { reason = 'matched', matchId = mid, fields = fa })
   transition(b, 'CONNECTING', { reason = 'matched', matchId = mid, fields = fb })
-  redis.call('HINCRBY', ukey(a.id), 'totalMatches', 1)
-  redis.call('HINCRBY', ukey(b.id), 'totalMatches', 1)
   redis.call('HSET', mkey(mid), 'a', a.id, 'b', b.id, 'createdAt', NOW, 'scoreA', sa, 'scoreB', sb,
     'waitA', a.waitingSince or NOW, 'waitB', b.waitingSince or NOW, 'status', 'connecting', 'mode', A.mode or 'direct')
   redis.call('PEXPIRE', mkey(mid), L.matchTtl)
@@ -117,7 +117,8 @@ end
 local function try_match(u)
   if u.state ~= 'WAITING' then return nil end
   -- A pool paused by the recovery manager (data inconsistency) makes no matches until released.
-  if redis.call('EXISTS', P .. 'paused') == 1 then return nil end
+  if PAUSED == nil then PAUSED = redis.call('EXISTS', P .. 'paused') == 1 end
+  if PAUSED then return nil end
   local c = find_partner(u)
   if not c then return nil end
   MID_I = MID_I + 1
@@ -132,13 +133,16 @@ end
 local function end_match(u, p, mid, reason, uTo, counter)
   transition(u, 'DISCONNECTING', { reason = reason, matchId = mid, actor = A.actor })
   transition(p, 'DISCONNECTING', { reason = 'partner_' .. reason, matchId = mid })
+  -- u mirrors its hash (read in this call), so the counter is written with the last move.
+  local uf = {}
+  if counter then uf[counter] = (tonumber(u[counter]) or 0) + 1 end
   if uTo == 'WAITING' then
-    transition(u, 'WAITING', { reason = 'requeue', matchId = mid, clear = MATCH_FIELDS, fields = { waitingSince = NOW } })
+    uf.waitingSince = NOW
+    transition(u, 'WAITING', { reason = 'requeue', matchId = mid, clear = MATCH_FIELDS, fields = uf })
   else
-    transition(u, 'IDLE', { reason = reason, matchId = mid, clear = MATCH_FIELDS })
+    transition(u, 'IDLE', { reason = reason, matchId = mid, clear = MATCH_FIELDS, fields = uf })
   end
   transition(p, 'WAITING', { reason = 'requeue_front', matchId = mid, score = front_score(), clear = MATCH_FIELDS, fields = { waitingSince = NOW } })
-  if counter then redis.call('HINCRBY', ukey(u.id), counter, 1) end
   redis.call('HSET', mkey(mid), 'status', 'ended', 'endedAt', NOW, 'endReason', reason, 'endedBy', u.id)
   redis.call('ZREM', P .. 'deadlines', mid)
   outbox({ kind = 'match_ended', matchId = mid, reason = reason, endedBy = u.id })

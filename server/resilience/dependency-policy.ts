@@ -11,6 +11,11 @@
  *             caller's own mistakes (wrong state, bad input, a room already gone).
  *   timeout   per attempt (timeoutMs 0: none; rely on the client's own timeout).
  *
+ * `executeOnce` is the same policy without the retry: the same bulkhead, the same breaker (and
+ * half-open gate) and the same timeout, one attempt. For calls whose caller would rather fail
+ * fast than wait for retries (reads in front of a user's call): their failures still count
+ * toward the one breaker of the dependency, and an open breaker refuses them at once.
+ *
  * Breaker transitions and retries are reported through guarded hooks (hooks.ts): a listener
  * that throws is reported and ignored, never turned into the call's failure.
  */
@@ -44,6 +49,8 @@ export interface DependencyPolicy {
   readonly bulkhead: BulkheadPolicy;
   /** Run `fn` (handed an AbortSignal that fires at the attempt's deadline) under the policy. */
   execute<T>(fn: (signal: AbortSignal) => PromiseLike<T> | T, opts?: ExecuteOptions<T>): Promise<T>;
+  /** The same, one attempt: no retry, same bulkhead, breaker and timeout (see the header). */
+  executeOnce<T>(fn: (signal: AbortSignal) => PromiseLike<T> | T, opts?: ExecuteOptions<T>): Promise<T>;
   state(): BreakerState;
   /** True while calls fail fast: open (and its reset time not yet over) or isolated. */
   isOpen(): boolean;
@@ -75,7 +82,14 @@ export function createDependencyPolicy(
   const breaker = createBreaker(cfg.breaker, counts);
   const gate = new HalfOpenGate(breaker, cfg.breaker.halfOpenLimit);
   // timeoutMs 0: no policy timeout (the client's own, e.g. ioredis's commandTimeout, bounds each call).
-  const policy: IPolicy = cfg.timeoutMs > 0 ? wrap(bulkhead, retry, gate, createTimeout(cfg.timeoutMs)) : wrap(bulkhead, retry, gate);
+  const timeout = cfg.timeoutMs > 0 ? createTimeout(cfg.timeoutMs) : null;
+  const policy: IPolicy = timeout ? wrap(bulkhead, retry, gate, timeout) : wrap(bulkhead, retry, gate);
+  const once: IPolicy = timeout ? wrap(bulkhead, gate, timeout) : wrap(bulkhead, gate);
+  const run = <T>(p: IPolicy, fn: (signal: AbortSignal) => PromiseLike<T> | T, opts: ExecuteOptions<T>): Promise<T> => {
+    const call = ({ signal }: { signal: AbortSignal }) => fn(signal);
+    if (!opts.fallback) return p.execute(call, opts.signal);
+    return withFallback(p, opts.fallback, failure).execute(call, opts.signal);
+  };
 
   let openedAt = 0;
   breaker.onStateChange((s) => {
@@ -88,11 +102,8 @@ export function createDependencyPolicy(
     dependency,
     breaker,
     bulkhead,
-    execute<T>(fn: (signal: AbortSignal) => PromiseLike<T> | T, opts: ExecuteOptions<T> = {}): Promise<T> {
-      const run = ({ signal }: { signal: AbortSignal }) => fn(signal);
-      if (!opts.fallback) return policy.execute(run, opts.signal);
-      return withFallback(policy, opts.fallback, failure).execute(run, opts.signal);
-    },
+    execute: (fn, opts = {}) => run(policy, fn, opts),
+    executeOnce: (fn, opts = {}) => run(once, fn, opts),
     state: () => breakerStateName(breaker.state),
     isOpen: () => breaker.state === CircuitState.Isolated || (breaker.state === CircuitState.Open && Date.now() - openedAt < cfg.breaker.resetTimeout),
     isolate: () => breaker.isolate(),

@@ -1,12 +1,15 @@
 /**
  * StateQueries: reads of the state machine for the rest of the system and for admins (a user's
  * state, counts per state, users in a state in queue order, users stuck in a state), plus the
- * small flags kept beside it. Range queries on sorted sets, never KEYS. A read that fails because
- * Redis is away becomes the same typed StoreUnavailableError as a failed script.
+ * small flags kept beside it. Range queries on sorted sets, never KEYS. Every read runs through
+ * `readGuard`, which the composition root puts under the Redis breaker (one attempt, no retry: a
+ * read in front of a user's call fails fast, and its failure counts toward the same breaker as
+ * the scripts'). A read that fails, or that an open breaker refuses, becomes the same typed
+ * StoreUnavailableError as a failed script ("please try again in a few seconds").
  */
 import type { Redis } from 'ioredis';
 import type { Clock } from '../shared/clock';
-import { StoreUnavailableError } from './errors';
+import { StoreUnavailableError, isDomainError } from './errors';
 import { DEFAULT_POOL, type Keys } from './keys';
 import { STATES, State, isState } from './states';
 
@@ -24,12 +27,25 @@ export interface UserState {
   counters: { totalMatches: number; totalSkips: number; totalEnds: number; totalDisconnects: number };
 }
 
+/** A user's hash as the user-state reads see it. */
+export type UserHash = Record<string, string>;
+
 export class StateQueries {
   constructor(
     protected readonly kv: Redis,
     readonly keys: Keys,
     protected readonly clock: Clock,
   ) {}
+
+  /** Runs each read; the composition root puts it under the Redis breaker, without retry. */
+  readGuard: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn();
+
+  /**
+   * Asked about a user who has no hash in their pool (before a script would create one at
+   * version 0); may create it and return it. The composition root sets it after a Redis data
+   * loss, so a returning user's versions continue from the audit trail (server/checkpoint/versions.ts).
+   */
+  onMissingUser: ((uid: string, pool: string) => Promise<UserHash | null>) | null = null;
 
   /** The pool a user is in now (where their hash and event history live). */
   async poolOf(uid: string): Promise<string> {
@@ -42,13 +58,13 @@ export class StateQueries {
   }
 
   async isRevoked(uid: string): Promise<boolean> {
-    return (await this.kv.exists(`${this.keys.root}:revoked:${uid}`)) === 1;
+    return (await this.read(() => this.kv.exists(`${this.keys.root}:revoked:${uid}`))) === 1;
   }
 
   async pausedPools(): Promise<Array<{ pool: string; reason: string }>> {
     const out: Array<{ pool: string; reason: string }> = [];
     for (const pool of await this.pools()) {
-      const reason = await this.kv.get(`${this.keys.poolPrefix(pool)}paused`);
+      const reason = await this.read(() => this.kv.get(`${this.keys.poolPrefix(pool)}paused`));
       if (reason) out.push({ pool, reason });
     }
     return out;
@@ -57,13 +73,14 @@ export class StateQueries {
   /** The pools of many users (one MGET). */
   async poolsOf(uids: string[]): Promise<string[]> {
     if (uids.length === 0) return [];
-    const r = await this.kv.mget(...uids.map((u) => this.keys.userPool(u)));
+    const r = await this.read(() => this.kv.mget(...uids.map((u) => this.keys.userPool(u))));
     return r.map((p) => p ?? DEFAULT_POOL);
   }
 
   async getUser(uid: string, pool?: string): Promise<UserState> {
     const p = pool ?? (await this.poolOf(uid));
     const h = await this.read(() => this.kv.hgetall(this.keys.user(p, uid)));
+    if (!h.state && this.onMissingUser) return toUserState(uid, p, (await this.onMissingUser(uid, p)) ?? h);
     return toUserState(uid, p, h);
   }
 
@@ -95,11 +112,12 @@ export class StateQueries {
     return p.includes(DEFAULT_POOL) ? p : [DEFAULT_POOL, ...p];
   }
 
-  /** Reads that fail because Redis is away become the same typed error as failed scripts. */
+  /** Reads that fail because Redis is away (or its breaker is open) become the same typed error as failed scripts. */
   protected async read<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await this.readGuard(fn);
     } catch (e) {
+      if (isDomainError(e)) throw e;
       throw new StoreUnavailableError(e);
     }
   }

@@ -155,6 +155,38 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
     expect(policy.isOpen()).toBe(false); // the next call may probe
   });
 
+  it('executeOnce makes one attempt, and its failures count toward the same breaker as execute', async () => {
+    const states: string[] = [];
+    const policy = createDependencyPolicy('redis', testDependency({ breaker: { failureThreshold: 3 } }), {
+      onBreakerState: (_d, s) => void states.push(s),
+    });
+    let calls = 0;
+    const timedOut = () => {
+      calls++;
+      return Promise.reject(new Error('Command timed out'));
+    };
+    for (let i = 0; i < 3; i++) expect((await settle(policy.executeOnce(timedOut))).ok).toBe(false);
+    expect(calls).toBe(3); // no retries
+    expect(states).toEqual(['open']);
+    // Open for reads and scripts alike, and refused at once.
+    await expect(policy.executeOnce(timedOut)).rejects.toBeInstanceOf(BrokenCircuitError);
+    await expect(policy.execute(() => 'script')).rejects.toBeInstanceOf(BrokenCircuitError);
+    expect(calls).toBe(3);
+    // A read is as good a probe as any: once it succeeds, the breaker closes for everyone.
+    vi.advanceTimersByTime(5000);
+    expect(await policy.executeOnce(() => 'read')).toBe('read');
+    expect(policy.state()).toBe('closed');
+    expect(await policy.execute(() => 'script')).toBe('script');
+    expect(states).toEqual(['open', 'half_open', 'closed']);
+  });
+
+  it('failures of execute open the breaker for executeOnce too', async () => {
+    const policy = createDependencyPolicy('postgres', testDependency({ retry: { maxAttempts: 0 }, breaker: { failureThreshold: 2 } }));
+    for (let i = 0; i < 2; i++) await settle(policy.execute(() => Promise.reject(sysError('ECONNREFUSED'))));
+    await expect(policy.executeOnce(() => 'x')).rejects.toBeInstanceOf(BrokenCircuitError);
+    expect(await policy.executeOnce(() => 'x', { fallback: () => 'fallback' })).toBe('fallback');
+  });
+
   it("the dependency's bulkhead refuses work beyond its limit, and a refusal never opens the breaker", async () => {
     const policy = createDependencyPolicy('postgres', testDependency({ bulkhead: { limit: 1, queue: 0 }, breaker: { failureThreshold: 1 } }));
     const stuck = deferred<string>();

@@ -6,7 +6,13 @@
  * node-postgres / PGlite connection messages that carry no code, never from a message that may
  * quote the rows (drizzle's "Failed query: ... params: ..." does, and a state named CONNECTING
  * once made a poison row look like a connection failure).
+ *
+ * The writes run under the Postgres policy (server/resilience), so its own refusals are transient
+ * too: the breaker open, the per-attempt timeout, the bulkhead full. They say nothing about the
+ * rows: the batch stays in the outbox and is retried, never split or dead-lettered.
  */
+import { BrokenCircuitError, BulkheadRejectedError, IsolatedCircuitError, TaskCancelledError } from 'cockatiel';
+
 const TRANSIENT_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 /** SQLSTATEs: 40001 serialization failure, 40P01 deadlock, 55P03 lock not available (lock_timeout), 57P01-57P05 shutdown / cannot connect now / idle timeouts. */
@@ -24,7 +30,13 @@ const TRANSIENT_MESSAGE = [
   /^PGlite is closed/,
 ];
 
+/** The Postgres policy refused or gave up on the call (cockatiel's own errors). */
+export function isPolicyRefusal(e: unknown): boolean {
+  return e instanceof BrokenCircuitError || e instanceof IsolatedCircuitError || e instanceof TaskCancelledError || e instanceof BulkheadRejectedError;
+}
+
 export function isTransientDbError(e: unknown): boolean {
+  if (isPolicyRefusal(e)) return true;
   for (const err of causeChain(e)) {
     const code = typeof err.code === 'string' ? err.code : '';
     if (code) {

@@ -8,6 +8,7 @@
 import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/postgres';
 import { describeDbError, isTransientDbError } from './db-errors';
+import { direct, type DbGuard } from './db-guard';
 import type { OutboxEntry } from './records';
 import { deadLetters, type NewDeadLetter } from './schema';
 
@@ -60,17 +61,20 @@ export async function storeDeadLetters(db: Db, letters: Letter[], now: Date): Pr
  * (not merely unreachable: that is rethrown), stubs without the payload are stored; if even those
  * are refused, the entries are logged in full and the caller acknowledges them anyway.
  */
-export async function storeDeadLettersSafely(db: Db, letters: Letter[], now: Date, log: Logger): Promise<void> {
+export async function storeDeadLettersSafely(db: Db, letters: Letter[], now: Date, log: Logger, guard: DbGuard = direct): Promise<void> {
+  if (letters.length === 0) return;
   try {
-    await storeDeadLetters(db, letters, now);
+    await guard(() => storeDeadLetters(db, letters, now));
   } catch (e) {
     if (isTransientDbError(e)) throw e;
     const refusal = describeDbError(e);
     try {
-      await storeDeadLetters(
-        db,
-        letters.map((l) => stubLetter(l, refusal)),
-        now,
+      await guard(() =>
+        storeDeadLetters(
+          db,
+          letters.map((l) => stubLetter(l, refusal)),
+          now,
+        ),
       );
     } catch (e2) {
       if (isTransientDbError(e2)) throw e2;

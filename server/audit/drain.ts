@@ -8,6 +8,10 @@
  *    batch pending; whoever takes it over re-applies it and the event ids absorb the duplicates.
  *  - Entries pending longer than claimIdleMs (their consumer died or is stuck) are taken over with
  *    XAUTOCLAIM, by any consumer including this one.
+ *  - Every Postgres write (the batch, its halves, dead letters) runs through `guard`: the Postgres
+ *    policy, so its breaker sees an outage and opens, and while it is open the drain waits
+ *    instead of hammering the database. The policy's refusals (breaker open, timeout, bulkhead
+ *    full) are transient like a lost connection (db-errors.ts): never a reason to split a batch.
  *  - Postgres unreachable (a transient error, db-errors.ts): the batch in hand is held in memory
  *    and retried with backoff, and nothing new is read meanwhile, so at most two batches per pool
  *    (the one being written and the one read ahead) are in memory and in this consumer's pending
@@ -23,6 +27,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/postgres';
 import type { Keys } from '../state/keys';
+import { direct, type DbGuard } from './db-guard';
 import { letterForEntry, letterForRaw, storeDeadLettersSafely, type Letter } from './dead-letters';
 import { applyIsolating } from './isolate';
 import { parseEntry, isPoisonRecordError, streamIdTime, type OutboxEntry, type OutboxRecord } from './records';
@@ -85,6 +90,7 @@ export class OutboxDrain {
     private readonly opts: DrainOptions,
     private readonly log: Logger,
     private readonly hooks: DrainHooks = {},
+    private readonly guard: DbGuard = direct,
   ) {}
 
   start(): void {
@@ -202,7 +208,7 @@ export class OutboxDrain {
         letters.push(letterForRaw(pool, id, fields, e.message, e.kind, e.eventId));
       }
     }
-    const { committed, deferred, failed } = await applyIsolating((recs) => applyRecords(this.db, recs), valid);
+    const { committed, deferred, failed } = await applyIsolating((recs) => this.guard(() => applyRecords(this.db, recs)), valid);
     if (committed.length) await this.hooks.afterCommit?.(pool, committed);
     const retry = [...failed, ...deferred];
     const counts = await deliveryCounts(
@@ -215,7 +221,7 @@ export class OutboxDrain {
       if (n >= this.opts.maxDeliveries) letters.push(letterForEntry(r.entry, r.error, n));
       else this.log.warn({ pool, id: r.entry.streamId, deliveries: n, error: r.error }, 'audit record not written; will retry');
     }
-    await storeDeadLettersSafely(this.db, letters, new Date(), this.log);
+    await storeDeadLettersSafely(this.db, letters, new Date(), this.log, this.guard);
     this.ack(pool, [...committed.map((e) => e.streamId), ...letters.map((l) => l.streamId)]);
     if (committed.length) {
       this.hooks.onRecords?.(committed.map((e) => e.rec));

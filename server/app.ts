@@ -31,6 +31,7 @@ import { MatchService } from './match/service';
 import { CleanupJob } from './presence/cleanup';
 import { EpochGuard, type RecoveryRecord } from './checkpoint/epoch';
 import { Checkpointer } from './checkpoint/snapshot';
+import { VersionFloors } from './checkpoint/version-floors';
 import { PresenceService } from './presence/service';
 import { createRooms } from './rooms';
 import { roomsOptions } from './rooms/options';
@@ -149,7 +150,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       },
     },
   );
-  const checkpoints = new Checkpointer(redis, store, database.db, clock);
+  // Snapshots and checkpoint reads run under the Postgres policy (resilience is built just below).
+  const checkpoints = new Checkpointer(redis, store, database.db, clock, (fn) => resilience.policies.postgres.execute(fn));
   const resilience = createResilience({
     config: resilienceConfigFromEnv(cfg),
     registry: metrics.registry,
@@ -174,9 +176,6 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       },
     },
   });
-  // Every state script runs in its pool's bulkhead and under the Redis policy (breaker, retry: the
-  // scripts carry op ids or are conditional on state, so a retry never applies twice).
-  store.guard = (pool, fn) => resilience.policies.pools.get(pool).execute(() => resilience.policies.redis.execute(fn));
   const recordRecoveryRow = async (r: RecoveryRecord) => {
     await recordRecovery(audit, {
       failureType: r.failureType,
@@ -186,7 +185,33 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       context: r.context,
     });
   };
-  const epoch = new EpochGuard(redis, store, checkpoints, clock, log, { lookbackMs: cfg.CHECKPOINT_LOOKBACK_MS }, recordRecoveryRow);
+  const epoch = new EpochGuard(
+    redis,
+    store,
+    checkpoints,
+    clock,
+    log,
+    { lookbackMs: cfg.CHECKPOINT_LOOKBACK_MS, holdMs: cfg.REDIS_COMMAND_TIMEOUT_MS, idleTtlMs: cfg.IDLE_TTL_MS },
+    recordRecoveryRow,
+  );
+  // Every state script runs in its pool's bulkhead and under the Redis policy (breaker, retry: the
+  // scripts carry op ids or are conditional on state, so a retry never applies twice), and after a
+  // reconnect only once the epoch guard has checked that Redis still holds our data.
+  store.guard = (pool, fn) => resilience.policies.pools.get(pool).execute(() => resilience.policies.redis.execute(() => epoch.hold(fn)));
+  // Reads share the Redis breaker but are not retried: a read in front of a call fails fast, and an
+  // open breaker refuses it at once with the friendly "try again in a few seconds".
+  store.readGuard = (fn) => resilience.policies.redis.executeOnce(fn);
+  // After a data loss, users first seen again continue their versions from the audit trail.
+  store.onMissingUser = new VersionFloors({
+    redis,
+    keys: store.keys,
+    lastVersions: (uids) => checkpoints.lastVersions(uids),
+    run: (pool, fn) => store.guard(pool, fn),
+    window: epoch,
+    clock,
+    log,
+    idleTtlMs: cfg.IDLE_TTL_MS,
+  }).seed;
   await epoch.check();
   epoch.watch();
   const svc: Services = {
@@ -222,6 +247,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
         for (const r of records) if (r.kind === 'transition') metrics.transitions.inc({ from: r.from, to: r.to });
       },
     },
+    // Every write of the drain (batches, dead letters) runs under the Postgres policy.
+    (fn) => resilience.policies.postgres.execute(fn),
   );
 
   const trpcHandler = createHTTPHandler({
@@ -300,6 +327,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       presence.stop();
       rooms.stop();
       clearInterval(checkpointTimer);
+      epoch.stop();
       await cleanup.stop();
       server.close();
       wsHandler.broadcastReconnectNotification();

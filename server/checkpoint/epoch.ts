@@ -2,11 +2,24 @@
  * EpochGuard: notices when Redis comes back empty (a restart without persistence, a failover to
  * an empty replica) and rebuilds active users from the latest checkpoints within seconds.
  *
- * `<root>:epoch` is written when a deployment first starts. Whenever a Redis connection becomes
- * ready again, the guard checks it: missing means the data is gone. One process wins the
- * rebuild (SET NX on the new epoch); it restores users (see restore.ts), records the recovery
- * (duration, counts) and everyone carries on.
+ * `<root>:epoch` is written when a deployment first starts. Whenever the command connection is
+ * ready again, the guard checks it: missing means the data is gone. One process wins the rebuild
+ * (SET NX of a `rebuilding` claim with a lease); it restores users (restore.ts) with their
+ * versions continuing from the audit trail, writes the new epoch and records the recovery. The
+ * others wait for the claim to turn into an epoch (or for its lease to run out, if the winner died).
+ *
+ * The gate: from the moment the connection drops until the check after the reconnect is done,
+ * state scripts are held (`hold`, wrapped around every script by the composition root), so no
+ * call lands on an empty Redis before the rebuild, and no rebuild overwrites what a user did
+ * meanwhile. ioredis would otherwise send the calls queued during the outage the moment it
+ * reconnects, before any 'ready' listener runs. A held call waits at most `holdMs` (a command
+ * timeout), then fails with RedisNotReadyError, a transient Redis failure like a timeout.
+ * The rebuild's own scripts pass the gate (they run inside `bypass`).
+ *
+ * After a data loss the epoch records when it happened; for IDLE_TTL_MS after it, users first
+ * seen again get their versions from the audit trail (version-floors.ts).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger';
@@ -14,6 +27,7 @@ import type { Clock } from '../shared/clock';
 import type { StateStore } from '../state/store';
 import { restoreUsers } from './restore';
 import type { Checkpointer } from './snapshot';
+import type { FloorWindow } from './version-floors';
 
 export interface RecoveryRecord {
   failureType: 'redis_data_loss';
@@ -23,8 +37,47 @@ export interface RecoveryRecord {
   context: Record<string, unknown>;
 }
 
-export class EpochGuard {
+export interface EpochOptions {
+  /** Checkpoints older than this are not restored (CHECKPOINT_LOOKBACK_MS). */
+  lookbackMs: number;
+  /** How long a held script waits for the check before failing (REDIS_COMMAND_TIMEOUT_MS). */
+  holdMs: number;
+  /** IDLE_TTL_MS: how long after a data loss returning users get their versions from the audit trail. */
+  idleTtlMs: number;
+  /** A rebuild claim lives this long unless the rebuild finishes first (default 60 s: far longer than any rebuild). */
+  rebuildLeaseMs?: number;
+}
+
+/** A state script held at the gate longer than `holdMs`: Redis is back but its data is not checked yet. */
+export class RedisNotReadyError extends Error {
+  override readonly name = 'RedisNotReadyError';
+  constructor(waitedMs: number) {
+    super(`Redis reconnected, but its data was not checked within ${waitedMs} ms`);
+  }
+}
+
+export function isRedisNotReadyError(e: unknown): e is RedisNotReadyError {
+  return e instanceof RedisNotReadyError;
+}
+
+const REBUILDING = 'rebuilding';
+const LOST_AT = /;lost=(\d+)/;
+const DEFAULT_LEASE_MS = 60_000;
+// While another process rebuilds, look again this often.
+const POLL_MS = 50;
+// A check that failed on a connection that is still up is tried again after this long.
+const RETRY_MS = 200;
+
+export class EpochGuard implements FloorWindow {
   private checking: Promise<void> | null = null;
+  /** Bumped on every disconnect: a check only opens the gate if no disconnect happened during it. */
+  private generation = 0;
+  /** null: open. Otherwise the promise that resolves when the gate opens. */
+  private closed: { promise: Promise<void>; open: () => void } | null = null;
+  private lostUntil = 0;
+  private readonly token = randomUUID();
+  private readonly bypass = new AsyncLocalStorage<true>();
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -32,39 +85,134 @@ export class EpochGuard {
     private readonly checkpoints: Checkpointer,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly opts: { lookbackMs: number },
+    private readonly opts: EpochOptions,
     private readonly onRecovery: (r: RecoveryRecord) => Promise<void> | void,
-  ) {}
+  ) {
+    this.close(); // nothing runs before the first check
+  }
 
   private get key(): string {
     return `${this.store.keys.root}:epoch`;
   }
 
-  /** Watch the connection: every time it is ready again, check the epoch. */
+  /** Watch the connection: close the gate when it drops, check the epoch every time it is ready again. */
   watch(): void {
-    this.redis.on('ready', () => void this.check());
+    this.redis.on('close', () => this.close());
+    this.redis.on('ready', () => this.recheck());
   }
 
-  /** First start: create the epoch. Later: detect data loss and rebuild. */
+  /** Stop retrying a failed check (shutdown). */
+  stop(): void {
+    clearTimeout(this.retryTimer);
+  }
+
+  /** Run `fn` once Redis's data is known to be this deployment's (at once when the gate is open). */
+  hold<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.closed || this.bypass.getStore()) return fn();
+    return this.checked().then(fn);
+  }
+
+  /** Resolves when the gate is open; rejects with RedisNotReadyError after `holdMs`. */
+  checked(): Promise<void> {
+    const gate = this.closed;
+    if (!gate || this.bypass.getStore()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new RedisNotReadyError(this.opts.holdMs)), this.opts.holdMs);
+      void gate.promise.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  floorsUntil(): number {
+    return this.lostUntil;
+  }
+
+  /** First start: create the epoch. Later: detect data loss and rebuild. Opens the gate when done. */
   check(): Promise<void> {
-    return (this.checking ??= this.run().finally(() => (this.checking = null)));
+    return (this.checking ??= this.checkLoop().finally(() => (this.checking = null)));
+  }
+
+  private close(): void {
+    this.generation++;
+    if (this.closed) return;
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.closed = { promise, open };
+  }
+
+  private openGate(): void {
+    const gate = this.closed;
+    this.closed = null;
+    gate?.open();
+  }
+
+  private recheck(): void {
+    clearTimeout(this.retryTimer);
+    this.check().catch((err: unknown) => {
+      this.log.warn({ err }, 'checking the Redis epoch failed; state scripts stay held');
+      if (this.redis.status === 'ready') this.retryTimer = setTimeout(() => this.recheck(), RETRY_MS);
+    });
+  }
+
+  private async checkLoop(): Promise<void> {
+    for (;;) {
+      const generation = this.generation;
+      await this.run();
+      if (generation === this.generation) return this.openGate();
+      // The connection dropped while we checked: what we saw may be the old Redis. The next
+      // 'ready' checks again, unless the connection is already back.
+      if (this.redis.status !== 'ready') return;
+    }
   }
 
   private async run(): Promise<void> {
-    if ((await this.redis.exists(this.key)) === 1) return;
-    const fresh = `${this.clock.now()}-${randomUUID()}`;
-    if ((await this.redis.set(this.key, fresh, 'NX')) !== 'OK') return; // another process rebuilds
-    const since = new Date(this.clock.now() - this.opts.lookbackMs);
     const started = this.clock.now();
+    for (;;) {
+      const value = await this.redis.get(this.key);
+      if (value !== null && !value.startsWith(REBUILDING)) {
+        const lostAt = Number(LOST_AT.exec(value)?.[1] ?? 0);
+        this.lostUntil = lostAt ? lostAt + this.opts.idleTtlMs : 0;
+        return;
+      }
+      if (value !== null && !value.includes(this.token)) {
+        // Another process is rebuilding: wait for its epoch (or for its claim to lapse).
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        continue;
+      }
+      // Missing (the data is gone), or our own claim from a rebuild the connection cut short.
+      const claim = `${REBUILDING};owner=${this.token};at=${this.clock.now()}`;
+      const lease = this.opts.rebuildLeaseMs ?? DEFAULT_LEASE_MS;
+      const won = value === null ? await this.redis.set(this.key, claim, 'PX', lease, 'NX') : await this.redis.set(this.key, claim, 'PX', lease, 'XX');
+      if (won !== 'OK') continue;
+      await this.bypass.run(true, () => this.rebuild(started));
+      return;
+    }
+  }
+
+  private async rebuild(started: number): Promise<void> {
+    const since = new Date(this.clock.now() - this.opts.lookbackMs);
+    const epoch = `${this.clock.now()}-${randomUUID()}`;
     try {
       const snaps = await this.checkpoints.latestUsersSince(since);
-      if (snaps.length === 0) return; // a brand-new deployment: nothing to restore
-      const r = await restoreUsers(this.redis, this.store, snaps, 'recovery:epoch');
+      // A deployment with no audit trail yet starts from nothing: no loss to speak of.
+      if (snaps.length === 0 && !(await this.checkpoints.hasHistory())) {
+        await this.redis.set(this.key, epoch);
+        this.lostUntil = 0;
+        return;
+      }
+      const floors = await this.checkpoints.lastVersions(snaps.map((s) => s.userId));
+      const r = snaps.length ? await restoreUsers(this.redis, this.store, snaps, 'recovery:epoch', floors) : { restored: 0, reset: 0 };
+      await this.markLost(epoch);
+      if (snaps.length === 0) return; // nobody was active: nothing was rebuilt
       const durationMs = this.clock.now() - started;
       this.log.warn({ ...r, durationMs }, 'Redis came back empty: active users rebuilt from checkpoints');
       await this.onRecovery({ failureType: 'redis_data_loss', strategy: 'restore_from_checkpoint', outcome: 'restored', durationMs, context: r });
     } catch (err) {
       this.log.error({ err }, 'rebuilding Redis from checkpoints failed');
+      // Whatever happened, the others must not wait for a rebuild that is over; versions still carry over.
+      await this.markLost(epoch).catch(() => undefined);
       await this.onRecovery({
         failureType: 'redis_data_loss',
         strategy: 'restore_from_checkpoint',
@@ -73,5 +221,12 @@ export class EpochGuard {
         context: { error: String(err) },
       });
     }
+  }
+
+  /** The new epoch, marked with the time the data was lost (read by every process's check). */
+  private async markLost(epoch: string): Promise<void> {
+    const now = this.clock.now();
+    await this.redis.set(this.key, `${epoch};lost=${now}`);
+    this.lostUntil = now + this.opts.idleTtlMs;
   }
 }

@@ -4,6 +4,10 @@
  *   CONNECTING, IN_CALL, DISCONNECTING -> reset to IDLE with a notice: the call's room, signalling
  *                     and the partner's side cannot be trusted after Redis lost them.
  * Admin rollback of a user or a match re-applies the snapshot exactly (force, audited).
+ *
+ * Versions carry over: a user rebuilt in an empty Redis continues from the larger of their
+ * snapshot's version and their last version in the audit trail (`floors`), so the forced
+ * transition and every later one get versions no row in Postgres has.
  */
 import type { Redis } from 'ioredis';
 import { DomainError } from '../state/errors';
@@ -24,19 +28,39 @@ export class NoCheckpointError extends DomainError {
   }
 }
 
-/** Rebuild users from snapshots after Redis came back empty. Returns counts per outcome. */
-export async function restoreUsers(redis: Redis, store: StateStore, snaps: UserSnapshot[], actor: string) {
+/**
+ * `store.force` with the force script's `minVersion` (server/state/scripts/force-1.lua). The
+ * script reads every option it is given; StateStore's signature does not list this one yet.
+ */
+type ForceArgs = Parameters<StateStore['force']>[0] & { minVersion?: number };
+const force = (store: StateStore, args: ForceArgs) => store.force(args);
+
+/**
+ * Rebuild users from snapshots after Redis came back empty. `floors`: each user's last version
+ * in the audit trail. Returns counts per outcome.
+ */
+export async function restoreUsers(redis: Redis, store: StateStore, snaps: UserSnapshot[], actor: string, floors: ReadonlyMap<string, number> = new Map()) {
   const ordered = [...snaps].sort((x, y) => x.score - y.score);
   let restored = 0;
   let reset = 0;
   for (const s of ordered) {
     await redis.set(store.keys.userPool(s.userId), s.pool);
     await redis.sadd(store.keys.pools(), s.pool);
+    const minVersion = Math.max(Number(s.version) || 0, floors.get(s.userId) ?? 0);
     if (s.state === State.WAITING) {
-      await store.force({ uid: s.userId, pool: s.pool, to: State.WAITING, actor, reason: 'restore_from_checkpoint', score: s.score, fields: { name: s.name } });
+      await force(store, {
+        uid: s.userId,
+        pool: s.pool,
+        to: State.WAITING,
+        actor,
+        reason: 'restore_from_checkpoint',
+        score: s.score,
+        fields: { name: s.name },
+        minVersion,
+      });
       restored++;
     } else {
-      await store.force({
+      await force(store, {
         uid: s.userId,
         pool: s.pool,
         to: State.IDLE,
@@ -44,6 +68,7 @@ export async function restoreUsers(redis: Redis, store: StateStore, snaps: UserS
         reason: 'reset_after_data_loss',
         fields: { name: s.name },
         notice: LOST_CALL_NOTICE,
+        minVersion,
       });
       reset++;
     }
@@ -58,7 +83,8 @@ export async function rollbackUser(store: StateStore, cp: Checkpointer, uid: str
   const fields: Record<string, string | number> = { name: s.name };
   if (s.matchId) fields.matchId = s.matchId;
   if (s.matchedWith) fields.matchedWith = s.matchedWith;
-  return store.force({ uid, pool: s.pool, to: s.state, actor, reason: 'rollback_to_checkpoint', score: s.score, fields });
+  // A user whose hash is gone (Redis lost it) continues from the snapshot's version, not from 0.
+  return force(store, { uid, pool: s.pool, to: s.state, actor, reason: 'rollback_to_checkpoint', score: s.score, fields, minVersion: Number(s.version) || 0 });
 }
 
 /** Admin: put both users of a match back as the match's latest checkpoint found them. */

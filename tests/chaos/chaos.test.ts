@@ -3,11 +3,8 @@
  * (`npm run chaos` runs them at full length and prints the table). Each scenario runs once; the
  * tests below read its result. For every failure type: no committed transition lost or written
  * twice, every user at rest within 5 s of the dependency's return, recovery within 5 s, and the
- * breakers behaving as configured.
- *
- * Two breaker tests are `it.fails`: they describe what the issue asks for and what the server
- * does not do yet (see docs/benchmarks.md, Chaos, "Server bugs found"). When a fix lands they
- * start failing: remove the `.fails` then.
+ * breakers behaving as configured (their sampling windows scaled like the outages:
+ * scenarios/scale.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { redisCallBoundMs, RESTING_BOUND_MS } from './lib/env';
@@ -50,6 +47,7 @@ describe('chaos: failures under load, with real processes', { timeout: SCENARIO_
     const r = await result('redis-kill-empty');
     expectRecovered(r);
     expect(r.stats.rebuiltWaiting! + r.stats.rebuiltReset!, 'the epoch guard rebuilt users').toBeGreaterThan(0);
+    expect(r.stats.beforeRebuild, 'transitions on the empty Redis before the rebuild').toBe(0);
   });
 
   it('Redis killed and back with its AOF: nothing committed is lost or written twice', async () => {
@@ -81,6 +79,7 @@ describe('chaos: failures under load, with real processes', { timeout: SCENARIO_
     expect(r.duplicated).toBe(0);
     expect(r.stats.faultUnavailable, 'calls that failed for the system while Postgres was slow').toBe(0);
     expect(r.breakers.postgres).toBe('stayed closed');
+    expect(r.stats.deadLetters).toBe(0);
   });
 
   for (const mode of ['500', 'timeout', 'drop'] as const) {
@@ -101,21 +100,20 @@ describe('chaos: failures under load, with real processes', { timeout: SCENARIO_
     expect(r.stats.moved).toBeGreaterThan(0);
   });
 
-  it.fails(
-    'the Redis breaker opens while Redis does not answer, and closes after (today it guards only the state scripts, which the unguarded reads before them never reach)',
-    async () => {
-      const r = await result('redis-pause');
-      expect(r.breakers.redis).toBe('opened and closed');
-    },
-  );
-
-  it.fails("a user's versions stay unique in the audit trail across a Redis data loss (today an empty Redis restarts them at 1)", async () => {
-    const r = await result('redis-kill-empty');
-    expect(r.stats.dupUserVersion).toBe(0);
+  it('the Redis breaker opens while Redis does not answer (reads and scripts alike count), and closes after', async () => {
+    const r = await result('redis-pause');
+    expect(r.breakers.redis).toBe('opened and closed');
   });
 
-  it.fails('the Postgres breaker opens while Postgres is down, and closes after (today nothing runs under the Postgres policy)', async () => {
+  it("a user's versions stay unique in the audit trail across a Redis data loss", async () => {
+    const r = await result('redis-kill-empty');
+    expect(r.stats.dupUserVersion).toBe(0);
+    expect(r.duplicated).toBe(0);
+  });
+
+  it('the Postgres breaker opens while Postgres is down, and closes after; nothing is dead-lettered for the outage', async () => {
     const r = await result('postgres-down');
     expect(r.breakers.postgres).toBe('opened and closed');
+    expect(r.stats.deadLetters).toBe(0);
   });
 });

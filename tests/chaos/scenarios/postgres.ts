@@ -2,12 +2,15 @@
  * Postgres failures, under load: the cluster stopped (fast shutdown, data kept) for 30 s at full
  * length, and Postgres slow (250 ms added each way by the proxy, so a round trip costs 500 ms
  * more). Matching never touches Postgres, so users must not notice at all; the audit trail waits
- * in the Redis outbox and must arrive complete and once when Postgres answers again.
+ * in the Redis outbox and must arrive complete and once when Postgres answers again, and none of
+ * it may be dead-lettered for the outage (the drain's writes run under the Postgres policy, whose
+ * refusals are transient).
  */
-import { runChaos } from '../lib/run';
+import type { Inspector } from '../lib/inspector';
+import { runChaos, type FaultContext } from '../lib/run';
 import { startInProcess } from '../lib/systems';
 import type { ScenarioOptions, ScenarioResult } from '../lib/types';
-import { scaled } from './scale';
+import { breakerWindows, scaled } from './scale';
 
 const FULL_DOWN_MS = 30_000;
 const FULL_SLOW_MS = 30_000;
@@ -15,7 +18,7 @@ const FLOOR_MS = 2000;
 const SLOW_MS_EACH_WAY = 250;
 
 export async function postgresDown(o: ScenarioOptions): Promise<ScenarioResult> {
-  await using sys = await startInProcess({ privatePostgres: true });
+  await using sys = await startInProcess({ privatePostgres: true, env: breakerWindows(o.durationScale) });
   const pg = sys.deps.postgres!;
   return await runChaos(
     sys,
@@ -31,13 +34,14 @@ export async function postgresDown(o: ScenarioOptions): Promise<ScenarioResult> 
         ctx.stats.outboxAtReturn = await sys.inspector.backlog();
         await pg.start();
       },
+      finish: (ctx) => countDeadLetters(sys.inspector, ctx),
     },
     o,
   );
 }
 
 export async function postgresSlow(o: ScenarioOptions): Promise<ScenarioResult> {
-  await using sys = await startInProcess({ privatePostgres: true });
+  await using sys = await startInProcess({ privatePostgres: true, env: breakerWindows(o.durationScale) });
   return await runChaos(
     sys,
     {
@@ -51,7 +55,14 @@ export async function postgresSlow(o: ScenarioOptions): Promise<ScenarioResult> 
         ctx.stats.outboxAtReturn = await sys.inspector.backlog();
         sys.deps.pgProxy.setMode('pass');
       },
+      finish: (ctx) => countDeadLetters(sys.inspector, ctx),
     },
     o,
   );
+}
+
+/** Audit records dead-lettered (an outage or a slow database must never put any there). */
+async function countDeadLetters(inspector: Inspector, ctx: FaultContext): Promise<void> {
+  ctx.stats.deadLetters = (await inspector.query<{ n: number }>('select count(*)::int as n from dead_letters'))[0]!.n;
+  if (ctx.stats.deadLetters) ctx.notes.push(`${ctx.stats.deadLetters} audit records dead-lettered`);
 }

@@ -20,7 +20,7 @@ import { until } from '../lib/recovery';
 import { runChaos } from '../lib/run';
 import { startInProcess } from '../lib/systems';
 import type { ScenarioOptions, ScenarioResult } from '../lib/types';
-import { scaled } from './scale';
+import { breakerWindows, scaled } from './scale';
 
 const COMMAND_TIMEOUT_MS = Number(CHAOS_ENV.REDIS_COMMAND_TIMEOUT_MS);
 const FULL_DOWN_MS = 10_000;
@@ -29,7 +29,7 @@ const FULL_PAUSE_MS = 10_000;
 const FLOOR_MS = 1500;
 
 export async function redisKilledEmpty(o: ScenarioOptions): Promise<ScenarioResult> {
-  await using sys = await startInProcess({});
+  await using sys = await startInProcess({ env: breakerWindows(o.durationScale) });
   let undrained = new Set<string>();
   let readAt = Infinity;
   let killedAt = 0;
@@ -57,30 +57,50 @@ export async function redisKilledEmpty(o: ScenarioOptions): Promise<ScenarioResu
       // timeout before it runs, hence the margin).
       excuse: (t) => undrained.has(`${t.uid}|${t.version}|${t.at}`) || (t.at >= readAt - COMMAND_TIMEOUT_MS && t.at <= killedAt),
       async finish(ctx) {
-        // What the epoch guard did: users rebuilt from the checkpoint, and how many of its forced
-        // transitions landed on a user who had already acted on the empty Redis (version > 1).
+        // What the epoch guard did: users rebuilt from the checkpoint, and how many transitions
+        // landed on the empty Redis before the rebuild (the guard holds state scripts until it is
+        // done, so none should): rows of the new event-id epoch numbered before the rebuild's own.
         const [rec] = await sys.inspector.query<{ context: { restored?: number; reset?: number } }>(
           "select context from recoveries where failure_type = 'redis_data_loss'",
         );
         ctx.stats.rebuiltWaiting = rec?.context.restored ?? 0;
         ctx.stats.rebuiltReset = rec?.context.reset ?? 0;
-        const [late] = await sys.inspector.query<{ n: number }>(
-          "select count(*)::int as n from state_transitions where actor = 'recovery:epoch' and version > 1",
+        ctx.stats.beforeRebuild = beforeRebuild(
+          await sys.inspector.query<{ event_id: string; actor: string | null }>('select event_id, actor from state_transitions'),
         );
-        ctx.stats.rebuildOverwrote = late?.n ?? 0;
         if (!rec) ctx.notes.push('no redis_data_loss recovery recorded');
-        if (ctx.stats.dupUserVersion)
-          ctx.notes.push(`${ctx.stats.dupUserVersion} (user, version) pairs reused across the data loss: versions restart at 0 in an empty Redis`);
-        if (ctx.stats.rebuildOverwrote)
-          ctx.notes.push(`${ctx.stats.rebuildOverwrote} users moved on the empty Redis before the rebuild, then were forced back to their checkpoint`);
+        if (ctx.stats.dupUserVersion) ctx.notes.push(`${ctx.stats.dupUserVersion} (user, version) pairs reused across the data loss`);
+        if (ctx.stats.beforeRebuild) ctx.notes.push(`${ctx.stats.beforeRebuild} transitions ran on the empty Redis before the rebuild`);
       },
     },
     o,
   );
 }
 
+/** Event ids are `<pool>-<epoch>-<seq>` (pool names may contain '-'): rows of the rebuild's epoch numbered before its first row. */
+function beforeRebuild(rows: Array<{ event_id: string; actor: string | null }>): number {
+  const parse = (id: string) => {
+    const parts = id.split('-');
+    return { pool: parts.slice(0, -2).join('-'), epoch: parts.at(-2)!, seq: Number(parts.at(-1)) };
+  };
+  const firstRebuilt = new Map<string, number>(); // `<pool>|<epoch>` -> lowest seq of the rebuild's rows
+  for (const r of rows) {
+    if (r.actor !== 'recovery:epoch') continue;
+    const e = parse(r.event_id);
+    const k = `${e.pool}|${e.epoch}`;
+    firstRebuilt.set(k, Math.min(firstRebuilt.get(k) ?? Infinity, e.seq));
+  }
+  let n = 0;
+  for (const r of rows) {
+    const e = parse(r.event_id);
+    const first = firstRebuilt.get(`${e.pool}|${e.epoch}`);
+    if (first !== undefined && r.actor !== 'recovery:epoch' && e.seq < first) n++;
+  }
+  return n;
+}
+
 export async function redisKilledAof(o: ScenarioOptions): Promise<ScenarioResult> {
-  await using sys = await startInProcess({ aof: true });
+  await using sys = await startInProcess({ aof: true, env: breakerWindows(o.durationScale) });
   return await runChaos(
     sys,
     {
@@ -100,7 +120,7 @@ export async function redisKilledAof(o: ScenarioOptions): Promise<ScenarioResult
 }
 
 export async function redisPaused(o: ScenarioOptions): Promise<ScenarioResult> {
-  await using sys = await startInProcess({});
+  await using sys = await startInProcess({ env: breakerWindows(o.durationScale) });
   return await runChaos(
     sys,
     {

@@ -4,13 +4,11 @@
  * health, metrics) and returns a handle that shuts it all down in order. No module creates a
  * connection on import; tests start as many of these as they like on port 0.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import { WebSocketServer } from 'ws';
 import type { Config } from './config';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +21,7 @@ import { rollbackMatch, rollbackUser } from './checkpoint/restore';
 import { EventHub } from './events/hub';
 import { json, readiness } from './http/health';
 import { staticHandler } from './http/static';
+import { attachWebSocket } from './http/ws';
 import { createLogger, type Logger } from './infra/logger';
 import { createMetrics } from './infra/metrics';
 import { migrate, openDatabase, type Database } from './infra/postgres';
@@ -268,35 +267,24 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       return;
     }
     if (path === '/metrics') {
+      metrics.wsConnections.set(ws.connections);
       void metrics.registry.metrics().then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body));
       return;
     }
     serveClient(req, res);
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: cfg.WS_MAX_PAYLOAD });
-  const wsHandler = applyWSSHandler({
-    wss,
+  const ws = attachWebSocket(server, {
     router: appRouter,
     createContext: async ({ info, res }) => {
       const ctx = await wsContext(svc, info.connectionParams as Record<string, string> | null);
       if (ctx.session) presence.attach(ctx.session.userId, res);
       return ctx;
     },
-    keepAlive: { enabled: true, pingMs: cfg.HEARTBEAT_INTERVAL_MS, pongWaitMs: cfg.HEARTBEAT_TIMEOUT_MS - cfg.HEARTBEAT_INTERVAL_MS },
-  });
-  wss.on('connection', (ws) => {
-    metrics.wsConnections.inc();
-    ws.once('close', () => metrics.wsConnections.dec());
-  });
-  server.on('upgrade', (req, socket, head) => {
-    const path = (req.url ?? '').split('?')[0];
-    if (path !== '/trpc' && path !== '/trpc/') return void socket.destroy();
-    if (!originAllowed(req, cfg.ALLOWED_ORIGINS)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    maxPayload: cfg.WS_MAX_PAYLOAD,
+    allowedOrigins: cfg.ALLOWED_ORIGINS,
+    pingMs: cfg.HEARTBEAT_INTERVAL_MS,
+    timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS,
   });
 
   await new Promise<void>((ok) => server.listen(cfg.PORT, cfg.HOST, ok));
@@ -330,9 +318,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       epoch.stop();
       await cleanup.stop();
       server.close();
-      wsHandler.broadcastReconnectNotification();
-      for (const c of wss.clients) c.close(1012, 'server restarting');
-      wss.close();
+      ws.broadcastReconnect();
+      ws.close(1012, 'server restarting');
       // Room setups and deletions in flight finish (or are left to the durable queue) before Redis closes.
       await rooms.idle();
       await drain.stop();
@@ -347,16 +334,4 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       await database.close();
     })());
   return { url: `http://127.0.0.1:${port}`, port, services: svc, drain, cleanup, close };
-}
-
-/** Same-origin by default; otherwise the Origin must be listed. Non-browser clients send none. */
-export function originAllowed(req: IncomingMessage, allowed: string[]): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true;
-  if (allowed.includes(origin)) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
 }

@@ -26,6 +26,7 @@ export async function connectClient(
   secret: string,
   onEvent: (userId: string, e: MatchEvent) => void,
   onError: (e: unknown) => void,
+  subscribe = true,
 ): Promise<BenchClient> {
   const userId = randomUUID();
   const token = issueToken({ sub: userId, name: `b${userId.slice(0, 6)}`, exp: Date.now() + 6 * 3600_000 }, secret);
@@ -36,6 +37,11 @@ export async function connectClient(
     retryDelayMs: () => 500,
   });
   const api = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] });
+  if (!subscribe) {
+    // Connected and authenticated, nothing subscribed (the memory breakdown's baseline).
+    await api.session.me.query();
+    return { userId, api, close: () => ws.close() };
+  }
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('subscription did not start within 30 s')), 30_000);
     api.match.events.subscribe(
@@ -65,12 +71,13 @@ export async function connectMany(
   onEvent: (userId: string, e: MatchEvent) => void,
   onError: (e: unknown) => void,
   concurrency = 250,
+  subscribe = true,
 ): Promise<{ clients: BenchClient[]; failed: number }> {
   const clients: BenchClient[] = [];
   let failed = 0;
   for (let i = 0; i < n; i += concurrency) {
     const batch = await Promise.allSettled(
-      Array.from({ length: Math.min(concurrency, n - i) }, (_, j) => connectClient(urls[(i + j) % urls.length]!, secret, onEvent, onError)),
+      Array.from({ length: Math.min(concurrency, n - i) }, (_, j) => connectClient(urls[(i + j) % urls.length]!, secret, onEvent, onError, subscribe)),
     );
     for (const r of batch) {
       if (r.status === 'fulfilled') clients.push(r.value);

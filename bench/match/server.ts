@@ -4,6 +4,7 @@
  * `{ type: 'listening', url, pid }` over IPC; a `{ type: 'stop' }` message or SIGTERM closes it
  * gracefully, so a `--cpu-prof` profile is written on the way out.
  */
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../../server/config';
 import { startServer } from '../../server/app';
 
@@ -21,8 +22,22 @@ const stop = () => {
   stopping = true;
   void server.close().finally(() => process.exit(0));
 };
-process.on('message', (m: { type?: string }) => {
+process.on('message', (m: { type?: string; path?: string; gc?: boolean }) => {
   if (m.type === 'stop') stop();
+  if (m.type === 'memory') process.send?.(memory(m.gc !== false));
+  if (m.type === 'snapshot') process.send?.({ type: 'snapshot', path: writeHeapSnapshot(m.path) });
 });
+
+/**
+ * Where the process's memory is (for the benchmark's breakdown): after a full collection when the
+ * process runs with --expose-gc, so heapUsed counts live objects only.
+ */
+function memory(collect: boolean) {
+  const gc = collect ? (globalThis as { gc?: () => void }).gc : undefined;
+  gc?.();
+  gc?.();
+  const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }]));
+  return { type: 'memory', collected: !!gc, ...process.memoryUsage(), spaces };
+}
 process.once('SIGTERM', stop);
 process.once('disconnect', stop); // the orchestrator went away

@@ -9,77 +9,133 @@
  * cursor. Resume is therefore exact on any process: the tracked id is `<pool>|<streamId>` and
  * the reader continues after it.
  *
- * `open()` subscribes and fixes the starting cursor *before* it returns the iterator, so a
+ * `open()` subscribes and fixes the starting cursor *before* it returns the stream, so a
  * subscription is listening before tRPC tells the client it has started: an action the client
  * takes right after can never slip between the two.
+ *
+ * Memory: an idle subscription is one small object (EventStream) and, while its consumer waits,
+ * one pending promise: no generator, timer or listener per subscriber. The safety re-read runs
+ * from one process-wide interval, spread over SAFETY_POLL_MS.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../state/keys';
+import { EventStream, type Listener, type Select, type StreamSource } from './stream';
 import type { MatchEvent } from './types';
 
-// A lost pub/sub message (subscriber reconnecting) is covered by re-reading at this interval.
+// A lost pub/sub message (subscriber reconnecting) is covered by re-reading every subscription
+// this often; the re-reads are spread over the interval in POLL_SLICES steps, never all at once.
 const SAFETY_POLL_MS = 15_000;
-const READ_BATCH = 100;
-// While Redis is away a reader re-tries with backoff between these bounds.
-const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 2000;
+const POLL_SLICES = 15;
 
 export interface DeliveredEvent {
   id: string;
   event: MatchEvent;
 }
 
-type Waker = (pool: string | null) => void;
+const delivered: Select<DeliveredEvent> = (id, event) => ({ id, event });
 
-export class EventHub {
-  private readonly waiters = new Map<string, Set<Waker>>();
+export class EventHub implements StreamSource {
+  /** The streams of each user with a live subscription here, as a list through `sibling`. */
+  private readonly streams = new Map<string, Listener>();
+  /** SUBSCRIBE calls in flight, so a second stream for the same user waits for the first's. */
+  private readonly subscribing = new Map<string, Promise<unknown>>();
   private readonly prefix: string;
+  private poll: NodeJS.Timeout | undefined;
+  private pollCursor: Iterator<string> | null = null;
 
   constructor(
     private readonly redis: Redis,
     private readonly sub: Redis,
     private readonly keys: Keys,
-    private readonly poolOf: (uid: string) => Promise<string>,
+    readonly poolOf: (uid: string) => Promise<string>,
   ) {
     this.prefix = keys.notifyPrefix();
     sub.on('message', (channel: string, pool: string) => this.wake(channel.slice(this.prefix.length), pool || null));
     // After a reconnect ioredis resubscribes; anything published meanwhile is re-read now.
     sub.on('ready', () => {
-      for (const uid of this.waiters.keys()) this.wake(uid, null);
+      for (const uid of this.streams.keys()) this.wake(uid, null);
     });
   }
 
   /** How many users have a live subscription on this process. */
   get watching(): number {
-    return this.waiters.size;
+    return this.streams.size;
+  }
+
+  /**
+   * Start listening to a user's events: every event after `lastEventId` (or after now when
+   * absent or unreadable), then live ones, until the stream is returned (tRPC does so when the
+   * subscription stops or the socket closes) or `signal` aborts. `select` maps each event to
+   * what the stream yields, or skips it by returning undefined.
+   */
+  open(uid: string, lastEventId: string | null | undefined, signal?: AbortSignal | null): Promise<EventStream<DeliveredEvent>>;
+  open<T>(uid: string, lastEventId: string | null | undefined, signal: AbortSignal | null | undefined, select: Select<T>): Promise<EventStream<T>>;
+  async open<T>(uid: string, lastEventId: string | null | undefined, signal?: AbortSignal | null, select?: Select<T>): Promise<EventStream<T>> {
+    const stream = new EventStream<T>(this, uid, select ?? (delivered as unknown as Select<T>));
+    await this.join(stream);
+    try {
+      const pool = await this.poolOf(uid);
+      const cursor = (lastEventId && parseCursor(lastEventId)) || (await this.head(uid, pool));
+      stream.start(pool, cursor.pool, cursor.id);
+    } catch (e) {
+      stream.close();
+      throw e;
+    }
+    if (signal) {
+      if (signal.aborted) stream.close();
+      else signal.addEventListener('abort', () => stream.close(), { once: true });
+    }
+    return stream;
+  }
+
+  async read(uid: string, pool: string, afterId: string, count: number): Promise<Array<[string, string[]]>> {
+    return this.redis.xrange(this.keys.events(pool, uid), `(${afterId}`, '+', 'COUNT', count);
+  }
+
+  /** Adds the stream to its user's list; the first stream of a user subscribes to their channel. */
+  private async join(stream: Listener): Promise<void> {
+    const uid = stream.uid;
+    const head = this.streams.get(uid);
+    stream.sibling = head ?? null;
+    this.streams.set(uid, stream);
+    this.startPoll();
+    let subscribing = this.subscribing.get(uid);
+    if (!head) {
+      const p = this.sub.subscribe(this.keys.notify(uid)).finally(() => {
+        if (this.subscribing.get(uid) === p) this.subscribing.delete(uid);
+      });
+      this.subscribing.set(uid, p);
+      subscribing = p;
+    }
+    if (!subscribing) return;
+    try {
+      await subscribing;
+    } catch (e) {
+      // Not listening: leave nothing behind (the next attempt subscribes again).
+      stream.close();
+      throw e;
+    }
+  }
+
+  leave(stream: Listener): void {
+    const uid = stream.uid;
+    let s: Listener | null | undefined = this.streams.get(uid);
+    if (s === stream) {
+      if (stream.sibling) this.streams.set(uid, stream.sibling);
+      else {
+        this.streams.delete(uid);
+        this.sub.unsubscribe(this.keys.notify(uid)).catch(() => {});
+        if (this.streams.size === 0) this.stopPoll();
+      }
+    } else {
+      while (s && s.sibling !== stream) s = s.sibling;
+      if (s) s.sibling = stream.sibling;
+    }
+    stream.sibling = null;
   }
 
   private wake(uid: string, pool: string | null): void {
-    for (const fn of this.waiters.get(uid) ?? []) fn(pool);
-  }
-
-  private async watch(uid: string, fn: Waker): Promise<() => void> {
-    let set = this.waiters.get(uid);
-    if (!set) {
-      set = new Set();
-      this.waiters.set(uid, set);
-      try {
-        await this.sub.subscribe(this.keys.notify(uid));
-      } catch (e) {
-        // Not listening: leave no empty entry behind that would stop the next attempt subscribing.
-        if (set.size === 0 && this.waiters.get(uid) === set) this.waiters.delete(uid);
-        throw e;
-      }
-    }
-    set.add(fn);
-    const mine = set;
-    return () => {
-      mine.delete(fn);
-      if (mine.size === 0 && this.waiters.get(uid) === mine) {
-        this.waiters.delete(uid);
-        this.sub.unsubscribe(this.keys.notify(uid)).catch(() => {});
-      }
-    };
+    for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) s.notify(pool);
   }
 
   /** The newest event in the user's history in `pool` (a cursor meaning "from now on"). */
@@ -88,70 +144,30 @@ export class EventHub {
     return { pool, id: last[0]?.[0] ?? '0-0' };
   }
 
-  /**
-   * Start listening to a user's events: every event after `lastEventId` (or after now when
-   * absent or unreadable), then live ones, until `signal` aborts.
-   */
-  async open(uid: string, lastEventId: string | null | undefined, signal: AbortSignal): Promise<AsyncGenerator<DeliveredEvent>> {
-    const state = { pending: deferred(), pool: null as string | null };
-    const unwatch = await this.watch(uid, (pool) => {
-      if (pool) state.pool = pool;
-      state.pending.resolve();
-    });
-    // Released even if the iterator is dropped before its first step (the client left at once).
-    signal.addEventListener('abort', unwatch, { once: true });
-    try {
-      const pool = await this.poolOf(uid);
-      const cursor = (lastEventId && parseCursor(lastEventId)) || (await this.head(uid, pool));
-      state.pool ??= pool;
-      return this.loop(uid, cursor, state, signal, unwatch);
-    } catch (e) {
-      unwatch();
-      throw e;
-    }
+  private startPoll(): void {
+    if (this.poll) return;
+    this.poll = setInterval(() => this.pollSlice(), SAFETY_POLL_MS / POLL_SLICES);
+    this.poll.unref();
   }
 
-  private async *loop(
-    uid: string,
-    start: Cursor,
-    state: { pending: Deferred; pool: string | null },
-    signal: AbortSignal,
-    unwatch: () => void,
-  ): AsyncGenerator<DeliveredEvent> {
-    let cursor = start;
-    let backoff = RETRY_MIN_MS;
-    try {
-      while (!signal.aborted) {
-        const wakeup = (state.pending = deferred());
-        let entries: Array<[string, string[]]>;
-        let pool: string;
-        try {
-          // The pool comes with each notification (the latest one wins); only after a silent
-          // wake-up (the safety poll) is Redis asked.
-          pool = state.pool ?? (await this.poolOf(uid));
-          state.pool ??= pool;
-          // Moving pools drops the stale history there, so the new pool is read from its start.
-          if (pool !== cursor.pool) cursor = { pool, id: '0-0' };
-          entries = await this.redis.xrange(this.keys.events(pool, uid), `(${cursor.id}`, '+', 'COUNT', READ_BATCH);
-          backoff = RETRY_MIN_MS;
-        } catch {
-          // Redis unreachable: keep the subscription open and carry on from the same cursor when
-          // it returns (meanwhile the client's calls answer "reconnecting"), rather than failing it.
-          await waitFor(new Promise(() => {}), signal, backoff);
-          backoff = Math.min(backoff * 2, RETRY_MAX_MS);
-          continue;
-        }
-        for (const [id, fields] of entries) {
-          cursor = { pool, id };
-          const json = fields[1];
-          if (json === undefined) continue;
-          yield { id: `${pool}|${id}`, event: JSON.parse(json) as MatchEvent };
-        }
-        if (entries.length === READ_BATCH) continue;
-        if ((await waitFor(wakeup.promise, signal, SAFETY_POLL_MS)) === 'timeout') state.pool = null;
+  private stopPoll(): void {
+    clearInterval(this.poll);
+    this.poll = undefined;
+    this.pollCursor = null;
+  }
+
+  /** Re-reads the next 1/POLL_SLICES of the users (pool asked again), so each is re-read every SAFETY_POLL_MS. */
+  private pollSlice(): void {
+    let quota = Math.ceil(this.streams.size / POLL_SLICES);
+    this.pollCursor ??= this.streams.keys();
+    while (quota-- > 0) {
+      let r = this.pollCursor.next();
+      if (r.done) {
+        this.pollCursor = this.streams.keys();
+        r = this.pollCursor.next();
+        if (r.done) return;
       }
-    } finally {
-      unwatch();
+      this.wake(r.value, null);
     }
   }
 }
@@ -161,34 +177,9 @@ interface Cursor {
   id: string;
 }
 
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-}
-
 function parseCursor(id: string): Cursor | null {
   const bar = id.indexOf('|');
   const streamId = id.slice(bar + 1);
   if (bar < 1 || !/^\d+-\d+$/.test(streamId)) return null;
   return { pool: id.slice(0, bar), id: streamId };
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-function waitFor(p: Promise<void>, signal: AbortSignal, ms: number): Promise<'woken' | 'timeout' | 'aborted'> {
-  return new Promise((resolve) => {
-    const done = (why: 'woken' | 'timeout' | 'aborted') => () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', onAbort);
-      resolve(why);
-    };
-    const onAbort = done('aborted');
-    const t = setTimeout(done('timeout'), ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void p.then(done('woken'));
-  });
 }

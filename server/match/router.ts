@@ -1,5 +1,6 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
+import type { MatchEvent } from '../events/types';
 import { State } from '../state/states';
 import { authedProcedure, inStates, router } from '../trpc/trpc';
 
@@ -17,6 +18,7 @@ const code = z
   .toLowerCase()
   .regex(/^[a-z]{2,8}$/);
 const matchId = z.string().uuid();
+const asTracked = (id: string, event: MatchEvent) => tracked(id, event);
 
 /**
  * What a skip or end tells the caller: where they are now (CONNECTING: paired again at once) and
@@ -67,11 +69,9 @@ export const matchRouter = router({
    * Your events, in order, each exactly once. Resume after a reconnect (to any server process)
    * by passing the last id you received; the client link does this for you.
    */
-  events: authedProcedure.input(z.object({ lastEventId: z.string().max(200).nullish() }).optional()).subscription(async ({ ctx, input, signal }) => {
-    // Listening starts here, before tRPC acknowledges the subscription (see EventHub.open).
-    const events = await ctx.svc.hub.open(ctx.userId, input?.lastEventId, signal ?? new AbortController().signal);
-    return (async function* () {
-      for await (const { id, event } of events) yield tracked(id, event);
-    })();
-  }),
+  events: authedProcedure
+    .input(z.object({ lastEventId: z.string().max(200).nullish() }).optional())
+    // Listening starts here, before tRPC acknowledges the subscription (see EventHub.open); tRPC
+    // returns the stream when the subscription stops or the socket closes.
+    .subscription(({ ctx, input }) => ctx.svc.hub.open(ctx.userId, input?.lastEventId, null, asTracked)),
 });

@@ -45,7 +45,7 @@ describe('match.events delivery', () => {
     try {
       // Drops the process's pub/sub connection: notifications published until it has
       // resubscribed are lost; the hub re-reads every stream once it is back.
-      await admin.client('KILL', 'TYPE', 'pubsub');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       for (const text of ['one', 'two', 'three']) await b.api.chat.send.mutate({ matchId, text, clientMessageId: `msg-${text}-0001` });
       await a.next('chat', (e) => e.text === 'three');
       expect(chats(a)).toEqual(['one', 'two', 'three']);

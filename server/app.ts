@@ -204,7 +204,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   store.onMissingUser = new VersionFloors({
     redis,
     keys: store.keys,
-    lastVersions: (uids) => checkpoints.lastVersions(uids),
+    lastSeen: (uid) => checkpoints.lastSeen(uid),
     run: (pool, fn) => store.guard(pool, fn),
     window: epoch,
     clock,

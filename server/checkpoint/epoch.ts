@@ -13,8 +13,10 @@
  * call lands on an empty Redis before the rebuild, and no rebuild overwrites what a user did
  * meanwhile. ioredis would otherwise send the calls queued during the outage the moment it
  * reconnects, before any 'ready' listener runs. A held call waits at most `holdMs` (a command
- * timeout), then fails with RedisNotReadyError, a transient Redis failure like a timeout.
- * The rebuild's own scripts pass the gate (they run inside `bypass`).
+ * timeout), then fails with RedisNotReadyError, a transient Redis failure like a timeout. A
+ * call held across a data loss is not run at all (HeldAcrossDataLossError): it was decided on
+ * state that is gone (the caller read it before the crash), so the caller must read again and
+ * retry. The rebuild's own scripts pass the gate (they run inside `bypass`).
  *
  * After a data loss the epoch records when it happened; for IDLE_TTL_MS after it, users first
  * seen again get their versions from the audit trail (version-floors.ts).
@@ -60,6 +62,18 @@ export function isRedisNotReadyError(e: unknown): e is RedisNotReadyError {
   return e instanceof RedisNotReadyError;
 }
 
+/** A state script held at the gate while Redis turned out to have lost its data: not run, not to be retried as is. */
+export class HeldAcrossDataLossError extends Error {
+  override readonly name = 'HeldAcrossDataLossError';
+  constructor() {
+    super('Redis lost its data while this call waited for it; the call was not run');
+  }
+}
+
+export function isHeldAcrossDataLossError(e: unknown): e is HeldAcrossDataLossError {
+  return e instanceof HeldAcrossDataLossError;
+}
+
 const REBUILDING = 'rebuilding';
 const LOST_AT = /;lost=(\d+)/;
 const DEFAULT_LEASE_MS = 60_000;
@@ -74,6 +88,8 @@ export class EpochGuard implements FloorWindow {
   private generation = 0;
   /** null: open. Otherwise the promise that resolves when the gate opens. */
   private closed: { promise: Promise<void>; open: () => void } | null = null;
+  /** When the data was last lost (from the epoch; 0: never), and until when versions carry over. */
+  private lostAt = 0;
   private lostUntil = 0;
   private readonly token = randomUUID();
   private readonly bypass = new AsyncLocalStorage<true>();
@@ -109,7 +125,11 @@ export class EpochGuard implements FloorWindow {
   /** Run `fn` once Redis's data is known to be this deployment's (at once when the gate is open). */
   hold<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.closed || this.bypass.getStore()) return fn();
-    return this.checked().then(fn);
+    const lostAt = this.lostAt;
+    return this.checked().then(() => {
+      if (this.lostAt !== lostAt) throw new HeldAcrossDataLossError();
+      return fn();
+    });
   }
 
   /** Resolves when the gate is open; rejects with RedisNotReadyError after `holdMs`. */
@@ -172,8 +192,8 @@ export class EpochGuard implements FloorWindow {
     for (;;) {
       const value = await this.redis.get(this.key);
       if (value !== null && !value.startsWith(REBUILDING)) {
-        const lostAt = Number(LOST_AT.exec(value)?.[1] ?? 0);
-        this.lostUntil = lostAt ? lostAt + this.opts.idleTtlMs : 0;
+        this.lostAt = Number(LOST_AT.exec(value)?.[1] ?? 0);
+        this.lostUntil = this.lostAt ? this.lostAt + this.opts.idleTtlMs : 0;
         return;
       }
       if (value !== null && !value.includes(this.token)) {
@@ -199,6 +219,7 @@ export class EpochGuard implements FloorWindow {
       // A deployment with no audit trail yet starts from nothing: no loss to speak of.
       if (snaps.length === 0 && !(await this.checkpoints.hasHistory())) {
         await this.redis.set(this.key, epoch);
+        this.lostAt = 0;
         this.lostUntil = 0;
         return;
       }
@@ -227,6 +248,7 @@ export class EpochGuard implements FloorWindow {
   private async markLost(epoch: string): Promise<void> {
     const now = this.clock.now();
     await this.redis.set(this.key, `${epoch};lost=${now}`);
+    this.lostAt = now;
     this.lostUntil = now + this.opts.idleTtlMs;
   }
 }

@@ -14,7 +14,7 @@ import { checkpoints } from '../audit/schema';
 import type { Db } from '../infra/postgres';
 import type { Clock } from '../shared/clock';
 import { State } from '../state/states';
-import { hasHistory, maxVersions } from './versions';
+import { hasHistory, lastSeen, maxVersions } from './versions';
 import type { StateStore } from '../state/store';
 
 export interface UserSnapshot {
@@ -139,6 +139,11 @@ export class Checkpointer {
   /** The last version of each user in the audit trail (see versions.ts). */
   lastVersions(uids: readonly string[]): Promise<Map<string, number>> {
     return maxVersions(this.db, uids, this.guard);
+  }
+
+  /** A user's last pool and version in the audit trail (see versions.ts). */
+  lastSeen(uid: string): Promise<{ pool: string; version: number } | null> {
+    return lastSeen(this.db, uid, this.guard);
   }
 
   /** Whether the audit trail holds any transition (a brand-new deployment's does not). */

@@ -7,7 +7,10 @@
  * So for IDLE_TTL_MS after a data loss (the time the lost hash would have lived; a user who
  * comes back later would have started from 0 anyway, loss or not), the first read of a user with
  * no hash (StateQueries.onMissingUser: every call reads the caller's state first) asks Postgres
- * for their last version and creates their hash at rest from there, before any script runs.
+ * for their last transition and creates their hash at rest from its version, before any script
+ * runs. The pool they were in is gone with the data too (every user would read as in the
+ * default pool), so it comes from that transition as well: they are put back where they were,
+ * and a next call in the same pool needs no move (a move would start a new hash).
  *
  * Best effort: if Postgres cannot answer, the user starts from what Redis has (a warning is
  * logged); it never fails the read.
@@ -37,8 +40,8 @@ export interface FloorWindow {
 export interface VersionFloorDeps {
   redis: Redis;
   keys: Keys;
-  /** The users' last versions in the audit trail (Checkpointer.lastVersions). */
-  lastVersions(uids: string[]): Promise<Map<string, number>>;
+  /** A user's last pool and version in the audit trail (Checkpointer.lastSeen). */
+  lastSeen(uid: string): Promise<{ pool: string; version: number } | null>;
   /** Runs the seeding script as state scripts run (the pool's bulkhead, the Redis policy, the epoch gate). */
   run<T>(pool: string, fn: () => Promise<T>): Promise<T>;
   window: FloorWindow;
@@ -56,21 +59,35 @@ export class VersionFloors {
     this.redis = d.redis as unknown as SeedClient;
   }
 
-  /** For StateQueries.onMissingUser: the user's hash, created at their audit trail's version, or null. */
-  readonly seed = async (uid: string, pool: string): Promise<UserHash | null> => {
+  /** For StateQueries.onMissingUser: the user's hash (and pool), created at rest at their audit trail's version, or null. */
+  readonly seed = async (uid: string, readPool: string): Promise<{ pool: string; hash: UserHash } | null> => {
     try {
       await this.d.window.checked();
       if (this.d.clock.now() >= this.d.window.floorsUntil()) return null;
-      const version = (await this.d.lastVersions([uid])).get(uid) ?? 0;
+      const last = await this.d.lastSeen(uid);
+      const pool = last?.pool ?? readPool;
+      if (pool !== readPool) {
+        // The pool read was the default because the user's own pointer is gone: restore it, unless
+        // someone set one meanwhile (then the next read sees it).
+        if ((await this.d.redis.set(this.d.keys.userPool(uid), pool, 'NX')) !== 'OK') return null;
+        await this.d.redis.sadd(this.d.keys.pools(), pool);
+      }
       // Seeded even at 0 (no history): the hash then exists, so the next read does not ask Postgres again.
       const flat = await this.d.run(pool, () =>
-        this.redis.rv_seed_version(this.d.keys.user(pool, uid), this.d.keys.state(pool, State.IDLE), uid, version, this.d.clock.now(), this.d.idleTtlMs),
+        this.redis.rv_seed_version(
+          this.d.keys.user(pool, uid),
+          this.d.keys.state(pool, State.IDLE),
+          uid,
+          last?.version ?? 0,
+          this.d.clock.now(),
+          this.d.idleTtlMs,
+        ),
       );
-      const h: UserHash = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
-      return h;
+      const hash: UserHash = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+      return { pool, hash };
     } catch (err) {
-      this.d.log.warn({ err, uid }, 'could not look up the version a returning user continues from; Redis starts them where it has them');
+      this.d.log.warn({ err, uid }, 'could not look up where a returning user left off; Redis starts them where it has them');
       return null;
     }
   };

@@ -5,7 +5,7 @@
  * (version-floors.ts) start each user from what is read here instead. Reads by user id use
  * `state_transitions_user_at` (user_id, at); every call runs through the Postgres policy.
  */
-import { inArray, max, sql } from 'drizzle-orm';
+import { desc, eq, inArray, max, sql } from 'drizzle-orm';
 import { direct, type DbGuard } from '../audit/db-guard';
 import { stateTransitions } from '../audit/schema';
 import type { Db } from '../infra/postgres';
@@ -29,6 +29,19 @@ export async function maxVersions(db: Db, uids: readonly string[], guard: DbGuar
     for (const r of rows) if (r.version !== null) out.set(r.userId, Number(r.version));
   }
   return out;
+}
+
+/** A user's last transition in the audit trail: the pool it was in and its version (null: none). */
+export async function lastSeen(db: Db, uid: string, guard: DbGuard = direct): Promise<{ pool: string; version: number } | null> {
+  const [row] = await guard(() =>
+    db
+      .select({ pool: stateTransitions.pool, version: stateTransitions.version })
+      .from(stateTransitions)
+      .where(eq(stateTransitions.userId, uid))
+      .orderBy(desc(stateTransitions.at), desc(stateTransitions.version))
+      .limit(1),
+  );
+  return row ?? null;
 }
 
 /** Whether the audit trail holds any transition at all (a brand-new deployment's does not). */

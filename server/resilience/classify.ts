@@ -71,6 +71,8 @@ const RULES: readonly Rule[] = [
   ['redis max retries', (s) => s.name === 'MaxRetriesPerRequestError', row(C.Transient, T.Redis, S.High, R.Reconnect)],
   // Held after a reconnect until the epoch guard knows Redis still has our data (server/checkpoint/epoch.ts).
   ['redis not checked yet', (s) => s.name === 'RedisNotReadyError', row(C.Transient, T.Redis, S.High, R.Reconnect)],
+  // Held while Redis turned out to have lost its data: refused, the caller reads again and retries.
+  ['redis data lost under a held call', (s) => s.name === 'HeldAcrossDataLossError', row(C.Transient, T.Redis, S.Medium, R.Reject, false)],
   ['redis connection closed', msg(/^Connection is closed\.?$/), row(C.Transient, T.Redis, S.High, R.Reconnect)],
   ['redis offline', msg(/^Stream isn't writeable/), row(C.Transient, T.Redis, S.High, R.Reconnect)],
   ['redis command timeout', msg(/^Command timed out$/), row(C.Transient, T.Timeout, S.Medium, R.RetryBackoff)],

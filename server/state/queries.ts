@@ -41,11 +41,12 @@ export class StateQueries {
   readGuard: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn();
 
   /**
-   * Asked about a user who has no hash in their pool (before a script would create one at
-   * version 0); may create it and return it. The composition root sets it after a Redis data
-   * loss, so a returning user's versions continue from the audit trail (server/checkpoint/versions.ts).
+   * Asked about a user who has no hash in the pool read (before a script would create one at
+   * version 0); may create it, in that pool or another, and return it. The composition root
+   * sets it so that after a Redis data loss a returning user continues their versions (and their
+   * pool) from the audit trail (server/checkpoint/version-floors.ts).
    */
-  onMissingUser: ((uid: string, pool: string) => Promise<UserHash | null>) | null = null;
+  onMissingUser: ((uid: string, pool: string) => Promise<{ pool: string; hash: UserHash } | null>) | null = null;
 
   /** The pool a user is in now (where their hash and event history live). */
   async poolOf(uid: string): Promise<string> {
@@ -80,8 +81,8 @@ export class StateQueries {
   async getUser(uid: string, pool?: string): Promise<UserState> {
     const p = pool ?? (await this.poolOf(uid));
     const h = await this.read(() => this.kv.hgetall(this.keys.user(p, uid)));
-    if (!h.state && this.onMissingUser) return toUserState(uid, p, (await this.onMissingUser(uid, p)) ?? h);
-    return toUserState(uid, p, h);
+    const seeded = !h.state && this.onMissingUser ? await this.onMissingUser(uid, p) : null;
+    return seeded ? toUserState(uid, seeded.pool, seeded.hash) : toUserState(uid, p, h);
   }
 
   async counts(pool: string): Promise<Record<State, number>> {

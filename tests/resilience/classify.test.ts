@@ -10,7 +10,7 @@ import { DataInconsistencyError, SecurityViolationError, SystemFailureError } fr
 import type { Classification, Dependency } from '../../server/resilience/model';
 import { InvalidTokenError } from '../../server/session/token';
 import { ConfigError } from '../../server/config';
-import { RedisNotReadyError } from '../../server/checkpoint/epoch';
+import { HeldAcrossDataLossError, RedisNotReadyError } from '../../server/checkpoint/epoch';
 import {
   InvalidTransitionError,
   NotInMatchError,
@@ -52,6 +52,11 @@ const TABLE: Array<[string, unknown, Expect, Dependency?]> = [
   // ioredis
   ['ioredis giving up on a request means reconnect', new MaxRetriesPerRequestError(1), t('transient', 'redis', 'high', 'reconnect', true)],
   ['a script held until a reconnected Redis is checked means reconnect', new RedisNotReadyError(500), t('transient', 'redis', 'high', 'reconnect', true)],
+  [
+    'a script held while Redis lost its data is refused, not retried (the caller reads again first)',
+    new HeldAcrossDataLossError(),
+    t('transient', 'redis', 'medium', 'reject', false),
+  ],
   ['a closed ioredis connection means reconnect', new Error('Connection is closed.'), t('transient', 'redis', 'high', 'reconnect', true)],
   [
     'an offline ioredis stream means reconnect',

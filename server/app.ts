@@ -195,8 +195,10 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   );
   // Every state script runs in its pool's bulkhead and under the Redis policy (breaker, retry: the
   // scripts carry op ids or are conditional on state, so a retry never applies twice), and after a
-  // reconnect only once the epoch guard has checked that Redis still holds our data.
-  store.guard = (pool, fn) => resilience.policies.pools.get(pool).execute(() => resilience.policies.redis.execute(() => epoch.hold(fn)));
+  // reconnect only once the epoch guard has checked that Redis still holds our data. The rebuild's
+  // own scripts (the recovery itself) run as they are, even while the breaker is still open.
+  store.guard = (pool, fn) =>
+    epoch.rebuilding() ? fn() : resilience.policies.pools.get(pool).execute(() => resilience.policies.redis.execute(() => epoch.hold(fn)));
   // Reads share the Redis breaker but are not retried: a read in front of a call fails fast, and an
   // open breaker refuses it at once with the friendly "try again in a few seconds".
   store.readGuard = (fn) => resilience.policies.redis.executeOnce(fn);

@@ -16,7 +16,9 @@
  * timeout), then fails with RedisNotReadyError, a transient Redis failure like a timeout. A
  * call held across a data loss is not run at all (HeldAcrossDataLossError): it was decided on
  * state that is gone (the caller read it before the crash), so the caller must read again and
- * retry. The rebuild's own scripts pass the gate (they run inside `bypass`).
+ * retry. The rebuild's own scripts pass the gate (they run inside `bypass`; `rebuilding()` tells
+ * the composition root to let them past the Redis breaker too: Redis has just answered, and a
+ * breaker still open from the outage must not refuse the recovery itself).
  *
  * After a data loss the epoch records when it happened; for IDLE_TTL_MS after it, users first
  * seen again get their versions from the audit trail (version-floors.ts).
@@ -120,6 +122,11 @@ export class EpochGuard implements FloorWindow {
   /** Stop retrying a failed check (shutdown). */
   stop(): void {
     clearTimeout(this.retryTimer);
+  }
+
+  /** True inside the rebuild (its own state scripts). */
+  rebuilding(): boolean {
+    return this.bypass.getStore() === true;
   }
 
   /** Run `fn` once Redis's data is known to be this deployment's (at once when the gate is open). */

@@ -17,6 +17,9 @@ export function redisOptions(cfg: Config, name: string): RedisOptions {
     // Reconnect quickly at first, then every REDIS_RECONNECT_MAX_MS: recovery is measured in seconds.
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), cfg.REDIS_RECONNECT_MAX_MS),
     enableOfflineQueue: true,
+    // A Redis still loading its AOF is asked again every 100 ms, not after its own ETA rounded up
+    // to a whole second (ioredis's default): a restart with persistence is back a second sooner.
+    maxLoadingRetryTime: 100,
     lazyConnect: true,
   };
 }

@@ -3,7 +3,7 @@
  * (`npm run chaos` runs them at full length and prints the table). Each scenario runs once; the
  * tests below read its result. For every failure type: no committed transition lost or written
  * twice, every user at rest within 5 s of the dependency's return, recovery within 5 s, and the
- * breakers behaving as configured (their sampling windows scaled like the outages:
+ * breakers behaving as configured (their sampling windows set to half of each outage:
  * scenarios/scale.ts).
  */
 import { describe, expect, it } from 'vitest';

@@ -18,14 +18,15 @@ const FLOOR_MS = 2000;
 const SLOW_MS_EACH_WAY = 250;
 
 export async function postgresDown(o: ScenarioOptions): Promise<ScenarioResult> {
-  await using sys = await startInProcess({ privatePostgres: true, env: breakerWindows(o.durationScale) });
+  const outageMs = scaled(FULL_DOWN_MS, o.durationScale, FLOOR_MS);
+  await using sys = await startInProcess({ privatePostgres: true, env: breakerWindows(outageMs) });
   const pg = sys.deps.postgres!;
   return await runChaos(
     sys,
     {
       failure: 'Postgres stopped',
       trips: ['postgres'],
-      outageMs: scaled(FULL_DOWN_MS, o.durationScale, FLOOR_MS),
+      outageMs,
       async inject(ctx) {
         await pg.stop();
         ctx.stats.outboxAtStop = await sys.inspector.backlog();
@@ -41,13 +42,14 @@ export async function postgresDown(o: ScenarioOptions): Promise<ScenarioResult> 
 }
 
 export async function postgresSlow(o: ScenarioOptions): Promise<ScenarioResult> {
-  await using sys = await startInProcess({ privatePostgres: true, env: breakerWindows(o.durationScale) });
+  const outageMs = scaled(FULL_SLOW_MS, o.durationScale, FLOOR_MS);
+  await using sys = await startInProcess({ privatePostgres: true, env: breakerWindows(outageMs) });
   return await runChaos(
     sys,
     {
       failure: `Postgres slow (+${2 * SLOW_MS_EACH_WAY} ms RTT)`,
       trips: [],
-      outageMs: scaled(FULL_SLOW_MS, o.durationScale, FLOOR_MS),
+      outageMs,
       async inject() {
         sys.deps.pgProxy.setMode('latency', SLOW_MS_EACH_WAY);
       },

@@ -29,7 +29,8 @@ const FULL_PAUSE_MS = 10_000;
 const FLOOR_MS = 1500;
 
 export async function redisKilledEmpty(o: ScenarioOptions): Promise<ScenarioResult> {
-  await using sys = await startInProcess({ env: breakerWindows(o.durationScale) });
+  const outageMs = scaled(FULL_DOWN_MS, o.durationScale, FLOOR_MS);
+  await using sys = await startInProcess({ env: breakerWindows(outageMs) });
   let undrained = new Set<string>();
   let readAt = Infinity;
   let killedAt = 0;
@@ -38,7 +39,7 @@ export async function redisKilledEmpty(o: ScenarioOptions): Promise<ScenarioResu
     {
       failure: 'Redis SIGKILL, back empty',
       trips: ['redis'],
-      outageMs: scaled(FULL_DOWN_MS, o.durationScale, FLOOR_MS),
+      outageMs,
       async inject(ctx) {
         // The rebuild needs a checkpoint of the users under load (CHECKPOINT_INTERVAL_MS is 500 ms here).
         const checkpointed = async () => (await sys.inspector.query<{ n: number }>("select count(*)::int as n from checkpoints where kind = 'user'"))[0]!.n > 0;
@@ -100,13 +101,14 @@ function beforeRebuild(rows: Array<{ event_id: string; actor: string | null }>):
 }
 
 export async function redisKilledAof(o: ScenarioOptions): Promise<ScenarioResult> {
-  await using sys = await startInProcess({ aof: true, env: breakerWindows(o.durationScale) });
+  const outageMs = scaled(FULL_DOWN_MS, o.durationScale, FLOOR_MS);
+  await using sys = await startInProcess({ aof: true, env: breakerWindows(outageMs) });
   return await runChaos(
     sys,
     {
       failure: 'Redis SIGKILL, back with AOF',
       trips: ['redis'],
-      outageMs: scaled(FULL_DOWN_MS, o.durationScale, FLOOR_MS),
+      outageMs,
       async inject(ctx) {
         ctx.stats.undrainedAtCrash = await sys.inspector.backlog();
         await sys.deps.redis.kill('SIGKILL');
@@ -120,13 +122,14 @@ export async function redisKilledAof(o: ScenarioOptions): Promise<ScenarioResult
 }
 
 export async function redisPaused(o: ScenarioOptions): Promise<ScenarioResult> {
-  await using sys = await startInProcess({ env: breakerWindows(o.durationScale) });
+  const outageMs = scaled(FULL_PAUSE_MS, o.durationScale, FLOOR_MS);
+  await using sys = await startInProcess({ env: breakerWindows(outageMs) });
   return await runChaos(
     sys,
     {
       failure: 'Redis paused (SIGSTOP)',
       trips: ['redis'],
-      outageMs: scaled(FULL_PAUSE_MS, o.durationScale, FLOOR_MS),
+      outageMs,
       async inject() {
         await sys.deps.redis.kill('SIGSTOP');
       },

@@ -1,21 +1,19 @@
-import { DEFAULT_RESILIENCE_CONFIG } from '../../../server/resilience/config';
-
 /** Outage lengths: the full length times the scale, but never below a floor that still makes the fault bite. */
 export function scaled(fullMs: number, scale: number, floorMs: number): number {
   return Math.max(floorMs, Math.round(fullMs * scale));
 }
 
 /**
- * The breakers' sampling windows (RESILIENCE_*_BREAKER_PERIOD_MS), scaled like the outages: at
- * full length they are the production defaults (Redis 10 s, Postgres 30 s); a shortened run
- * shrinks them in proportion, or a 1.5 s outage would be judged against 10 s of the successes
- * before it and could never open a breaker that a 10 s outage opens. The floor is a second: the
- * window must still hold the `failureThreshold` calls it needs to judge at all.
+ * The breakers' sampling windows (RESILIENCE_*_BREAKER_PERIOD_MS) for an outage of `outageMs`:
+ * half of it, at least a second. A sampling breaker weighs the failures against the successes
+ * of its whole window, so in a total outage it opens about one window in (the successes from
+ * just before the fault must first leave the window). With the production windows (Redis 10 s,
+ * Postgres 30 s) an outage about as long as the window may end before the breaker opens, which
+ * is what production does, but leaves nothing to check; half the outage makes the breaker open
+ * well inside it at every scale. The floor keeps room for the `failureThreshold` calls a window
+ * needs before it judges at all.
  */
-export function breakerWindows(scale: number): Record<string, string> {
-  const d = DEFAULT_RESILIENCE_CONFIG;
-  return {
-    RESILIENCE_REDIS_BREAKER_PERIOD_MS: String(Math.min(d.redis.breaker.monitoringPeriod, scaled(d.redis.breaker.monitoringPeriod, scale, 1000))),
-    RESILIENCE_POSTGRES_BREAKER_PERIOD_MS: String(Math.min(d.postgres.breaker.monitoringPeriod, scaled(d.postgres.breaker.monitoringPeriod, scale, 1000))),
-  };
+export function breakerWindows(outageMs: number): Record<string, string> {
+  const window = String(Math.max(1000, Math.round(outageMs / 2)));
+  return { RESILIENCE_REDIS_BREAKER_PERIOD_MS: window, RESILIENCE_POSTGRES_BREAKER_PERIOD_MS: window };
 }

@@ -4,11 +4,10 @@
  * How the seed's four numbers map:
  *   failureThreshold, monitoringPeriod = 0  -> ConsecutiveBreaker(failureThreshold): opens after
  *       that many failures in a row (any success resets the count). For low-volume dependencies.
- *   failureThreshold, monitoringPeriod > 0  -> SamplingBreaker({ threshold: failureRate,
- *       duration: monitoringPeriod, minimumRps: failureThreshold / period-in-seconds }): opens when,
- *       over the last monitoringPeriod, at least failureThreshold calls were made and more than
- *       failureRate of them failed. cockatiel wants a ratio, the seed gives a count: the count
- *       becomes the minimum sample, so a handful of failures at 3 a.m. cannot open it.
+ *   failureThreshold, monitoringPeriod > 0  -> WindowBreaker (below): opens when, over the last
+ *       monitoringPeriod, at least failureThreshold calls were made and more than failureRate of
+ *       them failed (cockatiel's SamplingBreaker rule: a ratio, and the seed's count as the
+ *       minimum sample, so a handful of failures at 3 a.m. cannot open it).
  *   resetTimeout -> halfOpenAfter: after this long open, the next call is let through as a probe.
  *   halfOpenLimit -> HalfOpenGate (half-open-gate.ts): cockatiel runs exactly one probe and makes
  *       other callers wait for its verdict; the gate admits at most halfOpenLimit callers in
@@ -17,63 +16,89 @@
  * Only errors `counts` accepts are failures (dependency failures, not "you are not in a match").
  *
  * cockatiel 3.2.1's SamplingBreaker advances its ring of windows by one slot per recorded call,
- * however long the pause before it, so after a quiet spell the failures from before it still
- * count (nine failures, a minute of silence, nine successes and one failure opens it). The
- * wrapper below starts a fresh sample when nothing was recorded for a whole monitoringPeriod.
+ * however long the pause before it, so its sample is not the last monitoringPeriod: after a quiet
+ * spell the failures from before it still count (nine failures, a minute of silence, nine
+ * successes and one failure opens it), and when calls come in bursts (ioredis fails its queued
+ * commands all at once on every other reconnect attempt) the successes from before an outage stay
+ * in the sample for several periods, so a total outage does not open it. WindowBreaker below is
+ * the same rule on windows that expire by the clock.
  */
-import {
-  CircuitState,
-  ConsecutiveBreaker,
-  SamplingBreaker,
-  circuitBreaker,
-  handleWhen,
-  type CircuitBreakerPolicy,
-  type IBreaker,
-  type ISamplingBreakerOptions,
-} from 'cockatiel';
+import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy, type IBreaker } from 'cockatiel';
 import type { CircuitBreakerConfig } from './config';
 import type { BreakerState } from './model';
 
 export function breakerFor(cfg: CircuitBreakerConfig): IBreaker {
   if (cfg.monitoringPeriod <= 0) return new ConsecutiveBreaker(cfg.failureThreshold);
-  return new FreshSamplingBreaker({
-    threshold: cfg.failureRate,
-    duration: cfg.monitoringPeriod,
-    minimumRps: cfg.failureThreshold / (cfg.monitoringPeriod / 1000),
-  });
+  return new WindowBreaker({ threshold: cfg.failureRate, periodMs: cfg.monitoringPeriod, minimumCalls: cfg.failureThreshold });
 }
 
-/** A SamplingBreaker whose sample is dropped after a whole quiet period (see the header). */
-class FreshSamplingBreaker implements IBreaker {
-  private inner: SamplingBreaker;
-  private lastAt = Date.now(); // cockatiel's windows use Date.now(), so this does too
+/** Slots per monitoring period: a call leaves the sample between 0.9 and 1 period after it was made. */
+const SLOTS = 10;
 
-  constructor(private readonly opts: ISamplingBreakerOptions) {
-    this.inner = new SamplingBreaker(opts);
+interface Slot {
+  /** Which slot of time this is (`floor(now / slotMs)`); a slot from an earlier lap is stale. */
+  index: number;
+  successes: number;
+  failures: number;
+}
+
+/**
+ * Opens when, over the last `periodMs`, at least `minimumCalls` calls were recorded and more
+ * than `threshold` of them failed. Calls are counted in SLOTS slots of time; a slot older than
+ * the period is dropped by the clock, not by later calls. A success while half-open starts a
+ * fresh sample (as cockatiel's does).
+ */
+const emptySlots = (): Slot[] => Array.from({ length: SLOTS }, () => ({ index: -1, successes: 0, failures: 0 }));
+
+export class WindowBreaker implements IBreaker {
+  private slots: Slot[] = emptySlots();
+  private readonly slotMs: number;
+
+  constructor(private readonly opts: { threshold: number; periodMs: number; minimumCalls: number }) {
+    this.slotMs = Math.max(1, Math.ceil(opts.periodMs / SLOTS));
   }
 
   get state(): unknown {
-    return this.inner.state;
+    return { slots: this.slots.map((s) => ({ ...s })) };
   }
 
   set state(value: unknown) {
-    this.inner.state = value;
+    const saved = (value as { slots?: Slot[] } | null)?.slots;
+    this.slots = saved?.length === SLOTS ? saved.map((s) => ({ ...s })) : emptySlots();
   }
 
   success(state: CircuitState): void {
-    this.expire();
-    this.inner.success(state);
+    if (state === CircuitState.HalfOpen) this.slots = emptySlots();
+    this.record(true);
   }
 
   failure(state: CircuitState): boolean {
-    this.expire();
-    return this.inner.failure(state);
+    this.record(false);
+    if (state !== CircuitState.Closed) return true;
+    let successes = 0;
+    let failures = 0;
+    const oldest = this.now() - SLOTS + 1;
+    for (const s of this.slots) {
+      if (s.index < oldest) continue;
+      successes += s.successes;
+      failures += s.failures;
+    }
+    const total = successes + failures;
+    return total >= this.opts.minimumCalls && failures > this.opts.threshold * total;
   }
 
-  private expire(): void {
-    const now = Date.now();
-    if (now - this.lastAt >= this.opts.duration) this.inner = new SamplingBreaker(this.opts);
-    this.lastAt = now;
+  private record(success: boolean): void {
+    const index = this.now();
+    const at = index % SLOTS;
+    let slot = this.slots[at]!;
+    if (slot.index !== index) this.slots[at] = slot = { index, successes: 0, failures: 0 };
+    if (success) slot.successes++;
+    else slot.failures++;
+  }
+
+  /** The current slot's index; cockatiel times its breaker with Date.now(), so this does too. */
+  private now(): number {
+    return Math.floor(Date.now() / this.slotMs);
   }
 }
 

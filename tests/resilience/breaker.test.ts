@@ -101,9 +101,23 @@ describe('circuit breaker', () => {
     await settle(breaker.execute(fail));
     expect(breaker.state).toBe(CircuitState.Closed);
   });
+
+  it('with a monitoring period, the successes from before an outage leave the sample on time, however sparse the failures after them', async () => {
+    const breaker = createBreaker(cfg({ failureThreshold: 10, monitoringPeriod: 10_000, failureRate: 0.5 }), everything);
+    for (let i = 0; i < 200; i++) await breaker.execute(() => 'ok');
+    // The outage: a burst of failures every 2 s (ioredis failing its queue on a reconnect attempt).
+    let openedAfterMs = -1;
+    for (let t = 2000; t <= 14_000 && openedAfterMs < 0; t += 2000) {
+      vi.advanceTimersByTime(2000);
+      for (let i = 0; i < 3; i++) await settle(breaker.execute(fail));
+      if (breaker.state === CircuitState.Open) openedAfterMs = t;
+    }
+    // Open once the 200 successes are more than a period old, not several periods later.
+    expect(openedAfterMs).toBe(10_000);
+  });
 });
 
-describe('cockatiel 3.2.1 SamplingBreaker on its own (why breaker.ts wraps it)', () => {
+describe('cockatiel 3.2.1 SamplingBreaker on its own (why breaker.ts has its own)', () => {
   beforeEach(() => {
     vi.useFakeTimers();
   });
@@ -118,6 +132,18 @@ describe('cockatiel 3.2.1 SamplingBreaker on its own (why breaker.ts wraps it)',
     for (let i = 0; i < 9; i++) await settle(raw.execute(() => 'ok'));
     await settle(raw.execute(fail));
     expect(raw.state).toBe(CircuitState.Open); // 10 failures of 19 "in the last 10 s", though 9 are 11 s old
+  });
+
+  it('keeps the successes from before an outage in its sample for several windows when failures come in bursts', async () => {
+    const raw = circuitBreaker(handleAll, { halfOpenAfter: 1000, breaker: new SamplingBreaker({ threshold: 0.5, duration: 10_000, minimumRps: 1 }) });
+    for (let i = 0; i < 200; i++) await raw.execute(() => 'ok');
+    let openedAfterMs = -1;
+    for (let t = 2000; t <= 40_000 && openedAfterMs < 0; t += 2000) {
+      vi.advanceTimersByTime(2000);
+      for (let i = 0; i < 3; i++) await settle(raw.execute(fail));
+      if (raw.state === CircuitState.Open) openedAfterMs = t;
+    }
+    expect(openedAfterMs).toBeGreaterThanOrEqual(20_000); // one window slot per burst: twice its 10 s window
   });
 });
 

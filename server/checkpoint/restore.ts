@@ -29,13 +29,6 @@ export class NoCheckpointError extends DomainError {
 }
 
 /**
- * `store.force` with the force script's `minVersion` (server/state/scripts/force-1.lua). The
- * script reads every option it is given; StateStore's signature does not list this one yet.
- */
-type ForceArgs = Parameters<StateStore['force']>[0] & { minVersion?: number };
-const force = (store: StateStore, args: ForceArgs) => store.force(args);
-
-/**
  * Rebuild users from snapshots after Redis came back empty. `floors`: each user's last version
  * in the audit trail. Returns counts per outcome.
  */
@@ -48,7 +41,7 @@ export async function restoreUsers(redis: Redis, store: StateStore, snaps: UserS
     await redis.sadd(store.keys.pools(), s.pool);
     const minVersion = Math.max(Number(s.version) || 0, floors.get(s.userId) ?? 0);
     if (s.state === State.WAITING) {
-      await force(store, {
+      await store.force({
         uid: s.userId,
         pool: s.pool,
         to: State.WAITING,
@@ -60,7 +53,7 @@ export async function restoreUsers(redis: Redis, store: StateStore, snaps: UserS
       });
       restored++;
     } else {
-      await force(store, {
+      await store.force({
         uid: s.userId,
         pool: s.pool,
         to: State.IDLE,
@@ -84,7 +77,7 @@ export async function rollbackUser(store: StateStore, cp: Checkpointer, uid: str
   if (s.matchId) fields.matchId = s.matchId;
   if (s.matchedWith) fields.matchedWith = s.matchedWith;
   // A user whose hash is gone (Redis lost it) continues from the snapshot's version, not from 0.
-  return force(store, { uid, pool: s.pool, to: s.state, actor, reason: 'rollback_to_checkpoint', score: s.score, fields, minVersion: Number(s.version) || 0 });
+  return store.force({ uid, pool: s.pool, to: s.state, actor, reason: 'rollback_to_checkpoint', score: s.score, fields, minVersion: Number(s.version) || 0 });
 }
 
 /** Admin: put both users of a match back as the match's latest checkpoint found them. */

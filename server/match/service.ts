@@ -50,13 +50,16 @@ export class MatchService {
   async enqueue(uid: string, name: string, input: EnqueueInput, current?: UserState) {
     const pool = poolFor(input.language, input.region);
     current ??= await this.store.getUser(uid);
-    if (current.pool !== pool && current.state === 'IDLE') await this.store.movePool(uid, pool);
+    const moving = current.pool !== pool && current.state === 'IDLE';
+    if (moving) await this.store.movePool(uid, pool);
     const r = await this.store.enqueue({
       uid,
       pool: current.state === 'IDLE' ? pool : current.pool,
       name,
       interests: input.interests,
       op: input.idempotencyKey,
+      // A new pool means a new hash: the user's versions carry on from the pool they leave.
+      minVersion: moving ? current.version : undefined,
     });
     if (r.match) this.metrics.matches.inc();
     return r;

@@ -8,8 +8,9 @@
  *     library, loaded once per Redis; a call is FCALL. The shared libraries run once at load
  *     time, not on every call as with EVALSHA (a quarter of the cost of a transition, measured by
  *     bench:transitions). A Redis that lost its functions (restarted empty, FUNCTION FLUSH) gets
- *     the library again on the next call: a missing function means the call did nothing, so it is
- *     retried once after the load.
+ *     the library again on the next call, which then fails with LibraryReloadedError: nothing
+ *     ran, and the caller runs it again through its guards (StateStore re-checks that Redis's
+ *     data is ours first: a Redis without our functions has just restarted).
  *   - `eval` (a Redis without FUNCTION, or on request): each script is the libraries plus its body,
  *     defined with ioredis `defineCommand` (EVALSHA, falling back to EVAL).
  * The library's name carries a hash of its text, so processes running different versions of the
@@ -102,6 +103,14 @@ function sources(): Sources {
   return cached;
 }
 
+/** The script library was missing (Redis restarted empty) and is loaded again; the call did not run. */
+export class LibraryReloadedError extends Error {
+  constructor() {
+    super('The state scripts were missing in Redis and have been loaded again; the call did not run.');
+    this.name = 'LibraryReloadedError';
+  }
+}
+
 type ScriptCall = (key: string, prefix: string, now: number, options: string) => Promise<string>;
 type EvalClient = Redis & Record<`rv_${ScriptName}`, ScriptCall>;
 
@@ -135,8 +144,7 @@ export class Scripts {
       if (!MISSING_FUNCTION.test(String((e as Error)?.message))) throw e;
     }
     await this.load();
-    if (this.evalMode) return (this.redis as EvalClient)[`rv_${name}`](key, prefix, now, options);
-    return (await this.redis.fcall(fn, 1, key, prefix, now, options)) as string;
+    throw new LibraryReloadedError();
   }
 
   private get evalMode(): boolean {

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Clock } from '../shared/clock';
 import { Keys } from './keys';
-import { Scripts, type ScriptMode, type ScriptName } from './scripts';
+import { LibraryReloadedError, Scripts, type ScriptMode, type ScriptName } from './scripts';
 import { InvalidTransitionError, NotInMatchError, StoreUnavailableError, VersionConflictError, isDomainError } from './errors';
 import { STATES, State } from './states';
 import { StateQueries, asState } from './queries';
@@ -102,10 +102,16 @@ export class StateStore extends StateQueries {
   private async run(name: ScriptName, pool: string, key: string, options: Record<string, unknown>): Promise<ScriptReply> {
     const mode = this.matchMode();
     const payload = JSON.stringify({ pool, limits: this.luaLimits, mode: mode.mode, defer: mode.defer, ...options, ...this.opTtlFor(options.op) });
+    // The clock is read per attempt, so a retried script sees the time it actually runs at.
+    const attempt = () => this.guard(pool, () => this.scripts.run(name, key, this.keys.poolPrefix(pool), this.clock.now(), payload));
     let raw: string;
     try {
-      // The clock is read per attempt, so a retried script sees the time it actually runs at.
-      raw = await this.guard(pool, () => this.scripts.run(name, key, this.keys.poolPrefix(pool), this.clock.now(), payload));
+      // A call that found the scripts missing did nothing; it runs again through the guard, which
+      // holds it until Redis's data has been checked (a Redis without our scripts just restarted).
+      raw = await attempt().catch((e: unknown) => {
+        if (e instanceof LibraryReloadedError) return attempt();
+        throw e;
+      });
     } catch (e) {
       if (isDomainError(e)) throw e;
       throw new StoreUnavailableError(e);
@@ -149,13 +155,15 @@ export class StateStore extends StateQueries {
     await pipe.exec();
   }
 
-  async enqueue(a: { uid: string; pool: string; name?: string; interests?: string[]; op?: string }) {
+  /** `minVersion`: when the user comes from another pool, their version there (it carries on here). */
+  async enqueue(a: { uid: string; pool: string; name?: string; interests?: string[]; op?: string; minVersion?: number }) {
     const r = await this.run('enqueue', a.pool, this.keys.user(a.pool, a.uid), {
       uid: a.uid,
       name: a.name ?? '',
       interests: (a.interests ?? []).join(','),
       op: this.op(a.uid, a.op),
       mids: [randomUUID()],
+      minVersion: a.minVersion,
     });
     if (!r.ok) throw new InvalidTransitionError(asState(r.state), State.WAITING);
     return { state: asState(r.state), version: Number(r.version), match: (r.match as MatchMade | null) ?? null };
@@ -265,6 +273,8 @@ export class StateStore extends StateQueries {
     score?: number;
     fields?: Record<string, string | number>;
     notice?: { code: string; message: string };
+    /** The version to continue from, when higher than the hash's (a restore after a data loss). */
+    minVersion?: number;
   }) {
     const r = await this.run('force', a.pool, this.keys.user(a.pool, a.uid), { ...a, op: this.op(a.uid, undefined) });
     return { from: asState(r.from), state: asState(r.state), version: Number(r.version) };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../support/app';
 import type { TestUser } from '../support/client';
-import { closeAll, connectMany, enqueue, matchedWith, queue, stateOf } from './support';
+import { closeAll, connectMany, enqueue, matchedWith, outbox, queue, stateOf } from './support';
 
 // Interests never relax here: users with interests nobody shares sit in the queue as fixtures.
 const STRICT = { INTEREST_RELAX_MS: '600000' };
@@ -97,6 +97,26 @@ describe('matchmaking: back to the queue', () => {
       expect((await enUs!.api.session.me.query()).pool).toBe('en-us');
     } finally {
       await closeAll(all);
+    }
+  });
+
+  it("changing pools carries the user's version on: no (user, version) pair repeats in the audit trail", async () => {
+    await using app = await startTestApp(STRICT);
+    const [u] = await connectMany(app.url, 1, ['Mover']);
+    try {
+      expect((await enqueue(u!, { language: 'fr' })).version).toBe(1);
+      await u!.api.match.cancel.mutate();
+      const back = await enqueue(u!, { language: 'it' });
+      expect(back.version).toBe(3);
+      await u!.api.match.cancel.mutate();
+      expect((await enqueue(u!, { language: 'fr' })).version).toBe(5);
+      const versions = [...(await outbox(app, 'fr')), ...(await outbox(app, 'it'))]
+        .filter((r) => r.kind === 'transition' && r.userId === u!.userId)
+        .map((r) => (r as { version: number }).version)
+        .sort((a, b) => a - b);
+      expect(versions).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      await closeAll([u!]);
     }
   });
 });

@@ -1,5 +1,5 @@
 /** Prometheus metrics: one registry per server (no global state), default process metrics included. */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -13,6 +13,12 @@ export function createMetrics() {
       registers: [registry],
     }),
     matches: new Counter({ name: 'matches_total', help: 'Matches made by this process', registers: [registry] }),
+    matchWait: new Histogram({
+      name: 'match_wait_seconds',
+      help: 'How long each matched user waited in the queue (enqueue or re-queue -> matched), for matches made by this process',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
     wsConnections: new Gauge({ name: 'ws_connections', help: 'Open WebSocket connections on this process', registers: [registry] }),
     auditRows: new Counter({ name: 'audit_rows_total', help: 'Outbox records committed to Postgres', registers: [registry] }),
     outboxLag: new Gauge({ name: 'outbox_lag_seconds', help: 'Age of the newest record in the last drained batch', registers: [registry] }),

@@ -8,7 +8,7 @@ import type { Database } from '../infra/postgres';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import { DEFAULT_POOL, POOL_NAME } from '../state/keys';
-import type { StateStore, UserState } from '../state/store';
+import type { MatchMade, StateStore, UserState } from '../state/store';
 import { blocks } from './schema';
 import { and, eq } from 'drizzle-orm';
 
@@ -61,7 +61,7 @@ export class MatchService {
       // A new pool means a new hash: the user's versions carry on from the pool they leave.
       minVersion: moving ? current.version : undefined,
     });
-    if (r.match) this.metrics.matches.inc();
+    if (r.match) this.made([r.match]);
     return r;
   }
 
@@ -73,7 +73,7 @@ export class MatchService {
   async leave(uid: string, reason: 'skip' | 'end' | 'disconnect' | 'timeout', matchId?: string, idempotencyKey?: string, actor?: string) {
     const pool = await this.store.poolOf(uid);
     const r = await this.store.leave({ uid, pool, reason, matchId, op: idempotencyKey, actor });
-    this.metrics.matches.inc(r.matches.length);
+    this.made(r.matches);
     // Only a leave that really ended the user's own match (the script says which) tears down its
     // room, so a stray matchId cannot end others' calls.
     if (r.ended) this.teardown(pool, r.ended, reason);
@@ -93,6 +93,16 @@ export class MatchService {
   async unblock(uid: string, other: string) {
     await this.database.db.delete(blocks).where(and(eq(blocks.blockerId, uid), eq(blocks.blockedId, other)));
     await this.store.blockMirror(uid, other, false);
+  }
+
+  /** Count matches this process made, and how long their users waited. */
+  private made(matches: MatchMade[]): void {
+    if (!matches.length) return;
+    this.metrics.matches.inc(matches.length);
+    for (const m of matches) {
+      this.metrics.matchWait.observe(m.waitedA / 1000);
+      this.metrics.matchWait.observe(m.waitedB / 1000);
+    }
   }
 
   private teardown(pool: string, matchId: string, reason: string): void {
@@ -119,7 +129,7 @@ export class MatchService {
         const e = await this.store.expire(pool);
         for (const mid of e.expired) this.teardown(pool, mid, 'timeout');
         const s = await this.store.sweep(pool);
-        this.metrics.matches.inc(e.matches.length + s.matches.length);
+        this.made([...e.matches, ...s.matches]);
       }
     } catch (err) {
       this.log.warn({ err }, 'match tick failed');

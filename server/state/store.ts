@@ -47,6 +47,9 @@ export interface MatchMade {
   matchId: string;
   a: string;
   b: string;
+  /** How long each had waited in the queue, ms. */
+  waitedA: number;
+  waitedB: number;
 }
 
 export type LeaveReason = 'skip' | 'end' | 'disconnect' | 'timeout';

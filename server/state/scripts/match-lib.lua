@@ -102,15 +102,16 @@ local function pair(a, b, mid)
   redis.call('LTRIM', P .. 'matchlog', 0, 99)
   remember_partner(a.id, b.id)
   remember_partner(b.id, a.id)
-  outbox({ kind = 'match_created', matchId = mid, userA = a.id, userB = b.id, mode = A.mode or 'direct',
-    waitedA = NOW - tonumber(a.waitingSince or NOW), waitedB = NOW - tonumber(b.waitingSince or NOW) })
+  local waitedA = NOW - tonumber(a.waitingSince or NOW)
+  local waitedB = NOW - tonumber(b.waitingSince or NOW)
+  outbox({ kind = 'match_created', matchId = mid, userA = a.id, userB = b.id, mode = A.mode or 'direct', waitedA = waitedA, waitedB = waitedB })
   -- a (the newcomer) makes the WebRTC offer; b is the polite peer. With A.defer (LiveKit mode)
   -- the `matched` events wait until the room exists: see announce-1.lua.
   if not A.defer then
     push(a.id, 'matched', { matchId = mid, partnerId = b.id, partnerName = b.name or '', role = 'impolite', mode = A.mode or 'direct' })
     push(b.id, 'matched', { matchId = mid, partnerId = a.id, partnerName = a.name or '', role = 'polite', mode = A.mode or 'direct' })
   end
-  return { matchId = mid, a = a.id, b = b.id }
+  return { matchId = mid, a = a.id, b = b.id, waitedA = waitedA, waitedB = waitedB }
 end
 
 -- Try to match u (must be WAITING). Consumes one id from A.mids; returns the match or nil.

@@ -11,10 +11,12 @@
  *      (/proc utime+stime) over the measured window divided by the matches made in it.
  * Usage: npm run bench -- --duration 10 [--rate 1000] [--clients 2000] [--servers 1] [--skip 0.2]
  *        [--redis shared|private] [--profile DIR] [--livekit off|double] [--server-env K=V,K=V]
+ *        [--node-flags start|none|"--flag --flag"]
  * Ends with one JSON line: {"matchesPerSec":..,"p50Ms":..,"p99Ms":..,"maxMs":..,
  *   "serverCpuMsPerMatch":..,"rssKbPerClient":..,"clients":..,"errors":..}
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { createTestDatabase, createTestRedis } from '../tests/support/databases';
 import { startRedisServer } from '../tests/support/redis-server';
@@ -37,6 +39,7 @@ const args = benchArgs('match', {
   profile: { default: '', help: 'directory: write a V8 CPU profile of each server process there' },
   livekit: { default: 'off', help: 'off: direct mode; double: LiveKit rooms against the LiveKit test double (see bench/match/rooms.ts)' },
   'server-env': { default: '', help: 'extra server environment, K=V,K=V (e.g. the rooms settings)' },
+  'node-flags': { default: 'start', help: "server processes' node flags: 'start' (those of npm start), 'none', or a list" },
   verbose: { default: 0, help: '1: list every Redis command of the window, not the top 6' },
   redis: { default: 'shared', help: "'shared' (127.0.0.1:6379, fresh key prefix) or 'private' (a redis-server of our own: Redis CPU is then ours alone)" },
 });
@@ -49,6 +52,14 @@ if (args.clients / args.servers > MAX_SOCKETS_PER_PROCESS) {
   throw new BenchArgError(`--clients ${args.clients} over ${args.servers} server(s) exceeds ${MAX_SOCKETS_PER_PROCESS} sockets per process; add --servers`);
 }
 const GENERATOR_SOCKETS = 15_000;
+
+/** The node flags of `npm start` (what production runs), e.g. its young-generation size. */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  const words = (pkg.scripts.start ?? '').split(/\s+/);
+  return words.slice(words.indexOf('node') + 1, words.indexOf('--import')).filter((w) => w.startsWith('--'));
+}
+const nodeFlags = args['node-flags'] === 'start' ? startFlags() : args['node-flags'] === 'none' ? [] : args['node-flags'].split(/\s+/).filter(Boolean);
 type Listening = { type: 'listening'; url: string; pid: number };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -145,7 +156,7 @@ async function main() {
   await using kv = await createTestRedis(own?.url);
   const redis = new Redis(kv.url);
   const secret = randomBytes(24).toString('hex');
-  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
+  const nodeArgs = [...nodeFlags, ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [])];
   // The first server migrates the fresh database alone: concurrent first starts race on CREATE TABLE.
   const env = serverEnv(kv.url, kv.prefix, db.url, secret);
   const servers = [startChild('bench/match/server.ts', env, nodeArgs)];
@@ -203,7 +214,7 @@ async function main() {
       .slice(0, args.verbose ? 40 : 6)
       .map(([name, c]) => ({ command: name, 'calls/match': round(c.calls / Math.max(1, r.matches)), 'usec/call': round(c.usec / c.calls) }));
     printTable(`Redis commands in the window (${args.redis === 'shared' ? 'shared Redis: includes other users' : 'private Redis'})`, top);
-    printTable('machine', [{ ...machine(), load1mAtStart: loadAtStart, servers: args.servers, redis: args.redis }]);
+    printTable('machine', [{ ...machine(), load1mAtStart: loadAtStart, servers: args.servers, redis: args.redis, serverFlags: nodeFlags.join(' ') || '(none)' }]);
     const redisCpuMsPerMatch = round((churn.redis.cpuSec * 1000) / Math.max(1, r.matches));
     printResult({ ...figures, servers: args.servers, rate: args.rate, skip, redis: args.redis, redisCpuMsPerMatch, livekit: args.livekit });
   } finally {

@@ -278,9 +278,9 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
 
   const ws = attachWebSocket(server, {
     router: appRouter,
-    createContext: async ({ info, res }) => {
-      const ctx = await wsContext(svc, info.connectionParams as Record<string, string> | null);
-      if (ctx.session) presence.attach(ctx.session.userId, res);
+    createContext: async (params, socket) => {
+      const ctx = await wsContext(svc, params);
+      if (ctx.session) presence.attach(ctx.session.userId, socket);
       return ctx;
     },
     maxPayload: cfg.WS_MAX_PAYLOAD,

@@ -4,6 +4,8 @@
  * `{ type: 'listening', url, pid }` over IPC; a `{ type: 'stop' }` message or SIGTERM closes it
  * gracefully, so a `--cpu-prof` profile is written on the way out.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../../server/config';
 import { startServer } from '../../server/app';
@@ -26,7 +28,25 @@ process.on('message', (m: { type?: string; path?: string; gc?: boolean }) => {
   if (m.type === 'stop') stop();
   if (m.type === 'memory') process.send?.(memory(m.gc !== false));
   if (m.type === 'snapshot') process.send?.({ type: 'snapshot', path: writeHeapSnapshot(m.path) });
+  if (m.type === 'profile-start') void profileStart().then(() => process.send?.({ type: 'profile-started' }));
+  if (m.type === 'profile-stop') void profileStop(m.path!).then(() => process.send?.({ type: 'profile-stopped' }));
 });
+
+/** A CPU profile of a phase only (`--profile` covers the whole process), written where asked. */
+let profiler: Session | null = null;
+async function profileStart() {
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
+async function profileStop(path: string) {
+  if (!profiler) return;
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(path, JSON.stringify(profile));
+  profiler.disconnect();
+  profiler = null;
+}
 
 /**
  * Where the process's memory is (for the benchmark's breakdown): after a full collection when the

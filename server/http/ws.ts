@@ -2,25 +2,21 @@
  * The WebSocket endpoint: tRPC over `ws` on /trpc, holding as little as possible per connection
  * (an idle browser tab is mostly what a server carries).
  *
- * - tRPC's connection handler keeps the request it is given for the life of the socket; it only
- *   reads the URL's `connectionParams` flag, once. It gets a shared stand-in carrying just that,
- *   so the upgrade IncomingMessage (headers, raw headers, streams state) is not retained.
- * - Keep-alive is ours (KeepAlive: WebSocket ping frames from one interval), not tRPC's (two
- *   timers and several closures per socket, and a text PING through the application on both
- *   sides). tRPC still answers a client's text "PING" with "PONG", so clients' own keep-alive works.
+ * - tRPC's protocol is served by TrpcWsServer (./trpc-ws.ts), not the stock adapter: a
+ *   connection and a subscription are an object each, and the upgrade request is not kept.
+ * - Keep-alive: KeepAlive, WebSocket ping frames from one interval for all sockets. A client's
+ *   text "PING" (tRPC's client keep-alive) is still answered "PONG".
  * - No permessage-deflate (also ws's default): a zlib context per socket costs more than it saves
  *   on frames this small.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AnyRouter } from '@trpc/server';
-import { getWSConnectionHandler, type CreateWSSContextFn } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import { KeepAlive } from './keepalive';
+import { TrpcWsServer, type TrpcWsOptions } from './trpc-ws';
 
-export interface WsEndpointOptions<TRouter extends AnyRouter> {
-  router: TRouter;
-  createContext: CreateWSSContextFn<TRouter>;
+export interface WsEndpointOptions<TRouter extends AnyRouter> extends TrpcWsOptions<TRouter> {
   maxPayload: number;
   allowedOrigins: string[];
   /** Ping a quiet socket this often; terminate one not heard from for `timeoutMs`. */
@@ -39,14 +35,10 @@ export interface WsEndpoint {
 
 const WEBSOCKET_OPEN = 1;
 const RECONNECT = JSON.stringify({ id: null, method: 'reconnect' });
-// What tRPC reads of the request: `createURL(req).searchParams.get('connectionParams')`.
-const WITH_PARAMS = { url: '/trpc?connectionParams=1', headers: {} } as IncomingMessage;
-const WITHOUT_PARAMS = { url: '/trpc', headers: {} } as IncomingMessage;
 
 export function attachWebSocket<TRouter extends AnyRouter>(server: Server, opts: WsEndpointOptions<TRouter>): WsEndpoint {
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false });
-  // No keepAlive here: KeepAlive below does it for every socket at once.
-  const onConnection = getWSConnectionHandler<TRouter>({ wss, router: opts.router, createContext: opts.createContext });
+  const trpc = new TrpcWsServer(opts);
   const keepAlive = new KeepAlive(wss.clients, { pingMs: opts.pingMs, timeoutMs: opts.timeoutMs });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -58,10 +50,10 @@ export function attachWebSocket<TRouter extends AnyRouter>(server: Server, opts:
       socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
-    const stand = new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('connectionParams') === '1' ? WITH_PARAMS : WITHOUT_PARAMS;
+    const expectParams = new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('connectionParams') === '1';
     wss.handleUpgrade(req, socket, head, (ws) => {
       keepAlive.watch(ws);
-      onConnection(ws, stand);
+      trpc.accept(ws, expectParams);
     });
   });
 

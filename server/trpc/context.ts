@@ -53,7 +53,7 @@ export async function httpContext(svc: Services, req: IncomingMessage): Promise<
 }
 
 /** WebSocket: a valid token in connectionParams is required; otherwise the socket is closed. */
-export async function wsContext(svc: Services, params: Record<string, string> | null): Promise<Context> {
+export async function wsContext(svc: Services, params: Record<string, string | undefined> | null): Promise<Context> {
   const admin = isAdminToken(svc, params?.adminToken);
   if (admin && !params?.token) return { svc, admin, session: null };
   return { svc, admin, session: await sessionFrom(svc, params?.token) };

@@ -214,7 +214,9 @@ async function main() {
       .slice(0, args.verbose ? 40 : 6)
       .map(([name, c]) => ({ command: name, 'calls/match': round(c.calls / Math.max(1, r.matches)), 'usec/call': round(c.usec / c.calls) }));
     printTable(`Redis commands in the window (${args.redis === 'shared' ? 'shared Redis: includes other users' : 'private Redis'})`, top);
-    printTable('machine', [{ ...machine(), load1mAtStart: loadAtStart, servers: args.servers, redis: args.redis, serverFlags: nodeFlags.join(' ') || '(none)' }]);
+    printTable('machine', [
+      { ...machine(), load1mAtStart: loadAtStart, servers: args.servers, redis: args.redis, serverFlags: nodeFlags.join(' ') || '(none)' },
+    ]);
     const redisCpuMsPerMatch = round((churn.redis.cpuSec * 1000) / Math.max(1, r.matches));
     printResult({ ...figures, servers: args.servers, rate: args.rate, skip, redis: args.redis, redisCpuMsPerMatch, livekit: args.livekit });
   } finally {

@@ -92,7 +92,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     log,
     clock,
   );
-  const hub = new EventHub(redis, sub, store.keys, (uid) => store.poolOf(uid));
+  const hub = new EventHub(redis, sub, store.keys, store);
   const match = new MatchService(store, redis, database, metrics, log, cfg.MATCH_SWEEP_INTERVAL_MS);
   const rooms = createRooms({
     store,

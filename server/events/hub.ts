@@ -14,8 +14,12 @@
  * takes right after can never slip between the two.
  *
  * Memory: an idle subscription is one small object (EventStream) and, while its consumer waits,
- * one pending promise: no generator, timer or listener per subscriber. The safety re-read runs
- * from one process-wide interval, spread over SAFETY_POLL_MS.
+ * one pending promise: no generator, timer or listener per subscriber.
+ *
+ * Safety net for a lost notification: every SAFETY_POLL_MS each user's stream is checked again,
+ * from one process-wide interval spread over POLL_SLICES steps. A step asks Redis two things for
+ * its whole slice, pipelined: the users' pools (one MGET) and the newest id of each stream; only
+ * a stream with something after its cursor (or a user in another pool) is woken to read.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../state/keys';
@@ -26,6 +30,12 @@ import type { MatchEvent } from './types';
 // this often; the re-reads are spread over the interval in POLL_SLICES steps, never all at once.
 const SAFETY_POLL_MS = 15_000;
 const POLL_SLICES = 15;
+
+/** Where users' histories are: their pools, one or many at once. */
+export interface PoolLookup {
+  poolOf(uid: string): Promise<string>;
+  poolsOf(uids: string[]): Promise<string[]>;
+}
 
 export interface DeliveredEvent {
   id: string;
@@ -47,7 +57,8 @@ export class EventHub implements StreamSource {
     private readonly redis: Redis,
     private readonly sub: Redis,
     private readonly keys: Keys,
-    readonly poolOf: (uid: string) => Promise<string>,
+    private readonly pools: PoolLookup,
+    private readonly safetyPollMs = SAFETY_POLL_MS,
   ) {
     this.prefix = keys.notifyPrefix();
     sub.on('message', (channel: string, pool: string) => this.wake(channel.slice(this.prefix.length), pool || null));
@@ -86,6 +97,10 @@ export class EventHub implements StreamSource {
       else signal.addEventListener('abort', () => stream.close(), { once: true });
     }
     return stream;
+  }
+
+  poolOf(uid: string): Promise<string> {
+    return this.pools.poolOf(uid);
   }
 
   async read(uid: string, pool: string, afterId: string, count: number): Promise<Array<[string, string[]]>> {
@@ -146,7 +161,7 @@ export class EventHub implements StreamSource {
 
   private startPoll(): void {
     if (this.poll) return;
-    this.poll = setInterval(() => this.pollSlice(), SAFETY_POLL_MS / POLL_SLICES);
+    this.poll = setInterval(() => this.pollSlice(), this.safetyPollMs / POLL_SLICES);
     this.poll.unref();
   }
 
@@ -156,19 +171,42 @@ export class EventHub implements StreamSource {
     this.pollCursor = null;
   }
 
-  /** Re-reads the next 1/POLL_SLICES of the users (pool asked again), so each is re-read every SAFETY_POLL_MS. */
+  /** Checks the next 1/POLL_SLICES of the users, so each is checked every safetyPollMs. */
   private pollSlice(): void {
     let quota = Math.ceil(this.streams.size / POLL_SLICES);
+    const uids: string[] = [];
     this.pollCursor ??= this.streams.keys();
     while (quota-- > 0) {
       let r = this.pollCursor.next();
       if (r.done) {
         this.pollCursor = this.streams.keys();
         r = this.pollCursor.next();
-        if (r.done) return;
+        if (r.done) break;
       }
-      this.wake(r.value, null);
+      uids.push(r.value);
     }
+    if (uids.length) void this.check(uids);
+  }
+
+  /** Wakes the streams of `uids` that have something after their cursor, or moved pools. */
+  private async check(uids: string[]): Promise<void> {
+    let pools: string[];
+    let heads: Array<[Error | null, unknown]> | null;
+    try {
+      pools = await this.pools.poolsOf(uids);
+      const pipeline = this.redis.pipeline();
+      uids.forEach((uid, i) => pipeline.xrevrange(this.keys.events(pools[i]!, uid), '+', '-', 'COUNT', 1));
+      heads = await pipeline.exec();
+    } catch {
+      return; // Redis unreachable: the streams retry by themselves, and the next round checks again
+    }
+    uids.forEach((uid, i) => {
+      const [err, newest] = heads?.[i] ?? [null, []];
+      const head = err ? null : ((newest as Array<[string, string[]]>)[0]?.[0] ?? null);
+      for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) {
+        if (err || s.behind(pools[i]!, head)) s.notify(pools[i]!);
+      }
+    });
   }
 }
 

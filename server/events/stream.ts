@@ -19,6 +19,8 @@ export interface Listener {
   /** The next stream of the same user on this process (the hub keeps them as a list). */
   sibling: Listener | null;
   notify(pool: string | null): void;
+  /** Would a read find something: is the newest id in `pool` after the cursor, or is the cursor elsewhere? */
+  behind(pool: string, newestId: string | null): boolean;
   close(): void;
 }
 
@@ -72,6 +74,11 @@ export class EventStream<T> implements AsyncIterableIterator<T>, AsyncDisposable
     this.pool = pool;
     this.dirty = true;
     this.pump();
+  }
+
+  behind(pool: string, newestId: string | null): boolean {
+    if (!this.started) return false; // its first read is still to come
+    return pool !== this.cursorPool || (newestId !== null && after(newestId, this.cursorId));
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -194,4 +201,11 @@ export class EventStream<T> implements AsyncIterableIterator<T>, AsyncDisposable
 
 function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
+}
+
+/** Is stream id `a` ("ms-seq") after `b`? */
+function after(a: string, b: string): boolean {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am > bm || (am === bm && as > bs);
 }

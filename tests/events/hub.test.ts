@@ -1,0 +1,116 @@
+/**
+ * The event hub against a real Redis: live wake-ups, the safety check that makes up for a lost
+ * notification, and streams that end at once when returned.
+ */
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { EventHub, type PoolLookup } from '../../server/events/hub';
+import type { MatchEvent } from '../../server/events/types';
+import { Keys } from '../../server/state/keys';
+import { createTestRedis } from '../support/databases';
+
+const DEFAULT_POOL = 'global';
+
+async function setup(safetyPollMs: number) {
+  const kv = await createTestRedis();
+  const redis = new Redis(kv.url, { protocol: 2 });
+  const sub = new Redis(kv.url, { protocol: 2 });
+  const keys = new Keys(kv.prefix);
+  // Where a user's history is, as the state store answers it (upool key, default pool).
+  const pools: PoolLookup = {
+    poolOf: async (uid) => (await redis.get(keys.userPool(uid))) ?? DEFAULT_POOL,
+    poolsOf: async (uids) => (await redis.mget(...uids.map((u) => keys.userPool(u)))).map((p) => p ?? DEFAULT_POOL),
+  };
+  const hub = new EventHub(redis, sub, keys, pools, safetyPollMs);
+  /** Appends an event to the user's history as the state scripts do, without announcing it. */
+  const write = async (uid: string, text: string, pool = DEFAULT_POOL) => {
+    const event: MatchEvent = { type: 'notice', code: 'test', message: text, at: Date.now() };
+    return `${pool}|${await redis.xadd(keys.events(pool, uid), '*', 'e', JSON.stringify(event))}`;
+  };
+  const announce = (uid: string, pool = DEFAULT_POOL) => redis.publish(keys.notify(uid), pool);
+  return {
+    hub,
+    redis,
+    keys,
+    write,
+    announce,
+    async [Symbol.asyncDispose]() {
+      redis.disconnect();
+      sub.disconnect();
+      await kv.cleanup();
+    },
+  };
+}
+
+const text = (r: IteratorResult<{ id: string; event: MatchEvent }>) =>
+  r.done ? null : r.value.event.type === 'notice' ? r.value.event.message : r.value.event.type;
+
+describe('event hub', () => {
+  it('an announced event reaches the stream at once', async () => {
+    await using t = await setup(60_000);
+    const stream = await t.hub.open('u1', null);
+    const next = stream.next();
+    const id = await t.write('u1', 'hello');
+    await t.announce('u1');
+    const r = await next;
+    expect(text(r)).toBe('hello');
+    expect(r.done ? null : r.value.id).toBe(id);
+    await stream.return();
+  });
+
+  it('an event whose announcement was lost is delivered by the safety check', async () => {
+    await using t = await setup(300);
+    const stream = await t.hub.open('u2', null);
+    const next = stream.next();
+    await t.write('u2', 'never announced');
+    expect(text(await next)).toBe('never announced');
+    await stream.return();
+  });
+
+  it('a user who moved pools without an announcement is read in the new pool, from its start', async () => {
+    await using t = await setup(300);
+    await t.write('u3', 'old pool');
+    const stream = await t.hub.open('u3', null); // from now: "old pool" is not delivered
+    const next = stream.next();
+    await t.redis.set(t.keys.userPool('u3'), 'fr-eu');
+    const id = await t.write('u3', 'new pool', 'fr-eu');
+    const r = await next;
+    expect(text(r)).toBe('new pool');
+    expect(r.done ? null : r.value.id).toBe(id);
+    await stream.return();
+  });
+
+  it('resumes after lastEventId, and `select` maps events or skips them', async () => {
+    await using t = await setup(60_000);
+    const first = await t.write('u4', 'one');
+    await t.write('u4', 'skip me');
+    await t.write('u4', 'three');
+    const stream = await t.hub.open('u4', first, null, (id, e) => (e.type === 'notice' && e.message !== 'skip me' ? `${id}:${e.message}` : undefined));
+    const r = await stream.next();
+    expect(r.done ? null : r.value).toMatch(/^global\|\d+-\d+:three$/);
+    await stream.return();
+  });
+
+  it('returning a stream ends its pending next() at once and releases the user once no stream is left', async () => {
+    await using t = await setup(60_000);
+    const a = await t.hub.open('u5', null);
+    const b = await t.hub.open('u5', null);
+    expect(t.hub.watching).toBe(1);
+    const pending = a.next();
+    await a.return();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    expect(t.hub.watching).toBe(1);
+    await b.return();
+    expect(t.hub.watching).toBe(0);
+  });
+
+  it('an aborted signal ends the stream', async () => {
+    await using t = await setup(60_000);
+    const ac = new AbortController();
+    const stream = await t.hub.open('u6', null, ac.signal);
+    const pending = stream.next();
+    ac.abort();
+    expect((await pending).done).toBe(true);
+    expect(t.hub.watching).toBe(0);
+  });
+});

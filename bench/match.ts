@@ -3,21 +3,24 @@
  * server memory per idle connected client, with real tRPC WebSocket clients.
  *
  * Setup: a fresh database on the shared Postgres and a fresh key prefix on the shared Redis;
- * `--servers` server processes (bench/match/server.ts, production settings); load generators in
- * processes of their own. Phases:
+ * `--servers` server processes (bench/match/server.ts, production settings, and the node flags of
+ * `npm start` unless `--node-flags` says otherwise); load generators in processes of their own.
+ * Phases:
  *   1. memory: server RSS (/proc VmRSS) with no clients, then with `--clients` idle clients
- *      connected and subscribed (like open browser tabs); also the CPU those idle clients cost.
+ *      connected and subscribed (like open browser tabs); also the CPU those idle clients cost,
+ *      and the servers' V8 heap before and after (its young generation apart).
  *   2. churn: open-loop arrivals at `--rate` per second through bench/match/churn.ts; server CPU
  *      (/proc utime+stime) over the measured window divided by the matches made in it.
  * Usage: npm run bench -- --duration 10 [--rate 1000] [--clients 2000] [--servers 1] [--skip 0.2]
  *        [--redis shared|private] [--profile DIR] [--livekit off|double] [--server-env K=V,K=V]
- *        [--node-flags start|none|"--flag --flag"]
+ *        [--node-flags=start|none|"--flag --flag"]   (the = form: the value starts with --)
  * Ends with one JSON line: {"matchesPerSec":..,"p50Ms":..,"p99Ms":..,"maxMs":..,
  *   "serverCpuMsPerMatch":..,"rssKbPerClient":..,"clients":..,"errors":..}
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { loadConfig } from '../server/config';
 import { createTestDatabase, createTestRedis } from '../tests/support/databases';
 import { startRedisServer } from '../tests/support/redis-server';
 import { benchArgs, BenchArgError } from './lib/args';
@@ -99,9 +102,10 @@ async function quiet(pids: number[]): Promise<void> {
   progress('servers still busy after 60 s; measuring anyway');
 }
 
-async function memoryPhase(urls: string[], pids: number[], secret: string) {
+async function memoryPhase(urls: string[], pids: number[], servers: Child[], secret: string, graceMs: number) {
   await sleep(2000);
   const before = sum(pids, rssKb);
+  const heapBefore = await heaps(servers);
   const gens: Child[] = [];
   for (let left = args.clients; left > 0; left -= GENERATOR_SOCKETS) {
     const n = Math.min(GENERATOR_SOCKETS, left);
@@ -115,12 +119,32 @@ async function memoryPhase(urls: string[], pids: number[], secret: string) {
   );
   await sleep(5000); // presence signals and subscriptions settle
   const after = sum(pids, rssKb);
+  const heapAfter = await heaps(servers);
   const c0 = sum(pids, cpuMs);
   await sleep(5000);
   const idleCpuMsPerSec = (sum(pids, cpuMs) - c0) / 5;
   await Promise.all(gens.map((g) => g.stop()));
+  // The idle clients' reconnect grace runs out RECONNECT_GRACE_MS after they left, and the
+  // presence sweep then settles all of them at once: not during the churn window.
+  await sleep(graceMs + 1000);
   await quiet(pids);
-  return { before, after, idleCpuMsPerSec, failed };
+  return { before, after, heapBefore, heapAfter, idleCpuMsPerSec, failed };
+}
+
+/**
+ * The servers' V8 heap (summed, no collection forced): its committed size and the young
+ * generation's part of it, which grows (up to npm start's --max-semi-space-size) when many
+ * objects are allocated at once, as when thousands of clients connect.
+ */
+async function heaps(servers: Child[]): Promise<{ heapTotal: number; young: number }> {
+  type Memory = { type: 'memory'; heapTotal: number; spaces: Record<string, { size: number }> };
+  const all = await Promise.all(
+    servers.map((s) => {
+      s.send({ type: 'memory', gc: false } as { type: string });
+      return s.next<Memory>('memory', 30_000);
+    }),
+  );
+  return { heapTotal: all.reduce((a, m) => a + m.heapTotal, 0), young: all.reduce((a, m) => a + (m.spaces.new_space?.size ?? 0), 0) };
 }
 
 async function churnPhase(urls: string[], pids: number[], secret: string, redis: Redis) {
@@ -166,7 +190,7 @@ async function main() {
     const listening = [first, ...(await Promise.all(servers.slice(1).map((s) => s.next<Listening>('listening', 60_000))))];
     const urls = listening.map((l) => l.url);
     const pids = listening.map((l) => l.pid);
-    const mem = await memoryPhase(urls, pids, secret);
+    const mem = await memoryPhase(urls, pids, servers, secret, loadConfig(env).RECONNECT_GRACE_MS);
     const churn = await churnPhase(urls, pids, secret, redis);
     const r = churn.result;
     const connected = args.clients - mem.failed;
@@ -207,6 +231,11 @@ async function main() {
       { measure: 'server RSS without clients, MiB', value: round(mem.before / 1024) },
       { measure: `server RSS with ${connected} idle clients, MiB`, value: round(mem.after / 1024) },
       { measure: 'RSS per idle client, KiB', value: figures.rssKbPerClient ?? 'n/a' },
+      {
+        measure: 'V8 heap (committed) per idle client, KiB',
+        value: connected > 0 ? round((mem.heapAfter.heapTotal - mem.heapBefore.heapTotal) / 1024 / connected) : 'n/a',
+      },
+      { measure: 'young generation before -> after, MiB', value: `${round(mem.heapBefore.young / 2 ** 20)} -> ${round(mem.heapAfter.young / 2 ** 20)}` },
       { measure: 'server CPU with idle clients, ms/s', value: round(mem.idleCpuMsPerSec) },
     ]);
     const top = Object.entries(churn.redis.commands)

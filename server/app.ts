@@ -280,7 +280,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     router: appRouter,
     createContext: async (params, socket) => {
       const ctx = await wsContext(svc, params);
-      if (ctx.session) presence.attach(ctx.session.userId, socket);
+      // A socket that closed while its token was checked never counts as present.
+      if (ctx.session && socket.readyState === socket.OPEN) presence.attach(ctx.session.userId, socket);
       return ctx;
     },
     maxPayload: cfg.WS_MAX_PAYLOAD,

@@ -199,6 +199,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   // own scripts (the recovery itself) run as they are, even while the breaker is still open.
   store.guard = (pool, fn) =>
     epoch.rebuilding() ? fn() : resilience.policies.pools.get(pool).execute(() => resilience.policies.redis.execute(() => epoch.hold(fn)));
+  // Blocks are written to Postgres under its policy (retry, breaker): a refusal is a clear "try again".
+  match.postgres = (fn) => resilience.policies.postgres.execute(fn);
   // Reads share the Redis breaker but are not retried: a read in front of a call fails fast, and an
   // open breaker refuses it at once with the friendly "try again in a few seconds".
   store.readGuard = (fn) => resilience.policies.redis.executeOnce(fn);

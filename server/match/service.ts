@@ -37,6 +37,9 @@ export class MatchService {
    */
   roomTeardown: ((pool: string, matchId: string, reason: string) => Promise<void>) | null = null;
 
+  /** Runs each Postgres call (the composition root puts it under the Postgres policy). */
+  postgres: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn();
+
   constructor(
     private readonly store: StateStore,
     private readonly redis: Redis,
@@ -86,12 +89,12 @@ export class MatchService {
 
   /** Blocks are stored in Postgres (the record) and mirrored into every pool's Redis set. */
   async block(uid: string, other: string) {
-    await this.database.db.insert(blocks).values({ blockerId: uid, blockedId: other }).onConflictDoNothing();
+    await this.postgres(() => this.database.db.insert(blocks).values({ blockerId: uid, blockedId: other }).onConflictDoNothing());
     await this.store.blockMirror(uid, other, true);
   }
 
   async unblock(uid: string, other: string) {
-    await this.database.db.delete(blocks).where(and(eq(blocks.blockerId, uid), eq(blocks.blockedId, other)));
+    await this.postgres(() => this.database.db.delete(blocks).where(and(eq(blocks.blockerId, uid), eq(blocks.blockedId, other))));
     await this.store.blockMirror(uid, other, false);
   }
 

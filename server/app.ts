@@ -197,8 +197,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   // scripts carry op ids or are conditional on state, so a retry never applies twice), and after a
   // reconnect only once the epoch guard has checked that Redis still holds our data. The rebuild's
   // own scripts (the recovery itself) run as they are, even while the breaker is still open.
-  store.guard = (pool, fn) =>
-    epoch.rebuilding() ? fn() : resilience.policies.pools.get(pool).execute(() => resilience.policies.redis.execute(() => epoch.hold(fn)));
+  store.guard = (pool, fn) => resilience.policies.pools.get(pool).execute(() => resilience.policies.redis.execute(() => epoch.hold(fn)));
   // Blocks are written to Postgres under its policy (retry, breaker): a refusal is a clear "try again".
   match.postgres = (fn) => resilience.policies.postgres.execute(fn);
   // Reads share the Redis breaker but are not retried: a read in front of a call fails fast, and an

@@ -16,14 +16,14 @@
  * timeout), then fails with RedisNotReadyError, a transient Redis failure like a timeout. A
  * call held across a data loss is not run at all (HeldAcrossDataLossError): it was decided on
  * state that is gone (the caller read it before the crash), so the caller must read again and
- * retry. The rebuild's own scripts pass the gate (they run inside `bypass`; `rebuilding()` tells
- * the composition root to let them past the Redis breaker too: Redis has just answered, and a
- * breaker still open from the outage must not refuse the recovery itself).
+ * retry. The rebuild's own scripts pass the gate and the Redis breaker: they run on the store
+ * without its guard (`store.withGuard`), since Redis has just answered and a breaker still open
+ * from the outage must not refuse the recovery itself. (Not an AsyncLocalStorage: enabling one
+ * turns on promise hooks for the whole process, a cost on every promise from then on.)
  *
  * After a data loss the epoch records when it happened; for IDLE_TTL_MS after it, users first
  * seen again get their versions from the audit trail (version-floors.ts).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger';
@@ -94,7 +94,6 @@ export class EpochGuard implements FloorWindow {
   private lostAt = 0;
   private lostUntil = 0;
   private readonly token = randomUUID();
-  private readonly bypass = new AsyncLocalStorage<true>();
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -124,14 +123,9 @@ export class EpochGuard implements FloorWindow {
     clearTimeout(this.retryTimer);
   }
 
-  /** True inside the rebuild (its own state scripts). */
-  rebuilding(): boolean {
-    return this.bypass.getStore() === true;
-  }
-
   /** Run `fn` once Redis's data is known to be this deployment's (at once when the gate is open). */
   hold<T>(fn: () => Promise<T>): Promise<T> {
-    if (!this.closed || this.bypass.getStore()) return fn();
+    if (!this.closed) return fn();
     const lostAt = this.lostAt;
     return this.checked().then(() => {
       if (this.lostAt !== lostAt) throw new HeldAcrossDataLossError();
@@ -142,7 +136,7 @@ export class EpochGuard implements FloorWindow {
   /** Resolves when the gate is open; rejects with RedisNotReadyError after `holdMs`. */
   checked(): Promise<void> {
     const gate = this.closed;
-    if (!gate || this.bypass.getStore()) return Promise.resolve();
+    if (!gate) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new RedisNotReadyError(this.opts.holdMs)), this.opts.holdMs);
       void gate.promise.then(() => {
@@ -213,7 +207,7 @@ export class EpochGuard implements FloorWindow {
       const lease = this.opts.rebuildLeaseMs ?? DEFAULT_LEASE_MS;
       const won = value === null ? await this.redis.set(this.key, claim, 'PX', lease, 'NX') : await this.redis.set(this.key, claim, 'PX', lease, 'XX');
       if (won !== 'OK') continue;
-      await this.bypass.run(true, () => this.rebuild(started));
+      await this.rebuild(started);
       return;
     }
   }
@@ -231,7 +225,15 @@ export class EpochGuard implements FloorWindow {
         return;
       }
       const floors = await this.checkpoints.lastVersions(snaps.map((s) => s.userId));
-      const r = snaps.length ? await restoreUsers(this.redis, this.store, snaps, 'recovery:epoch', floors) : { restored: 0, reset: 0 };
+      const r = snaps.length
+        ? await restoreUsers(
+            this.redis,
+            this.store.withGuard((_pool, fn) => fn()),
+            snaps,
+            'recovery:epoch',
+            floors,
+          )
+        : { restored: 0, reset: 0 };
       await this.markLost(epoch);
       if (snaps.length === 0) return; // nobody was active: nothing was rebuilt
       const durationMs = this.clock.now() - started;

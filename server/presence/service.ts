@@ -119,7 +119,9 @@ export class PresenceService {
         const byPool = new Map<string, string[]>();
         chunk.forEach((u, j) => {
           const p = pools[j]!;
-          byPool.set(p, [...(byPool.get(p) ?? []), u]);
+          const list = byPool.get(p);
+          if (list) list.push(u);
+          else byPool.set(p, [u]);
         });
         await this.store.touch(byPool);
       }

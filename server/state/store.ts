@@ -102,6 +102,13 @@ export class StateStore extends StateQueries {
   /** Runs each script call; the composition root wraps it in the pool's bulkhead and the Redis policy. */
   guard: <T>(pool: string, fn: () => Promise<T>) => Promise<T> = (_pool, fn) => fn();
 
+  /** This store with another guard (the rebuild's own calls run with none: see checkpoint/epoch.ts). */
+  withGuard(guard: StateStore['guard']): StateStore {
+    const view = Object.create(this) as StateStore;
+    view.guard = guard;
+    return view;
+  }
+
   private async run(name: ScriptName, pool: string, key: string, options: Record<string, unknown>): Promise<ScriptReply> {
     const mode = this.matchMode();
     const payload = JSON.stringify({ pool, limits: this.luaLimits, mode: mode.mode, defer: mode.defer, ...options, ...this.opTtlFor(options.op) });

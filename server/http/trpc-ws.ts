@@ -38,7 +38,9 @@ import {
   parseTRPCMessage,
   transformTRPCResponse,
 } from '@trpc/server/unstable-core-do-not-import';
+import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
+import { batchWrites } from './write-batch';
 
 type Id = number | string;
 type CallType = 'query' | 'mutation' | 'subscription';
@@ -155,6 +157,7 @@ class Connection {
   /** Sends a reply while the socket is open; one that cannot be encoded becomes the fallback error. */
   send(reply: { id: Id | null; jsonrpc?: '2.0'; result?: unknown; error?: unknown }): void {
     if (this.ws.readyState !== OPEN) return;
+    batchWrites((this.ws as unknown as { _socket?: Socket })._socket);
     try {
       this.ws.send(JSON.stringify(transformTRPCResponse(this.server.opts.router._def._config as never, reply as never)));
     } catch (cause) {

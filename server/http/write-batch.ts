@@ -1,0 +1,31 @@
+/**
+ * Coalesces a socket's writes within one turn of the event loop into one syscall.
+ *
+ * Everything a connection sends in the same turn (a subscription's events read in one batch, a
+ * reply and the events it caused) is held by `socket.cork()` and flushed together when the turn
+ * ends (setImmediate runs after the turn's I/O callbacks and promise jobs). Without it each
+ * WebSocket frame is its own write(2): a match sends about a dozen frames. One setImmediate per
+ * turn serves every socket; a socket's own cork()/uncork() pairs (ws does that per frame) nest
+ * inside ours.
+ */
+import type { Socket } from 'node:net';
+
+const corked = new Set<Socket>();
+let scheduled = false;
+
+function flush(): void {
+  scheduled = false;
+  for (const s of corked) if (!s.destroyed) s.uncork();
+  corked.clear();
+}
+
+/** Hold the socket's writes until the end of this turn of the event loop. */
+export function batchWrites(socket: Socket | undefined): void {
+  if (!socket || corked.has(socket) || socket.destroyed) return;
+  socket.cork();
+  corked.add(socket);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush);
+  }
+}

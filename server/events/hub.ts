@@ -51,6 +51,10 @@ export class EventHub implements StreamSource {
   private readonly subscribing = new Map<string, Promise<unknown>>();
   private readonly prefix: string;
   private poll: NodeJS.Timeout | undefined;
+  /** Bumped whenever the subscriber connection closes (see generation()). */
+  private gen = 0;
+  /** Is the subscriber connection up with its subscriptions in force? */
+  private subscribed: boolean;
   private pollCursor: Iterator<string> | null = null;
 
   constructor(
@@ -61,11 +65,43 @@ export class EventHub implements StreamSource {
     private readonly safetyPollMs = SAFETY_POLL_MS,
   ) {
     this.prefix = keys.notifyPrefix();
-    sub.on('message', (channel: string, pool: string) => this.wake(channel.slice(this.prefix.length), pool || null));
-    // After a reconnect ioredis resubscribes; anything published meanwhile is re-read now.
-    sub.on('ready', () => {
-      for (const uid of this.streams.keys()) this.wake(uid, null);
+    this.subscribed = sub.status === 'ready';
+    sub.on('message', (channel: string, message: string) => this.onMessage(channel.slice(this.prefix.length), message));
+    // While the subscriber connection is down, notifications are lost: no stream takes an offer
+    // as the next event until it has read again with the subscription back up.
+    sub.on('close', () => {
+      this.gen++;
+      this.subscribed = false;
     });
+    // After a reconnect ioredis resubscribes; a PING behind the SUBSCRIBE commands on the same
+    // connection answers once they are in force. Anything published meanwhile is re-read then.
+    sub.on('ready', () => {
+      const gen = this.gen;
+      this.sub
+        .ping()
+        .then(() => {
+          if (gen !== this.gen) return;
+          this.subscribed = true;
+          for (const uid of this.streams.keys()) this.wake(uid, null);
+        })
+        .catch(() => undefined);
+    });
+  }
+
+  /** The subscriber connection's generation while it is up and subscribed; -1 while it is not. */
+  generation(): number {
+    return this.subscribed ? this.gen : -1;
+  }
+
+  /** A notification: `<pool>|<streamId>|<event JSON>` (the event itself), or just `<pool>` (a wake-up). */
+  private onMessage(uid: string, message: string): void {
+    const a = message.indexOf('|');
+    const b = a < 0 ? -1 : message.indexOf('|', a + 1);
+    if (b < 0) return this.wake(uid, message || null);
+    const pool = message.slice(0, a);
+    const id = message.slice(a + 1, b);
+    const json = message.slice(b + 1);
+    for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) s.offer(pool, id, json);
   }
 
   /** How many users have a live subscription on this process. */

@@ -7,6 +7,14 @@
  * over the next event `select` keeps. Redis unreachable: it retries with backoff from the same
  * cursor and never fails the subscription. return() (or an abort, see EventHub.open) closes it
  * at once, even while a next() is pending, which then resolves as done.
+ *
+ * Live delivery without a read: each notification carries its event (`offer`). A stream whose
+ * last read was short (it reached the end of the history) and was issued while the hub's
+ * subscription was up (`generation()`) has seen everything up to its cursor, and Redis delivers
+ * the notifications of everything written later, in order, on that one connection: so the next
+ * offer is exactly the next event, and is taken as is. Anything else (an offer during a read,
+ * after a full batch, after the subscriber connection dropped, or from another pool) only wakes
+ * the stream, which then reads from its cursor as before.
  */
 import type { MatchEvent } from './types';
 
@@ -19,6 +27,8 @@ export interface Listener {
   /** The next stream of the same user on this process (the hub keeps them as a list). */
   sibling: Listener | null;
   notify(pool: string | null): void;
+  /** A notification that carries its event: taken at once when the stream is live, else a wake-up. */
+  offer(pool: string, id: string, json: string): void;
   /** Would a read find something: is the newest id in `pool` after the cursor, or is the cursor elsewhere? */
   behind(pool: string, newestId: string | null): boolean;
   close(): void;
@@ -27,6 +37,8 @@ export interface Listener {
 /** What a stream needs from the hub: Redis reads and leaving the hub when it closes. */
 export interface StreamSource {
   poolOf(uid: string): Promise<string>;
+  /** The subscriber connection's generation while it is up and subscribed; -1 while it is not. */
+  generation(): number;
   read(uid: string, pool: string, afterId: string, count: number): Promise<Array<[string, string[]]>>;
   leave(stream: Listener): void;
 }
@@ -48,6 +60,10 @@ export class EventStream<T> implements AsyncIterableIterator<T>, AsyncDisposable
   /** Something may have been written after the cursor (a wake-up, or a full batch). */
   private dirty = true;
   private reading = false;
+  /** The last read reached the end of the history while the subscription was up (see the header). */
+  private live = false;
+  /** The hub's subscription generation when the last read was issued. */
+  private readGen = -1;
   private started = false;
   private closed = false;
   private backoff = 0;
@@ -73,7 +89,24 @@ export class EventStream<T> implements AsyncIterableIterator<T>, AsyncDisposable
   notify(pool: string | null): void {
     this.pool = pool;
     this.dirty = true;
+    this.live = false;
     this.pump();
+  }
+
+  offer(pool: string, id: string, json: string): void {
+    if (this.closed) return;
+    const live =
+      this.live && this.started && !this.reading && !this.dirty && !this.retry && this.readGen === this.source.generation() && pool === this.cursorPool;
+    if (!live || (this.pool !== null && this.pool !== pool)) return this.notify(pool);
+    const batch = this.batch;
+    const last = batch && batch.length > this.at ? batch[batch.length - 1]![0] : this.cursorId;
+    if (!after(id, last)) return; // already read
+    if (batch) batch.push([id, ['e', json]]);
+    else {
+      this.batch = [[id, ['e', json]]];
+      this.at = 0;
+    }
+    this.settle();
   }
 
   behind(pool: string, newestId: string | null): boolean {
@@ -164,16 +197,20 @@ export class EventStream<T> implements AsyncIterableIterator<T>, AsyncDisposable
         this.cursorPool = pool;
         this.cursorId = '0-0';
       }
+      const gen = this.source.generation();
       const entries = await this.source.read(this.uid, pool, this.cursorId, READ_BATCH);
       if (this.closed) return;
       this.batch = entries;
       this.at = 0;
       this.backoff = 0;
+      this.readGen = gen;
+      this.live = gen >= 0 && entries.length < READ_BATCH;
     } catch {
       // Redis unreachable: keep the subscription open and carry on from the same cursor when it
       // returns (meanwhile the client's calls answer "reconnecting"), rather than failing it.
       if (this.closed) return;
       this.dirty = true;
+      this.live = false;
       this.backoff = Math.min(this.backoff ? this.backoff * 2 : RETRY_MIN_MS, RETRY_MAX_MS);
       this.retry = setTimeout(() => {
         this.retry = undefined;

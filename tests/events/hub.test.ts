@@ -14,7 +14,7 @@ const DEFAULT_POOL = 'global';
 async function setup(safetyPollMs: number) {
   const kv = await createTestRedis();
   const redis = new Redis(kv.url, { protocol: 2 });
-  const sub = new Redis(kv.url, { protocol: 2 });
+  const sub = new Redis(kv.url, { protocol: 2, connectionName: 'hub-sub-test' });
   const keys = new Keys(kv.prefix);
   // Where a user's history is, as the state store answers it (upool key, default pool).
   const pools: PoolLookup = {
@@ -28,12 +28,29 @@ async function setup(safetyPollMs: number) {
     return `${pool}|${await redis.xadd(keys.events(pool, uid), '*', 'e', JSON.stringify(event))}`;
   };
   const announce = (uid: string, pool = DEFAULT_POOL) => redis.publish(keys.notify(uid), pool);
+  /** Appends an event and publishes it with its payload, as the state scripts' push() does. */
+  const push = async (uid: string, text: string, pool = DEFAULT_POOL) => {
+    const json = JSON.stringify({ type: 'notice', code: 'test', message: text, at: Date.now() } satisfies MatchEvent);
+    const id = await redis.xadd(keys.events(pool, uid), '*', 'e', json);
+    await redis.publish(keys.notify(uid), `${pool}|${id}|${json}`);
+    return `${pool}|${id}`;
+  };
+  /** Counts the hub's reads of histories. */
+  let reads = 0;
+  const read = hub.read.bind(hub);
+  hub.read = (...a) => {
+    reads++;
+    return read(...a);
+  };
   return {
     hub,
     redis,
+    sub,
     keys,
     write,
     announce,
+    push,
+    reads: () => reads,
     async [Symbol.asyncDispose]() {
       redis.disconnect();
       sub.disconnect();
@@ -102,6 +119,39 @@ describe('event hub', () => {
     expect(t.hub.watching).toBe(1);
     await b.return();
     expect(t.hub.watching).toBe(0);
+  });
+
+  it('a caught-up stream takes each event from its notification, in order, without reading the history again', async () => {
+    await using t = await setup(60_000);
+    const stream = await t.hub.open('u7', null);
+    const first = stream.next();
+    await expect.poll(() => t.reads()).toBe(1);
+    const ids = [await t.push('u7', 'one'), await t.push('u7', 'two'), await t.push('u7', 'three')];
+
+    const got = [await first, await stream.next(), await stream.next()];
+
+    expect(got.map(text)).toEqual(['one', 'two', 'three']);
+    expect(got.map((r) => (r.done ? null : r.value.id))).toEqual(ids);
+    expect(t.reads()).toBe(1);
+    await stream.return();
+  });
+
+  it('events published while the subscriber connection was down are read again, in order, before newer ones', async () => {
+    await using t = await setup(60_000);
+    const stream = await t.hub.open('u8', null);
+    const first = stream.next();
+    await expect.poll(() => t.reads()).toBe(1);
+    const subId = /id=(\d+) [^\n]*name=hub-sub-test/.exec(String(await t.redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub')))![1]!;
+    const ready = new Promise((r) => t.sub.once('ready', r));
+    await t.redis.call('CLIENT', 'KILL', 'ID', subId);
+    await t.push('u8', 'while down');
+    await ready;
+    await expect.poll(() => t.reads()).toBeGreaterThan(1);
+    await t.push('u8', 'after');
+
+    expect(text(await first)).toBe('while down');
+    expect(text(await stream.next())).toBe('after');
+    await stream.return();
   });
 
   it('an aborted signal ends the stream', async () => {

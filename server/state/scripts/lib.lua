@@ -25,7 +25,7 @@ local function begin_call(argv)
   POOL = A.pool
   L = A.limits
   EPOCH = nil -- read once per call, on the first event id
-  ANNOUNCED = {} -- users whose channel this call has published to
+  ANNOUNCED = {} -- users whose history's expiry this call has refreshed
   MID_I = 0 -- match ids (A.mids) this call has used
   PAUSED = nil -- is the pool paused (read once per call, when first needed)
 end
@@ -58,18 +58,19 @@ local function outbox(rec)
   return rec.eventId
 end
 
--- A user-visible event: appended to the user's bounded history and announced on their channel.
--- One announcement per user per script is enough: readers run after the script, so the one
--- wake-up reads every event the script wrote for them.
+-- A user-visible event: appended to the user's bounded history and published on their channel
+-- as `<pool>|<streamId>|<json>`, so a subscriber that is caught up takes it without reading the
+-- history (server/events/stream.ts); one that is not reads the history from its cursor.
 local function push(uid, typ, data)
   data.type = typ
   data.at = NOW
-  local id = redis.call('XADD', evkey(uid), 'MAXLEN', '~', L.evMax, '*', 'e', cjson.encode(data))
+  local json = cjson.encode(data)
+  local id = redis.call('XADD', evkey(uid), 'MAXLEN', '~', L.evMax, '*', 'e', json)
   if not ANNOUNCED[uid] then
     ANNOUNCED[uid] = true
     redis.call('PEXPIRE', evkey(uid), L.evTtl)
-    redis.call('PUBLISH', L.notify .. uid, POOL)
   end
+  redis.call('PUBLISH', L.notify .. uid, POOL .. '|' .. id .. '|' .. json)
   return id
 end
 

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'client/dist/', 'dist/', '.data/', 'test-results/', 'migrations/'] },
+  { ignores: ['node_modules/', 'client/dist/', 'dist/', '.data/', 'test-results/', 'migrations/', 'scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

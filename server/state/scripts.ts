@@ -111,7 +111,7 @@ export class LibraryReloadedError extends Error {
   }
 }
 
-type ScriptCall = (key: string, prefix: string, now: number, options: string) => Promise<string>;
+type ScriptCall = (key: string, prefix: string, now: number, options: string, limits: string) => Promise<string>;
 type EvalClient = Redis & Record<`rv_${ScriptName}`, ScriptCall>;
 
 const MISSING_FUNCTION = /Function not found/i;
@@ -135,11 +135,11 @@ export class Scripts {
     return sources().library.name;
   }
 
-  async run(name: ScriptName, key: string, prefix: string, now: number, options: string): Promise<string> {
-    if (this.evalMode) return (this.redis as EvalClient)[`rv_${name}`](key, prefix, now, options);
+  async run(name: ScriptName, key: string, prefix: string, now: number, options: string, limits: string): Promise<string> {
+    if (this.evalMode) return (this.redis as EvalClient)[`rv_${name}`](key, prefix, now, options, limits);
     const fn = `${sources().library.name}_${name}`;
     try {
-      return (await this.redis.fcall(fn, 1, key, prefix, now, options)) as string;
+      return (await this.redis.fcall(fn, 1, key, prefix, now, options, limits)) as string;
     } catch (e) {
       if (!MISSING_FUNCTION.test(String((e as Error)?.message))) throw e;
     }

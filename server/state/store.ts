@@ -69,13 +69,14 @@ export function list<T>(v: unknown): T[] {
 export class StateStore extends StateQueries {
   private readonly redis: Redis;
   private readonly scripts: Scripts;
-  private readonly luaLimits: Record<string, number | string>;
+  /** The limits as the scripts get them (ARGV[4]), encoded once. */
+  private readonly luaLimits: string;
 
   constructor(redis: Redis, root: string, limits: StateLimits, clock: Clock, scriptMode?: ScriptMode) {
     super(redis, new Keys(root), clock);
     this.redis = redis;
     this.scripts = new Scripts(redis, scriptMode);
-    this.luaLimits = {
+    this.luaLimits = JSON.stringify({
       idleTtl: limits.idleTtlMs,
       opTtl: limits.opTtlMs,
       evMax: limits.evMax,
@@ -88,7 +89,7 @@ export class StateStore extends StateQueries {
       // A match record outlives its call by a day, for late webhooks and support lookups.
       matchTtl: 24 * 3600_000,
       notify: this.keys.notifyPrefix(),
-    };
+    });
   }
 
   /**
@@ -111,9 +112,9 @@ export class StateStore extends StateQueries {
 
   private async run(name: ScriptName, pool: string, key: string, options: Record<string, unknown>): Promise<ScriptReply> {
     const mode = this.matchMode();
-    const payload = JSON.stringify({ pool, limits: this.luaLimits, mode: mode.mode, defer: mode.defer, ...options, ...this.opTtlFor(options.op) });
+    const payload = JSON.stringify({ pool, mode: mode.mode, defer: mode.defer, ...options, ...this.opTtlFor(options.op) });
     // The clock is read per attempt, so a retried script sees the time it actually runs at.
-    const attempt = () => this.guard(pool, () => this.scripts.run(name, key, this.keys.poolPrefix(pool), this.clock.now(), payload));
+    const attempt = () => this.guard(pool, () => this.scripts.run(name, key, this.keys.poolPrefix(pool), this.clock.now(), payload, this.luaLimits));
     let raw: string;
     try {
       // A call that found the scripts missing did nothing; it runs again through the guard, which

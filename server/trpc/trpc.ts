@@ -38,24 +38,15 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const middleware = t.middleware;
 
-/** Domain errors become TRPCErrors here, at the edge, with their message for a person. */
-const mapErrors = t.middleware(async ({ next }) => {
-  const res = await next();
-  if (!res.ok) {
-    const cause = res.error.cause;
-    if (isDomainError(cause)) {
-      throw new TRPCError({ code: cause.httpCode, message: cause.message, cause });
-    }
-  }
-  return res;
-});
-
 /**
- * Every failed call is handed to the ErrorRecoveryManager: classified, counted (errors_total),
- * audited (errors) and met with its class's strategy (e.g. a data inconsistency pauses the pool).
- * Nothing is retried here (the Redis policy already did, with op ids); the reply is not delayed.
+ * The edge of every call (one middleware: each level of tRPC's chain copies the call's options).
+ * - Every failed call is handed to the ErrorRecoveryManager: classified, counted (errors_total),
+ *   audited (errors) and met with its class's strategy (e.g. a data inconsistency pauses the
+ *   pool). Nothing is retried here (the Redis policy already did, with op ids); the reply is not
+ *   delayed.
+ * - Domain errors become TRPCErrors, with their message for a person.
  */
-const recordFailures = t.middleware(async ({ ctx, next, path, type }) => {
+const edge = t.middleware(async ({ ctx, next, path, type }) => {
   const res = await next();
   if (!res.ok) {
     const cause = res.error.cause ?? res.error;
@@ -68,14 +59,22 @@ const recordFailures = t.middleware(async ({ ctx, next, path, type }) => {
         { operation: `${type}:${path}`, userId: session?.userId },
       )
       .catch(() => {});
+    if (isDomainError(res.error.cause)) {
+      const domain = res.error.cause;
+      throw new TRPCError({ code: domain.httpCode, message: domain.message, cause: domain });
+    }
   }
   return res;
 });
 
-export const publicProcedure = t.procedure.use(recordFailures).use(mapErrors);
+export const publicProcedure = t.procedure.use(edge);
+
+function unauthorized(): TRPCError {
+  return new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session is not valid. Please reload the page.' });
+}
 
 const isAuthed = t.middleware(({ ctx, next }) => {
-  if (!ctx.session) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session is not valid. Please reload the page.' });
+  if (!ctx.session) throw unauthorized();
   return next({ ctx: { ...ctx, session: ctx.session, userId: ctx.session.userId } });
 });
 export const authedProcedure = publicProcedure.use(isAuthed);
@@ -92,10 +91,13 @@ export const adminProcedure = publicProcedure.use(isAdmin);
  * can answer it with the first call's result instead of a state error.
  */
 export function inStates(action: string, ...states: State[]) {
-  return authedProcedure.use(async ({ ctx, next, getRawInput }) => {
-    const me = await ctx.svc.store.getUser(ctx.userId);
+  // Authentication and the state check in one middleware (see `edge`).
+  return publicProcedure.use(async ({ ctx, next, getRawInput }) => {
+    if (!ctx.session) throw unauthorized();
+    const userId = ctx.session.userId;
+    const me = await ctx.svc.store.getUser(userId);
     const key = ((await getRawInput()) as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
-    const replay = !states.includes(me.state) && typeof key === 'string' && (await ctx.svc.store.hasOp(ctx.userId, me.pool, key));
+    const replay = !states.includes(me.state) && typeof key === 'string' && (await ctx.svc.store.hasOp(userId, me.pool, key));
     if (!states.includes(me.state) && !replay) {
       throw new TRPCError({
         code: 'PRECONDITION_FAILED',
@@ -103,6 +105,6 @@ export function inStates(action: string, ...states: State[]) {
         cause: new WrongStateError(me.state, states, action),
       });
     }
-    return next({ ctx: { ...ctx, me } });
+    return next({ ctx: { ...ctx, session: ctx.session, userId, me } });
   });
 }

@@ -2,7 +2,7 @@
   (LiveKit room created, tokens minted), only while both users are still CONNECTING in it.
   Also records the room on the users and the match, and audits the mode and room.
   KEYS[1] the match hash
-  ARGV[3] { pool, limits, matchId, mode, room?, forA = { ...extra fields of a's event }, forB = {...}, op }
+  ARGV[3] { pool, matchId, mode, room?, forA = { ...extra fields of a's event }, forB = {...}, op }
   Returns { ok } or { ok = false, error = 'NOT_IN_MATCH' } ]]
 local seen = op_seen()
 if seen then return seen end

@@ -1,6 +1,6 @@
 --[[ cancel: WAITING -> IDLE.
   KEYS[1] user hash
-  ARGV[3] { pool, limits, uid, op, reason? }
+  ARGV[3] { pool, uid, op, reason? }
   Returns { ok, state, version } or { ok = false, error = 'WRONG_STATE', state } ]]
 local seen = op_seen()
 if seen then return seen end

@@ -1,6 +1,6 @@
 --[[ enqueue: IDLE -> WAITING, then an immediate match attempt (event-driven matching).
   KEYS[1] user hash
-  ARGV[3] { pool, limits, uid, name, interests (comma-separated), op, mids = { matchId }, mode, minVersion? }
+  ARGV[3] { pool, uid, name, interests (comma-separated), op, mids = { matchId }, mode, minVersion? }
   (minVersion: the user's version in the pool they come from; versions never restart on a move)
   Returns { ok, state, version, match? } or { ok = false, error = 'WRONG_STATE', state } ]]
 local seen = op_seen()

@@ -1,7 +1,7 @@
 --[[ expire: CONNECTING deadlines that have passed. The side that joined goes back to the front
   of the queue; a side that never joined goes to IDLE with a notice.
   KEYS[1] the pool's deadlines sorted set (matchId -> deadline ms)
-  ARGV[3] { pool, limits, batch, mids }
+  ARGV[3] { pool, batch, mids }
   Returns { ok, expired = [matchId...], matches = [...] } ]]
 local due = redis.call('ZRANGEBYSCORE', P .. 'deadlines', '-inf', NOW, 'LIMIT', 0, A.batch)
 local expired, matches = {}, {}

@@ -2,7 +2,7 @@
   admin as actor and their reason. Leaving CONNECTING/IN_CALL this way drops the match fields;
   the partner's side is then repaired by their own next action or the consistency check.
   KEYS[1] user hash
-  ARGV[3] { pool, limits, uid, to, actor, reason, fields? (extra hash fields, e.g. a match restored
+  ARGV[3] { pool, uid, to, actor, reason, fields? (extra hash fields, e.g. a match restored
             from a checkpoint), notice? ({ code, message } pushed to the user), minVersion? (the
             user's versions continue from at least this: a rebuild after Redis lost its data
             passes the last version in the checkpoint and the audit trail, so no (user, version)

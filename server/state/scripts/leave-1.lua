@@ -4,7 +4,7 @@
   A second leave of the same match (both pressed Skip) is a no-op that reports `already`.
   If the partner's side is no longer intact (repaired or forced by an admin), the user leaves alone.
   KEYS[1] user hash
-  ARGV[3] { pool, limits, uid, matchId?, reason = skip|end|disconnect|timeout, op, mids = {m1, m2}, actor? }
+  ARGV[3] { pool, uid, matchId?, reason = skip|end|disconnect|timeout, op, mids = {m1, m2}, actor? }
   Returns { ok, already?, state, ended?, partnerId?, matches = [...] } or { ok = false, error = 'NOT_IN_MATCH' }
   (ended: the match this call ended) ]]
 local seen = op_seen()

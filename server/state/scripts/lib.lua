@@ -8,22 +8,30 @@
              same hash tag, so all keys of one call live in one Redis Cluster slot.
     ARGV[1]  key prefix with the pool's hash tag, e.g. "rv:{p:global}:"
     ARGV[2]  now, in milliseconds (injected clock)
-    ARGV[3]  JSON options (pool, limits, ids; see each script)
+    ARGV[3]  JSON options (pool, ids; see each script)
+    ARGV[4]  JSON limits (TTLs, bounds; the same on every call from one process)
   Every script validates everything before its first write, so a refused call changes nothing,
   and returns a JSON string.
 
   The libraries are loaded once as a Redis Functions library (or, on a Redis without functions,
   prepended to each script): either way every call starts with begin_call(ARGV), which sets the
-  per-call state below. Nothing else in the libraries may keep state between calls.
+  per-call state below. Nothing else in the libraries may keep state between calls (the decoded
+  limits are a cache of ARGV[4]).
 ]]
 local P, NOW, A, POOL, L, EPOCH, ANNOUNCED, MID_I, PAUSED
+-- The limits' JSON as last decoded: a process sends the same limits on every call, so as a
+-- function library they are decoded once (a cache, not state: L is read-only).
+local LIMITS_RAW
 
 local function begin_call(argv)
   P = argv[1]
   NOW = tonumber(argv[2])
   A = cjson.decode(argv[3])
   POOL = A.pool
-  L = A.limits
+  if argv[4] ~= LIMITS_RAW then
+    L = cjson.decode(argv[4])
+    LIMITS_RAW = argv[4]
+  end
   EPOCH = nil -- read once per call, on the first event id
   ANNOUNCED = {} -- users whose history's expiry this call has refreshed
   MID_I = 0 -- match ids (A.mids) this call has used

@@ -2,7 +2,7 @@
   mode 'seen'    : a live socket or heartbeat; ends a grace if one is running
   mode 'dropped' : the user's socket closed; starts the grace (partner: partner_reconnecting)
   KEYS[1] user hash
-  ARGV[3] { pool, limits, uid, mode, graceMs }
+  ARGV[3] { pool, uid, mode, graceMs }
   Returns { ok, changed } ]]
 local u = get_user(A.uid)
 if A.mode == 'seen' then

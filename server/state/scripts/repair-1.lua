@@ -2,7 +2,7 @@
   Removes the user from every other state set, adds them to their own if missing; a user with no
   hash is removed from every set. Audited when anything changed.
   KEYS[1] user hash
-  ARGV[3] { pool, limits, uid, states = [...] }
+  ARGV[3] { pool, uid, states = [...] }
   Returns { ok, removed = [...], added = state|null } ]]
 local u = get_user(A.uid)
 local removed, added = {}, cjson.null

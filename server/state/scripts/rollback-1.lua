@@ -1,7 +1,7 @@
 --[[ rollback: a match whose call could not be set up (room creation failed for good). Both users
   go CONNECTING -> WAITING at the queue positions they had before the match, with a notice.
   KEYS[1] the match hash
-  ARGV[3] { pool, limits, matchId, reason }
+  ARGV[3] { pool, matchId, reason }
   Returns { ok, users = [a, b] } or { ok = false, error = 'NOT_IN_MATCH' } ]]
 local mid = A.matchId
 local m = redis.call('HMGET', mkey(mid), 'a', 'b', 'scoreA', 'scoreB', 'waitA', 'waitB')

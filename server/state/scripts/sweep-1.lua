@@ -2,7 +2,7 @@
   (someone whose interest preference has just relaxed, or who was re-queued while no partner
   was free).
   KEYS[1] the pool's WAITING sorted set
-  ARGV[3] { pool, limits, batch, mids }
+  ARGV[3] { pool, batch, mids }
   Returns { ok, matches = [...] } ]]
 -- The oldest users first (fairness), then the newest (so nobody deep in a long queue is never retried).
 local ids = redis.call('ZRANGE', skey('WAITING'), 0, A.batch - 1)

@@ -2,7 +2,7 @@
   behind admin tooling and the table-driven tests; the flows (enqueue, leave, ...) use their own
   scripts because they move two users at once.
   KEYS[1] user hash
-  ARGV[3] { pool, limits, uid, to, expectedVersion?, reason?, actor?, op? }
+  ARGV[3] { pool, uid, to, expectedVersion?, reason?, actor?, op? }
   Returns { ok, from, state, version } or { ok = false, error = 'INVALID_TRANSITION' | 'VERSION_CONFLICT', state, version } ]]
 local seen = op_seen()
 if seen then return seen end

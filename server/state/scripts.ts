@@ -141,7 +141,9 @@ export class Scripts {
     try {
       return (await this.redis.fcall(fn, 1, key, prefix, now, options, limits)) as string;
     } catch (e) {
-      if (!MISSING_FUNCTION.test(String((e as Error)?.message))) throw e;
+      const msg = String((e as Error)?.message);
+      // No such function (Redis lost it), or no FCALL at all (a Redis before 7: load() switches to EVAL).
+      if (!MISSING_FUNCTION.test(msg) && !NO_FUNCTIONS.test(msg)) throw e;
     }
     await this.load();
     throw new LibraryReloadedError();

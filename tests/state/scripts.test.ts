@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts, librariesFor } from '../../server/state/scripts';
 import { allPairs } from '../../server/state/states';
+import { startRedisServer } from '../support/redis-server';
 import { POOL, openStore, type StoreFixture } from './fixtures/store';
 
 const DIR = join(import.meta.dirname, '../../server/state/scripts');
@@ -80,5 +81,19 @@ describe('scripts with EVALSHA (a Redis without functions)', () => {
 
     expect(r).toMatchObject({ state: 'CONNECTING' });
     expect((await fx.view('eval-a')).hash.state).toBe('CONNECTING');
+  });
+});
+
+describe('scripts on a Redis without functions (FCALL and FUNCTION unknown, as before Redis 7)', () => {
+  it('the store finds out on its first call, switches to EVALSHA for good, and the call applies once', async () => {
+    await using server = await startRedisServer({ extraArgs: ['--rename-command', 'FCALL', '', '--rename-command', 'FUNCTION', ''] });
+    const fx = await openStore({ url: server.url });
+    try {
+      expect(await fx.store.transition({ uid: 'old-1', pool: POOL, to: 'WAITING' })).toEqual({ from: 'IDLE', state: 'WAITING', version: 1 });
+      expect(await fx.store.transition({ uid: 'old-1', pool: POOL, to: 'IDLE' })).toEqual({ from: 'WAITING', state: 'IDLE', version: 2 });
+      expect((await fx.outbox()).filter((e) => e.kind === 'transition' && e.userId === 'old-1')).toHaveLength(2);
+    } finally {
+      await fx[Symbol.asyncDispose]();
+    }
   });
 });

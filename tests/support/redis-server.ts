@@ -41,6 +41,8 @@ export interface StartRedisServerOptions {
   appendonly?: boolean;
   /** Working dir (AOF lives here). Default: a fresh temp dir, deleted on dispose. */
   dir?: string;
+  /** More redis-server arguments (e.g. `--rename-command FCALL ""` to play an older Redis). */
+  extraArgs?: string[];
 }
 
 export type ServerSignal = 'SIGKILL' | 'SIGSTOP' | 'SIGCONT' | 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
@@ -117,6 +119,7 @@ export async function startRedisServer(opts: StartRedisServerOptions = {}): Prom
       'no',
       '--logfile',
       '',
+      ...(opts.extraArgs ?? []),
     ];
     const c = spawn(REDIS_BIN, args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const onOutput = (chunk: Buffer) => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -53,6 +53,36 @@ describe('start-up', () => {
       expect(await run.exited).toBe(0);
     } finally {
       run.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('a server killed outright (SIGKILL) leaves no redis-server of its own behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rv-spawn-kill-'));
+    const port = await freePort();
+    const run = runMain({ DATA_DIR: dir, PORT: String(port), RV_LOCAL_REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DATABASE_URL: '' });
+    // redis-server rewrites its command line, so it is found by the append-only file it holds open.
+    const redisServers = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readdirSync(`/proc/${p}/fd`).some((fd) => readlinkSync(`/proc/${p}/fd/${fd}`).startsWith(join(dir, 'redis')));
+          } catch {
+            return false; // gone, or not ours to look into
+          }
+        });
+    try {
+      await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 200 });
+      expect(redisServers()).toHaveLength(1);
+
+      run.child.kill('SIGKILL');
+      await run.exited;
+
+      await vi.waitFor(() => expect(redisServers()).toEqual([]), { timeout: 10_000, interval: 100 });
+    } finally {
+      run.child.kill('SIGKILL');
+      for (const pid of redisServers()) process.kill(Number(pid), 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);

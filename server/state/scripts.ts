@@ -103,6 +103,14 @@ function sources(): Sources {
   return cached;
 }
 
+const FUNCTION_NAMES = new Map<ScriptName, string>();
+/** `<library>_<script>`, built once per script (run() is the hot path). */
+function functionName(name: ScriptName): string {
+  let fn = FUNCTION_NAMES.get(name);
+  if (!fn) FUNCTION_NAMES.set(name, (fn = `${sources().library.name}_${name}`));
+  return fn;
+}
+
 /** The script library was missing (Redis restarted empty) and is loaded again; the call did not run. */
 export class LibraryReloadedError extends Error {
   constructor() {
@@ -137,7 +145,7 @@ export class Scripts {
 
   async run(name: ScriptName, key: string, prefix: string, now: number, options: string, limits: string): Promise<string> {
     if (this.evalMode) return (this.redis as EvalClient)[`rv_${name}`](key, prefix, now, options, limits);
-    const fn = `${sources().library.name}_${name}`;
+    const fn = functionName(name);
     try {
       return (await this.redis.fcall(fn, 1, key, prefix, now, options, limits)) as string;
     } catch (e) {

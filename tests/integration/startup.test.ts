@@ -19,6 +19,21 @@ function runMain(env: Record<string, string>) {
   return { child, exited, stderr: () => stderr };
 }
 
+/** `main.ts` with no Redis answering (so it spawns its own) and PGlite, once /readyz answers 200. */
+async function startWithSpawnedRedis(dirPrefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
+  const port = await freePort();
+  const run = runMain({ DATA_DIR: dir, PORT: String(port), RV_LOCAL_REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DATABASE_URL: '' });
+  try {
+    await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 200 });
+  } catch (e) {
+    run.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return { dir, run };
+}
+
 describe('start-up', () => {
   it('a bad environment value stops start-up with one line naming the variable', async () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
@@ -43,11 +58,8 @@ describe('start-up', () => {
   });
 
   it('with no Redis answering, it spawns redis-server under DATA_DIR and stops it on shutdown', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rv-spawn-'));
-    const port = await freePort();
-    const run = runMain({ DATA_DIR: dir, PORT: String(port), RV_LOCAL_REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DATABASE_URL: '' });
+    const { dir, run } = await startWithSpawnedRedis('rv-spawn-');
     try {
-      await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 200 });
       expect(existsSync(join(dir, 'redis', 'appendonlydir'))).toBe(true);
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
@@ -58,9 +70,7 @@ describe('start-up', () => {
   }, 60_000);
 
   it('a server killed outright (SIGKILL) leaves no redis-server of its own behind', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rv-spawn-kill-'));
-    const port = await freePort();
-    const run = runMain({ DATA_DIR: dir, PORT: String(port), RV_LOCAL_REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DATABASE_URL: '' });
+    const { dir, run } = await startWithSpawnedRedis('rv-spawn-kill-');
     // redis-server rewrites its command line, so it is found by the append-only file it holds open.
     const redisServers = () =>
       readdirSync('/proc')
@@ -73,7 +83,6 @@ describe('start-up', () => {
           }
         });
     try {
-      await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 200 });
       expect(redisServers()).toHaveLength(1);
 
       run.child.kill('SIGKILL');

@@ -93,6 +93,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     clock,
   );
   const hub = new EventHub(redis, sub, store.keys, store);
+  store.poolHint = (uid) => hub.poolHint(uid);
   const match = new MatchService(store, redis, database, metrics, log, cfg.MATCH_SWEEP_INTERVAL_MS);
   const rooms = createRooms({
     store,

@@ -7,14 +7,18 @@ export const chatRouter = router({
   /** Send a message to your current partner; a retry with the same clientMessageId is delivered once. */
   send: authedProcedure
     .input(z.object({ matchId, text: z.string().trim().min(1).max(2000), clientMessageId: z.string().min(8).max(64) }))
-    .mutation(async ({ ctx, input }) => {
-      const pool = await ctx.svc.store.poolOf(ctx.userId);
-      return ctx.svc.store.relay({ uid: ctx.userId, pool, matchId: input.matchId, kind: 'chat', text: input.text, clientMessageId: input.clientMessageId });
-    }),
-  typing: authedProcedure.input(z.object({ matchId, typing: z.boolean() })).mutation(async ({ ctx, input }) => {
-    const pool = await ctx.svc.store.poolOf(ctx.userId);
-    return ctx.svc.store.relay({ uid: ctx.userId, pool, matchId: input.matchId, kind: 'typing', typing: input.typing });
-  }),
+    .mutation(({ ctx, input }) =>
+      ctx.svc.store.inUserPool(ctx.userId, (pool, guess) =>
+        ctx.svc.store.relay({ uid: ctx.userId, pool, guess, matchId: input.matchId, kind: 'chat', text: input.text, clientMessageId: input.clientMessageId }),
+      ),
+    ),
+  typing: authedProcedure
+    .input(z.object({ matchId, typing: z.boolean() }))
+    .mutation(({ ctx, input }) =>
+      ctx.svc.store.inUserPool(ctx.userId, (pool, guess) =>
+        ctx.svc.store.relay({ uid: ctx.userId, pool, guess, matchId: input.matchId, kind: 'typing', typing: input.typing }),
+      ),
+    ),
 });
 
 export const signalRouter = router({
@@ -38,8 +42,9 @@ export const signalRouter = router({
         ]),
       }),
     )
-    .mutation(async ({ ctx, input }) => {
-      const pool = await ctx.svc.store.poolOf(ctx.userId);
-      return ctx.svc.store.relay({ uid: ctx.userId, pool, matchId: input.matchId, kind: 'signal', data: input.data });
-    }),
+    .mutation(({ ctx, input }) =>
+      ctx.svc.store.inUserPool(ctx.userId, (pool, guess) =>
+        ctx.svc.store.relay({ uid: ctx.userId, pool, guess, matchId: input.matchId, kind: 'signal', data: input.data }),
+      ),
+    ),
 });

@@ -104,6 +104,14 @@ export class EventHub implements StreamSource {
     for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) s.offer(pool, id, json);
   }
 
+  /**
+   * The pool a user subscribed here was last seen in (their newest event, or their last read),
+   * or null: a guess that saves asking Redis (StateStore.poolHint; the scripts check it).
+   */
+  poolHint(uid: string): string | null {
+    return this.streams.get(uid)?.poolHint() ?? null;
+  }
+
   /** How many users have a live subscription on this process. */
   get watching(): number {
     return this.streams.size;

@@ -31,6 +31,8 @@ export interface Listener {
   offer(pool: string, id: string, json: string): void;
   /** Would a read find something: is the newest id in `pool` after the cursor, or is the cursor elsewhere? */
   behind(pool: string, newestId: string | null): boolean;
+  /** The user's pool as this stream last saw it (a notification or a read), or null. */
+  poolHint(): string | null;
   close(): void;
 }
 
@@ -107,6 +109,10 @@ export class EventStream<T> implements AsyncIterableIterator<T>, AsyncDisposable
       this.at = 0;
     }
     this.settle();
+  }
+
+  poolHint(): string | null {
+    return this.closed || !this.started ? null : (this.pool ?? this.cursorPool);
   }
 
   behind(pool: string, newestId: string | null): boolean {

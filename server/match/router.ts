@@ -1,8 +1,8 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import type { MatchEvent } from '../events/types';
-import { State } from '../state/states';
-import { authedProcedure, inStates, router } from '../trpc/trpc';
+import type { State } from '../state/states';
+import { authedProcedure, router } from '../trpc/trpc';
 
 const idempotencyKey = z.string().min(8).max(100).optional();
 const tag = z
@@ -31,7 +31,7 @@ function leaveView(r: { state: State; already: boolean }) {
 
 export const matchRouter = router({
   /** Join the queue. A match attempt runs at once; `matched` arrives on match.events. */
-  enqueue: inStates('start looking', State.IDLE)
+  enqueue: authedProcedure
     .input(
       z.object({
         interests: z.array(tag).max(10).optional(),
@@ -40,11 +40,9 @@ export const matchRouter = router({
         idempotencyKey,
       }),
     )
-    .mutation(({ ctx, input }) => ctx.svc.match.enqueue(ctx.userId, ctx.session.name, input, ctx.me)),
+    .mutation(({ ctx, input }) => ctx.svc.match.enqueue(ctx.userId, ctx.session.name, input)),
   /** Leave the queue. */
-  cancel: inStates('cancel', State.WAITING)
-    .input(z.object({ idempotencyKey }).optional())
-    .mutation(({ ctx, input }) => ctx.svc.match.cancel(ctx.userId, input?.idempotencyKey, ctx.me.pool)),
+  cancel: authedProcedure.input(z.object({ idempotencyKey }).optional()).mutation(({ ctx, input }) => ctx.svc.match.cancel(ctx.userId, input?.idempotencyKey)),
   /** Skip: both back to the queue, the partner at the front. */
   skip: authedProcedure
     .input(z.object({ matchId: matchId.optional(), idempotencyKey }).optional())
@@ -54,9 +52,7 @@ export const matchRouter = router({
     .input(z.object({ matchId: matchId.optional(), idempotencyKey }).optional())
     .mutation(async ({ ctx, input }) => leaveView(await ctx.svc.match.leave(ctx.userId, 'end', input?.matchId, input?.idempotencyKey))),
   /** Report that your side of the call is connected (direct WebRTC up, or text-only ready). */
-  joined: inStates('join a call', State.CONNECTING, State.IN_CALL)
-    .input(z.object({ matchId }))
-    .mutation(({ ctx, input }) => ctx.svc.match.joined(ctx.userId, input.matchId, ctx.me.pool)),
+  joined: authedProcedure.input(z.object({ matchId })).mutation(({ ctx, input }) => ctx.svc.match.joined(ctx.userId, input.matchId)),
   block: authedProcedure.input(z.object({ userId: z.string().uuid() })).mutation(async ({ ctx, input }) => {
     await ctx.svc.match.block(ctx.userId, input.userId);
     return { ok: true as const };

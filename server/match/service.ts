@@ -8,7 +8,9 @@ import type { Database } from '../infra/postgres';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import { DEFAULT_POOL, POOL_NAME } from '../state/keys';
-import type { MatchMade, StateStore, UserState } from '../state/store';
+import { InvalidTransitionError, NotInMatchError, WrongStateError } from '../state/errors';
+import { State } from '../state/states';
+import { PoolGuessMissedError, type MatchMade, type StateStore } from '../state/store';
 import { blocks } from './schema';
 import { and, eq } from 'drizzle-orm';
 
@@ -25,6 +27,19 @@ export function poolFor(language?: string, region?: string): string {
   const r = region?.toLowerCase();
   const name = l && r ? `${l}-${r}` : l ? l : r ? `any-${r}` : DEFAULT_POOL;
   return POOL_NAME.test(name) ? name : DEFAULT_POOL;
+}
+
+// The calls that need the user in given states, and what the user is told otherwise.
+const ENQUEUE = { action: 'start looking', allowed: [State.IDLE] };
+const CANCEL = { action: 'cancel', allowed: [State.WAITING] };
+const JOIN = { action: 'join a call', allowed: [State.CONNECTING, State.IN_CALL] };
+
+/** A script's refusal (the user is in another state) as the user sees it: what they can't do now. */
+function wrongState(call: { action: string; allowed: State[] }) {
+  return (e: unknown): never => {
+    const state = e instanceof InvalidTransitionError ? e.from : e instanceof NotInMatchError ? e.state : undefined;
+    throw state !== undefined && !call.allowed.includes(state) ? new WrongStateError(state, call.allowed, call.action) : e;
+  };
 }
 
 export class MatchService {
@@ -49,33 +64,51 @@ export class MatchService {
     private readonly tickMs: number,
   ) {}
 
-  /** `current`: the caller's state when the router already read it (saves a round trip). */
-  async enqueue(uid: string, name: string, input: EnqueueInput, current?: UserState) {
+  /**
+   * IDLE -> WAITING in the chosen pool, and a match attempt. Usually one script call: when this
+   * process already knows the user is in that pool (StateStore.poolHint), the script checks the
+   * state itself. Otherwise (or when the guess was wrong) the user is read first, and moved to
+   * the chosen pool if they rest in another.
+   */
+  async enqueue(uid: string, name: string, input: EnqueueInput) {
     const pool = poolFor(input.language, input.region);
-    current ??= await this.store.getUser(uid);
-    const moving = current.pool !== pool && current.state === 'IDLE';
+    const call = { uid, name, interests: input.interests, op: input.idempotencyKey };
+    if (this.store.poolHint(uid) === pool) {
+      try {
+        return this.enqueued(await this.store.enqueue({ ...call, pool, guess: true }).catch(wrongState(ENQUEUE)));
+      } catch (e) {
+        if (!(e instanceof PoolGuessMissedError)) throw e;
+      }
+    }
+    // Not at rest: the script refuses (or, for a retry of a call that ran, answers as the first time).
+    const current = await this.store.getUser(uid);
+    const moving = current.pool !== pool && current.state === State.IDLE;
     if (moving) await this.store.movePool(uid, pool);
-    const r = await this.store.enqueue({
-      uid,
-      pool: current.state === 'IDLE' ? pool : current.pool,
-      name,
-      interests: input.interests,
-      op: input.idempotencyKey,
-      // A new pool means a new hash: the user's versions carry on from the pool they leave.
-      minVersion: moving ? current.version : undefined,
-    });
+    const r = await this.store
+      .enqueue({
+        ...call,
+        pool: current.state === State.IDLE ? pool : current.pool,
+        // A new pool means a new hash: the user's versions carry on from the pool they leave.
+        minVersion: moving ? current.version : undefined,
+      })
+      .catch(wrongState(ENQUEUE));
+    return this.enqueued(r);
+  }
+
+  private enqueued<T extends { match: MatchMade | null }>(r: T): T {
     if (r.match) this.made([r.match]);
     return r;
   }
 
-  /** `pool`: the caller's pool when the router already read it (saves a round trip). */
-  async cancel(uid: string, idempotencyKey?: string, pool?: string) {
-    return this.store.cancel({ uid, pool: pool ?? (await this.store.poolOf(uid)), op: idempotencyKey });
+  async cancel(uid: string, idempotencyKey?: string) {
+    return this.store.inUserPool(uid, (pool, guess) => this.store.cancel({ uid, pool, guess, op: idempotencyKey }).catch(wrongState(CANCEL)));
   }
 
   async leave(uid: string, reason: 'skip' | 'end' | 'disconnect' | 'timeout', matchId?: string, idempotencyKey?: string, actor?: string) {
-    const pool = await this.store.poolOf(uid);
-    const r = await this.store.leave({ uid, pool, reason, matchId, op: idempotencyKey, actor });
+    const { pool, r } = await this.store.inUserPool(uid, async (pool, guess) => ({
+      pool,
+      r: await this.store.leave({ uid, pool, guess, reason, matchId, op: idempotencyKey, actor }),
+    }));
     this.made(r.matches);
     // Only a leave that really ended the user's own match (the script says which) tears down its
     // room, so a stray matchId cannot end others' calls.
@@ -83,8 +116,8 @@ export class MatchService {
     return r;
   }
 
-  async joined(uid: string, matchId: string, pool?: string) {
-    return this.store.joined({ uid, pool: pool ?? (await this.store.poolOf(uid)), matchId });
+  async joined(uid: string, matchId: string) {
+    return this.store.inUserPool(uid, (pool, guess) => this.store.joined({ uid, pool, guess, matchId }).catch(wrongState(JOIN)));
   }
 
   /** Blocks are stored in Postgres (the record) and mirrored into every pool's Redis set. */

@@ -76,8 +76,7 @@ export class PresenceService {
 
   async signal(uid: string, mode: 'seen' | 'dropped'): Promise<void> {
     try {
-      const pool = await this.store.poolOf(uid);
-      await this.store.presence({ uid, pool, mode, graceMs: this.opts.graceMs });
+      await this.store.inUserPool(uid, (pool, guess) => this.store.presence({ uid, pool, guess, mode, graceMs: this.opts.graceMs }));
     } catch (err) {
       // Redis down: the sweep after it returns catches this user by their stale last-seen.
       this.log.warn({ err, uid, mode }, 'presence signal failed');

@@ -51,7 +51,8 @@ export class VersionConflictError extends DomainError {
 export class NotInMatchError extends DomainError {
   readonly code = 'NOT_IN_MATCH';
   readonly httpCode = 'PRECONDITION_FAILED';
-  constructor() {
+  /** `state`: the user's state when the script refused, when known (not shown to the user). */
+  constructor(readonly state?: State) {
     super("You're not in a conversation right now.");
   }
 }

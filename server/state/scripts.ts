@@ -41,6 +41,7 @@ export const SCRIPT_NAMES = [
   'presence',
   'graces',
   'announce',
+  'depart',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 export type ScriptMode = 'function' | 'eval';

@@ -100,6 +100,29 @@ export class StateStore extends StateQueries {
   /** Called with every match any script made (after the script committed). */
   onMatches: ((pool: string, matches: MatchMade[], deferred: boolean) => void) | null = null;
 
+  /**
+   * The pool this process last saw a user in, or null: the composition root points it at the
+   * event hub, which knows the pool of every user subscribed here. Only a guess: a script given
+   * one (`guess`) checks it (misguessed in lib.lua), and a wrong one costs one more call.
+   */
+  poolHint: (uid: string) => string | null = () => null;
+
+  /**
+   * Runs `call` in the user's pool: in the hinted pool first, which saves asking Redis where the
+   * user is, else (or when the guess was wrong) in the pool Redis names.
+   */
+  async inUserPool<T>(uid: string, call: (pool: string, guess: boolean) => Promise<T>): Promise<T> {
+    const hint = this.poolHint(uid);
+    if (hint !== null) {
+      try {
+        return await call(hint, true);
+      } catch (e) {
+        if (!(e instanceof PoolGuessMissedError)) throw e;
+      }
+    }
+    return call(await this.poolOf(uid), false);
+  }
+
   /** Runs each script call; the composition root wraps it in the pool's bulkhead and the Redis policy. */
   guard: <T>(pool: string, fn: () => Promise<T>) => Promise<T> = (_pool, fn) => fn();
 
@@ -128,6 +151,7 @@ export class StateStore extends StateQueries {
       throw new StoreUnavailableError(e);
     }
     const reply = JSON.parse(raw) as ScriptReply;
+    if (reply.ok === false && reply.error === 'MISS') throw new PoolGuessMissedError();
     if (this.onMatches) {
       const made = [...(reply.match ? [reply.match as MatchMade] : []), ...list<MatchMade>(reply.matches)];
       if (made.length) this.onMatches(pool, made, mode.defer);
@@ -135,10 +159,15 @@ export class StateStore extends StateQueries {
     return reply;
   }
 
-  /** Point the user at `pool` (only while they rest); a stale history there from an earlier stay is dropped. */
+  /**
+   * Point the user at `pool` (only while they rest); a stale history there from an earlier stay is
+   * dropped. Their hash leaves the pool they were in (depart-1.lua): it lives in one pool at a time.
+   */
   async movePool(uid: string, pool: string): Promise<void> {
     const current = await this.poolOf(uid);
     if (current === pool) return;
+    const left = await this.run('depart', current, this.keys.user(current, uid), { uid });
+    if (!left.ok) throw new InvalidTransitionError(asState(left.state), State.IDLE);
     // Register the pool first: a block made from now on is mirrored into it by blockMirror().
     await this.redis.sadd(this.keys.pools(), pool);
     // Bring this user's blocks (both ways) into the pool, so its matching script sees them.
@@ -167,7 +196,7 @@ export class StateStore extends StateQueries {
   }
 
   /** `minVersion`: when the user comes from another pool, their version there (it carries on here). */
-  async enqueue(a: { uid: string; pool: string; name?: string; interests?: string[]; op?: string; minVersion?: number }) {
+  async enqueue(a: { uid: string; pool: string; name?: string; interests?: string[]; op?: string; minVersion?: number; guess?: boolean }) {
     const r = await this.run('enqueue', a.pool, this.keys.user(a.pool, a.uid), {
       uid: a.uid,
       name: a.name ?? '',
@@ -175,23 +204,25 @@ export class StateStore extends StateQueries {
       op: this.op(a.uid, a.op),
       mids: [randomUUID()],
       minVersion: a.minVersion,
+      guess: a.guess,
     });
     if (!r.ok) throw new InvalidTransitionError(asState(r.state), State.WAITING);
     return { state: asState(r.state), version: Number(r.version), match: (r.match as MatchMade | null) ?? null };
   }
 
-  async cancel(a: { uid: string; pool: string; op?: string; reason?: string; actor?: string }) {
+  async cancel(a: { uid: string; pool: string; op?: string; reason?: string; actor?: string; guess?: boolean }) {
     const r = await this.run('cancel', a.pool, this.keys.user(a.pool, a.uid), {
       uid: a.uid,
       op: this.op(a.uid, a.op),
       reason: a.reason,
       actor: a.actor,
+      guess: a.guess,
     });
     if (!r.ok) throw new InvalidTransitionError(asState(r.state), State.IDLE);
     return { state: asState(r.state), version: Number(r.version) };
   }
 
-  async leave(a: { uid: string; pool: string; reason: LeaveReason; matchId?: string; op?: string; actor?: string }) {
+  async leave(a: { uid: string; pool: string; reason: LeaveReason; matchId?: string; op?: string; actor?: string; guess?: boolean }) {
     const r = await this.run('leave', a.pool, this.keys.user(a.pool, a.uid), {
       uid: a.uid,
       matchId: a.matchId,
@@ -199,6 +230,7 @@ export class StateStore extends StateQueries {
       op: this.op(a.uid, a.op),
       mids: [randomUUID(), randomUUID()],
       actor: a.actor,
+      guess: a.guess,
     });
     if (!r.ok) throw new NotInMatchError();
     return {
@@ -211,9 +243,9 @@ export class StateStore extends StateQueries {
     };
   }
 
-  async joined(a: { uid: string; pool: string; matchId: string }) {
-    const r = await this.run('joined', a.pool, this.keys.user(a.pool, a.uid), { uid: a.uid, matchId: a.matchId });
-    if (!r.ok) throw new NotInMatchError();
+  async joined(a: { uid: string; pool: string; matchId: string; guess?: boolean }) {
+    const r = await this.run('joined', a.pool, this.keys.user(a.pool, a.uid), { uid: a.uid, matchId: a.matchId, guess: a.guess });
+    if (!r.ok) throw new NotInMatchError(asState(r.state));
     return { state: asState(r.state), both: r.both === true };
   }
 
@@ -306,6 +338,7 @@ export class StateStore extends StateQueries {
     typing?: boolean;
     data?: unknown;
     clientMessageId?: string;
+    guess?: boolean;
   }) {
     const r = await this.run('relay', a.pool, this.keys.user(a.pool, a.uid), {
       uid: a.uid,
@@ -316,13 +349,14 @@ export class StateStore extends StateQueries {
       data: a.data,
       cmid: a.clientMessageId,
       op: a.clientMessageId ? `${a.uid}:chat:${a.clientMessageId}` : undefined,
+      guess: a.guess,
     });
     if (!r.ok) throw new NotInMatchError();
     return { duplicate: r.duplicate === true };
   }
 
   /** A connection signal: `seen` (live socket or heartbeat; ends a grace) or `dropped` (starts one). */
-  async presence(a: { uid: string; pool: string; mode: 'seen' | 'dropped'; graceMs: number }) {
+  async presence(a: { uid: string; pool: string; mode: 'seen' | 'dropped'; graceMs: number; guess?: boolean }) {
     const r = await this.run('presence', a.pool, this.keys.user(a.pool, a.uid), a);
     return { changed: r.changed === true };
   }
@@ -356,6 +390,14 @@ export class StateStore extends StateQueries {
   /** An op id we made up only has to outlive an ioredis resend; a client's key lives IDEMPOTENCY_TTL_MS. */
   private opTtlFor(op: unknown): { opTtl?: number } {
     return typeof op === 'string' && op.includes(`:${SERVER_OP}`) ? { opTtl: SERVER_OP_TTL_MS } : {};
+  }
+}
+
+/** A script given a guessed pool (StateStore.poolHint) found the user's hash elsewhere: nothing ran. */
+export class PoolGuessMissedError extends Error {
+  constructor() {
+    super("the user's pool was not the one guessed");
+    this.name = 'PoolGuessMissedError';
   }
 }
 

@@ -1,13 +1,12 @@
 /**
  * tRPC is initialised here, once. This file exports only the base procedures:
- * `publicProcedure`, `authedProcedure` (acts as ctx.userId), `adminProcedure` (ADMIN_TOKEN) and
- * the `inStates` middleware factory (a procedure declares the states it is valid in).
+ * `publicProcedure`, `authedProcedure` (acts as ctx.userId) and `adminProcedure` (ADMIN_TOKEN).
+ * Which calls a user's state allows is the state scripts' business: they refuse with a typed
+ * error and change nothing (server/match/service.ts words it for the user).
  */
 import { TRPCError, initTRPC } from '@trpc/server';
 import { classify, isDependencyFailure, userMessage } from '../resilience';
 import { isDomainError } from '../state/errors';
-import { WrongStateError } from '../state/errors';
-import type { State } from '../state/states';
 import type { Context } from './context';
 
 const t = initTRPC.context<Context>().create({
@@ -84,27 +83,3 @@ const isAdmin = t.middleware(({ ctx, next }) => {
   return next();
 });
 export const adminProcedure = publicProcedure.use(isAdmin);
-
-/**
- * Refuse the call before any work unless the user is in one of `states`. A retry of a mutation
- * that already ran (same `idempotencyKey`, its record still live) is let through, so the script
- * can answer it with the first call's result instead of a state error.
- */
-export function inStates(action: string, ...states: State[]) {
-  // Authentication and the state check in one middleware (see `edge`).
-  return publicProcedure.use(async ({ ctx, next, getRawInput }) => {
-    if (!ctx.session) throw unauthorized();
-    const userId = ctx.session.userId;
-    const me = await ctx.svc.store.getUser(userId);
-    const key = ((await getRawInput()) as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
-    const replay = !states.includes(me.state) && typeof key === 'string' && (await ctx.svc.store.hasOp(userId, me.pool, key));
-    if (!states.includes(me.state) && !replay) {
-      throw new TRPCError({
-        code: 'PRECONDITION_FAILED',
-        message: new WrongStateError(me.state, states, action).message,
-        cause: new WrongStateError(me.state, states, action),
-      });
-    }
-    return next({ ctx: { ...ctx, session: ctx.session, userId, me } });
-  });
-}

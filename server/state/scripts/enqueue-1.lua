@@ -1,11 +1,13 @@
 --[[ enqueue: IDLE -> WAITING, then an immediate match attempt (event-driven matching).
   KEYS[1] user hash
-  ARGV[3] { pool, uid, name, interests (comma-separated), op, mids = { matchId }, mode, minVersion? }
+  ARGV[3] { pool, uid, name, interests (comma-separated), op, mids = { matchId }, mode, minVersion?, guess? }
   (minVersion: the user's version in the pool they come from; versions never restart on a move)
-  Returns { ok, state, version, match? } or { ok = false, error = 'WRONG_STATE', state } ]]
+  Returns { ok, state, version, match? } or { ok = false, error = 'WRONG_STATE' | 'MISS', state } ]]
 local seen = op_seen()
 if seen then return seen end
-local u = get_or_create_user(A.uid, A.name)
+local u = get_user(A.uid)
+if misguessed(u) then return refuse('MISS') end
+u = u or get_or_create_user(A.uid, A.name)
 if u.state ~= 'IDLE' then return refuse('WRONG_STATE', { state = u.state }) end
 if A.minVersion and u.version < A.minVersion then u.version = A.minVersion end
 local fields = { waitingSince = NOW, interests = A.interests or '', lastPos = 0 }

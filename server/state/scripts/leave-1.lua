@@ -4,12 +4,13 @@
   A second leave of the same match (both pressed Skip) is a no-op that reports `already`.
   If the partner's side is no longer intact (repaired or forced by an admin), the user leaves alone.
   KEYS[1] user hash
-  ARGV[3] { pool, uid, matchId?, reason = skip|end|disconnect|timeout, op, mids = {m1, m2}, actor? }
+  ARGV[3] { pool, uid, matchId?, reason = skip|end|disconnect|timeout, op, mids = {m1, m2}, actor?, guess? }
   Returns { ok, already?, state, ended?, partnerId?, matches = [...] } or { ok = false, error = 'NOT_IN_MATCH' }
   (ended: the match this call ended) ]]
 local seen = op_seen()
 if seen then return seen end
 local u = get_user(A.uid)
+if misguessed(u) then return refuse('MISS') end
 local reason = A.reason
 local mid = A.matchId or (u and u.matchId)
 if not u or not mid or mid == '' then return refuse('NOT_IN_MATCH', { state = u and u.state or 'IDLE' }) end

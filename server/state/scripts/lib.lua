@@ -92,6 +92,11 @@ local function get_user(uid)
   return u
 end
 
+-- A call that guessed the user's pool (A.guess: the pool this process last saw them in) is
+-- refused with MISS unless their hash is here; the caller then asks Redis for the pool and calls
+-- again. A user's hash lives in one pool at a time (StateStore.movePool deletes the one they leave).
+local function misguessed(u) return A.guess == true and u == nil end
+
 -- A user seen for the first time in this pool starts at rest.
 local function get_or_create_user(uid, name)
   local u = get_user(uid)

@@ -2,9 +2,10 @@
   mode 'seen'    : a live socket or heartbeat; ends a grace if one is running
   mode 'dropped' : the user's socket closed; starts the grace (partner: partner_reconnecting)
   KEYS[1] user hash
-  ARGV[3] { pool, uid, mode, graceMs }
+  ARGV[3] { pool, uid, mode, graceMs, guess? }
   Returns { ok, changed } ]]
 local u = get_user(A.uid)
+if misguessed(u) then return refuse('MISS') end
 if A.mode == 'seen' then
   redis.call('ZADD', P .. 'seen', NOW, A.uid)
   if not u then return reply({ ok = true, changed = false }) end

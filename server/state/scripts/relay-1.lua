@@ -2,7 +2,7 @@
   only while the pair is intact in match A.matchId. Chat is de-duplicated by client message id
   (A.op) and echoed to the sender's own history so every tab and every resume sees it.
   KEYS[1] user hash
-  ARGV[3] { pool, uid, matchId, kind = chat|typing|signal, text?, typing?, data?, cmid?, op? }
+  ARGV[3] { pool, uid, matchId, kind = chat|typing|signal, text?, typing?, data?, cmid?, op?, guess? }
   Returns { ok, duplicate? } or { ok = false, error = 'NOT_IN_MATCH' } ]]
 local seen = op_seen()
 if seen then
@@ -11,6 +11,7 @@ if seen then
   return cjson.encode(r)
 end
 local u = get_user(A.uid)
+if misguessed(u) then return refuse('MISS') end
 local p = u and partner_in(u, A.matchId)
 if not p then return refuse('NOT_IN_MATCH', { state = u and u.state or 'IDLE' }) end
 if A.kind == 'chat' then

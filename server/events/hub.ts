@@ -42,7 +42,7 @@ export interface DeliveredEvent {
   event: MatchEvent;
 }
 
-const delivered: Select<DeliveredEvent> = (id, event) => ({ id, event });
+const delivered: Select<DeliveredEvent> = (id, json) => ({ id, event: JSON.parse(json) as MatchEvent });
 
 export class EventHub implements StreamSource {
   /** The streams of each user with a live subscription here, as a list through `sibling`. */

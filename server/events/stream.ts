@@ -16,10 +16,11 @@
  * after a full batch, after the subscriber connection dropped, or from another pool) only wakes
  * the stream, which then reads from its cursor as before.
  */
-import type { MatchEvent } from './types';
-
-/** Maps an event (and its tracked id `<pool>|<streamId>`) to what the stream yields; undefined skips it. */
-export type Select<T> = (id: string, event: MatchEvent) => T | undefined;
+/**
+ * Maps an event (its tracked id `<pool>|<streamId>`, and its JSON as the script wrote it) to what
+ * the stream yields; undefined skips it. A throw fails the subscription (an unreadable event).
+ */
+export type Select<T> = (id: string, json: string) => T | undefined;
 
 /** What the hub sees of a stream, whatever it yields. */
 export interface Listener {
@@ -170,7 +171,7 @@ export class EventStream<T> implements AsyncIterableIterator<T>, AsyncDisposable
       this.cursorId = id;
       const json = fields[1];
       if (json === undefined) continue;
-      const value = this.select(`${this.cursorPool}|${id}`, JSON.parse(json) as MatchEvent);
+      const value = this.select(`${this.cursorPool}|${id}`, json);
       if (value !== undefined) return { value, done: false };
     }
     if (batch.length === READ_BATCH) this.dirty = true;

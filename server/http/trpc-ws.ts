@@ -29,6 +29,7 @@ import { isObservable, observableToAsyncIterable } from '@trpc/server/observable
 import type { TRPCClientOutgoingMessage } from '@trpc/server/rpc';
 import {
   callProcedure,
+  defaultTransformer,
   getErrorShape,
   getTRPCErrorFromUnknown,
   isAsyncIterable,
@@ -40,6 +41,7 @@ import {
 } from '@trpc/server/unstable-core-do-not-import';
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
+import { RawJson } from '../shared/raw-json';
 import { batchWrites } from './write-batch';
 
 type Id = number | string;
@@ -70,7 +72,12 @@ const FALLBACK_SHAPE = { code: -32603, message: 'Internal server error', data: {
 
 /** One per server: serves tRPC on each socket given to accept(). */
 export class TrpcWsServer<TRouter extends AnyRouter = AnyRouter> {
-  constructor(readonly opts: TrpcWsOptions<TRouter>) {}
+  /** The router has no transformer: replies are encoded as they are, and RawJson data goes out verbatim. */
+  readonly plain: boolean;
+
+  constructor(readonly opts: TrpcWsOptions<TRouter>) {
+    this.plain = opts.router._def._config.transformer === defaultTransformer;
+  }
 
   /** Serve tRPC on an open socket; `expectParams`: its URL asked for connectionParams. */
   accept(ws: WebSocket, expectParams: boolean): void {
@@ -159,12 +166,22 @@ class Connection {
     if (this.ws.readyState !== OPEN) return;
     batchWrites((this.ws as unknown as { _socket?: Socket })._socket);
     try {
-      this.ws.send(JSON.stringify(transformTRPCResponse(this.server.opts.router._def._config as never, reply as never)));
+      this.ws.send(JSON.stringify(this.server.plain ? reply : transformTRPCResponse(this.server.opts.router._def._config as never, reply as never)));
     } catch (cause) {
       this.server.report({ error: getTRPCErrorFromUnknown(cause), type: 'unknown', path: undefined, input: undefined, ctx: this.ctx }, true);
       if (reply.error === FALLBACK_SHAPE) return;
       this.send({ id: reply.id, jsonrpc: reply.jsonrpc, error: FALLBACK_SHAPE });
     }
+  }
+
+  /**
+   * Sends `head + json + tail` as one message while the socket is open: a tracked item whose data
+   * is already JSON (RawJson), with the bytes JSON.stringify would give for the same reply.
+   */
+  sendRaw(head: string, json: string, tail: string): void {
+    if (this.ws.readyState !== OPEN) return;
+    batchWrites((this.ws as unknown as { _socket?: Socket })._socket);
+    this.ws.send(head + json + tail);
   }
 
   /** Answers a call that failed, with the router's error shape. */
@@ -331,12 +348,23 @@ class Subscription {
     const value = r.value;
     if (isTrackedEnvelope(value)) {
       const [id, data] = value;
-      this.conn.send({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'data', data: { id, data }, id } });
+      if (data instanceof RawJson && this.conn.server.plain) this.conn.sendRaw(this.trackedHead(id), data.json, this.trackedTail(id));
+      else this.conn.send({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'data', data: { id, data }, id } });
     } else {
       this.conn.send({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'data', data: value } });
     }
     this.pull();
   };
+
+  /** `{"id":<sub>,"jsonrpc":"2.0","result":{"type":"data","data":{"id":<id>,"data":` in JSON.stringify's key order. */
+  private trackedHead(id: string): string {
+    const jsonrpc = this.jsonrpc === undefined ? '' : `,"jsonrpc":${JSON.stringify(this.jsonrpc)}`;
+    return `{"id":${JSON.stringify(this.id)}${jsonrpc},"result":{"type":"data","data":{"id":${JSON.stringify(id)},"data":`;
+  }
+
+  private trackedTail(id: string): string {
+    return `},"id":${JSON.stringify(id)}}}`;
+  }
 
   private readonly onFailure = (cause: unknown): void => {
     if (this.ended) return void this.reportLate(cause);

@@ -1,6 +1,7 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import type { MatchEvent } from '../events/types';
+import { RawJson } from '../shared/raw-json';
 import type { State } from '../state/states';
 import { authedProcedure, router } from '../trpc/trpc';
 
@@ -18,7 +19,9 @@ const code = z
   .toLowerCase()
   .regex(/^[a-z]{2,8}$/);
 const matchId = z.string().uuid();
-const asTracked = (id: string, event: MatchEvent) => tracked(id, event);
+// Each event goes out as the script encoded it (no parse and encode per delivery); its type
+// for clients is MatchEvent, which is what that JSON is (server/state/scripts, events/types.ts).
+const asTracked = (id: string, json: string) => tracked(id, RawJson.object(json) as unknown as MatchEvent);
 
 /**
  * What a skip or end tells the caller: where they are now (CONNECTING: paired again at once) and

@@ -102,7 +102,10 @@ describe('event hub', () => {
     const first = await t.write('u4', 'one');
     await t.write('u4', 'skip me');
     await t.write('u4', 'three');
-    const stream = await t.hub.open('u4', first, null, (id, e) => (e.type === 'notice' && e.message !== 'skip me' ? `${id}:${e.message}` : undefined));
+    const stream = await t.hub.open('u4', first, null, (id, json) => {
+      const e = JSON.parse(json) as MatchEvent;
+      return e.type === 'notice' && e.message !== 'skip me' ? `${id}:${e.message}` : undefined;
+    });
     const r = await stream.next();
     expect(r.done ? null : r.value).toMatch(/^global\|\d+-\d+:three$/);
     await stream.return();

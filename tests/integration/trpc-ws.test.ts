@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { TrpcWsServer, type ConnectionParams } from '../../server/http/trpc-ws';
+import { RawJson } from '../../server/shared/raw-json';
 
 const t = initTRPC.context<{ user: string | null }>().create({ isDev: false });
 const router = t.router({
@@ -31,6 +32,11 @@ const router = t.router({
   broken: t.procedure.subscription(async function* () {
     yield 1;
     throw new TRPCError({ code: 'CONFLICT', message: 'broke' });
+  }),
+  // Data that is already JSON (events as the scripts wrote them) goes out verbatim from ours.
+  raw: t.procedure.input(z.object({ lastEventId: z.string().nullish() }).optional()).subscription(async function* () {
+    yield tracked('global|1-0', RawJson.object('{"type":"chat","text":"a \\"quoted\\" é","n":[1,2.5]}'));
+    yield tracked('global|1-1', RawJson.object('{"type":"state"}'));
   }),
   refused: t.procedure.subscription(() => {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first' });
@@ -117,6 +123,8 @@ const SESSION: Array<string | Buffer | object> = [
   call(16, 'subscription', 'forever'),
   [call(17, 'subscription', 'forever'), { id: 17, method: 'subscription.stop' }],
   Buffer.from(JSON.stringify(call(18, 'query', 'hello'))),
+  call(19, 'subscription', 'raw'),
+  { ...call(20, 'subscription', 'raw'), jsonrpc: '2.0' },
   'PONG',
 ];
 

@@ -93,8 +93,19 @@ export class EventHub implements StreamSource {
     return this.subscribed ? this.gen : -1;
   }
 
-  /** A notification: `<pool>|<streamId>|<event JSON>` (the event itself), or just `<pool>` (a wake-up). */
+  /**
+   * A notification: lines of `<pool>|<streamId>|<event JSON>` (the events of one script call, in
+   * order; JSON text has no raw newline), or just `<pool>` (a wake-up).
+   */
   private onMessage(uid: string, message: string): void {
+    let nl = message.indexOf('\n');
+    if (nl < 0) return this.onLine(uid, message);
+    let start = 0;
+    for (; nl >= 0; start = nl + 1, nl = message.indexOf('\n', start)) this.onLine(uid, message.slice(start, nl));
+    this.onLine(uid, message.slice(start));
+  }
+
+  private onLine(uid: string, message: string): void {
     const a = message.indexOf('|');
     const b = a < 0 ? -1 : message.indexOf('|', a + 1);
     if (b < 0) return this.wake(uid, message || null);

@@ -139,6 +139,25 @@ describe('event hub', () => {
     await stream.return();
   });
 
+  it("one notification may carry several events (a script call's, a line each): all are taken, in order, without a read", async () => {
+    await using t = await setup(60_000);
+    const stream = await t.hub.open('u9', null);
+    const first = stream.next();
+    await expect.poll(() => t.reads()).toBe(1);
+    const lines: string[] = [];
+    for (const message of ['one', 'two\nstill two', 'three']) {
+      const json = JSON.stringify({ type: 'notice', code: 'test', message, at: Date.now() } satisfies MatchEvent);
+      lines.push(`${DEFAULT_POOL}|${await t.redis.xadd(t.keys.events(DEFAULT_POOL, 'u9'), '*', 'e', json)}|${json}`);
+    }
+    await t.redis.publish(t.keys.notify('u9'), lines.join('\n'));
+
+    const got = [await first, await stream.next(), await stream.next()];
+
+    expect(got.map(text)).toEqual(['one', 'two\nstill two', 'three']);
+    expect(t.reads()).toBe(1);
+    await stream.return();
+  });
+
   it('events published while the subscriber connection was down are read again, in order, before newer ones', async () => {
     await using t = await setup(60_000);
     const stream = await t.hub.open('u8', null);

@@ -18,7 +18,7 @@
   per-call state below. Nothing else in the libraries may keep state between calls (the decoded
   limits are a cache of ARGV[4]).
 ]]
-local P, NOW, A, POOL, L, EPOCH, ANNOUNCED, MID_I, PAUSED
+local P, NOW, A, POOL, L, EPOCH, ANNOUNCED, MID_I, PAUSED, OUT, OUT_USERS
 -- The limits' JSON as last decoded: a process sends the same limits on every call, so as a
 -- function library they are decoded once (a cache, not state: L is read-only).
 local LIMITS_RAW
@@ -36,6 +36,8 @@ local function begin_call(argv)
   ANNOUNCED = {} -- users whose history's expiry this call has refreshed
   MID_I = 0 -- match ids (A.mids) this call has used
   PAUSED = nil -- is the pool paused (read once per call, when first needed)
+  OUT = {} -- each user's notifications of this call, published when it replies (see push)
+  OUT_USERS = {}
 end
 
 local function ukey(uid) return P .. 'user:' .. uid end
@@ -68,7 +70,9 @@ end
 
 -- A user-visible event: appended to the user's bounded history and published on their channel
 -- as `<pool>|<streamId>|<json>`, so a subscriber that is caught up takes it without reading the
--- history (server/events/stream.ts); one that is not reads the history from its cursor.
+-- history (server/events/stream.ts); one that is not reads the history from its cursor. A call's
+-- events for one user go out as one message, a line each (cjson escapes newlines in strings), when
+-- the call replies: one PUBLISH, and one message for each subscribed process to decode.
 local function push(uid, typ, data)
   data.type = typ
   data.at = NOW
@@ -78,8 +82,22 @@ local function push(uid, typ, data)
     ANNOUNCED[uid] = true
     redis.call('PEXPIRE', evkey(uid), L.evTtl)
   end
-  redis.call('PUBLISH', L.notify .. uid, POOL .. '|' .. id .. '|' .. json)
+  local lines = OUT[uid]
+  if not lines then
+    lines = {}
+    OUT[uid] = lines
+    OUT_USERS[#OUT_USERS + 1] = uid
+  end
+  lines[#lines + 1] = POOL .. '|' .. id .. '|' .. json
   return id
+end
+
+local function publish_all()
+  for _, uid in ipairs(OUT_USERS) do
+    redis.call('PUBLISH', L.notify .. uid, table.concat(OUT[uid], '\n'))
+  end
+  OUT = {}
+  OUT_USERS = {}
 end
 
 local function get_user(uid)
@@ -168,8 +186,13 @@ local function op_done(result)
   return result
 end
 
-local function reply(t) return cjson.encode(t) end
+-- Every reply goes through these two, which publish the call's events first.
+local function reply(t)
+  publish_all()
+  return cjson.encode(t)
+end
 local function refuse(code, extra)
+  publish_all()
   extra = extra or {}
   extra.ok = false
   extra.error = code

@@ -240,7 +240,13 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     database.db,
     store.keys,
     () => store.pools(),
-    { batch: cfg.OUTBOX_BATCH, blockMs: cfg.OUTBOX_BLOCK_MS, claimIdleMs: cfg.OUTBOX_CLAIM_IDLE_MS, maxDeliveries: cfg.OUTBOX_MAX_DELIVERIES },
+    {
+      batch: cfg.OUTBOX_BATCH,
+      blockMs: cfg.OUTBOX_BLOCK_MS,
+      lingerMs: cfg.OUTBOX_LINGER_MS,
+      claimIdleMs: cfg.OUTBOX_CLAIM_IDLE_MS,
+      maxDeliveries: cfg.OUTBOX_MAX_DELIVERIES,
+    },
     log,
     {
       onBatch: (rows) => metrics.auditRows.inc(rows),

@@ -81,6 +81,8 @@ export const configSchema = z.object({
   /** Audit drain. */
   OUTBOX_BATCH: z.coerce.number().int().min(1).max(10_000).default(1000),
   OUTBOX_BLOCK_MS: ms(200),
+  /** After a part batch, the drain waits this long before reading again (fewer, bigger Postgres transactions). */
+  OUTBOX_LINGER_MS: z.coerce.number().int().min(0).max(10_000).default(50),
   OUTBOX_CLAIM_IDLE_MS: ms(30_000),
   OUTBOX_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
   /** Audit retention: event rows are kept at least this many days (whole months are dropped). */

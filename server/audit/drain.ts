@@ -49,6 +49,12 @@ export interface DrainOptions {
   blockMs: number;
   claimIdleMs: number;
   maxDeliveries: number;
+  /**
+   * After a batch smaller than `batch`, wait this long before reading again, so that under light
+   * load records reach Postgres a few dozen per transaction instead of one script call's worth
+   * (each transaction is several round trips). 0: read again at once.
+   */
+  lingerMs?: number;
   /** How often onLag is measured (default 1000 ms). */
   lagIntervalMs?: number;
 }
@@ -113,8 +119,10 @@ export class OutboxDrain {
     let backoff = MIN_BACKOFF_MS;
     while (this.running) {
       try {
-        await this.drainOnce(this.opts.blockMs);
+        const settled = await this.drainOnce(this.opts.blockMs);
         backoff = MIN_BACKOFF_MS;
+        const linger = this.opts.lingerMs ?? 0;
+        if (linger > 0 && settled > 0 && settled < this.opts.batch && !this.prefetched && this.running) await this.pause(linger);
       } catch (e) {
         this.hooks.onError?.(e);
         this.log.warn({ err: e, held: this.held.length }, 'audit drain failed; retrying');

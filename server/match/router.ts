@@ -2,8 +2,8 @@ import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import type { MatchEvent } from '../events/types';
 import { RawJson } from '../shared/raw-json';
-import type { State } from '../state/states';
-import { authedProcedure, router } from '../trpc/trpc';
+import { State } from '../state/states';
+import { authedProcedure, inStates, router } from '../trpc/trpc';
 
 const idempotencyKey = z.string().min(8).max(100).optional();
 const tag = z
@@ -34,7 +34,7 @@ function leaveView(r: { state: State; already: boolean }) {
 
 export const matchRouter = router({
   /** Join the queue. A match attempt runs at once; `matched` arrives on match.events. */
-  enqueue: authedProcedure
+  enqueue: inStates('start looking', State.IDLE)
     .input(
       z.object({
         interests: z.array(tag).max(10).optional(),
@@ -43,9 +43,11 @@ export const matchRouter = router({
         idempotencyKey,
       }),
     )
-    .mutation(({ ctx, input }) => ctx.svc.match.enqueue(ctx.userId, ctx.session.name, input)),
+    .mutation(({ ctx, input }) => ctx.svc.match.enqueue(ctx.userId, ctx.session.name, input, ctx.precondition)),
   /** Leave the queue. */
-  cancel: authedProcedure.input(z.object({ idempotencyKey }).optional()).mutation(({ ctx, input }) => ctx.svc.match.cancel(ctx.userId, input?.idempotencyKey)),
+  cancel: inStates('cancel', State.WAITING)
+    .input(z.object({ idempotencyKey }).optional())
+    .mutation(({ ctx, input }) => ctx.svc.match.cancel(ctx.userId, input?.idempotencyKey, ctx.precondition)),
   /** Skip: both back to the queue, the partner at the front. */
   skip: authedProcedure
     .input(z.object({ matchId: matchId.optional(), idempotencyKey }).optional())
@@ -55,7 +57,9 @@ export const matchRouter = router({
     .input(z.object({ matchId: matchId.optional(), idempotencyKey }).optional())
     .mutation(async ({ ctx, input }) => leaveView(await ctx.svc.match.leave(ctx.userId, 'end', input?.matchId, input?.idempotencyKey))),
   /** Report that your side of the call is connected (direct WebRTC up, or text-only ready). */
-  joined: authedProcedure.input(z.object({ matchId })).mutation(({ ctx, input }) => ctx.svc.match.joined(ctx.userId, input.matchId)),
+  joined: inStates('join a call', State.CONNECTING, State.IN_CALL)
+    .input(z.object({ matchId }))
+    .mutation(({ ctx, input }) => ctx.svc.match.joined(ctx.userId, input.matchId, ctx.precondition)),
   block: authedProcedure.input(z.object({ userId: z.string().uuid() })).mutation(async ({ ctx, input }) => {
     await ctx.svc.match.block(ctx.userId, input.userId);
     return { ok: true as const };

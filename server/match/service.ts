@@ -9,7 +9,7 @@ import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import { DEFAULT_POOL, POOL_NAME } from '../state/keys';
 import { InvalidTransitionError, NotInMatchError, WrongStateError } from '../state/errors';
-import { State } from '../state/states';
+import { State, type Precondition } from '../state/states';
 import { PoolGuessMissedError, type MatchMade, type StateStore } from '../state/store';
 import { blocks } from './schema';
 import { and, eq } from 'drizzle-orm';
@@ -29,16 +29,16 @@ export function poolFor(language?: string, region?: string): string {
   return POOL_NAME.test(name) ? name : DEFAULT_POOL;
 }
 
-// The calls that need the user in given states, and what the user is told otherwise.
-const ENQUEUE = { action: 'start looking', allowed: [State.IDLE] };
-const CANCEL = { action: 'cancel', allowed: [State.WAITING] };
-const JOIN = { action: 'join a call', allowed: [State.CONNECTING, State.IN_CALL] };
+// What the calls need when their caller declares nothing (the router declares the same).
+export const ENQUEUE: Precondition = { action: 'start looking', states: [State.IDLE] };
+export const CANCEL: Precondition = { action: 'cancel', states: [State.WAITING] };
+export const JOIN: Precondition = { action: 'join a call', states: [State.CONNECTING, State.IN_CALL] };
 
 /** A script's refusal (the user is in another state) as the user sees it: what they can't do now. */
-function wrongState(call: { action: string; allowed: State[] }) {
+function wrongState(pre: Precondition) {
   return (e: unknown): never => {
     const state = e instanceof InvalidTransitionError ? e.from : e instanceof NotInMatchError ? e.state : undefined;
-    throw state !== undefined && !call.allowed.includes(state) ? new WrongStateError(state, call.allowed, call.action) : e;
+    throw state !== undefined && !pre.states.includes(state) ? new WrongStateError(state, pre.states, pre.action) : e;
   };
 }
 
@@ -70,12 +70,12 @@ export class MatchService {
    * state itself. Otherwise (or when the guess was wrong) the user is read first, and moved to
    * the chosen pool if they rest in another.
    */
-  async enqueue(uid: string, name: string, input: EnqueueInput) {
+  async enqueue(uid: string, name: string, input: EnqueueInput, pre = ENQUEUE) {
     const pool = poolFor(input.language, input.region);
-    const call = { uid, name, interests: input.interests, op: input.idempotencyKey };
+    const call = { uid, name, interests: input.interests, op: input.idempotencyKey, allowed: pre.states };
     if (this.store.poolHint(uid) === pool) {
       try {
-        return this.enqueued(await this.store.enqueue({ ...call, pool, guess: true }).catch(wrongState(ENQUEUE)));
+        return this.enqueued(await this.store.enqueue({ ...call, pool, guess: true }).catch(wrongState(pre)));
       } catch (e) {
         if (!(e instanceof PoolGuessMissedError)) throw e;
       }
@@ -91,7 +91,7 @@ export class MatchService {
         // A new pool means a new hash: the user's versions carry on from the pool they leave.
         minVersion: moving ? current.version : undefined,
       })
-      .catch(wrongState(ENQUEUE));
+      .catch(wrongState(pre));
     return this.enqueued(r);
   }
 
@@ -100,8 +100,8 @@ export class MatchService {
     return r;
   }
 
-  async cancel(uid: string, idempotencyKey?: string) {
-    return this.store.inUserPool(uid, (pool, guess) => this.store.cancel({ uid, pool, guess, op: idempotencyKey }).catch(wrongState(CANCEL)));
+  async cancel(uid: string, idempotencyKey?: string, pre = CANCEL) {
+    return this.store.inUserPool(uid, (pool, guess) => this.store.cancel({ uid, pool, guess, op: idempotencyKey, allowed: pre.states }).catch(wrongState(pre)));
   }
 
   async leave(uid: string, reason: 'skip' | 'end' | 'disconnect' | 'timeout', matchId?: string, idempotencyKey?: string, actor?: string) {
@@ -116,8 +116,8 @@ export class MatchService {
     return r;
   }
 
-  async joined(uid: string, matchId: string) {
-    return this.store.inUserPool(uid, (pool, guess) => this.store.joined({ uid, pool, guess, matchId }).catch(wrongState(JOIN)));
+  async joined(uid: string, matchId: string, pre = JOIN) {
+    return this.store.inUserPool(uid, (pool, guess) => this.store.joined({ uid, pool, guess, matchId, allowed: pre.states }).catch(wrongState(pre)));
   }
 
   /** Blocks are stored in Postgres (the record) and mirrored into every pool's Redis set. */

@@ -12,6 +12,16 @@ export const State = {
 export type State = (typeof State)[keyof typeof State];
 export const STATES = Object.values(State);
 
+/**
+ * What a call declares about its caller (the tRPC `inStates` middleware): the states it is valid
+ * in, and what the user is told they can't do otherwise. The state script checks it atomically,
+ * before any write, and refuses with WRONG_STATE.
+ */
+export interface Precondition {
+  action: string;
+  states: readonly State[];
+}
+
 export function isState(value: unknown): value is State {
   return typeof value === 'string' && (STATES as string[]).includes(value);
 }

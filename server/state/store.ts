@@ -196,7 +196,17 @@ export class StateStore extends StateQueries {
   }
 
   /** `minVersion`: when the user comes from another pool, their version there (it carries on here). */
-  async enqueue(a: { uid: string; pool: string; name?: string; interests?: string[]; op?: string; minVersion?: number; guess?: boolean }) {
+  /** `allowed`: the states the caller declared (Precondition); the script refuses any other with WRONG_STATE. */
+  async enqueue(a: {
+    uid: string;
+    pool: string;
+    name?: string;
+    interests?: string[];
+    op?: string;
+    minVersion?: number;
+    guess?: boolean;
+    allowed?: readonly State[];
+  }) {
     const r = await this.run('enqueue', a.pool, this.keys.user(a.pool, a.uid), {
       uid: a.uid,
       name: a.name ?? '',
@@ -205,18 +215,20 @@ export class StateStore extends StateQueries {
       mids: [randomUUID()],
       minVersion: a.minVersion,
       guess: a.guess,
+      allowed: a.allowed,
     });
     if (!r.ok) throw new InvalidTransitionError(asState(r.state), State.WAITING);
     return { state: asState(r.state), version: Number(r.version), match: (r.match as MatchMade | null) ?? null };
   }
 
-  async cancel(a: { uid: string; pool: string; op?: string; reason?: string; actor?: string; guess?: boolean }) {
+  async cancel(a: { uid: string; pool: string; op?: string; reason?: string; actor?: string; guess?: boolean; allowed?: readonly State[] }) {
     const r = await this.run('cancel', a.pool, this.keys.user(a.pool, a.uid), {
       uid: a.uid,
       op: this.op(a.uid, a.op),
       reason: a.reason,
       actor: a.actor,
       guess: a.guess,
+      allowed: a.allowed,
     });
     if (!r.ok) throw new InvalidTransitionError(asState(r.state), State.IDLE);
     return { state: asState(r.state), version: Number(r.version) };
@@ -243,8 +255,8 @@ export class StateStore extends StateQueries {
     };
   }
 
-  async joined(a: { uid: string; pool: string; matchId: string; guess?: boolean }) {
-    const r = await this.run('joined', a.pool, this.keys.user(a.pool, a.uid), { uid: a.uid, matchId: a.matchId, guess: a.guess });
+  async joined(a: { uid: string; pool: string; matchId: string; guess?: boolean; allowed?: readonly State[] }) {
+    const r = await this.run('joined', a.pool, this.keys.user(a.pool, a.uid), { uid: a.uid, matchId: a.matchId, guess: a.guess, allowed: a.allowed });
     if (!r.ok) throw new NotInMatchError(asState(r.state));
     return { state: asState(r.state), both: r.both === true };
   }

@@ -1,12 +1,12 @@
 /**
  * tRPC is initialised here, once. This file exports only the base procedures:
- * `publicProcedure`, `authedProcedure` (acts as ctx.userId) and `adminProcedure` (ADMIN_TOKEN).
- * Which calls a user's state allows is the state scripts' business: they refuse with a typed
- * error and change nothing (server/match/service.ts words it for the user).
+ * `publicProcedure`, `authedProcedure` (acts as ctx.userId), `adminProcedure` (ADMIN_TOKEN) and
+ * the `inStates` middleware factory (a procedure declares the states it is valid in).
  */
 import { TRPCError, initTRPC } from '@trpc/server';
 import { classify, isDependencyFailure, userMessage } from '../resilience';
 import { isDomainError } from '../state/errors';
+import type { Precondition, State } from '../state/states';
 import type { Context } from './context';
 
 const t = initTRPC.context<Context>().create({
@@ -83,3 +83,19 @@ const isAdmin = t.middleware(({ ctx, next }) => {
   return next();
 });
 export const adminProcedure = publicProcedure.use(isAdmin);
+
+/**
+ * A procedure valid only while the user is in one of `states` (authenticated, as authedProcedure).
+ * The declaration travels as `ctx.precondition` to the state script, which checks it atomically
+ * before any write and refuses with WRONG_STATE ("You can't <action> while <state>."): no read
+ * ahead of the call, and no window between a check and the change. A retry of a mutation that
+ * already ran (same `idempotencyKey`, its record still live) gets the first call's answer instead.
+ */
+export function inStates(action: string, ...states: State[]) {
+  const precondition: Precondition = { action, states };
+  // Authentication and the declaration in one middleware (see `edge`).
+  return publicProcedure.use(({ ctx, next }) => {
+    if (!ctx.session) throw unauthorized();
+    return next({ ctx: { ...ctx, session: ctx.session, userId: ctx.session.userId, precondition } });
+  });
+}

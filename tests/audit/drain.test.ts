@@ -25,6 +25,27 @@ describe('the outbox drain (real Redis and Postgres)', () => {
     expect(await outbox.pending()).toBe(0);
   });
 
+  it('under light load the drain lingers after a part batch, so records arriving meanwhile share one transaction', async () => {
+    await using db = await openTestDb();
+    await using outbox = await openOutbox();
+    const batches: number[] = [];
+    const drain = drainFor(outbox, db, { lingerMs: 300 }, { onBatch: (rows) => batches.push(rows) });
+    drain.start();
+    try {
+      await outbox.add(manyTransitions(1));
+      await vi.waitFor(() => expect(batches).toEqual([1]), WAIT);
+      // Five records, one at a time, while the drain lingers: one batch of five, not five of one.
+      for (const r of manyTransitions(5)) {
+        await outbox.add([r]);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await vi.waitFor(() => expect(batches).toEqual([1, 5]), WAIT);
+    } finally {
+      await drain.stop();
+    }
+    expect(await outbox.length()).toBe(0);
+  });
+
   it('a drain that dies between the Postgres commit and XACK is taken over by another consumer, and no event is written twice', async () => {
     await using db = await openTestDb();
     await using outbox = await openOutbox();

@@ -126,3 +126,23 @@ describe('notifications', () => {
     }
   });
 });
+
+describe('declared states (the inStates middleware)', () => {
+  it('a call is refused with WRONG_STATE when the user is not in a state it declared, before any write', async () => {
+    await using fx = await openStore();
+    await fx.store.enqueue({ uid: 'a', pool: POOL });
+    await fx.store.cancel({ uid: 'a', pool: POOL });
+    const before = { view: await fx.view('a'), outbox: await fx.outboxLength() };
+
+    // The script's own rule would let an IDLE user enqueue; the declaration says only CONNECTING.
+    await expect(fx.store.enqueue({ uid: 'a', pool: POOL, allowed: ['CONNECTING'] })).rejects.toMatchObject({ code: 'INVALID_TRANSITION', from: 'IDLE' });
+    await expect(fx.store.joined({ uid: 'a', pool: POOL, matchId: 'm', allowed: ['CONNECTING', 'IN_CALL'] })).rejects.toMatchObject({
+      code: 'NOT_IN_MATCH',
+      state: 'IDLE',
+    });
+
+    expect(await fx.view('a')).toEqual(before.view);
+    expect(await fx.outboxLength()).toBe(before.outbox);
+    expect((await fx.store.enqueue({ uid: 'a', pool: POOL, allowed: ['IDLE'] })).state).toBe('WAITING');
+  });
+});

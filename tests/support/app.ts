@@ -49,6 +49,7 @@ export async function startTestApp(
       SESSION_SECRET: SECRET,
       MATCH_SWEEP_INTERVAL_MS: '100',
       OUTBOX_BLOCK_MS: '50',
+      OUTBOX_LINGER_MS: '10',
       ...env,
     });
     const redisUrl = opts.redisUrl ?? kv!.url;

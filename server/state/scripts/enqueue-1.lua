@@ -1,12 +1,14 @@
 --[[ enqueue: IDLE -> WAITING, then an immediate match attempt (event-driven matching).
   KEYS[1] user hash
-  ARGV[3] { pool, uid, name, interests (comma-separated), op, mids = { matchId }, mode, minVersion?, guess? }
+  ARGV[3] { pool, uid, name, interests (comma-separated), op, mids = { matchId }, mode, minVersion?, guess?, allowed? }
   (minVersion: the user's version in the pool they come from; versions never restart on a move)
   Returns { ok, state, version, match? } or { ok = false, error = 'WRONG_STATE' | 'MISS', state } ]]
 local seen = op_seen()
 if seen then return seen end
 local u = get_user(A.uid)
 if misguessed(u) then return refuse('MISS') end
+local wrong = undeclared(u)
+if wrong then return refuse('WRONG_STATE', { state = wrong }) end
 u = u or get_or_create_user(A.uid, A.name)
 if u.state ~= 'IDLE' then return refuse('WRONG_STATE', { state = u.state }) end
 if A.minVersion and u.version < A.minVersion then u.version = A.minVersion end

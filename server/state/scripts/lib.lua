@@ -115,6 +115,17 @@ end
 -- again. A user's hash lives in one pool at a time (StateStore.movePool deletes the one they leave).
 local function misguessed(u) return A.guess == true and u == nil end
 
+-- The states the call declared it is valid in (A.allowed, from the tRPC inStates middleware):
+-- returns the refusal for a user in any other (no user yet: at rest), or nil.
+local function undeclared(u)
+  if not A.allowed then return nil end
+  local state = u and u.state or 'IDLE'
+  for _, s in ipairs(A.allowed) do
+    if s == state then return nil end
+  end
+  return state
+end
+
 -- A user seen for the first time in this pool starts at rest.
 local function get_or_create_user(uid, name)
   local u = get_user(uid)

@@ -43,10 +43,11 @@ export const USER_MESSAGES = {
 export type UserCode = keyof typeof USER_MESSAGES;
 
 /**
- * Codes that never reach a person: start-up failures, the audit pipeline's own bookkeeping, and
- * LiveKit's webhooks (answered to LiveKit's server, not to a browser).
+ * Codes that never reach a person: start-up failures, the audit pipeline's own bookkeeping,
+ * LiveKit's webhooks (answered to LiveKit's server, not to a browser), and a script's MISS (a
+ * wrongly guessed pool: the call runs again in the right one, see StateStore.inUserPool).
  */
-export const INTERNAL_CODES: readonly string[] = ['CONFIG_INVALID', 'STARTUP_FAILED', 'POISON_RECORD', 'STATE_REPAIRED', 'INVALID_WEBHOOK'];
+export const INTERNAL_CODES: readonly string[] = ['CONFIG_INVALID', 'STARTUP_FAILED', 'POISON_RECORD', 'STATE_REPAIRED', 'INVALID_WEBHOOK', 'MISS'];
 
 export interface UserMessage {
   code: UserCode;

@@ -31,6 +31,7 @@ import { startChild, type Child } from './match/children';
 import type { ChurnConfig, ChurnResult } from './match/churn';
 import { cpuMs, rssKb, sum } from './match/proc';
 import { roomsEnv } from './match/rooms';
+import { scrapeWaits, summarizeWaits } from './match/server-wait';
 
 const args = benchArgs('match', {
   rate: { default: 1000, help: 'arrivals (enqueues) per second offered; with --skip 0 this is the match rate' },
@@ -164,12 +165,12 @@ async function churnPhase(urls: string[], pids: number[], secret: string, redis:
   gen.send({ type: 'go' });
   await gen.next('window-start', 120_000);
   const genPid = gen.proc.pid!;
-  const [cpu0, g0, r0] = [sum(pids, cpuMs), cpuMs(genPid), await serverCounters(redis)];
+  const [cpu0, g0, r0, w0] = [sum(pids, cpuMs), cpuMs(genPid), await serverCounters(redis), await scrapeWaits(urls)];
   await gen.next('window-end', (args.duration + 60) * 1000);
-  const [cpu1, g1, r1] = [sum(pids, cpuMs), cpuMs(genPid), await serverCounters(redis)];
+  const [cpu1, g1, r1, w1] = [sum(pids, cpuMs), cpuMs(genPid), await serverCounters(redis), await scrapeWaits(urls)];
   const result = await gen.next<ChurnResult>('result', 60_000);
   await gen.exited;
-  return { result, serverCpuMs: cpu1 - cpu0, generatorCpuMs: g1 - g0, redis: diffCounters(r0, r1) };
+  return { result, serverCpuMs: cpu1 - cpu0, generatorCpuMs: g1 - g0, redis: diffCounters(r0, r1), waits: summarizeWaits(w0, w1) };
 }
 
 async function main() {
@@ -212,6 +213,12 @@ async function main() {
       { measure: 'enqueue->matched p99 ms', value: figures.p99Ms },
       { measure: 'enqueue->matched max ms', value: figures.maxMs },
       { measure: 'front-of-queue wait p50 ms', value: round(r.frontWait.p50Ms) },
+      { measure: 'generator: scheduled -> enqueue sent p50 / p99 ms', value: `${round(r.sendLate.p50Ms)} / ${round(r.sendLate.p99Ms)}` },
+      { measure: 'generator: enqueue round trip p50 / p99 ms', value: `${round(r.enqueueRtt.p50Ms)} / ${round(r.enqueueRtt.p99Ms)}` },
+      {
+        measure: 'server: queue wait p50 / p99 ms (bucket bound)',
+        value: `<= ${churn.waits.p50BucketMs} / <= ${churn.waits.p99BucketMs} (${round(100 * churn.waits.within1Ms)}% within 1 ms)`,
+      },
       { measure: 'server CPU ms per match', value: figures.serverCpuMsPerMatch },
       { measure: 'server CPU, % of one core', value: round(churn.serverCpuMs / 10 / r.windowSec) },
       { measure: 'load generator CPU ms per match', value: round(churn.generatorCpuMs / Math.max(1, r.matches)) },

@@ -41,6 +41,10 @@ export interface ChurnResult {
   latency: LatencySummary;
   /** `requeued` (front of the queue after the partner left) -> next `matched`. */
   frontWait: LatencySummary;
+  /** Scheduled time -> match.enqueue sent (the generator's own lateness), for arrivals in the window. */
+  sendLate: LatencySummary;
+  /** match.enqueue sent -> its reply received. */
+  enqueueRtt: LatencySummary;
   unmatched: number;
   errors: number;
   inconsistent: number;
@@ -68,6 +72,8 @@ let idleHead = 0;
 const halfSeen = new Map<string, { uid: string; partner: string }>();
 const latency = new LatencyRecorder();
 const frontWait = new LatencyRecorder();
+const sendLate = new LatencyRecorder();
+const enqueueRtt = new LatencyRecorder();
 let windowStart = Infinity;
 let windowEnd = Infinity;
 const inWindow = (t: number) => t >= windowStart && t < windowEnd;
@@ -145,10 +151,17 @@ function arrive(scheduledAt: number): void {
     return;
   }
   u.scheduledAt = scheduledAt;
-  u.client.api.match.enqueue.mutate({}).catch((err: unknown) => {
-    u.scheduledAt = null;
-    fail(err);
-  });
+  const sent = performance.now();
+  if (counted) sendLate.record(sent - scheduledAt);
+  u.client.api.match.enqueue.mutate({}).then(
+    () => {
+      if (counted) enqueueRtt.record(performance.now() - sent);
+    },
+    (err: unknown) => {
+      u.scheduledAt = null;
+      fail(err);
+    },
+  );
 }
 
 /** Runs the arrival schedule until the window ends. */
@@ -203,6 +216,8 @@ const result: ChurnResult = {
   windowSec: cfg.durationSec,
   latency: latency.summary(),
   frontWait: frontWait.summary(),
+  sendLate: sendLate.summary(),
+  enqueueRtt: enqueueRtt.summary(),
   unmatched,
   loopDelayP99Ms: loop.percentile(99) / 1e6,
   loopDelayMaxMs: loop.max / 1e6,

@@ -42,7 +42,7 @@ import {
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { RawJson } from '../shared/raw-json';
-import { batchWrites } from './write-batch';
+import { batchWrites } from '../shared/write-batch';
 
 type Id = number | string;
 type CallType = 'query' | 'mutation' | 'subscription';

@@ -21,6 +21,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { batchWrites } from '../shared/write-batch';
 import { luaTransitionTable } from './states';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), 'scripts');
@@ -145,6 +146,8 @@ export class Scripts {
   }
 
   async run(name: ScriptName, key: string, prefix: string, now: number, options: string, limits: string): Promise<string> {
+    // The script calls of one event-loop turn (many users' actions under load) go out in one write.
+    batchWrites(this.redis.stream);
     if (this.evalMode) return (this.redis as EvalClient)[`rv_${name}`](key, prefix, now, options, limits);
     const fn = functionName(name);
     try {

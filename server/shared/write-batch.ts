@@ -6,7 +6,9 @@
  * ends (setImmediate runs after the turn's I/O callbacks and promise jobs). Without it each
  * WebSocket frame is its own write(2): a match sends about a dozen frames. One setImmediate per
  * turn serves every socket; a socket's own cork()/uncork() pairs (ws does that per frame) nest
- * inside ours.
+ * inside ours. Used for the WebSocket connections (server/http/trpc-ws.ts) and for the Redis
+ * connection of the state scripts (server/state/scripts.ts): under load a turn handles many
+ * users' calls, and their scripts go to Redis in one write.
  */
 import type { Socket } from 'node:net';
 

@@ -40,7 +40,7 @@ const args = benchArgs('match', {
   population: { default: 0, help: 'churn clients (0: max(500, rate))' },
   warmup: { default: 2, help: 'seconds of churn before the measured window' },
   skip: { default: '0.2', help: 'fraction of matches left by skip rather than end (0..1)' },
-  profile: { default: '', help: 'directory: write a V8 CPU profile of each server process there' },
+  profile: { default: '', help: 'directory: write a V8 CPU profile of each server process (and of the load generator, in generator/) there' },
   livekit: { default: 'off', help: 'off: direct mode; double: LiveKit rooms against the LiveKit test double (see bench/match/rooms.ts)' },
   'server-env': { default: '', help: 'extra server environment, K=V,K=V (e.g. the rooms settings)' },
   'node-flags': { default: 'start', help: "server processes' node flags: 'start' (those of npm start), 'none', or a list" },
@@ -159,7 +159,8 @@ async function churnPhase(urls: string[], pids: number[], secret: string, redis:
     skip,
     drainSec: 2,
   };
-  const gen = startChild('bench/match/churn.ts', { BENCH_CONFIG: JSON.stringify(cfg) }, ['--max-old-space-size=4096']);
+  const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}/generator`] : [];
+  const gen = startChild('bench/match/churn.ts', { BENCH_CONFIG: JSON.stringify(cfg) }, ['--max-old-space-size=4096', ...profile]);
   const ready = await gen.next<{ type: 'ready'; connected: number; failed: number }>('ready', 300_000);
   progress(`churn: ${ready.connected} clients connected; ${args.warmup} s warm-up, then ${args.duration} s measured at ${args.rate} arrivals/s`);
   gen.send({ type: 'go' });

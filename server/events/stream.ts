@@ -247,9 +247,21 @@ function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-/** Is stream id `a` ("ms-seq") after `b`? */
-function after(a: string, b: string): boolean {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am > bm || (am === bm && as > bs);
+/** Is stream id `a` ("ms-seq", both decimal) after `b`? Compared as numbers, without allocating. */
+export function after(a: string, b: string): boolean {
+  const ad = a.indexOf('-');
+  const bd = b.indexOf('-');
+  const c = compareDecimal(a, 0, ad < 0 ? a.length : ad, b, 0, bd < 0 ? b.length : bd);
+  if (c !== 0) return c > 0;
+  return compareDecimal(a, ad < 0 ? a.length : ad + 1, a.length, b, bd < 0 ? b.length : bd + 1, b.length) > 0;
+}
+
+/** Compares the decimal numbers a[as..ae) and b[bs..be) (no sign, no leading zeros but "0"). */
+function compareDecimal(a: string, as: number, ae: number, b: string, bs: number, be: number): number {
+  if (ae - as !== be - bs) return ae - as - (be - bs);
+  for (let i = 0; i < ae - as; i++) {
+    const d = a.charCodeAt(as + i) - b.charCodeAt(bs + i);
+    if (d !== 0) return d;
+  }
+  return 0;
 }

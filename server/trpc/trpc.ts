@@ -38,51 +38,60 @@ export const router = t.router;
 export const middleware = t.middleware;
 
 /**
- * The edge of every call (one middleware: each level of tRPC's chain copies the call's options).
+ * The edge of every call. Each base procedure is one middleware (each level of tRPC's chain
+ * copies the call's options), so authentication and a procedure's declared states run in the same
+ * level as this:
  * - Every failed call is handed to the ErrorRecoveryManager: classified, counted (errors_total),
  *   audited (errors) and met with its class's strategy (e.g. a data inconsistency pauses the
  *   pool). Nothing is retried here (the Redis policy already did, with op ids); the reply is not
  *   delayed.
  * - Domain errors become TRPCErrors, with their message for a person.
  */
-const edge = t.middleware(async ({ ctx, next, path, type }) => {
-  const res = await next();
+function recordFailure(ctx: Context, path: string, type: string, cause: unknown): void {
+  void ctx.svc.resilience.manager
+    .executeWithRecovery(
+      () => {
+        throw cause;
+      },
+      { operation: `${type}:${path}`, userId: ctx.session?.userId },
+    )
+    .catch(() => {});
+}
+
+/** A call's result at the edge: a failure is recorded, and a domain error worded for a person. */
+function settle<R extends { ok: true } | { ok: false; error: TRPCError }>(res: R, ctx: Context, path: string, type: string): R {
   if (!res.ok) {
-    const cause = res.error.cause ?? res.error;
-    const session = (ctx as { session?: { userId: string } | null }).session;
-    void ctx.svc.resilience.manager
-      .executeWithRecovery(
-        () => {
-          throw cause;
-        },
-        { operation: `${type}:${path}`, userId: session?.userId },
-      )
-      .catch(() => {});
+    recordFailure(ctx, path, type, res.error.cause ?? res.error);
     if (isDomainError(res.error.cause)) {
       const domain = res.error.cause;
       throw new TRPCError({ code: domain.httpCode, message: domain.message, cause: domain });
     }
   }
   return res;
-});
+}
 
-export const publicProcedure = t.procedure.use(edge);
+/** Refused before the call: recorded like any failure, then thrown to the client. */
+function refuse(ctx: Context, path: string, type: string, error: TRPCError): never {
+  recordFailure(ctx, path, type, error);
+  throw error;
+}
+
+export const publicProcedure = t.procedure.use(async ({ ctx, next, path, type }) => settle(await next(), ctx, path, type));
 
 function unauthorized(): TRPCError {
   return new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session is not valid. Please reload the page.' });
 }
 
-const isAuthed = t.middleware(({ ctx, next }) => {
-  if (!ctx.session) throw unauthorized();
-  return next({ ctx: { ...ctx, session: ctx.session, userId: ctx.session.userId } });
+export const authedProcedure = t.procedure.use(async ({ ctx, next, path, type }) => {
+  const session = ctx.session ?? refuse(ctx, path, type, unauthorized());
+  // tRPC merges this into the context.
+  return settle(await next({ ctx: { session, userId: session.userId } }), ctx, path, type);
 });
-export const authedProcedure = publicProcedure.use(isAuthed);
 
-const isAdmin = t.middleware(({ ctx, next }) => {
-  if (!ctx.admin) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Admin token required.' });
-  return next();
+export const adminProcedure = t.procedure.use(async ({ ctx, next, path, type }) => {
+  if (!ctx.admin) refuse(ctx, path, type, new TRPCError({ code: 'UNAUTHORIZED', message: 'Admin token required.' }));
+  return settle(await next(), ctx, path, type);
 });
-export const adminProcedure = publicProcedure.use(isAdmin);
 
 /**
  * A procedure valid only while the user is in one of `states` (authenticated, as authedProcedure).
@@ -93,9 +102,8 @@ export const adminProcedure = publicProcedure.use(isAdmin);
  */
 export function inStates(action: string, ...states: State[]) {
   const precondition: Precondition = { action, states };
-  // Authentication and the declaration in one middleware (see `edge`).
-  return publicProcedure.use(({ ctx, next }) => {
-    if (!ctx.session) throw unauthorized();
-    return next({ ctx: { ...ctx, session: ctx.session, userId: ctx.session.userId, precondition } });
+  return t.procedure.use(async ({ ctx, next, path, type }) => {
+    const session = ctx.session ?? refuse(ctx, path, type, unauthorized());
+    return settle(await next({ ctx: { session, userId: session.userId, precondition } }), ctx, path, type);
   });
 }

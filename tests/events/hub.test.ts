@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { EventHub, type PoolLookup } from '../../server/events/hub';
+import { after } from '../../server/events/stream';
 import type { MatchEvent } from '../../server/events/types';
 import { Keys } from '../../server/state/keys';
 import { createTestRedis } from '../support/databases';
@@ -184,5 +185,14 @@ describe('event hub', () => {
     ac.abort();
     expect((await pending).done).toBe(true);
     expect(t.hub.watching).toBe(0);
+  });
+});
+
+describe('stream ids', () => {
+  it('are ordered as numbers: milliseconds first, then the sequence', () => {
+    const ordered = ['0-0', '0-1', '9-0', '10-0', '10-2', '10-10', '1795397850531-0', '1795397850531-1', '1795397850532-0', '17953978505310-0'];
+    for (let i = 0; i < ordered.length; i++) {
+      for (let j = 0; j < ordered.length; j++) expect(after(ordered[i]!, ordered[j]!)).toBe(i > j);
+    }
   });
 });

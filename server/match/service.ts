@@ -29,11 +29,6 @@ export function poolFor(language?: string, region?: string): string {
   return POOL_NAME.test(name) ? name : DEFAULT_POOL;
 }
 
-// What the calls need when their caller declares nothing (the router declares the same).
-export const ENQUEUE: Precondition = { action: 'start looking', states: [State.IDLE] };
-export const CANCEL: Precondition = { action: 'cancel', states: [State.WAITING] };
-export const JOIN: Precondition = { action: 'join a call', states: [State.CONNECTING, State.IN_CALL] };
-
 /** A script's refusal (the user is in another state) as the user sees it: what they can't do now. */
 function wrongState(pre: Precondition) {
   return (e: unknown): never => {
@@ -70,7 +65,8 @@ export class MatchService {
    * state itself. Otherwise (or when the guess was wrong) the user is read first, and moved to
    * the chosen pool if they rest in another.
    */
-  async enqueue(uid: string, name: string, input: EnqueueInput, pre = ENQUEUE) {
+  /** `pre`: the states the procedure declared (router, `inStates`), checked by the script. */
+  async enqueue(uid: string, name: string, input: EnqueueInput, pre: Precondition) {
     const pool = poolFor(input.language, input.region);
     const call = { uid, name, interests: input.interests, op: input.idempotencyKey, allowed: pre.states };
     if (this.store.poolHint(uid) === pool) {
@@ -100,7 +96,7 @@ export class MatchService {
     return r;
   }
 
-  async cancel(uid: string, idempotencyKey?: string, pre = CANCEL) {
+  async cancel(uid: string, idempotencyKey: string | undefined, pre: Precondition) {
     return this.store.inUserPool(uid, (pool, guess) => this.store.cancel({ uid, pool, guess, op: idempotencyKey, allowed: pre.states }).catch(wrongState(pre)));
   }
 
@@ -116,7 +112,7 @@ export class MatchService {
     return r;
   }
 
-  async joined(uid: string, matchId: string, pre = JOIN) {
+  async joined(uid: string, matchId: string, pre: Precondition) {
     return this.store.inUserPool(uid, (pool, guess) => this.store.joined({ uid, pool, guess, matchId, allowed: pre.states }).catch(wrongState(pre)));
   }
 

@@ -195,8 +195,11 @@ export class StateStore extends StateQueries {
     await pipe.exec();
   }
 
-  /** `minVersion`: when the user comes from another pool, their version there (it carries on here). */
-  /** `allowed`: the states the caller declared (Precondition); the script refuses any other with WRONG_STATE. */
+  /**
+   * `minVersion`: when the user comes from another pool, their version there (it carries on here).
+   * `allowed`: the states the caller declared (Precondition); the script refuses any other with
+   * WRONG_STATE. `guess`: `pool` is a guess (poolHint); a wrong one throws PoolGuessMissedError.
+   */
   async enqueue(a: {
     uid: string;
     pool: string;

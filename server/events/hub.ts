@@ -110,7 +110,7 @@ export class EventHub implements StreamSource {
     const b = a < 0 ? -1 : message.indexOf('|', a + 1);
     if (b < 0) return this.wake(uid, message || null);
     const pool = message.slice(0, a);
-    const id = message.slice(a + 1, b);
+    const id = ownCopy(message, a + 1, b);
     const json = message.slice(b + 1);
     for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) s.offer(pool, id, json);
   }
@@ -275,4 +275,16 @@ function parseCursor(id: string): Cursor | null {
   const streamId = id.slice(bar + 1);
   if (bar < 1 || !/^\d+-\d+$/.test(streamId)) return null;
   return { pool: id.slice(0, bar), id: streamId };
+}
+
+/**
+ * The stream id `message[from..to)` ("ms-seq") as a string of its own. A plain slice would keep
+ * the whole notification alive for as long as a stream holds it as its cursor (until the user's
+ * next event, often a second or more): enough to be promoted out of the young generation, and
+ * then old garbage for the slow, pausing collector.
+ */
+function ownCopy(message: string, from: number, to: number): string {
+  const dash = message.indexOf('-', from);
+  if (dash < 0 || dash >= to) return message.slice(from, to);
+  return `${Number(message.slice(from, dash))}-${Number(message.slice(dash + 1, to))}`;
 }

@@ -283,6 +283,8 @@ class Subscription {
   private readonly controller = new AbortController();
   private iterator: AsyncIterator<unknown> | null = null;
   private ended = false;
+  /** The part of every raw tracked reply before the item's id (see sendTracked), made once. */
+  private rawPrefix: string | undefined;
 
   constructor(
     private readonly conn: Connection,
@@ -348,7 +350,7 @@ class Subscription {
     const value = r.value;
     if (isTrackedEnvelope(value)) {
       const [id, data] = value;
-      if (data instanceof RawJson && this.conn.server.plain) this.conn.sendRaw(this.trackedHead(id), data.json, this.trackedTail(id));
+      if (data instanceof RawJson && this.conn.server.plain) this.sendTracked(id, data.json);
       else this.conn.send({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'data', data: { id, data }, id } });
     } else {
       this.conn.send({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'data', data: value } });
@@ -356,14 +358,14 @@ class Subscription {
     this.pull();
   };
 
-  /** `{"id":<sub>,"jsonrpc":"2.0","result":{"type":"data","data":{"id":<id>,"data":` in JSON.stringify's key order. */
-  private trackedHead(id: string): string {
-    const jsonrpc = this.jsonrpc === undefined ? '' : `,"jsonrpc":${JSON.stringify(this.jsonrpc)}`;
-    return `{"id":${JSON.stringify(this.id)}${jsonrpc},"result":{"type":"data","data":{"id":${JSON.stringify(id)},"data":`;
-  }
-
-  private trackedTail(id: string): string {
-    return `},"id":${JSON.stringify(id)}}}`;
+  /**
+   * A tracked item whose data is JSON already, as JSON.stringify would write the reply (same key
+   * order): `{"id":<sub>,"jsonrpc":"2.0","result":{"type":"data","data":{"id":<id>,"data":<json>},"id":<id>}}`.
+   */
+  private sendTracked(id: string, json: string): void {
+    this.rawPrefix ??= `{"id":${JSON.stringify(this.id)}${this.jsonrpc === undefined ? '' : `,"jsonrpc":${JSON.stringify(this.jsonrpc)}`},"result":{"type":"data","data":{"id":`;
+    const quoted = JSON.stringify(id);
+    this.conn.sendRaw(`${this.rawPrefix}${quoted},"data":`, json, `},"id":${quoted}}}`);
   }
 
   private readonly onFailure = (cause: unknown): void => {

@@ -29,13 +29,20 @@ async function setup(safetyPollMs: number) {
     return `${pool}|${await redis.xadd(keys.events(pool, uid), '*', 'e', JSON.stringify(event))}`;
   };
   const announce = (uid: string, pool = DEFAULT_POOL) => redis.publish(keys.notify(uid), pool);
-  /** Appends an event and publishes it with its payload, as the state scripts' push() does. */
-  const push = async (uid: string, text: string, pool = DEFAULT_POOL) => {
-    const json = JSON.stringify({ type: 'notice', code: 'test', message: text, at: Date.now() } satisfies MatchEvent);
-    const id = await redis.xadd(keys.events(pool, uid), '*', 'e', json);
-    await redis.publish(keys.notify(uid), `${pool}|${id}|${json}`);
-    return `${pool}|${id}`;
+  /**
+   * Appends events and publishes them with their payloads in one notification, a line each, as
+   * the state scripts do for one call's events. Returns their tracked ids.
+   */
+  const pushAll = async (uid: string, texts: string[], pool = DEFAULT_POOL) => {
+    const lines: string[] = [];
+    for (const message of texts) {
+      const json = JSON.stringify({ type: 'notice', code: 'test', message, at: Date.now() } satisfies MatchEvent);
+      lines.push(`${pool}|${await redis.xadd(keys.events(pool, uid), '*', 'e', json)}|${json}`);
+    }
+    await redis.publish(keys.notify(uid), lines.join('\n'));
+    return lines.map((l) => l.slice(0, l.indexOf('|', pool.length + 1)));
   };
+  const push = async (uid: string, text: string, pool = DEFAULT_POOL) => (await pushAll(uid, [text], pool))[0]!;
   /** Counts the hub's reads of histories. */
   let reads = 0;
   const read = hub.read.bind(hub);
@@ -51,6 +58,14 @@ async function setup(safetyPollMs: number) {
     write,
     announce,
     push,
+    pushAll,
+    /** A stream that has read its (empty) history and waits in next(): it takes offers from now on. */
+    async caughtUp(uid: string) {
+      const stream = await hub.open(uid, null);
+      const first = stream.next();
+      await expect.poll(() => reads).toBe(1);
+      return { stream, first };
+    },
     reads: () => reads,
     async [Symbol.asyncDispose]() {
       redis.disconnect();
@@ -127,9 +142,7 @@ describe('event hub', () => {
 
   it('a caught-up stream takes each event from its notification, in order, without reading the history again', async () => {
     await using t = await setup(60_000);
-    const stream = await t.hub.open('u7', null);
-    const first = stream.next();
-    await expect.poll(() => t.reads()).toBe(1);
+    const { stream, first } = await t.caughtUp('u7');
     const ids = [await t.push('u7', 'one'), await t.push('u7', 'two'), await t.push('u7', 'three')];
 
     const got = [await first, await stream.next(), await stream.next()];
@@ -142,28 +155,20 @@ describe('event hub', () => {
 
   it("one notification may carry several events (a script call's, a line each): all are taken, in order, without a read", async () => {
     await using t = await setup(60_000);
-    const stream = await t.hub.open('u9', null);
-    const first = stream.next();
-    await expect.poll(() => t.reads()).toBe(1);
-    const lines: string[] = [];
-    for (const message of ['one', 'two\nstill two', 'three']) {
-      const json = JSON.stringify({ type: 'notice', code: 'test', message, at: Date.now() } satisfies MatchEvent);
-      lines.push(`${DEFAULT_POOL}|${await t.redis.xadd(t.keys.events(DEFAULT_POOL, 'u9'), '*', 'e', json)}|${json}`);
-    }
-    await t.redis.publish(t.keys.notify('u9'), lines.join('\n'));
+    const { stream, first } = await t.caughtUp('u9');
+    const ids = await t.pushAll('u9', ['one', 'two\nstill two', 'three']);
 
     const got = [await first, await stream.next(), await stream.next()];
 
     expect(got.map(text)).toEqual(['one', 'two\nstill two', 'three']);
+    expect(got.map((r) => (r.done ? null : r.value.id))).toEqual(ids);
     expect(t.reads()).toBe(1);
     await stream.return();
   });
 
   it('events published while the subscriber connection was down are read again, in order, before newer ones', async () => {
     await using t = await setup(60_000);
-    const stream = await t.hub.open('u8', null);
-    const first = stream.next();
-    await expect.poll(() => t.reads()).toBe(1);
+    const { stream, first } = await t.caughtUp('u8');
     const subId = /id=(\d+) [^\n]*name=hub-sub-test/.exec(String(await t.redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub')))![1]!;
     const ready = new Promise((r) => t.sub.once('ready', r));
     await t.redis.call('CLIENT', 'KILL', 'ID', subId);

@@ -79,7 +79,7 @@ export class MatchService {
     // Not at rest: the script refuses (or, for a retry of a call that ran, answers as the first time).
     const current = await this.store.getUser(uid);
     const moving = current.pool !== pool && current.state === State.IDLE;
-    if (moving) await this.store.movePool(uid, pool);
+    if (moving) await this.store.movePool(uid, pool, current.pool);
     const r = await this.store
       .enqueue({
         ...call,

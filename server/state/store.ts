@@ -162,9 +162,10 @@ export class StateStore extends StateQueries {
   /**
    * Point the user at `pool` (only while they rest); a stale history there from an earlier stay is
    * dropped. Their hash leaves the pool they were in (depart-1.lua): it lives in one pool at a time.
+   * `from`: that pool, when the caller has just read it (else it is asked).
    */
-  async movePool(uid: string, pool: string): Promise<void> {
-    const current = await this.poolOf(uid);
+  async movePool(uid: string, pool: string, from?: string): Promise<void> {
+    const current = from ?? (await this.poolOf(uid));
     if (current === pool) return;
     const left = await this.run('depart', current, this.keys.user(current, uid), { uid });
     if (!left.ok) throw new InvalidTransitionError(asState(left.state), State.IDLE);

@@ -44,6 +44,8 @@ const args = benchArgs('match', {
   livekit: { default: 'off', help: 'off: direct mode; double: LiveKit rooms against the LiveKit test double (see bench/match/rooms.ts)' },
   'server-env': { default: '', help: 'extra server environment, K=V,K=V (e.g. the rooms settings)' },
   'node-flags': { default: 'start', help: "server processes' node flags: 'start' (those of npm start), 'none', or a list" },
+  'generator-flags': { default: '', help: "the churn generator's extra node flags (a list, in the = form)" },
+  'idle-during-churn': { default: 0, help: '1: the memory phase\'s idle clients stay connected through the churn (open tabs beside the active users)' },
   verbose: { default: 0, help: '1: list every Redis command of the window, not the top 6' },
   redis: { default: 'shared', help: "'shared' (127.0.0.1:6379, fresh key prefix) or 'private' (a redis-server of our own: Redis CPU is then ours alone)" },
 });
@@ -64,6 +66,7 @@ function startFlags(): string[] {
   return words.slice(words.indexOf('node') + 1, words.indexOf('--import')).filter((w) => w.startsWith('--'));
 }
 const nodeFlags = args['node-flags'] === 'start' ? startFlags() : args['node-flags'] === 'none' ? [] : args['node-flags'].split(/\s+/).filter(Boolean);
+const generatorFlags = args['generator-flags'].split(/\s+/).filter(Boolean);
 type Listening = { type: 'listening'; url: string; pid: number };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -124,12 +127,13 @@ async function memoryPhase(urls: string[], pids: number[], servers: Child[], sec
   const c0 = sum(pids, cpuMs);
   await sleep(5000);
   const idleCpuMsPerSec = (sum(pids, cpuMs) - c0) / 5;
+  if (args['idle-during-churn']) return { before, after, heapBefore, heapAfter, idleCpuMsPerSec, failed, idle: gens };
   await Promise.all(gens.map((g) => g.stop()));
   // The idle clients' reconnect grace runs out RECONNECT_GRACE_MS after they left, and the
   // presence sweep then settles all of them at once: not during the churn window.
   await sleep(graceMs + 1000);
   await quiet(pids);
-  return { before, after, heapBefore, heapAfter, idleCpuMsPerSec, failed };
+  return { before, after, heapBefore, heapAfter, idleCpuMsPerSec, failed, idle: [] as Child[] };
 }
 
 /**
@@ -160,7 +164,7 @@ async function churnPhase(urls: string[], pids: number[], secret: string, redis:
     drainSec: 2,
   };
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}/generator`] : [];
-  const gen = startChild('bench/match/churn.ts', { BENCH_CONFIG: JSON.stringify(cfg) }, ['--max-old-space-size=4096', ...profile]);
+  const gen = startChild('bench/match/churn.ts', { BENCH_CONFIG: JSON.stringify(cfg) }, ['--max-old-space-size=4096', ...generatorFlags, ...profile]);
   const ready = await gen.next<{ type: 'ready'; connected: number; failed: number }>('ready', 300_000);
   progress(`churn: ${ready.connected} clients connected; ${args.warmup} s warm-up, then ${args.duration} s measured at ${args.rate} arrivals/s`);
   gen.send({ type: 'go' });
@@ -194,6 +198,7 @@ async function main() {
     const pids = listening.map((l) => l.pid);
     const mem = await memoryPhase(urls, pids, servers, secret, loadConfig(env).RECONNECT_GRACE_MS);
     const churn = await churnPhase(urls, pids, secret, redis);
+    await Promise.all(mem.idle.map((g) => g.stop()));
     const r = churn.result;
     const connected = args.clients - mem.failed;
     const figures = {

@@ -2,10 +2,17 @@
  * KeepAlive: finds dead WebSockets (a peer gone without a close: a pulled cable, a sleeping
  * laptop, a killed process behind a NAT) with one interval for all sockets.
  *
- * Every `pingMs` each socket not heard from since the last sweep gets a WebSocket ping frame,
- * which the peer's WebSocket stack answers by itself (browsers and `ws` alike: no JSON, no
- * application code on either side). A socket whose last pong is `timeoutMs` old (at least two
- * sweeps) is terminated; its 'close' then reaches tRPC and presence as any drop does.
+ * Each socket is visited once every `pingMs`: one not heard from since its last visit gets a
+ * WebSocket ping frame, which the peer's WebSocket stack answers by itself (browsers and `ws`
+ * alike: no JSON, no application code on either side). A socket whose last pong is `timeoutMs`
+ * old (at least two visits) is terminated; its 'close' then reaches tRPC and presence as any
+ * drop does.
+ * A pass over the sockets is spread over the interval in ticks of TICK_MS, each visiting its
+ * share of the sockets: a ping is a socket write (about 25 µs here), so pinging 10,000 quiet
+ * sockets in one go would stall the event loop for a quarter of a second every interval, and
+ * every request that arrived meanwhile would wait for it. At the default 3 s interval a tick
+ * visits 1/120 of the sockets (about 2 ms of work at 10,000). The pongs come back spread out the
+ * same way.
  * Per socket this costs one small integer on the socket and one shared 'pong' listener: no timer
  * or closure per connection.
  */
@@ -14,6 +21,11 @@ import type { WebSocket } from 'ws';
 const HEARD = Symbol('keepalive.heard');
 type Watched = WebSocket & { [HEARD]: number };
 const OPEN = 1;
+/** How often a tick visits its share of the sockets; a pass is `pingMs / TICK_MS` ticks. */
+const TICK_MS = 25;
+
+/** What KeepAlive needs of a socket (a `ws` WebSocket). */
+export type KeptSocket = Pick<WebSocket, 'readyState' | 'ping' | 'terminate' | 'on'>;
 
 export interface KeepAliveOptions {
   pingMs: number;
@@ -21,30 +33,37 @@ export interface KeepAliveOptions {
 }
 
 export class KeepAlive {
-  /** Sweeps so far: a socket stores the sweep it was last heard in. */
-  private readonly clock = { sweeps: 0 };
+  /** Passes so far: a socket stores the pass it was last heard in. */
+  private readonly clock = { passes: 0 };
   private readonly limit: number;
+  /** Ticks per pass. */
+  readonly slices: number;
   private timer: NodeJS.Timeout | undefined;
   private readonly onPong: (this: WebSocket) => void;
+  /** Ticks so far, where the current pass is, and how many sockets each of its ticks visits. */
+  private ticks = 0;
+  private cursor: Iterator<KeptSocket> | null = null;
+  private perTick = 0;
 
   constructor(
-    private readonly sockets: Iterable<WebSocket>,
+    private readonly sockets: { readonly size: number } & Iterable<KeptSocket>,
     private readonly opts: KeepAliveOptions,
   ) {
     this.limit = Math.max(2, Math.ceil(opts.timeoutMs / opts.pingMs));
+    this.slices = Math.max(1, Math.round(opts.pingMs / TICK_MS));
     this.onPong = heardAt(this.clock);
   }
 
   /** Watch a new socket (it counts as heard now). */
-  watch(ws: WebSocket): void {
-    (ws as Watched)[HEARD] = this.clock.sweeps;
+  watch(ws: KeptSocket): void {
+    (ws as Watched)[HEARD] = this.clock.passes;
     ws.on('pong', this.onPong);
     this.start();
   }
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.sweep(), this.opts.pingMs);
+    this.timer = setInterval(() => this.tick(), this.opts.pingMs / this.slices);
     this.timer.unref();
   }
 
@@ -53,21 +72,39 @@ export class KeepAlive {
     this.timer = undefined;
   }
 
-  /** One pass over the sockets: ping the quiet ones, terminate the silent ones. */
-  sweep(): void {
-    const now = ++this.clock.sweeps;
-    for (const ws of this.sockets) {
-      if (ws.readyState !== OPEN) continue;
-      const silent = now - ((ws as Watched)[HEARD] ?? now);
-      if (silent >= this.limit) ws.terminate();
-      else if (silent > 0) ws.ping();
+  /**
+   * One tick: visit the next share of the sockets. Every `slices`-th tick starts a pass, whose
+   * ticks each visit 1/slices of the sockets there were at its start (sockets added during a pass
+   * are new, so there is nothing to check on them before the next one).
+   */
+  tick(): void {
+    if (this.ticks++ % this.slices === 0) {
+      this.clock.passes++;
+      this.cursor = this.sockets[Symbol.iterator]();
+      this.perTick = Math.ceil(this.sockets.size / this.slices);
     }
+    if (!this.cursor) return;
+    for (let i = 0; i < this.perTick; i++) {
+      const next = this.cursor.next();
+      if (next.done) {
+        this.cursor = null;
+        return;
+      }
+      this.visit(next.value as Watched);
+    }
+  }
+
+  private visit(ws: Watched): void {
+    if (ws.readyState !== OPEN) return;
+    const silent = this.clock.passes - (ws[HEARD] ?? this.clock.passes);
+    if (silent >= this.limit) ws.terminate();
+    else if (silent > 0) ws.ping();
   }
 }
 
 /** One 'pong' listener shared by every socket (the socket is `this`). */
-function heardAt(clock: { sweeps: number }): (this: WebSocket) => void {
+function heardAt(clock: { passes: number }): (this: WebSocket) => void {
   return function (this: WebSocket) {
-    (this as Watched)[HEARD] = clock.sweeps;
+    (this as Watched)[HEARD] = clock.passes;
   };
 }

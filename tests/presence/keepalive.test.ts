@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { KeepAlive, type KeptSocket } from '../../server/http/keepalive';
 import { startTestApp } from '../support/app';
 import { connectUser, httpClient } from '../support/client';
 
@@ -66,5 +67,77 @@ describe('presence: keep-alive', () => {
     expect(a.pings.length).toBeGreaterThanOrEqual(3);
     expect((await b.api.session.me.query()).state).toBe('IDLE');
     a.ws.close();
+  });
+});
+
+/** A socket as KeepAlive sees it, counting what it is sent; `answer()` is its peer's pong. */
+function fakeSocket() {
+  const s = {
+    readyState: 1,
+    pings: 0,
+    terminated: false,
+    pong: null as null | (() => void),
+    ping() {
+      s.pings++;
+    },
+    terminate() {
+      s.terminated = true;
+      s.readyState = 3;
+    },
+    on(_event: string, fn: () => void) {
+      s.pong = fn;
+      return s;
+    },
+    answer() {
+      s.pong!.call(s);
+    },
+  };
+  return s;
+}
+
+describe('presence: keep-alive spreads its pings over the interval', () => {
+  const pass = (k: KeepAlive) => {
+    for (let i = 0; i < k.slices; i++) k.tick();
+  };
+  const watched = (sockets: Array<ReturnType<typeof fakeSocket>>, pingMs: number, timeoutMs: number) => {
+    const k = new KeepAlive(new Set(sockets) as unknown as Set<KeptSocket>, { pingMs, timeoutMs });
+    for (const s of sockets) k.watch(s as unknown as KeptSocket);
+    k.stop(); // ticked by hand below
+    return k;
+  };
+
+  it('no tick pings more than its share of the sockets, and a pass pings each quiet socket once', () => {
+    const sockets = Array.from({ length: 1000 }, fakeSocket);
+    const k = watched(sockets, 3000, 9000);
+    const pinged = () => sockets.reduce((n, s) => n + s.pings, 0);
+    expect(k.slices).toBe(120);
+    for (let i = 0; i < k.slices; i++) {
+      const before = pinged();
+      k.tick();
+      expect(pinged() - before).toBeLessThanOrEqual(Math.ceil(1000 / k.slices));
+    }
+    expect(sockets.every((s) => s.pings === 1)).toBe(true);
+  });
+
+  it('a pass takes `slices` ticks however few the sockets are', () => {
+    const [s] = [fakeSocket()];
+    const k = watched([s], 1000, 3000);
+    pass(k);
+    pass(k);
+    expect(s.pings).toBe(2);
+  });
+
+  it('a socket that answers stays; one silent for timeoutMs is terminated after two pings', () => {
+    const talker = fakeSocket();
+    const silent = fakeSocket();
+    const k = watched([talker, silent], 1000, 3000);
+    for (let p = 0; p < 5; p++) {
+      pass(k);
+      talker.answer();
+    }
+    expect(silent.terminated).toBe(true);
+    expect(silent.pings).toBe(2);
+    expect(talker.terminated).toBe(false);
+    expect(talker.pings).toBe(5);
   });
 });

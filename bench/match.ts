@@ -45,7 +45,7 @@ const args = benchArgs('match', {
   'server-env': { default: '', help: 'extra server environment, K=V,K=V (e.g. the rooms settings)' },
   'node-flags': { default: 'start', help: "server processes' node flags: 'start' (those of npm start), 'none', or a list" },
   'generator-flags': { default: '', help: "the churn generator's extra node flags (a list, in the = form)" },
-  'idle-during-churn': { default: 0, help: '1: the memory phase\'s idle clients stay connected through the churn (open tabs beside the active users)' },
+  'idle-during-churn': { default: 0, help: "1: the memory phase's idle clients stay connected through the churn (open tabs beside the active users)" },
   verbose: { default: 0, help: '1: list every Redis command of the window, not the top 6' },
   redis: { default: 'shared', help: "'shared' (127.0.0.1:6379, fresh key prefix) or 'private' (a redis-server of our own: Redis CPU is then ours alone)" },
 });

@@ -98,7 +98,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   const rooms = createRooms({
     store,
     redis,
-    db: database.db,
+    audit,
     opts: roomsOptions(cfg),
     clock,
     log,

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger';
-import type { Db } from '../infra/postgres';
+import type { AuditSink } from '../audit/recorder';
 import type { Clock } from '../shared/clock';
 import type { StateStore } from '../state/store';
 import { Departures } from './departures';
@@ -23,7 +23,8 @@ import { createWebhookHandler, type RequestHandler } from './webhook-handler';
 export interface RoomsDeps {
   store: StateStore;
   redis: Redis;
-  db: Db;
+  /** Audit records (the webhooks' rows) go here: the outbox, in production. */
+  audit: AuditSink;
   opts: RoomsOptions;
   clock: Clock;
   log: Logger;
@@ -68,7 +69,7 @@ export function createRooms(d: RoomsDeps): Rooms {
     ? new Reconciler(store, records, service, deleter, livekit.gateway, { intervalMs: opts.reconcileIntervalMs, rejoinGraceMs: opts.rejoinGraceMs }, clock, log)
     : undefined;
   const webhook: RequestHandler = opts.livekit
-    ? createWebhookHandler({ ...opts.livekit, redis, root: store.keys.root, db: d.db, events, dedupeTtlMs: opts.webhookDedupeTtlMs, clock, log })
+    ? createWebhookHandler({ ...opts.livekit, redis, root: store.keys.root, audit: d.audit, events, dedupeTtlMs: opts.webhookDedupeTtlMs, clock, log })
     : (_req, res) => void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"LiveKit is not configured"}');
 
   return {

@@ -11,15 +11,19 @@
  *   handling failed (Redis down)            500 and the claim is released, so a redelivery is handled
  * Audit rows of genuine events are keyed by (event id, event time): a duplicate adds no row.
  * Forged requests each add a row (that is the point of auditing them); the body kept is capped.
+ * The rows go through the audit outbox like every other record (AuditRecorder: Redis, or the
+ * spool file while Redis is down; the drain writes them to Postgres by event id), so nothing is
+ * answered before its record is somewhere durable, and a Postgres outage loses none.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import { WebhookReceiver, type WebhookEvent } from 'livekit-server-sdk';
-import { webhookEvents } from '../audit/schema';
-import type { Db } from '../infra/postgres';
+import type { AuditSink } from '../audit/recorder';
+import type { WebhookRecord } from '../audit/records';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
+import { DEFAULT_POOL } from '../state/keys';
 import { errorMessage } from './failures';
 import type { RoomEvents } from './room-events';
 
@@ -32,7 +36,8 @@ export interface WebhookDeps {
   redis: Redis;
   /** Key root (REDIS_PREFIX): dedupe keys are `<root>:lkwh:<event id>`. */
   root: string;
-  db: Db;
+  /** Where the audit records go (the AuditRecorder: the outbox, drained to webhook_events). */
+  audit: AuditSink;
   events: RoomEvents;
   dedupeTtlMs: number;
   clock: Clock;
@@ -78,13 +83,13 @@ export function createWebhookHandler(d: WebhookDeps): RequestHandler {
   };
 }
 
-type Row = typeof webhookEvents.$inferInsert;
+type Row = Omit<WebhookRecord, 'kind' | 'pool'>;
 
 function validRow(id: string, e: WebhookEvent, body: string, now: number): Row {
   const created = Number(e.createdAt ?? 0n) * 1000;
   return {
     eventId: id,
-    at: new Date(created > 0 ? created : now),
+    at: created > 0 ? created : now,
     event: e.event,
     room: e.room?.name ?? null,
     participant: e.participant?.identity ?? null,
@@ -113,7 +118,7 @@ function invalidRow(body: string, error: string, now: number): Row {
   const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 200) : null);
   return {
     eventId: `invalid-${randomUUID()}`,
-    at: new Date(now),
+    at: now,
     event: str(parsed?.event) ?? 'unknown',
     room: str(parsed?.room?.name),
     participant: str(parsed?.participant?.identity),
@@ -122,13 +127,9 @@ function invalidRow(body: string, error: string, now: number): Row {
   };
 }
 
-/** The audit trail must not decide whether LiveKit's event is handled: failures are logged. */
-async function audit(d: WebhookDeps, row: Row): Promise<void> {
-  try {
-    await d.db.insert(webhookEvents).values(row).onConflictDoNothing();
-  } catch (err) {
-    d.log.warn({ err: errorMessage(err), eventId: row.eventId }, 'webhook audit row not written');
-  }
+/** Recording never throws (AuditSink): the audit trail does not decide whether LiveKit's event is handled. */
+function audit(d: WebhookDeps, row: Row): Promise<void> {
+  return d.audit.append({ kind: 'webhook', pool: DEFAULT_POOL, ...row });
 }
 
 function readBody(req: IncomingMessage, max: number): Promise<string | null> {

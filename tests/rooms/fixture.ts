@@ -1,15 +1,23 @@
 /**
  * The rooms domain wired the way the composition root wires it, against the real shared Redis
- * (unique key prefix, manual clock), a fresh Postgres database (webhook audit rows), the LiveKit
- * double (driven only through livekit-server-sdk) and a real HTTP server for the webhook route.
+ * (unique key prefix, manual clock), a fresh Postgres database (webhook audit rows, which travel
+ * as in production: AuditRecorder -> the outbox -> OutboxDrain, flushed before they are read), the
+ * LiveKit double (driven only through livekit-server-sdk) and a real HTTP server for the webhook
+ * route.
  * Background timers are off: tests run janitor passes and reconciliations by hand and move the
  * manual clock instead of sleeping.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eq, isNull } from 'drizzle-orm';
 import { pino } from 'pino';
+import { OutboxDrain } from '../../server/audit/drain';
+import { AuditRecorder } from '../../server/audit/recorder';
 import { webhookEvents } from '../../server/audit/schema';
+import { ErrorSpool } from '../../server/audit/spool';
 import type { MatchEvent } from '../../server/events/types';
 import { createMetrics } from '../../server/infra/metrics';
 import { migrate, openDatabase, type Database } from '../../server/infra/postgres';
@@ -109,10 +117,29 @@ export async function openRooms(database: Database, opts: { livekit?: boolean; o
   const lk = await startLiveKitDouble();
   let server: Server | undefined;
   const extra: Rooms[] = [];
+  const cleanups: Array<() => void> = [];
   try {
     const livekit = opts.livekit === false ? undefined : { url: lk.url, clientUrl: 'ws://livekit.test', apiKey: lk.apiKey, apiSecret: lk.apiSecret };
     const options: RoomsOptions = { ...testOptions(opts.over), livekit };
-    const rooms = createRooms({ store: fx.store, redis: fx.redis, db: database.db, opts: options, clock: fx.clock, log: silent });
+    const spoolDir = mkdtempSync(join(tmpdir(), 'rv-rooms-spool-'));
+    const audit = new AuditRecorder(
+      fx.redis,
+      fx.store.keys,
+      new ErrorSpool({ dir: spoolDir, maxBytes: 1 << 20 }),
+      { appendTimeoutMs: 1000, spoolRetryMs: 1000 },
+      silent,
+      fx.clock,
+    );
+    const drain = new OutboxDrain(
+      fx.redis,
+      database.db,
+      fx.store.keys,
+      async () => [POOL],
+      { batch: 500, blockMs: 0, claimIdleMs: 60_000, maxDeliveries: 3 },
+      silent,
+    );
+    cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
+    const rooms = createRooms({ store: fx.store, redis: fx.redis, audit, opts: options, clock: fx.clock, log: silent });
     rooms.attach();
     const match = new MatchService(fx.store, fx.redis, database, createMetrics(), silent, 1000);
     match.roomTeardown = (pool, mid, reason) => rooms.service.endForMatch(pool, mid, reason);
@@ -137,7 +164,7 @@ export async function openRooms(database: Database, opts: { livekit?: boolean; o
       webhookUrl,
       async secondProcess() {
         const store = await fx.secondStore();
-        const r = createRooms({ store, redis: fx.redis, db: database.db, opts: options, clock: fx.clock, log: silent });
+        const r = createRooms({ store, redis: fx.redis, audit, opts: options, clock: fx.clock, log: silent });
         extra.push(r);
         return r;
       },
@@ -151,11 +178,13 @@ export async function openRooms(database: Database, opts: { livekit?: boolean; o
       record: (room) => rooms.records.get(POOL, room),
       stateOf: async (uid) => (await fx.view(uid)).hash.state,
       events,
-      webhookRows: (room) =>
-        database.db
+      webhookRows: async (room) => {
+        await drain.flush();
+        return database.db
           .select()
           .from(webhookEvents)
-          .where(room === null ? isNull(webhookEvents.room) : eq(webhookEvents.room, room)),
+          .where(room === null ? isNull(webhookEvents.room) : eq(webhookEvents.room, room));
+      },
       settle,
       async [Symbol.asyncDispose]() {
         rooms.stop();
@@ -167,12 +196,14 @@ export async function openRooms(database: Database, opts: { livekit?: boolean; o
         await new Promise<void>((ok) => srv.close(() => ok()));
         await lk.close();
         await fx[Symbol.asyncDispose]();
+        for (const c of cleanups) c();
       },
     };
   } catch (err) {
     server?.close();
     await lk.close();
     await fx[Symbol.asyncDispose]();
+    for (const c of cleanups) c();
     throw err;
   }
 }

@@ -28,6 +28,18 @@ describe('LiveKit webhooks', () => {
     expect(rows[0]).toMatchObject({ event: 'participant_left', participant: 'ann', valid: false, payload: { error: expect.any(String) as unknown } });
   });
 
+  it('a webhook is answered only once its audit record is in the outbox (Postgres is not asked before the answer)', async () => {
+    await using t = await openRooms(database());
+    const { room } = await inCall(t);
+    const left = t.lk.eventFor('participant_left', room, 'ann');
+    expect((await t.lk.sendForgedWebhook(left, 'unsigned')).status).toBe(401);
+    const entries = await t.fx.redis.xrange(t.fx.store.keys.outbox(POOL), '-', '+');
+    const audited = entries.map(([, fields]) => JSON.parse(fields[1]!) as { kind: string; valid?: boolean; room?: string }).filter((r) => r.kind === 'webhook');
+    expect(audited).toContainEqual(expect.objectContaining({ kind: 'webhook', valid: false, room }));
+    // The drain then writes it to webhook_events, once.
+    expect((await t.webhookRows(room)).filter((r) => !r.valid)).toHaveLength(1);
+  });
+
   it('a malformed request is refused with 401 and audited too', async () => {
     await using t = await openRooms(database());
     const res = await fetch(t.webhookUrl, {

@@ -14,6 +14,7 @@
  * Usage: npm run bench -- --duration 10 [--rate 1000] [--clients 2000] [--servers 1] [--skip 0.2]
  *        [--redis shared|private] [--profile DIR] [--livekit off|double] [--server-env K=V,K=V]
  *        [--node-flags=start|none|"--flag --flag"]   (the = form: the value starts with --)
+ *        [--generator-flags="--flag"] [--idle-during-churn 1]
  * Ends with one JSON line: {"matchesPerSec":..,"p50Ms":..,"p99Ms":..,"maxMs":..,
  *   "serverCpuMsPerMatch":..,"rssKbPerClient":..,"clients":..,"errors":..}
  */
@@ -218,6 +219,7 @@ async function main() {
       { measure: 'enqueue->matched p50 ms', value: figures.p50Ms },
       { measure: 'enqueue->matched p99 ms', value: figures.p99Ms },
       { measure: 'enqueue->matched max ms', value: figures.maxMs },
+      { measure: 'slowest 1%: arrivals / stalls (done within 2 ms) / largest', value: `${r.tail.slowest} / ${r.tail.bursts} / ${r.tail.largest}` },
       { measure: 'front-of-queue wait p50 ms', value: round(r.frontWait.p50Ms) },
       { measure: 'generator: scheduled -> enqueue sent p50 / p99 ms', value: `${round(r.sendLate.p50Ms)} / ${round(r.sendLate.p99Ms)}` },
       { measure: 'generator: enqueue round trip p50 / p99 ms', value: `${round(r.enqueueRtt.p50Ms)} / ${round(r.enqueueRtt.p99Ms)}` },

@@ -60,3 +60,34 @@ export function round(v: number): number {
   if (!Number.isFinite(v)) return v;
   return Math.abs(v) < 10 ? Math.round(v * 1000) / 1000 : Math.round(v * 10) / 10;
 }
+
+export interface TailBursts {
+  /** Samples in the slowest `fraction`. */
+  slowest: number;
+  /** Groups of them that completed within `gapMs` of each other: one stall each. */
+  bursts: number;
+  /** Samples in the largest group. */
+  largest: number;
+}
+
+/**
+ * Whether a latency tail is many unlucky requests or a few stalls: the slowest `fraction` of the
+ * samples, grouped by completion time (`doneAt`, ms) where consecutive ones are at most `gapMs`
+ * apart. A stopped process (a GC pause, a long task) releases everything that queued behind it at
+ * once, so its victims finish together in one group.
+ */
+export function tailBursts(samples: ReadonlyArray<{ ms: number; doneAt: number }>, fraction = 0.01, gapMs = 2): TailBursts {
+  const slowest = [...samples].sort((a, b) => b.ms - a.ms).slice(0, Math.ceil(samples.length * fraction));
+  const done = slowest.map((s) => s.doneAt).sort((a, b) => a - b);
+  let bursts = 0;
+  let largest = 0;
+  let size = 0;
+  done.forEach((t, i) => {
+    if (i === 0 || t - done[i - 1]! > gapMs) {
+      bursts++;
+      size = 0;
+    }
+    largest = Math.max(largest, ++size);
+  });
+  return { slowest: slowest.length, bursts, largest };
+}

@@ -15,7 +15,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { MatchEvent } from '../../server/events/types';
-import { LatencyRecorder, type LatencySummary } from '../lib/stats';
+import { LatencyRecorder, tailBursts, type LatencySummary, type TailBursts } from '../lib/stats';
 import { connectMany, type BenchClient } from './client';
 
 export interface ChurnConfig {
@@ -39,6 +39,8 @@ export interface ChurnResult {
   windowSec: number;
   /** scheduled enqueue -> `matched` received, for arrivals in the window. */
   latency: LatencySummary;
+  /** The slowest 1% of those, grouped by when they completed (a stall releases its victims together). */
+  tail: TailBursts;
   /** `requeued` (front of the queue after the partner left) -> next `matched`. */
   frontWait: LatencySummary;
   /** Scheduled time -> match.enqueue sent (the generator's own lateness), for arrivals in the window. */
@@ -71,6 +73,7 @@ const idle: User[] = [];
 let idleHead = 0;
 const halfSeen = new Map<string, { uid: string; partner: string }>();
 const latency = new LatencyRecorder();
+const completions: Array<{ ms: number; doneAt: number }> = [];
 const frontWait = new LatencyRecorder();
 const sendLate = new LatencyRecorder();
 const enqueueRtt = new LatencyRecorder();
@@ -102,7 +105,10 @@ function leaver(matchId: string): 'polite' | 'impolite' {
 function onMatched(uid: string, u: User, e: Extract<MatchEvent, { type: 'matched' }>): void {
   const now = performance.now();
   if (u.scheduledAt !== null) {
-    if (inWindow(u.scheduledAt)) latency.record(now - u.scheduledAt);
+    if (inWindow(u.scheduledAt)) {
+      latency.record(now - u.scheduledAt);
+      completions.push({ ms: now - u.scheduledAt, doneAt: now });
+    }
     u.scheduledAt = null;
   } else if (u.requeuedAt !== null && inWindow(now)) {
     frontWait.record(now - u.requeuedAt);
@@ -215,6 +221,7 @@ const result: ChurnResult = {
   ...stats,
   windowSec: cfg.durationSec,
   latency: latency.summary(),
+  tail: tailBursts(completions),
   frontWait: frontWait.summary(),
   sendLate: sendLate.summary(),
   enqueueRtt: enqueueRtt.summary(),

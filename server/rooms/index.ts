@@ -4,8 +4,8 @@
  * mode (no policy, no reconciler, the webhook answers 404).
  */
 import type { Redis } from 'ioredis';
-import type { Logger } from '../infra/logger';
 import type { AuditSink } from '../audit/recorder';
+import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import type { StateStore } from '../state/store';
 import { Departures } from './departures';

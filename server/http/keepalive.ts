@@ -2,11 +2,14 @@
  * KeepAlive: finds dead WebSockets (a peer gone without a close: a pulled cable, a sleeping
  * laptop, a killed process behind a NAT) with one interval for all sockets.
  *
- * Each socket is visited once every `pingMs`: one not heard from since its last visit gets a
- * WebSocket ping frame, which the peer's WebSocket stack answers by itself (browsers and `ws`
- * alike: no JSON, no application code on either side). A socket whose last pong is `timeoutMs`
- * old (at least two visits) is terminated; its 'close' then reaches tRPC and presence as any
- * drop does.
+ * Each socket is visited about once every `pingMs`. A socket not heard from (no pong) for half
+ * an interval gets a WebSocket ping frame, which the peer's WebSocket stack answers by itself
+ * (browsers and `ws` alike: no JSON, no application code on either side). A socket whose last
+ * pong (or its opening) is `timeoutMs` old (at least two intervals) is terminated at its next
+ * visit, so within one interval after that; its 'close' then reaches tRPC and presence as any
+ * drop does. Ages are counted in ticks, not visits: where a socket falls in a pass shifts as
+ * sockets come and go, and that must never cut short the time a peer has to answer.
+ *
  * A pass over the sockets is spread over the interval in ticks of TICK_MS, each visiting its
  * share of the sockets: a ping is a socket write (about 25 µs here), so pinging 10,000 quiet
  * sockets in one go would stall the event loop for a quarter of a second every interval, and
@@ -33,15 +36,16 @@ export interface KeepAliveOptions {
 }
 
 export class KeepAlive {
-  /** Passes so far: a socket stores the pass it was last heard in. */
-  private readonly clock = { passes: 0 };
-  private readonly limit: number;
-  /** Ticks per pass. */
+  /** Ticks so far: a socket stores the tick it was last heard in. */
+  private readonly clock = { ticks: 0 };
+  /** Ticks per pass (per `pingMs`). */
   readonly slices: number;
+  /** Quiet this many ticks: pinged at its visit; this many: terminated. */
+  private readonly pingAfter: number;
+  private readonly deadAfter: number;
   private timer: NodeJS.Timeout | undefined;
   private readonly onPong: (this: WebSocket) => void;
-  /** Ticks so far, where the current pass is, and how many sockets each of its ticks visits. */
-  private ticks = 0;
+  /** Where the current pass is, and how many sockets each of its ticks visits. */
   private cursor: Iterator<KeptSocket> | null = null;
   private perTick = 0;
 
@@ -49,14 +53,15 @@ export class KeepAlive {
     private readonly sockets: { readonly size: number } & Iterable<KeptSocket>,
     private readonly opts: KeepAliveOptions,
   ) {
-    this.limit = Math.max(2, Math.ceil(opts.timeoutMs / opts.pingMs));
     this.slices = Math.max(1, Math.round(opts.pingMs / TICK_MS));
+    this.pingAfter = Math.floor(this.slices / 2);
+    this.deadAfter = Math.max(2 * this.slices, Math.ceil((opts.timeoutMs / opts.pingMs) * this.slices));
     this.onPong = heardAt(this.clock);
   }
 
   /** Watch a new socket (it counts as heard now). */
   watch(ws: KeptSocket): void {
-    (ws as Watched)[HEARD] = this.clock.passes;
+    (ws as Watched)[HEARD] = this.clock.ticks;
     ws.on('pong', this.onPong);
     this.start();
   }
@@ -74,12 +79,12 @@ export class KeepAlive {
 
   /**
    * One tick: visit the next share of the sockets. Every `slices`-th tick starts a pass, whose
-   * ticks each visit 1/slices of the sockets there were at its start (sockets added during a pass
-   * are new, so there is nothing to check on them before the next one).
+   * ticks each visit 1/slices of the sockets there were at its start, so every one of those is
+   * visited once per pass. (The Set's iterator also reaches sockets added during the pass when a
+   * tick has room left: they were just heard, so their visit does nothing.)
    */
   tick(): void {
-    if (this.ticks++ % this.slices === 0) {
-      this.clock.passes++;
+    if (this.clock.ticks++ % this.slices === 0) {
       this.cursor = this.sockets[Symbol.iterator]();
       this.perTick = Math.ceil(this.sockets.size / this.slices);
     }
@@ -96,15 +101,15 @@ export class KeepAlive {
 
   private visit(ws: Watched): void {
     if (ws.readyState !== OPEN) return;
-    const silent = this.clock.passes - (ws[HEARD] ?? this.clock.passes);
-    if (silent >= this.limit) ws.terminate();
-    else if (silent > 0) ws.ping();
+    const quiet = this.clock.ticks - (ws[HEARD] ?? this.clock.ticks);
+    if (quiet >= this.deadAfter) ws.terminate();
+    else if (quiet >= this.pingAfter) ws.ping();
   }
 }
 
 /** One 'pong' listener shared by every socket (the socket is `this`). */
-function heardAt(clock: { passes: number }): (this: WebSocket) => void {
+function heardAt(clock: { ticks: number }): (this: WebSocket) => void {
   return function (this: WebSocket) {
-    (this as Watched)[HEARD] = clock.passes;
+    (this as Watched)[HEARD] = clock.ticks;
   };
 }

@@ -70,15 +70,20 @@ describe('presence: keep-alive', () => {
   });
 });
 
-/** A socket as KeepAlive sees it, counting what it is sent; `answer()` is its peer's pong. */
-function fakeSocket() {
+/**
+ * A socket as KeepAlive sees it, counting what it is sent. A live one answers each ping
+ * `rttTicks` ticks later (its peer's pong), as long as it is open.
+ */
+function fakeSocket(rttTicks: number | null = null) {
   const s = {
     readyState: 1,
     pings: 0,
     terminated: false,
     pong: null as null | (() => void),
+    dueAnswers: [] as number[],
     ping() {
       s.pings++;
+      if (rttTicks !== null) s.dueAnswers.push(rttTicks);
     },
     terminate() {
       s.terminated = true;
@@ -88,56 +93,76 @@ function fakeSocket() {
       s.pong = fn;
       return s;
     },
-    answer() {
-      s.pong!.call(s);
+    /** One tick of the peer: answers whose time has come. */
+    step() {
+      s.dueAnswers = s.dueAnswers.map((t) => t - 1);
+      while (s.dueAnswers[0] !== undefined && s.dueAnswers[0] <= 0) {
+        s.dueAnswers.shift();
+        if (!s.terminated) s.pong!.call(s);
+      }
     },
   };
   return s;
 }
+type Fake = ReturnType<typeof fakeSocket>;
 
 describe('presence: keep-alive spreads its pings over the interval', () => {
-  const pass = (k: KeepAlive) => {
-    for (let i = 0; i < k.slices; i++) k.tick();
-  };
-  const watched = (sockets: Array<ReturnType<typeof fakeSocket>>, pingMs: number, timeoutMs: number) => {
-    const k = new KeepAlive(new Set(sockets) as unknown as Set<KeptSocket>, { pingMs, timeoutMs });
-    for (const s of sockets) k.watch(s as unknown as KeptSocket);
+  // Ticks of 25 ms: a 3 s interval is a pass of 120 ticks, a 9 s timeout 360 ticks.
+  const watched = (sockets: Fake[], pingMs: number, timeoutMs: number) => {
+    const set = new Set<Fake>();
+    const k = new KeepAlive(set as unknown as Set<KeptSocket>, { pingMs, timeoutMs });
+    const add = (s: Fake) => {
+      set.add(s);
+      k.watch(s as unknown as KeptSocket);
+    };
+    sockets.forEach(add);
     k.stop(); // ticked by hand below
-    return k;
+    const run = (ticks: number, each?: (t: number) => void) => {
+      for (let t = 0; t < ticks; t++) {
+        k.tick();
+        for (const s of set) s.step();
+        each?.(t);
+      }
+    };
+    return { k, set, add, run };
   };
 
   it('no tick pings more than its share of the sockets, and a pass pings each quiet socket once', () => {
-    const sockets = Array.from({ length: 1000 }, fakeSocket);
-    const k = watched(sockets, 3000, 9000);
-    const pinged = () => sockets.reduce((n, s) => n + s.pings, 0);
+    const sockets = Array.from({ length: 1000 }, () => fakeSocket());
+    const { k, run } = watched(sockets, 3000, 9000);
     expect(k.slices).toBe(120);
+    run(k.slices); // the first pass: only those already quiet for half an interval are pinged
+    for (const s of sockets) s.pings = 0;
+    const pinged = () => sockets.reduce((n, s) => n + s.pings, 0);
     for (let i = 0; i < k.slices; i++) {
       const before = pinged();
-      k.tick();
+      run(1);
       expect(pinged() - before).toBeLessThanOrEqual(Math.ceil(1000 / k.slices));
     }
     expect(sockets.every((s) => s.pings === 1)).toBe(true);
   });
 
-  it('a pass takes `slices` ticks however few the sockets are', () => {
-    const [s] = [fakeSocket()];
-    const k = watched([s], 1000, 3000);
-    pass(k);
-    pass(k);
-    expect(s.pings).toBe(2);
+  it('a silent socket gets its pings over the whole timeout and is terminated within one interval after it', () => {
+    const s = fakeSocket();
+    const { run } = watched([s], 3000, 9000);
+    run(360); // 9 s: not yet
+    expect(s.terminated).toBe(false);
+    expect(s.pings).toBe(2); // one visit per 3 s pass (a pass per tick would have pinged 300 times)
+    run(120); // within one more interval
+    expect(s.terminated).toBe(true);
   });
 
-  it('a socket that answers stays; one silent for timeoutMs is terminated after two pings', () => {
-    const talker = fakeSocket();
+  it('a socket that answers stays however the set around it changes, and the silent one is terminated', () => {
+    const talker = fakeSocket(12); // answers 300 ms after each ping
     const silent = fakeSocket();
-    const k = watched([talker, silent], 1000, 3000);
-    for (let p = 0; p < 5; p++) {
-      pass(k);
-      talker.answer();
-    }
-    expect(silent.terminated).toBe(true);
-    expect(silent.pings).toBe(2);
+    const { set, add, run } = watched([fakeSocket(), talker, silent], 3000, 6000);
+    // Thousands of sockets come and go mid-pass, moving the talker's place in each pass.
+    run(30 * 120, (t) => {
+      if (t % 37 === 0) for (let i = 0; i < 500; i++) add(fakeSocket(1));
+      if (t % 53 === 0) for (const s of [...set].slice(0, 400)) if (s !== talker && s !== silent) set.delete(s);
+    });
     expect(talker.terminated).toBe(false);
-    expect(talker.pings).toBe(5);
+    expect(talker.pings).toBeGreaterThanOrEqual(25);
+    expect(silent.terminated).toBe(true);
   });
 });

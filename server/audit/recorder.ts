@@ -19,8 +19,17 @@ import type { ErrorSpool } from './spool';
 
 /** Where records go: the recorder, or anything with the same shape (tests). */
 export interface AuditSink {
-  append(record: OutboxRecord): Promise<void>;
+  append(record: OutboxRecord, opts?: AppendOptions): Promise<void>;
   now(): number;
+}
+
+export interface AppendOptions {
+  /**
+   * false: while Redis is unreachable the record is dropped (with a log line) instead of spooled.
+   * For records anyone on the internet can cause (a forged webhook): they must not fill the
+   * spool's shared budget and crowd out the outage's own error and breaker records.
+   */
+  spool?: boolean;
 }
 
 export interface RecorderOptions {
@@ -50,7 +59,7 @@ export class AuditRecorder implements AuditSink {
     return this.clock.now();
   }
 
-  async append(record: OutboxRecord): Promise<void> {
+  async append(record: OutboxRecord, opts: AppendOptions = {}): Promise<void> {
     if (this.redis.status === 'ready') {
       try {
         await withTimeout(this.redis.xadd(this.keys.outbox(record.pool), '*', 'e', JSON.stringify(record)), this.opts.appendTimeoutMs);
@@ -58,6 +67,10 @@ export class AuditRecorder implements AuditSink {
       } catch {
         /* Redis went away mid-call: spool below */
       }
+    }
+    if (opts.spool === false) {
+      this.log.warn({ kind: record.kind, eventId: record.eventId }, 'audit record dropped: Redis unreachable and not spooled');
+      return;
     }
     try {
       if (!(await this.spool.append(record))) this.log.warn({ dropped: this.spool.dropped, kind: record.kind }, 'audit spool full; record dropped');

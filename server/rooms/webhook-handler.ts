@@ -11,15 +11,17 @@
  *   handling failed (Redis down)            500 and the claim is released, so a redelivery is handled
  * Audit rows of genuine events are keyed by (event id, event time): a duplicate adds no row.
  * Forged requests each add a row (that is the point of auditing them); the body kept is capped.
- * The rows go through the audit outbox like every other record (AuditRecorder: Redis, or the
- * spool file while Redis is down; the drain writes them to Postgres by event id), so nothing is
- * answered before its record is somewhere durable, and a Postgres outage loses none.
+ * The rows go through the audit outbox like every other record (AuditRecorder; the drain writes
+ * them to Postgres by event id), so a Postgres outage loses none, and a webhook is answered only
+ * after its record was handed over: to Redis, or while Redis is down to the spool file (capped:
+ * a record neither takes is logged and dropped). Forged and malformed requests are never
+ * spooled: anyone can send them, and they must not use up the spool an outage's own records need.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import { WebhookReceiver, type WebhookEvent } from 'livekit-server-sdk';
-import type { AuditSink } from '../audit/recorder';
+import type { AppendOptions, AuditSink } from '../audit/recorder';
 import type { WebhookRecord } from '../audit/records';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
@@ -58,7 +60,7 @@ export function createWebhookHandler(d: WebhookDeps): RequestHandler {
       event = await receiver.receive(body, req.headers.authorization);
     } catch (err) {
       d.log.warn({ err: errorMessage(err), ip: req.socket.remoteAddress }, 'LiveKit webhook rejected');
-      await audit(d, invalidRow(body, errorMessage(err), d.clock.now()));
+      await audit(d, invalidRow(body, errorMessage(err), d.clock.now()), { spool: false });
       return reply(res, 401, { error: 'invalid webhook' });
     }
     const id = event.id || `sha256-${createHash('sha256').update(body).digest('hex')}`;
@@ -128,8 +130,8 @@ function invalidRow(body: string, error: string, now: number): Row {
 }
 
 /** Recording never throws (AuditSink): the audit trail does not decide whether LiveKit's event is handled. */
-function audit(d: WebhookDeps, row: Row): Promise<void> {
-  return d.audit.append({ kind: 'webhook', pool: DEFAULT_POOL, ...row });
+function audit(d: WebhookDeps, row: Row, opts?: AppendOptions): Promise<void> {
+  return d.audit.append({ kind: 'webhook', pool: DEFAULT_POOL, ...row }, opts);
 }
 
 function readBody(req: IncomingMessage, max: number): Promise<string | null> {

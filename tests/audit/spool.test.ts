@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../server/config';
 import { AuditRecorder, recordBreaker, recordError, recordRecovery } from '../../server/audit/recorder';
@@ -73,6 +74,18 @@ describe('ErrorSpool (files only)', () => {
     const got: string[] = [];
     await new ErrorSpool({ dir, maxBytes: 1 << 20 }).drain(async (r) => void got.push(...r.map((x) => x.eventId)));
     expect(got).toEqual(['sp-1']);
+  });
+
+  it('a record appended with spool: false while Redis is unreachable is dropped, not spooled', async () => {
+    using tmp = tempDir();
+    const spool = new ErrorSpool({ dir: tmp.path, maxBytes: 1 << 20 });
+    const offline = new Redis({ lazyConnect: true }); // never connected: not ready
+    const recorder = new AuditRecorder(offline, new Keys('rv-spool-test'), spool, { appendTimeoutMs: 100, spoolRetryMs: 1000 }, silent, systemClock);
+    await recorder.append(rec(1), { spool: false });
+    expect(await spool.hasPending()).toBe(false);
+    await recorder.append(rec(2));
+    expect(await spool.hasPending()).toBe(true);
+    offline.disconnect();
   });
 
   it('past maxBytes records are dropped and counted instead of filling the disk', async () => {

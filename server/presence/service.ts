@@ -1,8 +1,9 @@
 /**
  * PresenceService: turns connection signals into state changes.
  *
- * Signals: a socket closing (noticed at once), tRPC keep-alive pings unanswered (the socket is
- * terminated: HEARTBEAT_INTERVAL_MS + pong wait), heartbeats, and last-seen going stale when the
+ * Signals: a socket closing (noticed at once), WebSocket pings unanswered (server/http/keepalive.ts
+ * terminates the socket once it has been silent HEARTBEAT_TIMEOUT_MS, within an interval after),
+ * heartbeats, and last-seen going stale when the
  * process holding a socket died (one sweep per pool over the `seen` set, never a timer per
  * connection). A drop starts a reconnect grace (RECONNECT_GRACE_MS): the partner hears
  * `partner_reconnecting`, then `partner_back` if the user returns to any process in time, or

@@ -28,6 +28,7 @@ import type { RoomRecord } from '../../server/rooms/room-records';
 import { afterAll, beforeAll } from 'vitest';
 import { startLiveKitDouble, type LiveKitDouble } from '../livekit-double';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
+import { fastDrain } from '../audit/support';
 import { openStore, POOL, type StoreFixture } from '../state/fixtures/store';
 
 export { POOL };
@@ -130,14 +131,7 @@ export async function openRooms(database: Database, opts: { livekit?: boolean; o
       silent,
       fx.clock,
     );
-    const drain = new OutboxDrain(
-      fx.redis,
-      database.db,
-      fx.store.keys,
-      async () => [POOL],
-      { batch: 500, blockMs: 0, claimIdleMs: 60_000, maxDeliveries: 3 },
-      silent,
-    );
+    const drain = new OutboxDrain(fx.redis, database.db, fx.store.keys, async () => [POOL], fastDrain, silent);
     cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
     const rooms = createRooms({ store: fx.store, redis: fx.redis, audit, opts: options, clock: fx.clock, log: silent });
     rooms.attach();

@@ -32,6 +32,23 @@ const json = <T>(parse: (s: string) => T, def: string) =>
       }
     });
 const count = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
+/** A comma-separated list of lower-case codes (languages, regions), each 2-8 letters. */
+const codes = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[a-z]{2,8}$/, 'each code is 2-8 letters')).min(1));
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -117,6 +134,48 @@ export const configSchema = z.object({
   /** Checkpoints of active users and matches to Postgres (leader only), and how far back a rebuild looks. */
   CHECKPOINT_INTERVAL_MS: ms(60_000),
   CHECKPOINT_LOOKBACK_MS: ms(3600_000),
+
+  /**
+   * Limits on what one client can make grow (see README, "Limits and hostile clients"). Each
+   * refusal is a typed error with a sentence for a person; nothing past a bound is kept.
+   */
+  /** Languages and regions a queue may be chosen by (anything else is refused): a bounded set of pools. */
+  POOL_LANGUAGES: codes('en,es,pt,fr,de,it,nl,pl,ru,uk,tr,ar,fa,hi,bn,id,vi,th,ja,ko,zh'),
+  POOL_REGIONS: codes('na,sa,eu,af,me,as,oc'),
+  /** A user's event history is also capped in bytes (the oldest events go first). */
+  EVENT_HISTORY_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16_384)
+    .max(16 * 1024 ** 2)
+    .default(256 * 1024),
+  /** WebRTC descriptions (offers, answers) and ICE candidates one user may relay in one match. */
+  SIGNAL_MAX_DESCRIPTIONS: count(1, 1000, 20),
+  SIGNAL_MAX_CANDIDATES: count(1, 10_000, 200),
+  /** Blocks one user may hold. */
+  BLOCKS_MAX_PER_USER: count(1, 100_000, 1000),
+  /** Live subscriptions on one WebSocket. */
+  WS_MAX_SUBSCRIPTIONS: count(1, 1000, 8),
+  /** Open WebSockets per client address and per user, on each server process. */
+  WS_MAX_PER_IP: count(1, 100_000, 32),
+  WS_MAX_PER_USER: count(1, 1000, 4),
+  /** A WebSocket that has not authenticated within this long is closed. */
+  WS_AUTH_TIMEOUT_MS: ms(10_000),
+  /** Largest HTTP request body, bytes. */
+  HTTP_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 ** 2)
+    .default(65_536),
+  /** Calls in one tRPC batch (HTTP) or one WebSocket message. */
+  TRPC_MAX_BATCH: count(1, 1000, 16),
+  /** Take the client address and scheme from X-Forwarded-For / X-Forwarded-Proto (only behind a proxy you run). */
+  TRUST_PROXY: bool(false),
+  /** /metrics needs `Authorization: Bearer <METRICS_TOKEN>` when set. */
+  METRICS_TOKEN: z.string().min(16).optional(),
+  /** Serve /metrics on this port only (not on PORT) when set; e.g. a port reachable from inside the network only. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 
   /** Error recovery: policies per dependency, dead letters (see server/resilience/env.ts). */
   ...resilienceEnvShape,

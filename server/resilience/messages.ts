@@ -31,6 +31,14 @@ export const USER_MESSAGES = {
   VERSION_CONFLICT: 'Something changed at the same time; please try again.',
   NOT_IN_MATCH: "You're not in a conversation right now.",
   INVALID_INPUT: "Something in that request wasn't right. Please check it and try again.",
+  // Bounds on what one client can make grow (the same text as LimitExceededError's).
+  UNSUPPORTED_POOL: "We don't have a queue for that language or region. Please pick another one.",
+  TOO_MANY_SIGNALS: 'Your browser sent too many call setup messages. Please skip and try again.',
+  TOO_MANY_BLOCKS: "You've blocked as many people as you can. Unblock someone to block another.",
+  TOO_MANY_SUBSCRIPTIONS: 'This page is listening to too many things at once. Please reload it.',
+  TOO_MANY_CONNECTIONS: 'You have Rendezvous open in too many tabs. Please close one and try again.',
+  BATCH_TOO_LARGE: 'Too many requests were sent at once. Please reload the page.',
+  PAYLOAD_TOO_LARGE: 'That request was too large to accept.',
   // Sessions.
   INVALID_TOKEN: 'Your session is not valid. Please reload the page.',
   UNAUTHORIZED: 'Your session is not valid. Please reload the page.',

@@ -2,6 +2,7 @@
  * Named domain errors of the state machine. Each carries a stable `code` and a message written
  * for a person; the tRPC edge maps them onto TRPCError codes.
  */
+import { USER_MESSAGES } from '../resilience/messages';
 import type { State } from './states';
 
 export abstract class DomainError extends Error {
@@ -70,6 +71,22 @@ export class StoreUnavailableError extends DomainError {
   readonly httpCode = 'SERVICE_UNAVAILABLE';
   constructor(cause: unknown) {
     super("We're reconnecting to our servers. Please try again in a few seconds.", { retryAfterMs: 2000 }, { cause });
+  }
+}
+
+/**
+ * A bound on what one client can make grow (README, "Limits and hostile clients"): the request is
+ * refused whole and nothing changes. `code` says which bound; the message is for a person.
+ */
+export type LimitCode = 'UNSUPPORTED_POOL' | 'TOO_MANY_SIGNALS' | 'TOO_MANY_BLOCKS' | 'TOO_MANY_SUBSCRIPTIONS' | 'TOO_MANY_CONNECTIONS' | 'BATCH_TOO_LARGE';
+
+export class LimitExceededError extends DomainError {
+  readonly httpCode = 'BAD_REQUEST';
+  constructor(
+    readonly code: LimitCode,
+    details: Record<string, unknown> = {},
+  ) {
+    super(USER_MESSAGES[code], details);
   }
 }
 

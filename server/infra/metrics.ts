@@ -32,6 +32,18 @@ export function createMetrics() {
       labelNames: ['kind'],
       registers: [registry],
     }),
+    uncaughtErrors: new Counter({
+      name: 'uncaught_errors_total',
+      help: 'Errors no handler caught (logged; the process keeps serving)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    refused: new Counter({
+      name: 'refused_requests_total',
+      help: 'Requests refused at the edge without an audit row: unauthenticated, malformed, over a bound, or forged webhooks',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
 import type { Config } from './config';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -19,13 +20,17 @@ import { ErrorSpool } from './audit/spool';
 import { createResilience, resilienceConfigFromEnv } from './resilience';
 import { rollbackMatch, rollbackUser } from './checkpoint/restore';
 import { EventHub } from './events/hub';
-import { json, readiness } from './http/health';
-import { staticHandler } from './http/static';
+import { listen } from './http/listen';
+import { createRoutes, metricsHandler } from './http/routes';
+import { limitError } from './http/limits';
+import { CLOSE_SESSION_EXPIRED, CLOSE_SESSION_REVOKED, SocketGuard } from './http/socket-guard';
 import { attachWebSocket } from './http/ws';
+import { LimitExceededError } from './state/errors';
 import { createLogger, type Logger } from './infra/logger';
 import { createMetrics } from './infra/metrics';
 import { migrate, openDatabase, type Database } from './infra/postgres';
 import { connectRedis } from './infra/redis';
+import { reachable } from './infra/startup';
 import { MatchService } from './match/service';
 import { CleanupJob } from './presence/cleanup';
 import { EpochGuard, type RecoveryRecord } from './checkpoint/epoch';
@@ -37,7 +42,8 @@ import { roomsOptions } from './rooms/options';
 import type { Services } from './services';
 import { systemClock, type Clock } from './shared/clock';
 import { StateStore, stateLimits } from './state/store';
-import { httpContext, wsContext } from './trpc/context';
+import { sessionEnded, wsContext } from './trpc/context';
+import { Refusals } from './trpc/refusals';
 import { appRouter } from './trpc/router';
 
 // A pool paused for a data inconsistency resumes by itself after this, unless an operator acts sooner.
@@ -71,9 +77,15 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   const log = opts.log ?? createLogger(cfg);
   const clock = opts.clock ?? systemClock;
   const metrics = createMetrics();
-  const database: Database = await openDatabase(opts.databaseUrl, cfg.DATA_DIR);
-  await migrate(database);
-  const redis = await connectRedis(opts.redisUrl, cfg, 'cmd');
+  const database: Database = await reachable('postgres', opts.databaseUrl, async () => {
+    const d = await openDatabase(opts.databaseUrl, cfg.DATA_DIR);
+    await migrate(d).catch(async (e: unknown) => {
+      await d.close().catch(() => {});
+      throw e;
+    });
+    return d;
+  });
+  const redis = await reachable('redis', opts.redisUrl, () => connectRedis(opts.redisUrl, cfg, 'cmd'));
   const sub = await connectRedis(opts.redisUrl, cfg, 'sub');
   const drainConn = await connectRedis(opts.redisUrl, cfg, 'drain');
 
@@ -113,7 +125,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   rooms.attach();
   // Only LiveKit matches have rooms to delete; direct mode skips the per-leave lookup.
   if (rooms.livekit) match.roomTeardown = (pool, matchId, reason) => rooms.service.endForMatch(pool, matchId, reason);
-  const presence = new PresenceService(
+  const presence = new PresenceService<WebSocket>(
     store,
     { graceMs: cfg.RECONNECT_GRACE_MS, timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS, refreshMs: cfg.HEARTBEAT_INTERVAL_MS, sweepMs: cfg.PRESENCE_SWEEP_INTERVAL_MS },
     log,
@@ -233,6 +245,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     audit,
     resilience,
     metrics,
+    refusals: new Refusals(metrics, log, clock),
   };
 
   const drain = new OutboxDrain(
@@ -260,45 +273,63 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     (fn) => resilience.policies.postgres.execute(fn),
   );
 
-  const trpcHandler = createHTTPHandler({
-    router: appRouter,
-    basePath: '/trpc/',
-    createContext: ({ req }) => httpContext(svc, req),
+  const server: Server = createServer(
+    { maxHeaderSize: 16 * 1024 },
+    createRoutes(svc, {
+      router: appRouter,
+      clientDir: CLIENT_DIST,
+      connections: () => ws.connections,
+      livekitClientUrl: rooms.livekit ? roomsOptions(cfg).livekit?.clientUrl : undefined,
+    }),
+  );
+  // A request Node cannot parse (bad request line, oversized headers) is answered 400 and counted.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    metrics.refused.inc({ reason: 'malformed_http' });
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy(err);
   });
-  const serveClient = staticHandler(CLIENT_DIST);
+  const metricsServer = cfg.METRICS_PORT === undefined ? null : createServer(metricsHandler(svc, () => ws.connections));
 
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path.startsWith('/trpc/')) return void trpcHandler(req, res);
-    if (path === '/healthz') return json(res, 200, { ok: true });
-    if (path === '/livekit/webhook') return rooms.webhook(req, res);
-    if (path === '/readyz') {
-      void readiness(svc).then((r) => json(res, r.ready ? 200 : 503, r));
-      return;
-    }
-    if (path === '/metrics') {
-      metrics.wsConnections.set(ws.connections);
-      void metrics.registry.metrics().then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body));
-      return;
-    }
-    serveClient(req, res);
+  const guard = new SocketGuard({
+    maxPerIp: cfg.WS_MAX_PER_IP,
+    authTimeoutMs: cfg.WS_AUTH_TIMEOUT_MS,
+    trustProxy: cfg.TRUST_PROXY,
+    clock,
+    onExpired: (socket) => ws.endWith(socket, sessionEnded('expired'), CLOSE_SESSION_EXPIRED, 'session expired'),
+    onRefused: (reason) => metrics.refused.inc({ reason }),
   });
-
   const ws = attachWebSocket(server, {
     router: appRouter,
     createContext: async (params, socket) => {
       const ctx = await wsContext(svc, params);
+      if (ctx.session && presence.connections(ctx.session.userId) >= cfg.WS_MAX_PER_USER) {
+        metrics.refused.inc({ reason: 'too_many_sockets_per_user' });
+        throw limitError(new LimitExceededError('TOO_MANY_CONNECTIONS', { max: cfg.WS_MAX_PER_USER }));
+      }
       // A socket that closed while its token was checked never counts as present.
       if (ctx.session && socket.readyState === socket.OPEN) presence.attach(ctx.session.userId, socket);
+      guard.authenticated(socket, ctx.session?.expiresAt ?? null);
       return ctx;
     },
     maxPayload: cfg.WS_MAX_PAYLOAD,
+    maxSubscriptions: cfg.WS_MAX_SUBSCRIPTIONS,
+    maxBatch: cfg.TRPC_MAX_BATCH,
     allowedOrigins: cfg.ALLOWED_ORIGINS,
+    trustProxy: cfg.TRUST_PROXY,
+    guard,
     pingMs: cfg.HEARTBEAT_INTERVAL_MS,
     timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS,
   });
 
-  await new Promise<void>((ok) => server.listen(cfg.PORT, cfg.HOST, ok));
+  // A revoked session's sockets close on every process at once (StateStore.revoke publishes).
+  await sub.subscribe(store.keys.revocations());
+  sub.on('message', (channel: string, uid: string) => {
+    if (channel !== store.keys.revocations()) return;
+    presence.closeAll(uid, (socket) => ws.endWith(socket, sessionEnded('revoked'), CLOSE_SESSION_REVOKED, 'session ended'));
+  });
+
+  await listen(server, cfg.PORT, cfg.HOST);
+  if (metricsServer) await listen(metricsServer, cfg.METRICS_PORT!, cfg.HOST);
   const port = (server.address() as AddressInfo).port;
   let checkpointTimer: NodeJS.Timeout | undefined;
   if (opts.background !== false) {
@@ -329,6 +360,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       epoch.stop();
       await cleanup.stop();
       server.close();
+      metricsServer?.close();
       ws.broadcastReconnect();
       ws.close(1012, 'server restarting');
       // Room setups and deletions in flight finish (or are left to the durable queue) before Redis closes.

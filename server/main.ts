@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config';
 import { startServer } from './app';
 import { StartupError, resolveRedis } from './infra/embedded-redis';
 import { createLogger } from './infra/logger';
+import { installLastResort } from './infra/last-resort';
 import { resolveSessionSecret } from './session/secret';
 
 async function main(): Promise<void> {
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const log = createLogger(cfg);
   const redis = await resolveRedis(cfg.REDIS_URL, cfg.DATA_DIR);
   const server = await startServer(cfg, { redisUrl: redis.url, databaseUrl: cfg.DATABASE_URL, sessionSecret: resolveSessionSecret(cfg), log });
+  installLastResort(log, server.services.metrics);
   log.info(`Open http://localhost:${server.port} in two browser tabs to try it.`);
 
   let stopping = false;

@@ -1,5 +1,6 @@
 /** The services the composition root builds once and hands to routers through the context. */
 import type { Redis } from 'ioredis';
+import type { WebSocket } from 'ws';
 import type { Config } from './config';
 import type { EventHub } from './events/hub';
 import type { Logger } from './infra/logger';
@@ -13,6 +14,7 @@ import type { Resilience } from './resilience';
 import type { Checkpointer } from './checkpoint/snapshot';
 import type { Clock } from './shared/clock';
 import type { StateStore } from './state/store';
+import type { Refusals } from './trpc/refusals';
 
 export interface Services {
   cfg: Config;
@@ -24,10 +26,12 @@ export interface Services {
   store: StateStore;
   hub: EventHub;
   match: MatchService;
-  presence: PresenceService;
+  presence: PresenceService<WebSocket>;
   checkpoints: Checkpointer;
   rooms: Rooms;
   audit: AuditRecorder;
   resilience: Resilience;
   metrics: Metrics;
+  /** Refusals at the edge: counted and sampled, not audited (trpc/refusals.ts). */
+  refusals: Refusals;
 }

@@ -1,15 +1,16 @@
 /**
  * Dead letters: outbox entries the drain gave up on, kept in Postgres with their error for an
  * operator to inspect and replay (status 'pending' until someone acts on them). Storing one must
- * never fail on the same data that made the record fail: strings are cleaned of NUL characters
- * and unpaired surrogates, which Postgres text and jsonb refuse, before they are written; and
- * should Postgres still refuse a letter, a stub naming the entry and the error is stored instead.
+ * never fail on the same data that made the record fail: strings are made storable (records.ts:
+ * NUL characters and unpaired surrogates, which Postgres text and jsonb refuse, are replaced)
+ * before they are written; and should Postgres still refuse a letter, a stub naming the entry and
+ * the error is stored instead.
  */
 import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/postgres';
 import { describeDbError, isTransientDbError } from './db-errors';
 import { direct, type DbGuard } from './db-guard';
-import type { OutboxEntry } from './records';
+import { storable, type OutboxEntry } from './records';
 import { deadLetters, type NewDeadLetter } from './schema';
 
 export const OUTBOX_SOURCE = 'audit_outbox';
@@ -35,13 +36,13 @@ export function letterForRaw(pool: string, streamId: string, fields: string[], e
 
 export function deadLetterRow(l: Letter, now: Date): NewDeadLetter {
   return {
-    id: clean(`outbox:${l.pool}:${l.streamId}`),
+    id: storable(`outbox:${l.pool}:${l.streamId}`),
     at: now,
     source: OUTBOX_SOURCE,
-    kind: l.kind === null ? null : clean(l.kind),
-    eventId: l.eventId === null ? null : clean(l.eventId),
-    payload: cleanJson(l.payload),
-    error: clean(l.error),
+    kind: storable(l.kind),
+    eventId: storable(l.eventId),
+    payload: storable(l.payload ?? null),
+    error: storable(l.error),
     attempts: l.attempts,
     status: 'pending',
   };
@@ -86,14 +87,4 @@ export async function storeDeadLettersSafely(db: Db, letters: Letter[], now: Dat
 /** The letter without its payload, for when Postgres refused the letter itself. */
 export function stubLetter(l: Letter, refusal: string): Letter {
   return { ...l, payload: { unstorable: true, refusal }, kind: l.kind === null ? null : l.kind.slice(0, 100), eventId: l.eventId?.slice(0, 200) ?? null };
-}
-
-/** NUL, and a UTF-16 surrogate without its pair: neither can be stored as text or jsonb. */
-// eslint-disable-next-line no-control-regex -- NUL is exactly what has to go
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-export const clean = (s: string) => s.replace(UNSTORABLE, '\uFFFD');
-
-function cleanJson(v: unknown): unknown {
-  const text = JSON.stringify(v ?? null, (_key, value: unknown) => (typeof value === 'string' ? clean(value) : value));
-  return JSON.parse(clean(text)) as unknown;
 }

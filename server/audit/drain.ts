@@ -17,16 +17,21 @@
  *    (the one being written and the one read ahead) are in memory and in this consumer's pending
  *    list; the rest waits in Redis.
  *  - A batch Postgres rejects is split until the bad records are isolated (isolate.ts); the good
- *    ones commit. A bad record stays pending and is retried when claimed again; once its
- *    delivery count in the group's pending list (XPENDING, so it survives restarts and is shared
- *    by every process) reaches maxDeliveries, it goes to dead_letters with its error. A record
- *    that cannot be parsed goes there at once.
+ *    ones commit. A record whose values Postgres refuses on their own (a data exception or an
+ *    integrity violation, db-errors.ts) would fail the same way every time: it goes to
+ *    dead_letters with its error at once, with one log line. Any other bad record (a statement
+ *    timeout, a match row not there yet) stays pending and is retried when claimed again; once
+ *    its delivery count in the group's pending list (XPENDING, so it survives restarts and is
+ *    shared by every process) reaches maxDeliveries, it goes to dead_letters too. A record that
+ *    cannot be parsed goes there at once. Strings Postgres cannot store never get that far: they
+ *    are replaced as the record is read (records.ts, storable).
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/postgres';
 import type { Keys } from '../state/keys';
+import { isRowRejection } from './db-errors';
 import { direct, type DbGuard } from './db-guard';
 import { letterForEntry, letterForRaw, storeDeadLettersSafely, type Letter } from './dead-letters';
 import { applyIsolating } from './isolate';
@@ -216,7 +221,17 @@ export class OutboxDrain {
         letters.push(letterForRaw(pool, id, fields, e.message, e.kind, e.eventId));
       }
     }
-    const { committed, deferred, failed } = await applyIsolating((recs) => this.guard(() => applyRecords(this.db, recs)), valid);
+    // Records Postgres refused alone in their transaction for their values: retrying cannot help.
+    const rejected = new Set<OutboxRecord>();
+    const apply = async (recs: OutboxRecord[]) => {
+      try {
+        return await this.guard(() => applyRecords(this.db, recs));
+      } catch (e) {
+        if (recs.length === 1 && isRowRejection(e)) rejected.add(recs[0]!);
+        throw e;
+      }
+    };
+    const { committed, deferred, failed } = await applyIsolating(apply, valid);
     if (committed.length) await this.hooks.afterCommit?.(pool, committed);
     const retry = [...failed, ...deferred];
     const counts = await deliveryCounts(
@@ -226,7 +241,7 @@ export class OutboxDrain {
     );
     for (const r of retry) {
       const n = counts.get(r.entry.streamId) ?? 0;
-      if (n >= this.opts.maxDeliveries) letters.push(letterForEntry(r.entry, r.error, n));
+      if (rejected.has(r.entry.rec) || n >= this.opts.maxDeliveries) letters.push(letterForEntry(r.entry, r.error, n));
       else this.log.warn({ pool, id: r.entry.streamId, deliveries: n, error: r.error }, 'audit record not written; will retry');
     }
     await storeDeadLettersSafely(this.db, letters, new Date(), this.log, this.guard);

@@ -5,6 +5,10 @@
  * A record that cannot be read, has an unknown kind or lacks a required field is a
  * PoisonRecordError: it can never succeed, so the drain dead-letters it at once instead of
  * retrying it (a newer server's kind reaching an older drain is kept there for replay).
+ *
+ * Strings Postgres cannot store (a NUL, half a surrogate pair) are replaced as a record is read
+ * (`storable`), whoever wrote it: a Lua script, the recorder, a webhook's body, a spool file or a
+ * server older than this rule. Replaced, not refused: the record is still true without them.
  */
 export interface OutboxEntry {
   streamId: string;
@@ -120,7 +124,35 @@ export function parseEntry(pool: string, streamId: string, fields: string[]): Ou
   } catch (e) {
     throw new PoisonRecordError(`outbox entry ${streamId} is not JSON`, null, null, { cause: e });
   }
+  if (MAYBE_UNSTORABLE.test(json)) value = storable(value);
   return { streamId, pool, rec: validateRecord(value, `outbox entry ${streamId}`) };
+}
+
+/** NUL, and a UTF-16 surrogate without its pair: Postgres text and jsonb refuse both (22021, 22P05, 22P02). */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what has to go
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/**
+ * Whether a record's JSON text may hold one: JSON.stringify and cjson write NUL and lone
+ * surrogates as \u escapes (raw NUL is not even valid JSON), so one test of the text spares
+ * nearly every record the walk below. A false alarm (an escaped backslash, a whole pair) costs
+ * only the walk.
+ */
+const MAYBE_UNSTORABLE = /\\u(?:0000|[dD][89a-fA-F])|[\uD800-\uDFFF]/;
+
+/**
+ * The same value with every string in it, object keys included, made storable as Postgres text
+ * and jsonb: each NUL and each half of a surrogate pair becomes U+FFFD, which shows that
+ * something was there. For values as JSON.parse makes them (plain objects, arrays, primitives).
+ */
+export function storable<T>(value: T): T {
+  return clean(value) as T;
+}
+
+function clean(v: unknown): unknown {
+  if (typeof v === 'string') return v.replace(UNSTORABLE, '\uFFFD');
+  if (Array.isArray(v)) return v.map(clean);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [clean(k), clean(x)]));
+  return v;
 }
 
 /** Checks a decoded record against its kind's fields; throws PoisonRecordError naming the problem. */

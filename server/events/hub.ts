@@ -66,7 +66,10 @@ export class EventHub implements StreamSource {
   ) {
     this.prefix = keys.notifyPrefix();
     this.subscribed = sub.status === 'ready';
-    sub.on('message', (channel: string, message: string) => this.onMessage(channel.slice(this.prefix.length), message));
+    // The connection also carries other channels (session revocations): only ours are events.
+    sub.on('message', (channel: string, message: string) => {
+      if (channel.startsWith(this.prefix)) this.onMessage(channel.slice(this.prefix.length), message);
+    });
     // While the subscriber connection is down, notifications are lost: no stream takes an offer
     // as the next event until it has read again with the subscription back up.
     sub.on('close', () => {

@@ -1,4 +1,7 @@
-/** /healthz (process alive) and /readyz (Redis and Postgres reachable, migrations applied). */
+/**
+ * /healthz (process alive) and /readyz (Redis and Postgres reachable, migrations applied). /readyz
+ * says which dependency is down in a fixed sentence; the driver's own text goes to the log only.
+ */
 import type { ServerResponse } from 'node:http';
 import { sql } from 'drizzle-orm';
 import type { Services } from '../services';
@@ -19,7 +22,8 @@ export async function readiness(svc: Services): Promise<{ ready: boolean; checks
     await within(svc.redis.ping(), 1000);
     checks.redis = { ok: true };
   } catch (e) {
-    checks.redis = { ok: false, reason: `Redis unreachable: ${(e as Error).message}` };
+    svc.log.debug({ err: e }, 'readiness: Redis check failed');
+    checks.redis = { ok: false, reason: 'Redis is not answering.' };
   }
   try {
     await within(svc.database.db.execute(sql`select 1`), 1000);
@@ -28,7 +32,8 @@ export async function readiness(svc: Services): Promise<{ ready: boolean; checks
     const expected = expectedMigrations();
     checks.migrations = applied >= expected ? { ok: true } : { ok: false, reason: `${applied} of ${expected} migrations applied` };
   } catch (e) {
-    checks.postgres = { ok: false, reason: `Postgres unreachable: ${(e as Error).message}` };
+    svc.log.debug({ err: e }, 'readiness: Postgres check failed');
+    checks.postgres = { ok: false, reason: 'Postgres is not answering.' };
   }
   return { ready: Object.values(checks).every((c) => c.ok) && Object.keys(checks).length === 3, checks };
 }

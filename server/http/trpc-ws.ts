@@ -42,6 +42,8 @@ import {
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { RawJson } from '../shared/raw-json';
+import { LimitExceededError } from '../state/errors';
+import { limitError } from './limits';
 import { batchWrites } from '../shared/write-batch';
 
 type Id = number | string;
@@ -62,6 +64,10 @@ export interface TrpcWsOptions<TRouter extends AnyRouter> {
   createContext: (params: ConnectionParams, socket: WebSocket) => Promise<inferRouterContext<TRouter>>;
   /** Every error answered to a client (as the stock adapter's onError). */
   onError?: (info: TrpcErrorInfo) => void;
+  /** Live subscriptions one socket may hold; one more is refused (TOO_MANY_SUBSCRIPTIONS). */
+  maxSubscriptions: number;
+  /** Calls in one message; a longer array is refused whole (BATCH_TOO_LARGE). */
+  maxBatch: number;
 }
 
 const OPEN = 1;
@@ -87,6 +93,16 @@ export class TrpcWsServer<TRouter extends AnyRouter = AnyRouter> {
     ws.on('close', onClose);
     ws.on('error', onSocketError);
     if (!expectParams) conn.start(() => null);
+  }
+
+  /**
+   * Tells the client why, as a connection-level error (`{ id: null, error }`, what a refused
+   * context gets: the client renews its session on UNAUTHORIZED), then closes the socket.
+   */
+  endWith(ws: WebSocket, error: TRPCError, code: number, reason: string): void {
+    const conn = (ws as Partial<Served>)[CONNECTION];
+    if (conn) conn.send({ id: null, error: this.shape(error, 'unknown', undefined, undefined, conn.ctx) });
+    ws.close(code, reason);
   }
 
   /** The error as the client sees it: the router's error shape (formatter included). */
@@ -214,6 +230,11 @@ class Connection {
       this.send({ id: null, error: this.server.shape(error, 'unknown', undefined, undefined, this.ctx) });
       return;
     }
+    if (calls.length > this.server.opts.maxBatch) {
+      const error = limitError(new LimitExceededError('BATCH_TOO_LARGE', { max: this.server.opts.maxBatch }));
+      this.send({ id: null, error: this.server.shape(error, 'unknown', undefined, undefined, this.ctx) });
+      return;
+    }
     calls.forEach((call, batchIndex) => this.call(call, batchIndex));
   }
 
@@ -236,6 +257,11 @@ class Connection {
     }
     if (this.subs?.has(id)) {
       this.fail(id, jsonrpc, new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` }), 'subscription', path, input);
+      return;
+    }
+    if ((this.subs?.size ?? 0) >= this.server.opts.maxSubscriptions) {
+      const error = limitError(new LimitExceededError('TOO_MANY_SUBSCRIPTIONS', { max: this.server.opts.maxSubscriptions }));
+      this.fail(id, jsonrpc, error, 'subscription', path, input);
       return;
     }
     const sub = new Subscription(this, id, jsonrpc, path, input);

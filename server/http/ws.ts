@@ -12,13 +12,19 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AnyRouter } from '@trpc/server';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { TRPCError } from '@trpc/server';
+import { originAllowed } from './security';
+import type { SocketGuard } from './socket-guard';
 import { KeepAlive } from './keepalive';
 import { TrpcWsServer, type TrpcWsOptions } from './trpc-ws';
 
 export interface WsEndpointOptions<TRouter extends AnyRouter> extends TrpcWsOptions<TRouter> {
   maxPayload: number;
   allowedOrigins: string[];
+  trustProxy: boolean;
+  /** Per-address bounds and authentication time (see SocketGuard). */
+  guard: SocketGuard;
   /** Ping a quiet socket this often; terminate one not heard from for `timeoutMs`. */
   pingMs: number;
   timeoutMs: number;
@@ -31,6 +37,8 @@ export interface WsEndpoint {
   broadcastReconnect(): void;
   /** Closes every socket with `code` and stops accepting new ones. */
   close(code: number, reason: string): void;
+  /** Tells the client why (a connection-level tRPC error), then closes its socket. */
+  endWith(ws: WebSocket, error: TRPCError, code: number, reason: string): void;
 }
 
 const WEBSOCKET_OPEN = 1;
@@ -46,12 +54,18 @@ export function attachWebSocket<TRouter extends AnyRouter>(server: Server, opts:
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path !== '/trpc' && path !== '/trpc/') return void socket.destroy();
-    if (!originAllowed(req, opts.allowedOrigins)) {
+    if (!originAllowed(req, opts.allowedOrigins, opts.trustProxy)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const ip = opts.guard.admit(req);
+    if (ip === null) {
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
     const expectParams = new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('connectionParams') === '1';
     wss.handleUpgrade(req, socket, head, (ws) => {
+      opts.guard.watch(ws, ip);
       keepAlive.watch(ws);
       trpc.accept(ws, expectParams);
     });
@@ -69,17 +83,6 @@ export function attachWebSocket<TRouter extends AnyRouter>(server: Server, opts:
       for (const c of wss.clients) c.close(code, reason);
       wss.close();
     },
+    endWith: (ws, error, code, reason) => trpc.endWith(ws, error, code, reason),
   };
-}
-
-/** Same-origin by default; otherwise the Origin must be listed. Non-browser clients send none. */
-export function originAllowed(req: IncomingMessage, allowed: string[]): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true;
-  if (allowed.includes(origin)) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
 }

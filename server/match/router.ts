@@ -74,7 +74,9 @@ export const matchRouter = router({
    */
   events: authedProcedure
     .input(z.object({ lastEventId: z.string().max(200).nullish() }).optional())
-    // Listening starts here, before tRPC acknowledges the subscription (see EventHub.open); tRPC
-    // returns the stream when the subscription stops or the socket closes.
-    .subscription(({ ctx, input }) => ctx.svc.hub.open(ctx.userId, input?.lastEventId, null, asTracked)),
+    // Listening starts here, before tRPC acknowledges the subscription (see EventHub.open). The
+    // stream ends with its transport: tRPC returns it when the subscription stops or the socket
+    // closes, and the signal aborts when an HTTP (SSE) client goes away, which the HTTP adapter
+    // tells only through the signal.
+    .subscription(({ ctx, input, signal }) => ctx.svc.hub.open(ctx.userId, input?.lastEventId, signal, asTracked)),
 });

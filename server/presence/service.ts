@@ -13,7 +13,7 @@
 import type { Logger } from '../infra/logger';
 import type { StateStore } from '../state/store';
 
-interface Socket {
+export interface Socket {
   once(event: 'close', fn: () => void): unknown;
   close(code?: number, reason?: string): void;
 }
@@ -28,8 +28,8 @@ export interface PresenceOptions {
   sweepMs: number;
 }
 
-export class PresenceService {
-  private readonly sockets = new Map<string, Set<Socket>>();
+export class PresenceService<S extends Socket = Socket> {
+  private readonly sockets = new Map<string, Set<S>>();
   private timers: NodeJS.Timeout[] = [];
   private readonly oneShots = new Set<NodeJS.Timeout>();
   private closing = false;
@@ -41,8 +41,18 @@ export class PresenceService {
     private readonly hooks: { onSweep?(r: { silent: number; disconnected: number; back: number }): void } = {},
   ) {}
 
+  /** Open sockets of `uid` on this process. */
+  connections(uid: string): number {
+    return this.sockets.get(uid)?.size ?? 0;
+  }
+
+  /** Hands each open socket of `uid` on this process to `close`. */
+  closeAll(uid: string, close: (socket: S) => void): void {
+    for (const s of [...(this.sockets.get(uid) ?? [])]) close(s);
+  }
+
   /** A socket authenticated as `uid` opened on this process. */
-  attach(uid: string, socket: Socket): void {
+  attach(uid: string, socket: S): void {
     let set = this.sockets.get(uid);
     if (!set) this.sockets.set(uid, (set = new Set()));
     set.add(socket);
@@ -64,8 +74,8 @@ export class PresenceService {
    * process, and take them out of any match or queue (the partner is re-queued at the front).
    */
   async endSession(uid: string, reason: string, revokeForMs: number): Promise<void> {
+    // Every process (this one too) closes the user's sockets when the revocation is published.
     await this.store.revoke(uid, reason, revokeForMs);
-    for (const s of this.sockets.get(uid) ?? []) s.close(4403, 'session ended');
     const pool = await this.store.poolOf(uid);
     const me = await this.store.getUser(uid, pool);
     if (me.matchId && (me.state === 'CONNECTING' || me.state === 'IN_CALL')) {

@@ -29,6 +29,8 @@ export interface RoomsDeps {
   clock: Clock;
   log: Logger;
   policyHooks?: PolicyHooks;
+  /** Each webhook refused at the edge, by reason (refused_requests_total). */
+  onRefused?: (reason: string) => void;
 }
 
 export interface Rooms {
@@ -69,7 +71,17 @@ export function createRooms(d: RoomsDeps): Rooms {
     ? new Reconciler(store, records, service, deleter, livekit.gateway, { intervalMs: opts.reconcileIntervalMs, rejoinGraceMs: opts.rejoinGraceMs }, clock, log)
     : undefined;
   const webhook: RequestHandler = opts.livekit
-    ? createWebhookHandler({ ...opts.livekit, redis, root: store.keys.root, audit: d.audit, events, dedupeTtlMs: opts.webhookDedupeTtlMs, clock, log })
+    ? createWebhookHandler({
+        ...opts.livekit,
+        redis,
+        root: store.keys.root,
+        audit: d.audit,
+        events,
+        dedupeTtlMs: opts.webhookDedupeTtlMs,
+        clock,
+        log,
+        onRefused: d.onRefused,
+      })
     : (_req, res) => void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"LiveKit is not configured"}');
 
   return {

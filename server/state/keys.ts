@@ -68,6 +68,10 @@ export class Keys {
   notify(uid: string): string {
     return `${this.notifyPrefix()}${uid}`;
   }
+  /** Channel: a user id per message, whose sockets every process closes (session revoked). */
+  revocations(): string {
+    return `${this.root}:revocations`;
+  }
 }
 
 /** Pool names are part of keys: keep them to a safe alphabet. */

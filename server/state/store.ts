@@ -310,9 +310,12 @@ export class StateStore extends StateQueries {
     return { ok: r.ok };
   }
 
-  /** Refuse this user's session tokens for `ttlMs` (ended for a security violation). */
+  /**
+   * Refuse this user's session tokens for `ttlMs` (ended for a security violation), and tell every
+   * process to close the user's sockets (`revocations` channel).
+   */
   async revoke(uid: string, reason: string, ttlMs: number): Promise<void> {
-    await this.redis.set(`${this.keys.root}:revoked:${uid}`, reason, 'PX', ttlMs);
+    await this.redis.multi().set(`${this.keys.root}:revoked:${uid}`, reason, 'PX', ttlMs).publish(this.keys.revocations(), uid).exec();
   }
 
   /** Stop (or resume) making matches in a pool; a pause expires by itself after `ttlMs`. */

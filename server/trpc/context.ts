@@ -8,6 +8,8 @@ import { InvalidTokenError, verifyToken } from '../session/token';
 export interface Session {
   userId: string;
   name: string;
+  /** When the token expires (epoch ms): a WebSocket authenticated with it is closed then. */
+  expiresAt: number;
 }
 
 export interface Context {
@@ -33,7 +35,7 @@ async function sessionFrom(svc: Services, token: string | null | undefined): Pro
   let session: Session;
   try {
     const c = verifyToken(token, svc.sessionSecret, svc.clock.now());
-    session = { userId: c.sub, name: c.name };
+    session = { userId: c.sub, name: c.name, expiresAt: c.exp };
   } catch (e) {
     if (e instanceof InvalidTokenError) throw new TRPCError({ code: 'UNAUTHORIZED', message: e.message, cause: e });
     throw e;
@@ -43,6 +45,12 @@ async function sessionFrom(svc: Services, token: string | null | undefined): Pro
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session was ended. Please reload the page.' });
   }
   return session;
+}
+
+/** What a socket whose session ended is told before it is closed (the client renews on UNAUTHORIZED). */
+export function sessionEnded(why: 'expired' | 'revoked'): TRPCError {
+  const message = why === 'expired' ? 'Your session has expired. Reconnecting with a new one.' : 'Your session was ended. Please reload the page.';
+  return new TRPCError({ code: 'UNAUTHORIZED', message });
 }
 
 /** HTTP: the session token is optional here (public procedures), but a bad one is refused. */

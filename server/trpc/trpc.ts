@@ -5,7 +5,10 @@
  */
 import { TRPCError, initTRPC } from '@trpc/server';
 import { classify, isDependencyFailure, userMessage } from '../resilience';
-import { isDomainError } from '../state/errors';
+import { ZodError } from 'zod';
+import { USER_MESSAGES } from '../resilience/messages';
+import { LimitExceededError, isDomainError } from '../state/errors';
+import { illFormedInput } from './well-formed';
 import type { Precondition, State } from '../state/states';
 import type { Context } from './context';
 
@@ -20,17 +23,30 @@ const t = initTRPC.context<Context>().create({
     const domain = isDomainError(cause) ? cause : null;
     let appCode = domain?.code;
     let message = shape.message;
+    let details: Record<string, unknown> | null = domain?.details ?? null;
     if (!domain) {
       if (error.code === 'UNAUTHORIZED') appCode = 'UNAUTHORIZED';
-      else if (error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR') appCode = 'INVALID_INPUT';
-      else if (error.code === 'PRECONDITION_FAILED') appCode = 'WRONG_STATE';
+      else if (error.message === TRPC_BATCH_TOO_LARGE) {
+        appCode = 'BATCH_TOO_LARGE';
+        message = USER_MESSAGES.BATCH_TOO_LARGE;
+      } else if (error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR') {
+        appCode = 'INVALID_INPUT';
+        // A schema's findings are for developers (details); the person reads one sentence.
+        if (error.cause instanceof ZodError) {
+          message = USER_MESSAGES.INVALID_INPUT;
+          details = { issues: error.cause.issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message })) };
+        }
+      } else if (error.code === 'PAYLOAD_TOO_LARGE') {
+        appCode = 'PAYLOAD_TOO_LARGE';
+        message = USER_MESSAGES.PAYLOAD_TOO_LARGE;
+      } else if (error.code === 'PRECONDITION_FAILED') appCode = 'WRONG_STATE';
       else if (error.code === 'INTERNAL_SERVER_ERROR') {
         const known = userMessage(cause && isDependencyFailure(classify(cause)) ? 'SERVICE_UNAVAILABLE' : 'INTERNAL');
         appCode = known.code;
         message = known.message;
       } else appCode = error.code;
     }
-    return { ...shape, message, data: { ...shape.data, stack: undefined, appCode, details: domain?.details ?? null } };
+    return { ...shape, message, data: { ...shape.data, stack: undefined, appCode, details } };
   },
 });
 
@@ -41,13 +57,30 @@ export const middleware = t.middleware;
  * The edge of every call. Each base procedure is one middleware (each level of tRPC's chain
  * copies the call's options), so authentication and a procedure's declared states run in the same
  * level as this:
- * - Every failed call is handed to the ErrorRecoveryManager: classified, counted (errors_total),
- *   audited (errors) and met with its class's strategy (e.g. a data inconsistency pauses the
- *   pool). Nothing is retried here (the Redis policy already did, with op ids); the reply is not
- *   delayed.
+ * - The raw input must be well-formed text (well-formed.ts) before any schema or script sees it.
+ * - A refusal anyone can cause (unauthenticated, malformed input, a bound hit) is counted and
+ *   sampled (Refusals), never audited one row each.
+ * - Every other failed call is handed to the ErrorRecoveryManager: classified, counted
+ *   (errors_total), audited (errors) and met with its class's strategy (e.g. a data
+ *   inconsistency pauses the pool). Nothing is retried here (the Redis policy already did, with
+ *   op ids); the reply is not delayed.
  * - Domain errors become TRPCErrors, with their message for a person.
  */
-function recordFailure(ctx: Context, path: string, type: string, cause: unknown): void {
+// tRPC's own words when a batch has more calls than maxBatchSize (resolveResponse); a test pins them.
+export const TRPC_BATCH_TOO_LARGE = 'Batch call exceeds maximum size';
+const EDGE_CODES = new Set(['UNAUTHORIZED', 'BAD_REQUEST', 'PARSE_ERROR', 'NOT_FOUND', 'METHOD_NOT_SUPPORTED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']);
+
+/** A refusal at the edge, or null for a failure of the call itself. */
+function edgeRefusal(error: TRPCError): string | null {
+  if (error.cause instanceof LimitExceededError) return error.cause.code;
+  if (isDomainError(error.cause)) return null;
+  return EDGE_CODES.has(error.code) ? error.code : null;
+}
+
+function recordFailure(ctx: Context, path: string, type: string, error: TRPCError): void {
+  const refusal = edgeRefusal(error);
+  if (refusal) return ctx.svc.refusals.count(refusal, { path, userId: ctx.session?.userId });
+  const cause = error.cause ?? error;
   void ctx.svc.resilience.manager
     .executeWithRecovery(
       () => {
@@ -61,7 +94,7 @@ function recordFailure(ctx: Context, path: string, type: string, cause: unknown)
 /** A call's result at the edge: a failure is recorded, and a domain error worded for a person. */
 function settle<R extends { ok: true } | { ok: false; error: TRPCError }>(res: R, ctx: Context, path: string, type: string): R {
   if (!res.ok) {
-    recordFailure(ctx, path, type, res.error.cause ?? res.error);
+    recordFailure(ctx, path, type, res.error);
     if (isDomainError(res.error.cause)) {
       const domain = res.error.cause;
       throw new TRPCError({ code: domain.httpCode, message: domain.message, cause: domain });
@@ -76,34 +109,39 @@ function refuse(ctx: Context, path: string, type: string, error: TRPCError): nev
   throw error;
 }
 
-export const publicProcedure = t.procedure.use(async ({ ctx, next, path, type }) => settle(await next(), ctx, path, type));
+/** Refuses input that is not well-formed text, before any schema or script sees it. */
+async function checkInput(ctx: Context, path: string, type: string, getRawInput: () => Promise<unknown>): Promise<void> {
+  const problem = illFormedInput(await getRawInput());
+  if (problem) refuse(ctx, path, type, new TRPCError({ code: 'BAD_REQUEST', message: `${USER_MESSAGES.INVALID_INPUT.slice(0, -1)}: ${problem}.` }));
+}
+
+export const publicProcedure = t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
+  await checkInput(ctx, path, type, getRawInput);
+  return settle(await next(), ctx, path, type);
+});
 
 function unauthorized(): TRPCError {
   return new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session is not valid. Please reload the page.' });
 }
 
-export const authedProcedure = t.procedure.use(async ({ ctx, next, path, type }) => {
+export const authedProcedure = t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
   const session = ctx.session ?? refuse(ctx, path, type, unauthorized());
+  await checkInput(ctx, path, type, getRawInput);
   // tRPC merges this into the context.
   return settle(await next({ ctx: { session, userId: session.userId } }), ctx, path, type);
 });
 
-export const adminProcedure = t.procedure.use(async ({ ctx, next, path, type }) => {
+export const adminProcedure = t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
   if (!ctx.admin) refuse(ctx, path, type, new TRPCError({ code: 'UNAUTHORIZED', message: 'Admin token required.' }));
+  await checkInput(ctx, path, type, getRawInput);
   return settle(await next(), ctx, path, type);
 });
 
-/**
- * A procedure valid only while the user is in one of `states` (authenticated, as authedProcedure).
- * The declaration travels as `ctx.precondition` to the state script, which checks it atomically
- * before any write and refuses with WRONG_STATE ("You can't <action> while <state>."): no read
- * ahead of the call, and no window between a check and the change. A retry of a mutation that
- * already ran (same `idempotencyKey`, its record still live) gets the first call's answer instead.
- */
 export function inStates(action: string, ...states: State[]) {
   const precondition: Precondition = { action, states };
-  return t.procedure.use(async ({ ctx, next, path, type }) => {
+  return t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
     const session = ctx.session ?? refuse(ctx, path, type, unauthorized());
+    await checkInput(ctx, path, type, getRawInput);
     return settle(await next({ ctx: { session, userId: session.userId, precondition } }), ctx, path, type);
   });
 }

@@ -55,7 +55,7 @@ async function serve(kind: 'stock' | 'ours') {
   if (kind === 'stock') {
     applyWSSHandler({ wss, router, createContext: ({ info }) => context(info.connectionParams) });
   } else {
-    const ours = new TrpcWsServer({ router, createContext: (params) => context(params) });
+    const ours = new TrpcWsServer({ router, createContext: (params) => context(params), maxSubscriptions: 1000, maxBatch: 1000 });
     wss.on('connection', (ws, req) => ours.accept(ws, (req.url ?? '').includes('connectionParams=1')));
   }
   return {

@@ -106,7 +106,11 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   );
   const hub = new EventHub(redis, sub, store.keys, store);
   store.poolHint = (uid) => hub.poolHint(uid);
-  const match = new MatchService(store, redis, database, metrics, log, cfg.MATCH_SWEEP_INTERVAL_MS);
+  const match = new MatchService(store, redis, database, metrics, log, {
+    tickMs: cfg.MATCH_SWEEP_INTERVAL_MS,
+    pools: { languages: cfg.POOL_LANGUAGES, regions: cfg.POOL_REGIONS },
+    maxBlocks: cfg.BLOCKS_MAX_PER_USER,
+  });
   const rooms = createRooms({
     store,
     redis,
@@ -252,7 +256,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     drainConn,
     database.db,
     store.keys,
-    () => store.pools(),
+    () => store.active.list(),
     {
       batch: cfg.OUTBOX_BATCH,
       blockMs: cfg.OUTBOX_BLOCK_MS,

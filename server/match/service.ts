@@ -8,7 +8,7 @@ import type { Database } from '../infra/postgres';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import { DEFAULT_POOL, POOL_NAME } from '../state/keys';
-import { InvalidTransitionError, NotInMatchError, WrongStateError } from '../state/errors';
+import { InvalidTransitionError, LimitExceededError, NotInMatchError, WrongStateError } from '../state/errors';
 import { State, type Precondition } from '../state/states';
 import { PoolGuessMissedError, type MatchMade, type StateStore } from '../state/store';
 import { blocks } from './schema';
@@ -21,12 +21,32 @@ export interface EnqueueInput {
   idempotencyKey?: string;
 }
 
-/** `global`, or `<language>` / `<language>-<region>` / `any-<region>` when chosen. */
-export function poolFor(language?: string, region?: string): string {
+/** Which languages and regions a queue may be chosen by (config): a bounded set of pools. */
+export interface PoolRules {
+  languages: readonly string[];
+  regions: readonly string[];
+}
+
+/**
+ * `global`, or `<language>` / `<language>-<region>` / `any-<region>` when chosen. A language or
+ * region outside the rules is refused (UNSUPPORTED_POOL): pools are keys and background work, so
+ * no client may invent new ones.
+ */
+export function poolFor(rules: PoolRules, language?: string, region?: string): string {
   const l = language?.toLowerCase();
   const r = region?.toLowerCase();
+  if ((l !== undefined && !rules.languages.includes(l)) || (r !== undefined && !rules.regions.includes(r))) {
+    throw new LimitExceededError('UNSUPPORTED_POOL', { language: l ?? null, region: r ?? null });
+  }
   const name = l && r ? `${l}-${r}` : l ? l : r ? `any-${r}` : DEFAULT_POOL;
   return POOL_NAME.test(name) ? name : DEFAULT_POOL;
+}
+
+export interface MatchOptions {
+  tickMs: number;
+  pools: PoolRules;
+  /** Blocks one user may hold. */
+  maxBlocks: number;
 }
 
 /** A script's refusal (the user is in another state) as the user sees it: what they can't do now. */
@@ -56,7 +76,7 @@ export class MatchService {
     private readonly database: Database,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-    private readonly tickMs: number,
+    private readonly opts: MatchOptions,
   ) {}
 
   /**
@@ -67,7 +87,9 @@ export class MatchService {
    */
   /** `pre`: the states the procedure declared (router, `inStates`), checked by the script. */
   async enqueue(uid: string, name: string, input: EnqueueInput, pre: Precondition) {
-    const pool = poolFor(input.language, input.region);
+    const pool = poolFor(this.opts.pools, input.language, input.region);
+    // Ahead of the script on the same connection, not awaited: the pool gets background work.
+    this.store.active.touch(pool).catch(() => undefined);
     const call = { uid, name, interests: input.interests, op: input.idempotencyKey, allowed: pre.states };
     if (this.store.poolHint(uid) === pool) {
       try {
@@ -118,6 +140,8 @@ export class MatchService {
 
   /** Blocks are stored in Postgres (the record) and mirrored into every pool's Redis set. */
   async block(uid: string, other: string) {
+    const held = await this.store.blocking(uid, other);
+    if (!held.already && held.count >= this.opts.maxBlocks) throw new LimitExceededError('TOO_MANY_BLOCKS', { max: this.opts.maxBlocks });
     await this.postgres(() => this.database.db.insert(blocks).values({ blockerId: uid, blockedId: other }).onConflictDoNothing());
     await this.store.blockMirror(uid, other, true);
   }
@@ -143,7 +167,7 @@ export class MatchService {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.tick(), this.tickMs);
+    this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
     this.timer.unref();
   }
 
@@ -157,12 +181,14 @@ export class MatchService {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      for (const pool of await this.store.pools()) {
+      const pools = await this.store.active.list();
+      for (const pool of pools) {
         const e = await this.store.expire(pool);
         for (const mid of e.expired) this.teardown(pool, mid, 'timeout');
         const s = await this.store.sweep(pool);
         this.made([...e.matches, ...s.matches]);
       }
+      await this.store.active.refresh(pools);
     } catch (err) {
       this.log.warn({ err }, 'match tick failed');
     } finally {

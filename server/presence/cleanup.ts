@@ -98,7 +98,10 @@ export class CleanupJob {
   async runOnce(): Promise<CleanupReport> {
     const started = this.clock.now();
     const report: CleanupReport = { orphans: 0, brokenPairs: 0, repaired: 0, ttlsSet: 0, durationMs: 0 };
-    for (const pool of await this.store.pools()) {
+    const pools = await this.store.pools();
+    // Maintenance looks at every registered pool, and gives background work back to any with users.
+    await this.store.active.refresh(pools);
+    for (const pool of pools) {
       report.orphans += await this.orphans(pool);
       report.brokenPairs += await this.brokenPairs(pool);
       report.ttlsSet += await this.missingTtls(pool);

@@ -142,7 +142,7 @@ export class PresenceService<S extends Socket = Socket> {
 
   async sweep(): Promise<void> {
     try {
-      for (const pool of await this.store.pools()) {
+      for (const pool of await this.store.active.list()) {
         const r = await this.store.graces(pool, { timeoutMs: this.opts.timeoutMs, graceMs: this.opts.graceMs });
         if (r.silent.length || r.disconnected.length || r.back.length) {
           this.log.info({ pool, silent: r.silent.length, disconnected: r.disconnected.length, back: r.back.length }, 'presence sweep');

@@ -108,6 +108,12 @@ export class StateQueries {
     return pairs(flat);
   }
 
+  /** How many people `uid` blocks, and whether `other` is one of them. */
+  async blocking(uid: string, other: string): Promise<{ count: number; already: boolean }> {
+    const [count, already] = await this.read(() => Promise.all([this.kv.scard(this.keys.blocksOf(uid)), this.kv.sismember(this.keys.blocksOf(uid), other)]));
+    return { count, already: already === 1 };
+  }
+
   async pools(): Promise<string[]> {
     const p = await this.read(() => this.kv.smembers(this.keys.pools()));
     return p.includes(DEFAULT_POOL) ? p : [DEFAULT_POOL, ...p];

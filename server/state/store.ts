@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Clock } from '../shared/clock';
+import { ActivePools } from './active-pools';
 import { Keys } from './keys';
 import { LibraryReloadedError, Scripts, type ScriptMode, type ScriptName } from './scripts';
 import { InvalidTransitionError, NotInMatchError, StoreUnavailableError, VersionConflictError, isDomainError } from './errors';
@@ -71,11 +72,14 @@ export class StateStore extends StateQueries {
   private readonly scripts: Scripts;
   /** The limits as the scripts get them (ARGV[4]), encoded once. */
   private readonly luaLimits: string;
+  /** The pools that get background work (those with users lately). */
+  readonly active: ActivePools;
 
   constructor(redis: Redis, root: string, limits: StateLimits, clock: Clock, scriptMode?: ScriptMode) {
     super(redis, new Keys(root), clock);
     this.redis = redis;
     this.scripts = new Scripts(redis, scriptMode);
+    this.active = new ActivePools(redis, this.keys, clock);
     this.luaLimits = JSON.stringify({
       idleTtl: limits.idleTtlMs,
       opTtl: limits.opTtlMs,

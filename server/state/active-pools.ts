@@ -1,0 +1,65 @@
+/**
+ * ActivePools: which pools get background work (match tick, presence sweep, audit drain, room
+ * janitor). A pool that has been used stays registered (`pools`), but costs nothing while nobody
+ * is in it: only pools touched within WINDOW_MS are worked on.
+ *
+ * - An enqueue touches its pool (sent ahead of its script on the same connection, not awaited).
+ * - The match tick refreshes every active pool that still has users in a state other than IDLE,
+ *   or audit records not yet drained; one that has neither ages out after WINDOW_MS.
+ * - The cleanup job (leader, maintenance) re-activates any registered pool that has users, so a
+ *   pool filled some other way (a rebuild after Redis lost its data) is never left unworked for
+ *   longer than a cleanup interval.
+ * Keys: `<root>:pools:active`, a sorted set of pool -> last time it had users.
+ */
+import type { Redis } from 'ioredis';
+import type { Clock } from '../shared/clock';
+import { DEFAULT_POOL, type Keys } from './keys';
+import { State } from './states';
+
+// How long an emptied pool keeps its background work: long enough for its last deadlines,
+// graces and audit records to be dealt with; the tick refreshes a pool with users every interval.
+const WINDOW_MS = 60_000;
+const BUSY_STATES = [State.WAITING, State.CONNECTING, State.IN_CALL, State.DISCONNECTING];
+
+export class ActivePools {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly clock: Clock,
+  ) {}
+
+  private key(): string {
+    return `${this.keys.root}:pools:active`;
+  }
+
+  /** The pool is in use now. Not awaited by callers: a lost touch is healed by the cleanup job. */
+  touch(pool: string): Promise<unknown> {
+    return this.redis.zadd(this.key(), 'GT', this.clock.now(), pool);
+  }
+
+  /** Pools to work on: the default pool, and every pool touched within the window. */
+  async list(): Promise<string[]> {
+    const p = await this.redis.zrangebyscore(this.key(), this.clock.now() - WINDOW_MS, '+inf');
+    return p.includes(DEFAULT_POOL) ? p : [DEFAULT_POOL, ...p];
+  }
+
+  /** Touches each of `pools` that has users in a busy state or audit records in its outbox; returns those. */
+  async refresh(pools: string[]): Promise<string[]> {
+    if (pools.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const pool of pools) {
+      for (const s of BUSY_STATES) pipe.zcard(this.keys.state(pool, s));
+      pipe.xlen(this.keys.outbox(pool));
+    }
+    const res = (await pipe.exec()) ?? [];
+    const per = BUSY_STATES.length + 1;
+    const busy = pools.filter((_, i) => res.slice(i * per, (i + 1) * per).some(([err, n]) => err !== null || Number(n) > 0));
+    if (busy.length) {
+      const now = this.clock.now();
+      await this.redis.zadd(this.key(), 'GT', ...busy.flatMap((p) => [now, p]));
+    }
+    // Pools idle for much longer than the window are forgotten (an enqueue adds them again).
+    await this.redis.zremrangebyscore(this.key(), '-inf', this.clock.now() - 10 * WINDOW_MS);
+    return busy;
+  }
+}

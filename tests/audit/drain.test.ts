@@ -1,7 +1,17 @@
+import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import { drainFor, manyTransitions, matchLifecycle, openOutbox, openTestDb, POOL, transition, connection } from './support';
+import type { DbGuard } from '../../server/audit/db-guard';
+import { OutboxDrain } from '../../server/audit/drain';
+import { drainFor, fastDrain, manyTransitions, matchLifecycle, openOutbox, openTestDb, POOL, silent, transition, connection } from './support';
 
 const WAIT = { timeout: 15_000, interval: 25 };
+
+/** A logger whose lines can be read back. */
+function capture() {
+  const lines: Array<{ level: number; msg: string; [key: string]: unknown }> = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
+  return { log, lines };
+}
 
 describe('the outbox drain (real Redis and Postgres)', () => {
   it('writes every record once, in order-sensitive match rows too, and removes acknowledged entries', async () => {
@@ -87,30 +97,92 @@ describe('the outbox drain (real Redis and Postgres)', () => {
     expect(await outbox.pending()).toBe(0);
   });
 
-  it('a poison event goes to dead_letters with its error after maxDeliveries, and the records around it are written at once', async () => {
+  it('a record Postgres refuses for its values goes to dead_letters at its first delivery, with one log line, and the rest of its batch commits', async () => {
     await using db = await openTestDb();
     await using outbox = await openOutbox();
-    const before = manyTransitions(40);
-    const poison = transition('bad\u0000user', 'IDLE', 'WAITING', Date.now(), { reason: 'enqueue' });
-    const after = manyTransitions(40);
-    await outbox.add([...before, poison, ...after]);
+    const { log, lines } = capture();
+    const tooBig = transition('big', 'IDLE', 'WAITING', Date.now(), { reason: 'enqueue', version: 2 ** 31 }); // integer column: 22003
+    const tooLate = transition('late', 'IDLE', 'WAITING', 8e15, { reason: 'enqueue' }); // year 255479: no timestamptz
+    const records = [...manyTransitions(40), tooBig, ...manyTransitions(40), tooLate, ...manyTransitions(20)];
+    await outbox.add(records);
+    const deadLettered: string[] = [];
+    const drain = new OutboxDrain(outbox.redis, db.database.db, outbox.keys, async () => [POOL], { ...fastDrain, batch: 1000, maxDeliveries: 5 }, log, {
+      onDeadLetter: (e) => void deadLettered.push(e.streamId),
+    });
 
-    const drain = drainFor(outbox, db, { claimIdleMs: 30, maxDeliveries: 3 });
-    drain.start();
-    try {
-      // The good records do not wait for the poison one's retries.
-      await vi.waitFor(async () => expect((await db.rows<{ n: number }>('select count(*)::int as n from state_transitions'))[0]!.n).toBe(80), WAIT);
-      await vi.waitFor(async () => expect(await outbox.length()).toBe(0), WAIT);
-    } finally {
-      await drain.stop();
-    }
-    const letters = await db.rows<{ id: string; kind: string; event_id: string; attempts: number; error: string; status: string }>(
-      'select id, kind, event_id, attempts, error, status from dead_letters',
+    // One round settles the whole batch: 100 committed, 2 dead-lettered, nothing left to retry.
+    expect(await drain.drainOnce()).toBe(records.length);
+    expect((await db.rows<{ n: number }>('select count(*)::int as n from state_transitions'))[0]!.n).toBe(100);
+    const letters = await db.rows<{ event_id: string; attempts: number; error: string }>('select event_id, attempts, error from dead_letters');
+    expect(letters).toHaveLength(2);
+    expect(letters).toEqual(
+      expect.arrayContaining([
+        { event_id: tooBig.eventId, attempts: 1, error: expect.stringMatching(/^22003 /) as string },
+        { event_id: tooLate.eventId, attempts: 1, error: expect.stringMatching(/^22\w{3} /) as string },
+      ]),
     );
-    expect(letters).toHaveLength(1);
-    expect(letters[0]).toMatchObject({ kind: 'transition', event_id: poison.eventId, attempts: 3, status: 'pending' });
-    expect(letters[0]!.error).toMatch(/22P05|Unicode/);
+    expect(deadLettered).toHaveLength(2);
+    await drain.flush();
+    expect(await outbox.length()).toBe(0);
     expect(await outbox.pending()).toBe(0);
+    // One line each, and no "will retry" before it.
+    expect(lines.filter((l) => l.level >= 40).map((l) => [l.msg, l.kind])).toEqual([
+      ['audit record moved to dead_letters', 'transition'],
+      ['audit record moved to dead_letters', 'transition'],
+    ]);
+  });
+
+  it('a record with NUL or half a surrogate pair in any string is written with U+FFFD there, not dead-lettered', async () => {
+    await using db = await openTestDb();
+    await using outbox = await openOutbox();
+    const at = Date.now();
+    await outbox.add([
+      transition('nul\u0000user', 'IDLE', 'WAITING', at, { reason: 'enqueue\uD800' }),
+      {
+        kind: 'error',
+        eventId: 'e-nul',
+        pool: POOL,
+        at,
+        category: 'c',
+        type: 't',
+        severity: 's',
+        message: 'quoted: a\u0000b',
+        context: { 'k\u0000': ['\uDC00'] },
+      },
+      {
+        kind: 'webhook',
+        eventId: 'w-nul',
+        pool: POOL,
+        at,
+        event: 'participant_left',
+        room: 'r\u0000',
+        participant: null,
+        valid: false,
+        payload: { body: 'x\u0000' },
+      },
+    ]);
+    await drainFor(outbox, db).flush();
+
+    expect(await db.rows('select user_id, reason from state_transitions')).toEqual([{ user_id: 'nul\uFFFDuser', reason: 'enqueue\uFFFD' }]);
+    expect(await db.rows('select message, context from errors')).toEqual([{ message: 'quoted: a\uFFFDb', context: { 'k\uFFFD': ['\uFFFD'] } }]);
+    expect(await db.rows('select room, payload from webhook_events')).toEqual([{ room: 'r\uFFFD', payload: { body: 'x\uFFFD' } }]);
+    expect(await db.rows('select 1 from dead_letters')).toHaveLength(0);
+    expect(await outbox.length()).toBe(0);
+  });
+
+  it('a transient failure (the server restarting) keeps the batch whole and retries it, never dead-letters it', async () => {
+    await using db = await openTestDb();
+    await using outbox = await openOutbox();
+    await outbox.add(manyTransitions(30));
+    let refusals = 3;
+    const restarting = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    const guard: DbGuard = (fn) => (refusals-- > 0 ? Promise.reject(restarting) : fn());
+    const drain = new OutboxDrain(outbox.redis, db.database.db, outbox.keys, async () => [POOL], { ...fastDrain, maxDeliveries: 1 }, silent, {}, guard);
+    for (let i = 0; i < 3; i++) await expect(drain.drainOnce()).rejects.toBe(restarting);
+    await drain.flush();
+    expect((await db.rows<{ n: number }>('select count(*)::int as n from state_transitions'))[0]!.n).toBe(30);
+    expect(await db.rows('select 1 from dead_letters')).toHaveLength(0);
+    expect(await outbox.length()).toBe(0);
   });
 
   it('an entry that is not a readable record goes to dead_letters at once, without retries', async () => {
@@ -133,8 +205,8 @@ describe('the outbox drain (real Redis and Postgres)', () => {
   it('the delivery count comes from Redis, so a record keeps its count across consumers and restarts', async () => {
     await using db = await openTestDb();
     await using outbox = await openOutbox();
-    const poison = transition('nul\u0000', 'IDLE', 'WAITING', Date.now());
-    await outbox.add([poison]);
+    // The end of a match whose creation never reaches Postgres: retried (it might), until maxDeliveries.
+    await outbox.add([{ kind: 'match_ended', eventId: 'e-orphan', pool: POOL, at: Date.now(), matchId: 'm-never', reason: 'end' }]);
     // First process: one failed delivery, then it goes away.
     const first = drainFor(outbox, db, { maxDeliveries: 2 });
     await first.drainOnce();

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { deadLetters } from '../../server/audit/schema';
+import { REFUSED_SAMPLE_MS } from '../../server/rooms/webhook-handler';
 import { openRooms, POOL, sharedDatabase, type RoomsFixture } from './fixture';
 
 const database = sharedDatabase();
@@ -14,11 +16,12 @@ async function inCall(t: RoomsFixture) {
 const departureOf = (t: RoomsFixture, room: string, uid: string) => t.fx.redis.zscore(t.rooms.records.departures(POOL), `${room}|${uid}`);
 
 describe('LiveKit webhooks', () => {
-  it('forged, tampered and unsigned webhooks are refused with 401, change nothing and are audited as invalid', async () => {
+  it('forged, tampered and unsigned webhooks are refused with 401, change nothing, and the sampled ones are audited as invalid', async () => {
     await using t = await openRooms(database());
     const { room } = await inCall(t);
     const left = t.lk.eventFor('participant_left', room, 'ann');
     for (const mode of ['wrong-secret', 'tampered-body', 'unsigned'] as const) {
+      t.fx.clock.advance(REFUSED_SAMPLE_MS); // each one is the sample of its interval
       expect((await t.lk.sendForgedWebhook(left, mode)).status).toBe(401);
     }
     expect(await departureOf(t, room, 'ann')).toBeNull();
@@ -59,6 +62,21 @@ describe('LiveKit webhooks', () => {
     const rows = await t.webhookRows(room);
     expect(rows.map((r) => r.eventId).sort()).toEqual(sent.map((w) => w.id).sort());
     expect(rows.every((r) => r.valid)).toBe(true);
+  });
+
+  it('a genuine webhook with NUL in its strings is handled, and stored with U+FFFD in its place', async () => {
+    await using t = await openRooms(database());
+    const { room } = await inCall(t);
+    const left = t.lk.eventFor('participant_left', room, 'ann');
+    const sent = await t.lk.sendWebhook({ ...left, participant: { ...left.participant, name: 'Ann\u0000', metadata: '{"note":"\u0000"}' } });
+    expect(sent.status).toBe(200);
+    expect(sent.body).toContain('Ann\\u0000'); // signed as sent: the JSON escape is in the body
+    expect(await departureOf(t, room, 'ann')).not.toBeNull();
+
+    const row = (await t.webhookRows(room)).find((r) => r.eventId === sent.id);
+    expect(row).toMatchObject({ valid: true, event: 'participant_left', participant: 'ann' });
+    expect(row!.payload).toMatchObject({ participant: { name: 'Ann\uFFFD', metadata: '{"note":"\uFFFD"}' } });
+    expect(await t.database.db.select().from(deadLetters)).toEqual([]);
   });
 
   it('a replayed or duplicated webhook is answered 200 and handled once', async () => {

@@ -157,8 +157,10 @@ export const configSchema = z.object({
   /** Live subscriptions on one WebSocket. */
   WS_MAX_SUBSCRIPTIONS: count(1, 1000, 8),
   /** Open WebSockets per client address and per user, on each server process. */
-  WS_MAX_PER_IP: count(1, 100_000, 32),
-  WS_MAX_PER_USER: count(1, 1000, 4),
+  // Per address: 256 leaves room for many people behind one NAT (a campus, a mobile carrier).
+  WS_MAX_PER_IP: count(1, 100_000, 256),
+  // Per user (a session is one tab): room for reconnects while dead sockets wait out HEARTBEAT_TIMEOUT_MS.
+  WS_MAX_PER_USER: count(1, 1000, 8),
   /** A WebSocket that has not authenticated within this long is closed. */
   WS_AUTH_TIMEOUT_MS: ms(10_000),
   /** Largest HTTP request body, bytes. */

@@ -147,6 +147,7 @@ export class CleanupJob {
     let set = 0;
     for (const [pattern, ttl] of [
       [`${prefix}ev:*`, this.opts.evTtlMs],
+      [`${prefix}evb:*`, this.opts.evTtlMs],
       [`${prefix}op:*`, this.opts.opTtlMs],
     ] as const) {
       let cursor = '0';

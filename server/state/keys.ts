@@ -10,6 +10,7 @@
  *   <root>:{p:<pool>}:deadlines           zset   CONNECTING deadlines by match id
  *   <root>:{p:<pool>}:outbox              stream audit events, drained to Postgres
  *   <root>:{p:<pool>}:ev:<uid>            stream the user's event history (resume source)
+ *   <root>:{p:<pool>}:evb:<uid>           string its size in bytes (bounded by EVENT_HISTORY_MAX_BYTES)
  *   <root>:{p:<pool>}:recent:<uid>        zset   recent partners
  *   <root>:{p:<pool>}:blocks:<uid>        set    users this user blocked (mirror of Postgres)
  *   <root>:{p:<pool>}:op:<opId>           string idempotency record of a mutation
@@ -45,6 +46,10 @@ export class Keys {
   }
   events(pool: string, uid: string): string {
     return `${this.poolPrefix(pool)}ev:${uid}`;
+  }
+  /** The byte count of the user's event history (EVENT_HISTORY_MAX_BYTES). */
+  eventBytes(pool: string, uid: string): string {
+    return `${this.poolPrefix(pool)}evb:${uid}`;
   }
   blocks(pool: string, uid: string): string {
     return `${this.poolPrefix(pool)}blocks:${uid}`;

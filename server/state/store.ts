@@ -11,7 +11,7 @@ import type { Clock } from '../shared/clock';
 import { ActivePools } from './active-pools';
 import { Keys } from './keys';
 import { LibraryReloadedError, Scripts, type ScriptMode, type ScriptName } from './scripts';
-import { InvalidTransitionError, NotInMatchError, StoreUnavailableError, VersionConflictError, isDomainError } from './errors';
+import { InvalidTransitionError, LimitExceededError, NotInMatchError, StoreUnavailableError, VersionConflictError, isDomainError } from './errors';
 import { STATES, State } from './states';
 import { StateQueries, asState } from './queries';
 
@@ -21,7 +21,10 @@ export interface StateLimits {
   idleTtlMs: number;
   opTtlMs: number;
   evMax: number;
+  evMaxBytes: number;
   evTtlMs: number;
+  sigMaxDescriptions: number;
+  sigMaxCandidates: number;
   recentMax: number;
   recentTtlMs: number;
   relaxMs: number;
@@ -35,7 +38,10 @@ export function stateLimits(cfg: Config): StateLimits {
     idleTtlMs: cfg.IDLE_TTL_MS,
     opTtlMs: cfg.IDEMPOTENCY_TTL_MS,
     evMax: cfg.EVENT_HISTORY_MAX,
+    evMaxBytes: cfg.EVENT_HISTORY_MAX_BYTES,
     evTtlMs: cfg.EVENT_HISTORY_TTL_MS,
+    sigMaxDescriptions: cfg.SIGNAL_MAX_DESCRIPTIONS,
+    sigMaxCandidates: cfg.SIGNAL_MAX_CANDIDATES,
     recentMax: cfg.RECENT_PARTNERS_MAX,
     recentTtlMs: cfg.RECENT_PARTNERS_TTL_MS,
     relaxMs: cfg.INTEREST_RELAX_MS,
@@ -84,7 +90,10 @@ export class StateStore extends StateQueries {
       idleTtl: limits.idleTtlMs,
       opTtl: limits.opTtlMs,
       evMax: limits.evMax,
+      evMaxBytes: limits.evMaxBytes,
       evTtl: limits.evTtlMs,
+      sigMaxDescriptions: limits.sigMaxDescriptions,
+      sigMaxCandidates: limits.sigMaxCandidates,
       recentMax: limits.recentMax,
       recentTtl: limits.recentTtlMs,
       relaxMs: limits.relaxMs,
@@ -180,7 +189,7 @@ export class StateStore extends StateQueries {
     const m = this.redis.multi();
     if (mine.length) m.sadd(this.keys.blocks(pool, uid), ...mine);
     for (const other of theirs) m.sadd(this.keys.blocks(pool, other), uid);
-    await m.del(this.keys.events(pool, uid)).set(this.keys.userPool(uid), pool).exec();
+    await m.del(this.keys.events(pool, uid), this.keys.eventBytes(pool, uid)).set(this.keys.userPool(uid), pool).exec();
   }
 
   /**
@@ -374,6 +383,7 @@ export class StateStore extends StateQueries {
       op: a.clientMessageId ? `${a.uid}:chat:${a.clientMessageId}` : undefined,
       guess: a.guess,
     });
+    if (!r.ok && r.error === 'TOO_MANY_SIGNALS') throw new LimitExceededError('TOO_MANY_SIGNALS', { max: r.max });
     if (!r.ok) throw new NotInMatchError();
     return { duplicate: r.duplicate === true };
   }

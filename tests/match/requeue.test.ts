@@ -85,7 +85,7 @@ describe('matchmaking: back to the queue', () => {
     try {
       expect((await enqueue(en!, { language: 'en' })).match).toBeNull();
       expect((await enqueue(de!, { language: 'de' })).match).toBeNull();
-      expect((await enqueue(enUs!, { language: 'en', region: 'us' })).match).toBeNull();
+      expect((await enqueue(enUs!, { language: 'en', region: 'na' })).match).toBeNull();
       expect(await queue(app, 'en')).toEqual([en!.userId]);
       expect(await queue(app, 'de')).toEqual([de!.userId]);
       expect(await queue(app, 'en-us')).toEqual([enUs!.userId]);

@@ -50,6 +50,8 @@ export async function startTestApp(
       MATCH_SWEEP_INTERVAL_MS: '100',
       OUTBOX_BLOCK_MS: '50',
       OUTBOX_LINGER_MS: '10',
+      // Every test client connects from 127.0.0.1: the per-address bound is tested on its own.
+      WS_MAX_PER_IP: '100000',
       ...env,
     });
     const redisUrl = opts.redisUrl ?? kv!.url;

@@ -43,6 +43,8 @@ end
 local function ukey(uid) return P .. 'user:' .. uid end
 local function skey(state) return P .. 'state:' .. string.lower(state) end
 local function evkey(uid) return P .. 'ev:' .. uid end
+-- The size in bytes of the events in the user's history (kept beside it, same expiry).
+local function evbkey(uid) return P .. 'evb:' .. uid end
 local function mkey(mid) return P .. 'match:' .. mid end
 
 -- Event ids are "<pool>-<epoch>-<seq>". The epoch is born with the pool's keys, so a Redis
@@ -73,14 +75,28 @@ end
 -- history (server/events/stream.ts); one that is not reads the history from its cursor. A call's
 -- events for one user go out as one message, a line each (cjson escapes newlines in strings), when
 -- the call replies: one PUBLISH, and one message for each subscribed process to decode.
+-- The history is bounded in entries (L.evMax) and in bytes (L.evMaxBytes): the oldest events go
+-- first, and the newest always stays (a resume needs at least the cursor it will continue from).
 local function push(uid, typ, data)
   data.type = typ
   data.at = NOW
   local json = cjson.encode(data)
-  local id = redis.call('XADD', evkey(uid), 'MAXLEN', '~', L.evMax, '*', 'e', json)
+  local key, bkey = evkey(uid), evbkey(uid)
+  local id = redis.call('XADD', key, '*', 'e', json)
+  local total = redis.call('INCRBY', bkey, #json)
+  local len = redis.call('XLEN', key)
+  while len > 1 and (len > L.evMax or total > L.evMaxBytes) do
+    local oldest = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)[1]
+    redis.call('XDEL', key, oldest[1])
+    total = redis.call('DECRBY', bkey, #oldest[2][2])
+    len = len - 1
+  end
+  -- The count restarts with the stream (it expired, or was dropped on a pool move, on its own).
+  if len == 1 and total ~= #json then redis.call('SET', bkey, #json) end
   if not ANNOUNCED[uid] then
     ANNOUNCED[uid] = true
-    redis.call('PEXPIRE', evkey(uid), L.evTtl)
+    redis.call('PEXPIRE', key, L.evTtl)
+    redis.call('PEXPIRE', bkey, L.evTtl)
   end
   local lines = OUT[uid]
   if not lines then

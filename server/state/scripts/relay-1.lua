@@ -3,7 +3,8 @@
   (A.op) and echoed to the sender's own history so every tab and every resume sees it.
   KEYS[1] user hash
   ARGV[3] { pool, uid, matchId, kind = chat|typing|signal, text?, typing?, data?, cmid?, op?, guess? }
-  Returns { ok, duplicate? } or { ok = false, error = 'NOT_IN_MATCH' } ]]
+  ARGV[4] limits: sigMaxDescriptions, sigMaxCandidates (per sender and match; counted in the match hash)
+  Returns { ok, duplicate? } or { ok = false, error = 'NOT_IN_MATCH' | 'TOO_MANY_SIGNALS' } ]]
 local seen = op_seen()
 if seen then
   local r = cjson.decode(seen)
@@ -20,6 +21,16 @@ if A.kind == 'chat' then
 elseif A.kind == 'typing' then
   push(p.id, 'typing', { matchId = A.matchId, typing = A.typing })
 else
+  -- WebRTC needs a few descriptions and some dozens of candidates per call; a sender past its
+  -- bound is refused, so no pair can fill Redis through each other's histories.
+  local field, max = 'sigd:' .. u.id, L.sigMaxDescriptions
+  if A.data.kind == 'candidate' then field, max = 'sigc:' .. u.id, L.sigMaxCandidates end
+  if A.data.kind ~= 'connected' then
+    if tonumber(redis.call('HGET', mkey(A.matchId), field) or '0') >= max then
+      return refuse('TOO_MANY_SIGNALS', { max = max })
+    end
+    redis.call('HINCRBY', mkey(A.matchId), field, 1)
+  end
   push(p.id, 'signal', { matchId = A.matchId, data = A.data })
 end
 return op_done(reply({ ok = true }))

@@ -104,7 +104,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     log,
     clock,
   );
-  const hub = new EventHub(redis, sub, store.keys, store);
+  // A user's streams: every socket's subscriptions (bounded each), SSE requests included.
+  const hub = new EventHub(redis, sub, store.keys, store, { maxStreamsPerUser: cfg.WS_MAX_PER_USER * cfg.WS_MAX_SUBSCRIPTIONS });
   store.poolHint = (uid) => hub.poolHint(uid);
   const match = new MatchService(store, redis, database, metrics, log, {
     tickMs: cfg.MATCH_SWEEP_INTERVAL_MS,

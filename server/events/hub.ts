@@ -22,6 +22,7 @@
  * a stream with something after its cursor (or a user in another pool) is woken to read.
  */
 import type { Redis } from 'ioredis';
+import { LimitExceededError } from '../state/errors';
 import type { Keys } from '../state/keys';
 import { EventStream, type Listener, type Select, type StreamSource } from './stream';
 import type { MatchEvent } from './types';
@@ -35,6 +36,16 @@ const POLL_SLICES = 15;
 export interface PoolLookup {
   poolOf(uid: string): Promise<string>;
   poolsOf(uids: string[]): Promise<string[]>;
+}
+
+export interface HubOptions {
+  /** Every stream is re-read this often (tests shorten it). */
+  safetyPollMs?: number;
+  /**
+   * Live streams one user may hold on this process, over every socket and HTTP (SSE) request:
+   * one more is refused (TOO_MANY_SUBSCRIPTIONS).
+   */
+  maxStreamsPerUser?: number;
 }
 
 export interface DeliveredEvent {
@@ -56,14 +67,16 @@ export class EventHub implements StreamSource {
   /** Is the subscriber connection up with its subscriptions in force? */
   private subscribed: boolean;
   private pollCursor: Iterator<string> | null = null;
+  private readonly safetyPollMs: number;
 
   constructor(
     private readonly redis: Redis,
     private readonly sub: Redis,
     private readonly keys: Keys,
     private readonly pools: PoolLookup,
-    private readonly safetyPollMs = SAFETY_POLL_MS,
+    private readonly opts: HubOptions = {},
   ) {
+    this.safetyPollMs = opts.safetyPollMs ?? SAFETY_POLL_MS;
     this.prefix = keys.notifyPrefix();
     this.subscribed = sub.status === 'ready';
     // The connection also carries other channels (session revocations): only ours are events.
@@ -126,6 +139,13 @@ export class EventHub implements StreamSource {
     return this.streams.get(uid)?.poolHint() ?? null;
   }
 
+  /** Live streams of `uid` on this process. */
+  streamsOf(uid: string): number {
+    let n = 0;
+    for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) n++;
+    return n;
+  }
+
   /** How many users have a live subscription on this process. */
   get watching(): number {
     return this.streams.size;
@@ -140,6 +160,8 @@ export class EventHub implements StreamSource {
   open(uid: string, lastEventId: string | null | undefined, signal?: AbortSignal | null): Promise<EventStream<DeliveredEvent>>;
   open<T>(uid: string, lastEventId: string | null | undefined, signal: AbortSignal | null | undefined, select: Select<T>): Promise<EventStream<T>>;
   async open<T>(uid: string, lastEventId: string | null | undefined, signal?: AbortSignal | null, select?: Select<T>): Promise<EventStream<T>> {
+    const max = this.opts.maxStreamsPerUser;
+    if (max !== undefined && this.streamsOf(uid) >= max) throw new LimitExceededError('TOO_MANY_SUBSCRIPTIONS', { max });
     const stream = new EventStream<T>(this, uid, select ?? (delivered as unknown as Select<T>));
     await this.join(stream);
     try {

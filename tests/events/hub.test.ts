@@ -22,7 +22,7 @@ async function setup(safetyPollMs: number) {
     poolOf: async (uid) => (await redis.get(keys.userPool(uid))) ?? DEFAULT_POOL,
     poolsOf: async (uids) => (await redis.mget(...uids.map((u) => keys.userPool(u)))).map((p) => p ?? DEFAULT_POOL),
   };
-  const hub = new EventHub(redis, sub, keys, pools, safetyPollMs);
+  const hub = new EventHub(redis, sub, keys, pools, { safetyPollMs });
   /** Appends an event to the user's history as the state scripts do, without announcing it. */
   const write = async (uid: string, text: string, pool = DEFAULT_POOL) => {
     const event: MatchEvent = { type: 'notice', code: 'test', message: text, at: Date.now() };

@@ -65,7 +65,7 @@ export function createRoutes(svc: Services, opts: RoutesOptions): Handler {
     if (path === '/healthz') return json(res, 200, { ok: true });
     if (path === '/livekit/webhook') return svc.rooms.webhook(req, res);
     if (path === '/readyz') return void readiness(svc).then((r) => json(res, r.ready ? 200 : 503, r));
-    if (path === '/metrics' && svc.cfg.METRICS_PORT === undefined) return metrics(req, res);
+    if (path === '/metrics') return svc.cfg.METRICS_PORT === undefined ? metrics(req, res) : void res.writeHead(404).end();
     serveClient(req, res, path);
   };
 
@@ -81,10 +81,11 @@ export function createRoutes(svc: Services, opts: RoutesOptions): Handler {
   };
 }
 
-/** /metrics, behind METRICS_TOKEN when set. */
+/** /metrics, behind METRICS_TOKEN when set (on METRICS_PORT, the only path served). */
 export function metricsHandler(svc: Services, connections: () => number): Handler {
   const want = svc.cfg.METRICS_TOKEN ? Buffer.from(`Bearer ${svc.cfg.METRICS_TOKEN}`) : null;
   return (req, res) => {
+    if (pathOf(req.url) !== '/metrics') return void res.writeHead(404).end();
     if (want) {
       const given = Buffer.from(req.headers.authorization ?? '');
       if (given.length !== want.length || !timingSafeEqual(given, want)) {

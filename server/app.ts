@@ -319,6 +319,11 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     maxPayload: cfg.WS_MAX_PAYLOAD,
     maxSubscriptions: cfg.WS_MAX_SUBSCRIPTIONS,
     maxBatch: cfg.TRPC_MAX_BATCH,
+    onRefused: (reason) => svc.refusals.count(reason),
+    // Failures of our own handling (not a procedure's answer, which the edge middleware records).
+    onError: ({ error, path, type }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR' && !path) log.error({ err: error, type }, 'WebSocket handling failed');
+    },
     allowedOrigins: cfg.ALLOWED_ORIGINS,
     trustProxy: cfg.TRUST_PROXY,
     guard,

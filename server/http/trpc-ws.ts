@@ -68,6 +68,8 @@ export interface TrpcWsOptions<TRouter extends AnyRouter> {
   maxSubscriptions: number;
   /** Calls in one message; a longer array is refused whole (BATCH_TOO_LARGE). */
   maxBatch: number;
+  /** A bound above was hit (for counting; the client has been answered). */
+  onRefused?: (reason: 'BATCH_TOO_LARGE' | 'TOO_MANY_SUBSCRIPTIONS') => void;
 }
 
 const OPEN = 1;
@@ -231,6 +233,7 @@ class Connection {
       return;
     }
     if (calls.length > this.server.opts.maxBatch) {
+      this.server.opts.onRefused?.('BATCH_TOO_LARGE');
       const error = limitError(new LimitExceededError('BATCH_TOO_LARGE', { max: this.server.opts.maxBatch }));
       this.send({ id: null, error: this.server.shape(error, 'unknown', undefined, undefined, this.ctx) });
       return;
@@ -260,6 +263,7 @@ class Connection {
       return;
     }
     if ((this.subs?.size ?? 0) >= this.server.opts.maxSubscriptions) {
+      this.server.opts.onRefused?.('TOO_MANY_SUBSCRIPTIONS');
       const error = limitError(new LimitExceededError('TOO_MANY_SUBSCRIPTIONS', { max: this.server.opts.maxSubscriptions }));
       this.fail(id, jsonrpc, error, 'subscription', path, input);
       return;

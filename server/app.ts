@@ -289,9 +289,10 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   );
   // A request Node cannot parse (bad request line, oversized headers) is answered 400 and counted.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // A peer that hung up is not a malformed request.
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     metrics.refused.inc({ reason: 'malformed_http' });
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy(err);
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   const metricsServer = cfg.METRICS_PORT === undefined ? null : createServer(metricsHandler(svc, () => ws.connections));
 

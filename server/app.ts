@@ -257,7 +257,9 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     drainConn,
     database.db,
     store.keys,
-    () => store.active.list(),
+    // Every registered pool (bounded by POOL_LANGUAGES x POOL_REGIONS, one XREADGROUP for all):
+    // a record must never wait for its pool to look active.
+    () => store.pools(),
     {
       batch: cfg.OUTBOX_BATCH,
       blockMs: cfg.OUTBOX_BLOCK_MS,

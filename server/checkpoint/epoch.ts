@@ -234,6 +234,8 @@ export class EpochGuard implements FloorWindow {
             floors,
           )
         : { restored: 0, reset: 0 };
+      // The restored pools get their background work back at once (the active set was lost too).
+      await this.store.active.refresh(await this.store.pools());
       await this.markLost(epoch);
       if (snaps.length === 0) return; // nobody was active: nothing was rebuilt
       const durationMs = this.clock.now() - started;

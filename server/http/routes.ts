@@ -61,7 +61,11 @@ export function createRoutes(svc: Services, opts: RoutesOptions): Handler {
     for (const [k, v] of headers) res.setHeader(k, v);
     const path = pathOf(req.url);
     if (path === null) return void res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request.');
-    if (path.startsWith('/trpc/')) return void trpc(req, res);
+    if (path.startsWith('/trpc/')) {
+      // tRPC speaks GET and POST; a method fetch's Request refuses (TRACE) would otherwise be a 500.
+      if (req.method !== 'GET' && req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
+      return void trpc(req, res);
+    }
     if (path === '/healthz') return json(res, 200, { ok: true });
     if (path === '/livekit/webhook') return svc.rooms.webhook(req, res);
     if (path === '/readyz') return void readiness(svc).then((r) => json(res, r.ready ? 200 : 503, r));

@@ -1,14 +1,15 @@
 /**
- * ActivePools: which pools get background work (match tick, presence sweep, audit drain, room
- * janitor). A pool that has been used stays registered (`pools`), but costs nothing while nobody
- * is in it: only pools touched within WINDOW_MS are worked on.
+ * ActivePools: which pools get background work per pool (match tick, presence sweep, room
+ * janitor and reconciler). A pool that has been used stays registered (`pools`), but costs
+ * nothing while nobody is in it: only pools touched within WINDOW_MS are worked on. (The audit
+ * drain reads every registered pool's outbox in one command, so no record waits on this.)
  *
  * - An enqueue touches its pool (sent ahead of its script on the same connection, not awaited).
  * - The match tick refreshes every active pool that still has users in a state other than IDLE,
  *   or audit records not yet drained; one that has neither ages out after WINDOW_MS.
- * - The cleanup job (leader, maintenance) re-activates any registered pool that has users, so a
- *   pool filled some other way (a rebuild after Redis lost its data) is never left unworked for
- *   longer than a cleanup interval.
+ * - A rebuild after Redis lost its data refreshes every registered pool, and the cleanup job
+ *   (leader, maintenance) does the same each run, so a pool filled some other way is never left
+ *   unworked for longer than a cleanup interval.
  * Keys: `<root>:pools:active`, a sorted set of pool -> last time it had users.
  */
 import type { Redis } from 'ioredis';

@@ -88,13 +88,13 @@ describe('matchmaking: back to the queue', () => {
       expect((await enqueue(enUs!, { language: 'en', region: 'na' })).match).toBeNull();
       expect(await queue(app, 'en')).toEqual([en!.userId]);
       expect(await queue(app, 'de')).toEqual([de!.userId]);
-      expect(await queue(app, 'en-us')).toEqual([enUs!.userId]);
+      expect(await queue(app, 'en-na')).toEqual([enUs!.userId]);
       await enqueue(en2!, { language: 'EN' });
       await enqueue(de2!, { language: 'de' });
       await matchedWith(en!, en2!);
       await matchedWith(de!, de2!);
       expect(await stateOf(app, enUs!)).toBe('WAITING');
-      expect((await enUs!.api.session.me.query()).pool).toBe('en-us');
+      expect((await enUs!.api.session.me.query()).pool).toBe('en-na');
     } finally {
       await closeAll(all);
     }

@@ -19,7 +19,7 @@ describe('the epoch guard across servers', () => {
       await using a = await startTestApp(env, { redisUrl: redis.url, prefix: 'rv', databaseUrl: db.url });
       await using b = await startTestApp(env, { redisUrl: redis.url, prefix: 'rv', databaseUrl: db.url });
       const users = [];
-      const pools = ['pa', 'pb', 'pc', 'pd'];
+      const pools = ['fr', 'it', 'nl', 'pl'];
       for (let i = 0; i < pools.length; i++) {
         const u = await connectUser(i % 2 ? a.url : b.url);
         // Pools of their own, so nobody is matched and they stay WAITING.

@@ -45,10 +45,10 @@ describe('versions across a Redis data loss', () => {
     await using ann = await connectUser(app.url);
     await using bob = await connectUser(app.url);
     // Ann: WAITING at v3 (in the checkpoint). Bob: IDLE at v2 (not in it: only active users are).
-    await ann.api.match.enqueue.mutate({ language: 'aa' });
+    await ann.api.match.enqueue.mutate({ language: 'fr' });
     await ann.api.match.cancel.mutate();
-    await ann.api.match.enqueue.mutate({ language: 'aa' });
-    await bob.api.match.enqueue.mutate({ language: 'bb' });
+    await ann.api.match.enqueue.mutate({ language: 'fr' });
+    await bob.api.match.enqueue.mutate({ language: 'it' });
     await bob.api.match.cancel.mutate();
     expect(await checkpoints.snapshot()).toMatchObject({ users: 1 });
     expect(await versionsOf(app, ann.userId)).toEqual([1, 2, 3]);
@@ -60,8 +60,8 @@ describe('versions across a Redis data loss', () => {
     expect((await store.getUser(ann.userId)).version).toBe(4); // the rebuild's forced transition, after v3
 
     // Bob comes back: his first read seeds him from the audit trail (his pool too), and his next move is v3.
-    expect(await store.getUser(bob.userId)).toMatchObject({ state: 'IDLE', version: 2, pool: 'bb' });
-    const r = await bob.api.match.enqueue.mutate({ language: 'bb' });
+    expect(await store.getUser(bob.userId)).toMatchObject({ state: 'IDLE', version: 2, pool: 'it' });
+    const r = await bob.api.match.enqueue.mutate({ language: 'it' });
     expect(r.version).toBe(3);
     await ann.api.match.cancel.mutate();
 
@@ -82,14 +82,14 @@ describe('versions across a Redis data loss', () => {
       );
       const { store } = app.server.services;
       await using carl = await connectUser(app.url);
-      await carl.api.match.enqueue.mutate({ language: 'cc' });
+      await carl.api.match.enqueue.mutate({ language: 'nl' });
       await carl.api.match.cancel.mutate();
       await versionsOf(app, carl.userId);
 
       await redis.kill('SIGKILL');
       // The server has noticed (its connection is down), so the call below is held at the gate.
       await expect.poll(() => app.server.services.redis.status, { timeout: 5000, interval: 10 }).not.toBe('ready');
-      const held = store.enqueue({ uid: carl.userId, pool: 'cc' }).then(
+      const held = store.enqueue({ uid: carl.userId, pool: 'nl' }).then(
         (v) => ({ ok: true as const, version: v.version }),
         (e: unknown) => ({ ok: false as const, error: e as Error }),
       );
@@ -106,7 +106,7 @@ describe('versions across a Redis data loss', () => {
         expect(await versionsOf(app, carl.userId)).toEqual([1, 2]);
         // Read again (seeded from the audit trail) and retried: v3, not v1.
         expect((await store.getUser(carl.userId)).version).toBe(2);
-        expect((await store.enqueue({ uid: carl.userId, pool: 'cc' })).version).toBe(3);
+        expect((await store.enqueue({ uid: carl.userId, pool: 'nl' })).version).toBe(3);
         expect(await versionsOf(app, carl.userId)).toEqual([1, 2, 3]);
       }
     }

@@ -15,6 +15,8 @@ const AT_ONCE = 50;
 // What a leaked stream cost on the landed main: ~37 KB each (138 -> 303 MB over 4,500 requests).
 // 2,000 leaked would be ~70 MB; the bound leaves room for the test's own garbage.
 const HEAP_GROWTH_MAX = 16 * 1024 ** 2;
+// 2,200 requests each: ~10 s alone, several times that beside the other suites on two cores.
+const VOLUME_TEST_MS = 120_000;
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -39,47 +41,55 @@ async function rounds(n: number, one: () => Promise<void>): Promise<void> {
 }
 
 describe('subscriptions end with their transport', () => {
-  it('2,000 SSE subscriptions opened and aborted leave no stream, no Redis subscription and no heap behind', async () => {
-    // 50 requests of one user at a time.
-    await using app = await startTestApp({ WS_MAX_PER_USER: '100' });
-    const { token, userId } = await httpClient(app.url).session.create.mutate({});
-    const url = `${app.url}/trpc/match.events?input=${encodeURIComponent(JSON.stringify({}))}`;
-    const once = async () => {
-      const ac = new AbortController();
-      const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: ac.signal });
-      expect(res.status).toBe(200);
-      const reader = res.body!.getReader();
-      await reader.read(); // the stream is open (tRPC's `connected` event)
-      ac.abort();
-      await reader.cancel().catch(() => undefined);
-    };
-    await rounds(200, once);
-    await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
-    const baseline = heapAfterGc();
-    await rounds(ROUNDS, once);
-    await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
-    expect(await channelSubscribers(app, userId)).toBe(0);
-    expect(heapAfterGc() - baseline).toBeLessThan(HEAP_GROWTH_MAX);
-  });
+  it(
+    '2,000 SSE subscriptions opened and aborted leave no stream, no Redis subscription and no heap behind',
+    async () => {
+      // 50 requests of one user at a time.
+      await using app = await startTestApp({ WS_MAX_PER_USER: '100' });
+      const { token, userId } = await httpClient(app.url).session.create.mutate({});
+      const url = `${app.url}/trpc/match.events?input=${encodeURIComponent(JSON.stringify({}))}`;
+      const once = async () => {
+        const ac = new AbortController();
+        const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: ac.signal });
+        expect(res.status).toBe(200);
+        const reader = res.body!.getReader();
+        await reader.read(); // the stream is open (tRPC's `connected` event)
+        ac.abort();
+        await reader.cancel().catch(() => undefined);
+      };
+      await rounds(200, once);
+      await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
+      const baseline = heapAfterGc();
+      await rounds(ROUNDS, once);
+      await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
+      expect(await channelSubscribers(app, userId)).toBe(0);
+      expect(heapAfterGc() - baseline).toBeLessThan(HEAP_GROWTH_MAX);
+    },
+    VOLUME_TEST_MS,
+  );
 
-  it('2,000 WebSocket subscriptions whose sockets close leave no stream, no Redis subscription and no heap behind', async () => {
-    // 50 sockets of one user at a time.
-    await using app = await startTestApp({ WS_MAX_PER_USER: '100' });
-    const { token, userId } = await httpClient(app.url).session.create.mutate({});
-    const once = async () => {
-      const sock = await openRaw(app.wsUrl, token);
-      sock.send(subscribe(1));
-      await sock.reply((r) => r.id === 1 && r.result?.type === 'started');
-      await sock[Symbol.asyncDispose]();
-    };
-    await rounds(200, once);
-    await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
-    const baseline = heapAfterGc();
-    await rounds(ROUNDS, once);
-    await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
-    expect(await channelSubscribers(app, userId)).toBe(0);
-    expect(heapAfterGc() - baseline).toBeLessThan(HEAP_GROWTH_MAX);
-  });
+  it(
+    '2,000 WebSocket subscriptions whose sockets close leave no stream, no Redis subscription and no heap behind',
+    async () => {
+      // 50 sockets of one user at a time.
+      await using app = await startTestApp({ WS_MAX_PER_USER: '100' });
+      const { token, userId } = await httpClient(app.url).session.create.mutate({});
+      const once = async () => {
+        const sock = await openRaw(app.wsUrl, token);
+        sock.send(subscribe(1));
+        await sock.reply((r) => r.id === 1 && r.result?.type === 'started');
+        await sock[Symbol.asyncDispose]();
+      };
+      await rounds(200, once);
+      await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
+      const baseline = heapAfterGc();
+      await rounds(ROUNDS, once);
+      await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
+      expect(await channelSubscribers(app, userId)).toBe(0);
+      expect(heapAfterGc() - baseline).toBeLessThan(HEAP_GROWTH_MAX);
+    },
+    VOLUME_TEST_MS,
+  );
 
   it('a user holds at most WS_MAX_PER_USER x WS_MAX_SUBSCRIPTIONS live streams, SSE requests included: one more is refused', async () => {
     await using app = await startTestApp({ WS_MAX_PER_USER: '2', WS_MAX_SUBSCRIPTIONS: '2' });

@@ -40,6 +40,17 @@ async function rounds(n: number, one: () => Promise<void>): Promise<void> {
   for (let i = 0; i < n; i += AT_ONCE) await Promise.all(Array.from({ length: Math.min(AT_ONCE, n - i) }, one));
 }
 
+/** Warms up, then runs `once` ROUNDS times: no stream, no Redis subscription, no heap left after. */
+async function leavesNothingBehind(app: TestApp, userId: string, once: () => Promise<void>): Promise<void> {
+  await rounds(200, once);
+  await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
+  const baseline = heapAfterGc();
+  await rounds(ROUNDS, once);
+  await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
+  expect(await channelSubscribers(app, userId)).toBe(0);
+  expect(heapAfterGc() - baseline).toBeLessThan(HEAP_GROWTH_MAX);
+}
+
 describe('subscriptions end with their transport', () => {
   it(
     '2,000 SSE subscriptions opened and aborted leave no stream, no Redis subscription and no heap behind',
@@ -57,13 +68,7 @@ describe('subscriptions end with their transport', () => {
         ac.abort();
         await reader.cancel().catch(() => undefined);
       };
-      await rounds(200, once);
-      await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
-      const baseline = heapAfterGc();
-      await rounds(ROUNDS, once);
-      await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
-      expect(await channelSubscribers(app, userId)).toBe(0);
-      expect(heapAfterGc() - baseline).toBeLessThan(HEAP_GROWTH_MAX);
+      await leavesNothingBehind(app, userId, once);
     },
     VOLUME_TEST_MS,
   );
@@ -80,13 +85,7 @@ describe('subscriptions end with their transport', () => {
         await sock.reply((r) => r.id === 1 && r.result?.type === 'started');
         await sock[Symbol.asyncDispose]();
       };
-      await rounds(200, once);
-      await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
-      const baseline = heapAfterGc();
-      await rounds(ROUNDS, once);
-      await vi.waitFor(() => expect(app.server.services.hub.watching).toBe(0), { timeout: 5000 });
-      expect(await channelSubscribers(app, userId)).toBe(0);
-      expect(heapAfterGc() - baseline).toBeLessThan(HEAP_GROWTH_MAX);
+      await leavesNothingBehind(app, userId, once);
     },
     VOLUME_TEST_MS,
   );

@@ -19,7 +19,6 @@
  *   "serverCpuMsPerMatch":..,"rssKbPerClient":..,"clients":..,"errors":..}
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../server/config';
 import { createTestDatabase, createTestRedis } from '../tests/support/databases';
@@ -28,7 +27,7 @@ import { benchArgs, BenchArgError } from './lib/args';
 import { diffCounters, serverCounters } from './lib/redis';
 import { machine, printResult, printTable, progress } from './lib/report';
 import { round } from './lib/stats';
-import { startChild, type Child } from './match/children';
+import { startChild, startFlags, type Child } from './match/children';
 import type { ChurnConfig, ChurnResult } from './match/churn';
 import { cpuMs, rssKb, sum } from './match/proc';
 import { roomsEnv } from './match/rooms';
@@ -60,12 +59,6 @@ if (args.clients / args.servers > MAX_SOCKETS_PER_PROCESS) {
 }
 const GENERATOR_SOCKETS = 15_000;
 
-/** The node flags of `npm start` (what production runs), e.g. its young-generation size. */
-function startFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
-  const words = (pkg.scripts.start ?? '').split(/\s+/);
-  return words.slice(words.indexOf('node') + 1, words.indexOf('--import')).filter((w) => w.startsWith('--'));
-}
 const nodeFlags = args['node-flags'] === 'start' ? startFlags() : args['node-flags'] === 'none' ? [] : args['node-flags'].split(/\s+/).filter(Boolean);
 const generatorFlags = args['generator-flags'].split(/\s+/).filter(Boolean);
 type Listening = { type: 'listening'; url: string; pid: number };
@@ -87,6 +80,8 @@ function serverEnv(redisUrl: string, prefix: string, databaseUrl: string, secret
     REDIS_PREFIX: prefix,
     DATABASE_URL: databaseUrl,
     SESSION_SECRET: secret,
+    // Thousands of simulated people connect from 127.0.0.1 (bench:abuse spreads them over addresses instead).
+    WS_MAX_PER_IP: '100000',
     ...rooms.env,
     ...extra,
   };

@@ -4,6 +4,7 @@
  * stderr: our stdout carries only the results.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -66,4 +67,11 @@ export function startChild(file: string, env: Record<string, string>, nodeArgs: 
     clearTimeout(t);
   };
   return { proc, next, send, exited, stop };
+}
+
+/** The node flags of `npm start` (what production runs), e.g. its young-generation size. */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  const words = (pkg.scripts.start ?? '').split(/\s+/);
+  return words.slice(words.indexOf('node') + 1, words.indexOf('--import')).filter((w) => w.startsWith('--'));
 }

@@ -27,6 +27,8 @@ export interface ChurnConfig {
   durationSec: number;
   skip: number;
   drainSec: number;
+  /** Loopback addresses the clients connect from, round robin (default: all from 127.0.0.1). */
+  sourceAddresses?: string[];
 }
 
 export interface ChurnResult {
@@ -198,7 +200,7 @@ function schedule(): Promise<void> {
 
 // Connect the population. New users have no events before their first enqueue, so none is lost
 // while a client is not registered yet.
-const { clients, failed } = await connectMany(cfg.population, cfg.urls, cfg.secret, onEvent, fail);
+const { clients, failed } = await connectMany(cfg.population, cfg.urls, cfg.secret, onEvent, fail, 250, true, cfg.sourceAddresses);
 for (const c of clients) {
   const u: User = { client: c, scheduledAt: null, requeuedAt: null };
   users.set(c.userId, u);

@@ -27,12 +27,13 @@ export async function connectClient(
   onEvent: (userId: string, e: MatchEvent) => void,
   onError: (e: unknown) => void,
   subscribe = true,
+  localAddress?: string,
 ): Promise<BenchClient> {
   const userId = randomUUID();
   const token = issueToken({ sub: userId, name: `b${userId.slice(0, 6)}`, exp: Date.now() + 6 * 3600_000 }, secret);
   const ws = createWSClient({
     url: url.replace('http', 'ws') + '/trpc',
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    WebSocket: (localAddress ? boundTo(localAddress) : WebSocket) as unknown as typeof globalThis.WebSocket,
     connectionParams: () => ({ token }),
     retryDelayMs: () => 500,
   });
@@ -63,7 +64,23 @@ export async function connectClient(
   return { userId, api, close: () => ws.close() };
 }
 
-/** Connect `n` clients to `urls` round robin, `concurrency` at a time. Failures are counted, not thrown. */
+/**
+ * A WebSocket whose connection leaves from `localAddress` (a loopback address such as 127.1.0.7:
+ * all of 127/8 is local). The server bounds sockets per client address (WS_MAX_PER_IP), so
+ * clients that stand for different people must not all come from 127.0.0.1.
+ */
+function boundTo(localAddress: string) {
+  return class extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { localAddress });
+    }
+  };
+}
+
+/**
+ * Connect `n` clients to `urls` round robin, `concurrency` at a time, client i from
+ * `addresses[i % addresses.length]` when given. Failures are counted, not thrown.
+ */
 export async function connectMany(
   n: number,
   urls: string[],
@@ -72,12 +89,16 @@ export async function connectMany(
   onError: (e: unknown) => void,
   concurrency = 250,
   subscribe = true,
+  addresses: string[] = [],
 ): Promise<{ clients: BenchClient[]; failed: number }> {
   const clients: BenchClient[] = [];
   let failed = 0;
   for (let i = 0; i < n; i += concurrency) {
     const batch = await Promise.allSettled(
-      Array.from({ length: Math.min(concurrency, n - i) }, (_, j) => connectClient(urls[(i + j) % urls.length]!, secret, onEvent, onError, subscribe)),
+      Array.from({ length: Math.min(concurrency, n - i) }, (_, j) => {
+        const from = addresses.length ? addresses[(i + j) % addresses.length] : undefined;
+        return connectClient(urls[(i + j) % urls.length]!, secret, onEvent, onError, subscribe, from);
+      }),
     );
     for (const r of batch) {
       if (r.status === 'fulfilled') clients.push(r.value);

@@ -234,13 +234,15 @@ export class EpochGuard implements FloorWindow {
             floors,
           )
         : { restored: 0, reset: 0 };
-      // The restored pools get their background work back at once (the active set was lost too).
-      await this.store.active.refresh(await this.store.pools());
       await this.markLost(epoch);
       if (snaps.length === 0) return; // nobody was active: nothing was rebuilt
       const durationMs = this.clock.now() - started;
       this.log.warn({ ...r, durationMs }, 'Redis came back empty: active users rebuilt from checkpoints');
       await this.onRecovery({ failureType: 'redis_data_loss', strategy: 'restore_from_checkpoint', outcome: 'restored', durationMs, context: r });
+      // The restored pools get their background work back at once (the active set was lost too);
+      // the cleanup job does the same on its next run if this fails (the Redis breaker may be open).
+      const pools = snaps.map((s) => s.pool);
+      await this.store.active.refresh([...new Set(pools)]).catch((err: unknown) => this.log.warn({ err }, 'reactivating restored pools failed'));
     } catch (err) {
       this.log.error({ err }, 'rebuilding Redis from checkpoints failed');
       // Whatever happened, the others must not wait for a rebuild that is over; versions still carry over.

@@ -47,7 +47,7 @@ const args = benchArgs('abuse', {
   'attack-rate': { default: 200, help: 'requests (sockets, subscriptions) per second, per attack' },
   attacks: {
     default: 'a,b,c,d,e,f,g,h',
-    help: 'a malformed HTTP, b pool spray, c SSE open-and-abort, d big signalling, e subscription flood, f idle sockets, g invalid calls, h unsigned webhooks (needs --livekit double)',
+    help: 'a malformed HTTP, b pool spray, c SSE open-and-abort, d big signalling, e subscription flood, f idle sockets, g invalid calls, h unsigned webhooks (needs --livekit double), x control (the same load against a bare HTTP server: the machine part, not the server part)',
   },
   'attack-inflight': { default: 64, help: "each attacker's cap on requests in flight (beyond it, requests are shed and counted)" },
   'attack-language': { default: 'de', help: "queue language of attack d's colluding signallers (honest users stay in the default pool)" },

@@ -6,7 +6,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ATTACK_NAMES, type Attack, type AttackerConfig, type AttackId } from './context';
-import { invalidCalls, malformedHttp, sseAbort, unsignedWebhooks } from './http-attacks';
+import { control, invalidCalls, malformedHttp, sseAbort, unsignedWebhooks } from './http-attacks';
 import { Tally } from './pace';
 import { bigSignal, poolSpray } from './session-attacks';
 import { idleSockets, subscriptionFlood } from './socket-attacks';
@@ -31,6 +31,7 @@ const ATTACKS: Record<AttackId, Attack> = {
   f: idleSockets,
   g: invalidCalls,
   h: unsignedWebhooks,
+  x: control,
 };
 
 const cfg = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as AttackerConfig;

@@ -41,6 +41,7 @@ export const ATTACK_NAMES = {
   f: 'idle-sockets',
   g: 'invalid-calls',
   h: 'unsigned-webhooks',
+  x: 'control',
 } as const;
 export type AttackId = keyof typeof ATTACK_NAMES;
 

@@ -3,6 +3,8 @@
  * unauthenticated and invalid calls (g) and unsigned LiveKit webhooks (h). Each cycles through
  * its request kinds, one per paced operation, and counts outcomes per kind as well.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { httpRequest, mintToken, rawRequest } from './http';
 import { pace } from './pace';
 import type { Attack, AttackContext, AttackRun } from './context';
@@ -109,4 +111,17 @@ export const unsignedWebhooks: Attack = (ctx) => {
     ['raw NUL, garbage signature', send(rawNul, 'garbage')],
     ['escaped \\u0000, JWT-shaped garbage', send(escaped, 'eyJhbGciOiJIUzI1NiJ9.eyJzaGEyNTYiOiJ4In0.AAAA')],
   ]);
+};
+
+/**
+ * x) the control: the same paced requests, to a bare HTTP server in this process instead of
+ * Rendezvous. What it does to honest users' latency is this machine's share (attackers and
+ * honest users on the same two cores), not the server's; run it alone with `--attacks x`.
+ */
+export const control: Attack = async (ctx) => {
+  const bare = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((ok) => bare.listen(0, '127.0.0.1', ok));
+  ctx.signal.addEventListener('abort', () => bare.close(), { once: true });
+  const url = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+  return cycle(ctx, [['GET a bare server', () => httpRequest(url, { localAddress: ctx.sourceAddress })]]);
 };

@@ -14,6 +14,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnyRouter } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { USER_MESSAGES } from '../resilience/messages';
 import type { Services } from '../services';
 import { httpContext } from '../trpc/context';
 import { json, readiness } from './health';
@@ -64,6 +65,7 @@ export function createRoutes(svc: Services, opts: RoutesOptions): Handler {
     if (path.startsWith('/trpc/')) {
       // tRPC speaks GET and POST; a method fetch's Request refuses (TRACE) would otherwise be a 500.
       if (req.method !== 'GET' && req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
+      if (declaredTooLarge(req, svc.cfg.HTTP_MAX_BODY_BYTES)) return tooLarge(res);
       return void trpc(req, res);
     }
     if (path === '/healthz') return json(res, 200, { ok: true });
@@ -83,6 +85,22 @@ export function createRoutes(svc: Services, opts: RoutesOptions): Handler {
       else res.destroy();
     }
   };
+}
+
+/** The body announces more than `max` bytes (a chunked one is cut off by tRPC's own maxBodySize). */
+function declaredTooLarge(req: IncomingMessage, max: number): boolean {
+  const length = Number(req.headers['content-length']);
+  return Number.isFinite(length) && length > max;
+}
+
+/**
+ * 413 before reading a byte of the body, in tRPC's error shape, and the connection closed: Node
+ * would otherwise read (and drop) the whole announced body to keep the connection alive, which
+ * a 20 MB request makes cost far more than answering it.
+ */
+function tooLarge(res: ServerResponse): void {
+  const error = { message: USER_MESSAGES.PAYLOAD_TOO_LARGE, code: -32013, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413, appCode: 'PAYLOAD_TOO_LARGE' } };
+  res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error }));
 }
 
 /** /metrics, behind METRICS_TOKEN when set (on METRICS_PORT, the only path served). */

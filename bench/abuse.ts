@@ -24,6 +24,7 @@
  *   "redisKeysGrowth":..,"crashed":..,"attacks":{..},"met":..}
  */
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -53,6 +54,11 @@ const args = benchArgs('abuse', {
   'attack-language': { default: 'de', help: "queue language of attack d's colluding signallers (honest users stay in the default pool)" },
   'hold-sockets': { default: 2000, help: 'sockets attack f keeps open at once' },
   'sse-abort-ms': { default: 5, help: "how long attack c's SSE streams stay open" },
+  'attacker-cpus': {
+    default: '',
+    help: 'pin the attackers to these CPUs (taskset list, e.g. 1) and the server, its private Redis and the honest generator to --others-cpus: on the internet attackers bring their own CPUs',
+  },
+  'others-cpus': { default: '0', help: 'with --attacker-cpus: the CPUs of everything else we start' },
   'attacker-nice': { default: '10', help: "CPU priority (nice, 0-19) of the attackers: on the internet they would not share the server's CPUs" },
   warmup: { default: 2, help: 'seconds of churn before each measured window' },
   cooldown: { default: 5, help: 'seconds after the attack before memory is read again' },
@@ -66,6 +72,11 @@ const attackIds = [...new Set(args.attacks.split(',').map((s) => s.trim()))].fil
 for (const id of attackIds) if (!isAttackId(id)) throw new BenchArgError(`--attacks: unknown attack "${id}" (a-h)`);
 if (args.redis !== 'shared' && args.redis !== 'private') throw new BenchArgError(`--redis must be shared or private, got "${args.redis}"`);
 const attackerNice = Number(args['attacker-nice']);
+const othersCpus = args['attacker-cpus'] ? args['others-cpus'] : '';
+/** Pins every thread of `pid` to `cpus` (a taskset list); nothing when `cpus` is empty. */
+function pin(pid: number, cpus: string): void {
+  if (cpus) execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
 if (!(Number.isInteger(attackerNice) && attackerNice >= 0 && attackerNice <= 19))
   throw new BenchArgError(`--attacker-nice must be 0-19, got "${args['attacker-nice']}"`);
 const skip = Number(args.skip);
@@ -105,6 +116,8 @@ async function main(): Promise<number> {
   const redis = new Redis(kv.url);
   const secret = randomBytes(24).toString('hex');
   const server = startChild('bench/match/server.ts', serverEnv(kv.url, kv.prefix, db.url, secret, rooms.env), startFlags());
+  pin(server.proc.pid!, othersCpus);
+  if (own) pin(own.pid, othersCpus);
   const children = new Set<Child>();
   const run: RunOutcome = { baseline: null, attack: null, probes: {}, attacks: {}, crashedIn: null };
   let phase = 'start-up';
@@ -130,6 +143,7 @@ async function main(): Promise<number> {
         sourceAddresses: honestAddresses(Math.max(500, args.rate)),
       };
       const gen = startChild('bench/match/churn.ts', { BENCH_CONFIG: JSON.stringify(cfg) }, ['--max-old-space-size=4096']);
+      pin(gen.proc.pid!, othersCpus);
       children.add(gen);
       const ready = await guard(gen.next<{ type: 'ready'; connected: number; failed: number }>('ready', 300_000));
       progress(`${phase}: ${ready.connected} honest clients connected (${ready.failed} failed)`);
@@ -184,6 +198,7 @@ async function main(): Promise<number> {
       };
       const attacker = startChild('bench/abuse/attacker.ts', { BENCH_CONFIG: JSON.stringify(cfg) }, ['--max-old-space-size=2048']);
       setPriority(attacker.proc.pid!, attackerNice);
+      pin(attacker.proc.pid!, args['attacker-cpus']);
       attackers.set(id, attacker);
     }
     await guard(Promise.all([...attackers.values()].map((c) => c.next('ready', 60_000))));
@@ -215,7 +230,16 @@ async function main(): Promise<number> {
   }
   const f = figures(run, args.rate, args['attack-rate']);
   printReport(run, f);
-  printTable('machine', [{ ...machine(), redis: args.redis, livekit: args.livekit, attackerNice, serverEnv: args['server-env'] || '(defaults)' }]);
+  printTable('machine', [
+    {
+      ...machine(),
+      redis: args.redis,
+      livekit: args.livekit,
+      attackerNice,
+      attackerCpus: args['attacker-cpus'] || '(any)',
+      serverEnv: args['server-env'] || '(defaults)',
+    },
+  ]);
   printResult(f);
   return run.crashedIn ? 1 : 0;
 }

@@ -82,6 +82,8 @@ function serverEnv(redisUrl: string, prefix: string, databaseUrl: string, secret
     SESSION_SECRET: secret,
     // Thousands of simulated people connect from 127.0.0.1 (bench:abuse spreads them over addresses instead).
     WS_MAX_PER_IP: '100000',
+    HTTP_RATE_PER_IP: '1000000',
+    WS_MESSAGES_PER_SECOND: '100000',
     ...rooms.env,
     ...extra,
   };

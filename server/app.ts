@@ -44,6 +44,7 @@ import { systemClock, type Clock } from './shared/clock';
 import { StateStore, stateLimits } from './state/store';
 import { sessionEnded, wsContext } from './trpc/context';
 import { Refusals } from './trpc/refusals';
+import { WindowCounter } from './shared/window-counter';
 import { appRouter } from './trpc/router';
 
 // A pool paused for a data inconsistency resumes by itself after this, unless an operator acts sooner.
@@ -280,6 +281,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     (fn) => resilience.policies.postgres.execute(fn),
   );
 
+  // One count per client address for plain requests and WebSocket upgrades alike.
+  const ipRate = new WindowCounter(cfg.HTTP_RATE_PER_IP, 1000, clock);
   const server: Server = createServer(
     { maxHeaderSize: 16 * 1024 },
     createRoutes(svc, {
@@ -287,6 +290,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       clientDir: CLIENT_DIST,
       connections: () => ws.connections,
       livekitClientUrl: rooms.livekit ? roomsOptions(cfg).livekit?.clientUrl : undefined,
+      rate: ipRate,
     }),
   );
   // A request Node cannot parse (bad request line, oversized headers) is answered 400 and counted.
@@ -305,6 +309,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     clock,
     onExpired: (socket) => ws.endWith(socket, sessionEnded('expired'), CLOSE_SESSION_EXPIRED, 'session expired'),
     onRefused: (reason) => metrics.refused.inc({ reason }),
+    rate: ipRate,
   });
   const ws = attachWebSocket(server, {
     router: appRouter,
@@ -323,6 +328,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     maxSubscriptions: cfg.WS_MAX_SUBSCRIPTIONS,
     maxBatch: cfg.TRPC_MAX_BATCH,
     onRefused: (reason) => svc.refusals.count(reason),
+    messageRate: { perSecond: cfg.WS_MESSAGES_PER_SECOND, clock },
     // Failures of our own handling (not a procedure's answer, which the edge middleware records).
     onError: ({ error, path, type }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR' && !path) log.error({ err: error, type }, 'WebSocket handling failed');

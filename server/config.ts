@@ -163,6 +163,13 @@ export const configSchema = z.object({
   WS_MAX_PER_USER: count(1, 1000, 8),
   /** A WebSocket that has not authenticated within this long is closed. */
   WS_AUTH_TIMEOUT_MS: ms(10_000),
+  /**
+   * HTTP requests (WebSocket upgrades included) per second from one client address, per process;
+   * beyond: 429 before any work. 50 leaves room for a page load and many people behind one NAT.
+   */
+  HTTP_RATE_PER_IP: count(1, 1_000_000, 50),
+  /** Messages per second on one WebSocket; beyond, the socket is closed (4429). Our client sends a few. */
+  WS_MESSAGES_PER_SECOND: count(1, 100_000, 50),
   /** Largest HTTP request body, bytes. */
   HTTP_MAX_BODY_BYTES: z.coerce
     .number()

@@ -3,6 +3,8 @@
  * LiveKit webhooks, the client) and never lets one request take the process down.
  *
  * - Every answer carries the security headers (./security.ts).
+ * - More than HTTP_RATE_PER_IP requests a second from one address are answered 429 before any
+ *   other work (the connection closed).
  * - A URL that cannot be parsed is a 400; a handler that throws is a 500 for that request only,
  *   logged and counted (`uncaught_errors_total{kind="request"}`).
  * - tRPC over HTTP refuses bodies over HTTP_MAX_BODY_BYTES (413) and batches over TRPC_MAX_BATCH
@@ -18,7 +20,8 @@ import { USER_MESSAGES } from '../resilience/messages';
 import type { Services } from '../services';
 import { httpContext } from '../trpc/context';
 import { json, readiness } from './health';
-import { securityHeaders } from './security';
+import type { WindowCounter } from '../shared/window-counter';
+import { clientAddress, securityHeaders } from './security';
 import { staticHandler } from './static';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -30,6 +33,8 @@ export interface RoutesOptions {
   connections: () => number;
   /** The LiveKit URL browsers connect to (allowed by the CSP), when configured. */
   livekitClientUrl?: string;
+  /** Requests per client address and second (HTTP_RATE_PER_IP), shared with WebSocket upgrades. */
+  rate: WindowCounter;
 }
 
 /** The path of a request target (origin-form or absolute-form), or null when it is not one. */
@@ -60,6 +65,10 @@ export function createRoutes(svc: Services, opts: RoutesOptions): Handler {
 
   const route = (req: IncomingMessage, res: ServerResponse): void => {
     for (const [k, v] of headers) res.setHeader(k, v);
+    if (!opts.rate.hit(clientAddress(req, svc.cfg.TRUST_PROXY))) {
+      svc.refusals.count('rate_per_ip');
+      return void res.writeHead(429, { 'retry-after': '1', connection: 'close', 'content-type': 'text/plain' }).end(USER_MESSAGES.RATE_LIMITED);
+    }
     const path = pathOf(req.url);
     if (path === null) return void res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request.');
     if (path.startsWith('/trpc/')) {

@@ -1,7 +1,8 @@
 /**
  * SocketGuard: what a WebSocket may hold on to, on this process.
  *
- * - At most `maxPerIp` open sockets per client address (beyond: the upgrade is answered 429).
+ * - At most `maxPerIp` open sockets per client address, opened no faster than the address's
+ *   request rate (HTTP_RATE_PER_IP) allows (beyond either: the upgrade is answered 429).
  * - A socket must authenticate (its connection params made a context) within `authTimeoutMs`,
  *   or it is closed: an unauthenticated socket costs memory and a keep-alive slot for nothing.
  * - An authenticated socket is closed when its session expires (`onExpired`: the client is told
@@ -11,6 +12,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { Clock } from '../shared/clock';
+import type { WindowCounter } from '../shared/window-counter';
 import { clientAddress } from './security';
 
 export interface SocketGuardOptions {
@@ -21,7 +23,9 @@ export interface SocketGuardOptions {
   /** Called when a socket's session expired; it should tell the client and close the socket. */
   onExpired(ws: WebSocket): void;
   /** A socket refused or closed by a bound (for refused_requests_total). */
-  onRefused(reason: 'too_many_sockets_per_ip' | 'auth_timeout'): void;
+  onRefused(reason: 'too_many_sockets_per_ip' | 'auth_timeout' | 'rate_per_ip'): void;
+  /** Requests per address and second, shared with plain HTTP requests (an upgrade is one). */
+  rate: WindowCounter;
 }
 
 // Node's timers take at most 2^31-1 ms; a session longer than that is re-armed when it fires.
@@ -45,6 +49,10 @@ export class SocketGuard {
   /** The client's address when it may open one more socket, else null (refused and counted). */
   admit(req: IncomingMessage): string | null {
     const ip = clientAddress(req, this.opts.trustProxy);
+    if (!this.opts.rate.hit(ip)) {
+      this.opts.onRefused('rate_per_ip');
+      return null;
+    }
     if ((this.perIp.get(ip) ?? 0) >= this.opts.maxPerIp) {
       this.opts.onRefused('too_many_sockets_per_ip');
       return null;

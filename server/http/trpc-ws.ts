@@ -41,6 +41,7 @@ import {
 } from '@trpc/server/unstable-core-do-not-import';
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
+import type { Clock } from '../shared/clock';
 import { RawJson } from '../shared/raw-json';
 import { LimitExceededError } from '../state/errors';
 import { limitError } from './limits';
@@ -68,9 +69,14 @@ export interface TrpcWsOptions<TRouter extends AnyRouter> {
   maxSubscriptions: number;
   /** Calls in one message; a longer array is refused whole (BATCH_TOO_LARGE). */
   maxBatch: number;
-  /** A bound above was hit (for counting; the client has been answered). */
-  onRefused?: (reason: 'BATCH_TOO_LARGE' | 'TOO_MANY_SUBSCRIPTIONS') => void;
+  /** A bound above was hit (for counting; the client has been answered, or its socket closed). */
+  onRefused?: (reason: 'BATCH_TOO_LARGE' | 'TOO_MANY_SUBSCRIPTIONS' | 'TOO_MANY_MESSAGES') => void;
+  /** Messages a socket may send per second; one more closes it (CLOSE_TOO_MANY_MESSAGES). */
+  messageRate?: { perSecond: number; clock: Clock };
 }
+
+/** Close code for a socket that sent more messages per second than allowed (private range, as HTTP 429). */
+export const CLOSE_TOO_MANY_MESSAGES = 4429;
 
 const OPEN = 1;
 const CONNECTION = Symbol('trpc.connection');
@@ -153,6 +159,9 @@ function onSocketError(this: WebSocket, cause: Error): void {
 
 class Connection {
   ctx: unknown = undefined;
+  /** Messages in the current one-second window, and when it began (messageRate). */
+  private sent = 0;
+  private windowStart = 0;
   /** Settles once the context is made (null) or refused (the error); null until connection params arrive. */
   ready: Promise<TRPCError | null> | null = null;
   subs: Map<Id, Subscription> | null = null;
@@ -209,7 +218,25 @@ class Connection {
     this.send({ id, jsonrpc, error: this.server.shape(error, type, path, input, this.ctx) });
   }
 
+  /** Counts a message; false once the socket is over its rate (it is then closed). */
+  private withinRate(): boolean {
+    const rate = this.server.opts.messageRate;
+    if (!rate) return true;
+    const now = rate.clock.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.sent = 0;
+    }
+    if (++this.sent <= rate.perSecond) return true;
+    if (this.sent === rate.perSecond + 1) {
+      this.server.opts.onRefused?.('TOO_MANY_MESSAGES');
+      this.ws.close(CLOSE_TOO_MANY_MESSAGES, 'too many messages');
+    }
+    return false;
+  }
+
   message(data: RawData, isBinary: boolean): void {
+    if (!this.withinRate()) return;
     if (!Buffer.isBuffer(data)) {
       const error = new TRPCError({ code: 'UNPROCESSABLE_CONTENT', message: 'Unexpected WebSocket message format' });
       this.send({ id: null, error: this.server.shape(error, 'unknown', undefined, undefined, this.ctx) });

@@ -213,4 +213,24 @@ describe('bounds on what one client can make grow', () => {
       await db.end();
     }
   });
+
+  it('more than HTTP_RATE_PER_IP requests a second from one address are answered 429 before any work, WebSocket upgrades included', async () => {
+    // A clock that stands still: the whole test is one window.
+    await using app = await startTestApp({ HTTP_RATE_PER_IP: '5' }, { clock: { now: () => 1_800_000_000_000 } });
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => fetch(`${app.url}/healthz`).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(3);
+    await expect(openRaw(app.wsUrl)).rejects.toThrow('upgrade refused: 429');
+  });
+
+  it('a WebSocket that sends more than WS_MESSAGES_PER_SECOND messages a second is closed with 4429', async () => {
+    await using app = await startTestApp({ WS_MESSAGES_PER_SECOND: '5' }, { clock: { now: () => 1_800_000_000_000 } });
+    const { token } = await session(app.url);
+    await using sock = await openRaw(app.wsUrl, token); // the connection params are message 1
+    for (let id = 1; id <= 4; id++) sock.send({ id, method: 'query', params: { path: 'session.me' } });
+    await sock.reply((r) => r.id === 4);
+    sock.send({ id: 5, method: 'query', params: { path: 'session.me' } });
+    expect((await sock.closed).code).toBe(4429);
+    expect(sock.replies.some((r) => r.id === 5)).toBe(false);
+  });
 });

@@ -135,7 +135,11 @@ export async function openRooms(database: Database, opts: { livekit?: boolean; o
     cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
     const rooms = createRooms({ store: fx.store, redis: fx.redis, audit, opts: options, clock: fx.clock, log: silent });
     rooms.attach();
-    const match = new MatchService(fx.store, fx.redis, database, createMetrics(), silent, { tickMs: 1000, pools: { languages: ['en'], regions: ['eu'] }, maxBlocks: 1000 });
+    const match = new MatchService(fx.store, fx.redis, database, createMetrics(), silent, {
+      tickMs: 1000,
+      pools: { languages: ['en'], regions: ['eu'] },
+      maxBlocks: 1000,
+    });
     match.roomTeardown = (pool, mid, reason) => rooms.service.endForMatch(pool, mid, reason);
     server = createServer(rooms.webhook);
     await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));

@@ -50,8 +50,10 @@ export async function startTestApp(
       MATCH_SWEEP_INTERVAL_MS: '100',
       OUTBOX_BLOCK_MS: '50',
       OUTBOX_LINGER_MS: '10',
-      // Every test client connects from 127.0.0.1: the per-address bound is tested on its own.
+      // Every test client connects from 127.0.0.1: the per-address bounds are tested on their own.
       WS_MAX_PER_IP: '100000',
+      HTTP_RATE_PER_IP: '1000000',
+      WS_MESSAGES_PER_SECOND: '100000',
       ...env,
     });
     const redisUrl = opts.redisUrl ?? kv!.url;

@@ -26,8 +26,10 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       HOST: '127.0.0.1',
       ADMIN_TOKEN,
       SESSION_SECRET: 'test-session-secret-0123456789abcdef',
-      // Every test client connects from 127.0.0.1: the per-address bound is tested on its own.
+      // Every test client connects from 127.0.0.1: the per-address bounds are tested on their own.
       WS_MAX_PER_IP: '100000',
+      HTTP_RATE_PER_IP: '1000000',
+      WS_MESSAGES_PER_SECOND: '100000',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -31,6 +31,8 @@ export const CHAOS_ENV: Record<string, string> = {
   EVENT_HISTORY_MAX_BYTES: String(16 * 1024 ** 2),
   // Every simulated user connects from 127.0.0.1.
   WS_MAX_PER_IP: '100000',
+  HTTP_RATE_PER_IP: '1000000',
+  WS_MESSAGES_PER_SECOND: '100000',
   // Breakers: the production thresholds, shorter open periods (a 5 s Redis reset or a 10 s LiveKit
   // half-open delay would by itself use up the 5 s recovery budget; see docs/benchmarks.md).
   RESILIENCE_REDIS_RETRY_MAX_MS: '200',

@@ -58,7 +58,11 @@ const args = benchArgs('abuse', {
     default: '',
     help: 'pin the attackers to these CPUs (taskset list, e.g. 1) and the server, its private Redis and the honest generator to --others-cpus: on the internet attackers bring their own CPUs',
   },
-  'others-cpus': { default: '0', help: 'with --attacker-cpus: the CPUs of everything else we start' },
+  'others-cpus': { default: '0', help: 'with --attacker-cpus: the CPUs of the server and its private Redis' },
+  'generator-cpus': {
+    default: '',
+    help: "with --attacker-cpus: the honest generator's CPUs (default: --others-cpus); the attackers' CPUs put it on the internet's side, at a better nice than the attackers",
+  },
   'attacker-nice': { default: '10', help: "CPU priority (nice, 0-19) of the attackers: on the internet they would not share the server's CPUs" },
   warmup: { default: 2, help: 'seconds of churn before each measured window' },
   cooldown: { default: 5, help: 'seconds after the attack before memory is read again' },
@@ -143,7 +147,7 @@ async function main(): Promise<number> {
         sourceAddresses: honestAddresses(Math.max(500, args.rate)),
       };
       const gen = startChild('bench/match/churn.ts', { BENCH_CONFIG: JSON.stringify(cfg) }, ['--max-old-space-size=4096']);
-      pin(gen.proc.pid!, othersCpus);
+      pin(gen.proc.pid!, args['attacker-cpus'] ? args['generator-cpus'] || othersCpus : '');
       children.add(gen);
       const ready = await guard(gen.next<{ type: 'ready'; connected: number; failed: number }>('ready', 300_000));
       progress(`${phase}: ${ready.connected} honest clients connected (${ready.failed} failed)`);

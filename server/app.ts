@@ -120,6 +120,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     opts: roomsOptions(cfg),
     clock,
     log,
+    // Forged webhooks are counted; the handler samples their log lines and audit rows itself.
+    onRefused: (reason) => metrics.refused.inc({ reason }),
     policyHooks: {
       // The rooms domain owns the one LiveKit breaker; its changes feed the shared resilience hooks
       // (logs, breaker_state metrics, breaker_events audit). Those hooks are guarded: they never throw.

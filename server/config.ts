@@ -138,8 +138,9 @@ export const configSchema = z.object({
   /**
    * Limits on what one client can make grow (see README, "Limits and hostile clients"). Each
    * refusal is a typed error with a sentence for a person; nothing past a bound is kept.
+   * First, the languages and regions a queue may be chosen by (anything else is refused): a
+   * bounded set of pools.
    */
-  /** Languages and regions a queue may be chosen by (anything else is refused): a bounded set of pools. */
   POOL_LANGUAGES: codes('en,es,pt,fr,de,it,nl,pl,ru,uk,tr,ar,fa,hi,bn,id,vi,th,ja,ko,zh'),
   POOL_REGIONS: codes('na,sa,eu,af,me,as,oc'),
   /** A user's event history is also capped in bytes (the oldest events go first). */
@@ -179,7 +180,7 @@ export const configSchema = z.object({
     .default(65_536),
   /** Calls in one tRPC batch (HTTP) or one WebSocket message. */
   TRPC_MAX_BATCH: count(1, 1000, 16),
-  /** Take the client address and scheme from X-Forwarded-For / X-Forwarded-Proto (only behind a proxy you run). */
+  /** Take the client address (the last X-Forwarded-For entry) and scheme (X-Forwarded-Proto) from the one proxy you run in front. */
   TRUST_PROXY: bool(false),
   /** /metrics needs `Authorization: Bearer <METRICS_TOKEN>` when set. */
   METRICS_TOKEN: z.string().min(16).optional(),

@@ -74,7 +74,10 @@ export function createRoutes(svc: Services, opts: RoutesOptions): Handler {
     if (path.startsWith('/trpc/')) {
       // tRPC speaks GET and POST; a method fetch's Request refuses (TRACE) would otherwise be a 500.
       if (req.method !== 'GET' && req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
-      if (declaredTooLarge(req, svc.cfg.HTTP_MAX_BODY_BYTES)) return tooLarge(res);
+      if (declaredTooLarge(req, svc.cfg.HTTP_MAX_BODY_BYTES)) {
+        svc.refusals.count('PAYLOAD_TOO_LARGE');
+        return tooLarge(res);
+      }
       return void trpc(req, res);
     }
     if (path === '/healthz') return json(res, 200, { ok: true });

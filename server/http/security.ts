@@ -44,12 +44,16 @@ export function securityHeaders(opts: SecurityOptions): Record<string, string> {
   };
 }
 
-/** The client's address: the socket's, or with `trustProxy` the first hop X-Forwarded-For names. */
+/**
+ * The client's address: the socket's, or with `trustProxy` the last address X-Forwarded-For names:
+ * the one our own proxy saw and appended. Entries before it are whatever the client sent, so
+ * taking one of those would let a client pick a new address per request.
+ */
 export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
     const xff = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
-    if (first) return first;
+    const last = (Array.isArray(xff) ? xff.join(',') : xff)?.split(',').pop()?.trim();
+    if (last) return last;
   }
   return req.socket.remoteAddress ?? 'unknown';
 }

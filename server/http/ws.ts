@@ -50,6 +50,9 @@ export function attachWebSocket<TRouter extends AnyRouter>(server: Server, opts:
   const keepAlive = new KeepAlive(wss.clients, { pingMs: opts.pingMs, timeoutMs: opts.timeoutMs });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node removed its own listener before this event: a peer that resets while we refuse it
+    // must not become an uncaught error (ws adds its own once the upgrade is accepted).
+    socket.on('error', () => socket.destroy());
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);

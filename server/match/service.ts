@@ -88,12 +88,10 @@ export class MatchService {
   /** `pre`: the states the procedure declared (router, `inStates`), checked by the script. */
   async enqueue(uid: string, name: string, input: EnqueueInput, pre: Precondition) {
     const pool = poolFor(this.opts.pools, input.language, input.region);
-    // Ahead of the script on the same connection, not awaited: the pool gets background work.
-    this.store.active.touch(pool).catch(() => undefined);
     const call = { uid, name, interests: input.interests, op: input.idempotencyKey, allowed: pre.states };
     if (this.store.poolHint(uid) === pool) {
       try {
-        return this.enqueued(await this.store.enqueue({ ...call, pool, guess: true }).catch(wrongState(pre)));
+        return this.enqueued(await this.store.enqueue({ ...call, pool, guess: true }).catch(wrongState(pre)), pool);
       } catch (e) {
         if (!(e instanceof PoolGuessMissedError)) throw e;
       }
@@ -110,10 +108,12 @@ export class MatchService {
         minVersion: moving ? current.version : undefined,
       })
       .catch(wrongState(pre));
-    return this.enqueued(r);
+    return this.enqueued(r, current.state === State.IDLE ? pool : current.pool);
   }
 
-  private enqueued<T extends { match: MatchMade | null }>(r: T): T {
+  /** An enqueue went through: its pool gets background work (not awaited), and its match is counted. */
+  private enqueued<T extends { match: MatchMade | null }>(r: T, pool: string): T {
+    this.store.active.touch(pool).catch(() => undefined);
     if (r.match) this.made([r.match]);
     return r;
   }

@@ -74,8 +74,10 @@ export class PresenceService<S extends Socket = Socket> {
    * process, and take them out of any match or queue (the partner is re-queued at the front).
    */
   async endSession(uid: string, reason: string, revokeForMs: number): Promise<void> {
-    // Every process (this one too) closes the user's sockets when the revocation is published.
+    // Every process closes the user's sockets when the revocation is published; this one closes
+    // its own at once too, in case its subscriber connection is down and misses the message.
     await this.store.revoke(uid, reason, revokeForMs);
+    for (const s of [...(this.sockets.get(uid) ?? [])]) s.close(4403, 'session ended');
     const pool = await this.store.poolOf(uid);
     const me = await this.store.getUser(uid, pool);
     if (me.matchId && (me.state === 'CONNECTING' || me.state === 'IN_CALL')) {

@@ -86,7 +86,7 @@ export class Reconciler {
       present.add(lk.name);
       await this.isolated(lk.name, () => this.checkLiveKitRoom(lk, report));
     }
-    for (const pool of await this.store.active.list()) {
+    for (const pool of await this.store.pools()) {
       for (let offset = 0; ; offset += 500) {
         const names = await this.records.indexed(pool, offset, 500);
         for (const rec of await this.records.many(pool, names)) {

@@ -61,7 +61,7 @@ export class RoomJanitor {
   private async pass(): Promise<JanitorPass> {
     const total: JanitorPass = { ended: 0, retried: 0, departed: 0 };
     try {
-      for (const pool of await this.store.active.list()) {
+      for (const pool of await this.store.pools()) {
         total.ended += await this.endFinished(pool);
         total.retried += await this.deleter.retryDue(pool);
         total.departed += await this.departures.runDue(pool);

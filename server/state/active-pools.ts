@@ -1,10 +1,11 @@
 /**
- * ActivePools: which pools get background work per pool (match tick, presence sweep, room
- * janitor and reconciler). A pool that has been used stays registered (`pools`), but costs
- * nothing while nobody is in it: only pools touched within WINDOW_MS are worked on. (The audit
- * drain reads every registered pool's outbox in one command, so no record waits on this.)
+ * ActivePools: which pools get the per-pool script calls of the match tick and the presence
+ * sweep. A pool that has been used stays registered (`pools`), but costs nothing there while
+ * nobody is in it: only pools touched within WINDOW_MS are worked on. (The audit drain reads every
+ * registered pool's outbox in one command, and the room janitor and reconciler look at every
+ * registered pool, since a room deletion retried for minutes outlives the pool's users.)
  *
- * - An enqueue touches its pool (sent ahead of its script on the same connection, not awaited).
+ * - An enqueue that went through touches its pool (not awaited).
  * - The match tick refreshes every active pool that still has users in a state other than IDLE,
  *   or audit records not yet drained; one that has neither ages out after WINDOW_MS.
  * - A rebuild after Redis lost its data refreshes every registered pool, and the cleanup job

@@ -53,6 +53,17 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const middleware = t.middleware;
 
+// tRPC's own words when a batch has more calls than maxBatchSize (resolveResponse); a test pins them.
+export const TRPC_BATCH_TOO_LARGE = 'Batch call exceeds maximum size';
+const EDGE_CODES = new Set(['UNAUTHORIZED', 'BAD_REQUEST', 'PARSE_ERROR', 'NOT_FOUND', 'METHOD_NOT_SUPPORTED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']);
+
+/** A refusal at the edge, or null for a failure of the call itself. */
+function edgeRefusal(error: TRPCError): string | null {
+  if (error.cause instanceof LimitExceededError) return error.cause.code;
+  if (isDomainError(error.cause)) return null;
+  return EDGE_CODES.has(error.code) ? error.code : null;
+}
+
 /**
  * The edge of every call. Each base procedure is one middleware (each level of tRPC's chain
  * copies the call's options), so authentication and a procedure's declared states run in the same
@@ -66,17 +77,6 @@ export const middleware = t.middleware;
  *   op ids); the reply is not delayed.
  * - Domain errors become TRPCErrors, with their message for a person.
  */
-// tRPC's own words when a batch has more calls than maxBatchSize (resolveResponse); a test pins them.
-export const TRPC_BATCH_TOO_LARGE = 'Batch call exceeds maximum size';
-const EDGE_CODES = new Set(['UNAUTHORIZED', 'BAD_REQUEST', 'PARSE_ERROR', 'NOT_FOUND', 'METHOD_NOT_SUPPORTED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']);
-
-/** A refusal at the edge, or null for a failure of the call itself. */
-function edgeRefusal(error: TRPCError): string | null {
-  if (error.cause instanceof LimitExceededError) return error.cause.code;
-  if (isDomainError(error.cause)) return null;
-  return EDGE_CODES.has(error.code) ? error.code : null;
-}
-
 function recordFailure(ctx: Context, path: string, type: string, error: TRPCError): void {
   const refusal = edgeRefusal(error);
   if (refusal) return ctx.svc.refusals.count(refusal, { path, userId: ctx.session?.userId });
@@ -137,6 +137,13 @@ export const adminProcedure = t.procedure.use(async ({ ctx, next, path, type, ge
   return settle(await next(), ctx, path, type);
 });
 
+/**
+ * A procedure valid only while the user is in one of `states` (authenticated, as authedProcedure).
+ * The declaration travels as `ctx.precondition` to the state script, which checks it atomically
+ * before any write and refuses with WRONG_STATE ("You can't <action> while <state>."): no read
+ * ahead of the call, and no window between a check and the change. A retry of a mutation that
+ * already ran (same `idempotencyKey`, its record still live) gets the first call's answer instead.
+ */
 export function inStates(action: string, ...states: State[]) {
   const precondition: Precondition = { action, states };
   return t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {

@@ -168,7 +168,9 @@ describe('bounds on what one client can make grow', () => {
     await expect(a.api.signal.send.mutate({ matchId, data: { kind: 'candidate', candidate } })).rejects.toMatchObject({
       data: { appCode: 'TOO_MANY_SIGNALS' },
     });
-    // The partner's bound is their own; chat fills the histories to their byte cap and no further.
+    // The partner's bound is their own; chat fills the histories to their byte cap and no further,
+    // even for a history whose byte count is gone (written before it existed): it is counted anew.
+    await app.server.services.redis.del(app.server.services.store.keys.eventBytes('global', b.userId));
     for (let i = 0; i < 60; i++) await b.api.chat.send.mutate({ matchId, text: 'y'.repeat(2000), clientMessageId: `flood-${i}-xxxx` });
     const { store } = app.server.services;
     const r = new Redis(app.redisUrl);
@@ -232,5 +234,14 @@ describe('bounds on what one client can make grow', () => {
     sock.send({ id: 5, method: 'query', params: { path: 'session.me' } });
     expect((await sock.closed).code).toBe(4429);
     expect(sock.replies.some((r) => r.id === 5)).toBe(false);
+  });
+
+  it('behind a proxy, the address is the last X-Forwarded-For entry: a client cannot pick a new one per request', async () => {
+    await using app = await startTestApp({ HTTP_RATE_PER_IP: '2', TRUST_PROXY: 'true' }, { clock: { now: () => 1_800_000_000_000 } });
+    const as = (xff: string) => fetch(`${app.url}/healthz`, { headers: { 'x-forwarded-for': xff } }).then((r) => r.status);
+    expect(await as('10.0.0.1, 203.0.113.7')).toBe(200);
+    expect(await as('10.0.0.2, 203.0.113.7')).toBe(200);
+    expect(await as('10.0.0.3, 203.0.113.7')).toBe(429);
+    expect(await as('203.0.113.8')).toBe(200);
   });
 });

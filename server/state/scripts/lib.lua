@@ -85,6 +85,13 @@ local function push(uid, typ, data)
   local id = redis.call('XADD', key, '*', 'e', json)
   local total = redis.call('INCRBY', bkey, #json)
   local len = redis.call('XLEN', key)
+  -- A history older than its count (written before the count existed, or the count expired
+  -- alone) is counted once from what it holds.
+  if total == #json and len > 1 then
+    total = 0
+    for _, e in ipairs(redis.call('XRANGE', key, '-', '+')) do total = total + #e[2][2] end
+    redis.call('SET', bkey, total)
+  end
   while len > 1 and (len > L.evMax or total > L.evMaxBytes) do
     local oldest = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)[1]
     redis.call('XDEL', key, oldest[1])
@@ -92,7 +99,7 @@ local function push(uid, typ, data)
     len = len - 1
   end
   -- The count restarts with the stream (it expired, or was dropped on a pool move, on its own).
-  if len == 1 and total ~= #json then redis.call('SET', bkey, #json) end
+  if len == 1 and total ~= #json then redis.call('SET', bkey, #json, 'KEEPTTL') end
   if not ANNOUNCED[uid] then
     ANNOUNCED[uid] = true
     redis.call('PEXPIRE', key, L.evTtl)

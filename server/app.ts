@@ -78,6 +78,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   const log = opts.log ?? createLogger(cfg);
   const clock = opts.clock ?? systemClock;
   const metrics = createMetrics();
+  const refusals = new Refusals(metrics, log, clock);
   const database: Database = await reachable('postgres', opts.databaseUrl, async () => {
     const d = await openDatabase(opts.databaseUrl, cfg.DATA_DIR);
     await migrate(d).catch(async (e: unknown) => {
@@ -120,7 +121,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     opts: roomsOptions(cfg),
     clock,
     log,
-    // Forged webhooks are counted; the handler samples their log lines and audit rows itself.
+    // Forged webhooks are counted here; the handler samples their log lines together with their
+    // audit rows itself (one sample is both), so they skip Refusals' own sampled line.
     onRefused: (reason) => metrics.refused.inc({ reason }),
     policyHooks: {
       // The rooms domain owns the one LiveKit breaker; its changes feed the shared resilience hooks
@@ -187,7 +189,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     actions: {
       pausePool: (pool, r) => store.pausePool(pool, r.code ?? 'paused', POOL_PAUSE_MS),
       flagOperator: (r) => log.error({ alert: r }, `operator attention needed: ${r.code ?? r.type} in ${r.operation ?? 'unknown'}`),
-      endSession: (userId, r) => presence.endSession(userId, r.code ?? 'security', cfg.SESSION_TTL_MS),
+      endSession: (userId, r) => presence.endSession(userId, r.code ?? 'security', cfg.SESSION_TTL_MS, endRevoked),
       shutdown: (reason) => (opts.onShutdownRequest ?? (() => process.kill(process.pid, 'SIGTERM')))(reason),
       rollbackToCheckpoint: async (subject) => {
         await (subject.startsWith('match:')
@@ -253,7 +255,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     audit,
     resilience,
     metrics,
-    refusals: new Refusals(metrics, log, clock),
+    refusals,
   };
 
   const drain = new OutboxDrain(
@@ -299,18 +301,20 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     // A peer that hung up is not a malformed request.
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-    metrics.refused.inc({ reason: 'malformed_http' });
+    refusals.count('malformed_http');
     socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   const metricsServer = cfg.METRICS_PORT === undefined ? null : createServer(metricsHandler(svc, () => ws.connections));
 
+  /** How a socket of a revoked session ends, on every path: told why, then closed. */
+  const endRevoked = (socket: WebSocket) => ws.endWith(socket, sessionEnded('revoked'), CLOSE_SESSION_REVOKED, 'session ended');
   const guard = new SocketGuard({
     maxPerIp: cfg.WS_MAX_PER_IP,
     authTimeoutMs: cfg.WS_AUTH_TIMEOUT_MS,
     trustProxy: cfg.TRUST_PROXY,
     clock,
     onExpired: (socket) => ws.endWith(socket, sessionEnded('expired'), CLOSE_SESSION_EXPIRED, 'session expired'),
-    onRefused: (reason) => metrics.refused.inc({ reason }),
+    onRefused: (reason) => refusals.count(reason),
     rate: ipRate,
   });
   const ws = attachWebSocket(server, {
@@ -318,7 +322,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     createContext: async (params, socket) => {
       const ctx = await wsContext(svc, params);
       if (ctx.session && presence.connections(ctx.session.userId) >= cfg.WS_MAX_PER_USER) {
-        metrics.refused.inc({ reason: 'too_many_sockets_per_user' });
+        refusals.count('too_many_sockets_per_user');
         throw limitError(new LimitExceededError('TOO_MANY_CONNECTIONS', { max: cfg.WS_MAX_PER_USER }));
       }
       // A socket that closed while its token was checked never counts as present.
@@ -329,7 +333,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     maxPayload: cfg.WS_MAX_PAYLOAD,
     maxSubscriptions: cfg.WS_MAX_SUBSCRIPTIONS,
     maxBatch: cfg.TRPC_MAX_BATCH,
-    onRefused: (reason) => svc.refusals.count(reason),
+    onRefused: (reason) => refusals.count(reason),
     messageRate: { perSecond: cfg.WS_MESSAGES_PER_SECOND, clock },
     // Failures of our own handling (not a procedure's answer, which the edge middleware records).
     onError: ({ error, path, type }) => {
@@ -345,8 +349,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   // A revoked session's sockets close on every process at once (StateStore.revoke publishes).
   await sub.subscribe(store.keys.revocations());
   sub.on('message', (channel: string, uid: string) => {
-    if (channel !== store.keys.revocations()) return;
-    presence.closeAll(uid, (socket) => ws.endWith(socket, sessionEnded('revoked'), CLOSE_SESSION_REVOKED, 'session ended'));
+    if (channel === store.keys.revocations()) presence.closeAll(uid, endRevoked);
   });
 
   await listen(server, cfg.PORT, cfg.HOST);

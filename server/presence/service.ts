@@ -71,13 +71,13 @@ export class PresenceService<S extends Socket = Socket> {
 
   /**
    * End a user's session now (security violation): revoke their token, close their sockets on this
-   * process, and take them out of any match or queue (the partner is re-queued at the front).
+   * process with `close`, and take them out of any match or queue (the partner is re-queued at the
+   * front). Every process closes the user's sockets when the revocation is published; this one
+   * closes its own at once too, in case its subscriber connection is down and misses the message.
    */
-  async endSession(uid: string, reason: string, revokeForMs: number): Promise<void> {
-    // Every process closes the user's sockets when the revocation is published; this one closes
-    // its own at once too, in case its subscriber connection is down and misses the message.
+  async endSession(uid: string, reason: string, revokeForMs: number, close: (socket: S) => void): Promise<void> {
     await this.store.revoke(uid, reason, revokeForMs);
-    for (const s of [...(this.sockets.get(uid) ?? [])]) s.close(4403, 'session ended');
+    this.closeAll(uid, close);
     const pool = await this.store.poolOf(uid);
     const me = await this.store.getUser(uid, pool);
     if (me.matchId && (me.state === 'CONNECTING' || me.state === 'IN_CALL')) {

@@ -28,7 +28,8 @@ describe('sessions and origins on the WebSocket', () => {
     await using onTwo = await openRaw(two.wsUrl, token);
     onTwo.send({ id: 1, method: 'query', params: { path: 'session.me' } });
     await onTwo.reply((r) => r.id === 1 && r.result?.type === 'data');
-    await one.server.services.presence.endSession(userId, 'test', 60_000);
+    // The socket is on the other process: only the published revocation can reach it.
+    await one.server.services.presence.endSession(userId, 'test', 60_000, (s) => s.close());
     expect((await onTwo.closed).code).toBe(4403);
     expect(onTwo.replies.find((r) => r.id === null)?.error?.data.appCode).toBe('UNAUTHORIZED');
     // And the token is refused from now on.

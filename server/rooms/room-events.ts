@@ -7,7 +7,8 @@
  *                        pending departure check for them is cancelled. Anyone else is removed.
  *                        A join to a room whose match is over (an old token rejoining: LiveKit
  *                        re-creates rooms on join) ends the room again.
- *   room_started         for a room we ended or never made: end it again.
+ *   room_started         for a room we ended or never made: end it again (one still being ended
+ *                        is left to that deletion).
  *   participant_left /   one of the pair left an active room: a departure check is scheduled
  *   ..._connection_aborted  `rejoinGraceMs` later (see Departures). Leaving because we removed
  *                        them or deleted the room is not a departure.
@@ -55,7 +56,11 @@ export class RoomEvents {
     const identity = e.participant?.identity ?? '';
     switch (e.event) {
       case 'room_started':
-        if (!rec || isOver(rec)) await this.deleter.end(pool ?? DEFAULT_POOL, name, 'unexpected_room', { reopen: true });
+        // A room we are still ending is left to that deletion (queued, retried until it succeeds):
+        // its own creation's room_started often lands after a match ended mid-setup, and ending it
+        // again called DeleteRoom twice. One that came back after its deletion finished is
+        // ended again here, or by the reconciler if this event raced with that deletion.
+        if (!rec || rec.status === 'terminated') await this.deleter.end(pool ?? DEFAULT_POOL, name, 'unexpected_room', { reopen: true });
         return;
       case 'participant_joined':
         return this.joined(pool ?? DEFAULT_POOL, name, rec, identity);

@@ -59,6 +59,21 @@ describe('a room per match', () => {
     expect(room).toBeUndefined();
     expect(t.lk.calls('DeleteRoom')).toBe(1);
   });
+
+  it("a room still being ended is deleted once, even when its own creation's room_started arrives after the ending began", async () => {
+    await using t = await openRooms(database());
+    t.lk.delay('CreateRoom', 200, 1);
+    t.lk.delay('DeleteRoom', 500, 1);
+    t.lk.dropWebhooks(1); // room_started, held back to arrive late
+    await t.fx.store.enqueue({ uid: 'ann', pool: POOL });
+    const r = await t.fx.store.enqueue({ uid: 'bob', pool: POOL });
+    await t.fx.store.leave({ uid: 'ann', pool: POOL, reason: 'end', matchId: r.match!.matchId });
+    await vi.waitFor(() => expect(t.lk.calls('DeleteRoom')).toBe(1), { timeout: 3000 });
+    await t.lk.replayLastWebhook(); // room_started, while the deletion is still in flight
+    await t.settle();
+    expect(t.lk.rooms()).toEqual([]);
+    expect(t.lk.calls('DeleteRoom')).toBe(1);
+  });
 });
 
 describe('match and room together or not at all', () => {

@@ -77,7 +77,10 @@ export class MatchService {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly opts: MatchOptions,
-  ) {}
+  ) {
+    // Every match any script made (enqueue, leave, sweep, deadline, a user back, a rollback) is counted.
+    store.onMatches((_pool, matches) => this.made(matches));
+  }
 
   /**
    * IDLE -> WAITING in the chosen pool, and a match attempt. Usually one script call: when this
@@ -111,10 +114,9 @@ export class MatchService {
     return this.enqueued(r, current.state === State.IDLE ? pool : current.pool);
   }
 
-  /** An enqueue went through: its pool gets background work (not awaited), and its match is counted. */
-  private enqueued<T extends { match: MatchMade | null }>(r: T, pool: string): T {
+  /** An enqueue went through: its pool gets background work (not awaited). */
+  private enqueued<T>(r: T, pool: string): T {
     this.store.active.touch(pool).catch(() => undefined);
-    if (r.match) this.made([r.match]);
     return r;
   }
 
@@ -127,7 +129,6 @@ export class MatchService {
       pool,
       r: await this.store.leave({ uid, pool, guess, reason, matchId, op: idempotencyKey, actor }),
     }));
-    this.made(r.matches);
     // Only a leave that really ended the user's own match (the script says which) tears down its
     // room, so a stray matchId cannot end others' calls.
     if (r.ended) this.teardown(pool, r.ended, reason);
@@ -185,8 +186,7 @@ export class MatchService {
       for (const pool of pools) {
         const e = await this.store.expire(pool);
         for (const mid of e.expired) this.teardown(pool, mid, 'timeout');
-        const s = await this.store.sweep(pool);
-        this.made([...e.matches, ...s.matches]);
+        await this.store.sweep(pool);
       }
       await this.store.active.refresh(pools);
     } catch (err) {

@@ -124,6 +124,7 @@ export class PresenceService<S extends Socket = Socket> {
   /** Mark every user with a live socket here as seen, in one batch per pool. */
   async refresh(): Promise<void> {
     const uids = [...this.sockets.keys()];
+    const at = this.store.now();
     try {
       for (let i = 0; i < uids.length; i += 1000) {
         const chunk = uids.slice(i, i + 1000);
@@ -135,7 +136,7 @@ export class PresenceService<S extends Socket = Socket> {
           if (list) list.push(u);
           else byPool.set(p, [u]);
         });
-        await this.store.touch(byPool);
+        await this.store.touch(byPool, at);
       }
     } catch (err) {
       this.log.warn({ err }, 'presence refresh failed');

@@ -96,7 +96,7 @@ export function createRooms(d: RoomsDeps): Rooms {
     webhook,
     attach() {
       store.matchMode = () => service.matchMode();
-      store.onMatches = (pool, matches, deferred) => service.onMatches(pool, matches, deferred);
+      store.onMatches((pool, matches, deferred) => service.onMatches(pool, matches, deferred));
     },
     start() {
       janitor.start();

@@ -11,7 +11,9 @@
  *   <root>:{p:<pool>}:outbox              stream audit events, drained to Postgres
  *   <root>:{p:<pool>}:ev:<uid>            stream the user's event history (resume source)
  *   <root>:{p:<pool>}:evb:<uid>           string its size in bytes (bounded by EVENT_HISTORY_MAX_BYTES)
- *   <root>:{p:<pool>}:recent:<uid>        zset   recent partners
+ *   <root>:{p:<pool>}:recent:<uid>        zset   recent partners (people met: both reached IN_CALL, or one skipped/ended)
+ *   <root>:{p:<pool>}:seen / :grace       zset   last sign of life per user / when a dropped user's grace runs out
+ *   <root>:{p:<pool>}:away                zset   waiting users who are absent, by queue score (not offered; not counted in positions)
  *   <root>:{p:<pool>}:blocks:<uid>        set    users this user blocked (mirror of Postgres)
  *   <root>:{p:<pool>}:op:<opId>           string idempotency record of a mutation
  *   <root>:{p:<pool>}:epoch / :seq        string event-id epoch and sequence

@@ -58,6 +58,11 @@ export class StateQueries {
     return (await this.read(() => this.kv.exists(`${this.keys.poolPrefix(pool)}op:${uid}:${key}`))) === 1;
   }
 
+  /** The injected clock's time. */
+  now(): number {
+    return this.clock.now();
+  }
+
   async isRevoked(uid: string): Promise<boolean> {
     return (await this.read(() => this.kv.exists(`${this.keys.root}:revoked:${uid}`))) === 1;
   }

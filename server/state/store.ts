@@ -110,8 +110,12 @@ export class StateStore extends StateQueries {
    * `matched` events wait for the room; see announce()). Set by the rooms domain.
    */
   matchMode: () => { mode: 'direct' | 'livekit'; defer: boolean } = () => ({ mode: 'direct', defer: false });
-  /** Called with every match any script made (after the script committed). */
-  onMatches: ((pool: string, matches: MatchMade[], deferred: boolean) => void) | null = null;
+  private readonly matchListeners: MatchListener[] = [];
+
+  /** `fn` is called with every match any script made (after the script committed). */
+  onMatches(fn: MatchListener): void {
+    this.matchListeners.push(fn);
+  }
 
   /**
    * The pool this process last saw a user in, or null: the composition root points it at the
@@ -165,9 +169,9 @@ export class StateStore extends StateQueries {
     }
     const reply = JSON.parse(raw) as ScriptReply;
     if (reply.ok === false && reply.error === 'MISS') throw new PoolGuessMissedError();
-    if (this.onMatches) {
+    if (this.matchListeners.length) {
       const made = [...(reply.match ? [reply.match as MatchMade] : []), ...list<MatchMade>(reply.matches)];
-      if (made.length) this.onMatches(pool, made, mode.defer);
+      if (made.length) for (const fn of this.matchListeners) fn(pool, made, mode.defer);
     }
     return reply;
   }
@@ -390,8 +394,8 @@ export class StateStore extends StateQueries {
 
   /** A connection signal: `seen` (live socket or heartbeat; ends a grace) or `dropped` (starts one). */
   async presence(a: { uid: string; pool: string; mode: 'seen' | 'dropped'; graceMs: number; guess?: boolean }) {
-    const r = await this.run('presence', a.pool, this.keys.user(a.pool, a.uid), a);
-    return { changed: r.changed === true };
+    const r = await this.run('presence', a.pool, this.keys.user(a.pool, a.uid), { ...a, mids: a.mode === 'seen' ? [randomUUID()] : [] });
+    return { changed: r.changed === true, matches: list<MatchMade>(r.matches) };
   }
 
   /** One presence sweep of a pool: silent drops, and graces that ran out. */
@@ -406,9 +410,12 @@ export class StateStore extends StateQueries {
     };
   }
 
-  /** Refresh last-seen for many users at once (one ZADD per pool). */
-  async touch(byPool: Map<string, string[]>): Promise<void> {
-    const now = this.clock.now();
+  /**
+   * Refresh last-seen for many users at once (one ZADD per pool). `at`: when they were known to be
+   * connected (taken before any await, so a socket that closed since never looks newer than its drop).
+   */
+  async touch(byPool: Map<string, string[]>, at: number): Promise<void> {
+    const now = at;
     const pipe = this.redis.pipeline();
     for (const [pool, uids] of byPool) {
       if (uids.length) pipe.zadd(`${this.keys.poolPrefix(pool)}seen`, ...uids.flatMap((u) => [now, u]));
@@ -427,6 +434,9 @@ export class StateStore extends StateQueries {
 }
 
 /** A script given a guessed pool (StateStore.poolHint) found the user's hash elsewhere: nothing ran. */
+/** Hears of the matches a script made: its pool, the matches, and whether their announcement waits (deferred). */
+export type MatchListener = (pool: string, matches: MatchMade[], deferred: boolean) => void;
+
 export class PoolGuessMissedError extends Error {
   constructor() {
     super("the user's pool was not the one guessed");

@@ -157,6 +157,18 @@ describe('rollback of a match whose call could not start', () => {
     expect(endedRecords(await fx.outbox(), match!.matchId)).toEqual([expect.objectContaining({ reason: 'rollback' })]);
   });
 
+  it('a pair undone has not met: the next sweep may pair the two again', async () => {
+    await using fx = await openStore();
+    const mid = await matchPair(fx);
+    await fx.store.rollback({ pool: POOL, matchId: mid });
+
+    const r = await fx.store.sweep(POOL);
+
+    expect(r.matches).toHaveLength(1);
+    expect([r.matches[0]!.a, r.matches[0]!.b].sort()).toEqual(['a', 'b']);
+    expect(r.matches[0]!.matchId).not.toBe(mid);
+  });
+
   it('refuses a match that is no longer intact and changes nothing', async () => {
     await using fx = await openStore();
     const mid = await matchPair(fx);

@@ -13,7 +13,7 @@ local b = m[2] and get_user(m[2])
 if not (a and b and a.state == 'CONNECTING' and b.state == 'CONNECTING' and a.matchId == mid and b.matchId == mid) then
   return refuse('NOT_IN_MATCH')
 end
-redis.call('HSET', mkey(mid), 'mode', A.mode)
+redis.call('HSET', mkey(mid), 'mode', A.mode, 'announced', 1)
 if A.room then
   redis.call('HSET', ukey(a.id), 'currentRoom', A.room)
   redis.call('HSET', ukey(b.id), 'currentRoom', A.room)

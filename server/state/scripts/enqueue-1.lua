@@ -15,6 +15,8 @@ if A.minVersion and u.version < A.minVersion then u.version = A.minVersion end
 local fields = { waitingSince = NOW, interests = A.interests or '', lastPos = 0 }
 if A.name and A.name ~= '' then fields.name = A.name end
 transition(u, 'WAITING', { reason = 'enqueue', fields = fields })
+-- Asking to be matched is a sign of life (a client without a live socket must then heartbeat).
+alive(u)
 local m = try_match(u)
 if not m then announce_queued(u) end
 return op_done(reply({ ok = true, state = u.state, version = u.version, match = m or cjson.null }))

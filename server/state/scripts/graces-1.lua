@@ -1,6 +1,8 @@
 --[[ graces: one pass over a pool's presence (the single sweep, not one timer per socket).
   1. Silent drops: users not seen for A.timeoutMs start their grace from when they were last seen.
-  2. Graces that ran out: a user seen since dropping is back; otherwise they are disconnected:
+  2. Graces: a user seen since dropping is back (at once, not only when the grace runs out: a
+     socket on another process may have been seen before this process noticed the old one drop),
+     and a waiting user who is back is matched at once. A grace that ran out without that:
      in a match -> the match ends with reason 'disconnect' (partner to the front of the queue);
      WAITING -> IDLE (they lose their place only now).
   KEYS[1] the pool's seen sorted set
@@ -17,8 +19,9 @@ for i = 1, #stale, 2 do
     silent[#silent + 1] = uid
   end
 end
-local due = redis.call('ZRANGEBYSCORE', P .. 'grace', '-inf', NOW, 'LIMIT', 0, A.batch)
-for _, uid in ipairs(due) do
+local graces = redis.call('ZRANGE', P .. 'grace', 0, A.batch - 1, 'WITHSCORES')
+for i = 1, #graces, 2 do
+  local uid, due = graces[i], tonumber(graces[i + 1])
   local u = get_user(uid)
   local seen = tonumber(redis.call('ZSCORE', P .. 'seen', uid) or '0')
   if not u then
@@ -26,6 +29,9 @@ for _, uid in ipairs(due) do
   elseif seen > tonumber(u.droppedAt or '0') then
     mark_back(u)
     back[#back + 1] = uid
+    welcome_back(u, matches)
+  elseif due > NOW then
+    -- still within the grace
   else
     redis.call('ZREM', P .. 'grace', uid)
     redis.call('HDEL', ukey(uid), 'droppedAt')

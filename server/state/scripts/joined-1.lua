@@ -17,6 +17,9 @@ if p.joined ~= '1' or p.state ~= 'CONNECTING' then return reply({ ok = true, sta
 transition(u, 'IN_CALL', { reason = 'both_joined', matchId = A.matchId })
 transition(p, 'IN_CALL', { reason = 'both_joined', matchId = A.matchId })
 redis.call('HSET', mkey(A.matchId), 'status', 'active', 'connectedAt', NOW)
+-- They have met: neither is offered the other again for a while (match-lib.lua).
+remember_partner(u.id, p.id)
+remember_partner(p.id, u.id)
 redis.call('ZREM', P .. 'deadlines', A.matchId)
 outbox({ kind = 'match_connected', matchId = A.matchId })
 return reply({ ok = true, state = u.state, both = true })

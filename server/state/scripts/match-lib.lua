@@ -1,12 +1,19 @@
 --[[
   match-lib.lua: who may meet whom, and the pair operations. Prepended after lib.lua.
   Rules (all enforced here, inside the atomic step):
+    - only present users are offered, and only present users look: a user whose connection
+      dropped (presence-lib.lua sets droppedAt) keeps their place but is skipped until back;
     - never a pair where either has blocked the other (sets blocks:<uid>, mirrored from Postgres);
-    - never one of a user's last L.recentMax partners within L.recentTtl (zset recent:<uid>);
+    - never one of a user's last L.recentMax partners within L.recentTtl (zset recent:<uid>).
+      A pair has met once both reached IN_CALL (joined-1.lua), or when one of them skipped or
+      ended the match (a decision about this partner). A pair undone before that (rollback, a
+      failed room, an unannounced pair, a CONNECTING deadline with a no-show) has not met;
     - prefer overlapping interests; a user with interests accepts anyone once they have waited
       L.relaxMs, a user without interests accepts anyone;
     - otherwise first in, first out by queue score.
 ]]
+local function present(u) return u.droppedAt == nil end
+
 local function interests_of(u)
   if not u.interests or u.interests == '' then return nil end
   local s = {}
@@ -60,7 +67,7 @@ local function find_partner(u)
   for _, cid in ipairs(ids) do
     if cid ~= u.id then
       local c = get_user(cid)
-      if c and c.state == 'WAITING' and not excluded(u, c) then
+      if c and c.state == 'WAITING' and present(c) and not excluded(u, c) then
         local ci = interests_of(c)
         if overlap(ui, ci) then return c end
         if fallback == nil and uRelaxed and relaxed(c, ci) then
@@ -93,15 +100,16 @@ local function pair(a, b, mid)
   local fb = { matchedWith = a.id, matchId = mid, joined = 0, totalMatches = (tonumber(b.totalMatches) or 0) + 1 }
   transition(a, 'CONNECTING', { reason = 'matched', matchId = mid, fields = fa })
   transition(b, 'CONNECTING', { reason = 'matched', matchId = mid, fields = fb })
+  -- announced: the users were told (`matched`); a deferred match is announced by announce-1.lua,
+  -- and one never announced is undone at its deadline (expire-1.lua).
   redis.call('HSET', mkey(mid), 'a', a.id, 'b', b.id, 'createdAt', NOW, 'scoreA', sa, 'scoreB', sb,
-    'waitA', a.waitingSince or NOW, 'waitB', b.waitingSince or NOW, 'status', 'connecting', 'mode', A.mode or 'direct')
+    'waitA', a.waitingSince or NOW, 'waitB', b.waitingSince or NOW, 'status', 'connecting', 'mode', A.mode or 'direct',
+    'announced', A.defer and 0 or 1)
   redis.call('PEXPIRE', mkey(mid), L.matchTtl)
   redis.call('ZADD', P .. 'deadlines', NOW + L.connectMs, mid)
   -- Recent match times, for queue wait estimates.
   redis.call('LPUSH', P .. 'matchlog', NOW)
   redis.call('LTRIM', P .. 'matchlog', 0, 99)
-  remember_partner(a.id, b.id)
-  remember_partner(b.id, a.id)
   local waitedA = NOW - tonumber(a.waitingSince or NOW)
   local waitedB = NOW - tonumber(b.waitingSince or NOW)
   outbox({ kind = 'match_created', matchId = mid, userA = a.id, userB = b.id, mode = A.mode or 'direct', waitedA = waitedA, waitedB = waitedB })
@@ -116,7 +124,7 @@ end
 
 -- Try to match u (must be WAITING). Consumes one id from A.mids; returns the match or nil.
 local function try_match(u)
-  if u.state ~= 'WAITING' then return nil end
+  if u.state ~= 'WAITING' or not present(u) then return nil end
   -- A pool paused by the recovery manager (data inconsistency) makes no matches until released.
   if PAUSED == nil then PAUSED = redis.call('EXISTS', P .. 'paused') == 1 end
   if PAUSED then return nil end
@@ -134,6 +142,10 @@ end
 local function end_match(u, p, mid, reason, uTo, counter)
   transition(u, 'DISCONNECTING', { reason = reason, matchId = mid, actor = A.actor })
   transition(p, 'DISCONNECTING', { reason = 'partner_' .. reason, matchId = mid })
+  if reason == 'skip' or reason == 'end' then
+    remember_partner(u.id, p.id)
+    remember_partner(p.id, u.id)
+  end
   -- u mirrors its hash (read in this call), so the counter is written with the last move.
   local uf = {}
   if counter then uf[counter] = (tonumber(u[counter]) or 0) + 1 end
@@ -173,14 +185,45 @@ local function estimate_wait(position)
   return math.floor(position / usersPerMs)
 end
 
--- Tell a waiting user where they stand, when it changed since we last told them.
+-- Tell a waiting user where they stand among the present (absent users ahead do not count), when
+-- it changed since we last told them.
 local function announce_queued(u)
-  if u.state ~= 'WAITING' then return end
+  if u.state ~= 'WAITING' or not present(u) then return end
   local rank = redis.call('ZRANK', skey('WAITING'), u.id)
   if not rank then return end
-  local pos = rank + 1
+  local score = redis.call('ZSCORE', skey('WAITING'), u.id)
+  local pos = rank + 1 - redis.call('ZCOUNT', P .. 'away', '-inf', '(' .. score)
   if tonumber(u.lastPos or '0') == pos then return end
   u.lastPos = pos
   redis.call('HSET', ukey(u.id), 'lastPos', pos)
   push(u.id, 'queued', { position = pos, estimatedWaitMs = estimate_wait(pos) })
+end
+
+--[[ Undo the pair of match mid (both users CONNECTING in it, read from its hash m): both go back
+  to WAITING at the places and wait times they had before it. Not a meeting. The caller says
+  whether they hear of it. ]]
+local function unpair(mid, a, b, m, why, endReason)
+  transition(a, 'WAITING', { reason = why, matchId = mid, score = tonumber(m.scoreA) or NOW, clear = MATCH_FIELDS, fields = { waitingSince = m.waitA or NOW } })
+  transition(b, 'WAITING', { reason = why, matchId = mid, score = tonumber(m.scoreB) or NOW, clear = MATCH_FIELDS, fields = { waitingSince = m.waitB or NOW } })
+  redis.call('HSET', mkey(mid), 'status', 'rolled_back', 'endedAt', NOW, 'endReason', endReason)
+  redis.call('ZREM', P .. 'deadlines', mid)
+  outbox({ kind = 'match_ended', matchId = mid, reason = endReason, endedBy = cjson.null })
+end
+
+-- The match hash's fields unpair needs, by name.
+local function pair_record(mid)
+  local r = redis.call('HMGET', mkey(mid), 'a', 'b', 'scoreA', 'scoreB', 'waitA', 'waitB', 'announced')
+  return { a = r[1], b = r[2], scoreA = r[3], scoreB = r[4], waitA = r[5], waitB = r[6], announced = r[7] }
+end
+
+-- Match attempts for users just put back in the queue (each may have been paired by the one before).
+local function retry_all(uids, matches)
+  for _, uid in ipairs(uids) do
+    local u = get_user(uid)
+    if u then
+      local r = try_match(u)
+      if r then matches[#matches + 1] = r else announce_queued(u) end
+    end
+  end
+  return matches
 end

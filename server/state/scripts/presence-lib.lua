@@ -2,7 +2,9 @@
   presence-lib.lua: reconnect grace. Prepended after match-lib.lua.
     seen   zset uid -> last time any process saw a live socket or heartbeat from the user
     grace  zset uid -> when the user's grace runs out (they dropped while WAITING, CONNECTING or IN_CALL)
-  The user hash keeps `droppedAt`. A user seen again after `droppedAt` is back.
+    away   zset uid -> queue score, for the waiting users among them (see transition in lib.lua)
+  The user hash keeps `droppedAt`. A user seen again after `droppedAt` is back. While dropped, a
+  user is absent: match-lib.lua offers them to nobody and counts them in nobody's position.
 ]]
 local function partner_of(u)
   if (u.state == 'CONNECTING' or u.state == 'IN_CALL') and u.matchId then return partner_in(u, u.matchId) end
@@ -15,6 +17,8 @@ local function mark_dropped(u, at, graceMs)
   if redis.call('ZSCORE', P .. 'grace', u.id) then return false end
   redis.call('ZADD', P .. 'grace', at + graceMs, u.id)
   redis.call('HSET', ukey(u.id), 'droppedAt', at)
+  u.droppedAt = at
+  if u.state == 'WAITING' then redis.call('ZADD', P .. 'away', redis.call('ZSCORE', skey('WAITING'), u.id) or NOW, u.id) end
   local p = partner_of(u)
   if p then push(p.id, 'partner_reconnecting', { matchId = u.matchId, graceMs = graceMs }) end
   return true
@@ -24,7 +28,23 @@ end
 local function mark_back(u)
   if redis.call('ZREM', P .. 'grace', u.id) == 0 then return false end
   redis.call('HDEL', ukey(u.id), 'droppedAt')
+  u.droppedAt = nil
+  redis.call('ZREM', P .. 'away', u.id)
   local p = partner_of(u)
   if p then push(p.id, 'partner_back', { matchId = u.matchId }) end
   return true
+end
+
+-- A sign of life from u (a socket, a heartbeat, a call): last seen now, and back if they had
+-- dropped. Returns whether they were away.
+local function alive(u)
+  redis.call('ZADD', P .. 'seen', NOW, u.id)
+  return mark_back(u)
+end
+
+-- A waiting user who is back is matched at once if someone suitable waits (needs A.mids).
+local function welcome_back(u, matches)
+  if u.state ~= 'WAITING' then return end
+  local m = try_match(u)
+  if m then matches[#matches + 1] = m else announce_queued(u) end
 end

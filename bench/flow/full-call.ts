@@ -1,0 +1,230 @@
+/**
+ * The whole-call load driver: a closed-loop population of simulated people, each on a real tRPC
+ * WebSocket client, going through the real call flow again and again (bench/flow/person.ts:
+ * enqueue -> matched -> offer/answer/ICE candidates -> match.joined -> IN_CALL -> chat and
+ * typing -> skip or end -> enqueue again). Used by `npm run bench -- --flow full` and by the soak.
+ *
+ * Absent people: each time a person enters WAITING (after an enqueue or a re-queue, before any
+ * `matched`) and each time they reach IN_CALL, with probability `absent / 2` the driver closes
+ * their socket a moment later (0-20 ms while waiting, 0-100 ms in a call, if they are still
+ * there). With probability `returnShare` they come back after 0.5 s to 1.5 x `graceMs` (so some
+ * within the servers' RECONNECT_GRACE_MS and some after it): same user id, the subscription
+ * resumed from the last event id, then `session.me`, as the browser does. The others never come
+ * back, and a new person takes their place at once (the population stays the same).
+ * A match made while one of the pair was absent is a **ghost match** (FlowCounters.ghostMatches).
+ *
+ * Interface:
+ *   const d = createFullCallDriver({ urls, secret, people: 1000, skip: 0.2, absent: 0.05, graceMs: 10_000 });
+ *   await d.connect();          // { connected, failed }: sockets open and subscribed, nothing sent
+ *   d.start();                  // everyone enqueues; calls run until stop()
+ *   d.snapshot();               // counters since creation (diff two with diffCounters) and the
+ *                               // latencies recorded since the last resetLatencies()
+ *   d.resetLatencies();
+ *   await d.stop();             // closes every socket; the final snapshot
+ * Options `onCall(record)` (each completed call) and `onError(e)` (each counted error) are
+ * called synchronously from the driver's event handling: keep them cheap.
+ */
+import { randomUUID } from 'node:crypto';
+import { LatencyRecorder, type LatencySummary } from '../lib/stats';
+import { openConnection, type FrameCounter } from './connection';
+import { copyCounters, emptyCounters, type FlowCounters } from './counters';
+import { Person, type CallRecord, type FlowContext } from './person';
+
+export type { CallRecord } from './person';
+export { diffCounters, type FlowCounters } from './counters';
+
+export interface FullCallOptions {
+  /** Server base URLs (http://host:port); people are spread over them round robin. */
+  urls: string[];
+  /** The servers' SESSION_SECRET: tokens are minted as session.create would. */
+  secret: string;
+  /** People in the population (each one socket); about people / 2 calls at a time. */
+  people: number;
+  /** Share of calls left by skip (both re-queued) rather than end (0..1). */
+  skip: number;
+  /** Probability per call of an absence (see the header), 0..1. */
+  absent: number;
+  /** The servers' RECONNECT_GRACE_MS: absent people come back 0.5 s .. 1.5 x this later. */
+  graceMs: number;
+  /** Share of absent people who come back (default 0.7). */
+  returnShare?: number;
+  /** Chat messages per side and call, each between typing on and typing off (default 2). */
+  chatPerSide?: number;
+  /** ICE candidates per side and call (default 4). */
+  candidatesPerSide?: number;
+  onCall?(c: CallRecord): void;
+  onError?(e: unknown): void;
+}
+
+export interface FullCallSnapshot {
+  counters: FlowCounters;
+  /** match.enqueue sent -> `matched` received. */
+  enqueueToMatched: LatencySummary;
+  /** Re-queued (partner left, or skip) -> `matched` received. */
+  requeueToMatched: LatencySummary;
+  /** `matched` -> `state` IN_CALL, per side, for calls no absence touched. */
+  matchedToInCall: LatencySummary;
+  /** People whose socket is closed right now (absent, coming back or not). */
+  absentNow: number;
+}
+
+export interface FullCallDriver {
+  connect(): Promise<{ connected: number; failed: number }>;
+  start(): void;
+  snapshot(): FullCallSnapshot;
+  resetLatencies(): void;
+  stop(): Promise<FullCallSnapshot>;
+}
+
+// Sockets opened at a time while connecting the population (as the churn does).
+const CONNECT_CONCURRENCY = 250;
+// A ghost whose partner's socket closed less than this before the match may not be the server's fault yet.
+const FRESH_GHOST_MS = 10;
+
+const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+
+export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
+  const counters = emptyCounters();
+  const frames: FrameCounter = counters.frames;
+  const people = new Map<string, Person>();
+  const disturbed = new Set<string>();
+  const ghosts = new Set<string>();
+  const timers = new Set<NodeJS.Timeout>();
+  let latency = { enqueueToMatched: new LatencyRecorder(), requeueToMatched: new LatencyRecorder(), matchedToInCall: new LatencyRecorder() };
+  let stopped = false;
+  let started = false;
+  let next = 0;
+
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (!stopped) fn();
+    }, ms);
+    timers.add(t);
+  };
+
+  const fail = (e: unknown) => {
+    counters.errors++;
+    counters.lastError = e instanceof Error ? e.message : String(e);
+    o.onError?.(e);
+  };
+
+  const ctx: FlowContext = {
+    counters,
+    get latency() {
+      return latency;
+    },
+    skip: o.skip,
+    chatPerSide: o.chatPerSide ?? 2,
+    candidatesPerSide: o.candidatesPerSide ?? 4,
+    stopped: () => stopped,
+    absentFor(uid, at) {
+      const p = people.get(uid);
+      if (!p || p.absentSince === null || p.absentSince > at || (p.backAt !== null && p.backAt <= at)) return null;
+      return at - p.absentSince;
+    },
+    disturb: (matchId) => void disturbed.add(matchId),
+    disturbed: (matchId) => disturbed.has(matchId),
+    ghost(matchId, absentMs) {
+      if (ghosts.has(matchId)) return;
+      ghosts.add(matchId);
+      counters.ghostMatches++;
+      if (absentMs < FRESH_GHOST_MS) counters.ghostMatchesWithin10Ms++;
+    },
+    onCall: (c) => o.onCall?.(c),
+    onError: (e) => o.onError?.(e),
+    mayDrop(p, where) {
+      if (Math.random() >= o.absent / 2) return;
+      later(where === 'WAITING' ? between(0, 20) : between(0, 100), () => {
+        if (p.state === where && p.conn) drop(p, where);
+      });
+    },
+  };
+
+  const url = () => o.urls[next++ % o.urls.length]!;
+
+  async function open(p: Person) {
+    return openConnection({
+      url: url(),
+      secret: o.secret,
+      userId: p.uid,
+      lastEventId: p.lastEventId,
+      onEvent: (id, e) => p.onEvent(id, e),
+      onError: fail,
+      frames,
+    });
+  }
+
+  async function join(): Promise<Person | null> {
+    const p = new Person(randomUUID(), ctx);
+    people.set(p.uid, p);
+    try {
+      p.conn = await open(p);
+      return p;
+    } catch (e) {
+      people.delete(p.uid);
+      fail(e);
+      return null;
+    }
+  }
+
+  function drop(p: Person, where: 'WAITING' | 'IN_CALL') {
+    p.detach();
+    counters[where === 'WAITING' ? 'dropsWaiting' : 'dropsInCall']++;
+    if (Math.random() < (o.returnShare ?? 0.7)) return later(between(500, 1.5 * o.graceMs), () => void comeBack(p));
+    // Gone for good; someone new arrives. The person stays in `people` so ghosts can still be told.
+    counters.gone++;
+    void join().then((n) => n?.progress());
+  }
+
+  async function comeBack(p: Person) {
+    p.reconnecting();
+    try {
+      const conn = await open(p);
+      counters.sent['session.me'] = (counters.sent['session.me'] ?? 0) + 1;
+      const me = await conn.api.session.me.query();
+      counters.received['reply session.me'] = (counters.received['reply session.me'] ?? 0) + 1;
+      counters.reconnects++;
+      if (stopped) return conn.close();
+      p.resume(conn, { state: me.state, version: me.version, matchId: me.matchId ?? null });
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  const snapshot = (): FullCallSnapshot => ({
+    counters: copyCounters(counters),
+    enqueueToMatched: latency.enqueueToMatched.summary(),
+    requeueToMatched: latency.requeueToMatched.summary(),
+    matchedToInCall: latency.matchedToInCall.summary(),
+    absentNow: [...people.values()].filter((p) => p.conn === null).length,
+  });
+
+  return {
+    async connect() {
+      let connected = 0;
+      for (let i = 0; i < o.people; i += CONNECT_CONCURRENCY) {
+        const batch = await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, o.people - i) }, join));
+        connected += batch.filter(Boolean).length;
+      }
+      return { connected, failed: o.people - connected };
+    },
+    start() {
+      if (started) return;
+      started = true;
+      for (const p of people.values()) p.progress();
+    },
+    snapshot,
+    resetLatencies() {
+      latency = { enqueueToMatched: new LatencyRecorder(), requeueToMatched: new LatencyRecorder(), matchedToInCall: new LatencyRecorder() };
+    },
+    async stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      const last = snapshot();
+      for (const p of people.values()) p.conn?.close();
+      return last;
+    },
+  };
+}

@@ -1,6 +1,7 @@
 /**
  * bench (matchmaking): matches per second, enqueue -> matched latency, server CPU per match and
- * server memory per idle connected client, with real tRPC WebSocket clients.
+ * server memory per idle connected client, with real tRPC WebSocket clients; with `--flow full`,
+ * whole calls per second instead (bench/match/full-phase.ts).
  *
  * Setup: a fresh database on the shared Postgres and a fresh key prefix on the shared Redis;
  * `--servers` server processes (bench/match/server.ts, production settings, and the node flags of
@@ -11,12 +12,16 @@
  *      and the servers' V8 heap before and after (its young generation apart).
  *   2. churn: open-loop arrivals at `--rate` per second through bench/match/churn.ts; server CPU
  *      (/proc utime+stime) over the measured window divided by the matches made in it.
+ * `--flow full` replaces both phases with whole calls (bench/flow/full-call.ts, closed loop:
+ *   `--population` people, signalling, IN_CALL, chat, skip or end, `--absent` of them dropping).
  * Usage: npm run bench -- --duration 10 [--rate 1000] [--clients 2000] [--servers 1] [--skip 0.2]
  *        [--redis shared|private] [--profile DIR] [--livekit off|double] [--server-env K=V,K=V]
  *        [--node-flags=start|none|"--flag --flag"]   (the = form: the value starts with --)
- *        [--generator-flags="--flag"] [--idle-during-churn 1]
+ *        [--generator-flags="--flag"] [--idle-during-churn 1] [--flow churn|full] [--absent 0.05]
  * Ends with one JSON line: {"matchesPerSec":..,"p50Ms":..,"p99Ms":..,"maxMs":..,
- *   "serverCpuMsPerMatch":..,"rssKbPerClient":..,"clients":..,"errors":..}
+ *   "serverCpuMsPerMatch":..,"rssKbPerClient":..,"clients":..,"errors":..}; with --flow full
+ *   {"flow":"full","callsPerSec":..,"matchesPerSec":..,"p50Ms":..(enqueue->matched),
+ *   "matchedToInCallP50Ms":..,"serverCpuMsPerCall":..,"redisCpuMsPerCall":..,"ghostMatches":..,"errors":..,...}
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -29,6 +34,7 @@ import { machine, printResult, printTable, progress } from './lib/report';
 import { round } from './lib/stats';
 import { startChild, startFlags, type Child } from './match/children';
 import type { ChurnConfig, ChurnResult } from './match/churn';
+import { fullPhase } from './match/full-phase';
 import { cpuMs, rssKb, sum } from './match/proc';
 import { roomsEnv } from './match/rooms';
 import { scrapeWaits, summarizeWaits } from './match/server-wait';
@@ -37,7 +43,7 @@ const args = benchArgs('match', {
   rate: { default: 1000, help: 'arrivals (enqueues) per second offered; with --skip 0 this is the match rate' },
   clients: { default: 2000, help: 'idle connected clients for the memory phase' },
   servers: { default: 1, help: 'server processes' },
-  population: { default: 0, help: 'churn clients (0: max(500, rate))' },
+  population: { default: 0, help: 'churn clients (0: max(500, rate)); --flow full: people in the closed loop (0: 1000)' },
   warmup: { default: 2, help: 'seconds of churn before the measured window' },
   skip: { default: '0.2', help: 'fraction of matches left by skip rather than end (0..1)' },
   profile: { default: '', help: 'directory: write a V8 CPU profile of each server process (and of the load generator, in generator/) there' },
@@ -47,9 +53,17 @@ const args = benchArgs('match', {
   'generator-flags': { default: '', help: "the churn generator's extra node flags (a list, in the = form)" },
   'idle-during-churn': { default: 0, help: "1: the memory phase's idle clients stay connected through the churn (open tabs beside the active users)" },
   verbose: { default: 0, help: '1: list every Redis command of the window, not the top 6' },
+  flow: {
+    default: 'churn',
+    help: "'churn' (enqueue -> matched -> skip/end, plus the memory phase) or 'full' (whole calls, bench/flow/full-call.ts; no memory phase)",
+  },
+  absent: { default: '0.05', help: '--flow full: probability per call that one side closes its socket (half while waiting, half in the call)' },
   redis: { default: 'shared', help: "'shared' (127.0.0.1:6379, fresh key prefix) or 'private' (a redis-server of our own: Redis CPU is then ours alone)" },
 });
 if (args.redis !== 'shared' && args.redis !== 'private') throw new BenchArgError(`--redis must be shared or private, got "${args.redis}"`);
+if (args.flow !== 'churn' && args.flow !== 'full') throw new BenchArgError(`--flow must be churn or full, got "${args.flow}"`);
+const absent = Number(args.absent);
+if (!(absent >= 0 && absent <= 1)) throw new BenchArgError(`--absent must be between 0 and 1, got "${args.absent}"`);
 const skip = Number(args.skip);
 if (!(skip >= 0 && skip <= 1)) throw new BenchArgError(`--skip must be between 0 and 1, got "${args.skip}"`);
 // One process may hold RLIMIT_NOFILE (20,000 here) descriptors; keep room for everything else.
@@ -178,7 +192,11 @@ async function churnPhase(urls: string[], pids: number[], secret: string, redis:
 
 async function main() {
   const loadAtStart = machine().load1m ?? '';
-  progress(`bench match: ${args.servers} server(s), ${args.clients} idle clients, ${args.rate} arrivals/s, skip ${skip}, ${args.duration} s`);
+  progress(
+    args.flow === 'full'
+      ? `bench match --flow full: ${args.servers} server(s), ${args.population || 1000} people, skip ${skip}, absent ${absent}, ${args.duration} s`
+      : `bench match: ${args.servers} server(s), ${args.clients} idle clients, ${args.rate} arrivals/s, skip ${skip}, ${args.duration} s`,
+  );
   await using db = await createTestDatabase();
   await using own = args.redis === 'private' ? await startRedisServer() : null;
   await using kv = await createTestRedis(own?.url);
@@ -194,6 +212,27 @@ async function main() {
     const listening = [first, ...(await Promise.all(servers.slice(1).map((s) => s.next<Listening>('listening', 60_000))))];
     const urls = listening.map((l) => l.url);
     const pids = listening.map((l) => l.pid);
+    if (args.flow === 'full') {
+      const figures = await fullPhase({
+        urls,
+        pids,
+        secret,
+        redis,
+        redisKind: args.redis,
+        people: args.population || 1000,
+        skip,
+        absent,
+        graceMs: loadConfig(env).RECONNECT_GRACE_MS,
+        warmupSec: args.warmup,
+        durationSec: args.duration,
+        generatorArgs: [...generatorFlags, ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}/generator`] : [])],
+      });
+      printTable('machine', [
+        { ...machine(), load1mAtStart: loadAtStart, servers: args.servers, redis: args.redis, serverFlags: nodeFlags.join(' ') || '(none)' },
+      ]);
+      printResult({ ...figures, servers: args.servers, skip, redis: args.redis, livekit: args.livekit });
+      return;
+    }
     const mem = await memoryPhase(urls, pids, servers, secret, loadConfig(env).RECONNECT_GRACE_MS);
     const churn = await churnPhase(urls, pids, secret, redis);
     await Promise.all(mem.idle.map((g) => g.stop()));

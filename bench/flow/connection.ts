@@ -24,7 +24,7 @@ export interface FrameCounter {
 
 export interface FlowConnection {
   api: FlowApi;
-  /** Closes the socket for good (no automatic reconnect): to the server, the person is gone. */
+  /** Closes the socket at once and for good (no automatic reconnect): to the server, the person is gone. */
   close(): void;
 }
 
@@ -38,6 +38,8 @@ export interface ConnectOptions {
   /** The subscription failed after it had started (the socket's own errors included). */
   onError(e: unknown): void;
   frames: FrameCounter;
+  /** The socket is open (before it is authenticated or subscribed): from here the server may see the person. */
+  onOpen?(): void;
   timeoutMs?: number;
 }
 
@@ -48,10 +50,12 @@ export class SubscribeTimeoutError extends Error {
   readonly code = 'SUBSCRIBE_TIMEOUT';
 }
 
-function counting(frames: FrameCounter) {
+/** The ws class tRPC's client gets: counts frames, and hands each socket it opens to `opened`. */
+function counting(frames: FrameCounter, opened: (ws: WebSocket) => void) {
   return class extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols);
+      opened(this);
       this.on('message', () => frames.received++);
       // tRPC's client only ever calls send(text).
       const send = this.send.bind(this) as (data: string) => void;
@@ -65,15 +69,25 @@ function counting(frames: FrameCounter) {
 
 /** Opens the socket and resolves once `match.events` has started. */
 export async function openConnection(o: ConnectOptions): Promise<FlowConnection> {
+  let socket: WebSocket | null = null;
   const token = issueToken({ sub: o.userId, name: `f${o.userId.slice(0, 6)}`, exp: Date.now() + 6 * 3600_000 }, o.secret);
   const ws = createWSClient({
     url: o.url.replace('http', 'ws') + '/trpc',
-    WebSocket: counting(o.frames) as unknown as typeof globalThis.WebSocket,
+    WebSocket: counting(o.frames, (s) => {
+      socket = s;
+      s.once('open', () => o.onOpen?.());
+    }) as unknown as typeof globalThis.WebSocket,
     connectionParams: () => ({ token }),
     retryDelayMs: () => 500,
   });
   const api = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] });
-  const close = () => void ws.close();
+  // tRPC's close() waits for the calls in flight to be answered before it closes the socket; a
+  // person who leaves does not wait, so the socket is closed at once too (a close frame, as a
+  // closing tab sends). tRPC's close() first, so its client does not reconnect.
+  const close = () => {
+    void ws.close();
+    socket?.close();
+  };
   const timeoutMs = o.timeoutMs ?? 30_000;
   await new Promise<void>((resolve, reject) => {
     let started = false;

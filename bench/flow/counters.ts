@@ -18,8 +18,12 @@ export interface FlowCounters {
    * before the match (by the server's clock, the event's `at`) and had not reconnected it.
    */
   ghostMatches: number;
-  /** Of those, the ones whose socket closed less than 10 ms before the match (the server may not have heard yet). */
+  /**
+   * Of those, the ones whose socket closed less than 10 ms, and less than 100 ms, before the
+   * match: the server may not have processed the close yet (a race no matching rule can win).
+   */
   ghostMatchesWithin10Ms: number;
+  ghostMatchesWithin100Ms: number;
   /** Matches whose call never reached IN_CALL on this side (partner absent, timed out). */
   abandoned: number;
   /** Sockets closed on purpose: while waiting in the queue, and during a call. */
@@ -51,6 +55,7 @@ export function emptyCounters(): FlowCounters {
     matchedEvents: 0,
     ghostMatches: 0,
     ghostMatchesWithin10Ms: 0,
+    ghostMatchesWithin100Ms: 0,
     abandoned: 0,
     dropsWaiting: 0,
     dropsInCall: 0,

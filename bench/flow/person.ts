@@ -82,7 +82,7 @@ export class Person {
   conn: FlowConnection | null = null;
   lastEventId = FROM_START;
   state = 'IDLE';
-  /** Server time (ms) the generator closed this person's socket, and when it opened the next. */
+  /** When (ms since epoch) the generator closed this person's socket, and when the next one opened. */
   absentSince: number | null = null;
   backAt: number | null = null;
   private version = -1;
@@ -306,10 +306,15 @@ export class Person {
     this.resuming = true;
   }
 
+  /** Their new socket is open: present again as far as ghost matches go. */
+  opened(): void {
+    this.backAt = Date.now();
+  }
+
   /** Back (socket open, subscription resumed), with where the server says they are. */
   resume(conn: FlowConnection, me: { state: string; version: number; matchId: string | null }): void {
     this.conn = conn;
-    this.backAt = this.resumedAt = Date.now();
+    this.resumedAt = Date.now();
     this.onState(me.state, this.state, me.version);
     this.resuming = false;
     // The backlog may still be replaying older matches: act only on this one.

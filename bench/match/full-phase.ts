@@ -77,6 +77,7 @@ export async function fullPhase(a: FullPhaseArgs): Promise<Record<string, unknow
     framesPerCall: perCall(c.frames.sent + c.frames.received, c.calls),
     ghostMatches: c.ghostMatches,
     ghostMatchesWithin10Ms: c.ghostMatchesWithin10Ms,
+    ghostMatchesWithin100Ms: c.ghostMatchesWithin100Ms,
     errors,
     absenceRaces: c.absenceRaces,
     people: a.people,
@@ -100,7 +101,10 @@ export async function fullPhase(a: FullPhaseArgs): Promise<Record<string, unknow
     { measure: 'load generator CPU, % of one core', value: round((g1 - g0) / 10 / r.windowSec) },
     { measure: 'generator loop delay p99 / max ms', value: `${round(r.loopDelayP99Ms)} / ${round(r.loopDelayMaxMs)}` },
     { measure: 'skips / ends', value: `${c.skips} / ${c.ends}` },
-    { measure: 'ghost matches (of them: partner gone < 10 ms before)', value: `${c.ghostMatches} (${c.ghostMatchesWithin10Ms})` },
+    {
+      measure: 'ghost matches (of them: socket closed < 10 / < 100 ms before)',
+      value: `${c.ghostMatches} (${c.ghostMatchesWithin10Ms} / ${c.ghostMatchesWithin100Ms})`,
+    },
     {
       measure: 'drops waiting / in call; came back / gone; absent at end',
       value: `${c.dropsWaiting} / ${c.dropsInCall}; ${c.reconnects} / ${c.gone}; ${r.absentAtEnd}`,

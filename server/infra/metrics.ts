@@ -1,4 +1,11 @@
-/** Prometheus metrics: one registry per server (no global state), default process metrics included. */
+/**
+ * Prometheus metrics: one registry per server (no global state), default process metrics included.
+ * Those defaults are the process's memory and resources, read by `npm run soak` (bench/soak) and
+ * not duplicated here: `process_resident_memory_bytes`, `nodejs_heap_size_used_bytes`, and
+ * `nodejs_active_resources{type}`, which is process.getActiveResourcesInfo() grouped by type at
+ * each scrape (`Timeout`: timers that keep the process alive, so unref'd ones are not counted;
+ * `TCPSocketWrap`: TCP sockets).
+ */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createMetrics() {

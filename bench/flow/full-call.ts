@@ -22,7 +22,8 @@
  *   d.start();                  // everyone enqueues; calls run until stop()
  *   d.snapshot();               // counters since creation (diff two with diffCounters) and the
  *                               // latencies recorded since the last resetLatencies()
- *   d.resetLatencies();
+ *   d.resetLatencies();         // a long run should call it now and then: samples are kept
+ *                               // (3 numbers a call) until it does
  *   await d.stop();             // closes every socket; the final snapshot
  * Options `onCall(record)` (each completed call) and `onError(e)` (each counted error) are
  * called synchronously from the driver's event handling: keep them cheap.
@@ -67,7 +68,7 @@ export interface FullCallSnapshot {
   requeueToMatched: LatencySummary;
   /** `matched` -> `state` IN_CALL, per side, for calls no absence touched. */
   matchedToInCall: LatencySummary;
-  /** People whose socket is closed right now (absent, coming back or not). */
+  /** People whose socket is closed right now and who will come back (those gone for good were replaced). */
   absentNow: number;
 }
 
@@ -81,6 +82,12 @@ export interface FullCallDriver {
 
 // Sockets opened at a time while connecting the population (as the churn does).
 const CONNECT_CONCURRENCY = 250;
+// How long a person who left for good is still known after their grace (ghost accounting).
+const GONE_KEEP_MS = 5000;
+// Matches are forgotten this long after an absence touched them: a call of this flow lasts seconds,
+// and CONNECTING_TIMEOUT_MS ends one that never started.
+const MATCH_MEMORY_MS = 10 * 60_000;
+const HOUSEKEEPING_MS = 30_000;
 
 const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 
@@ -88,8 +95,11 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
   const counters = emptyCounters();
   const frames: FrameCounter = counters.frames;
   const people = new Map<string, Person>();
-  const disturbed = new Set<string>();
-  const ghosts = new Set<string>();
+  // matchId -> when it was noted; pruned by housekeeping() so a soak of hours stays flat.
+  const disturbed = new Map<string, number>();
+  const ghosts = new Map<string, number>();
+  const gone = new Set<string>();
+  let housekeeper: NodeJS.Timeout | null = null;
   const timers = new Set<NodeJS.Timeout>();
   let latency = { enqueueToMatched: new LatencyRecorder(), requeueToMatched: new LatencyRecorder(), matchedToInCall: new LatencyRecorder() };
   let stopped = false;
@@ -124,11 +134,11 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
       if (!p || p.absentSince === null || p.absentSince > at || (p.backAt !== null && p.backAt <= at)) return null;
       return at - p.absentSince;
     },
-    disturb: (matchId) => void disturbed.add(matchId),
+    disturb: (matchId) => void disturbed.set(matchId, Date.now()),
     disturbed: (matchId) => disturbed.has(matchId),
     ghost(matchId, absentMs) {
       if (ghosts.has(matchId)) return;
-      ghosts.add(matchId);
+      ghosts.set(matchId, Date.now());
       counters.ghostMatches++;
       if (absentMs < 10) counters.ghostMatchesWithin10Ms++;
       if (absentMs < 100) counters.ghostMatchesWithin100Ms++;
@@ -175,8 +185,14 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
     p.detach();
     counters[where === 'WAITING' ? 'dropsWaiting' : 'dropsInCall']++;
     if (Math.random() < (o.returnShare ?? 0.7)) return later(between(500, 1.5 * o.graceMs), () => void comeBack(p));
-    // Gone for good; someone new arrives. The person stays in `people` so ghosts can still be told.
+    // Gone for good; someone new arrives. The person stays in `people` until the server has surely
+    // given up on them (grace over, back to IDLE, never to be matched), so ghosts can still be told.
     counters.gone++;
+    gone.add(p.uid);
+    later(2 * o.graceMs + GONE_KEEP_MS, () => {
+      people.delete(p.uid);
+      gone.delete(p.uid);
+    });
     void join().then((n) => n?.progress());
   }
 
@@ -200,7 +216,7 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
     enqueueToMatched: latency.enqueueToMatched.summary(),
     requeueToMatched: latency.requeueToMatched.summary(),
     matchedToInCall: latency.matchedToInCall.summary(),
-    absentNow: [...people.values()].filter((p) => p.conn === null).length,
+    absentNow: [...people.values()].filter((p) => p.conn === null && !gone.has(p.uid)).length,
   });
 
   return {
@@ -215,6 +231,11 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
     start() {
       if (started) return;
       started = true;
+      housekeeper = setInterval(() => {
+        const old = Date.now() - MATCH_MEMORY_MS;
+        for (const m of [disturbed, ghosts]) for (const [id, at] of m) if (at < old) m.delete(id);
+      }, HOUSEKEEPING_MS);
+      housekeeper.unref();
       for (const p of people.values()) p.progress();
     },
     snapshot,
@@ -223,6 +244,7 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
     },
     async stop() {
       stopped = true;
+      if (housekeeper) clearInterval(housekeeper);
       for (const t of timers) clearTimeout(t);
       timers.clear();
       const last = snapshot();

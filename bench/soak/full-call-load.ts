@@ -22,7 +22,8 @@ export class LoadConnectError extends Error {
   readonly code = 'SOAK_LOAD_CONNECT';
 }
 
-function stats(c: FlowCounters, online: number): LoadStats {
+/** The driver's counters as the soak reports them. */
+export function loadStats(c: FlowCounters, online: number): LoadStats {
   return {
     calls: c.calls,
     errors: c.errors,
@@ -57,12 +58,12 @@ export function fullCallLoad(o: FullCallLoadOptions): SoakLoad {
     },
     async stop() {
       const s = await driver.stop();
-      final = stats(s.counters, 0);
+      final = loadStats(s.counters, 0);
     },
     stats() {
       if (final) return final;
       const s = driver.snapshot();
-      return stats(s.counters, o.people - s.absentNow);
+      return loadStats(s.counters, o.people - s.absentNow);
     },
   };
 }

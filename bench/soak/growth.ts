@@ -8,7 +8,7 @@
  *   reported on their own and must all carry an expiry.
  * - Keys of a pool or of the app (`<kind>` alone: one per kind and pool, so their count is bounded
  *   by the pools configured): their entries (queue sets, presence sets, deadlines, the outbox)
- *   back to at most the baseline's, `matchlog` apart (trimmed to 100 by the script that fills it).
+ *   back to at most the baseline's, `matchlog` and `pools:active` apart (bounded: BOUNDED_STRUCTURES).
  * - Pub/sub: subscribers (PUBSUB NUMSUB over every channel) and patterns back to the baseline.
  * - The audit outbox: empty (everything reached Postgres).
  * - Per server slot (a restarted process is compared with its slot's first baseline): timers,
@@ -56,8 +56,13 @@ export interface Verdict {
 
 /** Kept 24 h by server/state/store.ts (not configurable): outside the key-count check. */
 export const MATCH_KIND = 'match';
-/** Recent match times for wait estimates, LTRIM'd to 100 entries (server/state/scripts/match-lib.lua). */
-export const BOUNDED_STRUCTURES = new Set(['matchlog']);
+/**
+ * Pool and app keys whose entries have a bound of their own, outside the entries check:
+ * `matchlog` (recent match times for wait estimates, LTRIM'd to 100: server/state/scripts/match-lib.lua)
+ * and `pools:active` (one entry per pool that had users, so at most the configured pools:
+ * server/state/active-pools.ts).
+ */
+export const BOUNDED_STRUCTURES = new Set(['matchlog', 'pools:active']);
 // An idle pg pool client holds a socket and an idle timer for 30 s (server/infra/postgres.ts, pool
 // max 10): whether they are open at either reading is timing, not growth.
 export const SOCKET_SLACK = 10;
@@ -96,7 +101,7 @@ export function checkGrowth(baseline: StateSnapshot, end: StateSnapshot): Verdic
   add('match records without expiry', baseline.persistentByKind[MATCH_KIND] ?? 0, end.persistentByKind[MATCH_KIND] ?? 0, 0);
   const entries = (o: Record<string, number>) => Object.entries(o).reduce((n, [k, v]) => (BOUNDED_STRUCTURES.has(k) ? n : n + v), 0);
   const entriesBefore = entries(baseline.structureEntries);
-  add('entries in pool sets, lists and streams (matchlog apart)', entriesBefore, entries(end.structureEntries), entriesBefore);
+  add('entries in pool sets, lists and streams (bounded ones apart)', entriesBefore, entries(end.structureEntries), entriesBefore);
   add('pub/sub subscribers', baseline.subscribers, end.subscribers, baseline.subscribers);
   add('pub/sub patterns', baseline.patterns, end.patterns, baseline.patterns);
   add('audit outbox backlog', baseline.outboxBacklog, end.outboxBacklog, 0);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { nthFault } from '../../bench/soak/faults';
 import { checkGrowth, HEAP_SLACK_MIB, keyShape, slope, SOCKET_SLACK, TIMER_SLACK, type StateSnapshot } from '../../bench/soak/growth';
-import { errorCode, plan } from '../../bench/soak/load';
+import { emptyCounters } from '../../bench/flow/counters';
+import { loadStats } from '../../bench/soak/full-call-load';
 import { MetricsTextError, parseProcessFigures } from '../../bench/soak/metrics-text';
-import { FlowTimeout } from '../../bench/soak/inbox';
 
 const baseline: StateSnapshot = {
   keys: 2,
@@ -26,7 +26,7 @@ const failed = (end: StateSnapshot) =>
 
 describe('soak: the no-growth check', () => {
   it('passes when everything is back to the baseline, match records with an expiry apart', () => {
-    const end = { ...baseline, keysByKind: { ...baseline.keysByKind, match: 5000 }, structureEntries: { pools: 1, seen: 0, matchlog: 100 } };
+    const end = { ...baseline, keysByKind: { ...baseline.keysByKind, match: 5000 }, structureEntries: { pools: 1, seen: 0, matchlog: 100, 'pools:active': 1 } };
     const v = checkGrowth(baseline, end);
     expect(v.pass).toBe(true);
     expect(v.checks.length).toBe(7 + 3 * 2);
@@ -42,7 +42,7 @@ describe('soak: the no-growth check', () => {
   });
 
   it('fails when a pool set keeps members of people gone', () => {
-    expect(failed({ ...baseline, structureEntries: { pools: 1, seen: 40 } })).toEqual(['entries in pool sets, lists and streams (matchlog apart)']);
+    expect(failed({ ...baseline, structureEntries: { pools: 1, seen: 40 } })).toEqual(['entries in pool sets, lists and streams (bounded ones apart)']);
   });
 
   it('fails on a subscriber left, a pattern left, or an outbox not drained', () => {
@@ -112,23 +112,17 @@ describe('soak: reading keys, metrics and trends', () => {
   });
 });
 
-describe('soak: faults and people', () => {
+describe('soak: faults and load', () => {
   it('faults cycle Redis, Postgres, a server, and the killed server alternates', () => {
     const seq = Array.from({ length: 7 }, (_, n) => nthFault(n, 2));
     expect(seq.map((f) => f.kind)).toEqual(['redis-pause', 'postgres-restart', 'server-kill', 'redis-pause', 'postgres-restart', 'server-kill', 'redis-pause']);
     expect([seq[2]!.slot, seq[5]!.slot]).toEqual([0, 1]);
   });
 
-  it('a plan has 1 to 3 calls, and an absent person vanishes in one of them', () => {
-    const lowest = plan(() => 0, { skip: 0.3, absent: 0.1 });
-    expect(lowest).toEqual({ calls: 1, absentAt: 0, holdMs: 1000, skip: true });
-    const highest = plan(() => 0.999, { skip: 0.3, absent: 0.1 });
-    expect(highest).toMatchObject({ calls: 3, absentAt: null, skip: false });
-  });
-
-  it("a failure is counted under the app's code, a timeout under its step", () => {
-    expect(errorCode({ data: { appCode: 'SERVICE_UNAVAILABLE', code: 'INTERNAL_SERVER_ERROR' } })).toBe('SERVICE_UNAVAILABLE');
-    expect(errorCode(new FlowTimeout('matched'))).toBe('timeout:matched');
-    expect(errorCode(new TypeError('x'))).toBe('TypeError');
+  it("the driver's completed calls and errors are what the curve counts, people absent are not online", () => {
+    const c = { ...emptyCounters(), calls: 41, errors: 3, dropsInCall: 2, lastError: 'boom' };
+    const s = loadStats(c, 37);
+    expect([s.calls, s.errors, s.online]).toEqual([41, 3, 37]);
+    expect(s.detail).toMatchObject({ dropsInCall: 2, lastError: 'boom' });
   });
 });

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { MatchEvent } from '../../server/events/types';
 import type { LatencyRecorder } from '../lib/stats';
+import { newCall, type Call } from './call';
 import { FROM_START, type FlowApi, type FlowConnection } from './connection';
 import { bump, type FlowCounters } from './counters';
 import { fakeCandidate, fakeSdp } from './payloads';
@@ -51,32 +52,10 @@ export interface FlowContext {
   mayDrop(p: Person, where: 'WAITING' | 'IN_CALL'): void;
 }
 
-interface Call {
-  matchId: string;
-  partnerId: string;
-  role: 'polite' | 'impolite';
-  leaves: boolean;
-  matchedAt: number;
-  descSent: boolean;
-  descReceived: boolean;
-  candidatesReceived: number;
-  candidatesSent: Promise<boolean> | null;
-  joinedSent: boolean;
-  inCallAt: number | null;
-  talking: boolean;
-  chatsDone: boolean;
-  partnerTypingOff: number;
-  partnerAway: boolean;
-  leaving: boolean;
-}
-
 // A failed call within this long of a person's return is part of picking up where they were.
 const RESUME_SETTLE_MS = 15_000;
 // An enqueue that failed is tried again after this long, not in a tight loop.
 const ENQUEUE_RETRY_MS = 1000;
-
-/** The side that leaves: decided by the match id, identically on both sides (as in the churn). */
-const leaverRole = (matchId: string) => (parseInt(matchId.slice(-1), 16) % 2 === 0 ? 'impolite' : 'polite');
 
 export class Person {
   conn: FlowConnection | null = null;
@@ -161,24 +140,7 @@ export class Person {
       this.ctx.disturb(e.matchId);
       this.ctx.ghost(e.matchId, away);
     }
-    this.call = {
-      matchId: e.matchId,
-      partnerId: e.partnerId,
-      role: e.role,
-      leaves: e.role === leaverRole(e.matchId),
-      matchedAt: now,
-      descSent: false,
-      descReceived: false,
-      candidatesReceived: 0,
-      candidatesSent: null,
-      joinedSent: false,
-      inCallAt: null,
-      talking: false,
-      chatsDone: false,
-      partnerTypingOff: 0,
-      partnerAway: false,
-      leaving: false,
-    };
+    this.call = newCall(e.matchId, e.role, now);
   }
 
   private endCall(): void {

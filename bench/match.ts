@@ -44,7 +44,7 @@ const args = benchArgs('match', {
   clients: { default: 2000, help: 'idle connected clients for the memory phase' },
   servers: { default: 1, help: 'server processes' },
   population: { default: 0, help: 'churn clients (0: max(500, rate)); --flow full: people in the closed loop (0: 1000)' },
-  warmup: { default: 2, help: 'seconds of churn before the measured window' },
+  warmup: { default: 0, help: 'seconds of load before the measured window (0: 2 for the churn, 5 for --flow full)' },
   skip: { default: '0.2', help: 'fraction of matches left by skip rather than end (0..1)' },
   profile: { default: '', help: 'directory: write a V8 CPU profile of each server process (and of the load generator, in generator/) there' },
   livekit: { default: 'off', help: 'off: direct mode; double: LiveKit rooms against the LiveKit test double (see bench/match/rooms.ts)' },
@@ -170,7 +170,7 @@ async function churnPhase(urls: string[], pids: number[], secret: string, redis:
     secret,
     rate: args.rate,
     population: args.population || Math.max(500, args.rate),
-    warmupSec: args.warmup,
+    warmupSec: args.warmup || 2,
     durationSec: args.duration,
     skip,
     drainSec: 2,
@@ -178,7 +178,7 @@ async function churnPhase(urls: string[], pids: number[], secret: string, redis:
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}/generator`] : [];
   const gen = startChild('bench/match/churn.ts', { BENCH_CONFIG: JSON.stringify(cfg) }, ['--max-old-space-size=4096', ...generatorFlags, ...profile]);
   const ready = await gen.next<{ type: 'ready'; connected: number; failed: number }>('ready', 300_000);
-  progress(`churn: ${ready.connected} clients connected; ${args.warmup} s warm-up, then ${args.duration} s measured at ${args.rate} arrivals/s`);
+  progress(`churn: ${ready.connected} clients connected; ${cfg.warmupSec} s warm-up, then ${args.duration} s measured at ${args.rate} arrivals/s`);
   gen.send({ type: 'go' });
   await gen.next('window-start', 120_000);
   const genPid = gen.proc.pid!;
@@ -223,7 +223,7 @@ async function main() {
         skip,
         absent,
         graceMs: loadConfig(env).RECONNECT_GRACE_MS,
-        warmupSec: args.warmup,
+        warmupSec: args.warmup || 5,
         durationSec: args.duration,
         generatorArgs: [...generatorFlags, ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}/generator`] : [])],
       });

@@ -19,7 +19,7 @@
  * Interface:
  *   const d = createFullCallDriver({ urls, secret, people: 1000, skip: 0.2, absent: 0.05, graceMs: 10_000 });
  *   await d.connect();          // { connected, failed }: sockets open and subscribed, nothing sent
- *   d.start();                  // everyone enqueues; calls run until stop()
+ *   d.start();                  // everyone enqueues (spread over rampMs); calls run until stop()
  *   d.snapshot();               // counters since creation (diff two with diffCounters) and the
  *                               // latencies recorded since the last resetLatencies()
  *   d.resetLatencies();         // a long run should call it now and then: samples are kept
@@ -56,6 +56,8 @@ export interface FullCallOptions {
   chatPerSide?: number;
   /** ICE candidates per side and call (default 4). */
   candidatesPerSide?: number;
+  /** start() lets people in evenly over this long (default 1000 ms), not all in one burst. */
+  rampMs?: number;
   onCall?(c: CallRecord): void;
   onError?(e: unknown): void;
 }
@@ -236,7 +238,9 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
         for (const m of [disturbed, ghosts]) for (const [id, at] of m) if (at < old) m.delete(id);
       }, HOUSEKEEPING_MS);
       housekeeper.unref();
-      for (const p of people.values()) p.progress();
+      const all = [...people.values()];
+      const step = (o.rampMs ?? 1000) / Math.max(1, all.length);
+      all.forEach((p, i) => later(i * step, () => p.progress()));
     },
     snapshot,
     resetLatencies() {

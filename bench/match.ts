@@ -43,7 +43,7 @@ const args = benchArgs('match', {
   rate: { default: 1000, help: 'arrivals (enqueues) per second offered; with --skip 0 this is the match rate' },
   clients: { default: 2000, help: 'idle connected clients for the memory phase' },
   servers: { default: 1, help: 'server processes' },
-  population: { default: 0, help: 'churn clients (0: max(500, rate)); --flow full: people in the closed loop (0: 1000)' },
+  population: { default: 0, help: 'churn clients (0: max(500, rate)); --flow full: people in the closed loop (0: 400)' },
   warmup: { default: 0, help: 'seconds of load before the measured window (0: 2 for the churn, 5 for --flow full)' },
   skip: { default: '0.2', help: 'fraction of matches left by skip rather than end (0..1)' },
   profile: { default: '', help: 'directory: write a V8 CPU profile of each server process (and of the load generator, in generator/) there' },
@@ -194,7 +194,7 @@ async function main() {
   const loadAtStart = machine().load1m ?? '';
   progress(
     args.flow === 'full'
-      ? `bench match --flow full: ${args.servers} server(s), ${args.population || 1000} people, skip ${skip}, absent ${absent}, ${args.duration} s`
+      ? `bench match --flow full: ${args.servers} server(s), ${args.population || 400} people, skip ${skip}, absent ${absent}, ${args.duration} s`
       : `bench match: ${args.servers} server(s), ${args.clients} idle clients, ${args.rate} arrivals/s, skip ${skip}, ${args.duration} s`,
   );
   await using db = await createTestDatabase();
@@ -219,7 +219,7 @@ async function main() {
         secret,
         redis,
         redisKind: args.redis,
-        people: args.population || 1000,
+        people: args.population || 400,
         skip,
         absent,
         graceMs: loadConfig(env).RECONNECT_GRACE_MS,

@@ -23,7 +23,7 @@ import { injectFault, type FaultRecord } from './soak/faults';
 import { checkGrowth, MATCH_KIND, type StateSnapshot } from './soak/growth';
 import { fullCallLoad } from './soak/full-call-load';
 import { row, trend, type Point } from './soak/report';
-import { read, snapshot } from './soak/sample';
+import { leftUsers, read, snapshot } from './soak/sample';
 import { startSystem } from './soak/system';
 import { settle } from './soak/settle';
 
@@ -112,8 +112,14 @@ async function main() {
   await record('load');
   const settled = await settle({ baseline, redis, keys, maxSec: SETTLE_MAX_S, everySec: args['report-every'], record: () => record('settle') });
   const end = await snapshot(sys.slots, redis, keys);
+  const left = await leftUsers(redis, keys.root);
   await record('end');
   redis.disconnect();
+  if (left.length)
+    printTable(
+      'soak: user hashes left in Redis (at most 20)',
+      left.map((u) => ({ ...u })),
+    );
   report(points, faults, baseline, end, settled, loadAtStart);
 }
 

@@ -74,6 +74,8 @@ export const HEAP_SLACK_MIB = 16;
 
 /** Keys of the app with a fixed name after a `:` (server/presence/cleanup.ts, server/state/active-pools.ts). */
 const APP_KEYS = new Set(['lock:cleanup', 'pools:active']);
+/** Pool keys named `<kind>:<name>` that are one per name, not per person: the sorted set of each state. */
+const POOL_SETS = new Set(['state']);
 
 /**
  * A key's kind, and whether it belongs to one person or call (`<kind>:<id>`) rather than to a pool
@@ -85,7 +87,9 @@ export function keyShape(key: string, root: string): { kind: string; entity: boo
   if (APP_KEYS.has(rest)) return { kind: rest, entity: false };
   if (rest.startsWith('{')) rest = rest.slice(rest.indexOf('}') + 2);
   const colon = rest.indexOf(':');
-  return colon < 0 ? { kind: rest, entity: false } : { kind: rest.slice(0, colon), entity: true };
+  if (colon < 0) return { kind: rest, entity: false };
+  const kind = rest.slice(0, colon);
+  return POOL_SETS.has(kind) ? { kind: rest, entity: false } : { kind, entity: true };
 }
 
 const total = (byKind: Record<string, number>, except?: string) => Object.entries(byKind).reduce((n, [k, v]) => (k === except ? n : n + v), 0);

@@ -120,6 +120,40 @@ async function entriesOf(redis: Redis, key: string): Promise<number> {
   return command ? Number(await redis.call(command, key)) : 0;
 }
 
+export interface LeftUser {
+  key: string;
+  state: string;
+  previousState: string;
+  /** Seconds since its last state change and since its last heartbeat. */
+  changedSecAgo: number;
+  heartbeatSecAgo: number;
+  ttlSec: number;
+}
+
+/** User hashes still in Redis (after the settle: the ones that did not expire), at most `limit`, for the record. */
+export async function leftUsers(redis: Redis, root: string, limit = 20): Promise<LeftUser[]> {
+  const out: LeftUser[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${root}:{p:*}:user:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of batch) {
+      if (out.length >= limit) break;
+      const h = await redis.hgetall(key);
+      const ago = (ms: string | undefined) => (ms ? Math.round((Date.now() - Number(ms)) / 1000) : NaN);
+      out.push({
+        key,
+        state: h.state ?? '?',
+        previousState: h.previousState ?? '?',
+        changedSecAgo: ago(h.lastStateChange),
+        heartbeatSecAgo: ago(h.lastHeartbeat),
+        ttlSec: Math.round((await redis.pttl(key)) / 1000),
+      });
+    }
+  } while (cursor !== '0' && out.length < limit);
+  return out;
+}
+
 type Memory = { type: 'memory'; heapUsed: number; collected: boolean };
 
 /** Timers and sockets from /metrics, the heap from the process itself after gc() (--expose-gc). */

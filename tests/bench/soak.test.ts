@@ -81,6 +81,7 @@ describe('soak: reading keys, metrics and trends', () => {
     expect(keyShape('soak:{p:global}:seen', 'soak')).toEqual({ kind: 'seen', entity: false });
     expect(keyShape('soak:pools', 'soak')).toEqual({ kind: 'pools', entity: false });
     expect(keyShape('soak:lock:cleanup', 'soak')).toEqual({ kind: 'lock:cleanup', entity: false });
+    expect(keyShape('soak:{p:global}:state:WAITING', 'soak')).toEqual({ kind: 'state:WAITING', entity: false });
   });
 
   it('the slope of a straight line is its growth per unit, and a flat curve has none', () => {

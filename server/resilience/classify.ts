@@ -150,7 +150,7 @@ export function classify(error: unknown, hint: ClassifyHint = {}, depth = 0): Cl
   return { ...UNKNOWN, code: codeOf(s), rule: 'unknown' };
 }
 
-/** A failure of the dependency itself (what breakers count and fallbacks cover), not of the request. */
+/** A failure of the dependency itself (what breakers count), not of the request. */
 export function isDependencyFailure(c: Classification): boolean {
   const dependencyType = c.type === T.Network || c.type === T.Timeout || c.type === T.Redis || c.type === T.Postgres || c.type === T.Livekit;
   return dependencyType && c.category !== C.Critical && c.strategy !== R.Reject;

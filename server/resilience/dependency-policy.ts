@@ -25,17 +25,14 @@ import { breakerStateName, createBreaker } from './breaker';
 import { createBulkhead, type BulkheadSnapshot } from './bulkheads';
 import { classify, isDependencyFailure } from './classify';
 import type { DependencyConfig } from './config';
-import { withFallback } from './fallback';
 import { HalfOpenGate } from './half-open-gate';
 import { guardHooks, type HookErrorReporter, type ResilienceHooks } from './hooks';
 import { ErrorType, type BreakerState, type Dependency } from './model';
 import { createRetry } from './retry';
 import { createTimeout } from './timeout';
 
-export interface ExecuteOptions<T> {
+export interface ExecuteOptions {
   signal?: AbortSignal;
-  /** Served instead of failing when the dependency fails (timeout, breaker open, bulkhead full, connection lost). */
-  fallback?: () => T | Promise<T>;
 }
 
 export interface DependencySnapshot {
@@ -48,9 +45,9 @@ export interface DependencyPolicy {
   readonly breaker: CircuitBreakerPolicy;
   readonly bulkhead: BulkheadPolicy;
   /** Run `fn` (handed an AbortSignal that fires at the attempt's deadline) under the policy. */
-  execute<T>(fn: (signal: AbortSignal) => PromiseLike<T> | T, opts?: ExecuteOptions<T>): Promise<T>;
+  execute<T>(fn: (signal: AbortSignal) => PromiseLike<T> | T, opts?: ExecuteOptions): Promise<T>;
   /** The same, one attempt: no retry, same bulkhead, breaker and timeout (see the header). */
-  executeOnce<T>(fn: (signal: AbortSignal) => PromiseLike<T> | T, opts?: ExecuteOptions<T>): Promise<T>;
+  executeOnce<T>(fn: (signal: AbortSignal) => PromiseLike<T> | T, opts?: ExecuteOptions): Promise<T>;
   state(): BreakerState;
   /** True while calls fail fast: open (and its reset time not yet over) or isolated. */
   isOpen(): boolean;
@@ -67,7 +64,6 @@ export function createDependencyPolicy(
   random?: Random,
 ): DependencyPolicy {
   const h = guardHooks(hooks, report);
-  const failure = (e: Error) => isDependencyFailure(classify(e, { dependency }));
   const counts = (e: Error) => {
     const c = classify(e, { dependency });
     return isDependencyFailure(c) || c.type === ErrorType.Auth;
@@ -85,11 +81,8 @@ export function createDependencyPolicy(
   const timeout = cfg.timeoutMs > 0 ? createTimeout(cfg.timeoutMs) : null;
   const policy: IPolicy = timeout ? wrap(bulkhead, retry, gate, timeout) : wrap(bulkhead, retry, gate);
   const once: IPolicy = timeout ? wrap(bulkhead, gate, timeout) : wrap(bulkhead, gate);
-  const run = <T>(p: IPolicy, fn: (signal: AbortSignal) => PromiseLike<T> | T, opts: ExecuteOptions<T>): Promise<T> => {
-    const call = ({ signal }: { signal: AbortSignal }) => fn(signal);
-    if (!opts.fallback) return p.execute(call, opts.signal);
-    return withFallback(p, opts.fallback, failure).execute(call, opts.signal);
-  };
+  const run = <T>(p: IPolicy, fn: (signal: AbortSignal) => PromiseLike<T> | T, opts: ExecuteOptions): Promise<T> =>
+    p.execute(({ signal }) => fn(signal), opts.signal);
 
   let openedAt = 0;
   breaker.onStateChange((s) => {

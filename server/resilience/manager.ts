@@ -7,30 +7,20 @@
  *
  *   executeWithRecovery  run an operation under its pool's bulkhead and its dependency's policy
  *   executeOrDefer       the same for fire-and-forget work; if it still fails, a dead letter
- *   handleConnectionFailure / handleConnectionRestored   connection level (reconnect plans)
- *   handleStateConflict  state level (re-read and retry, roll back, or pause the pool)
- *   handleMatchError     match level: graceful degradation (direct calls, back to the queue)
  */
 import { systemClock, type Clock } from '../shared/clock';
 import { delayFor, type Random } from './backoff';
 import { classify, isDependencyFailure } from './classify';
 import type { ResilienceConfig } from './config';
-import { ConnectionTracker, type ReconnectPlan } from './connection-tracker';
 import { describeError, type DeadLetterHandlers } from './dead-letter-worker';
 import type { DeadLetterStore } from './dead-letters';
-import { DataInconsistencyError, isDataInconsistencyError } from './errors';
+import { isDataInconsistencyError } from './errors';
 import { Escalations, handledByPolicy, type RecoveryActions } from './escalations';
 import { guardHooks, type GuardedHooks, type HookErrorReporter, type ResilienceHooks } from './hooks';
-import { isUserCode, userMessage, type UserCode, type UserMessage } from './messages';
-import { Outcome, Strategy, ErrorType, type Classification, type Dependency, type ErrorRecord } from './model';
+import { Outcome, type Classification, type Dependency, type ErrorRecord } from './model';
 import type { ResiliencePolicies } from './policies';
-import { matchFallback, type FallbackAction, type MatchErrorContext, type Resolution, type StateConflict } from './recovery-plans';
 
-export type { FallbackAction, MatchErrorContext, ReconnectPlan, Resolution, StateConflict };
-/** The seed's name for what handleConnectionFailure returns. */
-export type RecoveryStrategy = ReconnectPlan;
-
-export interface OperationContext<T = unknown> {
+export interface OperationContext {
   /** What is being done, for logs and audit ("match.enqueue", "room.delete"). */
   operation: string;
   /** Run under this dependency's policy (bulkhead, retry, breaker, timeout). Without one nothing is retried. */
@@ -42,14 +32,12 @@ export interface OperationContext<T = unknown> {
   /** What to roll back or re-authenticate (defaults to userId). */
   subject?: string;
   signal?: AbortSignal;
-  /** Served instead of failing when the dependency fails (not when the request is refused). */
-  fallback?: () => T | Promise<T>;
 }
 
 export interface RecoveryManagerDeps {
   policies: ResiliencePolicies;
   actions: RecoveryActions;
-  config: Pick<ResilienceConfig, 'reconnect' | 'stateConflict' | 'escalationCooldownMs' | 'deadLetters'>;
+  config: Pick<ResilienceConfig, 'escalationCooldownMs' | 'deadLetters'>;
   clock?: Clock;
   hooks?: ResilienceHooks;
   /** Where failing hooks and actions, and unstorable dead letters, are reported (a logger). */
@@ -74,7 +62,6 @@ export class ErrorRecoveryManager {
   private readonly hooks: GuardedHooks;
   private readonly report: HookErrorReporter;
   private readonly escalations: Escalations;
-  private readonly connections: ConnectionTracker;
   private readonly random: Random;
 
   constructor(private readonly deps: RecoveryManagerDeps) {
@@ -83,23 +70,11 @@ export class ErrorRecoveryManager {
     this.hooks = guardHooks(deps.hooks ?? {}, this.report);
     this.random = deps.random ?? Math.random;
     this.escalations = new Escalations(deps.actions, this.clock, deps.config.escalationCooldownMs, this.report);
-    this.connections = new ConnectionTracker(deps.config.reconnect, this.clock, this.random);
   }
 
-  async executeWithRecovery<T>(operation: (signal: AbortSignal) => Promise<T> | T, context: OperationContext<T>): Promise<T> {
+  async executeWithRecovery<T>(operation: (signal: AbortSignal) => Promise<T> | T, context: OperationContext): Promise<T> {
     const r = await this.attempt(operation, context);
     if (r.ok) return r.value;
-    if (context.fallback && isDependencyFailure(r.c)) {
-      let value: T;
-      try {
-        value = await context.fallback();
-      } catch (fallbackError) {
-        await this.recover(r, context);
-        throw fallbackError;
-      }
-      await this.recover(r, context, Outcome.Fallback);
-      return value;
-    }
     await this.recover(r, context);
     throw r.error;
   }
@@ -112,12 +87,12 @@ export class ErrorRecoveryManager {
   async executeOrDefer(
     kind: string,
     payload: unknown,
-    context: Omit<OperationContext<void>, 'dependency' | 'fallback'>,
+    context: Omit<OperationContext, 'dependency'>,
   ): Promise<{ ok: true } | { ok: false; deadLetterId: string }> {
     const dl = this.deps.deadLetters;
     const reg = dl?.handlers.get(kind);
     if (!dl || !reg) throw new Error(`No dead-letter handler registered for kind "${kind}"`);
-    const ctx: OperationContext<void> = { ...context, dependency: reg.dependency };
+    const ctx: OperationContext = { ...context, dependency: reg.dependency };
     let calls = 0;
     const r = await this.attempt((signal) => {
       calls++;
@@ -146,54 +121,7 @@ export class ErrorRecoveryManager {
     return { ok: false, deadLetterId: letterId };
   }
 
-  /** A client's connection failed: its next reconnect delay, or give up once the schedule is used. */
-  handleConnectionFailure(clientId: string): RecoveryStrategy {
-    const { plan, first, since } = this.connections.fail(clientId);
-    const c = classify(Object.assign(new Error('Connection lost'), { code: 'ECONNRESET' }));
-    if (first) this.hooks.onError(this.record({ error: new Error('Connection lost'), c, since }, { operation: 'connection', userId: clientId }, null));
-    if (plan.action === 'give_up') this.recovery(c, Outcome.Failed, since, { operation: 'connection' });
-    return plan;
-  }
-
-  /** The client is back: records the recovery and how long it took. */
-  handleConnectionRestored(clientId: string): void {
-    const since = this.connections.restore(clientId);
-    if (since !== null) this.recovery({ strategy: Strategy.Reconnect, type: ErrorType.Network }, Outcome.Recovered, since, { operation: 'connection' });
-  }
-
-  /** State level: re-read and retry a lost race, roll back a broken pair, pause a corrupt pool. */
-  async handleStateConflict(conflict: StateConflict): Promise<Resolution> {
-    const ctx = { operation: `state_conflict.${conflict.kind}`, pool: conflict.pool, subject: conflict.subject };
-    if (conflict.kind === 'version') {
-      if (conflict.attempt <= this.deps.config.stateConflict.maxAttempts) {
-        return { action: 'retry', delayMs: delayFor(this.deps.config.stateConflict, conflict.attempt, this.random) };
-      }
-      await this.recover(this.failure(coded('VERSION_CONFLICT', `Version conflict on ${conflict.subject} after ${conflict.attempt} attempts`)), ctx);
-      return { action: 'give_up', notice: userMessage('VERSION_CONFLICT') };
-    }
-    if (conflict.kind === 'pair') {
-      const outcome = await this.recover(this.failure(coded('PAIR_INCONSISTENT', conflict.detail ?? `Pair ${conflict.subject} is inconsistent`)), ctx);
-      if (outcome === Outcome.Recovered) return { action: 'rolled_back', notice: userMessage('PAIR_INCONSISTENT') };
-      // The rollback itself failed: this is now data we cannot trust.
-      const detail = `Rollback of ${conflict.subject} failed${conflict.detail ? `: ${conflict.detail}` : ''}`;
-      await this.recover(this.failure(new DataInconsistencyError(detail, conflict.pool)), ctx);
-      return { action: 'paused', pool: conflict.pool ?? null, notice: userMessage('MATCHING_PAUSED') };
-    }
-    await this.recover(this.failure(new DataInconsistencyError(conflict.detail, conflict.pool)), ctx);
-    return { action: 'paused', pool: conflict.pool, notice: userMessage('MATCHING_PAUSED') };
-  }
-
-  /** Match level: what to do for the people in a match when something in it failed. */
-  async handleMatchError(error: unknown, context: MatchErrorContext = {}): Promise<FallbackAction> {
-    const c = classify(error, { dependency: context.dependency });
-    const plan = matchFallback(c, context.dependency);
-    const ctx = { operation: 'match', pool: context.pool, userId: context.userId, subject: context.matchId ?? context.userId };
-    await this.recover({ error, c, since: this.clock.now() }, ctx, plan.degraded ? Outcome.Fallback : undefined);
-    const notice: UserCode = plan.notice ?? (isUserCode(c.code) ? c.code : c.type === ErrorType.Room ? 'CALL_SETUP_FAILED' : 'INTERNAL');
-    return { action: plan.action, notice: userMessage(notice) };
-  }
-
-  private async attempt<T>(operation: (signal: AbortSignal) => Promise<T> | T, ctx: OperationContext<T>): Promise<Attempt<T>> {
+  private async attempt<T>(operation: (signal: AbortSignal) => Promise<T> | T, ctx: OperationContext): Promise<Attempt<T>> {
     let since: number | null = null;
     let first: unknown;
     const once = async (signal: AbortSignal) => {
@@ -216,7 +144,7 @@ export class ErrorRecoveryManager {
   }
 
   /** Run the strategy, record the error and the recovery; returns the final outcome. */
-  private async recover(f: Failure, ctx: Omit<OperationContext, 'signal' | 'fallback'>, forced?: Outcome): Promise<Outcome | null> {
+  private async recover(f: Failure, ctx: Omit<OperationContext, 'signal'>, forced?: Outcome): Promise<Outcome | null> {
     const pool = ctx.pool ?? (isDataInconsistencyError(f.error) ? f.error.pool : undefined);
     const record = this.record(f, { ...ctx, pool }, null);
     const escalated = await this.escalations.run(f.c, record, { pool, userId: ctx.userId ?? ctx.clientId, subject: ctx.subject ?? ctx.userId });
@@ -228,7 +156,7 @@ export class ErrorRecoveryManager {
     return outcome;
   }
 
-  private record(f: Failure, ctx: Omit<OperationContext, 'signal' | 'fallback'>, outcome: Outcome | null): ErrorRecord {
+  private record(f: Failure, ctx: Omit<OperationContext, 'signal'>, outcome: Outcome | null): ErrorRecord {
     // Our critical errors carry a message for people and a `detail` for operators: audit wants the detail.
     const detail = (f.error as { detail?: unknown } | null)?.detail;
     const message = typeof detail === 'string' ? detail : f.error instanceof Error ? f.error.message : String(f.error);
@@ -261,14 +189,4 @@ export class ErrorRecoveryManager {
       pool: ctx.pool ?? null,
     });
   }
-
-  private failure(error: Error): Failure {
-    return { error, c: classify(error), since: this.clock.now() };
-  }
 }
-
-function coded(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
-export type { UserMessage };

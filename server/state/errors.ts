@@ -58,14 +58,6 @@ export class NotInMatchError extends DomainError {
   }
 }
 
-export class PartnerMismatchError extends DomainError {
-  readonly code = 'PAIR_INCONSISTENT';
-  readonly httpCode = 'CONFLICT';
-  constructor(details: Record<string, unknown>) {
-    super('Your conversation ended on the other side; finding you someone new.', details);
-  }
-}
-
 export class StoreUnavailableError extends DomainError {
   readonly code = 'SERVICE_UNAVAILABLE';
   readonly httpCode = 'SERVICE_UNAVAILABLE';

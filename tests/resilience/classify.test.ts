@@ -11,14 +11,7 @@ import type { Classification, Dependency } from '../../server/resilience/model';
 import { InvalidTokenError } from '../../server/session/token';
 import { ConfigError } from '../../server/config';
 import { HeldAcrossDataLossError, RedisNotReadyError } from '../../server/checkpoint/epoch';
-import {
-  InvalidTransitionError,
-  NotInMatchError,
-  PartnerMismatchError,
-  StoreUnavailableError,
-  VersionConflictError,
-  WrongStateError,
-} from '../../server/state/errors';
+import { InvalidTransitionError, NotInMatchError, StoreUnavailableError, VersionConflictError, WrongStateError } from '../../server/state/errors';
 
 const sys = (code: string, message = `connect ${code} 127.0.0.1:6379`) => Object.assign(new Error(message), { code, errno: -1, syscall: 'connect' });
 const sql = (code: string, message = 'boom') => Object.assign(new pg.DatabaseError(message, 0, 'error'), { code, severity: 'ERROR' });
@@ -185,7 +178,7 @@ const TABLE: Array<[string, unknown, Expect, Dependency?]> = [
   ['an invalid transition is the caller’s', new InvalidTransitionError('IDLE', 'IN_CALL'), t('persistent', 'validation', 'low', 'reject', false)],
   ['the wrong state is the caller’s', new WrongStateError('IDLE', ['WAITING'], 'cancel'), t('persistent', 'validation', 'low', 'reject', false)],
   ['not being in a match is the caller’s', new NotInMatchError(), t('persistent', 'validation', 'low', 'reject', false)],
-  ['an inconsistent pair is rolled back', new PartnerMismatchError({}), t('persistent', 'matching', 'medium', 'rollback', false)],
+  ['an inconsistent pair is rolled back', coded('PAIR_INCONSISTENT'), t('persistent', 'matching', 'medium', 'rollback', false)],
   ['an unavailable store with an unknown cause reconnects', new StoreUnavailableError(new Error('???')), t('transient', 'redis', 'high', 'reconnect', true)],
   ['an expired session re-authenticates', new InvalidTokenError('expired'), t('persistent', 'auth', 'low', 'reauthenticate', false)],
   ['a forged session token is a security violation', new InvalidTokenError('forged'), t('critical', 'security', 'critical', 'end_session', false)],
@@ -231,7 +224,7 @@ describe('error classification table', () => {
     expect(classify(sys('EPIPE')).rule).toBe('connection refused or dropped');
   });
 
-  it('dependency failures are what breakers count and fallbacks cover; the caller’s own mistakes are not', () => {
+  it('dependency failures are what breakers count; the caller’s own mistakes are not', () => {
     expect(isDependencyFailure(classify(sys('ECONNREFUSED')))).toBe(true);
     expect(isDependencyFailure(classify(new TaskCancelledError()))).toBe(true);
     expect(isDependencyFailure(classify(reply('OOM command not allowed')))).toBe(true);

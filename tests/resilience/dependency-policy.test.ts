@@ -75,25 +75,7 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
     await vi.waitFor(() => expect(reported).toEqual(['sync listener bug', 'async listener bug', 'async listener bug']));
   });
 
-  it('an attempt that hangs times out; with a fallback the caller gets the fallback', async () => {
-    const policy = createDependencyPolicy('livekit', testDependency({ timeoutMs: 200 }));
-    const signals: AbortSignal[] = [];
-    const result = settle(
-      policy.execute(
-        (signal) => {
-          signals.push(signal);
-          return new Promise<string>(() => {}); // never answers
-        },
-        { fallback: () => 'direct mode' },
-      ),
-    );
-    await vi.runAllTimersAsync();
-    expect(await result).toEqual({ ok: true, value: 'direct mode' });
-    expect(signals).toHaveLength(3); // first call and two retries, each cut off at 200 ms
-    expect(signals.every((s) => s.aborted)).toBe(true);
-  });
-
-  it('without a fallback a hanging call fails with TaskCancelledError after its retries', async () => {
+  it('a hanging call fails with TaskCancelledError after its retries', async () => {
     const policy = createDependencyPolicy('redis', testDependency({ timeoutMs: 200 }));
     const started = Date.now();
     const result = settle(policy.execute(() => new Promise<string>(() => {})));
@@ -126,18 +108,15 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
     expect(!r.ok && r.error).toBeInstanceOf(BrokenCircuitError);
   });
 
-  it("the caller's own mistakes are neither retried, nor counted by the breaker, nor replaced by the fallback", async () => {
+  it("the caller's own mistakes are neither retried nor counted by the breaker", async () => {
     const policy = createDependencyPolicy('redis', testDependency({ breaker: { failureThreshold: 2 } }));
     let calls = 0;
     for (let i = 0; i < 5; i++) {
       const r = await settle(
-        policy.execute(
-          () => {
-            calls++;
-            throw new NotInMatchError();
-          },
-          { fallback: () => 'hidden' },
-        ),
+        policy.execute(() => {
+          calls++;
+          throw new NotInMatchError();
+        }),
       );
       expect(!r.ok && r.error).toBeInstanceOf(NotInMatchError);
     }
@@ -184,7 +163,6 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
     const policy = createDependencyPolicy('postgres', testDependency({ retry: { maxAttempts: 0 }, breaker: { failureThreshold: 2 } }));
     for (let i = 0; i < 2; i++) await settle(policy.execute(() => Promise.reject(sysError('ECONNREFUSED'))));
     await expect(policy.executeOnce(() => 'x')).rejects.toBeInstanceOf(BrokenCircuitError);
-    expect(await policy.executeOnce(() => 'x', { fallback: () => 'fallback' })).toBe('fallback');
   });
 
   it("the dependency's bulkhead refuses work beyond its limit, and a refusal never opens the breaker", async () => {
@@ -193,7 +171,6 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
     const hot = policy.execute(() => stuck.promise);
     for (let i = 0; i < 3; i++) await expect(policy.execute(() => 'x')).rejects.toBeInstanceOf(BulkheadRejectedError);
     expect(policy.state()).toBe('closed');
-    expect(await policy.execute(() => 'x', { fallback: () => 'served from fallback' })).toBe('served from fallback');
     stuck.resolve('done');
     expect(await hot).toBe('done');
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DataInconsistencyError, DeadLetterNotFoundError, SecurityViolationError, SystemFailureError } from '../../server/resilience/errors';
 import { INTERNAL_CODES, USER_MESSAGES, userMessage } from '../../server/resilience/messages';
 import { InvalidTokenError } from '../../server/session/token';
-import { NotInMatchError, PartnerMismatchError, StoreUnavailableError, VersionConflictError } from '../../server/state/errors';
+import { NotInMatchError, StoreUnavailableError, VersionConflictError } from '../../server/state/errors';
 
 const SERVER = join(import.meta.dirname, '../../server');
 
@@ -50,7 +50,6 @@ describe('messages people can read', () => {
     const fixed: Array<{ code: string; message: string }> = [
       new VersionConflictError(1, 2),
       new NotInMatchError(),
-      new PartnerMismatchError({}),
       new StoreUnavailableError(new Error('x')),
       new InvalidTokenError('malformed'),
       new DataInconsistencyError('x'),

@@ -78,5 +78,10 @@ export const matchRouter = router({
     // stream ends with its transport: tRPC returns it when the subscription stops or the socket
     // closes, and the signal aborts when an HTTP (SSE) client goes away, which the HTTP adapter
     // tells only through the signal.
-    .subscription(({ ctx, input, signal }) => ctx.svc.hub.open(ctx.userId, input?.lastEventId, signal, asTracked)),
+    // A live subscription is presence (server/presence): held until the signal aborts.
+    .subscription(async ({ ctx, input, signal }) => {
+      const stream = await ctx.svc.hub.open(ctx.userId, input?.lastEventId, signal, asTracked);
+      if (signal) ctx.svc.presence.holdStream(ctx.userId, signal);
+      return stream;
+    }),
 });

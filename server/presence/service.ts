@@ -1,7 +1,10 @@
 /**
  * PresenceService: turns connection signals into state changes.
  *
- * Signals: a socket closing (noticed at once), WebSocket pings unanswered (server/http/keepalive.ts
+ * A user is connected here while they hold a WebSocket or a live event subscription (match.events,
+ * which over HTTP is an SSE stream) on this process.
+ *
+ * Signals: a socket or stream closing (noticed at once), WebSocket pings unanswered (server/http/keepalive.ts
  * terminates the socket once it has been silent HEARTBEAT_TIMEOUT_MS, within an interval after),
  * heartbeats, and last-seen going stale when the
  * process holding a socket died (one sweep per pool over the `seen` set, never a timer per
@@ -30,6 +33,8 @@ export interface PresenceOptions {
 
 export class PresenceService<S extends Socket = Socket> {
   private readonly sockets = new Map<string, Set<S>>();
+  /** Open event streams per user (match.events, over WebSocket or HTTP/SSE). */
+  private readonly streams = new Map<string, number>();
   private timers: NodeJS.Timeout[] = [];
   private readonly oneShots = new Set<NodeJS.Timeout>();
   private closing = false;
@@ -61,12 +66,38 @@ export class PresenceService<S extends Socket = Socket> {
       set.delete(socket);
       if (set.size > 0) return;
       this.sockets.delete(uid);
-      // During our own shutdown clients move to another process: not a drop.
-      if (this.closing) return;
-      void this.signal(uid, 'dropped');
-      // Act the moment the grace runs out, not at the next periodic sweep.
-      this.sweepAt(this.opts.graceMs + GRACE_SLACK_MS);
+      this.goneIfLast(uid);
     });
+  }
+
+  /**
+   * A live event subscription of `uid` (match.events) counts as a connection until `signal`
+   * aborts: over HTTP (SSE) it is the only one the user has; over WebSocket it ends with its socket.
+   */
+  holdStream(uid: string, signal: AbortSignal): void {
+    if (signal.aborted) return;
+    this.streams.set(uid, (this.streams.get(uid) ?? 0) + 1);
+    if (!this.sockets.has(uid)) void this.signal(uid, 'seen');
+    signal.addEventListener(
+      'abort',
+      () => {
+        const n = (this.streams.get(uid) ?? 1) - 1;
+        if (n > 0) return void this.streams.set(uid, n);
+        this.streams.delete(uid);
+        this.goneIfLast(uid);
+      },
+      { once: true },
+    );
+  }
+
+  /** The user's last socket or stream on this process ended: a drop (unless another remains). */
+  private goneIfLast(uid: string): void {
+    if (this.sockets.has(uid) || this.streams.has(uid)) return;
+    // During our own shutdown clients move to another process: not a drop.
+    if (this.closing) return;
+    void this.signal(uid, 'dropped');
+    // Act the moment the grace runs out, not at the next periodic sweep.
+    this.sweepAt(this.opts.graceMs + GRACE_SLACK_MS);
   }
 
   /**
@@ -121,9 +152,9 @@ export class PresenceService<S extends Socket = Socket> {
     this.oneShots.add(t);
   }
 
-  /** Mark every user with a live socket here as seen, in one batch per pool. */
+  /** Mark every user with a live socket or stream here as seen, in one batch per pool. */
   async refresh(): Promise<void> {
-    const uids = [...this.sockets.keys()];
+    const uids = [...new Set([...this.sockets.keys(), ...this.streams.keys()])];
     const at = this.store.now();
     try {
       for (let i = 0; i < uids.length; i += 1000) {

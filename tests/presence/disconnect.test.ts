@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../support/app';
-import { connectUser, type TestUser } from '../support/client';
+import { connectUser, httpClient, type TestUser } from '../support/client';
 
 // Shrunk from the defaults so the behaviour shows in well under a second.
 const FAST = {
@@ -81,6 +81,52 @@ describe('presence: disconnect detection and reconnect grace', () => {
     const admin = app.server.services.store;
     expect((await admin.getUser(a.userId)).state).toBe('WAITING');
     await expect.poll(async () => (await admin.getUser(a.userId)).state, { timeout: 5000 }).toBe('IDLE');
+  });
+
+  it('an event stream over HTTP (SSE) is presence: its user stays while it is open, and drops the moment it ends', async () => {
+    await using app = await startTestApp(FAST);
+    const { token, userId } = await httpClient(app.url).session.create.mutate({});
+    const api = httpClient(app.url, token);
+    const ac = new AbortController();
+    const res = await fetch(`${app.url}/trpc/match.events?input=${encodeURIComponent('{}')}`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      signal: ac.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read(); // the stream is open
+    await api.match.enqueue.mutate({});
+    const store = app.server.services.store;
+    const user = () => app.server.services.redis.hgetall(store.keys.user('global', userId));
+
+    // Several heartbeat timeouts without a heartbeat: the open stream keeps the user present.
+    await new Promise((r) => setTimeout(r, 3 * Number(FAST.HEARTBEAT_TIMEOUT_MS)));
+    expect(await user()).toMatchObject({ state: 'WAITING' });
+    expect(await user()).not.toHaveProperty('droppedAt');
+
+    ac.abort();
+    await reader.cancel().catch(() => undefined);
+    await expect.poll(async () => (await user()).droppedAt, { timeout: 2000 }).toBeDefined();
+    await expect.poll(async () => (await user()).state, { timeout: 5000 }).toBe('IDLE');
+  });
+
+  it('a client with neither a socket nor a stream is present only while it heartbeats', async () => {
+    await using app = await startTestApp(FAST);
+    const { token, userId } = await httpClient(app.url).session.create.mutate({});
+    const api = httpClient(app.url, token);
+    await api.match.enqueue.mutate({});
+    const store = app.server.services.store;
+    const user = () => app.server.services.redis.hgetall(store.keys.user('global', userId));
+
+    const beating = setInterval(() => void api.presence.heartbeat.mutate().catch(() => undefined), Number(FAST.HEARTBEAT_INTERVAL_MS));
+    try {
+      await new Promise((r) => setTimeout(r, 3 * Number(FAST.HEARTBEAT_TIMEOUT_MS)));
+      expect(await user()).toMatchObject({ state: 'WAITING' });
+      expect(await user()).not.toHaveProperty('droppedAt');
+    } finally {
+      clearInterval(beating);
+    }
+    // Silent since its last heartbeat: dropped, then its grace (counted from then) runs out.
+    await expect.poll(async () => (await user()).state, { timeout: 5000 }).toBe('IDLE');
   });
 
   it('a heartbeat answers with the interval to use', async () => {

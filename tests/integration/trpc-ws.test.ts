@@ -67,72 +67,108 @@ async function serve(kind: 'stock' | 'ours') {
   };
 }
 
-/** Opens a socket, sends each step and collects what comes back until the server is quiet. */
-async function transcript(url: string, steps: Array<string | Buffer | object>, params: Record<string, string> | null): Promise<string[][]> {
+/** What one step sends, and the frames it is answered with: `frames` of them, then the close when `close`. */
+interface Step {
+  send: string | Buffer | object;
+  frames: number;
+  close?: boolean;
+}
+
+/**
+ * Opens a socket, sends each step and collects its answer: the step's number of frames (and the
+ * close, when it expects one) before the next step is sent. A frame too many shows up in the
+ * next step's answer; one too few fails the step after STEP_TIMEOUT_MS.
+ */
+async function transcript(url: string, opening: Omit<Step, 'send'>, steps: Step[], params: Record<string, string> | null): Promise<string[][]> {
   const ws = new WebSocket(`${url}/${params ? '?connectionParams=1' : ''}`);
   let got: string[] = [];
-  let last = Date.now();
-  ws.on('message', (m) => {
-    got.push((m as Buffer).toString());
-    last = Date.now();
-  });
   let closed = false;
-  ws.on('close', () => (closed = true));
+  let check = () => {};
+  ws.on('message', (m: Buffer) => {
+    got.push(m.toString());
+    check();
+  });
+  ws.on('close', () => {
+    closed = true;
+    check();
+  });
   await new Promise((resolve) => ws.once('open', resolve));
-  if (params) ws.send(JSON.stringify({ method: 'connectionParams', data: params }));
   const out: string[][] = [];
-  const quiet = async () => {
-    last = Date.now();
-    while (Date.now() - last < 150 && !closed) await new Promise((r) => setTimeout(r, 10));
-    out.push(got);
-    got = [];
-  };
-  await quiet();
-  for (const step of steps) {
+  const answer = (what: string, expect: Omit<Step, 'send'>) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${what}: expected ${expect.frames} frames${expect.close ? ' and the close' : ''}, got ${JSON.stringify(got)}`)),
+        STEP_TIMEOUT_MS,
+      );
+      check = () => {
+        if (got.length < expect.frames || (expect.close && !closed)) return;
+        clearTimeout(timer);
+        out.push(got);
+        got = [];
+        resolve();
+      };
+      check();
+    });
+  const opened = answer('the opening', opening);
+  if (params) ws.send(JSON.stringify({ method: 'connectionParams', data: params }));
+  await opened;
+  for (const [i, step] of steps.entries()) {
     if (closed) break;
-    ws.send(typeof step === 'string' || Buffer.isBuffer(step) ? step : JSON.stringify(step));
-    await quiet();
+    const answered = answer(`step ${i} (${JSON.stringify(step.send).slice(0, 80)})`, step);
+    ws.send(typeof step.send === 'string' || Buffer.isBuffer(step.send) ? step.send : JSON.stringify(step.send));
+    await answered;
   }
   out.push([closed ? 'closed' : 'open']);
   ws.close();
   return out;
 }
 
-const call = (id: number, method: string, path: string, input?: unknown, lastEventId?: string) => ({ id, method, params: { path, input, lastEventId } });
+// Longest wait for a step's answer (both servers answer within milliseconds; this only bounds a failure).
+const STEP_TIMEOUT_MS = 5000;
 
-const SESSION: Array<string | Buffer | object> = [
-  'PING',
-  call(1, 'query', 'hello'),
-  call(2, 'query', 'hello', { name: 'Bob' }),
-  call(3, 'mutation', 'add', { a: 2, b: 3 }),
-  call(4, 'mutation', 'add', { a: 'x' }),
-  call(5, 'query', 'forbidden'),
-  call(6, 'query', 'nowhere'),
-  '{not json',
-  { id: null, method: 'query', params: { path: 'hello' } },
-  call(7, 'subscription', 'count', { to: 3 }),
-  call(8, 'subscription', 'count', { to: 4 }, '2'),
-  call(9, 'subscription', 'letters'),
-  call(10, 'subscription', 'forever'),
-  call(10, 'subscription', 'forever'),
-  { id: 10, method: 'subscription.stop' },
-  call(11, 'subscription', 'broken'),
-  call(12, 'subscription', 'refused'),
-  call(13, 'query', 'add', { a: 1, b: 1 }),
-  [call(14, 'query', 'hello'), call(15, 'mutation', 'add', { a: 1, b: 2 })],
-  call(16, 'subscription', 'forever'),
-  [call(17, 'subscription', 'forever'), { id: 17, method: 'subscription.stop' }],
-  Buffer.from(JSON.stringify(call(18, 'query', 'hello'))),
-  call(19, 'subscription', 'raw'),
-  { ...call(20, 'subscription', 'raw'), jsonrpc: '2.0' },
-  'PONG',
+const call = (id: number, method: string, path: string, input?: unknown, lastEventId?: string) => ({ id, method, params: { path, input, lastEventId } });
+const step = (send: Step['send'], frames: number): Step => ({ send, frames });
+
+const SESSION: Step[] = [
+  step('PING', 1),
+  step(call(1, 'query', 'hello'), 1),
+  step(call(2, 'query', 'hello', { name: 'Bob' }), 1),
+  step(call(3, 'mutation', 'add', { a: 2, b: 3 }), 1),
+  step(call(4, 'mutation', 'add', { a: 'x' }), 1),
+  step(call(5, 'query', 'forbidden'), 1),
+  step(call(6, 'query', 'nowhere'), 1),
+  step('{not json', 1),
+  step({ id: null, method: 'query', params: { path: 'hello' } }, 1),
+  // started, three items, stopped
+  step(call(7, 'subscription', 'count', { to: 3 }), 5),
+  step(call(8, 'subscription', 'count', { to: 4 }, '2'), 4),
+  step(call(9, 'subscription', 'letters'), 4),
+  // started and its one item; it then waits for its signal
+  step(call(10, 'subscription', 'forever'), 2),
+  step(call(10, 'subscription', 'forever'), 1),
+  step({ id: 10, method: 'subscription.stop' }, 1),
+  // started, an item, the error, stopped
+  step(call(11, 'subscription', 'broken'), 4),
+  step(call(12, 'subscription', 'refused'), 1),
+  step(call(13, 'query', 'add', { a: 1, b: 1 }), 1),
+  step([call(14, 'query', 'hello'), call(15, 'mutation', 'add', { a: 1, b: 2 })], 2),
+  step(call(16, 'subscription', 'forever'), 2),
+  // stopped before it started: only `stopped`
+  step([call(17, 'subscription', 'forever'), { id: 17, method: 'subscription.stop' }], 1),
+  step(Buffer.from(JSON.stringify(call(18, 'query', 'hello'))), 1),
+  step(call(19, 'subscription', 'raw'), 4),
+  step({ ...call(20, 'subscription', 'raw'), jsonrpc: '2.0' }, 4),
+  // Answered by nothing; the last step, so the hello after it shows nothing came late.
+  step('PONG', 0),
+  step(call(21, 'query', 'hello'), 1),
 ];
 
 describe('tRPC over WebSocket, served by our own handler', () => {
   it('answers a whole session exactly as the stock adapter does', async () => {
     await using stock = await serve('stock');
     await using ours = await serve('ours');
-    const [a, b] = await Promise.all([transcript(stock.url, SESSION, { user: 'ann' }), transcript(ours.url, SESSION, { user: 'ann' })]);
+    const opening = { frames: 0 };
+    const [a, b] = await Promise.all([transcript(stock.url, opening, SESSION, { user: 'ann' }), transcript(ours.url, opening, SESSION, { user: 'ann' })]);
     expect(b).toEqual(a);
     // Spot checks, so the comparison is known to have covered something.
     expect(b[1]).toEqual(['PONG']);
@@ -146,10 +182,15 @@ describe('tRPC over WebSocket, served by our own handler', () => {
   it('makes the context from the connection params, or at once without them, and refuses a bad one', async () => {
     await using stock = await serve('stock');
     await using ours = await serve('ours');
-    for (const params of [null, { user: 'mallory' }]) {
-      const steps = [call(1, 'query', 'hello'), call(2, 'subscription', 'letters')];
-      const [a, b] = await Promise.all([transcript(stock.url, steps, params), transcript(ours.url, steps, params)]);
+    const steps = [step(call(1, 'query', 'hello'), 1), step(call(2, 'subscription', 'letters'), 4)];
+    for (const [params, opening] of [
+      [null, { frames: 0 }],
+      // Refused: the error, then the socket closes, and no step is sent.
+      [{ user: 'mallory' }, { frames: 1, close: true }],
+    ] as const) {
+      const [a, b] = await Promise.all([transcript(stock.url, opening, steps, params), transcript(ours.url, opening, steps, params)]);
       expect(b).toEqual(a);
+      expect(b.at(-1)).toEqual([params ? 'closed' : 'open']);
     }
   });
 });

@@ -13,6 +13,7 @@ import type { WebSocket } from 'ws';
 import type { Config } from './config';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { DeadLetterQueue } from './audit/dead-letter-queue';
 import { OutboxDrain } from './audit/drain';
 import { AuditRecorder, recordBreaker, recordError, recordRecovery } from './audit/recorder';
 import { AuditRetention } from './audit/retention';
@@ -253,6 +254,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     checkpoints,
     rooms,
     audit,
+    // Retries write through the drain's writer under the same Postgres policy as the drain.
+    deadLetters: new DeadLetterQueue(database.db, (fn) => resilience.policies.postgres.execute(fn)),
     resilience,
     metrics,
     refusals,

@@ -9,6 +9,7 @@ import type { Database } from './infra/postgres';
 import type { MatchService } from './match/service';
 import type { PresenceService } from './presence/service';
 import type { Rooms } from './rooms';
+import type { DeadLetterQueue } from './audit/dead-letter-queue';
 import type { AuditRecorder } from './audit/recorder';
 import type { Resilience } from './resilience';
 import type { Checkpointer } from './checkpoint/snapshot';
@@ -30,6 +31,8 @@ export interface Services {
   checkpoints: Checkpointer;
   rooms: Rooms;
   audit: AuditRecorder;
+  /** Audit records the drain gave up on, for admin.deadLetters. */
+  deadLetters: DeadLetterQueue;
   resilience: Resilience;
   metrics: Metrics;
   /** Refusals at the edge: counted and sampled, not audited (trpc/refusals.ts). */

@@ -1,6 +1,7 @@
 /** Operator procedures, behind ADMIN_TOKEN (header `x-admin-token`, or `adminToken` connection param). */
 import { asc, eq, or } from 'drizzle-orm';
 import { z } from 'zod';
+import { DEAD_LETTER_STATUSES } from '../audit/dead-letter-queue';
 import { stateTransitions } from '../audit/schema';
 import { matches } from '../match/schema';
 import type { State } from '../state/states';
@@ -47,10 +48,11 @@ export const adminRouter = router({
   rollbackMatch: adminProcedure
     .input(z.object({ matchId: z.string().min(1).max(100), actor: z.string().min(1).max(64).default('admin') }))
     .mutation(({ ctx, input }) => rollbackMatch(ctx.svc.store, ctx.svc.checkpoints, input.matchId, `admin:${input.actor}`)),
-  /** Breakers, bulkheads, recent errors and dead letters (the same figures as /metrics). */
+  /** Breakers, bulkheads and recent errors (the same figures as /metrics), paused pools, pending dead letters (null: Postgres did not answer). */
   health: adminProcedure.query(async ({ ctx }) => ({
     ...(await ctx.svc.resilience.health()),
     pausedPools: await ctx.svc.store.pausedPools(),
+    deadLetters: await ctx.svc.deadLetters.countPending().catch(() => null),
   })),
   pools: router({
     pause: adminProcedure
@@ -64,17 +66,21 @@ export const adminRouter = router({
       return { ok: true as const };
     }),
   }),
-  /** Operations that still failed after their retries: list, retry now, or discard. */
+  /** Audit records the drain gave up on (the dead_letters table): list, write again, or discard. */
   deadLetters: router({
     list: adminProcedure
-      .input(z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(50) }).optional())
-      .query(({ ctx, input }) => ctx.svc.resilience.deadLetters.store.list({ offset: input?.offset ?? 0, limit: input?.limit ?? 50 })),
-    retry: adminProcedure
-      .input(z.object({ id: z.string().min(1).max(200) }))
-      .mutation(({ ctx, input }) => ctx.svc.resilience.deadLetters.worker.retryNow(input.id)),
-    discard: adminProcedure
-      .input(z.object({ id: z.string().min(1).max(200) }))
-      .mutation(({ ctx, input }) => ctx.svc.resilience.deadLetters.worker.discard(input.id)),
+      .input(
+        z
+          .object({
+            status: z.enum(DEAD_LETTER_STATUSES).default('pending'),
+            offset: z.number().int().min(0).default(0),
+            limit: z.number().int().min(1).max(500).default(50),
+          })
+          .optional(),
+      )
+      .query(({ ctx, input }) => ctx.svc.deadLetters.list(input)),
+    retry: adminProcedure.input(z.object({ id: z.string().min(1).max(200) })).mutation(({ ctx, input }) => ctx.svc.deadLetters.retry(input.id)),
+    discard: adminProcedure.input(z.object({ id: z.string().min(1).max(200) })).mutation(({ ctx, input }) => ctx.svc.deadLetters.discard(input.id)),
   }),
   audit: router({
     /** A user's transitions in order (from Postgres). */

@@ -44,7 +44,8 @@ export const USER_MESSAGES = {
   UNAUTHORIZED: 'Your session is not valid. Please reload the page.',
   SECURITY_VIOLATION: 'Your session was ended for security reasons. Please reload the page.',
   // Operators (admin procedures) are people too.
-  DEAD_LETTER_NOT_FOUND: 'That failed operation is no longer waiting: it was retried or discarded already.',
+  DEAD_LETTER_NOT_FOUND: 'There is no failed operation with that id.',
+  DEAD_LETTER_RETRY_FAILED: 'That failed operation failed again and is still waiting. Fix the cause, then retry or discard it.',
   NO_CHECKPOINT: 'There is no saved checkpoint to restore for that user or match.',
 } as const satisfies Record<string, string>;
 

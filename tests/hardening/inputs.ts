@@ -121,6 +121,10 @@ const tag = fc.constantFrom('music', 'films', 'chess', 'art');
 const language = fc.constantFrom('en', 'fr', 'de');
 const pool = str(1, 41, fc.constantFrom('global', 'en', 'pool-1'));
 const STATES = ['IDLE', 'WAITING', 'CONNECTING', 'IN_CALL', 'DISCONNECTING'];
+const deadLetterStatus = field(
+  fc.constantFrom('pending', 'retried', 'discarded'),
+  fc.oneof(fc.constantFrom('PENDING', 'parked', ''), loneSurrogate, wrongType),
+);
 
 /** Builds the valid inputs and the near misses of an object input. */
 function shape(fields: Record<string, Field>, opts: { optional?: boolean } = {}): InputShape {
@@ -235,7 +239,7 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
   'admin.deadLetters.list': {
     type: 'query',
     auth: 'admin',
-    input: shape({ offset: int(0, 2 ** 31).optional(), limit: int(1, 500).optional() }, { optional: true }),
+    input: shape({ status: deadLetterStatus.optional(), offset: int(0, 2 ** 31).optional(), limit: int(1, 500).optional() }, { optional: true }),
   },
   'admin.deadLetters.retry': { type: 'mutation', auth: 'admin', input: shape({ id: str(1, 200) }) },
   'admin.deadLetters.discard': { type: 'mutation', auth: 'admin', input: shape({ id: str(1, 200) }) },

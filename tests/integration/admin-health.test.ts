@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startTestApp } from '../support/app';
 import { connectUser } from '../support/client';
-import { errors } from '../../server/audit/schema';
+import { eq } from 'drizzle-orm';
+import { letterForEntry, storeDeadLetters } from '../../server/audit/dead-letters';
+import { errors, stateTransitions } from '../../server/audit/schema';
 
 async function admin(url: string, path: string, body?: unknown) {
   const res = await fetch(`${url}/trpc/${path}`, {
@@ -34,11 +36,48 @@ describe('operator procedures', () => {
     await a.next('matched');
   });
 
+  it('a dead letter of the drain is listed, written again by retry, and counted in admin.health while it waits', async () => {
+    await using app = await startTestApp();
+    const { database } = app.server.services;
+    const rec = { kind: 'transition' as const, eventId: 'e-dl-1', pool: 'global', at: Date.now(), userId: 'u-dl', from: 'IDLE', to: 'WAITING', version: 1 };
+    await storeDeadLetters(
+      database.db,
+      [letterForEntry({ pool: 'global', streamId: '1-0', rec }, '57014 canceling statement due to statement timeout', 5)],
+      new Date(),
+    );
+
+    expect((await admin(app.url, 'admin.health')).json.result?.data).toMatchObject({ deadLetters: 1 });
+    const listed = await admin(app.url, 'admin.deadLetters.list?input=' + encodeURIComponent(JSON.stringify({})));
+    expect(listed.json.result?.data).toEqual([expect.objectContaining({ id: 'outbox:global:1-0', status: 'pending', attempts: 5, kind: 'transition' })]);
+
+    const retried = await admin(app.url, 'admin.deadLetters.retry', { id: 'outbox:global:1-0' });
+    expect(retried.json.result?.data).toMatchObject({ status: 'retried', attempts: 6 });
+    expect((await database.db.select().from(stateTransitions).where(eq(stateTransitions.eventId, 'e-dl-1'))).map((t) => t.userId)).toEqual(['u-dl']);
+    expect((await admin(app.url, 'admin.health')).json.result?.data).toMatchObject({ deadLetters: 0 });
+  });
+
+  it('a retry that fails again tells the operator why, as CONFLICT with its own code', async () => {
+    await using app = await startTestApp();
+    const rec = { kind: 'match_ended' as const, eventId: 'e-dl-2', pool: 'global', at: Date.now(), matchId: 'm-missing', reason: 'end' };
+    await storeDeadLetters(
+      app.server.services.database.db,
+      [letterForEntry({ pool: 'global', streamId: '2-0', rec }, 'match m-missing is not in Postgres yet', 5)],
+      new Date(),
+    );
+    const r = await admin(app.url, 'admin.deadLetters.retry', { id: 'outbox:global:2-0' });
+    expect(r.status).toBe(409);
+    expect(r.json.error?.data.appCode).toBe('DEAD_LETTER_RETRY_FAILED');
+    expect(r.json.error?.message).toMatch(
+      /^Dead letter outbox:global:2-0 was not written again \(match m-missing is not in Postgres yet\)\. It stays pending after 6 attempts/,
+    );
+  });
+
   it('retrying a dead letter that does not exist is a clear NOT_FOUND', async () => {
     await using app = await startTestApp();
     const r = await admin(app.url, 'admin.deadLetters.retry', { id: 'nope' });
     expect(r.status).toBe(404);
     expect(r.json.error?.data.appCode).toBe('DEAD_LETTER_NOT_FOUND');
+    expect((await admin(app.url, 'admin.deadLetters.discard', { id: 'nope' })).status).toBe(404);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * npm run soak: the full call flow (bench/flow/full-call.ts: a closed-loop population of
- * `--people`, so a steady load) for `--duration` seconds against `--servers` server processes on a private Redis and a private Postgres, with a fault every `--fault-every`
+ * npm run soak: the full call flow at a steady rate (bench/soak/paced-load.ts: `--rate` people
+ * arriving a second) for `--duration` seconds against `--servers` server processes on a private Redis and a private Postgres, with a fault every `--fault-every`
  * seconds (bench/soak/faults.ts: Redis frozen, Postgres restarted, a server killed and restarted,
  * in turn), a reading every `--report-every` seconds (each server's heap, RSS, timers and sockets;
  * Redis memory, keys and pub/sub subscriptions; the audit outbox's backlog and oldest record).
@@ -9,7 +9,7 @@
  * records apart: kept 24 h, hard-coded), no subscription left, the outbox empty, each server's
  * timers, sockets and heap after a full collection back near its baseline.
  *
- * Usage: npm run soak -- --duration 1800 [--fault-every 180] [--report-every 60] [--people 40]
+ * Usage: npm run soak -- --duration 1800 [--fault-every 180] [--report-every 60] [--rate 8]
  *        [--pause 5] [--retention 60] [--servers 2] [--skip 0.3] [--absent 0.1]
  * Prints the curve and the checks as tables, and ends with one JSON line:
  *   {"noGrowth":true|false,"keysBaseline":..,"keysEnd":..,"matchRecords":..,"subscribersEnd":..,...}
@@ -22,6 +22,7 @@ import { machine, printResult, printTable, progress } from './lib/report';
 import { injectFault, type FaultRecord } from './soak/faults';
 import { checkGrowth, MATCH_KIND, type StateSnapshot } from './soak/growth';
 import { fullCallLoad } from './soak/full-call-load';
+import { pacedLoad } from './soak/paced-load';
 import { row, trend, type Point } from './soak/report';
 import { leftUsers, read, snapshot } from './soak/sample';
 import { startSystem } from './soak/system';
@@ -30,12 +31,17 @@ import { settle } from './soak/settle';
 const args = benchArgs('soak', {
   'fault-every': { default: 180, help: 'seconds between faults (Redis paused, Postgres restarted, a server killed: in turn)' },
   'report-every': { default: 60, help: 'seconds between readings' },
-  people: { default: 40, help: 'people in the closed-loop population of bench/flow/full-call.ts (about half of them in a call at a time)' },
+  driver: {
+    default: 'paced',
+    help: "'paced': --rate new people a second, 1 to 3 calls each (bench/soak/user-flow.ts); 'full-call': bench/flow/full-call.ts, a closed loop of --people",
+  },
+  rate: { default: 8, help: '--driver paced: people arriving per second' },
+  people: { default: 40, help: '--driver full-call: people in the closed-loop population' },
   pause: { default: 5, help: 'seconds each fault lasts (Redis frozen, Postgres down, a server dead)' },
   retention: { default: 60, help: 'seconds of IDLE_TTL_MS, EVENT_HISTORY_TTL_MS, IDEMPOTENCY_TTL_MS and RECENT_PARTNERS_TTL_MS for the run' },
   servers: { default: 2, help: 'server processes' },
   skip: { default: '0.3', help: 'share of calls left by skip rather than end' },
-  absent: { default: '0.1', help: 'probability per call of an absence (a socket closed while waiting or in a call; most come back): bench/flow/full-call.ts' },
+  absent: { default: '0.1', help: 'paced: share of people who vanish mid-call (socket closed, no leave); full-call: probability per call of an absence' },
 });
 const share = (name: string, v: string) => {
   const x = Number(v);
@@ -63,11 +69,13 @@ const CLEANUP_INTERVAL_S = 30;
 const SETTLE_MAX_S = Math.max(args.retention, SERVER_OP_TTL_S) + 2 * CLEANUP_INTERVAL_S + 60;
 // The servers' RECONNECT_GRACE_MS (production default): absent people come back around it.
 const GRACE_MS = 10_000;
+if (args.driver !== 'paced' && args.driver !== 'full-call') throw new BenchArgError(`--driver must be paced or full-call, got "${args.driver}"`);
+const loadName = args.driver === 'paced' ? `${args.rate} people/s (paced)` : `${args.people} people (full-call)`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
   const loadAtStart = machine().load1m;
-  progress(`soak: ${args.servers} servers, ${args.people} people, ${args.duration} s, a fault every ${args['fault-every']} s`);
+  progress(`soak: ${args.servers} servers, ${loadName}, ${args.duration} s, a fault every ${args['fault-every']} s`);
   await using sys = await startSystem({ servers: args.servers, env: SOAK_ENV });
   const redis = new Redis(sys.redis.url, { maxRetriesPerRequest: 1, commandTimeout: 2000, retryStrategy: () => 200 });
   redis.on('error', () => undefined);
@@ -75,7 +83,10 @@ async function main() {
   await sleep(10_000); // start-up work (migrations, first cleanup run) out of the baseline
   const baseline = await snapshot(sys.slots, redis, keys);
   const urls = sys.slots.map((s) => s.url);
-  const load = fullCallLoad({ urls, secret: sys.secret, people: args.people, skip, absent, graceMs: GRACE_MS });
+  const load =
+    args.driver === 'paced'
+      ? pacedLoad({ urls: () => urls, secret: sys.secret, rate: args.rate, skip, absent })
+      : fullCallLoad({ urls, secret: sys.secret, people: args.people, skip, absent, graceMs: GRACE_MS });
   const points: Point[] = [];
   const faults: FaultRecord[] = [];
   let pendingFaults: string[] = [];
@@ -160,7 +171,7 @@ function report(
     noGrowth: verdict.pass,
     failed: verdict.checks.filter((c) => !c.pass).map((c) => c.name),
     durationSec: args.duration,
-    people: args.people,
+    load: loadName,
     faults: faults.length,
     faultErrors: faults.filter((f) => f.error).length,
     calls: last.calls,

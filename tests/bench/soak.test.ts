@@ -3,6 +3,8 @@ import { nthFault } from '../../bench/soak/faults';
 import { checkGrowth, HEAP_SLACK_MIB, keyShape, slope, SOCKET_SLACK, TIMER_SLACK, type StateSnapshot } from '../../bench/soak/growth';
 import { emptyCounters } from '../../bench/flow/counters';
 import { loadStats } from '../../bench/soak/full-call-load';
+import { FlowTimeout } from '../../bench/soak/inbox';
+import { errorCode, plan } from '../../bench/soak/paced-load';
 import { MetricsTextError, parseProcessFigures } from '../../bench/soak/metrics-text';
 
 const baseline: StateSnapshot = {
@@ -125,5 +127,16 @@ describe('soak: faults and load', () => {
     const s = loadStats(c, 37);
     expect([s.calls, s.errors, s.online]).toEqual([41, 3, 37]);
     expect(s.detail).toMatchObject({ dropsInCall: 2, lastError: 'boom' });
+  });
+
+  it('a paced plan has 1 to 3 calls, and an absent person vanishes in one of them', () => {
+    expect(plan(() => 0, { skip: 0.3, absent: 0.1 })).toEqual({ calls: 1, absentAt: 0, holdMs: 1000, skip: true });
+    expect(plan(() => 0.999, { skip: 0.3, absent: 0.1 })).toMatchObject({ calls: 3, absentAt: null, skip: false });
+  });
+
+  it("a failure is counted under the app's code, a timeout under its step", () => {
+    expect(errorCode({ data: { appCode: 'SERVICE_UNAVAILABLE', code: 'INTERNAL_SERVER_ERROR' } })).toBe('SERVICE_UNAVAILABLE');
+    expect(errorCode(new FlowTimeout('matched'))).toBe('timeout:matched');
+    expect(errorCode(new TypeError('x'))).toBe('TypeError');
   });
 });

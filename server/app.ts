@@ -342,6 +342,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     onError: ({ error, path, type }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR' && !path) log.error({ err: error, type }, 'WebSocket handling failed');
     },
+    log,
     allowedOrigins: cfg.ALLOWED_ORIGINS,
     trustProxy: cfg.TRUST_PROXY,
     guard,

@@ -10,6 +10,7 @@
  *   on frames this small.
  */
 import type { IncomingMessage, Server } from 'node:http';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AnyRouter } from '@trpc/server';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -70,7 +71,8 @@ export function attachWebSocket<TRouter extends AnyRouter>(server: Server, opts:
     wss.handleUpgrade(req, socket, head, (ws) => {
       opts.guard.watch(ws, ip);
       keepAlive.watch(ws);
-      trpc.accept(ws, expectParams);
+      // The TCP socket of the 'upgrade' event, which ws now writes to (a net.Socket from http.Server).
+      trpc.accept(ws, expectParams, socket instanceof Socket ? socket : undefined);
     });
   });
 

@@ -3,12 +3,12 @@
  * Checked here against the stock adapter: the same messages sent to both give the same replies.
  */
 import type { AddressInfo } from 'node:net';
-import { initTRPC, tracked, TRPCError } from '@trpc/server';
+import { initTRPC, tracked, TRPCError, type AnyRouter } from '@trpc/server';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { z } from 'zod';
-import { TrpcWsServer, type ConnectionParams } from '../../server/http/trpc-ws';
+import { TrpcWsServer, type ConnectionParams, type TrpcWsOptions } from '../../server/http/trpc-ws';
 import { RawJson } from '../../server/shared/raw-json';
 
 const t = initTRPC.context<{ user: string | null }>().create({ isDev: false });
@@ -48,6 +48,8 @@ function context(params: ConnectionParams) {
   return Promise.resolve({ user: params?.user ?? null });
 }
 
+const silent = { error: () => {} };
+
 /** A WebSocket server on a free port, serving `router` with the stock adapter or ours. */
 async function serve(kind: 'stock' | 'ours') {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
@@ -55,8 +57,8 @@ async function serve(kind: 'stock' | 'ours') {
   if (kind === 'stock') {
     applyWSSHandler({ wss, router, createContext: ({ info }) => context(info.connectionParams) });
   } else {
-    const ours = new TrpcWsServer({ router, createContext: (params) => context(params), maxSubscriptions: 1000, maxBatch: 1000 });
-    wss.on('connection', (ws, req) => ours.accept(ws, (req.url ?? '').includes('connectionParams=1')));
+    const ours = new TrpcWsServer({ router, createContext: (params) => context(params), maxSubscriptions: 1000, maxBatch: 1000, log: silent });
+    wss.on('connection', (ws, req) => ours.accept(ws, (req.url ?? '').includes('connectionParams=1'), req.socket));
   }
   return {
     url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
@@ -191,6 +193,88 @@ describe('tRPC over WebSocket, served by our own handler', () => {
       const [a, b] = await Promise.all([transcript(stock.url, opening, steps, params), transcript(ours.url, opening, steps, params)]);
       expect(b).toEqual(a);
       expect(b.at(-1)).toEqual([params ? 'closed' : 'open']);
+    }
+  });
+});
+
+/** Our handler alone on a free port, with its options; `open` connects a socket that needs no connection params. */
+async function serveOurs<R extends AnyRouter>(opts: TrpcWsOptions<R>) {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const ours = new TrpcWsServer(opts);
+  wss.on('connection', (ws, req) => ours.accept(ws, false, req.socket));
+  const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  return {
+    async open() {
+      const ws = new WebSocket(url);
+      const replies: string[] = [];
+      ws.on('message', (m: Buffer) => replies.push(m.toString()));
+      await new Promise((resolve) => ws.once('open', resolve));
+      return { ws, replies };
+    },
+    [Symbol.asyncDispose]: async () => {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+    },
+  };
+}
+
+describe('our handler beyond the protocol', () => {
+  it('aborts the signal of a query or mutation still running when its socket closes, and reports no error for it', async () => {
+    let started!: () => void;
+    let aborted!: () => void;
+    const wasStarted = new Promise<void>((r) => (started = r));
+    const wasAborted = new Promise<void>((r) => (aborted = r));
+    const tw = initTRPC.create({ isDev: false });
+    const slow = tw.router({
+      wait: tw.procedure.mutation(({ signal }) => {
+        started();
+        return new Promise((_, reject) =>
+          signal!.addEventListener('abort', () => {
+            aborted();
+            reject(signal!.reason as Error);
+          }),
+        );
+      }),
+    });
+    const onError = vi.fn();
+    await using server = await serveOurs({ router: slow, createContext: () => Promise.resolve({}), maxSubscriptions: 1, maxBatch: 1, onError, log: silent });
+    const { ws } = await server.open();
+    ws.send(JSON.stringify(call(1, 'mutation', 'wait')));
+    await wasStarted;
+    ws.close();
+    await wasAborted;
+    // The rejection has gone through the handler by the next turn.
+    await new Promise((r) => setImmediate(r));
+    expect(onError).not.toHaveBeenCalled();
+  });
+
+  it('logs a failure of its own handling when there is no onError, or when onError throws, and still answers', async () => {
+    const tf = initTRPC.create({
+      isDev: false,
+      errorFormatter: () => {
+        throw new Error('formatter broke');
+      },
+    });
+    const failing = tf.router({
+      no: tf.procedure.query(() => {
+        throw new TRPCError({ code: 'FORBIDDEN', message: 'no' });
+      }),
+    });
+    for (const onError of [undefined, () => void JSON.parse('{')]) {
+      const log = { error: vi.fn() };
+      await using server = await serveOurs({ router: failing, createContext: () => Promise.resolve({}), maxSubscriptions: 1, maxBatch: 1, onError, log });
+      const { ws, replies } = await server.open();
+      ws.send(JSON.stringify(call(1, 'query', 'no')));
+      await vi.waitFor(() => expect(replies).toHaveLength(1));
+      expect(JSON.parse(replies[0]!)).toEqual({
+        id: 1,
+        error: { code: -32603, message: 'Internal server error', data: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500 } },
+      });
+      await vi.waitFor(() =>
+        expect(log.error).toHaveBeenCalledWith(expect.objectContaining({ err: expect.objectContaining({ message: 'formatter broke' }) }), expect.any(String)),
+      );
+      ws.close();
     }
   });
 });

@@ -178,8 +178,6 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
   const resilience = createResilience({
     config: resilienceConfigFromEnv(cfg),
     registry: metrics.registry,
-    redis,
-    deadLetterPrefix: `${cfg.REDIS_PREFIX}:{dlq}:`,
     clock,
     log,
     audit: {
@@ -342,7 +340,6 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     onError: ({ error, path, type }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR' && !path) log.error({ err: error, type }, 'WebSocket handling failed');
     },
-    log,
     allowedOrigins: cfg.ALLOWED_ORIGINS,
     trustProxy: cfg.TRUST_PROXY,
     guard,
@@ -368,7 +365,6 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     cleanup.start();
     audit.start();
     retention.start();
-    resilience.start();
     checkpointTimer = setInterval(() => {
       void (async () => {
         if (await cleanup.lead()) await checkpoints.snapshot();
@@ -397,7 +393,6 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       await drain.flush().catch((e: unknown) => log.warn({ err: e }, 'outbox flush at shutdown failed'));
       audit.stop();
       await retention.stop();
-      await resilience.stop();
       server.closeAllConnections();
       redis.disconnect();
       sub.disconnect();

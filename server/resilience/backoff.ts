@@ -1,7 +1,7 @@
 /**
  * Backoff: the seed's RetryPolicy (exponential, linear or fixed; jitter on or off; capped at
- * maxDelay) as a cockatiel backoff factory, plus the same schedule as a pure function for the
- * places that are not cockatiel retries (dead letters, client reconnect plans, conflict retries).
+ * maxDelay) as a cockatiel backoff factory. `delayFor` is the schedule as a pure function: it
+ * drives linear and fixed backoff, and tests check the schedule with it.
  *
  * Exponential uses cockatiel's ExponentialBackoff: without jitter initialDelay x 2^(n-1); with
  * jitter the decorrelated-jitter generator (Polly's, cockatiel's default), which spreads retries

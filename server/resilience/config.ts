@@ -1,5 +1,5 @@
 /**
- * ResilienceConfig: every number the policies, the manager and the dead-letter worker use, with
+ * ResilienceConfig: every number the policies and the manager use, with
  * the defaults and the reason for each. `env.ts` exposes each one as an environment variable;
  * tests build their own config with `resilienceConfig({...})` and shrink the durations.
  */
@@ -42,17 +42,6 @@ export interface DependencyConfig {
   bulkhead: BulkheadConfig;
 }
 
-export interface DeadLetterConfig {
-  pollMs: number;
-  batch: number;
-  /** A claimed letter is invisible this long; a worker that dies mid-handler lets it come back. */
-  leaseMs: number;
-  /** Total attempts (the original call's included) before a letter is parked for an operator. */
-  maxAttempts: number;
-  /** The schedule between attempts (how many there are is `maxAttempts` above). */
-  retry: Omit<RetryPolicyConfig, 'maxAttempts'>;
-}
-
 export interface ResilienceConfig {
   redis: DependencyConfig;
   postgres: DependencyConfig;
@@ -63,7 +52,6 @@ export interface ResilienceConfig {
   reconnect: RetryPolicyConfig;
   /** Re-read-and-retry after a version conflict. */
   stateConflict: RetryPolicyConfig;
-  deadLetters: DeadLetterConfig;
   /** The same escalation (strategy, code, pool) is not repeated within this long. */
   escalationCooldownMs: number;
   /** How far back health() counts errors. */
@@ -108,15 +96,6 @@ export const DEFAULT_RESILIENCE_CONFIG: ResilienceConfig = {
   reconnect: { maxAttempts: 10, backoffStrategy: 'exponential', initialDelay: 250, maxDelay: 5000, jitter: true },
   // Conflicts are settled by re-reading; a little jitter spreads the racing writers apart.
   stateConflict: { maxAttempts: 3, backoffStrategy: 'exponential', initialDelay: 10, maxDelay: 100, jitter: true },
-  deadLetters: {
-    pollMs: 1000,
-    batch: 20,
-    // Longer than any handler's whole policy run (retries included).
-    leaseMs: 60_000,
-    // About an hour and a half of attempts at the 5 min cap before an operator must decide.
-    maxAttempts: 20,
-    retry: { backoffStrategy: 'exponential', initialDelay: 1000, maxDelay: 300_000, jitter: true },
-  },
   escalationCooldownMs: 60_000,
   healthWindowMs: 60_000,
 };

@@ -79,13 +79,6 @@ export const resilienceEnvShape = {
   RESILIENCE_CONFLICT_RETRY_ATTEMPTS: int(D.stateConflict.maxAttempts, 0, 100),
   RESILIENCE_CONFLICT_RETRY_INITIAL_MS: int(D.stateConflict.initialDelay),
   RESILIENCE_CONFLICT_RETRY_MAX_MS: int(D.stateConflict.maxDelay),
-  /** Dead-letter worker. */
-  RESILIENCE_DLQ_POLL_MS: int(D.deadLetters.pollMs, 1),
-  RESILIENCE_DLQ_BATCH: int(D.deadLetters.batch, 1, 10_000),
-  RESILIENCE_DLQ_LEASE_MS: int(D.deadLetters.leaseMs, 1),
-  RESILIENCE_DLQ_MAX_ATTEMPTS: int(D.deadLetters.maxAttempts, 1, 10_000),
-  RESILIENCE_DLQ_RETRY_INITIAL_MS: int(D.deadLetters.retry.initialDelay, 1),
-  RESILIENCE_DLQ_RETRY_MAX_MS: int(D.deadLetters.retry.maxDelay, 1),
   /** Escalations (pause, alert, end session) are not repeated for the same cause within this long. */
   RESILIENCE_ESCALATION_COOLDOWN_MS: int(D.escalationCooldownMs),
   /** admin.health counts errors over this window. */
@@ -141,13 +134,6 @@ export function resilienceConfigFromEnv(e: ResilienceEnv): ResilienceConfig {
       maxAttempts: e.RESILIENCE_CONFLICT_RETRY_ATTEMPTS,
       initialDelay: e.RESILIENCE_CONFLICT_RETRY_INITIAL_MS,
       maxDelay: e.RESILIENCE_CONFLICT_RETRY_MAX_MS,
-    },
-    deadLetters: {
-      pollMs: e.RESILIENCE_DLQ_POLL_MS,
-      batch: e.RESILIENCE_DLQ_BATCH,
-      leaseMs: e.RESILIENCE_DLQ_LEASE_MS,
-      maxAttempts: e.RESILIENCE_DLQ_MAX_ATTEMPTS,
-      retry: { ...D.deadLetters.retry, initialDelay: e.RESILIENCE_DLQ_RETRY_INITIAL_MS, maxDelay: e.RESILIENCE_DLQ_RETRY_MAX_MS },
     },
     escalationCooldownMs: e.RESILIENCE_ESCALATION_COOLDOWN_MS,
     healthWindowMs: e.RESILIENCE_HEALTH_WINDOW_MS,

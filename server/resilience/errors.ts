@@ -4,7 +4,6 @@
  * message written for a person, a marker property and an `isXError()` guard (cockatiel's style:
  * the guard still works across module copies, where `instanceof` would not).
  */
-import { DomainError } from '../state/errors';
 
 /** Data disagrees with itself beyond what the repair scripts can fix: pause the pool, call a person. */
 export class DataInconsistencyError extends Error {
@@ -47,16 +46,6 @@ export class SystemFailureError extends Error {
   }
 }
 
-/** An admin action named a dead letter that is not there (already retried or discarded). */
-export class DeadLetterNotFoundError extends DomainError {
-  readonly code = 'DEAD_LETTER_NOT_FOUND';
-  readonly httpCode = 'NOT_FOUND';
-  readonly isDeadLetterNotFoundError = true;
-  constructor(readonly id: string) {
-    super(`No dead letter with id ${id}; it may have been retried or discarded already.`, { id });
-  }
-}
-
 const marker =
   <T>(prop: string) =>
   (e: unknown): e is T =>
@@ -65,4 +54,3 @@ const marker =
 export const isDataInconsistencyError = marker<DataInconsistencyError>('isDataInconsistencyError');
 export const isSecurityViolationError = marker<SecurityViolationError>('isSecurityViolationError');
 export const isSystemFailureError = marker<SystemFailureError>('isSystemFailureError');
-export const isDeadLetterNotFoundError = marker<DeadLetterNotFoundError>('isDeadLetterNotFoundError');

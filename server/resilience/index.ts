@@ -1,18 +1,15 @@
 /**
- * The resilience domain, assembled: metrics on the server's registry, the named policies, the
- * recovery manager, and the dead-letter store and worker, with every event fanned out to logs,
- * metrics and (when an append function is given) the audit outbox. The composition root
- * (server/app.ts) calls `createResilience` once and lends it the recovery actions, which
- * belong to other domains (pausing a pool, ending a session, restoring a checkpoint).
+ * The resilience domain, assembled: metrics on the server's registry, the named policies and the
+ * recovery manager, with every event fanned out to logs, metrics and (when an append function is
+ * given) the audit outbox. The composition root (server/app.ts) calls `createResilience` once and
+ * lends it the recovery actions, which belong to other domains (pausing a pool, ending a session,
+ * restoring a checkpoint).
  */
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import { auditHooks, type AuditTrail } from './audit-hooks';
 import type { ResilienceConfig } from './config';
-import { DeadLetterHandlers, DeadLetterWorker } from './dead-letter-worker';
-import { RedisDeadLetterStore } from './dead-letters';
 import type { RecoveryActions } from './escalations';
 import { combineHooks, type HookErrorReporter, type ResilienceHooks } from './hooks';
 import { logHooks } from './log-hooks';
@@ -23,10 +20,6 @@ import { createResiliencePolicies } from './policies';
 export interface ResilienceDeps {
   config: ResilienceConfig;
   registry: Registry;
-  /** The command connection (dead letters live in Redis). */
-  redis: Redis;
-  /** Dead-letter key prefix; needs a hash tag, e.g. `${REDIS_PREFIX}:{dlq}:`. */
-  deadLetterPrefix: string;
   clock: Clock;
   log: Logger;
   actions: RecoveryActions;
@@ -42,40 +35,15 @@ export function createResilience(d: ResilienceDeps) {
   const hooks = combineHooks(sinks, report);
 
   const policies = createResiliencePolicies(d.config, hooks, { report, onPoolReject: (pool) => d.log.warn({ pool }, 'pool bulkhead full: shedding load') });
-  const store = new RedisDeadLetterStore(d.redis, d.deadLetterPrefix, d.clock);
-  const handlers = new DeadLetterHandlers();
-  const worker = new DeadLetterWorker(
-    store,
-    handlers,
-    d.config.deadLetters,
-    d.clock,
-    policies,
-    {
-      onSettled: (letter, result, err) => {
-        if (result === 'parked')
-          d.log.error(
-            { letter, err },
-            `dead letter ${letter.id} (${letter.kind}) parked after ${letter.attempts} attempts: an operator must retry or discard it`,
-          );
-      },
-      onRecovery: (r) => hooks.onRecovery(r),
-    },
-    report,
-  );
-  metrics.observeDeadLetters(() => store.count());
-
-  const manager = new ErrorRecoveryManager({ policies, actions: d.actions, config: d.config, clock: d.clock, hooks, report, deadLetters: { store, handlers } });
+  const manager = new ErrorRecoveryManager({ policies, actions: d.actions, config: d.config, clock: d.clock, hooks, report });
 
   return {
     policies,
     manager,
     metrics,
     hooks,
-    deadLetters: { store, handlers, worker },
     /** For `admin.health`. */
     health: async () => ({ ...(await metrics.health()), bulkheads: { dependencies: policies.snapshot(), pools: policies.pools.snapshot() } }),
-    start: () => worker.start(),
-    stop: () => worker.stop(),
   };
 }
 
@@ -84,7 +52,7 @@ export type Resilience = ReturnType<typeof createResilience>;
 export { classify, isDependencyFailure } from './classify';
 export { DEFAULT_RESILIENCE_CONFIG, resilienceConfig, type ResilienceConfig } from './config';
 export { resilienceConfigFromEnv, resilienceEnvShape } from './env';
-export { DataInconsistencyError, DeadLetterNotFoundError, SecurityViolationError, SystemFailureError } from './errors';
+export { DataInconsistencyError, SecurityViolationError, SystemFailureError } from './errors';
 export { userMessage, USER_MESSAGES } from './messages';
 export type { AuditTrail } from './audit-hooks';
 export type { RecoveryActions } from './escalations';

@@ -6,14 +6,10 @@
  * strategy, outcome and duration (recoveries_total, recovery_duration_seconds).
  *
  *   executeWithRecovery  run an operation under its pool's bulkhead and its dependency's policy
- *   executeOrDefer       the same for fire-and-forget work; if it still fails, a dead letter
  */
 import { systemClock, type Clock } from '../shared/clock';
-import { delayFor, type Random } from './backoff';
-import { classify, isDependencyFailure } from './classify';
+import { classify } from './classify';
 import type { ResilienceConfig } from './config';
-import { describeError, type DeadLetterHandlers } from './dead-letter-worker';
-import type { DeadLetterStore } from './dead-letters';
 import { isDataInconsistencyError } from './errors';
 import { Escalations, handledByPolicy, type RecoveryActions } from './escalations';
 import { guardHooks, type GuardedHooks, type HookErrorReporter, type ResilienceHooks } from './hooks';
@@ -37,13 +33,11 @@ export interface OperationContext {
 export interface RecoveryManagerDeps {
   policies: ResiliencePolicies;
   actions: RecoveryActions;
-  config: Pick<ResilienceConfig, 'escalationCooldownMs' | 'deadLetters'>;
+  config: Pick<ResilienceConfig, 'escalationCooldownMs'>;
   clock?: Clock;
   hooks?: ResilienceHooks;
-  /** Where failing hooks and actions, and unstorable dead letters, are reported (a logger). */
+  /** Where failing hooks and actions are reported (a logger). */
   report?: HookErrorReporter;
-  deadLetters?: { store: DeadLetterStore; handlers: DeadLetterHandlers };
-  random?: Random;
 }
 
 interface Failure {
@@ -62,13 +56,11 @@ export class ErrorRecoveryManager {
   private readonly hooks: GuardedHooks;
   private readonly report: HookErrorReporter;
   private readonly escalations: Escalations;
-  private readonly random: Random;
 
   constructor(private readonly deps: RecoveryManagerDeps) {
     this.clock = deps.clock ?? systemClock;
     this.report = deps.report ?? (() => {});
     this.hooks = guardHooks(deps.hooks ?? {}, this.report);
-    this.random = deps.random ?? Math.random;
     this.escalations = new Escalations(deps.actions, this.clock, deps.config.escalationCooldownMs, this.report);
   }
 
@@ -77,48 +69,6 @@ export class ErrorRecoveryManager {
     if (r.ok) return r.value;
     await this.recover(r, context);
     throw r.error;
-  }
-
-  /**
-   * Fire-and-forget work by kind (the handler registered for it): run now under its dependency's
-   * policy; if it still fails, store it as a dead letter for the worker. If even the store fails
-   * the error is reported and thrown: never dropped silently.
-   */
-  async executeOrDefer(
-    kind: string,
-    payload: unknown,
-    context: Omit<OperationContext, 'dependency'>,
-  ): Promise<{ ok: true } | { ok: false; deadLetterId: string }> {
-    const dl = this.deps.deadLetters;
-    const reg = dl?.handlers.get(kind);
-    if (!dl || !reg) throw new Error(`No dead-letter handler registered for kind "${kind}"`);
-    const ctx: OperationContext = { ...context, dependency: reg.dependency };
-    let calls = 0;
-    const r = await this.attempt((signal) => {
-      calls++;
-      return reg.handler(payload, null, signal);
-    }, ctx);
-    if (r.ok) return { ok: true };
-    let letterId: string;
-    try {
-      const letter = await dl.store.add({
-        kind,
-        payload,
-        error: describeError(r.error),
-        attempts: calls,
-        operation: ctx.operation,
-        failureType: r.c.type,
-        park: !isDependencyFailure(r.c), // the request itself was refused: retrying cannot help, an operator decides
-        nextAttemptAt: this.clock.now() + delayFor(this.deps.config.deadLetters.retry, Math.max(1, calls), this.random),
-      });
-      letterId = letter.id;
-    } catch (storeError) {
-      this.report(new Error(`Could not store a "${kind}" dead letter: ${JSON.stringify(payload)}`, { cause: storeError }), 'deadLetters.add');
-      await this.recover(r, ctx);
-      throw r.error;
-    }
-    await this.recover(r, ctx, Outcome.Deferred);
-    return { ok: false, deadLetterId: letterId };
   }
 
   private async attempt<T>(operation: (signal: AbortSignal) => Promise<T> | T, ctx: OperationContext): Promise<Attempt<T>> {
@@ -144,12 +94,12 @@ export class ErrorRecoveryManager {
   }
 
   /** Run the strategy, record the error and the recovery; returns the final outcome. */
-  private async recover(f: Failure, ctx: Omit<OperationContext, 'signal'>, forced?: Outcome): Promise<Outcome | null> {
+  private async recover(f: Failure, ctx: Omit<OperationContext, 'signal'>): Promise<Outcome | null> {
     const pool = ctx.pool ?? (isDataInconsistencyError(f.error) ? f.error.pool : undefined);
     const record = this.record(f, { ...ctx, pool }, null);
     const escalated = await this.escalations.run(f.c, record, { pool, userId: ctx.userId ?? ctx.clientId, subject: ctx.subject ?? ctx.userId });
     const fromPolicy = escalated === null && handledByPolicy(f.c.strategy) ? Outcome.Failed : null;
-    const outcomes = [escalated, forced ?? fromPolicy].filter((o): o is Outcome => o !== null);
+    const outcomes = [escalated, fromPolicy].filter((o): o is Outcome => o !== null);
     const outcome = outcomes[outcomes.length - 1] ?? null;
     this.hooks.onError({ ...record, outcome, recovered: outcome === Outcome.Recovered || outcome === Outcome.Fallback });
     for (const o of outcomes) this.recovery(f.c, o, f.since, { ...ctx, pool });

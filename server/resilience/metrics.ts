@@ -8,7 +8,6 @@
  *   retries_total{dependency}
  *   recoveries_total{strategy,outcome}
  *   recovery_duration_seconds{failure_type}    first failure to recovery, or the action's run time
- *   dead_letters                               letters waiting (read from the store at scrape)
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { systemClock, type Clock } from '../shared/clock';
@@ -29,16 +28,12 @@ export interface HealthSnapshot {
   breakers: Record<Dependency, { state: BreakerState; since: number | null }>;
   errors: { windowMs: number; total: number; byCategory: Record<string, number>; byType: Record<string, number>; bySeverity: Record<string, number> };
   recoveries: { windowMs: number; byOutcome: Record<string, number> };
-  /** Letters waiting, or null when the store could not be read (or none is attached). */
-  deadLetters: number | null;
 }
 
 export function createResilienceMetrics(registry: Registry, opts: { clock?: Clock; windowMs?: number } = {}) {
   const clock = opts.clock ?? systemClock;
   const windowMs = opts.windowMs ?? 60_000;
   const registers = [registry];
-  let deadLetterDepth: (() => Promise<number>) | null = null;
-  let lastDepth: number | null = null;
 
   const errors = new Counter({ name: 'errors_total', help: 'Errors by category, type and severity', labelNames: ['category', 'type', 'severity'], registers });
   const breakerState = new Gauge({
@@ -63,21 +58,6 @@ export function createResilienceMetrics(registry: Registry, opts: { clock?: Cloc
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers,
   });
-  const deadLetters = new Gauge({
-    name: 'dead_letters',
-    help: 'Dead letters waiting for a retry or an operator',
-    registers,
-    async collect() {
-      if (!deadLetterDepth) return;
-      try {
-        lastDepth = await deadLetterDepth();
-        this.set(lastDepth);
-      } catch {
-        lastDepth = null; // keep the last exported value; health() says "unknown"
-      }
-    },
-  });
-
   const breakers = Object.fromEntries(DEPENDENCIES.map((d) => [d, { state: 'closed', since: null as number | null }])) as HealthSnapshot['breakers'];
   for (const d of DEPENDENCIES) breakerState.set({ dependency: d }, 0);
   const recentErrors = new RecentCounter(windowMs, clock);
@@ -104,7 +84,6 @@ export function createResilienceMetrics(registry: Registry, opts: { clock?: Cloc
   };
 
   async function health(): Promise<HealthSnapshot> {
-    if (deadLetterDepth) lastDepth = await deadLetterDepth().catch(() => null);
     const byCategory: Record<string, number> = {};
     const byType: Record<string, number> = {};
     const bySeverity: Record<string, number> = {};
@@ -125,24 +104,18 @@ export function createResilienceMetrics(registry: Registry, opts: { clock?: Cloc
       breakers: structuredClone(breakers),
       errors: { windowMs, total, byCategory, byType, bySeverity },
       recoveries: { windowMs, byOutcome: Object.fromEntries(recentRecoveries.counts()) },
-      deadLetters: lastDepth,
     };
   }
 
   return {
     hooks,
     health,
-    /** Where the dead_letters gauge and health() read the queue depth from. */
-    observeDeadLetters(depth: () => Promise<number>) {
-      deadLetterDepth = depth;
-    },
     errors,
     breakerState,
     transitions,
     retries,
     recoveries,
     recoveryDuration,
-    deadLetters,
   };
 }
 

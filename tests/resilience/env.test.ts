@@ -17,7 +17,6 @@ describe('resilience settings from the environment', () => {
         RESILIENCE_REDIS_BREAKER_PERIOD_MS: '0',
         RESILIENCE_POSTGRES_BULKHEAD_LIMIT: '4',
         RESILIENCE_POOL_BULKHEAD_QUEUE: '7',
-        RESILIENCE_DLQ_MAX_ATTEMPTS: '3',
       }),
     );
     expect(cfg.livekit.timeoutMs).toBe(1500);
@@ -25,7 +24,6 @@ describe('resilience settings from the environment', () => {
     expect(cfg.redis.breaker.monitoringPeriod).toBe(0);
     expect(cfg.postgres.bulkhead.limit).toBe(4);
     expect(cfg.pool.queue).toBe(7);
-    expect(cfg.deadLetters.maxAttempts).toBe(3);
     expect(cfg.redis.timeoutMs).toBe(DEFAULT_RESILIENCE_CONFIG.redis.timeoutMs);
   });
 

@@ -40,7 +40,6 @@ function setup(opts: { actions?: Partial<RecoveryActions>; throwingHooks?: boole
     clock: { now: () => Date.now() },
     hooks,
     report: (e, where) => reported.push(`${where}: ${(e as Error).message}`),
-    random: () => 0.5,
   });
   return { manager, policies, errors, recoveries, calls, reported, cfg };
 }

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DataInconsistencyError, DeadLetterNotFoundError, SecurityViolationError, SystemFailureError } from '../../server/resilience/errors';
+import { DeadLetterNotFoundError, DeadLetterRetryFailedError } from '../../server/audit/dead-letter-queue';
+import { DataInconsistencyError, SecurityViolationError, SystemFailureError } from '../../server/resilience/errors';
 import { INTERNAL_CODES, USER_MESSAGES, userMessage } from '../../server/resilience/messages';
 import { InvalidTokenError } from '../../server/session/token';
 import { NotInMatchError, StoreUnavailableError, VersionConflictError } from '../../server/state/errors';
@@ -58,6 +59,7 @@ describe('messages people can read', () => {
     ];
     for (const e of fixed) expect(userMessage(e.code).message, e.code).toBe(e.message);
     expect(userMessage(new DeadLetterNotFoundError('x').code).code).toBe('DEAD_LETTER_NOT_FOUND');
+    expect(userMessage(new DeadLetterRetryFailedError('x', 'why', 2).code).code).toBe('DEAD_LETTER_RETRY_FAILED');
   });
 
   it('every message is written for a person: a full sentence, no codes or stack traces', () => {

@@ -43,15 +43,7 @@ describe('resilience metrics', () => {
     createResilienceMetrics(a);
     createResilienceMetrics(b); // no "already registered" clash
     const names = (await a.getMetricsAsJSON()).map((m) => m.name).sort();
-    expect(names).toEqual([
-      'breaker_state',
-      'breaker_transitions_total',
-      'dead_letters',
-      'errors_total',
-      'recoveries_total',
-      'recovery_duration_seconds',
-      'retries_total',
-    ]);
+    expect(names).toEqual(['breaker_state', 'breaker_transitions_total', 'errors_total', 'recoveries_total', 'recovery_duration_seconds', 'retries_total']);
   });
 
   it('every breaker starts closed (0) so dashboards see it before anything happens', async () => {
@@ -80,21 +72,10 @@ describe('resilience metrics', () => {
     expect(text).toContain('recovery_duration_seconds_bucket{le="1",failure_type="redis"} 0');
   });
 
-  it('dead_letters is read from the store at scrape time; a failing read keeps the last value', async () => {
-    const registry = new Registry();
-    const m = createResilienceMetrics(registry);
-    let depth: number | Error = 7;
-    m.observeDeadLetters(() => (depth instanceof Error ? Promise.reject(depth) : Promise.resolve(depth)));
-    expect(await value(registry, 'dead_letters')).toBe(7);
-    depth = new Error('redis down');
-    expect(await value(registry, 'dead_letters')).toBe(7);
-    expect((await m.health()).deadLetters).toBeNull();
-  });
-
   it('health() reports breaker states and the errors of the recent window', async () => {
     const c = clock();
     const m = createResilienceMetrics(new Registry(), { clock: c, windowMs: 60_000 });
-    expect(await m.health()).toMatchObject({ status: 'ok', errors: { total: 0 }, deadLetters: null });
+    expect(await m.health()).toMatchObject({ status: 'ok', errors: { total: 0 } });
 
     m.hooks.onError(record());
     m.hooks.onError(record({ category: 'critical', type: 'matching', severity: 'critical' }));

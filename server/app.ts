@@ -25,6 +25,7 @@ import { listen } from './http/listen';
 import { createRoutes, metricsHandler } from './http/routes';
 import { limitError } from './http/limits';
 import { CLOSE_SESSION_EXPIRED, CLOSE_SESSION_REVOKED, SocketGuard } from './http/socket-guard';
+import { logTrpcWsError } from './http/trpc-errors';
 import { attachWebSocket } from './http/ws';
 import { LimitExceededError } from './state/errors';
 import { createLogger, type Logger } from './infra/logger';
@@ -336,10 +337,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     maxBatch: cfg.TRPC_MAX_BATCH,
     onRefused: (reason) => refusals.count(reason),
     messageRate: { perSecond: cfg.WS_MESSAGES_PER_SECOND, clock },
-    // Failures of our own handling (not a procedure's answer, which the edge middleware records).
-    onError: ({ error, path, type }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR' && !path) log.error({ err: error, type }, 'WebSocket handling failed');
-    },
+    onError: logTrpcWsError(log),
+    log,
     allowedOrigins: cfg.ALLOWED_ORIGINS,
     trustProxy: cfg.TRUST_PROXY,
     guard,

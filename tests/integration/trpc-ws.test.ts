@@ -8,7 +8,9 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { z } from 'zod';
+import { logTrpcWsError } from '../../server/http/trpc-errors';
 import { TrpcWsServer, type ConnectionParams, type TrpcWsOptions } from '../../server/http/trpc-ws';
+import type { Logger } from '../../server/infra/logger';
 import { RawJson } from '../../server/shared/raw-json';
 
 const t = initTRPC.context<{ user: string | null }>().create({ isDev: false });
@@ -276,5 +278,21 @@ describe('our handler beyond the protocol', () => {
       );
       ws.close();
     }
+  });
+});
+
+describe('errors over the WebSocket, in the log', () => {
+  it('a failure on our side is logged at error level with its cause; a refusal a client caused at debug only', () => {
+    const log = { error: vi.fn(), debug: vi.fn() };
+    const onError = logTrpcWsError(log as unknown as Logger);
+    const cause = new Error('Connection is closed.');
+    onError({ error: new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause }), type: 'mutation', path: 'match.enqueue', input: {}, ctx: {} });
+    onError({ error: new TRPCError({ code: 'BAD_REQUEST', message: 'bad input' }), type: 'query', path: 'session.me', input: 1, ctx: {} });
+    expect(log.error).toHaveBeenCalledTimes(1);
+    const [fields] = log.error.mock.calls[0] as [{ err: TRPCError; path: string; type: string }];
+    expect(fields).toMatchObject({ path: 'match.enqueue', type: 'mutation' });
+    expect(fields.err.cause).toBe(cause);
+    expect(log.debug).toHaveBeenCalledTimes(1);
+    expect(log.debug.mock.calls[0]![0]).toMatchObject({ code: 'BAD_REQUEST', path: 'session.me' });
   });
 });

@@ -187,7 +187,7 @@ export const configSchema = z.object({
   /** Serve /metrics on this port only (not on PORT) when set; e.g. a port reachable from inside the network only. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 
-  /** Error recovery: policies per dependency, dead letters (see server/resilience/env.ts). */
+  /** Error recovery: the Redis and Postgres policies, pool bulkheads, escalations (see server/resilience/env.ts). */
   ...resilienceEnvShape,
 
   /** Video rooms (LiveKit), and direct WebRTC when LiveKit is absent or its breaker is open. */

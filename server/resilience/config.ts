@@ -45,13 +45,8 @@ export interface DependencyConfig {
 export interface ResilienceConfig {
   redis: DependencyConfig;
   postgres: DependencyConfig;
-  livekit: DependencyConfig;
   /** One bulkhead per matching pool, so a pool in trouble cannot take every slot. */
   pool: BulkheadConfig;
-  /** The plan handed to a client whose connection failed. */
-  reconnect: RetryPolicyConfig;
-  /** Re-read-and-retry after a version conflict. */
-  stateConflict: RetryPolicyConfig;
   /** The same escalation (strategy, code, pool) is not repeated within this long. */
   escalationCooldownMs: number;
   /** How far back health() counts errors. */
@@ -81,21 +76,9 @@ export const DEFAULT_RESILIENCE_CONFIG: ResilienceConfig = {
     // The pg pool has 10 connections: waiting happens here, bounded, not in pg's unbounded queue.
     bulkhead: { limit: 10, queue: 100 },
   },
-  livekit: {
-    // The SDK waits 10 s by default; call set-up cannot wait that long.
-    timeoutMs: 5000,
-    retry: { maxAttempts: 3, backoffStrategy: 'exponential', initialDelay: 200, maxDelay: 3000, jitter: true },
-    // Few calls (one per match): a streak of failures says more than a rate.
-    breaker: { failureThreshold: 5, failureRate: 0.5, monitoringPeriod: 0, resetTimeout: 15_000, halfOpenLimit: 1 },
-    bulkhead: { limit: 32, queue: 128 },
-  },
   // A pool's matching calls are Redis scripts (sub-millisecond): 128 at once is plenty for one pool;
   // the queue absorbs a burst of simultaneous enqueues instead of refusing them.
   pool: { limit: 128, queue: 10_000 },
-  // Fits inside RECONNECT_GRACE_MS (10 s) for the first attempts, then keeps trying every 5 s.
-  reconnect: { maxAttempts: 10, backoffStrategy: 'exponential', initialDelay: 250, maxDelay: 5000, jitter: true },
-  // Conflicts are settled by re-reading; a little jitter spreads the racing writers apart.
-  stateConflict: { maxAttempts: 3, backoffStrategy: 'exponential', initialDelay: 10, maxDelay: 100, jitter: true },
   escalationCooldownMs: 60_000,
   healthWindowMs: 60_000,
 };

@@ -3,7 +3,8 @@
  * into its one schema (`...resilienceEnvShape`), and the mapping back onto ResilienceConfig.
  * Defaults come from DEFAULT_RESILIENCE_CONFIG, so the reasons live in one place (config.ts).
  *
- * Per dependency D in REDIS, POSTGRES, LIVEKIT:
+ * Per dependency D in REDIS, POSTGRES (LiveKit's policy belongs to the rooms domain and is set by
+ * LIVEKIT_*, server/rooms/options.ts):
  *   RESILIENCE_D_TIMEOUT_MS          per-attempt timeout (0: none, the client's own applies)
  *   RESILIENCE_D_RETRY_ATTEMPTS      retries after the first call (3 = up to 4 calls)
  *   RESILIENCE_D_RETRY_BACKOFF       exponential | linear | fixed
@@ -54,31 +55,9 @@ export const resilienceEnvShape = {
   RESILIENCE_POSTGRES_BULKHEAD_LIMIT: int(D.postgres.bulkhead.limit, 1, 1_000_000),
   RESILIENCE_POSTGRES_BULKHEAD_QUEUE: int(D.postgres.bulkhead.queue, 0, 1_000_000),
 
-  RESILIENCE_LIVEKIT_TIMEOUT_MS: int(D.livekit.timeoutMs),
-  RESILIENCE_LIVEKIT_RETRY_ATTEMPTS: int(D.livekit.retry.maxAttempts, 0, 100),
-  RESILIENCE_LIVEKIT_RETRY_BACKOFF: backoff(D.livekit.retry.backoffStrategy),
-  RESILIENCE_LIVEKIT_RETRY_INITIAL_MS: int(D.livekit.retry.initialDelay),
-  RESILIENCE_LIVEKIT_RETRY_MAX_MS: int(D.livekit.retry.maxDelay),
-  RESILIENCE_LIVEKIT_RETRY_JITTER: z.stringbool().default(D.livekit.retry.jitter),
-  RESILIENCE_LIVEKIT_BREAKER_THRESHOLD: int(D.livekit.breaker.failureThreshold, 1, 1_000_000),
-  RESILIENCE_LIVEKIT_BREAKER_RATE: rate(D.livekit.breaker.failureRate),
-  RESILIENCE_LIVEKIT_BREAKER_PERIOD_MS: int(D.livekit.breaker.monitoringPeriod),
-  RESILIENCE_LIVEKIT_BREAKER_RESET_MS: int(D.livekit.breaker.resetTimeout, 1),
-  RESILIENCE_LIVEKIT_BREAKER_HALF_OPEN: int(D.livekit.breaker.halfOpenLimit, 1, 10_000),
-  RESILIENCE_LIVEKIT_BULKHEAD_LIMIT: int(D.livekit.bulkhead.limit, 1, 1_000_000),
-  RESILIENCE_LIVEKIT_BULKHEAD_QUEUE: int(D.livekit.bulkhead.queue, 0, 1_000_000),
-
   /** Per matching pool. */
   RESILIENCE_POOL_BULKHEAD_LIMIT: int(D.pool.limit, 1, 1_000_000),
   RESILIENCE_POOL_BULKHEAD_QUEUE: int(D.pool.queue, 0, 1_000_000),
-  /** Plan for a client whose connection failed. */
-  RESILIENCE_RECONNECT_ATTEMPTS: int(D.reconnect.maxAttempts, 0, 1000),
-  RESILIENCE_RECONNECT_INITIAL_MS: int(D.reconnect.initialDelay),
-  RESILIENCE_RECONNECT_MAX_MS: int(D.reconnect.maxDelay),
-  /** Re-read-and-retry after a version conflict. */
-  RESILIENCE_CONFLICT_RETRY_ATTEMPTS: int(D.stateConflict.maxAttempts, 0, 100),
-  RESILIENCE_CONFLICT_RETRY_INITIAL_MS: int(D.stateConflict.initialDelay),
-  RESILIENCE_CONFLICT_RETRY_MAX_MS: int(D.stateConflict.maxDelay),
   /** Escalations (pause, alert, end session) are not repeated for the same cause within this long. */
   RESILIENCE_ESCALATION_COOLDOWN_MS: int(D.escalationCooldownMs),
   /** admin.health counts errors over this window. */
@@ -93,7 +72,7 @@ export function parseResilienceEnv(env: Record<string, string | undefined>): Res
   return resilienceEnvSchema.parse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
 }
 
-type Dep = 'REDIS' | 'POSTGRES' | 'LIVEKIT';
+type Dep = 'REDIS' | 'POSTGRES';
 
 function dependency(e: ResilienceEnv, d: Dep): DependencyConfig {
   return {
@@ -121,20 +100,7 @@ export function resilienceConfigFromEnv(e: ResilienceEnv): ResilienceConfig {
   return {
     redis: dependency(e, 'REDIS'),
     postgres: dependency(e, 'POSTGRES'),
-    livekit: dependency(e, 'LIVEKIT'),
     pool: { limit: e.RESILIENCE_POOL_BULKHEAD_LIMIT, queue: e.RESILIENCE_POOL_BULKHEAD_QUEUE },
-    reconnect: {
-      ...D.reconnect,
-      maxAttempts: e.RESILIENCE_RECONNECT_ATTEMPTS,
-      initialDelay: e.RESILIENCE_RECONNECT_INITIAL_MS,
-      maxDelay: e.RESILIENCE_RECONNECT_MAX_MS,
-    },
-    stateConflict: {
-      ...D.stateConflict,
-      maxAttempts: e.RESILIENCE_CONFLICT_RETRY_ATTEMPTS,
-      initialDelay: e.RESILIENCE_CONFLICT_RETRY_INITIAL_MS,
-      maxDelay: e.RESILIENCE_CONFLICT_RETRY_MAX_MS,
-    },
     escalationCooldownMs: e.RESILIENCE_ESCALATION_COOLDOWN_MS,
     healthWindowMs: e.RESILIENCE_HEALTH_WINDOW_MS,
   };

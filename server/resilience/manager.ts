@@ -13,14 +13,14 @@ import type { ResilienceConfig } from './config';
 import { isDataInconsistencyError } from './errors';
 import { Escalations, handledByPolicy, type RecoveryActions } from './escalations';
 import { guardHooks, type GuardedHooks, type HookErrorReporter, type ResilienceHooks } from './hooks';
-import { Outcome, type Classification, type Dependency, type ErrorRecord } from './model';
-import type { ResiliencePolicies } from './policies';
+import { Outcome, type Classification, type ErrorRecord } from './model';
+import type { PolicyDependency, ResiliencePolicies } from './policies';
 
 export interface OperationContext {
   /** What is being done, for logs and audit ("match.enqueue", "room.delete"). */
   operation: string;
   /** Run under this dependency's policy (bulkhead, retry, breaker, timeout). Without one nothing is retried. */
-  dependency?: Dependency;
+  dependency?: PolicyDependency;
   /** Run under this matching pool's bulkhead; the pool to pause if the data turns out inconsistent. */
   pool?: string;
   userId?: string;

@@ -1,21 +1,24 @@
 /**
- * The policies the composition root builds once: one named policy per dependency and the
- * per-pool bulkheads. Nothing here is global; a test builds as many sets as it likes.
+ * The policies the composition root builds once: one named policy for Redis and one for Postgres,
+ * and the per-pool bulkheads. LiveKit's policy is the rooms domain's own (server/rooms/livekit-policy.ts).
+ * Nothing here is global; a test builds as many sets as it likes.
  */
 import type { Random } from './backoff';
 import { PoolBulkheads } from './bulkheads';
 import type { ResilienceConfig } from './config';
 import { createDependencyPolicy, type DependencyPolicy, type DependencySnapshot } from './dependency-policy';
 import type { HookErrorReporter, ResilienceHooks } from './hooks';
-import { DEPENDENCIES, type Dependency } from './model';
+
+/** The dependencies with a policy here. */
+export const POLICY_DEPENDENCIES = ['redis', 'postgres'] as const;
+export type PolicyDependency = (typeof POLICY_DEPENDENCIES)[number];
 
 export interface ResiliencePolicies {
   readonly redis: DependencyPolicy;
   readonly postgres: DependencyPolicy;
-  readonly livekit: DependencyPolicy;
   readonly pools: PoolBulkheads;
-  get(dependency: Dependency): DependencyPolicy;
-  snapshot(): Record<Dependency, DependencySnapshot>;
+  get(dependency: PolicyDependency): DependencyPolicy;
+  snapshot(): Record<PolicyDependency, DependencySnapshot>;
 }
 
 export function createResiliencePolicies(
@@ -23,12 +26,12 @@ export function createResiliencePolicies(
   hooks: ResilienceHooks = {},
   opts: { report?: HookErrorReporter; random?: Random; onPoolReject?: (pool: string) => void } = {},
 ): ResiliencePolicies {
-  const make = (d: Dependency) => createDependencyPolicy(d, cfg[d], hooks, opts.report, opts.random);
-  const byName: Record<Dependency, DependencyPolicy> = { redis: make('redis'), postgres: make('postgres'), livekit: make('livekit') };
+  const make = (d: PolicyDependency) => createDependencyPolicy(d, cfg[d], hooks, opts.report, opts.random);
+  const byName: Record<PolicyDependency, DependencyPolicy> = { redis: make('redis'), postgres: make('postgres') };
   return {
     ...byName,
     pools: new PoolBulkheads(cfg.pool, opts.onPoolReject),
     get: (d) => byName[d],
-    snapshot: () => Object.fromEntries(DEPENDENCIES.map((d) => [d, byName[d].snapshot()])) as Record<Dependency, DependencySnapshot>,
+    snapshot: () => Object.fromEntries(POLICY_DEPENDENCIES.map((d) => [d, byName[d].snapshot()])) as Record<PolicyDependency, DependencySnapshot>,
   };
 }

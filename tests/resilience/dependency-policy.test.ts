@@ -187,6 +187,6 @@ describe('the set of policies', () => {
     expect(policies.get('redis').state()).toBe('open');
     expect(await policies.postgres.execute(() => 'postgres unaffected')).toBe('postgres unaffected');
     expect(states).toEqual(['redis:open']);
-    expect(policies.snapshot()).toMatchObject({ redis: { state: 'open' }, postgres: { state: 'closed' }, livekit: { state: 'closed' } });
+    expect(policies.snapshot()).toMatchObject({ redis: { state: 'open' }, postgres: { state: 'closed' } });
   });
 });

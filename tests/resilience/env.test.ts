@@ -11,16 +11,16 @@ describe('resilience settings from the environment', () => {
   it('each variable lands in its place', () => {
     const cfg = resilienceConfigFromEnv(
       parseResilienceEnv({
-        RESILIENCE_LIVEKIT_TIMEOUT_MS: '1500',
-        RESILIENCE_LIVEKIT_RETRY_BACKOFF: 'linear',
-        RESILIENCE_LIVEKIT_RETRY_JITTER: 'false',
+        RESILIENCE_POSTGRES_TIMEOUT_MS: '1500',
+        RESILIENCE_POSTGRES_RETRY_BACKOFF: 'linear',
+        RESILIENCE_POSTGRES_RETRY_JITTER: 'false',
         RESILIENCE_REDIS_BREAKER_PERIOD_MS: '0',
         RESILIENCE_POSTGRES_BULKHEAD_LIMIT: '4',
         RESILIENCE_POOL_BULKHEAD_QUEUE: '7',
       }),
     );
-    expect(cfg.livekit.timeoutMs).toBe(1500);
-    expect(cfg.livekit.retry).toMatchObject({ backoffStrategy: 'linear', jitter: false });
+    expect(cfg.postgres.timeoutMs).toBe(1500);
+    expect(cfg.postgres.retry).toMatchObject({ backoffStrategy: 'linear', jitter: false });
     expect(cfg.redis.breaker.monitoringPeriod).toBe(0);
     expect(cfg.postgres.bulkhead.limit).toBe(4);
     expect(cfg.pool.queue).toBe(7);
@@ -30,7 +30,7 @@ describe('resilience settings from the environment', () => {
   it('a bad value is refused with the variable named', () => {
     expect(() => parseResilienceEnv({ RESILIENCE_REDIS_BREAKER_RATE: '1.5' })).toThrow(/RESILIENCE_REDIS_BREAKER_RATE/);
     expect(() => parseResilienceEnv({ RESILIENCE_POSTGRES_RETRY_BACKOFF: 'random' })).toThrow(/RESILIENCE_POSTGRES_RETRY_BACKOFF/);
-    expect(() => parseResilienceEnv({ RESILIENCE_LIVEKIT_BULKHEAD_LIMIT: '0' })).toThrow(/RESILIENCE_LIVEKIT_BULKHEAD_LIMIT/);
+    expect(() => parseResilienceEnv({ RESILIENCE_POSTGRES_BULKHEAD_LIMIT: '0' })).toThrow(/RESILIENCE_POSTGRES_BULKHEAD_LIMIT/);
   });
 
   it('the shape spreads into a bigger zod schema (as server/config.ts will)', () => {

@@ -44,10 +44,7 @@ export function testConfig(): ResilienceConfig {
   return resilienceConfig({
     redis: dep,
     postgres: dep,
-    livekit: dep,
     pool: { limit: 1, queue: 0 },
-    reconnect: { maxAttempts: 3, backoffStrategy: 'exponential', initialDelay: 100, maxDelay: 1000, jitter: false },
-    stateConflict: { maxAttempts: 2, backoffStrategy: 'fixed', initialDelay: 10, maxDelay: 10, jitter: false },
     escalationCooldownMs: 60_000,
   });
 }

@@ -339,6 +339,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     messageRate: { perSecond: cfg.WS_MESSAGES_PER_SECOND, clock },
     onError: logTrpcWsError(log),
     log,
+    adapter: cfg.WS_ADAPTER,
     allowedOrigins: cfg.ALLOWED_ORIGINS,
     trustProxy: cfg.TRUST_PROXY,
     guard,

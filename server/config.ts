@@ -171,6 +171,11 @@ export const configSchema = z.object({
   HTTP_RATE_PER_IP: count(1, 1_000_000, 50),
   /** Messages per second on one WebSocket; beyond, the socket is closed (4429). Our client sends a few. */
   WS_MESSAGES_PER_SECOND: count(1, 100_000, 50),
+  /**
+   * Who speaks tRPC on the WebSocket: `lean`, our handler (server/http/trpc-ws.ts, a fraction of
+   * the memory per connection), or `stock`, tRPC's applyWSSHandler (no per-socket subscription bound).
+   */
+  WS_ADAPTER: z.enum(['lean', 'stock']).default('lean'),
   /** Largest HTTP request body, bytes. */
   HTTP_MAX_BODY_BYTES: z.coerce
     .number()

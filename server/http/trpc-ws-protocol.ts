@@ -1,6 +1,7 @@
 /**
- * Small pieces of tRPC's WebSocket protocol shared by our handler (trpc-ws.ts) and its connection
- * and subscription, on @trpc/server's public exports only.
+ * Small pieces of tRPC's WebSocket protocol shared by our handler (trpc-ws.ts and its connection
+ * and subscription) and the stock adapter's wiring (trpc-ws-stock.ts), on @trpc/server's public
+ * exports only.
  */
 import { initTRPC, TRPCError, type AnyRouter } from '@trpc/server';
 import { parseConnectionParamsFromUnknown } from '@trpc/server/http';

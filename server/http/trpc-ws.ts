@@ -8,7 +8,8 @@
  * connection is one object (./trpc-ws-connection.ts), a subscription one object with its
  * AbortController (./trpc-ws-subscription.ts), and a waiting subscription one pending next() of
  * its iterator. Procedures run through tRPC's own callTRPCProcedure, and errors take the router's
- * error shape. Only @trpc/server's public exports are used.
+ * error shape. Only @trpc/server's public exports are used. The stock adapter stays one setting
+ * away (WS_ADAPTER=stock, ./trpc-ws-stock.ts).
  *
  * The protocol:
  *  - text frames of JSON; "PING" is answered "PONG", "PONG" is ignored;

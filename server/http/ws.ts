@@ -4,6 +4,8 @@
  *
  * - tRPC's protocol is served by TrpcWsServer (./trpc-ws.ts), not the stock adapter: a
  *   connection and a subscription are an object each, and the upgrade request is not kept.
+ *   WS_ADAPTER=stock serves it with tRPC's applyWSSHandler instead (./trpc-ws-stock.ts), behind
+ *   the same upgrade checks and keep-alive.
  * - Keep-alive: KeepAlive, WebSocket ping frames from one interval for all sockets. A client's
  *   text "PING" (tRPC's client keep-alive) is still answered "PONG".
  * - No permessage-deflate (also ws's default): a zlib context per socket costs more than it saves
@@ -19,8 +21,11 @@ import { originAllowed } from './security';
 import type { SocketGuard } from './socket-guard';
 import { KeepAlive } from './keepalive';
 import { TrpcWsServer, type TrpcWsOptions } from './trpc-ws';
+import { stockTrpcWs } from './trpc-ws-stock';
 
 export interface WsEndpointOptions<TRouter extends AnyRouter> extends TrpcWsOptions<TRouter> {
+  /** Who speaks tRPC on the sockets: our lean handler, or tRPC's stock adapter (WS_ADAPTER). */
+  adapter: 'lean' | 'stock';
   maxPayload: number;
   allowedOrigins: string[];
   trustProxy: boolean;
@@ -42,12 +47,18 @@ export interface WsEndpoint {
   endWith(ws: WebSocket, error: TRPCError, code: number, reason: string): void;
 }
 
+/** What serves tRPC on the accepted sockets: our handler or the stock adapter. */
+interface TrpcOnSockets {
+  accept(ws: WebSocket, req: IncomingMessage, socket: Duplex): void;
+  endWith(ws: WebSocket, error: TRPCError, code: number, reason: string): void;
+}
+
 const WEBSOCKET_OPEN = 1;
 const RECONNECT = JSON.stringify({ id: null, method: 'reconnect' });
 
 export function attachWebSocket<TRouter extends AnyRouter>(server: Server, opts: WsEndpointOptions<TRouter>): WsEndpoint {
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, perMessageDeflate: false });
-  const trpc = new TrpcWsServer(opts);
+  const trpc: TrpcOnSockets = opts.adapter === 'stock' ? stockTrpcWs(wss, opts) : leanTrpcWs(new TrpcWsServer(opts));
   const keepAlive = new KeepAlive(wss.clients, { pingMs: opts.pingMs, timeoutMs: opts.timeoutMs });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -67,12 +78,10 @@ export function attachWebSocket<TRouter extends AnyRouter>(server: Server, opts:
       socket.end('HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
-    const expectParams = new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('connectionParams') === '1';
     wss.handleUpgrade(req, socket, head, (ws) => {
       opts.guard.watch(ws, ip);
       keepAlive.watch(ws);
-      // The TCP socket of the 'upgrade' event, which ws now writes to (a net.Socket from http.Server).
-      trpc.accept(ws, expectParams, socket instanceof Socket ? socket : undefined);
+      trpc.accept(ws, req, socket);
     });
   });
 
@@ -89,5 +98,19 @@ export function attachWebSocket<TRouter extends AnyRouter>(server: Server, opts:
       wss.close();
     },
     endWith: (ws, error, code, reason) => trpc.endWith(ws, error, code, reason),
+  };
+}
+
+/** Our handler as the endpoint uses it: params expected when the URL asks; writes batched on the upgraded TCP socket. */
+function leanTrpcWs(server: TrpcWsServer): TrpcOnSockets {
+  return {
+    accept(ws, req, socket) {
+      const url = req.url ?? '';
+      const q = url.indexOf('?');
+      const expectParams = q >= 0 && new URLSearchParams(url.slice(q + 1)).get('connectionParams') === '1';
+      // The TCP socket of the 'upgrade' event, which ws now writes to (a net.Socket from http.Server).
+      server.accept(ws, expectParams, socket instanceof Socket ? socket : undefined);
+    },
+    endWith: (ws, error, code, reason) => server.endWith(ws, error, code, reason),
   };
 }

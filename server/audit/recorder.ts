@@ -155,7 +155,7 @@ export async function recordError(sink: AuditSink, e: ErrorInput): Promise<strin
 export interface RecoveryInput {
   failureType: string;
   strategy: string;
-  /** recovered | fallback | deferred | escalated | suppressed | failed */
+  /** recovered | escalated | suppressed | failed */
   outcome: string;
   durationMs: number;
   operation?: string | null;

@@ -101,7 +101,7 @@ export class ErrorRecoveryManager {
     const fromPolicy = escalated === null && handledByPolicy(f.c.strategy) ? Outcome.Failed : null;
     const outcomes = [escalated, fromPolicy].filter((o): o is Outcome => o !== null);
     const outcome = outcomes[outcomes.length - 1] ?? null;
-    this.hooks.onError({ ...record, outcome, recovered: outcome === Outcome.Recovered || outcome === Outcome.Fallback });
+    this.hooks.onError({ ...record, outcome, recovered: outcome === Outcome.Recovered });
     for (const o of outcomes) this.recovery(f.c, o, f.since, { ...ctx, pool });
     return outcome;
   }

@@ -65,10 +65,6 @@ export type Strategy = (typeof Strategy)[keyof typeof Strategy];
 export const Outcome = {
   /** The operation succeeded after failing (retry), or the action restored a good state. */
   Recovered: 'recovered',
-  /** A fallback value was served instead. */
-  Fallback: 'fallback',
-  /** Stored as a dead letter for a later retry. */
-  Deferred: 'deferred',
   /** An action was taken that hands the problem on (pause, end session, shutdown, alert). */
   Escalated: 'escalated',
   /** Same escalation already made recently; not repeated. */
@@ -104,7 +100,7 @@ export interface ErrorRecord {
   dependency: Dependency | null;
   pool: string | null;
   userId: string | null;
-  /** Whether the strategy left things good (recovered or fallback). */
+  /** Whether the strategy left things good (recovered). */
   recovered: boolean;
   outcome: Outcome | null;
 }

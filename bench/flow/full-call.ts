@@ -30,8 +30,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LatencyRecorder, type LatencySummary } from '../lib/stats';
-import { openConnection, type FrameCounter } from './connection';
-import { copyCounters, emptyCounters, type FlowCounters } from './counters';
+import { openConnection, type FlowConnection, type FrameCounter } from './connection';
+import { bump, copyCounters, emptyCounters, type FlowCounters } from './counters';
 import { Person, type CallRecord, type FlowContext } from './person';
 
 export type { CallRecord } from './person';
@@ -187,8 +187,13 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
     p.detach();
     counters[where === 'WAITING' ? 'dropsWaiting' : 'dropsInCall']++;
     if (Math.random() < (o.returnShare ?? 0.7)) return later(between(500, 1.5 * o.graceMs), () => void comeBack(p));
-    // Gone for good; someone new arrives. The person stays in `people` until the server has surely
-    // given up on them (grace over, back to IDLE, never to be matched), so ghosts can still be told.
+    leaveForGood(p);
+  }
+
+  /** Someone new arrives in their place. */
+  function leaveForGood(p: Person) {
+    // The person stays in `people` until the server has surely given up on them (grace over,
+    // back to IDLE, never to be matched), so ghosts can still be told.
     counters.gone++;
     gone.add(p.uid);
     later(2 * o.graceMs + GONE_KEEP_MS, () => {
@@ -200,16 +205,22 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
 
   async function comeBack(p: Person) {
     p.reconnecting();
+    let conn: FlowConnection | null = null;
     try {
-      const conn = await open(p);
-      counters.sent['session.me'] = (counters.sent['session.me'] ?? 0) + 1;
+      conn = await open(p);
+      bump(counters.sent, 'session.me');
       const me = await conn.api.session.me.query();
-      counters.received['reply session.me'] = (counters.received['reply session.me'] ?? 0) + 1;
+      bump(counters.received, 'reply session.me');
       counters.reconnects++;
       if (stopped) return conn.close();
       p.resume(conn, { state: me.state, version: me.version, matchId: me.matchId ?? null });
     } catch (e) {
+      conn?.close();
+      // Absent again from now if their new socket had opened; if not, still since the first drop.
+      if (p.backAt !== null) p.detach();
+      if (stopped) return;
       fail(e);
+      leaveForGood(p);
     }
   }
 

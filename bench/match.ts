@@ -57,7 +57,10 @@ const args = benchArgs('match', {
     default: 'churn',
     help: "'churn' (enqueue -> matched -> skip/end, plus the memory phase) or 'full' (whole calls, bench/flow/full-call.ts; no memory phase)",
   },
-  absent: { default: '0.05', help: '--flow full: each time a person waits in the queue, and each time one reaches IN_CALL, they close their socket with probability absent/2' },
+  absent: {
+    default: '0.05',
+    help: '--flow full: each time a person waits in the queue, and each time one reaches IN_CALL, they close their socket with probability absent/2',
+  },
   redis: { default: 'shared', help: "'shared' (127.0.0.1:6379, fresh key prefix) or 'private' (a redis-server of our own: Redis CPU is then ours alone)" },
 });
 if (args.redis !== 'shared' && args.redis !== 'private') throw new BenchArgError(`--redis must be shared or private, got "${args.redis}"`);

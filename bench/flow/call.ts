@@ -16,7 +16,9 @@ export interface Call {
   /** Resolves true once every candidate of ours was relayed. */
   candidatesSent: Promise<boolean> | null;
   joinedSent: boolean;
+  /** The chat is running; steps done so far (3 per message: typing on, send, typing off). */
   talking: boolean;
+  chatStep: number;
   chatsDone: boolean;
   /** Typing-off signals from the partner: one closes each of their messages. */
   partnerTypingOff: number;
@@ -41,6 +43,7 @@ export function newCall(matchId: string, role: 'polite' | 'impolite', matchedAt:
     candidatesSent: null,
     joinedSent: false,
     talking: false,
+    chatStep: 0,
     chatsDone: false,
     partnerTypingOff: 0,
     partnerAway: false,

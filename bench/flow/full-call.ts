@@ -72,6 +72,11 @@ export interface FullCallSnapshot {
   matchedToInCall: LatencySummary;
   /** People whose socket is closed right now and who will come back (those gone for good were replaced). */
   absentNow: number;
+  /**
+   * Connected people with no event for STALL_MS (longer than CONNECTING_TIMEOUT_MS): in this
+   * closed loop everyone hears something every few seconds, so these are wedged pairs.
+   */
+  stalledNow: number;
 }
 
 export interface FullCallDriver {
@@ -90,6 +95,7 @@ const GONE_KEEP_MS = 5000;
 // and CONNECTING_TIMEOUT_MS ends one that never started.
 const MATCH_MEMORY_MS = 10 * 60_000;
 const HOUSEKEEPING_MS = 30_000;
+const STALL_MS = 20_000;
 
 const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 
@@ -230,6 +236,7 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
     requeueToMatched: latency.requeueToMatched.summary(),
     matchedToInCall: latency.matchedToInCall.summary(),
     absentNow: [...people.values()].filter((p) => p.conn === null && !gone.has(p.uid)).length,
+    stalledNow: [...people.values()].filter((p) => (p.quietFor(Date.now()) ?? 0) > STALL_MS).length,
   });
 
   return {

@@ -12,7 +12,6 @@
  * A person whose socket was closed does nothing; when they come back the driver resumes them
  * (`resume`): the backlog of events replays, `session.me` says where they are, and they carry on.
  */
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { MatchEvent } from '../../server/events/types';
 import type { LatencyRecorder } from '../lib/stats';
@@ -54,8 +53,8 @@ export interface FlowContext {
 
 // A failed call within this long of a person's return is part of picking up where they were.
 const RESUME_SETTLE_MS = 15_000;
-// An enqueue that failed is tried again after this long, not in a tight loop.
-const ENQUEUE_RETRY_MS = 1000;
+// A step that failed (enqueue, signalling, joined, chat, leave) is tried again after this long, not in a tight loop.
+const RETRY_MS = 1000;
 
 export class Person {
   conn: FlowConnection | null = null;
@@ -72,6 +71,7 @@ export class Person {
   private enqueuing = false;
   private resuming = false;
   private resumedAt = 0;
+  private lastEventAt = Date.now();
 
   constructor(
     readonly uid: string,
@@ -80,6 +80,7 @@ export class Person {
 
   onEvent(id: string, e: MatchEvent): void {
     this.lastEventId = id;
+    this.lastEventAt = Date.now();
     bump(this.ctx.counters.received, `event ${e.type}`);
     const call = this.call;
     const mine = call !== null && 'matchId' in e && e.matchId === call.matchId;
@@ -171,27 +172,43 @@ export class Person {
         return this.progress();
       }
       this.enqueueSentAt = null;
-      setTimeout(() => this.progress(), ENQUEUE_RETRY_MS).unref();
+      this.retrySoon();
     });
+  }
+
+  /** A step that failed (a drop, a fault) is tried again a moment later, from where it stopped. */
+  private retrySoon(): void {
+    setTimeout(() => this.progress(), RETRY_MS).unref();
   }
 
   private setUp(call: Call): void {
     const { matchId } = call;
     const describe = (type: 'offer' | 'answer') => {
       call.descSent = true;
-      void this.mutate('signal.send', matchId, (api) =>
-        api.signal.send.mutate({ matchId, data: { kind: 'description', description: { type, sdp: fakeSdp() } } }),
-      );
-      const candidates = Array.from({ length: this.ctx.candidatesPerSide }, (_, i) =>
-        this.mutate('signal.send', matchId, (api) => api.signal.send.mutate({ matchId, data: { kind: 'candidate', candidate: fakeCandidate(i) } })),
-      );
-      call.candidatesSent = Promise.all(candidates).then((rs) => rs.every((r) => r.ok));
+      const sent = [
+        this.mutate('signal.send', matchId, (api) => api.signal.send.mutate({ matchId, data: { kind: 'description', description: { type, sdp: fakeSdp() } } })),
+        ...Array.from({ length: this.ctx.candidatesPerSide }, (_, i) =>
+          this.mutate('signal.send', matchId, (api) => api.signal.send.mutate({ matchId, data: { kind: 'candidate', candidate: fakeCandidate(i) } })),
+        ),
+      ];
+      call.candidatesSent = Promise.all(sent).then((rs) => rs.every((r) => r.ok));
+      void call.candidatesSent.then((ok) => {
+        if (ok || this.call !== call) return;
+        // Negotiate again (as a browser would after a reconnect): description, candidates, joined.
+        call.descSent = call.joinedSent = false;
+        call.candidatesSent = null;
+        this.retrySoon();
+      });
     };
     if (!call.descSent && (call.role === 'impolite' || call.descReceived)) describe(call.role === 'impolite' ? 'offer' : 'answer');
     if (call.joinedSent || !call.descReceived || call.candidatesReceived === 0 || !call.candidatesSent) return;
     call.joinedSent = true;
-    void call.candidatesSent.then((ok) => {
-      if (ok && this.call === call) void this.mutate('match.joined', matchId, (api) => api.match.joined.mutate({ matchId }));
+    void call.candidatesSent.then(async (ok) => {
+      if (!ok || this.call !== call) return;
+      const r = await this.mutate('match.joined', matchId, (api) => api.match.joined.mutate({ matchId }));
+      if (r.ok || this.call !== call) return;
+      call.joinedSent = false;
+      this.retrySoon();
     });
   }
 
@@ -206,21 +223,40 @@ export class Person {
     const how = Math.random() < this.ctx.skip ? 'skip' : 'end';
     const { matchId } = call;
     void this.mutate(`match.${how}`, matchId, (api) => api.match[how].mutate({ matchId })).then((r) => {
-      if (!r.ok || call.inCallAt === null) return;
+      if (!r.ok) {
+        // Over already (then state events move us on), or to be tried again.
+        if (this.call === call) {
+          call.leaving = false;
+          this.retrySoon();
+        }
+        return;
+      }
+      if (call.inCallAt === null) return;
       this.ctx.counters.calls++;
       this.ctx.counters[how === 'skip' ? 'skips' : 'ends']++;
       this.ctx.onCall({ matchId, how, setupMs: call.inCallAt - call.matchedAt, disturbed: this.ctx.disturbed(matchId) });
     });
   }
 
+  /** Per message: typing on, the message, typing off; `call.chatStep` counts the steps done. */
   private async chat(call: Call): Promise<void> {
     const { matchId } = call;
-    const ok = (r: { ok: boolean }) => r.ok && this.call === call;
-    for (let i = 0; i < this.ctx.chatPerSide; i++) {
-      if (!ok(await this.mutate('chat.typing', matchId, (api) => api.chat.typing.mutate({ matchId, typing: true })))) return;
+    while (call.chatStep < 3 * this.ctx.chatPerSide) {
+      const i = Math.floor(call.chatStep / 3);
+      const step = call.chatStep % 3;
+      // A retried message keeps its id, so the server delivers it once.
+      const clientMessageId = `${matchId.slice(0, 8)}-${this.uid.slice(0, 8)}-${i}`;
       const text = `message ${i + 1} from ${this.uid.slice(0, 8)}: how is it going over there?`;
-      if (!ok(await this.mutate('chat.send', matchId, (api) => api.chat.send.mutate({ matchId, text, clientMessageId: randomUUID() })))) return;
-      if (!ok(await this.mutate('chat.typing', matchId, (api) => api.chat.typing.mutate({ matchId, typing: false })))) return;
+      const r =
+        step === 1
+          ? await this.mutate('chat.send', matchId, (api) => api.chat.send.mutate({ matchId, text, clientMessageId }))
+          : await this.mutate('chat.typing', matchId, (api) => api.chat.typing.mutate({ matchId, typing: step === 0 }));
+      if (this.call !== call) return;
+      if (!r.ok) {
+        call.talking = false;
+        return this.retrySoon();
+      }
+      call.chatStep++;
     }
     call.chatsDone = true;
     this.progress();
@@ -252,6 +288,11 @@ export class Person {
     }
   }
 
+  /** How long this person, connected and not resuming, has gone without an event (null if not connected). */
+  quietFor(now: number): number | null {
+    return this.conn && !this.resuming ? now - this.lastEventAt : null;
+  }
+
   /** The driver closed this person's socket: they are absent from now on. */
   detach(): void {
     this.conn?.close();
@@ -276,11 +317,13 @@ export class Person {
   /** Back (socket open, subscription resumed), with where the server says they are. */
   resume(conn: FlowConnection, me: { state: string; version: number; matchId: string | null }): void {
     this.conn = conn;
-    this.resumedAt = Date.now();
+    this.resumedAt = this.lastEventAt = Date.now();
     this.onState(me.state, this.state, me.version);
     this.resuming = false;
     // The backlog may still be replaying older matches: act only on this one.
-    this.expectMatch = me.matchId && this.call?.matchId !== me.matchId ? me.matchId : null;
+    // (A user at rest or waiting may still carry their last match id: not one to wait for.)
+    const inMatch = me.state === 'CONNECTING' || me.state === 'IN_CALL';
+    this.expectMatch = inMatch && me.matchId && this.call?.matchId !== me.matchId ? me.matchId : null;
     if (me.matchId) this.ctx.disturb(me.matchId);
     this.progress();
   }

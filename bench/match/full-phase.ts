@@ -78,6 +78,7 @@ export async function fullPhase(a: FullPhaseArgs): Promise<Record<string, unknow
     ghostMatches: c.ghostMatches,
     ghostMatchesWithin10Ms: c.ghostMatchesWithin10Ms,
     ghostMatchesWithin100Ms: c.ghostMatchesWithin100Ms,
+    stalled: r.stalledAtEnd,
     errors,
     absenceRaces: c.absenceRaces,
     people: a.people,
@@ -110,6 +111,7 @@ export async function fullPhase(a: FullPhaseArgs): Promise<Record<string, unknow
       value: `${c.dropsWaiting} / ${c.dropsInCall}; ${c.reconnects} / ${c.gone}; ${r.absentAtEnd}`,
     },
     { measure: 'matches abandoned before IN_CALL', value: c.abandoned },
+    { measure: 'people stalled at the end (no event for 20 s)', value: r.stalledAtEnd },
     { measure: 'errors / absence races / cut by a drop', value: `${errors} / ${c.absenceRaces} / ${c.aborted}${c.lastError ? ` (${c.lastError})` : ''}` },
     { measure: 'WebSocket frames per call sent / received', value: `${perCall(c.frames.sent, c.calls)} / ${perCall(c.frames.received, c.calls)}` },
   ]);

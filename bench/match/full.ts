@@ -31,6 +31,7 @@ export interface FullResult {
   requeueToMatched: LatencySummary;
   matchedToInCall: LatencySummary;
   absentAtEnd: number;
+  stalledAtEnd: number;
   connectFailed: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
@@ -66,6 +67,7 @@ const result: FullResult = {
   requeueToMatched: after.requeueToMatched,
   matchedToInCall: after.matchedToInCall,
   absentAtEnd: after.absentNow,
+  stalledAtEnd: after.stalledNow,
   connectFailed: failed,
   loopDelayP99Ms: loop.percentile(99) / 1e6,
   loopDelayMaxMs: loop.max / 1e6,

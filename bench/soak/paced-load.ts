@@ -4,7 +4,8 @@
  * share of them leaving by skip, and a share vanishing mid-call without leaving.
  */
 import type { MatchEvent } from '../../server/events/types';
-import { connectClient, type BenchClient } from '../match/client';
+import { randomUUID } from 'node:crypto';
+import { FROM_START, openConnection, type FlowConnection } from '../flow/connection';
 import { FlowTimeout, Inbox } from './inbox';
 import type { LoadStats, SoakLoad } from './load';
 import { runUser, type FlowCounts, type UserPlan } from './user-flow';
@@ -63,7 +64,8 @@ export function pacedLoad(o: LoadOptions): SoakLoad {
     absent: 0,
     chats: 0,
   };
-  const open = new Set<BenchClient>();
+  const open = new Set<FlowConnection>();
+  const frames = { sent: 0, received: 0 };
   let timer: NodeJS.Timeout | undefined;
   const fail = (code: string) => (counts.errors[code] = (counts.errors[code] ?? 0) + 1);
 
@@ -71,14 +73,19 @@ export function pacedLoad(o: LoadOptions): SoakLoad {
     counts.users++;
     counts.active++;
     const inbox = new Inbox();
-    let client: BenchClient | null = null;
+    let client: FlowConnection | null = null;
     try {
-      client = await connectClient(
+      // bench/flow's connection: its close() ends the socket at once, as a closing tab does (tRPC's
+      // own close() waits for calls in flight, and one sent to a server killed under it never ends).
+      client = await openConnection({
         url,
-        o.secret,
-        (_uid, e: MatchEvent) => inbox.push(e),
-        () => undefined,
-      );
+        secret: o.secret,
+        userId: randomUUID(),
+        lastEventId: FROM_START,
+        onEvent: (_id, e: MatchEvent) => inbox.push(e),
+        onError: () => undefined,
+        frames,
+      });
       open.add(client);
       await runUser(client.api, inbox, plan(Math.random, o), counts);
     } catch (e) {
@@ -87,7 +94,7 @@ export function pacedLoad(o: LoadOptions): SoakLoad {
       counts.active--;
       if (client) {
         open.delete(client);
-        await client.close().catch(() => undefined);
+        client.close();
       }
     }
   }
@@ -106,7 +113,7 @@ export function pacedLoad(o: LoadOptions): SoakLoad {
       clearInterval(timer);
       const deadline = Date.now() + DRAIN_MS;
       while (counts.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      await Promise.all([...open].map((c) => c.close().catch(() => undefined)));
+      for (const c of open) c.close();
       open.clear();
     },
     stats: (): LoadStats => ({

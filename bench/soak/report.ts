@@ -30,6 +30,7 @@ export function row(p: Point, prev: Point | null): Record<string, Cell> {
     out[`s${slot} rss`] = orDash(f?.rssMiB);
     out[`s${slot} timers`] = orDash(f?.timers, (v) => v);
     out[`s${slot} sockets`] = orDash(f?.sockets, (v) => v);
+    out[`s${slot} ws`] = orDash(f?.wsConnections, (v) => v);
   }
   const r = p.reading.redis;
   out['redis MiB'] = orDash(r?.usedMemoryMiB);

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { MatchEvent } from '../../server/events/types';
-import type { BenchApi } from '../match/client';
+import type { FlowApi } from '../flow/connection';
 import { FlowTimeout, type Inbox } from './inbox';
 
 export interface UserPlan {
@@ -53,7 +53,7 @@ const over = (mid: string) => (e: MatchEvent) => (e.type === 'partner_left' && e
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs the person's calls; resolves 'absent' when they vanished mid-call (the socket is then the caller's to close). */
-export async function runUser(api: BenchApi, inbox: Inbox, plan: UserPlan, n: FlowCounts): Promise<'done' | 'absent'> {
+export async function runUser(api: FlowApi, inbox: Inbox, plan: UserPlan, n: FlowCounts): Promise<'done' | 'absent'> {
   let state = 'IDLE';
   for (let call = 0; call < plan.calls; call++) {
     if (state !== 'WAITING') await api.match.enqueue.mutate({});

@@ -182,3 +182,17 @@ describe('every pair is announced or undone', () => {
     }
   });
 });
+
+describe('absence never outlives its signal', () => {
+  it('a user whose hash says dropped without a grace running is back at their next sign of life', async () => {
+    await using fx = await openStore();
+    await enqueue(fx, 'a');
+    await fx.redis.hset(`${fx.prefix}:{p:${POOL}}:user:a`, 'droppedAt', String(fx.clock.now()));
+    await enqueue(fx, 'b');
+    expect(await fx.waitingOrder()).toEqual(['a', 'b']);
+
+    const r = await back(fx, 'a');
+
+    expect(r.matches.map(pair)).toEqual([['a', 'b']]);
+  });
+});

@@ -26,7 +26,9 @@ end
 
 -- The user is connected again: end the grace, tell the partner. Idempotent.
 local function mark_back(u)
-  if redis.call('ZREM', P .. 'grace', u.id) == 0 then return false end
+  -- The hash's droppedAt counts too: a user marked absent without a grace (which the scripts never
+  -- do, but a hand edit or a partial restore could) must not stay unmatchable for good.
+  if redis.call('ZREM', P .. 'grace', u.id) == 0 and not u.droppedAt then return false end
   redis.call('HDEL', ukey(u.id), 'droppedAt')
   u.droppedAt = nil
   redis.call('ZREM', P .. 'away', u.id)

@@ -415,10 +415,9 @@ export class StateStore extends StateQueries {
    * connected (taken before any await, so a socket that closed since never looks newer than its drop).
    */
   async touch(byPool: Map<string, string[]>, at: number): Promise<void> {
-    const now = at;
     const pipe = this.redis.pipeline();
     for (const [pool, uids] of byPool) {
-      if (uids.length) pipe.zadd(`${this.keys.poolPrefix(pool)}seen`, ...uids.flatMap((u) => [now, u]));
+      if (uids.length) pipe.zadd(`${this.keys.poolPrefix(pool)}seen`, ...uids.flatMap((u) => [at, u]));
     }
     await pipe.exec();
   }

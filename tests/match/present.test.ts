@@ -29,6 +29,15 @@ async function until(read: () => Promise<boolean>, timeoutMs = 5000): Promise<vo
   }
 }
 
+/** What every server process of a test gets: the test's own Redis keys, database and secret. */
+const processEnv = (db: { url: string }, kv: { url: string; prefix: string }, extra: Record<string, string>) => ({
+  REDIS_URL: kv.url,
+  REDIS_PREFIX: kv.prefix,
+  DATABASE_URL: db.url,
+  SESSION_SECRET: SECRET,
+  ...extra,
+});
+
 const types = (u: TestUser) => u.events.map((e) => e.event.type);
 const states = (u: TestUser) => u.events.flatMap<Extract<MatchEvent, { type: 'state' }>>((e) => (e.event.type === 'state' ? [e.event] : []));
 
@@ -40,14 +49,7 @@ describe('matching offers only people who are there', () => {
       await using db = await createTestDatabase();
       await using kv = await createTestRedis();
       // The sweeps are far apart: whatever pairs the two below is the return itself.
-      const env = {
-        REDIS_URL: kv.url,
-        REDIS_PREFIX: kv.prefix,
-        DATABASE_URL: db.url,
-        SESSION_SECRET: SECRET,
-        MATCH_SWEEP_INTERVAL_MS: '60000',
-        PRESENCE_SWEEP_INTERVAL_MS: '60000',
-      };
+      const env = processEnv(db, kv, { MATCH_SWEEP_INTERVAL_MS: '60000', PRESENCE_SWEEP_INTERVAL_MS: '60000' });
       await using one = await spawnServer(env);
       await using two = await spawnServer(env);
       const redis = new Redis(kv.url);
@@ -100,11 +102,7 @@ describe('matching offers only people who are there', () => {
       await using lk = await startLiveKitDouble();
       await using db = await createTestDatabase();
       await using kv = await createTestRedis();
-      const env = {
-        REDIS_URL: kv.url,
-        REDIS_PREFIX: kv.prefix,
-        DATABASE_URL: db.url,
-        SESSION_SECRET: SECRET,
+      const env = processEnv(db, kv, {
         ...livekitEnv(lk),
         // The doomed process waits up to 2 s for its room (the double holds the answer 30 s): it is
         // killed well within that, and the survivor undoes the pair at the 3 s deadline.
@@ -112,7 +110,7 @@ describe('matching offers only people who are there', () => {
         LIVEKIT_CALL_TIMEOUT_MS: '2000',
         LIVEKIT_RETRY_ATTEMPTS: '0',
         MATCH_SWEEP_INTERVAL_MS: '100',
-      };
+      });
       await using doomed = await spawnServer(env);
       await using survivor = await spawnServer(env);
       // Both listen on the survivor; their enqueues go through the doomed process, which makes the pair.

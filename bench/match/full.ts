@@ -10,15 +10,9 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LatencySummary } from '../lib/stats';
-import { createFullCallDriver, diffCounters, type FlowCounters } from '../flow/full-call';
+import { createFullCallDriver, diffCounters, type FlowCounters, type FullCallOptions } from '../flow/full-call';
 
-export interface FullConfig {
-  urls: string[];
-  secret: string;
-  people: number;
-  skip: number;
-  absent: number;
-  graceMs: number;
+export interface FullConfig extends Pick<FullCallOptions, 'urls' | 'secret' | 'people' | 'skip' | 'absent' | 'graceMs'> {
   warmupSec: number;
   durationSec: number;
 }

@@ -5,18 +5,10 @@
  * waiting or in a call, most coming back with a resumed subscription). The call rate is what that
  * population makes: steady for a fixed population, and it shows in the curve.
  */
-import { createFullCallDriver, type FlowCounters } from '../flow/full-call';
+import { createFullCallDriver, type FlowCounters, type FullCallOptions } from '../flow/full-call';
 import type { LoadStats, SoakLoad } from './load';
 
-export interface FullCallLoadOptions {
-  urls: string[];
-  secret: string;
-  people: number;
-  skip: number;
-  absent: number;
-  /** The servers' RECONNECT_GRACE_MS. */
-  graceMs: number;
-}
+export type FullCallLoadOptions = Pick<FullCallOptions, 'urls' | 'secret' | 'people' | 'skip' | 'absent' | 'graceMs'>;
 
 export class LoadConnectError extends Error {
   readonly code = 'SOAK_LOAD_CONNECT';

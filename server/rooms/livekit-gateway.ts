@@ -35,7 +35,7 @@ export class LiveKitGateway {
 
   /** A room for two. Idempotent on LiveKit's side: an existing room of that name is returned. */
   createRoom(spec: RoomSpec): Promise<Room> {
-    return this.policy.execute(() =>
+    return this.policy.executeCreation(() =>
       this.client.createRoom({
         name: spec.name,
         maxParticipants: 2,

@@ -14,7 +14,10 @@
  *   timeout   each call is abandoned after `callTimeoutMs` (Aggressive: we stop waiting at once;
  *             the SDK's own requestTimeout aborts the fetch at the same moment).
  * One policy (one breaker) per process: creations, deletions and reconciliation all speak to the
- * same LiveKit, so they share what is known about its health.
+ * same LiveKit, so they share what is known about its health. Creations also pass a breaker of
+ * their own (same threshold and half-open period), counting only creation outcomes: a LiveKit that
+ * refuses every CreateRoom while its DeleteRooms succeed would otherwise never open the shared
+ * breaker (each deletion resets its count), and every match would wait for a room it cannot get.
  */
 import type { BulkheadPolicy, CircuitBreakerPolicy } from 'cockatiel';
 import {
@@ -41,9 +44,10 @@ export interface PolicyHooks {
 
 export class LiveKitPolicy {
   private readonly breaker: CircuitBreakerPolicy;
+  private readonly creations: CircuitBreakerPolicy;
   private readonly bulkhead: BulkheadPolicy;
   private readonly policy: ReturnType<typeof wrap>;
-  private openedAt = 0;
+  private readonly openedAt = new Map<CircuitBreakerPolicy, number>();
 
   constructor(
     private readonly opts: PolicyOptions,
@@ -57,11 +61,25 @@ export class LiveKitPolicy {
     this.breaker = circuitBreaker(handleAll, { halfOpenAfter: opts.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(opts.breakerThreshold) });
     const perCall = timeout(opts.callTimeoutMs, TimeoutStrategy.Aggressive);
     this.policy = wrap(this.bulkhead, retries, this.breaker, perCall);
-    this.breaker.onBreak(() => {
-      this.openedAt = Date.now();
-      hooks.onBreak?.();
-    });
-    this.breaker.onReset(() => hooks.onReset?.());
+    // A creation refused without a call (shared breaker open, bulkhead full) says nothing new.
+    this.creations = circuitBreaker(
+      handleWhen((e) => classifyLiveKitError(e) !== 'unavailable'),
+      { halfOpenAfter: opts.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(opts.breakerThreshold) },
+    );
+    // The hooks hear of LiveKit as a whole: open when either breaker opens, closed when both are.
+    const open = (b: CircuitBreakerPolicy) => b.state === CircuitState.Open || b.state === CircuitState.Isolated;
+    for (const [b, other] of [
+      [this.breaker, this.creations],
+      [this.creations, this.breaker],
+    ] as const) {
+      b.onBreak(() => {
+        this.openedAt.set(b, Date.now());
+        if (!open(other)) hooks.onBreak?.();
+      });
+      b.onReset(() => {
+        if (!open(other)) hooks.onReset?.();
+      });
+    }
     retries.onRetry((r) => hooks.onRetry?.(r.attempt, 'error' in r ? r.error : undefined));
   }
 
@@ -74,8 +92,14 @@ export class LiveKitPolicy {
     return this.policy.execute(({ signal: attempt }) => fn(attempt), signal) as Promise<T>;
   }
 
+  /** `execute` for a CreateRoom: its outcome also counts in the creation breaker. */
+  executeCreation<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.creations.execute(({ signal }) => this.execute(fn, signal));
+  }
+
+  /** The shared breaker's state, or the creation breaker's while that one is open and the other is not. */
   get state(): CircuitState {
-    return this.breaker.state;
+    return this.breaker.state === CircuitState.Closed ? this.creations.state : this.breaker.state;
   }
 
   /**
@@ -85,9 +109,12 @@ export class LiveKitPolicy {
    * clock, because cockatiel's breaker measures its open period with Date.now().
    */
   isOpen(): boolean {
-    const s = this.breaker.state;
-    if (s === CircuitState.Isolated) return true;
-    return s === CircuitState.Open && Date.now() - this.openedAt < this.opts.breakerHalfOpenMs;
+    return this.failsFast(this.breaker) || this.failsFast(this.creations);
+  }
+
+  private failsFast(b: CircuitBreakerPolicy): boolean {
+    if (b.state === CircuitState.Isolated) return true;
+    return b.state === CircuitState.Open && Date.now() - (this.openedAt.get(b) ?? 0) < this.opts.breakerHalfOpenMs;
   }
 
   /** Calls executing and queued in the bulkhead (a gauge for metrics). */

@@ -294,9 +294,10 @@ export class StateStore extends StateQueries {
     return { matches: list<MatchMade>(r.matches) };
   }
 
+  /** Undo a match whose call could not be set up: both back at their places, told, and tried again at once. */
   async rollback(a: { pool: string; matchId: string; reason?: string }) {
-    const r = await this.run('rollback', a.pool, this.keys.match(a.pool, a.matchId), { matchId: a.matchId, reason: a.reason });
-    return { ok: r.ok, users: list<string>(r.users) };
+    const r = await this.run('rollback', a.pool, this.keys.match(a.pool, a.matchId), { matchId: a.matchId, reason: a.reason, mids: uuids(2) });
+    return { ok: r.ok, users: list<string>(r.users), matches: list<MatchMade>(r.matches) };
   }
 
   /** One step of the transition table for one user, optionally compare-and-set on `expectedVersion`. */

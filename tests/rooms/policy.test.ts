@@ -25,13 +25,13 @@ describe('the LiveKit policy, through the real SDK', () => {
     expect(t.lk.calls('CreateRoom')).toBe(3);
   });
 
-  it('a refusal (4xx) is not retried, and the match is rolled back', async () => {
+  it('a refusal (4xx) is not retried: the match is rolled back and the pair made again with a new room', async () => {
     await using t = await openRooms(database());
     t.lk.failNext('CreateRoom', 1, 400);
     const { a } = await t.pair('ann', 'bob');
-    expect(a).toBeNull();
-    expect(t.lk.calls('CreateRoom')).toBe(1);
-    expect(await t.stateOf('ann')).toBe('WAITING');
+    expect(a).toMatchObject({ mode: 'livekit', partnerId: 'bob' });
+    expect(t.lk.calls('CreateRoom')).toBe(2);
+    expect(await t.stateOf('ann')).toBe('CONNECTING');
   });
 
   it('when the bulkhead is full a match does not queue behind a slow LiveKit: it goes ahead in direct mode', async () => {

@@ -77,27 +77,35 @@ describe('a room per match', () => {
 });
 
 describe('match and room together or not at all', () => {
-  it('when the room cannot be created the match is rolled back: both wait again at their old places, told why, and it is audited', async () => {
+  it('when the room cannot be created the match is rolled back to both old places, told why, audited, and the two are paired again at once', async () => {
     await using t = await openRooms(database());
-    t.lk.failAlways('CreateRoom', 503);
+    t.lk.failNext('CreateRoom', 4, 503); // the first creation and its three retries
     await t.fx.store.enqueue({ uid: 'ann', pool: POOL, name: 'ann' });
-    const annScore = await t.fx.score('ann', 'WAITING');
     t.fx.clock.advance(1000);
-    const bobEnqueuedAt = t.fx.clock.now();
     const { a, b, matchId } = await t.pair('ann', 'bob', { aWaiting: true });
-    expect(a).toBeNull();
-    expect(b).toBeNull();
-    expect(t.lk.calls('CreateRoom')).toBe(4); // the first call and three retries
-    expect(await t.stateOf('ann')).toBe('WAITING');
-    expect(await t.stateOf('bob')).toBe('WAITING');
-    expect(await t.fx.score('ann', 'WAITING')).toBe(annScore);
-    expect(await t.fx.score('bob', 'WAITING')).toBe(bobEnqueuedAt);
-    expect((await t.events('ann')).at(-1)).toMatchObject({ type: 'notice', code: 'CALL_SETUP_FAILED' });
+    expect(t.lk.calls('CreateRoom')).toBe(5);
+
+    const notices = async (uid: string) => (await t.events(uid)).filter((e) => e.type === 'notice' || e.type === 'matched').map((e) => e.type);
+    expect(await notices('ann')).toEqual(['notice', 'matched']);
+    expect((await t.events('ann')).find((e) => e.type === 'notice')).toMatchObject({ code: 'CALL_SETUP_FAILED' });
+    expect(a).toMatchObject({ mode: 'livekit', partnerId: 'bob' });
+    expect(b).toMatchObject({ mode: 'livekit', partnerId: 'ann' });
+    expect(a!.matchId).not.toBe(matchId);
     const ended = (await t.fx.outbox()).filter((o): o is Extract<OutboxRecord, { kind: 'match_ended' }> => o.kind === 'match_ended');
     expect(ended).toMatchObject([{ matchId, reason: 'rollback' }]);
-    // The room name is ended all the same, in case a creation that failed on our side landed on LiveKit's.
+    // The failed room's name is ended all the same, in case a creation that failed on our side landed on LiveKit's.
     expect(t.lk.calls('DeleteRoom')).toBe(1);
-    expect(await t.rooms.records.indexed(POOL, 0, 10)).toEqual([]);
+  });
+
+  it('a LiveKit that refuses every room (while its deletions succeed) sends the pair to direct mode after the breaker threshold, not round a loop', async () => {
+    await using t = await openRooms(database(), { over: { iceServers: ICE, policy: { breakerThreshold: 3, breakerHalfOpenMs: 60_000 } } });
+    t.lk.failAlways('CreateRoom', 401);
+    const { a, b } = await t.pair('ann', 'bob');
+    expect(t.lk.calls('CreateRoom')).toBe(3);
+    expect(a).toMatchObject({ mode: 'direct', partnerId: 'bob', iceServers: ICE });
+    expect(b).toMatchObject({ mode: 'direct', partnerId: 'ann' });
+    expect((await t.events('ann')).filter((e) => e.type === 'notice')).toHaveLength(2);
+    expect(t.rooms.service.matchMode()).toEqual({ mode: 'direct', defer: true });
   });
 
   it('when the breaker opens the match goes ahead in direct mode, and new matches stop waiting for LiveKit until it recovers', async () => {

@@ -140,6 +140,7 @@ describe('rollback of a match whose call could not start', () => {
     const { match } = await fx.store.enqueue({ uid: 'b', pool: POOL });
     expect(match).toMatchObject({ a: 'b', b: 'a' });
     fx.clock.advance(5000);
+    await fx.store.pausePool(POOL, 'test: so the two wait where the rollback put them', 60_000);
 
     const r = await fx.store.rollback({ pool: POOL, matchId: match!.matchId });
 
@@ -152,21 +153,21 @@ describe('rollback of a match whose call could not start', () => {
       const v = await fx.view(uid);
       expect(v.sets).toEqual(['WAITING']);
       expect(v.hash).not.toHaveProperty('matchId');
-      expect(v.events.at(-1)).toMatchObject({ type: 'notice', code: 'CALL_SETUP_FAILED' });
+      expect(v.events.filter((e) => e.type === 'notice').at(-1)).toMatchObject({ type: 'notice', code: 'CALL_SETUP_FAILED' });
     }
     expect(endedRecords(await fx.outbox(), match!.matchId)).toEqual([expect.objectContaining({ reason: 'rollback' })]);
   });
 
-  it('a pair undone has not met: the next sweep may pair the two again', async () => {
+  it('a pair undone has not met: the two are paired again at once', async () => {
     await using fx = await openStore();
     const mid = await matchPair(fx);
-    await fx.store.rollback({ pool: POOL, matchId: mid });
 
-    const r = await fx.store.sweep(POOL);
+    const r = await fx.store.rollback({ pool: POOL, matchId: mid });
 
     expect(r.matches).toHaveLength(1);
     expect([r.matches[0]!.a, r.matches[0]!.b].sort()).toEqual(['a', 'b']);
     expect(r.matches[0]!.matchId).not.toBe(mid);
+    expect((await fx.view('a')).hash).toMatchObject({ state: 'CONNECTING', matchId: r.matches[0]!.matchId });
   });
 
   it('refuses a match that is no longer intact and changes nothing', async () => {
@@ -174,7 +175,7 @@ describe('rollback of a match whose call could not start', () => {
     const mid = await matchPair(fx);
     await fx.store.leave({ uid: 'a', pool: POOL, reason: 'skip', matchId: mid });
     const before = [await fx.view('a'), await fx.view('b'), await fx.outboxLength()];
-    await expect(fx.store.rollback({ pool: POOL, matchId: mid })).resolves.toEqual({ ok: false, users: [] });
+    await expect(fx.store.rollback({ pool: POOL, matchId: mid })).resolves.toEqual({ ok: false, users: [], matches: [] });
     expect([await fx.view('a'), await fx.view('b'), await fx.outboxLength()]).toEqual(before);
   });
 });

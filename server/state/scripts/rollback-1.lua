@@ -1,11 +1,11 @@
 --[[ rollback: a match whose call could not be set up (room creation failed for good). Both users
-  go CONNECTING -> WAITING at the queue positions they had before the match, with a notice. A pair
-  undone is not a meeting: they may be paired with each other again. That is left to the next
-  sweep (MATCH_SWEEP_INTERVAL_MS), not done here: a LiveKit that keeps failing creations (while
-  its deletions succeed, so its breaker stays closed) would otherwise make a hot loop of one pair.
+  go CONNECTING -> WAITING at the queue positions they had before the match, with a notice, and
+  are tried again at once. A pair undone is not a meeting: they may be paired with each other
+  again. (A LiveKit that keeps refusing creations cannot make this a loop: the LiveKit policy's
+  creation breaker opens after LIVEKIT_BREAKER_THRESHOLD of them, and matches go direct.)
   KEYS[1] the match hash
-  ARGV[3] { pool, matchId, reason }
-  Returns { ok, users = [a, b] } or { ok = false, error = 'NOT_IN_MATCH' } ]]
+  ARGV[3] { pool, matchId, reason, mids }
+  Returns { ok, users = [a, b], matches } or { ok = false, error = 'NOT_IN_MATCH' } ]]
 local mid = A.matchId
 local m = pair_record(mid)
 local a = m.a and get_user(m.a)
@@ -17,4 +17,4 @@ local notice = { code = 'CALL_SETUP_FAILED', message = "We couldn't start your c
 unpair(mid, a, b, m, A.reason or 'connection_failed', 'rollback')
 push(a.id, 'notice', notice)
 push(b.id, 'notice', notice)
-return reply({ ok = true, users = { a.id, b.id } })
+return reply({ ok = true, users = { a.id, b.id }, matches = retry_all({ a.id, b.id }, {}) })

@@ -45,7 +45,7 @@ export type MatchCreatedRecord = Base & {
 export type MatchConnectedRecord = Base & { kind: 'match_connected'; matchId: string };
 export type MatchEndedRecord = Base & { kind: 'match_ended'; matchId: string; reason: string; endedBy?: string | null };
 export type MatchRoomRecord = Base & { kind: 'match_room'; matchId: string; room?: string | null; mode: string };
-export type RepairRecord = Base & { kind: 'repair'; userId: string; removed: unknown; added: unknown; state: unknown };
+export type RepairRecord = Base & { kind: 'repair'; userId: string; removed: unknown; added: unknown; lobby?: unknown; state: unknown };
 export type ErrorRecord = Base & {
   kind: 'error';
   category: string;

@@ -13,7 +13,7 @@
  *   <root>:{p:<pool>}:evb:<uid>           string its size in bytes (bounded by EVENT_HISTORY_MAX_BYTES)
  *   <root>:{p:<pool>}:recent:<uid>        zset   recent partners (people met: both reached IN_CALL, or one skipped/ended)
  *   <root>:{p:<pool>}:seen / :grace       zset   last sign of life per user / when a dropped user's grace runs out
- *   <root>:{p:<pool>}:away                zset   waiting users who are absent, by queue score (not offered; not counted in positions)
+ *   <root>:{p:<pool>}:lobby               zset   waiting users who are present, by queue score (what matching scans and positions count)
  *   <root>:{p:<pool>}:blocks:<uid>        set    users this user blocked (mirror of Postgres)
  *   <root>:{p:<pool>}:op:<opId>           string idempotency record of a mutation
  *   <root>:{p:<pool>}:epoch / :seq        string event-id epoch and sequence
@@ -40,6 +40,11 @@ export class Keys {
   match(pool: string, mid: string): string {
     return `${this.poolPrefix(pool)}match:${mid}`;
   }
+  /** The present waiting users, by queue score. */
+  lobby(pool: string): string {
+    return `${this.poolPrefix(pool)}lobby`;
+  }
+
   deadlines(pool: string): string {
     return `${this.poolPrefix(pool)}deadlines`;
   }

@@ -362,7 +362,7 @@ export class StateStore extends StateQueries {
 
   async repair(a: { uid: string; pool: string }) {
     const r = await this.run('repair', a.pool, this.keys.user(a.pool, a.uid), { uid: a.uid, states: STATES });
-    return { removed: list<State>(r.removed), added: (r.added as State | null) ?? null };
+    return { removed: list<State>(r.removed), added: (r.added as State | null) ?? null, lobby: (r.lobby as 'added' | 'removed' | null) ?? null };
   }
 
   /** Relay chat, typing or a WebRTC signal to the partner in `matchId`. */

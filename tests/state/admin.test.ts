@@ -81,7 +81,7 @@ describe('admin procedures over HTTP with the admin token', () => {
     await app.server.services.redis.zadd(store().keys.state(POOL, 'IN_CALL'), 1, 'doubled');
 
     const report = await admin.admin.consistency.mutate({ pool: POOL, repair: true });
-    expect(report.inconsistent).toEqual([{ userId: 'doubled', removed: ['IN_CALL'], added: null }]);
+    expect(report.inconsistent).toEqual([{ userId: 'doubled', removed: ['IN_CALL'], added: null, lobby: null }]);
     expect((await admin.admin.consistency.mutate({ pool: POOL })).inconsistent).toEqual([]);
   });
 });

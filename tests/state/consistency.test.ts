@@ -58,6 +58,28 @@ describe('the consistency check', () => {
     expect(await fx.outboxLength()).toBe(outboxBefore + 4);
   });
 
+  it('puts the lobby right: a present waiting user missing from it is matched again, and a user who is not waiting leaves it', async () => {
+    await using fx = await openStore();
+    const lobby = fx.store.keys.lobby(POOL);
+    await fx.store.enqueue({ uid: 'lost', pool: POOL });
+    await force(fx, 'resting', 'IDLE');
+    await fx.redis.zrem(lobby, 'lost');
+    await fx.redis.zadd(lobby, 1, 'resting');
+    expect((await fx.store.enqueue({ uid: 'newcomer', pool: POOL })).match).toBeNull();
+
+    const report = await checkConsistency(fx.redis, fx.store, POOL, true);
+
+    expect(report.inconsistent.map((i) => [i.userId, i.lobby])).toEqual(
+      expect.arrayContaining([
+        ['lost', 'added'],
+        ['resting', 'removed'],
+      ]),
+    );
+    expect(await fx.redis.zrange(lobby, 0, -1)).toEqual(['lost', 'newcomer']);
+    expect((await fx.store.sweep(POOL)).matches).toMatchObject([{ a: 'lost', b: 'newcomer' }]);
+    expect((await checkConsistency(fx.redis, fx.store, POOL, true)).inconsistent).toEqual([]);
+  });
+
   it('only reports when asked not to repair', async () => {
     await using fx = await openStore();
     await force(fx, 'u', 'IDLE');

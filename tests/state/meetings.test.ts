@@ -34,6 +34,25 @@ describe('only present people are offered', () => {
     expect(queued((await fx.view('b')).events).at(-1)).toMatchObject({ position: 1 });
   });
 
+  it('however many absent users wait ahead of and behind them, two present users find each other', async () => {
+    await using fx = await openStore({ limits: { scanLimit: 3 } });
+    for (const uid of ['x1', 'x2', 'x3', 'x4']) {
+      await enqueue(fx, uid);
+      await drop(fx, uid);
+    }
+    await enqueue(fx, 'present');
+    await drop(fx, 'present'); // for a moment, so the ys do not pair with them
+    for (const uid of ['y1', 'y2', 'y3', 'y4']) {
+      await enqueue(fx, uid);
+      await drop(fx, uid);
+    }
+    expect((await back(fx, 'present')).matches).toEqual([]);
+
+    const r = await enqueue(fx, 'newcomer');
+
+    expect(r.match).toMatchObject({ a: 'newcomer', b: 'present' });
+  });
+
   it('on return they are matched at once with whoever suitable waits', async () => {
     await using fx = await openStore();
     await enqueue(fx, 'a');

@@ -174,10 +174,10 @@ local function transition(u, to, o)
   end
   redis.call('ZREM', skey(from), u.id)
   redis.call('ZADD', skey(to), o.score or NOW, u.id)
-  -- `away`: the waiting users who are absent (presence-lib.lua), with their queue scores, so a
-  -- queue position counts present users only. A user leaves it with the queue.
-  if from == 'WAITING' then redis.call('ZREM', P .. 'away', u.id) end
-  if to == 'WAITING' and u.droppedAt then redis.call('ZADD', P .. 'away', o.score or NOW, u.id) end
+  -- `lobby`: the waiting users who are present (presence-lib.lua takes the absent out and puts
+  -- them back), by queue score: what match attempts scan and queue positions count.
+  if from == 'WAITING' then redis.call('ZREM', P .. 'lobby', u.id) end
+  if to == 'WAITING' and not u.droppedAt then redis.call('ZADD', P .. 'lobby', o.score or NOW, u.id) end
   u.version = u.version + 1
   local f = { 'state', to, 'previousState', from, 'lastStateChange', NOW, 'version', u.version }
   if o.fields then

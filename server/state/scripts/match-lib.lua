@@ -44,15 +44,16 @@ local function relaxed(u, ints)
   return ints == nil or (NOW - tonumber(u.waitingSince or NOW)) >= L.relaxMs
 end
 
--- The best partner for u among the first L.scanLimit waiting users (queue order: the fair pick),
--- then among the newest L.scanLimit: users stuck behind a full window of people excluded for
--- them can still find each other, since every newcomer and every sweep looks at both ends.
+-- The best partner for u among the first L.scanLimit present waiting users (the lobby, in queue
+-- order: the fair pick), then among the newest L.scanLimit: users stuck behind a full window of
+-- people excluded for them can still find each other, since every newcomer and every sweep looks
+-- at both ends. Absent users are not in the lobby, so however many wait they cost no scan.
 local function candidates()
-  local ids = redis.call('ZRANGE', skey('WAITING'), 0, L.scanLimit - 1)
+  local ids = redis.call('ZRANGE', P .. 'lobby', 0, L.scanLimit - 1)
   if #ids < L.scanLimit then return ids end
   local seen = {}
   for _, id in ipairs(ids) do seen[id] = true end
-  local newest = redis.call('ZRANGE', skey('WAITING'), -L.scanLimit, -1)
+  local newest = redis.call('ZRANGE', P .. 'lobby', -L.scanLimit, -1)
   for _, id in ipairs(newest) do
     if not seen[id] then ids[#ids + 1] = id end
   end
@@ -189,10 +190,9 @@ end
 -- it changed since we last told them.
 local function announce_queued(u)
   if u.state ~= 'WAITING' or not present(u) then return end
-  local rank = redis.call('ZRANK', skey('WAITING'), u.id)
+  local rank = redis.call('ZRANK', P .. 'lobby', u.id)
   if not rank then return end
-  local score = redis.call('ZSCORE', skey('WAITING'), u.id)
-  local pos = rank + 1 - redis.call('ZCOUNT', P .. 'away', '-inf', '(' .. score)
+  local pos = rank + 1
   if tonumber(u.lastPos or '0') == pos then return end
   u.lastPos = pos
   redis.call('HSET', ukey(u.id), 'lastPos', pos)

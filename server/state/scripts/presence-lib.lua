@@ -2,7 +2,8 @@
   presence-lib.lua: reconnect grace. Prepended after match-lib.lua.
     seen   zset uid -> last time any process saw a live socket or heartbeat from the user
     grace  zset uid -> when the user's grace runs out (they dropped while WAITING, CONNECTING or IN_CALL)
-    away   zset uid -> queue score, for the waiting users among them (see transition in lib.lua)
+    lobby  zset uid -> queue score of the waiting users who are present (see transition in lib.lua):
+           a waiting user leaves it when they drop and comes back to it, at their place, when back
   The user hash keeps `droppedAt`. A user seen again after `droppedAt` is back. While dropped, a
   user is absent: match-lib.lua offers them to nobody and counts them in nobody's position.
 ]]
@@ -18,7 +19,7 @@ local function mark_dropped(u, at, graceMs)
   redis.call('ZADD', P .. 'grace', at + graceMs, u.id)
   redis.call('HSET', ukey(u.id), 'droppedAt', at)
   u.droppedAt = at
-  if u.state == 'WAITING' then redis.call('ZADD', P .. 'away', redis.call('ZSCORE', skey('WAITING'), u.id) or NOW, u.id) end
+  if u.state == 'WAITING' then redis.call('ZREM', P .. 'lobby', u.id) end
   local p = partner_of(u)
   if p then push(p.id, 'partner_reconnecting', { matchId = u.matchId, graceMs = graceMs }) end
   return true
@@ -31,7 +32,7 @@ local function mark_back(u)
   if redis.call('ZREM', P .. 'grace', u.id) == 0 and not u.droppedAt then return false end
   redis.call('HDEL', ukey(u.id), 'droppedAt')
   u.droppedAt = nil
-  redis.call('ZREM', P .. 'away', u.id)
+  if u.state == 'WAITING' then redis.call('ZADD', P .. 'lobby', redis.call('ZSCORE', skey('WAITING'), u.id) or NOW, u.id) end
   local p = partner_of(u)
   if p then push(p.id, 'partner_back', { matchId = u.matchId }) end
   return true

@@ -4,12 +4,13 @@
   KEYS[1] the pool's WAITING sorted set
   ARGV[3] { pool, batch, mids }
   Returns { ok, matches = [...] } ]]
--- The oldest users first (fairness), then the newest (so nobody deep in a long queue is never retried).
-local ids = redis.call('ZRANGE', skey('WAITING'), 0, A.batch - 1)
+-- The oldest present users first (fairness), then the newest (so nobody deep in a long queue is
+-- never retried). Absent users are not in the lobby: they are tried when they are back.
+local ids = redis.call('ZRANGE', P .. 'lobby', 0, A.batch - 1)
 if #ids == A.batch then
   local seen = {}
   for _, id in ipairs(ids) do seen[id] = true end
-  for _, id in ipairs(redis.call('ZRANGE', skey('WAITING'), -A.batch, -1)) do
+  for _, id in ipairs(redis.call('ZRANGE', P .. 'lobby', -A.batch, -1)) do
     if not seen[id] then ids[#ids + 1] = id end
   end
 end

@@ -87,7 +87,7 @@ interface Pair {
 
 // The largest description and candidate signal.send accepts (server/chat/router.ts).
 const DESCRIPTION = { kind: 'description' as const, description: { type: 'offer' as const, sdp: `v=0\r\n${'a'.repeat(20_000 - 5)}` } };
-const CANDIDATE = { kind: 'candidate' as const, candidate: { candidate: `candidate:${'1'.repeat(990)}`, sdpMid: '0', sdpMLineIndex: 0 } };
+const CANDIDATE = { kind: 'candidates' as const, candidates: [{ candidate: `candidate:${'1'.repeat(990)}`, sdpMid: '0', sdpMLineIndex: 0 }] };
 
 /** Two fresh users queue in the colluders' pool, are paired with each other and join the call. */
 async function newPair(ctx: AttackContext): Promise<Pair> {

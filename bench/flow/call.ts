@@ -16,12 +16,12 @@ export interface Call {
   /** Resolves true once every candidate of ours was relayed. */
   candidatesSent: Promise<boolean> | null;
   joinedSent: boolean;
-  /** The chat is running; steps done so far (3 per message: typing on, send, typing off). */
+  /** The chat is running; steps done so far (2 per message: typing on, send; the message clears typing). */
   talking: boolean;
   chatStep: number;
   chatsDone: boolean;
-  /** Typing-off signals from the partner: one closes each of their messages. */
-  partnerTypingOff: number;
+  /** Chat messages from the partner. */
+  partnerMessages: number;
   /** The partner dropped (`partner_reconnecting`): the leaving side does not wait for their messages. */
   partnerAway: boolean;
   leaving: boolean;
@@ -45,7 +45,7 @@ export function newCall(matchId: string, role: 'polite' | 'impolite', matchedAt:
     talking: false,
     chatStep: 0,
     chatsDone: false,
-    partnerTypingOff: 0,
+    partnerMessages: 0,
     partnerAway: false,
     leaving: false,
   };

@@ -52,10 +52,15 @@ export interface FullCallOptions {
   graceMs: number;
   /** Share of absent people who come back (default 0.7). */
   returnShare?: number;
-  /** Chat messages per side and call, each between typing on and typing off (default 2). */
+  /** Chat messages per side and call, each after a typing-on signal (default 2). */
   chatPerSide?: number;
   /** ICE candidates per side and call (default 4). */
   candidatesPerSide?: number;
+  /**
+   * The signals they go in (default 2: host candidates, then server-reflexive ones a STUN round
+   * trip later; the web client sends what it gathered within CANDIDATE_BATCH_MS in one signal).
+   */
+  candidateBatches?: number;
   /** start() lets people in evenly over this long (default 1000 ms), not all in one burst. */
   rampMs?: number;
   onCall?(c: CallRecord): void;
@@ -136,6 +141,7 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
     skip: o.skip,
     chatPerSide: o.chatPerSide ?? 2,
     candidatesPerSide: o.candidatesPerSide ?? 4,
+    candidateBatches: o.candidateBatches ?? 2,
     stopped: () => stopped,
     absentFor(uid, at) {
       const p = people.get(uid);

@@ -58,8 +58,15 @@ export function fakeSdp(): string {
   return lines.join('\r\n') + '\r\n';
 }
 
+/** `count` ICE candidates of a side in `batches` signals (as even as they go; none empty). */
+export function candidateBatches(count: number, batches: number): Array<ReturnType<typeof fakeCandidate>[]> {
+  const all = Array.from({ length: count }, (_, i) => fakeCandidate(i));
+  const n = Math.max(1, Math.min(batches, count));
+  return Array.from({ length: n }, (_, b) => all.slice(Math.floor((b * count) / n), Math.floor(((b + 1) * count) / n)));
+}
+
 /** The i-th ICE candidate of a side (about 100 bytes), as RTCIceCandidate.toJSON() gives it. */
-export function fakeCandidate(i: number): { candidate: string; sdpMid: string; sdpMLineIndex: number } {
+function fakeCandidate(i: number): { candidate: string; sdpMid: string; sdpMLineIndex: number } {
   const port = 50_000 + (u32() % 10_000);
   const type = i % 2 === 0 ? 'host' : 'srflx raddr 0.0.0.0 rport 0';
   return {

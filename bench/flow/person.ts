@@ -3,12 +3,13 @@
  * comes from `state` events (newest version wins, as in the browser client), and every event ends
  * in `progress()`, which does whatever is due next in that state and nothing twice:
  *   IDLE        -> match.enqueue (people re-enter at once: the load is closed-loop)
- *   CONNECTING  -> the impolite side sends an offer and its ICE candidates, the polite side answers
- *                  the offer and sends its own; each calls match.joined once it has sent its
- *                  description and candidates and received the other's description and a candidate
- *   IN_CALL     -> per message: typing on, chat.send, typing off; then the side chosen by the match
- *                  id skips (probability `skip`) or ends, once the partner has finished typing too
- *                  (or dropped: `partner_reconnecting`)
+ *   CONNECTING  -> the impolite side sends an offer and its ICE candidates (in `candidateBatches`
+ *                  signals), the polite side answers the offer and sends its own; each calls
+ *                  match.joined once it has sent its description and candidates and received the
+ *                  other's description and a candidate
+ *   IN_CALL     -> per message: typing on, chat.send; then the side chosen by the match id skips
+ *                  (probability `skip`) or ends, once the partner's messages have all arrived too
+ *                  (or they dropped: `partner_reconnecting`)
  * A person whose socket was closed does nothing; when they come back the driver resumes them
  * (`resume`): the backlog of events replays, `session.me` says where they are, and they carry on.
  */
@@ -18,7 +19,7 @@ import type { LatencyRecorder } from '../lib/stats';
 import { newCall, type Call } from './call';
 import { FROM_START, type FlowApi, type FlowConnection } from './connection';
 import { bump, type FlowCounters } from './counters';
-import { fakeCandidate, fakeSdp } from './payloads';
+import { candidateBatches, fakeSdp } from './payloads';
 
 /** A completed call, as handed to FullCallOptions.onCall. */
 export interface CallRecord {
@@ -37,6 +38,7 @@ export interface FlowContext {
   readonly skip: number;
   readonly chatPerSide: number;
   readonly candidatesPerSide: number;
+  readonly candidateBatches: number;
   stopped(): boolean;
   /** How long `uid` had been absent at server time `at` (ms), or null if they were there. */
   absentFor(uid: string, at: number): number | null;
@@ -94,10 +96,10 @@ export class Person {
       case 'signal':
         if (!mine) break;
         if (e.data.kind === 'description') call.descReceived = true;
-        else if (e.data.kind === 'candidate') call.candidatesReceived++;
+        else if (e.data.kind === 'candidates') call.candidatesReceived += e.data.candidates.length;
         break;
-      case 'typing':
-        if (mine && !e.typing) call.partnerTypingOff++;
+      case 'chat':
+        if (mine && e.from === 'partner') call.partnerMessages++;
         break;
       case 'partner_reconnecting':
         if (!mine) break;
@@ -187,8 +189,8 @@ export class Person {
       call.descSent = true;
       const sent = [
         this.mutate('signal.send', matchId, (api) => api.signal.send.mutate({ matchId, data: { kind: 'description', description: { type, sdp: fakeSdp() } } })),
-        ...Array.from({ length: this.ctx.candidatesPerSide }, (_, i) =>
-          this.mutate('signal.send', matchId, (api) => api.signal.send.mutate({ matchId, data: { kind: 'candidate', candidate: fakeCandidate(i) } })),
+        ...candidateBatches(this.ctx.candidatesPerSide, this.ctx.candidateBatches).map((candidates) =>
+          this.mutate('signal.send', matchId, (api) => api.signal.send.mutate({ matchId, data: { kind: 'candidates', candidates } })),
         ),
       ];
       call.candidatesSent = Promise.all(sent).then((rs) => rs.every((r) => r.ok));
@@ -217,7 +219,7 @@ export class Person {
       call.talking = true;
       void this.chat(call);
     }
-    const partnerDone = call.partnerTypingOff >= this.ctx.chatPerSide || call.partnerAway;
+    const partnerDone = call.partnerMessages >= this.ctx.chatPerSide || call.partnerAway;
     if (!call.leaves || !call.chatsDone || !partnerDone || call.leaving) return;
     call.leaving = true;
     const how = Math.random() < this.ctx.skip ? 'skip' : 'end';
@@ -238,12 +240,15 @@ export class Person {
     });
   }
 
-  /** Per message: typing on, the message, typing off; `call.chatStep` counts the steps done. */
+  /**
+   * Per message: typing on, then the message (which clears the indicator on the partner's side, so
+   * the web client sends no "typing off" after it); `call.chatStep` counts the steps done.
+   */
   private async chat(call: Call): Promise<void> {
     const { matchId } = call;
-    while (call.chatStep < 3 * this.ctx.chatPerSide) {
-      const i = Math.floor(call.chatStep / 3);
-      const step = call.chatStep % 3;
+    while (call.chatStep < 2 * this.ctx.chatPerSide) {
+      const i = Math.floor(call.chatStep / 2);
+      const step = call.chatStep % 2;
       // A retried message keeps its id, so the server delivers it once.
       const clientMessageId = `${matchId.slice(0, 8)}-${this.uid.slice(0, 8)}-${i}`;
       const text = `message ${i + 1} from ${this.uid.slice(0, 8)}: how is it going over there?`;

@@ -61,14 +61,18 @@ export async function runUser(api: FlowApi, inbox: Inbox, plan: UserPlan, n: Flo
     const m = await inbox.next('matched', isMatched, MATCH_WAIT_MS);
     const mid = m.matchId;
     const offerer = m.role === 'impolite';
-    const cand = (i: number) =>
+    // Two ICE candidates, gathered together and sent in one signal (as the web client does).
+    const candidates = () =>
       api.signal.send.mutate({
         matchId: mid,
-        data: { kind: 'candidate', candidate: { candidate: `candidate:${i} 1 udp 1 127.0.0.1 ${9000 + i} typ host`, sdpMid: '0', sdpMLineIndex: 0 } },
+        data: {
+          kind: 'candidates',
+          candidates: [1, 2].map((i) => ({ candidate: `candidate:${i} 1 udp 1 127.0.0.1 ${9000 + i} typ host`, sdpMid: '0', sdpMLineIndex: 0 })),
+        },
       });
     if (offerer) {
       await api.signal.send.mutate({ matchId: mid, data: { kind: 'description', description: { type: 'offer', sdp: FAKE_SDP } } });
-      await Promise.all([cand(1), cand(2)]);
+      await candidates();
     }
     const heard = await inbox.next('signal', (e) => description(offerer ? 'answer' : 'offer', mid)(e) || over(mid)(e), STEP_MS);
     if (heard.type !== 'signal') {
@@ -77,7 +81,7 @@ export async function runUser(api: FlowApi, inbox: Inbox, plan: UserPlan, n: Flo
     }
     if (!offerer) {
       await api.signal.send.mutate({ matchId: mid, data: { kind: 'description', description: { type: 'answer', sdp: FAKE_SDP } } });
-      await Promise.all([cand(1), cand(2)]);
+      await candidates();
     }
     await api.signal.send.mutate({ matchId: mid, data: { kind: 'connected' } });
     await api.match.joined.mutate({ matchId: mid });

@@ -22,7 +22,7 @@ export const chatRouter = router({
 });
 
 export const signalRouter = router({
-  /** Relay a WebRTC offer, answer or ICE candidate to your partner (direct mode). */
+  /** Relay a WebRTC offer, answer or ICE candidates to your partner (direct mode). */
   send: authedProcedure
     .input(
       z.object({
@@ -33,10 +33,12 @@ export const signalRouter = router({
             description: z.object({ type: z.enum(['offer', 'answer', 'pranswer', 'rollback']), sdp: z.string().max(20_000).optional() }),
           }),
           z.object({
-            kind: z.literal('candidate'),
-            candidate: z
-              .object({ candidate: z.string().max(1000), sdpMid: z.string().max(64).nullish(), sdpMLineIndex: z.number().int().nullish() })
-              .nullable(),
+            kind: z.literal('candidates'),
+            // The ICE candidates gathered since the last message (a client sends them in one go).
+            candidates: z
+              .array(z.object({ candidate: z.string().max(1000), sdpMid: z.string().max(64).nullish(), sdpMLineIndex: z.number().int().nullish() }))
+              .min(1)
+              .max(20),
           }),
           z.object({ kind: z.literal('connected') }),
         ]),

@@ -7,7 +7,7 @@ export type LeaveReason = 'skip' | 'end' | 'disconnect' | 'timeout';
 /** WebRTC signalling relayed between the two users of a direct-mode match. */
 export type SignalData =
   | { kind: 'description'; description: { type: 'offer' | 'answer' | 'pranswer' | 'rollback'; sdp?: string } }
-  | { kind: 'candidate'; candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null }
+  | { kind: 'candidates'; candidates: Array<{ candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null }> }
   | { kind: 'connected' };
 
 interface Base {

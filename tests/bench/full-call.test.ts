@@ -49,9 +49,11 @@ describe('benchmark: the full-call flow driver', () => {
       expect(new Set(calls).size).toBe(calls.length);
       expect(c.skips + c.ends).toBe(c.calls);
       expect(matchedToInCall.count).toBeGreaterThanOrEqual(CALLS);
-      expect(c.sent['signal.send']).toBeGreaterThanOrEqual(10 * c.calls);
+      // Per call: an offer, an answer, and each side's 4 candidates in 2 signals.
+      expect(c.sent['signal.send']).toBeGreaterThanOrEqual(6 * c.calls);
       expect(c.sent['chat.send']).toBeGreaterThanOrEqual(4 * c.calls);
-      expect(c.received['event signal']).toBeGreaterThanOrEqual(10 * c.calls);
+      expect(c.received['event signal']).toBeGreaterThanOrEqual(6 * c.calls);
+      expect(c.sent['chat.typing']).toBeGreaterThanOrEqual(4 * c.calls);
       expect(c.frames.sent).toBeGreaterThan(0);
       expect(typeof c.ghostMatches).toBe('number');
       expect(c.errors, c.lastError).toBe(0);

@@ -165,12 +165,24 @@ function own(target: object, ...sources: object[]): object {
 const lastEventId = str(0, 200);
 const events = shape({ lastEventId: lastEventId.optional() }, { optional: true });
 const signalData = field(
-  fc.constantFrom({ kind: 'connected' }, { kind: 'candidate', candidate: null }, { kind: 'description', description: { type: 'offer', sdp: 'v=0' } }),
+  fc.constantFrom(
+    { kind: 'connected' },
+    { kind: 'candidates', candidates: [{ candidate: 'c' }] },
+    { kind: 'description', description: { type: 'offer', sdp: 'v=0' } },
+  ),
   fc.oneof(
-    fc.constantFrom({ kind: 'nope' }, { kind: 'description' }, { kind: 'description', description: { type: 'nope' } }, { kind: 'candidate' }, { kind: null }),
+    fc.constantFrom(
+      { kind: 'nope' },
+      { kind: 'description' },
+      { kind: 'description', description: { type: 'nope' } },
+      { kind: 'candidates' },
+      { kind: 'candidates', candidates: [] },
+      { kind: null },
+    ),
     fc.integer({ min: 20_001, max: 20_100 }).map((n) => ({ kind: 'description', description: { type: 'offer', sdp: 'a'.repeat(n) } })),
-    fc.integer({ min: 1001, max: 1100 }).map((n) => ({ kind: 'candidate', candidate: { candidate: 'a'.repeat(n) } })),
-    fc.constantFrom(1e308, 0.5, -1e308).map((n) => ({ kind: 'candidate', candidate: { candidate: 'c', sdpMLineIndex: n } })),
+    fc.integer({ min: 1001, max: 1100 }).map((n) => ({ kind: 'candidates', candidates: [{ candidate: 'a'.repeat(n) }] })),
+    fc.constantFrom(1e308, 0.5, -1e308).map((n) => ({ kind: 'candidates', candidates: [{ candidate: 'c', sdpMLineIndex: n }] })),
+    fc.integer({ min: 21, max: 30 }).map((n) => ({ kind: 'candidates', candidates: Array.from({ length: n }, () => ({ candidate: 'c' })) })),
     loneSurrogate.map((s) => ({ kind: 'description', description: { type: 'offer', sdp: s } })),
     wrongType,
   ),

@@ -164,8 +164,14 @@ describe('bounds on what one client can make grow', () => {
       data: { appCode: 'TOO_MANY_SIGNALS' },
     });
     const candidate = { candidate: 'candidate:1 1 udp 2122260223 192.0.2.1 54400 typ host', sdpMid: '0', sdpMLineIndex: 0 };
-    for (let i = 0; i < 6; i++) await a.api.signal.send.mutate({ matchId, data: { kind: 'candidate', candidate } });
-    await expect(a.api.signal.send.mutate({ matchId, data: { kind: 'candidate', candidate } })).rejects.toMatchObject({
+    // Candidates count one each however they are batched: 4 + 2 fill the bound of 6, and a batch
+    // that would pass it is refused whole.
+    await a.api.signal.send.mutate({ matchId, data: { kind: 'candidates', candidates: [candidate, candidate, candidate, candidate] } });
+    await expect(a.api.signal.send.mutate({ matchId, data: { kind: 'candidates', candidates: [candidate, candidate, candidate] } })).rejects.toMatchObject({
+      data: { appCode: 'TOO_MANY_SIGNALS' },
+    });
+    await a.api.signal.send.mutate({ matchId, data: { kind: 'candidates', candidates: [candidate, candidate] } });
+    await expect(a.api.signal.send.mutate({ matchId, data: { kind: 'candidates', candidates: [candidate] } })).rejects.toMatchObject({
       data: { appCode: 'TOO_MANY_SIGNALS' },
     });
     // The partner's bound is their own; chat fills the histories to their byte cap and no further,

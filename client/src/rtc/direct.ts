@@ -8,6 +8,17 @@
  */
 import type { SignalData } from '../../../server/events/types';
 
+type Candidate = Extract<SignalData, { kind: 'candidates' }>['candidates'][number];
+
+/**
+ * ICE candidates gathered within this long of the first are sent in one signal: a browser finds
+ * its host candidates within a few ms and the server-reflexive ones a STUN round trip later, so a
+ * call needs two or three signals instead of one per candidate.
+ */
+export const CANDIDATE_BATCH_MS = 20;
+/** The most candidates one signal may carry (the server's bound). */
+const MAX_BATCH = 20;
+
 export interface DirectCallOptions {
   polite: boolean;
   iceServers?: RTCIceServer[];
@@ -27,6 +38,8 @@ export class DirectCall {
   private localAdded = false;
   // Incoming signals are applied one at a time, so a candidate never races its description.
   private queue: Promise<void> = Promise.resolve();
+  private gathered: Candidate[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly o: DirectCallOptions) {
     const pc = (this.pc = new RTCPeerConnection({ iceServers: o.iceServers ?? [] }));
@@ -36,7 +49,10 @@ export class DirectCall {
       o.onRemoteStream(new MediaStream(this.remote.getTracks()));
     };
     pc.onicecandidate = ({ candidate: c }) => {
-      if (c) o.send({ kind: 'candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } });
+      if (!c) return this.flushCandidates(); // gathering is complete
+      this.gathered.push({ candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex });
+      if (this.gathered.length >= MAX_BATCH) this.flushCandidates();
+      else this.flushTimer ??= setTimeout(() => this.flushCandidates(), CANDIDATE_BATCH_MS);
     };
     pc.onnegotiationneeded = async () => {
       try {
@@ -67,6 +83,14 @@ export class DirectCall {
     }
   }
 
+  private flushCandidates(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.gathered.length === 0) return;
+    this.o.send({ kind: 'candidates', candidates: this.gathered });
+    this.gathered = [];
+  }
+
   private sendLocalDescription(): void {
     const d = this.pc.localDescription;
     if (d) this.o.send({ kind: 'description', description: { type: d.type, sdp: d.sdp } });
@@ -91,11 +115,13 @@ export class DirectCall {
         await pc.setLocalDescription();
         this.sendLocalDescription();
       }
-    } else if (data.kind === 'candidate') {
-      try {
-        await pc.addIceCandidate(data.candidate ?? undefined);
-      } catch (e) {
-        if (!this.ignoreOffer) throw e; // candidates of an offer we ignored are expected to fail
+    } else if (data.kind === 'candidates') {
+      for (const c of data.candidates) {
+        try {
+          await pc.addIceCandidate(c);
+        } catch (e) {
+          if (!this.ignoreOffer) throw e; // candidates of an offer we ignored are expected to fail
+        }
       }
     }
   }
@@ -103,6 +129,7 @@ export class DirectCall {
   close(): void {
     const pc = this.pc;
     pc.ontrack = pc.onicecandidate = pc.onnegotiationneeded = pc.onconnectionstatechange = null;
+    clearTimeout(this.flushTimer);
     pc.close();
   }
 }

@@ -80,7 +80,8 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
     }
     const clientMessageId = newId();
     m.setMessages(m.messages.length, { clientMessageId, from: 'me', text: t, status: 'sending' });
-    stopTyping();
+    // The message itself clears our typing indicator on the partner's side: no "stopped" needed.
+    stopTyping({ tell: false });
     const mark = (status: 'sent' | 'failed') => {
       const i = m.messages.findIndex((x) => x.clientMessageId === clientMessageId);
       if (i >= 0 && m.messages[i]!.status !== 'sent') m.setMessages(i, 'status', status);
@@ -103,17 +104,17 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
     const current = m.match();
     if (!current) return;
     clearTimeout(typingIdle);
-    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+    typingIdle = setTimeout(() => stopTyping(), TYPING_IDLE_MS);
     if (typingFor === current.matchId) return;
     typingFor = current.matchId;
     sendTyping(current.matchId, true);
   }
 
-  function stopTyping(): void {
+  function stopTyping({ tell } = { tell: true }): void {
     clearTimeout(typingIdle);
     const matchId = typingFor;
     typingFor = null;
-    if (matchId && m.isCurrent(matchId)) sendTyping(matchId, false);
+    if (tell && matchId && m.isCurrent(matchId)) sendTyping(matchId, false);
   }
 
   function sendTyping(matchId: string, value: boolean): void {

@@ -23,13 +23,14 @@ elseif A.kind == 'typing' then
 else
   -- WebRTC needs a few descriptions and some dozens of candidates per call; a sender past its
   -- bound is refused, so no pair can fill Redis through each other's histories.
-  local field, max = 'sigd:' .. u.id, L.sigMaxDescriptions
-  if A.data.kind == 'candidate' then field, max = 'sigc:' .. u.id, L.sigMaxCandidates end
+  -- Candidates count one each, however they are batched.
+  local field, max, n = 'sigd:' .. u.id, L.sigMaxDescriptions, 1
+  if A.data.kind == 'candidates' then field, max, n = 'sigc:' .. u.id, L.sigMaxCandidates, #A.data.candidates end
   if A.data.kind ~= 'connected' then
-    if tonumber(redis.call('HGET', mkey(A.matchId), field) or '0') >= max then
+    if tonumber(redis.call('HGET', mkey(A.matchId), field) or '0') + n > max then
       return refuse('TOO_MANY_SIGNALS', { max = max })
     end
-    redis.call('HINCRBY', mkey(A.matchId), field, 1)
+    redis.call('HINCRBY', mkey(A.matchId), field, n)
   end
   push(p.id, 'signal', { matchId = A.matchId, data = A.data })
 end

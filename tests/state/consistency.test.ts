@@ -75,7 +75,7 @@ describe('the consistency check', () => {
         ['resting', 'removed'],
       ]),
     );
-    expect(await fx.redis.zrange(lobby, 0, -1)).toEqual(['lost', 'newcomer']);
+    expect(await fx.redis.zrange(lobby, '0', '-1')).toEqual(['lost', 'newcomer']);
     expect((await fx.store.sweep(POOL)).matches).toMatchObject([{ a: 'lost', b: 'newcomer' }]);
     expect((await checkConsistency(fx.redis, fx.store, POOL, true)).inconsistent).toEqual([]);
   });

@@ -222,6 +222,8 @@ async function main() {
         secret,
         redis,
         redisKind: args.redis,
+        redisUrl: kv.url,
+        keyRoot: kv.prefix,
         people: args.population || 400,
         skip,
         absent,

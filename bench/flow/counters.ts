@@ -15,9 +15,17 @@ export interface FlowCounters {
   matchedEvents: number;
   /**
    * Matches made while one of the pair was absent: the generator had closed that person's socket
-   * before the match (by the server's clock, the event's `at`) and had not reconnected it.
+   * before the match (by the server's clock, the event's `at`) and had not reconnected it, and
+   * (when the driver can ask Redis, FullCallOptions.droppedAt) the server had marked them absent
+   * before the match, or cannot say when it did.
    */
   ghostMatches: number;
+  /**
+   * Matches made after the generator closed a socket but before the server read the close: the
+   * server marked that person absent only after the match (their hash's droppedAt is later than
+   * the match's `at`). The close was still on its way; no matching rule can see it.
+   */
+  closesInFlight: number;
   /**
    * Of those, the ones whose socket closed less than 10 ms, and less than 100 ms, before the
    * match: the server may not have processed the close yet (a race no matching rule can win).
@@ -54,6 +62,7 @@ export function emptyCounters(): FlowCounters {
     enqueues: 0,
     matchedEvents: 0,
     ghostMatches: 0,
+    closesInFlight: 0,
     ghostMatchesWithin10Ms: 0,
     ghostMatchesWithin100Ms: 0,
     abandoned: 0,

@@ -14,7 +14,10 @@
  * A match made while one of the pair was absent is a **ghost match** (FlowCounters.ghostMatches):
  * absent from when the generator closes the socket (before the server can know) until a new
  * socket of theirs opens (before the server can see it), so the count errs on the server's side
- * only by the close's own travel time, which ghostMatchesWithin10Ms/100Ms separate out.
+ * only by the close's own travel time, which ghostMatchesWithin10Ms/100Ms separate out. With
+ * `droppedAt` (the bench reads the user's hash in Redis), a match the server made before it read
+ * the close (it marked the person absent after the match's `at`) is moved from the ghosts to
+ * `closesInFlight` a moment later; one it cannot place stays a ghost.
  *
  * Interface:
  *   const d = createFullCallDriver({ urls, secret, people: 1000, skip: 0.2, absent: 0.05, graceMs: 10_000 });
@@ -61,6 +64,11 @@ export interface FullCallOptions {
    * trip later; the web client sends what it gathered within CANDIDATE_BATCH_MS in one signal).
    */
   candidateBatches?: number;
+  /**
+   * When the server marked `uid` absent (their hash's `droppedAt`, server time), or null if it has
+   * not (or the hash is gone). Optional: without it every match in an absence is a ghost.
+   */
+  droppedAt?(uid: string): Promise<number | null>;
   /** start() lets people in evenly over this long (default 1000 ms), not all in one burst. */
   rampMs?: number;
   onCall?(c: CallRecord): void;
@@ -101,6 +109,9 @@ const GONE_KEEP_MS = 5000;
 const MATCH_MEMORY_MS = 10 * 60_000;
 const HOUSEKEEPING_MS = 30_000;
 const STALL_MS = 20_000;
+// How long after a ghost match the driver asks when the server marked the person absent: time
+// for the close to be read (a person comes back 500 ms after a drop at the earliest).
+const CLOSE_SETTLE_MS = 250;
 
 const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 
@@ -150,12 +161,28 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
     },
     disturb: (matchId) => void disturbed.set(matchId, Date.now()),
     disturbed: (matchId) => disturbed.has(matchId),
-    ghost(matchId, absentMs) {
+    ghost(matchId, uid, at, absentMs) {
       if (ghosts.has(matchId)) return;
       ghosts.set(matchId, Date.now());
-      counters.ghostMatches++;
-      if (absentMs < 10) counters.ghostMatchesWithin10Ms++;
-      if (absentMs < 100) counters.ghostMatchesWithin100Ms++;
+      // Counted at once (a window that ends before the check below keeps it as a ghost).
+      const within = (n: number) => (n > 0 ? 1 : 0);
+      const add = (sign: 1 | -1) => {
+        counters.ghostMatches += sign;
+        counters.ghostMatchesWithin10Ms += sign * within(10 - absentMs);
+        counters.ghostMatchesWithin100Ms += sign * within(100 - absentMs);
+      };
+      add(1);
+      if (!o.droppedAt) return;
+      later(CLOSE_SETTLE_MS, () => {
+        void o.droppedAt!(uid).then(
+          (dropped) => {
+            if (dropped === null || dropped <= at) return;
+            add(-1);
+            counters.closesInFlight++;
+          },
+          () => undefined, // cannot place it: it stays a ghost
+        );
+      });
     },
     onCall: (c) => o.onCall?.(c),
     onError: (e) => o.onError?.(e),

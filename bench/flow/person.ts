@@ -45,8 +45,8 @@ export interface FlowContext {
   /** Marks a match as touched by an absence (its failures are absence races, not errors). */
   disturb(matchId: string): void;
   disturbed(matchId: string): boolean;
-  /** Counts a ghost match once, whichever side reports it. */
-  ghost(matchId: string, absentMs: number): void;
+  /** Counts a ghost match once, whichever side reports it: `uid` was absent `absentMs` at server time `at`. */
+  ghost(matchId: string, uid: string, at: number, absentMs: number): void;
   onCall(c: CallRecord): void;
   onError(e: unknown): void;
   /** The person just entered WAITING or IN_CALL: the driver may close their socket. */
@@ -138,10 +138,11 @@ export class Person {
     this.enqueueSentAt = this.requeuedAt = null;
     if (e.matchId === this.expectMatch) this.expectMatch = null;
     this.endCall();
-    const away = this.ctx.absentFor(e.partnerId, e.at) ?? this.ctx.absentFor(this.uid, e.at);
+    const partnerAway = this.ctx.absentFor(e.partnerId, e.at);
+    const away = partnerAway ?? this.ctx.absentFor(this.uid, e.at);
     if (away !== null) {
       this.ctx.disturb(e.matchId);
-      this.ctx.ghost(e.matchId, away);
+      this.ctx.ghost(e.matchId, partnerAway !== null ? e.partnerId : this.uid, e.at, away);
     }
     this.call = newCall(e.matchId, e.role, now);
   }

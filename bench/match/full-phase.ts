@@ -22,6 +22,9 @@ export interface FullPhaseArgs {
   secret: string;
   redis: Redis;
   redisKind: string;
+  /** The servers' Redis and key root, for the generator's ghost check. */
+  redisUrl: string;
+  keyRoot: string;
   people: number;
   skip: number;
   absent: number;
@@ -43,6 +46,8 @@ export async function fullPhase(a: FullPhaseArgs): Promise<Record<string, unknow
     graceMs: a.graceMs,
     warmupSec: a.warmupSec,
     durationSec: a.durationSec,
+    redisUrl: a.redisUrl,
+    keyRoot: a.keyRoot,
   };
   const gen = startChild('bench/match/full.ts', { BENCH_CONFIG: JSON.stringify(cfg) }, ['--max-old-space-size=4096', ...a.generatorArgs]);
   const ready = await gen.next<{ type: 'ready'; connected: number; failed: number }>('ready', 300_000);
@@ -76,6 +81,7 @@ export async function fullPhase(a: FullPhaseArgs): Promise<Record<string, unknow
     messagesPerCall: perCall(sumOf(c.sent) + sumOf(c.received), c.calls),
     framesPerCall: perCall(c.frames.sent + c.frames.received, c.calls),
     ghostMatches: c.ghostMatches,
+    closesInFlight: c.closesInFlight,
     ghostMatchesWithin10Ms: c.ghostMatchesWithin10Ms,
     ghostMatchesWithin100Ms: c.ghostMatchesWithin100Ms,
     stalled: r.stalledAtEnd,
@@ -105,6 +111,10 @@ export async function fullPhase(a: FullPhaseArgs): Promise<Record<string, unknow
     {
       measure: 'ghost matches (of them: socket closed < 10 / < 100 ms before)',
       value: `${c.ghostMatches} (${c.ghostMatchesWithin10Ms} / ${c.ghostMatchesWithin100Ms})`,
+    },
+    {
+      measure: 'matches made before the server read a close (not ghosts)',
+      value: c.closesInFlight,
     },
     {
       measure: 'drops waiting / in call; came back / gone; absent at end',

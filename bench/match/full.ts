@@ -5,16 +5,21 @@
  * window's share (two snapshots subtracted), latencies those recorded in it.
  *
  * Config (JSON in BENCH_CONFIG): { urls, secret, people, skip, absent, graceMs, warmupSec,
- * durationSec }. Messages: 'ready' once connected, then waits for 'go'; 'window-start' and
+ * durationSec, redisUrl, keyRoot } (Redis: where to read when the servers marked someone absent,
+ * to tell ghost matches from closes still in flight). Messages: 'ready' once connected, then waits for 'go'; 'window-start' and
  * 'window-end' around the measured window; finally 'result' (FullResult).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { Keys } from '../../server/state/keys';
 import type { LatencySummary } from '../lib/stats';
 import { createFullCallDriver, diffCounters, type FlowCounters, type FullCallOptions } from '../flow/full-call';
 
 export interface FullConfig extends Pick<FullCallOptions, 'urls' | 'secret' | 'people' | 'skip' | 'absent' | 'graceMs'> {
   warmupSec: number;
   durationSec: number;
+  redisUrl: string;
+  keyRoot: string;
 }
 
 export interface FullResult {
@@ -35,7 +40,16 @@ const cfg = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as FullConfig;
 process.once('disconnect', () => process.exit(1)); // the orchestrator went away
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const driver = createFullCallDriver(cfg);
+// Everyone of this flow is in the default pool.
+const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: 1 });
+const keys = new Keys(cfg.keyRoot);
+const driver = createFullCallDriver({
+  ...cfg,
+  droppedAt: async (uid) => {
+    const v = await redis.hget(keys.user('global', uid), 'droppedAt');
+    return v === null ? null : Number(v);
+  },
+});
 const { connected, failed } = await driver.connect();
 process.send?.({ type: 'ready', connected, failed });
 await new Promise<void>((resolve) => process.once('message', () => resolve()));
@@ -52,6 +66,7 @@ const after = driver.snapshot();
 process.send?.({ type: 'window-end' });
 loop.disable();
 await driver.stop();
+redis.disconnect();
 
 const result: FullResult = {
   type: 'result',

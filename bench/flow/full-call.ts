@@ -27,6 +27,8 @@
  *                               // latencies recorded since the last resetLatencies()
  *   d.resetLatencies();         // a long run should call it now and then: samples are kept
  *                               // (3 numbers a call) until it does
+ *   await d.settleGhosts();     // stops counting new ghost matches and waits for the checks of
+ *                               // those counted (droppedAt); then snapshot() has their verdicts
  *   await d.stop();             // closes every socket; the final snapshot
  * Options `onCall(record)` (each completed call) and `onError(e)` (each counted error) are
  * called synchronously from the driver's event handling: keep them cheap.
@@ -68,7 +70,7 @@ export interface FullCallOptions {
    * When the server marked `uid` absent (their hash's `droppedAt`, server time), or null if it has
    * not (or the hash is gone). Optional: without it every match in an absence is a ghost.
    */
-  droppedAt?(uid: string): Promise<number | null>;
+  droppedAt?: (uid: string) => Promise<number | null>;
   /** start() lets people in evenly over this long (default 1000 ms), not all in one burst. */
   rampMs?: number;
   onCall?(c: CallRecord): void;
@@ -96,6 +98,7 @@ export interface FullCallDriver {
   connect(): Promise<{ connected: number; failed: number }>;
   start(): void;
   snapshot(): FullCallSnapshot;
+  settleGhosts(): Promise<void>;
   resetLatencies(): void;
   stop(): Promise<FullCallSnapshot>;
 }
@@ -122,6 +125,8 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
   // matchId -> when it was noted; pruned by housekeeping() so a soak of hours stays flat.
   const disturbed = new Map<string, number>();
   const ghosts = new Map<string, number>();
+  const ghostChecks = new Set<Promise<void>>();
+  let ghostsSettled = false;
   const gone = new Set<string>();
   let housekeeper: NodeJS.Timeout | null = null;
   const timers = new Set<NodeJS.Timeout>();
@@ -162,7 +167,7 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
     disturb: (matchId) => void disturbed.set(matchId, Date.now()),
     disturbed: (matchId) => disturbed.has(matchId),
     ghost(matchId, uid, at, absentMs) {
-      if (ghosts.has(matchId)) return;
+      if (ghosts.has(matchId) || ghostsSettled) return;
       ghosts.set(matchId, Date.now());
       // Counted at once (a window that ends before the check below keeps it as a ghost).
       const within = (n: number) => (n > 0 ? 1 : 0);
@@ -173,8 +178,9 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
       };
       add(1);
       if (!o.droppedAt) return;
-      later(CLOSE_SETTLE_MS, () => {
-        void o.droppedAt!(uid).then(
+      const check = new Promise((r) => setTimeout(r, CLOSE_SETTLE_MS))
+        .then(() => o.droppedAt!(uid))
+        .then(
           (dropped) => {
             if (dropped === null || dropped <= at) return;
             add(-1);
@@ -182,7 +188,8 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
           },
           () => undefined, // cannot place it: it stays a ghost
         );
-      });
+      ghostChecks.add(check);
+      void check.finally(() => ghostChecks.delete(check));
     },
     onCall: (c) => o.onCall?.(c),
     onError: (e) => o.onError?.(e),
@@ -294,6 +301,10 @@ export function createFullCallDriver(o: FullCallOptions): FullCallDriver {
       all.forEach((p, i) => later(i * step, () => p.progress()));
     },
     snapshot,
+    async settleGhosts() {
+      ghostsSettled = true;
+      await Promise.all([...ghostChecks]);
+    },
     resetLatencies() {
       latency = { enqueueToMatched: new LatencyRecorder(), requeueToMatched: new LatencyRecorder(), matchedToInCall: new LatencyRecorder() };
     },

@@ -64,6 +64,10 @@ process.send?.({ type: 'window-start' });
 await sleep(cfg.durationSec * 1000);
 const after = driver.snapshot();
 process.send?.({ type: 'window-end' });
+// The ghost matches of the window get their verdicts (a check runs a moment after each); none after it counts.
+await driver.settleGhosts();
+const verdicts = driver.snapshot().counters;
+for (const k of ['ghostMatches', 'ghostMatchesWithin10Ms', 'ghostMatchesWithin100Ms', 'closesInFlight'] as const) after.counters[k] = verdicts[k];
 loop.disable();
 await driver.stop();
 redis.disconnect();

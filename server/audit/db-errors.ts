@@ -9,8 +9,8 @@
  *
  * Decided from error codes (SQLSTATE, errno) and from the few node-postgres / PGlite connection
  * messages that carry no code, never from a message that may quote the rows (drizzle's
- * "Failed query: ... params: ..." does, and a state named CONNECTING once made a poison row look
- * like a connection failure).
+ * "Failed query: ... params: ..." does, and a poison row whose values hold the state name
+ * CONNECTING would then read as a connection failure).
  *
  * The writes run under the Postgres policy (server/resilience), so its own refusals are transient
  * too: the breaker open, the per-attempt timeout, the bulkhead full. They say nothing about the

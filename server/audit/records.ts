@@ -7,8 +7,8 @@
  * retrying it (a newer server's kind reaching an older drain is kept there for replay).
  *
  * Strings Postgres cannot store (a NUL, half a surrogate pair) are replaced as a record is read
- * (`storable`), whoever wrote it: a Lua script, the recorder, a webhook's body, a spool file or a
- * server older than this rule. Replaced, not refused: the record is still true without them.
+ * (`storable`), whoever wrote it: a Lua script, the recorder, a webhook's body, a spool file or
+ * another server version. Replaced, not refused: the record is still true without them.
  */
 export interface OutboxEntry {
   streamId: string;

@@ -1,6 +1,7 @@
 /**
- * tRPC over WebSocket: the protocol of @trpc/server/adapters/ws 11 (what wsLink speaks, so the
- * clients are unchanged), served with as little as possible per connection and subscription.
+ * tRPC over WebSocket: the protocol of @trpc/server/adapters/ws 11 (what wsLink speaks, so tRPC's
+ * own clients work with it as they are), served with as little as possible per connection and
+ * subscription.
  *
  * Why not the stock adapter: for each idle connection with one subscription it holds about
  * 10 KB of JS heap (some 30 closures and 20 promises: an async function per request, `using`

@@ -58,7 +58,7 @@ export class RoomEvents {
       case 'room_started':
         // A room we are still ending is left to that deletion (queued, retried until it succeeds):
         // its own creation's room_started often lands after a match ended mid-setup, and ending it
-        // again called DeleteRoom twice. One that came back after its deletion finished is
+        // again here would call DeleteRoom twice. One that came back after its deletion finished is
         // ended again here, or by the reconciler if this event raced with that deletion.
         if (!rec || rec.status === 'terminated') await this.deleter.end(pool ?? DEFAULT_POOL, name, 'unexpected_room', { reopen: true });
         return;

@@ -44,7 +44,7 @@ export function allPairs(): Array<{ from: State; to: State; allowed: boolean }> 
   return STATES.flatMap((from) => STATES.map((to) => ({ from, to, allowed: canTransition(from, to) })));
 }
 
-/** Redis sorted-set suffix for a state (the seed's `matching:<state>`). */
+/** Redis sorted-set suffix for a state: its name in lower case (the key ends `state:<name>`, see keys.ts). */
 export function stateSetName(state: State): string {
   return state.toLowerCase();
 }

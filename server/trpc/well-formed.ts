@@ -1,8 +1,8 @@
 /**
  * Input is well-formed or refused at the edge: every string (and object key) in a call's input
- * must be valid Unicode without NUL. A lone surrogate breaks the Lua JSON decoder in Redis (and
- * was reported to people as an outage); a NUL is text Postgres cannot store (a poison audit
- * record). Pure: the tRPC edge turns a finding into INVALID_INPUT.
+ * must be valid Unicode without NUL. A lone surrogate breaks the Lua JSON decoder in Redis (a
+ * script failure that people would see as an outage); a NUL is text Postgres cannot store (a
+ * poison audit record). Pure: the tRPC edge turns a finding into INVALID_INPUT.
  */
 
 // Lone surrogates: a high one not followed by a low one, or a low one not preceded by a high one.

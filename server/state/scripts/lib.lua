@@ -85,7 +85,7 @@ local function push(uid, typ, data)
   local id = redis.call('XADD', key, '*', 'e', json)
   local total = redis.call('INCRBY', bkey, #json)
   local len = redis.call('XLEN', key)
-  -- A history older than its count (written before the count existed, or the count expired
+  -- A history the count does not cover (no count was kept with it, or the count expired
   -- alone) is counted once from what it holds.
   if total == #json and len > 1 then
     total = 0

@@ -181,6 +181,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
     registry: metrics.registry,
     clock,
     log,
+    // Asked while a breaker is open, outside every policy: the first answer ends the open period.
+    checks: { redis: () => redis.ping(), postgres: () => database.exec('select 1') },
     audit: {
       error: (r) => recordError(audit, r),
       recovery: (r) => recordRecovery(audit, r),
@@ -198,6 +200,8 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       },
     },
   });
+  // Redis's own word that it is back (ioredis reconnected): the breaker need not wait for a check.
+  redis.on('ready', () => resilience.policies.redis.markBack());
   const recordRecoveryRow = async (r: RecoveryRecord) => {
     await recordRecovery(audit, {
       failureType: r.failureType,
@@ -382,6 +386,7 @@ export async function startServer(cfg: Config, opts: StartOptions): Promise<Runn
       rooms.stop();
       clearInterval(checkpointTimer);
       epoch.stop();
+      resilience.policies.stop();
       await cleanup.stop();
       server.close();
       metricsServer?.close();

@@ -23,7 +23,16 @@
  * in the sample for several periods, so a total outage does not open it. WindowBreaker below is
  * the same rule on windows that expire by the clock.
  */
-import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy, type IBreaker } from 'cockatiel';
+import {
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleWhen,
+  type CircuitBreakerPolicy,
+  type IBackoff,
+  type IBreaker,
+  type IHalfOpenAfterBackoffContext,
+} from 'cockatiel';
 import type { CircuitBreakerConfig } from './config';
 import type { BreakerState } from './model';
 
@@ -102,8 +111,70 @@ export class WindowBreaker implements IBreaker {
   }
 }
 
-export function createBreaker(cfg: CircuitBreakerConfig, counts: (error: Error) => boolean): CircuitBreakerPolicy {
-  return circuitBreaker(handleWhen(counts), { halfOpenAfter: cfg.resetTimeout, breaker: breakerFor(cfg) });
+/**
+ * The open period (cockatiel's halfOpenAfter): `resetMs`, cut short once the dependency is known
+ * to be back (`backAt()`, a time later than the moment the breaker opened): the next call is then
+ * the probe, at once, instead of every caller waiting out a fixed period after the dependency
+ * has returned. cockatiel reads `duration` on every call while open, and asks `next()` each time
+ * the breaker opens (again).
+ */
+export class ResetUntilBack implements IBackoff<IHalfOpenAfterBackoffContext> {
+  private readonly since = Date.now(); // cockatiel times the open period with Date.now() too
+
+  constructor(
+    private readonly resetMs: number,
+    private readonly backAt: () => number,
+  ) {}
+
+  get duration(): number {
+    return this.backAt() > this.since ? 0 : this.resetMs;
+  }
+
+  next(): ResetUntilBack {
+    return new ResetUntilBack(this.resetMs, this.backAt);
+  }
+}
+
+/** `backAt`: when the dependency was last known to be back (0: never; see ResetUntilBack). */
+export function createBreaker(cfg: CircuitBreakerConfig, counts: (error: Error) => boolean, backAt: () => number = () => 0): CircuitBreakerPolicy {
+  return circuitBreaker(handleWhen(counts), { halfOpenAfter: new ResetUntilBack(cfg.resetTimeout, backAt), breaker: breakerFor(cfg) });
+}
+
+/**
+ * While `breaker` is open, asks the dependency directly (`check`, outside every policy) every
+ * `intervalMs` whether it answers again; the first answer calls `back()`. One check at a time;
+ * it stops when the breaker leaves the open state. Returns a function that stops it for good.
+ */
+export function probeWhileOpen(breaker: CircuitBreakerPolicy, check: () => Promise<unknown>, intervalMs: number, back: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let checking = false;
+  let stopped = false;
+  const tick = () => {
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (stopped || breaker.state !== CircuitState.Open) return;
+      checking = true;
+      check().then(
+        () => {
+          checking = false;
+          if (!stopped) back();
+        },
+        () => {
+          checking = false;
+          if (!stopped && breaker.state === CircuitState.Open) tick();
+        },
+      );
+    }, intervalMs);
+    timer.unref();
+  };
+  const listener = breaker.onStateChange((s) => {
+    if (s === CircuitState.Open && timer === undefined && !checking && !stopped) tick();
+  });
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    listener.dispose();
+  };
 }
 
 const NAMES: Record<CircuitState, BreakerState> = {

@@ -51,6 +51,8 @@ export interface ResilienceConfig {
   escalationCooldownMs: number;
   /** How far back health() counts errors. */
   healthWindowMs: number;
+  /** While a breaker is open, its dependency is asked directly this often whether it is back (0: never; wait out resetTimeout). */
+  probeIntervalMs: number;
 }
 
 export const DEFAULT_RESILIENCE_CONFIG: ResilienceConfig = {
@@ -81,6 +83,8 @@ export const DEFAULT_RESILIENCE_CONFIG: ResilienceConfig = {
   pool: { limit: 128, queue: 10_000 },
   escalationCooldownMs: 60_000,
   healthWindowMs: 60_000,
+  // A dependency that is back is noticed within this long, whatever the breaker's reset timeout.
+  probeIntervalMs: 250,
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

@@ -18,10 +18,16 @@
  *
  * Breaker transitions and retries are reported through guarded hooks (hooks.ts): a listener
  * that throws is reported and ignored, never turned into the call's failure.
+ *
+ * Recovery: while the breaker is open, `probe.check` (a direct health call: Redis PING, Postgres
+ * `select 1`) runs every `probe.intervalMs`; once it answers, or `markBack()` is called (the
+ * client's connection says it is back), the open period ends and the next call is the breaker's
+ * probe. The reset timeout is the longest a breaker stays open for a dependency that is back
+ * but unobserved, not the least.
  */
 import { CircuitState, wrap, type BulkheadPolicy, type CircuitBreakerPolicy, type IPolicy } from 'cockatiel';
 import type { Random } from './backoff';
-import { breakerStateName, createBreaker } from './breaker';
+import { breakerStateName, createBreaker, probeWhileOpen } from './breaker';
 import { createBulkhead, type BulkheadSnapshot } from './bulkheads';
 import { classify, isDependencyFailure } from './classify';
 import type { DependencyConfig } from './config';
@@ -53,7 +59,17 @@ export interface DependencyPolicy {
   isOpen(): boolean;
   /** Hold the breaker open by hand (maintenance); dispose the handle to release it. */
   isolate(): { dispose(): void };
+  /** The dependency is back (its connection says so): an open breaker lets the next call probe now. */
+  markBack(): void;
+  /** Stops the health checks (shutdown). */
+  stop(): void;
   snapshot(): DependencySnapshot;
+}
+
+/** A direct health call to the dependency, tried every `intervalMs` while the breaker is open. */
+export interface DependencyProbe {
+  check: () => Promise<unknown>;
+  intervalMs: number;
 }
 
 export function createDependencyPolicy(
@@ -62,6 +78,7 @@ export function createDependencyPolicy(
   hooks: ResilienceHooks = {},
   report?: HookErrorReporter,
   random?: Random,
+  probe?: DependencyProbe,
 ): DependencyPolicy {
   const h = guardHooks(hooks, report);
   const counts = (e: Error) => {
@@ -75,7 +92,10 @@ export function createDependencyPolicy(
 
   const bulkhead = createBulkhead(cfg.bulkhead);
   const retry = createRetry(cfg.retry, retryable, random);
-  const breaker = createBreaker(cfg.breaker, counts);
+  let backAt = 0;
+  const markBack = () => void (backAt = Date.now());
+  const breaker = createBreaker(cfg.breaker, counts, () => backAt);
+  const stopProbing = probe && probe.intervalMs > 0 ? probeWhileOpen(breaker, probe.check, probe.intervalMs, markBack) : () => undefined;
   const gate = new HalfOpenGate(breaker, cfg.breaker.halfOpenLimit);
   // timeoutMs 0: no policy timeout (the client's own, e.g. ioredis's commandTimeout, bounds each call).
   const timeout = cfg.timeoutMs > 0 ? createTimeout(cfg.timeoutMs) : null;
@@ -98,8 +118,12 @@ export function createDependencyPolicy(
     execute: (fn, opts = {}) => run(policy, fn, opts),
     executeOnce: (fn, opts = {}) => run(once, fn, opts),
     state: () => breakerStateName(breaker.state),
-    isOpen: () => breaker.state === CircuitState.Isolated || (breaker.state === CircuitState.Open && Date.now() - openedAt < cfg.breaker.resetTimeout),
+    isOpen: () =>
+      breaker.state === CircuitState.Isolated ||
+      (breaker.state === CircuitState.Open && backAt <= openedAt && Date.now() - openedAt < cfg.breaker.resetTimeout),
     isolate: () => breaker.isolate(),
+    markBack,
+    stop: stopProbing,
     snapshot: () => ({ state: breakerStateName(breaker.state), bulkhead: { executionSlots: bulkhead.executionSlots, queueSlots: bulkhead.queueSlots } }),
   };
 }

@@ -62,6 +62,8 @@ export const resilienceEnvShape = {
   RESILIENCE_ESCALATION_COOLDOWN_MS: int(D.escalationCooldownMs),
   /** admin.health counts errors over this window. */
   RESILIENCE_HEALTH_WINDOW_MS: int(D.healthWindowMs, 1000),
+  /** While a breaker is open, its dependency is checked directly this often (0: never; the reset timeout alone decides). */
+  RESILIENCE_PROBE_INTERVAL_MS: int(D.probeIntervalMs),
 };
 
 const resilienceEnvSchema = z.object(resilienceEnvShape);
@@ -103,5 +105,6 @@ export function resilienceConfigFromEnv(e: ResilienceEnv): ResilienceConfig {
     pool: { limit: e.RESILIENCE_POOL_BULKHEAD_LIMIT, queue: e.RESILIENCE_POOL_BULKHEAD_QUEUE },
     escalationCooldownMs: e.RESILIENCE_ESCALATION_COOLDOWN_MS,
     healthWindowMs: e.RESILIENCE_HEALTH_WINDOW_MS,
+    probeIntervalMs: e.RESILIENCE_PROBE_INTERVAL_MS,
   };
 }

@@ -15,7 +15,7 @@ import { combineHooks, type HookErrorReporter, type ResilienceHooks } from './ho
 import { logHooks } from './log-hooks';
 import { ErrorRecoveryManager } from './manager';
 import { createResilienceMetrics } from './metrics';
-import { createResiliencePolicies } from './policies';
+import { createResiliencePolicies, type HealthChecks } from './policies';
 
 export interface ResilienceDeps {
   config: ResilienceConfig;
@@ -25,6 +25,8 @@ export interface ResilienceDeps {
   actions: RecoveryActions;
   /** Where errors, recoveries and breaker changes are written for the audit trail (server/audit/recorder.ts). */
   audit?: AuditTrail;
+  /** Direct health calls (Redis PING, Postgres `select 1`), tried while a breaker is open. */
+  checks?: HealthChecks;
 }
 
 export function createResilience(d: ResilienceDeps) {
@@ -34,7 +36,11 @@ export function createResilience(d: ResilienceDeps) {
   if (d.audit) sinks.push(auditHooks(d.audit, () => d.clock.now()));
   const hooks = combineHooks(sinks, report);
 
-  const policies = createResiliencePolicies(d.config, hooks, { report, onPoolReject: (pool) => d.log.warn({ pool }, 'pool bulkhead full: shedding load') });
+  const policies = createResiliencePolicies(d.config, hooks, {
+    report,
+    onPoolReject: (pool) => d.log.warn({ pool }, 'pool bulkhead full: shedding load'),
+    checks: d.checks,
+  });
   const manager = new ErrorRecoveryManager({ policies, actions: d.actions, config: d.config, clock: d.clock, hooks, report });
 
   return {

@@ -7,6 +7,9 @@ import type { Random } from './backoff';
 import { PoolBulkheads } from './bulkheads';
 import type { ResilienceConfig } from './config';
 import { createDependencyPolicy, type DependencyPolicy, type DependencySnapshot } from './dependency-policy';
+
+/** Direct health calls per dependency, tried while its breaker is open (see dependency-policy.ts). */
+export type HealthChecks = Partial<Record<PolicyDependency, () => Promise<unknown>>>;
 import type { HookErrorReporter, ResilienceHooks } from './hooks';
 
 /** The dependencies with a policy here. */
@@ -19,19 +22,25 @@ export interface ResiliencePolicies {
   readonly pools: PoolBulkheads;
   get(dependency: PolicyDependency): DependencyPolicy;
   snapshot(): Record<PolicyDependency, DependencySnapshot>;
+  /** Stops every policy's health checks (shutdown). */
+  stop(): void;
 }
 
 export function createResiliencePolicies(
   cfg: ResilienceConfig,
   hooks: ResilienceHooks = {},
-  opts: { report?: HookErrorReporter; random?: Random; onPoolReject?: (pool: string) => void } = {},
+  opts: { report?: HookErrorReporter; random?: Random; onPoolReject?: (pool: string) => void; checks?: HealthChecks } = {},
 ): ResiliencePolicies {
-  const make = (d: PolicyDependency) => createDependencyPolicy(d, cfg[d], hooks, opts.report, opts.random);
+  const make = (d: PolicyDependency) => {
+    const check = opts.checks?.[d];
+    return createDependencyPolicy(d, cfg[d], hooks, opts.report, opts.random, check && { check, intervalMs: cfg.probeIntervalMs });
+  };
   const byName: Record<PolicyDependency, DependencyPolicy> = { redis: make('redis'), postgres: make('postgres') };
   return {
     ...byName,
     pools: new PoolBulkheads(cfg.pool, opts.onPoolReject),
     get: (d) => byName[d],
     snapshot: () => Object.fromEntries(POLICY_DEPENDENCIES.map((d) => [d, byName[d].snapshot()])) as Record<PolicyDependency, DependencySnapshot>,
+    stop: () => POLICY_DEPENDENCIES.forEach((d) => byName[d].stop()),
   };
 }

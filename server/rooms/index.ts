@@ -9,6 +9,7 @@ import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import type { StateStore } from '../state/store';
 import { Departures } from './departures';
+import { RoomServiceClient } from 'livekit-server-sdk';
 import { LiveKitGateway } from './livekit-gateway';
 import { LiveKitPolicy, type PolicyHooks } from './livekit-policy';
 import type { RoomsOptions } from './options';
@@ -57,8 +58,12 @@ export function createRooms(d: RoomsDeps): Rooms {
   const log = d.log.child({ domain: 'rooms' });
   const livekit: LiveKitParts | undefined = opts.livekit
     ? (() => {
-        const policy = new LiveKitPolicy(opts.policy, d.policyHooks);
-        return { policy, gateway: new LiveKitGateway(opts.livekit, policy, opts.policy.callTimeoutMs) };
+        const { url, apiKey, apiSecret } = opts.livekit;
+        // requestTimeout is in seconds; it bounds the fetch itself, the policy's timeout bounds our wait.
+        const client = new RoomServiceClient(url, apiKey, apiSecret, { requestTimeout: opts.policy.callTimeoutMs / 1000 });
+        // While a breaker is open, LiveKit is asked directly (outside the policy) whether it answers again.
+        const policy = new LiveKitPolicy(opts.policy, d.policyHooks, () => client.listRooms());
+        return { policy, gateway: new LiveKitGateway(opts.livekit, policy, client) };
       })()
     : undefined;
   const records = new RoomRecords(redis, store.keys, clock, opts.recordTtlMs);
@@ -103,6 +108,7 @@ export function createRooms(d: RoomsDeps): Rooms {
       reconciler?.start();
     },
     stop() {
+      livekit?.policy.stop();
       janitor.stop();
       reconciler?.stop();
     },

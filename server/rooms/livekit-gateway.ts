@@ -5,7 +5,7 @@
  * "Already gone" is success: DeleteRoom of a missing room and RemoveParticipant of an absent
  * participant resolve, so deletions are idempotent and safe to repeat from the retry queue.
  */
-import { AccessToken, RoomServiceClient, type ParticipantInfo, type Room } from 'livekit-server-sdk';
+import { AccessToken, type ParticipantInfo, type Room, type RoomServiceClient } from 'livekit-server-sdk';
 import { classifyLiveKitError } from './failures';
 import type { LiveKitPolicy } from './livekit-policy';
 import type { LiveKitSettings } from './options';
@@ -18,16 +18,11 @@ export interface RoomSpec {
 }
 
 export class LiveKitGateway {
-  private readonly client: RoomServiceClient;
-
   constructor(
     private readonly settings: LiveKitSettings,
     private readonly policy: LiveKitPolicy,
-    callTimeoutMs: number,
-  ) {
-    // requestTimeout is in seconds; it bounds the fetch itself, the policy's timeout bounds our wait.
-    this.client = new RoomServiceClient(settings.url, settings.apiKey, settings.apiSecret, { requestTimeout: callTimeoutMs / 1000 });
-  }
+    private readonly client: RoomServiceClient,
+  ) {}
 
   get clientUrl(): string {
     return this.settings.clientUrl;

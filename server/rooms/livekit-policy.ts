@@ -33,6 +33,7 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
+import { probeWhileOpen, ResetUntilBack } from '../resilience/breaker';
 import { classifyLiveKitError } from './failures';
 import type { PolicyOptions } from './options';
 
@@ -48,24 +49,33 @@ export class LiveKitPolicy {
   private readonly bulkhead: BulkheadPolicy;
   private readonly policy: ReturnType<typeof wrap>;
   private readonly openedAt = new Map<CircuitBreakerPolicy, number>();
+  /** When LiveKit last answered a direct check while a breaker was open (see `check`). */
+  private backAt = 0;
+  private readonly stopProbes: Array<() => void> = [];
 
+  /** `check`: a direct call to LiveKit, outside the policy, tried every probeIntervalMs while a breaker is open. */
   constructor(
     private readonly opts: PolicyOptions,
     hooks: PolicyHooks = {},
+    check?: () => Promise<unknown>,
   ) {
     this.bulkhead = bulkhead(opts.bulkheadLimit, opts.bulkheadQueue);
     const retries = retry(
       handleWhen((e) => classifyLiveKitError(e) === 'transient'),
       { maxAttempts: opts.retryAttempts, backoff: new ExponentialBackoff({ initialDelay: opts.retryBaseMs, maxDelay: opts.retryMaxMs }) },
     );
-    this.breaker = circuitBreaker(handleAll, { halfOpenAfter: opts.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(opts.breakerThreshold) });
+    const reset = () => new ResetUntilBack(opts.breakerHalfOpenMs, () => this.backAt);
+    this.breaker = circuitBreaker(handleAll, { halfOpenAfter: reset(), breaker: new ConsecutiveBreaker(opts.breakerThreshold) });
     const perCall = timeout(opts.callTimeoutMs, TimeoutStrategy.Aggressive);
     this.policy = wrap(this.bulkhead, retries, this.breaker, perCall);
     // A creation refused without a call (shared breaker open, bulkhead full) says nothing new.
     this.creations = circuitBreaker(
       handleWhen((e) => classifyLiveKitError(e) !== 'unavailable'),
-      { halfOpenAfter: opts.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(opts.breakerThreshold) },
+      { halfOpenAfter: reset(), breaker: new ConsecutiveBreaker(opts.breakerThreshold) },
     );
+    if (check && opts.probeIntervalMs > 0) {
+      for (const b of [this.breaker, this.creations]) this.stopProbes.push(probeWhileOpen(b, check, opts.probeIntervalMs, () => (this.backAt = Date.now())));
+    }
     // The hooks hear of LiveKit as a whole: open when either breaker opens, closed when both are.
     const open = (b: CircuitBreakerPolicy) => b.state === CircuitState.Open || b.state === CircuitState.Isolated;
     for (const [b, other] of [
@@ -114,7 +124,13 @@ export class LiveKitPolicy {
 
   private failsFast(b: CircuitBreakerPolicy): boolean {
     if (b.state === CircuitState.Isolated) return true;
-    return b.state === CircuitState.Open && Date.now() - (this.openedAt.get(b) ?? 0) < this.opts.breakerHalfOpenMs;
+    const openedAt = this.openedAt.get(b) ?? 0;
+    return b.state === CircuitState.Open && this.backAt <= openedAt && Date.now() - openedAt < this.opts.breakerHalfOpenMs;
+  }
+
+  /** Stops the direct checks (shutdown). */
+  stop(): void {
+    for (const s of this.stopProbes) s();
   }
 
   /** Calls executing and queued in the bulkhead (a gauge for metrics). */

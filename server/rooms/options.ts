@@ -30,8 +30,10 @@ export interface PolicyOptions {
   retryMaxMs: number;
   /** Consecutive failed calls that open the breaker. */
   breakerThreshold: number;
-  /** How long the breaker stays open before one test call. */
+  /** How long the breaker stays open before one test call, at most: see probeIntervalMs. */
   breakerHalfOpenMs: number;
+  /** While it is open, LiveKit is asked directly (ListRooms) this often; its first answer ends the open period. 0: never. */
+  probeIntervalMs: number;
   /** Concurrent RoomService calls from this process, and how many more may wait. */
   bulkheadLimit: number;
   bulkheadQueue: number;
@@ -75,6 +77,7 @@ export interface RoomsEnv {
   LIVEKIT_RETRY_MAX_MS: number;
   LIVEKIT_BREAKER_THRESHOLD: number;
   LIVEKIT_BREAKER_HALF_OPEN_MS: number;
+  RESILIENCE_PROBE_INTERVAL_MS: number;
   LIVEKIT_BULKHEAD_LIMIT: number;
   LIVEKIT_BULKHEAD_QUEUE: number;
   LIVEKIT_DELETE_RETRY_BASE_MS: number;
@@ -96,6 +99,7 @@ export function roomsOptions(env: RoomsEnv): RoomsOptions {
       retryMaxMs: env.LIVEKIT_RETRY_MAX_MS,
       breakerThreshold: env.LIVEKIT_BREAKER_THRESHOLD,
       breakerHalfOpenMs: env.LIVEKIT_BREAKER_HALF_OPEN_MS,
+      probeIntervalMs: env.RESILIENCE_PROBE_INTERVAL_MS,
       bulkheadLimit: env.LIVEKIT_BULKHEAD_LIMIT,
       bulkheadQueue: env.LIVEKIT_BULKHEAD_QUEUE,
     },

@@ -190,3 +190,71 @@ describe('the set of policies', () => {
     expect(policies.snapshot()).toMatchObject({ redis: { state: 'open' }, postgres: { state: 'closed' } });
   });
 });
+
+describe('an open breaker and a dependency that is back', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const broken = () => testDependency({ retry: { maxAttempts: 0 }, breaker: { failureThreshold: 1, resetTimeout: 5000 } });
+  const down = sysError('ECONNREFUSED');
+
+  it('is asked directly every probe interval while open, and its first answer lets the next call through long before the reset timeout', async () => {
+    let up = false;
+    let checks = 0;
+    const check = () => {
+      checks++;
+      return up ? Promise.resolve('PONG') : Promise.reject(down);
+    };
+    const policy = createDependencyPolicy('redis', broken(), {}, undefined, undefined, { check, intervalMs: 250 });
+    expect(await settle(policy.execute(() => Promise.reject(down)))).toEqual({ ok: false, error: down });
+    expect(policy.state()).toBe('open');
+
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(checks).toBe(4);
+    expect(policy.isOpen()).toBe(true);
+    expect(await settle(policy.execute(() => 'too soon'))).toMatchObject({ ok: false, error: expect.any(BrokenCircuitError) as unknown });
+
+    up = true;
+    await vi.advanceTimersByTimeAsync(250);
+    expect(policy.isOpen()).toBe(false);
+    expect(await settle(policy.execute(() => 'back'))).toEqual({ ok: true, value: 'back' });
+    expect(policy.state()).toBe('closed');
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(checks).toBe(5); // no checks while closed
+    policy.stop();
+  });
+
+  it("the client's own word (markBack) ends the open period at once; without it, or a check, the reset timeout still applies", async () => {
+    const told = createDependencyPolicy('redis', broken());
+    const untold = createDependencyPolicy('redis', broken());
+    for (const p of [told, untold]) await settle(p.execute(() => Promise.reject(down)));
+    await vi.advanceTimersByTimeAsync(100);
+    told.markBack();
+
+    expect(await settle(told.execute(() => 'probe'))).toEqual({ ok: true, value: 'probe' });
+    expect(await settle(untold.execute(() => 'probe'))).toMatchObject({ ok: false, error: expect.any(BrokenCircuitError) as unknown });
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(await settle(untold.execute(() => 'probe'))).toEqual({ ok: true, value: 'probe' });
+  });
+
+  it('a failed probe after the dependency said it was back opens the breaker for a new period, with checks again', async () => {
+    let checks = 0;
+    const policy = createDependencyPolicy('postgres', broken(), {}, undefined, undefined, {
+      check: () => (++checks === 1 ? Promise.resolve() : Promise.reject(down)),
+      intervalMs: 250,
+    });
+    await settle(policy.execute(() => Promise.reject(down)));
+    await vi.advanceTimersByTimeAsync(250);
+    expect(await settle(policy.execute(() => Promise.reject(down)))).toEqual({ ok: false, error: down });
+    expect(policy.isOpen()).toBe(true);
+    await vi.advanceTimersByTimeAsync(750);
+    expect(checks).toBe(4);
+    policy.stop();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(checks).toBe(4);
+  });
+});

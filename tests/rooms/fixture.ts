@@ -47,6 +47,7 @@ export function testOptions(over: Overrides = {}): Omit<RoomsOptions, 'livekit'>
       retryMaxMs: 20,
       breakerThreshold: 50,
       breakerHalfOpenMs: 60_000,
+      probeIntervalMs: 0,
       bulkheadLimit: 16,
       bulkheadQueue: 64,
       ...policy,

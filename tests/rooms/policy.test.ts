@@ -1,6 +1,6 @@
 import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError } from 'cockatiel';
 import { ServerError } from 'livekit-server-sdk';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { classifyLiveKitError } from '../../server/rooms/failures';
 import { parseIceServers, roomsOptions, type RoomsEnv } from '../../server/rooms/options';
 import { poolFromMetadata } from '../../server/rooms/rules';
@@ -47,6 +47,22 @@ describe('the LiveKit policy, through the real SDK', () => {
   });
 });
 
+describe('the LiveKit breakers and a LiveKit that is back', () => {
+  it('while open, LiveKit is asked directly every probe interval; once it answers, matches get rooms again long before the half-open delay', async () => {
+    await using t = await openRooms(database(), { over: { policy: { breakerThreshold: 2, breakerHalfOpenMs: 60_000, probeIntervalMs: 100 } } });
+    t.lk.failAlways('CreateRoom', 503);
+    t.lk.failAlways('ListRooms', 503);
+    expect((await t.pair('ann', 'bob')).a).toMatchObject({ mode: 'direct' });
+    expect(t.rooms.service.matchMode().mode).toBe('direct');
+    await vi.waitFor(() => expect(t.lk.calls('ListRooms')).toBeGreaterThanOrEqual(2), { timeout: 3000, interval: 50 });
+    expect(t.rooms.service.matchMode().mode).toBe('direct');
+
+    t.lk.clearFaults();
+    await vi.waitFor(() => expect(t.rooms.service.matchMode()).toEqual({ mode: 'livekit', defer: true }), { timeout: 3000, interval: 50 });
+    expect((await t.pair('cat', 'dan')).a).toMatchObject({ mode: 'livekit' });
+  });
+});
+
 describe('classifying what LiveKit calls throw', () => {
   it('retries transport errors, timeouts, throttling and server errors, but not refusals', () => {
     expect(classifyLiveKitError(new TypeError('fetch failed'))).toBe('transient');
@@ -76,6 +92,7 @@ describe('rooms settings', () => {
     LIVEKIT_RETRY_MAX_MS: 1000,
     LIVEKIT_BREAKER_THRESHOLD: 5,
     LIVEKIT_BREAKER_HALF_OPEN_MS: 10_000,
+    RESILIENCE_PROBE_INTERVAL_MS: 250,
     LIVEKIT_BULKHEAD_LIMIT: 32,
     LIVEKIT_BULKHEAD_QUEUE: 256,
     LIVEKIT_DELETE_RETRY_BASE_MS: 1000,

@@ -1,5 +1,5 @@
 /**
- * Backoff: the seed's RetryPolicy (exponential, linear or fixed; jitter on or off; capped at
+ * Backoff: a RetryPolicyConfig's schedule (exponential, linear or fixed; jitter on or off; capped at
  * maxDelay) as a cockatiel backoff factory. `delayFor` is the schedule as a pure function: it
  * drives linear and fixed backoff, and tests check the schedule with it.
  *

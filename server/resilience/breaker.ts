@@ -1,12 +1,12 @@
 /**
- * Circuit breaker: the seed's CircuitBreakerConfig on cockatiel's circuitBreaker.
+ * Circuit breaker: a CircuitBreakerConfig (config.ts) on cockatiel's circuitBreaker.
  *
- * How the seed's four numbers map:
+ * How its numbers map:
  *   failureThreshold, monitoringPeriod = 0  -> ConsecutiveBreaker(failureThreshold): opens after
  *       that many failures in a row (any success resets the count). For low-volume dependencies.
  *   failureThreshold, monitoringPeriod > 0  -> WindowBreaker (below): opens when, over the last
  *       monitoringPeriod, at least failureThreshold calls were made and more than failureRate of
- *       them failed (cockatiel's SamplingBreaker rule: a ratio, and the seed's count as the
+ *       them failed (cockatiel's SamplingBreaker rule: a ratio, and failureThreshold as the
  *       minimum sample, so a handful of failures at 3 a.m. cannot open it).
  *   resetTimeout -> halfOpenAfter: after this long open, the next call is let through as a probe.
  *   halfOpenLimit -> HalfOpenGate (half-open-gate.ts): cockatiel runs exactly one probe and makes

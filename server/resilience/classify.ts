@@ -1,6 +1,6 @@
 /**
  * Error classification: one ordered table from what was thrown to category, type, severity and
- * the seed's recovery strategy. Pure (no I/O, no clock), so the whole table is unit-tested.
+ * the recovery strategy (model.ts). Pure (no I/O, no clock), so the whole table is unit-tested.
  *
  *   transient  -> retry with backoff, reconnect, or back off with jitter (rate limits, shedding)
  *   persistent -> re-authenticate, roll back to a checkpoint, or open the breaker and alert

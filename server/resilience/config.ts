@@ -4,7 +4,7 @@
  * tests build their own config with `resilienceConfig({...})` and shrink the durations.
  */
 
-/** The seed's RetryPolicy. `maxAttempts` counts retries: 3 means up to 4 calls. */
+/** How a dependency's calls are retried. `maxAttempts` counts retries: 3 means up to 4 calls. */
 export interface RetryPolicyConfig {
   maxAttempts: number;
   backoffStrategy: 'exponential' | 'linear' | 'fixed';
@@ -15,7 +15,7 @@ export interface RetryPolicyConfig {
 }
 
 /**
- * The seed's CircuitBreakerConfig (see breaker.ts for how it maps onto cockatiel).
+ * When a dependency's breaker opens and how it recovers (see breaker.ts for how it maps onto cockatiel).
  * `failureRate` is ours: cockatiel's SamplingBreaker needs a ratio as well as a count.
  */
 export interface CircuitBreakerConfig {

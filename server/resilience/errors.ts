@@ -1,6 +1,6 @@
 /**
- * The errors the recovery framework itself names: the three critical kinds the seed asks us to
- * act on (data inconsistency, security violation, system failure). Each has a stable `code`, a
+ * The errors the recovery framework itself names: the three critical kinds it acts on (data
+ * inconsistency, security violation, system failure). Each has a stable `code`, a
  * message written for a person, a marker property and an `isXError()` guard (cockatiel's style:
  * the guard still works across module copies, where `instanceof` would not).
  */

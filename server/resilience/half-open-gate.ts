@@ -1,5 +1,5 @@
 /**
- * HalfOpenGate: the seed's `halfOpenLimit` for a cockatiel breaker. While the breaker is
+ * HalfOpenGate: CircuitBreakerConfig's `halfOpenLimit` for a cockatiel breaker. While the breaker is
  * half-open, cockatiel lets one probe call through and parks every other caller until the probe
  * settles, however many there are. The gate counts the callers that entered while the breaker
  * was not closed (the probe among them) and refuses any beyond `limit` with BrokenCircuitError,

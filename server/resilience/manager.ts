@@ -1,5 +1,5 @@
 /**
- * ErrorRecoveryManager: the seed's manager. Every failure that reaches it is classified
+ * ErrorRecoveryManager: what happens after a failure. Every failure that reaches it is classified
  * (classify.ts), recorded (errors_total, the audit trail) and met with its class's strategy:
  * transient ones were already retried by the dependency's policy; persistent and critical
  * ones get an injected action (escalations.ts). Each recovery attempt is recorded with its

@@ -54,7 +54,7 @@ export function createResilienceMetrics(registry: Registry, opts: { clock?: Cloc
     name: 'recovery_duration_seconds',
     help: 'Time from first failure to recovery (or an action run time), by failure type',
     labelNames: ['failure_type'],
-    // The seed's target is recovery from transient errors within 5 s: 5 is a bucket edge.
+    // Recovery from transient errors is meant to take under 5 s: 5 is a bucket edge.
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers,
   });

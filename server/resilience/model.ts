@@ -32,7 +32,7 @@ export const Severity = { Low: 'low', Medium: 'medium', High: 'high', Critical: 
 export type Severity = (typeof Severity)[keyof typeof Severity];
 
 /**
- * The seed's strategies. The first three are carried out by the retry policies themselves (the
+ * The recovery strategies. The first three are carried out by the retry policies themselves (the
  * manager only records the outcome); the rest call an injected action.
  */
 export const Strategy = {

@@ -1,5 +1,5 @@
 /**
- * Retry: the seed's RetryPolicy as a cockatiel retry. `maxAttempts` counts retries, so 3 means
+ * Retry: a RetryPolicyConfig as a cockatiel retry. `maxAttempts` counts retries, so 3 means
  * up to four calls. Only errors `shouldRetry` accepts are retried (transient dependency
  * failures); anything else, including "breaker open" and "bulkhead full", fails at once.
  */

@@ -6,7 +6,7 @@
  *
  * `abortOnReturn: false`: cockatiel would otherwise abort the attempt's signal after every
  * successful call too, and an abort() builds a DOMException with a stack trace; on a 2-core
- * machine under load that was about half the policy's cost per call (figures in the report).
+ * machine under load that was about half the policy's cost per call.
  */
 import { TimeoutStrategy, timeout, type TimeoutPolicy } from 'cockatiel';
 

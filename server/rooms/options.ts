@@ -1,6 +1,6 @@
 /**
- * Settings of the rooms domain, and how they come from the environment. The zod schema is the
- * lead's (server/config.ts); `RoomsEnv` names the keys this domain reads so `roomsOptions(cfg)`
+ * Settings of the rooms domain, and how they come from the environment. The zod schema is
+ * server/config.ts's; `RoomsEnv` names the keys this domain reads so `roomsOptions(cfg)`
  * type-checks against any Config that has them. Durations are milliseconds unless the name says
  * seconds (LiveKit's own room timeouts are whole seconds on the wire).
  */
@@ -60,7 +60,7 @@ export interface RoomsOptions {
   iceServers: IceServer[];
 }
 
-/** The configuration keys the rooms domain reads (see the lead's configSchema for defaults). */
+/** The configuration keys the rooms domain reads (see configSchema in server/config.ts for defaults). */
 export interface RoomsEnv {
   LIVEKIT_URL?: string | undefined;
   LIVEKIT_CLIENT_URL?: string | undefined;
@@ -119,7 +119,7 @@ export function roomsOptions(env: RoomsEnv): RoomsOptions {
   };
 }
 
-/** Parse `ICE_SERVERS` (a JSON array of RTCIceServer); the lead's zod schema calls this in a transform. */
+/** Parse `ICE_SERVERS` (a JSON array of RTCIceServer); server/config.ts's zod schema calls this in a transform. */
 export function parseIceServers(json: string): IceServer[] {
   const v: unknown = JSON.parse(json);
   if (!Array.isArray(v)) throw new Error('ICE_SERVERS must be a JSON array');

@@ -20,11 +20,15 @@
  *    ones commit. A record whose values Postgres refuses on their own (a data exception or an
  *    integrity violation, db-errors.ts) would fail the same way every time: it goes to
  *    dead_letters with its error at once, with one log line. Any other bad record (a statement
- *    timeout, a match row not there yet) stays pending and is retried when claimed again; once
+ *    timeout) stays pending and is retried when claimed again; once
  *    its delivery count in the group's pending list (XPENDING, so it survives restarts and is
  *    shared by every process) reaches maxDeliveries, it goes to dead_letters too. A record that
  *    cannot be parsed goes there at once. Strings Postgres cannot store never get that far: they
  *    are replaced as the record is read (records.ts, storable).
+ *  - A record about a match whose match_created row is not in Postgres yet (another process has it
+ *    in the batch it is writing) is deferred: this consumer keeps it, still pending, and applies it
+ *    again after DEFER_FIRST_MS, doubling up to claimIdleMs / 2, instead of leaving it to a claim
+ *    claimIdleMs later. Those retries do not count as deliveries; a claim does.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -36,7 +40,7 @@ import { direct, type DbGuard } from './db-guard';
 import { letterForEntry, letterForRaw, storeDeadLettersSafely, type Letter } from './dead-letters';
 import { applyIsolating } from './isolate';
 import { parseEntry, isPoisonRecordError, streamIdTime, type OutboxEntry, type OutboxRecord } from './records';
-import { ackAndDelete, claimIdle, deliveryCounts, ensureGroup, outboxLag, readNew, type Batch } from './outbox-stream';
+import { ackAndDelete, claimIdle, deliveryCounts, ensureGroup, outboxLag, readNew, type Batch, type RawEntry } from './outbox-stream';
 import { applyRecords } from './writer';
 
 export { AUDIT_GROUP } from './outbox-stream';
@@ -48,6 +52,8 @@ const MAX_BACKOFF_MS = 1000;
 const MAX_CLAIM_INTERVAL_MS = 5000;
 /** Claim passes per pool per round: bounds the time spent taking over a big pending list at once. */
 const MAX_CLAIM_ROUNDS = 20;
+/** A deferred record (its match not in Postgres yet) is applied again this soon, then ever later. */
+const DEFER_FIRST_MS = 100;
 
 export interface DrainOptions {
   batch: number;
@@ -89,6 +95,8 @@ export class OutboxDrain {
   /** Committed or dead-lettered, but the XACK failed: sent again first thing next round (by pool). */
   private readonly unacked = new Map<string, Set<string>>();
   private readonly acking = new Set<Promise<void>>();
+  /** Deferred records kept by this consumer (still pending), with when to apply them again. */
+  private readonly later: Array<{ pool: string; raw: RawEntry[]; due: number; delayMs: number }> = [];
   private lastClaim = 0;
   private lastLag = 0;
   private wake: (() => void) | null = null;
@@ -142,6 +150,8 @@ export class OutboxDrain {
   async drainOnce(blockMs = 0): Promise<number> {
     await this.flushAcks();
     if (this.held.length) return this.processHeld();
+    const retried = await this.retryDeferred();
+    if (retried) return retried;
     const pools = await this.pools();
     for (const p of pools) await this.ensureGroup(p);
     let done = 0;
@@ -152,7 +162,9 @@ export class OutboxDrain {
     }
     const pre = this.prefetched;
     this.prefetched = null;
-    const batches = pre ? await pre : await this.read(pools, done === 0 ? blockMs : 0);
+    // A blocking read wakes in time for the next deferred record.
+    const untilDue = this.later.length ? Math.max(1, Math.min(...this.later.map((d) => d.due)) - Date.now()) : blockMs;
+    const batches = pre ? await pre : await this.read(pools, done === 0 ? Math.min(blockMs, untilDue) : 0);
     this.held.push(...batches);
     // A full batch means more is waiting: read the next one while this one is written to Postgres.
     if (batches.some((b) => b.raw.length >= this.opts.batch)) {
@@ -185,6 +197,17 @@ export class OutboxDrain {
     );
   }
 
+  /** Applies the deferred records that are due; returns how many settled. */
+  private async retryDeferred(): Promise<number> {
+    const now = Date.now();
+    let done = 0;
+    for (const d of this.later.filter((x) => x.due <= now)) {
+      this.later.splice(this.later.indexOf(d), 1);
+      done += await this.commit(d.pool, d.raw, Math.min(d.delayMs * 2, Math.max(DEFER_FIRST_MS, this.opts.claimIdleMs / 2)));
+    }
+    return done;
+  }
+
   private async processHeld(): Promise<number> {
     let done = 0;
     while (this.held.length) {
@@ -210,7 +233,8 @@ export class OutboxDrain {
     return done;
   }
 
-  private async commit(pool: string, raw: Batch['raw']): Promise<number> {
+  /** `deferMs`: how soon this consumer applies the batch's deferred records again. */
+  private async commit(pool: string, raw: Batch['raw'], deferMs = DEFER_FIRST_MS): Promise<number> {
     const valid: OutboxEntry[] = [];
     const letters: Letter[] = [];
     for (const [id, fields] of raw) {
@@ -239,10 +263,16 @@ export class OutboxDrain {
       this.keys.outbox(pool),
       retry.map((r) => r.entry.streamId),
     );
+    const again = new Set<string>();
     for (const r of retry) {
       const n = counts.get(r.entry.streamId) ?? 0;
       if (rejected.has(r.entry.rec) || n >= this.opts.maxDeliveries) letters.push(letterForEntry(r.entry, r.error, n));
+      else if (deferred.includes(r)) again.add(r.entry.streamId);
       else this.log.warn({ pool, id: r.entry.streamId, deliveries: n, error: r.error }, 'audit record not written; will retry');
+    }
+    if (again.size) {
+      this.log.debug({ pool, records: again.size, inMs: deferMs }, 'audit records deferred: their match is not in Postgres yet');
+      this.later.push({ pool, raw: raw.filter(([id]) => again.has(id)), due: Date.now() + deferMs, delayMs: deferMs });
     }
     await storeDeadLettersSafely(this.db, letters, new Date(), this.log, this.guard);
     this.ack(pool, [...committed.map((e) => e.streamId), ...letters.map((l) => l.streamId)]);

@@ -251,6 +251,35 @@ describe('the outbox drain (real Redis and Postgres)', () => {
     expect(await db.rows('select 1 from dead_letters')).toHaveLength(0);
   });
 
+  it('a deferred record is applied again by the consumer holding it as soon as its match row is in, not a claim period later', async () => {
+    await using db = await openTestDb();
+    await using outbox = await openOutbox();
+    const [created, ended] = [
+      { kind: 'match_created' as const, eventId: 'e-created-2', pool: POOL, at: 1_000, matchId: 'm10', userA: 'a', userB: 'b', mode: 'direct' },
+      { kind: 'match_ended' as const, eventId: 'e-ended-2', pool: POOL, at: 5_000, matchId: 'm10', reason: 'skip', endedBy: 'a' },
+    ];
+    await outbox.add([ended]);
+    const holder = drainFor(outbox, db, { claimIdleMs: 60_000, maxDeliveries: 5 });
+    await holder.drainOnce();
+    expect(await outbox.pending()).toBe(1);
+    // Another process writes the match's creation.
+    await outbox.add([created]);
+    const conn = connection(outbox);
+    const other = drainFor(outbox, db, { claimIdleMs: 60_000 }, {}, conn);
+    await other.drainOnce();
+    expect(await db.rows("select 1 from matches where id = 'm10'")).toHaveLength(1);
+
+    holder.start();
+    try {
+      await vi.waitFor(async () => expect(await db.rows("select 1 from matches where id = 'm10' and end_reason = 'skip'")).toHaveLength(1), { timeout: 3000 });
+    } finally {
+      await holder.stop();
+      conn.disconnect();
+    }
+    expect(await outbox.length()).toBe(0);
+    expect(await db.rows('select 1 from dead_letters')).toHaveLength(0);
+  });
+
   it('lag is the age of the oldest unacknowledged entry, and zero once the outbox is drained', async () => {
     await using db = await openTestDb();
     await using outbox = await openOutbox();

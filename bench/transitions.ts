@@ -89,7 +89,7 @@ async function main() {
   const conns = await Promise.all(Array.from({ length: args.connections }, (_, i) => connect(i)));
   const admin = conns[0]!;
   const limits = stateLimits(cfg);
-  const stores = conns.map((r) => new StateStore(r, cfg.REDIS_PREFIX, limits, systemClock, args.scripts === 'eval' ? 'eval' : 'function'));
+  const stores = conns.map((r) => new StateStore(r, cfg.REDIS_PREFIX, limits, systemClock, {}, args.scripts === 'eval' ? 'eval' : 'function'));
   const users = new Users(args.users);
   let failures: Record<string, number> = {};
   const fail = (why: string) => {

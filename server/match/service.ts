@@ -57,18 +57,23 @@ function wrongState(pre: Precondition) {
   };
 }
 
+/** What the composition root gives the match service; each optional (tests run without). */
+export interface MatchWiring {
+  /**
+   * Ends the video room of a match that just ended here (skip, end, CONNECTING deadline). A fast
+   * path only: it runs in the background and the room janitor ends the room of any ended match
+   * anyway, so a failure here costs seconds, not a leaked room. None without LiveKit.
+   */
+  roomTeardown?: (pool: string, matchId: string, reason: string) => Promise<void>;
+  /** Runs each Postgres call (the composition root: the Postgres policy). */
+  postgres?: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
 export class MatchService {
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
-  /**
-   * Set by the rooms domain: ends the video room of a match that just ended here (skip, end,
-   * CONNECTING deadline). A fast path only: it runs in the background and the room janitor ends
-   * the room of any ended match anyway, so a failure here costs seconds, not a leaked room.
-   */
-  roomTeardown: ((pool: string, matchId: string, reason: string) => Promise<void>) | null = null;
-
-  /** Runs each Postgres call (the composition root puts it under the Postgres policy). */
-  postgres: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn();
+  private readonly roomTeardown: MatchWiring['roomTeardown'];
+  private readonly postgres: NonNullable<MatchWiring['postgres']>;
 
   constructor(
     private readonly store: StateStore,
@@ -77,7 +82,10 @@ export class MatchService {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly opts: MatchOptions,
+    wiring: MatchWiring = {},
   ) {
+    this.roomTeardown = wiring.roomTeardown;
+    this.postgres = wiring.postgres ?? ((fn) => fn());
     // Every match any script made (enqueue, leave, sweep, deadline, a user back, a rollback) is counted.
     store.onMatches((_pool, matches) => this.made(matches));
   }

@@ -45,8 +45,6 @@ export interface Rooms {
   livekit: LiveKitParts | undefined;
   reconciler: Reconciler | undefined;
   webhook: RequestHandler;
-  /** Point the store's match hooks at this domain (matchMode, onMatches). */
-  attach(): void;
   start(): void;
   stop(): void;
   /** Wait for setups and deletions in flight (after stop(), before closing Redis). */
@@ -69,6 +67,8 @@ export function createRooms(d: RoomsDeps): Rooms {
   const records = new RoomRecords(redis, store.keys, clock, opts.recordTtlMs);
   const deleter = new RoomDeleter(records, livekit?.gateway, opts, clock, log);
   const service = new RoomService(store, redis, records, deleter, livekit, opts, clock, log);
+  // The calls of the store's deferred matches (its matchMode, from the composition root, is service.matchMode).
+  store.onMatches((pool, matches, deferred) => service.onMatches(pool, matches, deferred));
   const events = new RoomEvents(store, records, service, deleter, livekit?.gateway, opts.rejoinGraceMs, clock, log);
   const departures = new Departures(store, records, service, deleter, livekit?.gateway, opts.leaseMs, log);
   const janitor = new RoomJanitor(store, records, service, deleter, departures, opts.janitorIntervalMs, log);
@@ -99,10 +99,6 @@ export function createRooms(d: RoomsDeps): Rooms {
     livekit,
     reconciler,
     webhook,
-    attach() {
-      store.matchMode = () => service.matchMode();
-      store.onMatches((pool, matches, deferred) => service.onMatches(pool, matches, deferred));
-    },
     start() {
       janitor.start();
       reconciler?.start();

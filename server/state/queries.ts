@@ -30,23 +30,32 @@ export interface UserState {
 /** A user's hash as the user-state reads see it. */
 export type UserHash = Record<string, string>;
 
+/** What the composition root gives the reads (each optional: tests run without). */
+export interface QueryWiring {
+  /** Runs each read: the composition root puts it under the Redis breaker, without retry. */
+  readGuard?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /**
+   * Asked about a user who has no hash in the pool read (before a script would create one at
+   * version 0); may create it, in that pool or another, and return it: after a Redis data loss a
+   * returning user continues their versions (and their pool) from the audit trail
+   * (server/checkpoint/version-floors.ts).
+   */
+  onMissingUser?: (uid: string, pool: string) => Promise<{ pool: string; hash: UserHash } | null>;
+}
+
 export class StateQueries {
+  private readonly readGuard: NonNullable<QueryWiring['readGuard']>;
+  private readonly onMissingUser: QueryWiring['onMissingUser'];
+
   constructor(
     protected readonly kv: Redis,
     readonly keys: Keys,
     protected readonly clock: Clock,
-  ) {}
-
-  /** Runs each read; the composition root puts it under the Redis breaker, without retry. */
-  readGuard: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn();
-
-  /**
-   * Asked about a user who has no hash in the pool read (before a script would create one at
-   * version 0); may create it, in that pool or another, and return it. The composition root
-   * sets it so that after a Redis data loss a returning user continues their versions (and their
-   * pool) from the audit trail (server/checkpoint/version-floors.ts).
-   */
-  onMissingUser: ((uid: string, pool: string) => Promise<{ pool: string; hash: UserHash } | null>) | null = null;
+    wiring: QueryWiring = {},
+  ) {
+    this.readGuard = wiring.readGuard ?? ((fn) => fn());
+    this.onMissingUser = wiring.onMissingUser;
+  }
 
   /** The pool a user is in now (where their hash and event history live). */
   async poolOf(uid: string): Promise<string> {

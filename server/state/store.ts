@@ -13,7 +13,7 @@ import { Keys } from './keys';
 import { LibraryReloadedError, Scripts, type ScriptMode, type ScriptName } from './scripts';
 import { InvalidTransitionError, LimitExceededError, NotInMatchError, StoreUnavailableError, VersionConflictError, isDomainError } from './errors';
 import { STATES, State } from './states';
-import { StateQueries, asState } from './queries';
+import { StateQueries, asState, type QueryWiring } from './queries';
 
 export { toUserState, type UserState } from './queries';
 
@@ -81,9 +81,18 @@ export class StateStore extends StateQueries {
   /** The pools that get background work (those with users lately). */
   readonly active: ActivePools;
 
-  constructor(redis: Redis, root: string, limits: StateLimits, clock: Clock, scriptMode?: ScriptMode) {
-    super(redis, new Keys(root), clock);
+  /** How new matches are made (see StoreWiring.matchMode). */
+  readonly matchMode: NonNullable<StoreWiring['matchMode']>;
+  /** The pool this process last saw a user in, or null (see StoreWiring.poolHint). */
+  readonly poolHint: NonNullable<StoreWiring['poolHint']>;
+  private guard: Guard;
+
+  constructor(redis: Redis, root: string, limits: StateLimits, clock: Clock, wiring: StoreWiring = {}, scriptMode?: ScriptMode) {
+    super(redis, new Keys(root), clock, wiring);
     this.redis = redis;
+    this.matchMode = wiring.matchMode ?? (() => ({ mode: 'direct', defer: false }));
+    this.poolHint = wiring.poolHint ?? (() => null);
+    this.guard = wiring.guard ?? ((_pool, fn) => fn());
     this.scripts = new Scripts(redis, scriptMode);
     this.active = new ActivePools(redis, this.keys, clock);
     this.luaLimits = JSON.stringify({
@@ -105,24 +114,12 @@ export class StateStore extends StateQueries {
     });
   }
 
-  /**
-   * How new matches are made: `direct` (matched events at once) or `livekit` with `defer` (the
-   * `matched` events wait for the room; see announce()). Set by the rooms domain.
-   */
-  matchMode: () => { mode: 'direct' | 'livekit'; defer: boolean } = () => ({ mode: 'direct', defer: false });
   private readonly matchListeners: MatchListener[] = [];
 
   /** `fn` is called with every match any script made (after the script committed). */
   onMatches(fn: MatchListener): void {
     this.matchListeners.push(fn);
   }
-
-  /**
-   * The pool this process last saw a user in, or null: the composition root points it at the
-   * event hub, which knows the pool of every user subscribed here. Only a guess: a script given
-   * one (`guess`) checks it (misguessed in lib.lua), and a wrong one costs one more call.
-   */
-  poolHint: (uid: string) => string | null = () => null;
 
   /**
    * Runs `call` in the user's pool: in the hinted pool first, which saves asking Redis where the
@@ -140,11 +137,8 @@ export class StateStore extends StateQueries {
     return call(await this.poolOf(uid), false);
   }
 
-  /** Runs each script call; the composition root wraps it in the pool's bulkhead and the Redis policy. */
-  guard: <T>(pool: string, fn: () => Promise<T>) => Promise<T> = (_pool, fn) => fn();
-
   /** This store with another guard (the rebuild's own calls run with none: see checkpoint/epoch.ts). */
-  withGuard(guard: StateStore['guard']): StateStore {
+  withGuard(guard: Guard): StateStore {
     const view = Object.create(this) as StateStore;
     view.guard = guard;
     return view;
@@ -434,6 +428,26 @@ export class StateStore extends StateQueries {
 }
 
 /** A script given a guessed pool (StateStore.poolHint) found the user's hash elsewhere: nothing ran. */
+/** Runs a script call of a pool (the composition root: the pool's bulkhead and the Redis policy). */
+export type Guard = <T>(pool: string, fn: () => Promise<T>) => Promise<T>;
+
+/** What the composition root gives the store; each optional (tests run without). */
+export interface StoreWiring extends QueryWiring {
+  /** Runs each script call. Default: as it is. */
+  guard?: Guard;
+  /**
+   * The pool this process last saw a user in, or null (the event hub knows the pool of every user
+   * subscribed here). Only a guess: a script given one (`guess`) checks it (misguessed in
+   * lib.lua), and a wrong one costs one more call.
+   */
+  poolHint?: (uid: string) => string | null;
+  /**
+   * How new matches are made: `direct` (matched events at once) or `livekit` with `defer` (the
+   * `matched` events wait for the room; see announce()). The rooms domain decides.
+   */
+  matchMode?: () => { mode: 'direct' | 'livekit'; defer: boolean };
+}
+
 /** Hears of the matches a script made: its pool, the matches, and whether their announcement waits (deferred). */
 export type MatchListener = (pool: string, matches: MatchMade[], deferred: boolean) => void;
 

@@ -1,10 +1,15 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../../server/config';
+import { startTestApp } from '../support/app';
 import { freePort } from '../support/free-port';
+import { startRedisServer } from '../support/redis-server';
 
 // `node --import tsx` (not tsx's CLI, which runs the server in a child): the pid we signal is the server's.
 
@@ -118,4 +123,25 @@ describe('start-up', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('a start-up that fails part-way', () => {
+  it('closes every connection it had opened (here: the port is taken when it comes to listen)', async () => {
+    await using redis = await startRedisServer();
+    const inspector = new Redis(redis.url);
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const ours = async () =>
+        String(await inspector.call('CLIENT', 'LIST'))
+          .split('\n')
+          .filter((l) => l.includes('name=rendezvous:')).length;
+      await expect(startTestApp({ PORT: String(port) }, { redisUrl: redis.url, prefix: 'failed-start' })).rejects.toThrow(/already in use/);
+      await vi.waitFor(async () => expect(await ours()).toBe(0), { timeout: 3000 });
+    } finally {
+      inspector.disconnect();
+      blocker.close();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PoolGuessMissedError } from '../../server/state/store';
 import { startTestApp } from '../support/app';
 import { openStore } from '../state/fixtures/store';
@@ -8,7 +8,8 @@ import { closeAll, connectMany, enqueue, stateOf } from './support';
 // skips asking Redis; the scripts check the guess, so a wrong one only costs a second call.
 describe('matchmaking: the pool a call runs in', () => {
   it('a wrong guess runs nothing and the call goes to the pool Redis names', async () => {
-    await using fx = await openStore();
+    let hint: string | null = null;
+    await using fx = await openStore({ wiring: { poolHint: () => hint } });
     await fx.store.enqueue({ uid: 'a', pool: 'en' });
     await fx.redis.set(fx.store.keys.userPool('a'), 'en');
     const before = await fx.outboxLength();
@@ -18,7 +19,7 @@ describe('matchmaking: the pool a call runs in', () => {
     expect(await fx.redis.exists(fx.store.keys.user('global', 'a'))).toBe(0);
     expect(await fx.outboxLength()).toBe(before);
 
-    fx.store.poolHint = () => 'global';
+    hint = 'global';
     const r = await fx.store.inUserPool('a', (pool, guess) => fx.store.cancel({ uid: 'a', pool, guess }));
     expect(r.state).toBe('IDLE');
     expect((await fx.store.getUser('a', 'en')).state).toBe('IDLE');
@@ -44,7 +45,7 @@ describe('matchmaking: the pool a call runs in', () => {
       // B meets A in `de`; a stale guess of `global` for A's end still ends the right match.
       const { match } = await enqueue(b!, { language: 'de' });
       expect(match).toMatchObject({ b: a!.userId });
-      store.poolHint = () => 'global';
+      vi.spyOn(app.server.services.hub, 'poolHint').mockReturnValue('global');
       await a!.api.match.end.mutate({ matchId: match!.matchId });
       expect(await stateOf(app, a!)).toBe('IDLE');
       expect(await b!.next('partner_left')).toMatchObject({ reason: 'end' });

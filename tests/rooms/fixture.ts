@@ -115,7 +115,10 @@ export interface RoomsFixture extends AsyncDisposable {
 export type Matched = Extract<MatchEvent, { type: 'matched' }> & { iceServers?: unknown };
 
 export async function openRooms(database: Database, opts: { livekit?: boolean; over?: Overrides } = {}): Promise<RoomsFixture> {
-  const fx = await openStore();
+  // The store asks the rooms domain how to make matches, as in the composition root.
+  let wired: Rooms | undefined;
+  const matchMode = () => wired?.service.matchMode() ?? { mode: 'direct' as const, defer: false };
+  const fx = await openStore({ wiring: { matchMode } });
   const lk = await startLiveKitDouble();
   let server: Server | undefined;
   const extra: Rooms[] = [];
@@ -135,13 +138,17 @@ export async function openRooms(database: Database, opts: { livekit?: boolean; o
     const drain = new OutboxDrain(fx.redis, database.db, fx.store.keys, async () => [POOL], fastDrain, silent);
     cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
     const rooms = createRooms({ store: fx.store, redis: fx.redis, audit, opts: options, clock: fx.clock, log: silent });
-    rooms.attach();
-    const match = new MatchService(fx.store, fx.redis, database, createMetrics(), silent, {
-      tickMs: 1000,
-      pools: { languages: ['en'], regions: ['eu'] },
-      maxBlocks: 1000,
-    });
-    match.roomTeardown = (pool, mid, reason) => rooms.service.endForMatch(pool, mid, reason);
+    wired = rooms;
+    const service = rooms.service;
+    const match = new MatchService(
+      fx.store,
+      fx.redis,
+      database,
+      createMetrics(),
+      silent,
+      { tickMs: 1000, pools: { languages: ['en'], regions: ['eu'] }, maxBlocks: 1000 },
+      { roomTeardown: (pool, mid, reason) => service.endForMatch(pool, mid, reason) },
+    );
     server = createServer(rooms.webhook);
     await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
     const webhookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/livekit/webhook`;
@@ -162,8 +169,10 @@ export async function openRooms(database: Database, opts: { livekit?: boolean; o
       database,
       webhookUrl,
       async secondProcess() {
-        const store = await fx.secondStore();
+        const second: { rooms?: Rooms } = {};
+        const store = await fx.secondStore({ matchMode: () => second.rooms?.service.matchMode() ?? { mode: 'direct', defer: false } });
         const r = createRooms({ store, redis: fx.redis, audit, opts: options, clock: fx.clock, log: silent });
+        second.rooms = r;
         extra.push(r);
         return r;
       },

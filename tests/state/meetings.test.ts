@@ -154,8 +154,7 @@ describe('recent partners are people met, not attempts', () => {
 
 describe('every pair is announced or undone', () => {
   it('a pair never announced goes back to both places at its deadline, with no notice, and is tried again', async () => {
-    await using fx = await openStore();
-    fx.store.matchMode = () => ({ mode: 'livekit', defer: true });
+    await using fx = await openStore({ wiring: { matchMode: () => ({ mode: 'livekit', defer: true }) } });
     await fx.store.enqueue({ uid: 'f', pool: POOL, interests: ['only-f'] });
     fx.clock.advance(10);
     await enqueue(fx, 'a');
@@ -185,8 +184,7 @@ describe('every pair is announced or undone', () => {
   });
 
   it('an announced pair whose users never join ends as before (both told, both at rest)', async () => {
-    await using fx = await openStore();
-    fx.store.matchMode = () => ({ mode: 'livekit', defer: true });
+    await using fx = await openStore({ wiring: { matchMode: () => ({ mode: 'livekit', defer: true }) } });
     await enqueue(fx, 'a');
     const m = (await enqueue(fx, 'b')).match!;
     await fx.store.announce({ pool: POOL, matchId: m.matchId, mode: 'direct', forA: {}, forB: {} });

@@ -36,6 +36,7 @@ import { createRooms } from './rooms';
 import { roomsOptions } from './rooms/options';
 import type { Services } from './services';
 import { systemClock, type Clock } from './shared/clock';
+import { PeriodicJob } from './shared/periodic';
 import { StateStore, stateLimits, type Guard } from './state/store';
 import { Refusals } from './trpc/refusals';
 
@@ -325,8 +326,11 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     http.closeAll();
   });
 
+  // Snapshots are taken by one process of many: the cleanup job's leader.
+  const snapshots = new PeriodicJob({ name: 'checkpoint', intervalMs: cfg.CHECKPOINT_INTERVAL_MS, leader: () => cleanup.lead(), log }, () =>
+    checkpoints.snapshot(),
+  );
   // Started last: nothing above can leave a timer running if a step fails.
-  let checkpointTimer: NodeJS.Timeout | undefined;
   if (opts.background !== false) {
     drain.start();
     match.start();
@@ -335,22 +339,15 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     cleanup.start();
     audit.start();
     retention.start();
-    checkpointTimer = setInterval(() => {
-      void (async () => {
-        if (await cleanup.lead()) await checkpoints.snapshot();
-      })().catch((err: unknown) => log.warn({ err }, 'checkpoint failed'));
-    }, cfg.CHECKPOINT_INTERVAL_MS);
-    checkpointTimer.unref();
+    snapshots.start();
   }
   log.info({ port: http.port, redis: opts.redisUrl, postgres: database.kind }, 'Rendezvous is listening');
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      match.stop();
       presence.stop();
-      rooms.stop();
-      clearInterval(checkpointTimer);
+      await Promise.all([match.stop(), rooms.stop(), snapshots.stop()]);
       epoch.stop();
       resilience.policies.stop();
       await cleanup.stop();
@@ -359,8 +356,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
       await rooms.idle();
       await drain.stop();
       await drain.flush().catch((e: unknown) => log.warn({ err: e }, 'outbox flush at shutdown failed'));
-      audit.stop();
-      await retention.stop();
+      await Promise.all([audit.stop(), retention.stop()]);
       http.closeAll();
       redis.disconnect();
       sub.disconnect();

@@ -16,6 +16,7 @@ import type { Clock } from '../shared/clock';
 import { DEFAULT_POOL, type Keys } from '../state/keys';
 import type { BreakerRecord, ErrorRecord, OutboxRecord, RecoveryRecord } from './records';
 import type { ErrorSpool } from './spool';
+import { PeriodicJob } from '../shared/periodic';
 
 /** Where records go: the recorder, or anything with the same shape (tests). */
 export interface AuditSink {
@@ -44,7 +45,8 @@ const MESSAGE_MAX = 2000;
 const CONTEXT_MAX = 16_384;
 
 export class AuditRecorder implements AuditSink {
-  private timer: NodeJS.Timeout | null = null;
+  /** Puts spooled records back into the outbox once Redis is back. */
+  private readonly spoolJob: PeriodicJob<void>;
 
   constructor(
     private readonly redis: Redis,
@@ -53,7 +55,13 @@ export class AuditRecorder implements AuditSink {
     private readonly opts: RecorderOptions,
     private readonly log: Logger,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.spoolJob = new PeriodicJob({ name: 'audit spool return', intervalMs: opts.spoolRetryMs, runAtStart: true, log }, async () => {
+      if (this.redis.status !== 'ready' || !(await this.spool.hasPending())) return;
+      const n = await this.drainSpool();
+      if (n) this.log.info({ records: n }, 'spooled audit records returned to the outbox');
+    });
+  }
 
   now(): number {
     return this.clock.now();
@@ -91,24 +99,11 @@ export class AuditRecorder implements AuditSink {
   }
 
   start(): void {
-    if (this.timer) return;
-    const tick = async () => {
-      try {
-        if (this.redis.status === 'ready' && (await this.spool.hasPending())) {
-          const n = await this.drainSpool();
-          if (n) this.log.info({ records: n }, 'spooled audit records returned to the outbox');
-        }
-      } catch (e) {
-        this.log.warn({ err: e }, 'audit spool drain failed; will retry');
-      }
-      if (this.timer) this.timer = setTimeout(() => void tick(), this.opts.spoolRetryMs);
-    };
-    this.timer = setTimeout(() => void tick(), 0);
+    this.spoolJob.start();
   }
 
-  stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+  stop(): Promise<void> {
+    return this.spoolJob.stop();
   }
 }
 

@@ -27,6 +27,7 @@ import {
   type PartitionPolicy,
 } from './partitions';
 import { rowsOf } from './writer';
+import { PeriodicJob } from '../shared/periodic';
 
 export interface RetentionOptions extends PartitionPolicy {
   /** Time between runs. */
@@ -49,35 +50,29 @@ export interface RetentionReport {
 const LOCK_NAMESPACE = 0x5256_4155; // "RVAU"
 
 export class AuditRetention {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<RetentionReport> | null = null;
+  private readonly job: PeriodicJob<RetentionReport>;
 
   constructor(
     private readonly db: Db,
     private readonly opts: RetentionOptions,
     private readonly log: Logger,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.job = new PeriodicJob({ name: 'audit retention', intervalMs: opts.intervalMs, runAtStart: true, log }, () => this.run());
+  }
 
   /** Runs now, then every intervalMs. */
   start(): void {
-    if (this.timer) return;
-    const tick = async () => {
-      await this.runOnce().catch((e: unknown) => this.log.warn({ err: e }, 'audit retention run failed'));
-      if (this.timer) this.timer = setTimeout(() => void tick(), this.opts.intervalMs);
-    };
-    this.timer = setTimeout(() => void tick(), 0);
+    this.job.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
+  /** One run now (or the one in progress); throws what the run threw. */
   runOnce(): Promise<RetentionReport> {
-    this.running ??= this.run().finally(() => (this.running = null));
-    return this.running;
+    return this.run();
   }
 
   private async run(): Promise<RetentionReport> {

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Database } from '../infra/postgres';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
+import { PeriodicJob } from '../shared/periodic';
 import { DEFAULT_POOL, POOL_NAME } from '../state/keys';
 import { InvalidTransitionError, LimitExceededError, NotInMatchError, WrongStateError } from '../state/errors';
 import { State, type Precondition } from '../state/states';
@@ -70,8 +71,7 @@ export interface MatchWiring {
 }
 
 export class MatchService {
-  private timer: NodeJS.Timeout | null = null;
-  private ticking = false;
+  private readonly job: PeriodicJob<void>;
   private readonly roomTeardown: MatchWiring['roomTeardown'];
   private readonly postgres: NonNullable<MatchWiring['postgres']>;
 
@@ -84,6 +84,7 @@ export class MatchService {
     private readonly opts: MatchOptions,
     wiring: MatchWiring = {},
   ) {
+    this.job = new PeriodicJob({ name: 'match tick', intervalMs: opts.tickMs, log }, () => this.pass());
     this.roomTeardown = wiring.roomTeardown;
     this.postgres = wiring.postgres ?? ((fn) => fn());
     // Every match any script made (enqueue, leave, sweep, deadline, a user back, a rollback) is counted.
@@ -175,32 +176,25 @@ export class MatchService {
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
-    this.timer.unref();
+    this.job.start();
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** Expire CONNECTING deadlines and retry the oldest waiting users, in every pool. */
   async tick(): Promise<void> {
-    if (this.ticking) return;
-    this.ticking = true;
-    try {
-      const pools = await this.store.active.list();
-      for (const pool of pools) {
-        const e = await this.store.expire(pool);
-        for (const mid of e.expired) this.teardown(pool, mid, 'timeout');
-        await this.store.sweep(pool);
-      }
-      await this.store.active.refresh(pools);
-    } catch (err) {
-      this.log.warn({ err }, 'match tick failed');
-    } finally {
-      this.ticking = false;
+    await this.job.runNow();
+  }
+
+  private async pass(): Promise<void> {
+    const pools = await this.store.active.list();
+    for (const pool of pools) {
+      const e = await this.store.expire(pool);
+      for (const mid of e.expired) this.teardown(pool, mid, 'timeout');
+      await this.store.sweep(pool);
     }
+    await this.store.active.refresh(pools);
   }
 }

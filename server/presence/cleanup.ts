@@ -17,6 +17,7 @@ import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import { State } from '../state/states';
 import type { StateStore } from '../state/store';
+import { PeriodicJob } from '../shared/periodic';
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 
@@ -39,8 +40,7 @@ export interface CleanupReport {
 
 export class CleanupJob {
   readonly id = randomUUID();
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
+  private readonly job: PeriodicJob<CleanupReport>;
 
   constructor(
     private readonly redis: Redis,
@@ -49,7 +49,15 @@ export class CleanupJob {
     private readonly opts: CleanupOptions,
     private readonly log: Logger,
     private readonly hooks: { onRun?(r: CleanupReport): void } = {},
-  ) {}
+  ) {
+    // One process of many cleans up: the one holding the lock.
+    this.job = new PeriodicJob({ name: 'cleanup', intervalMs: opts.intervalMs, leader: () => this.lead(), log }, async () => {
+      const r = await this.runOnce();
+      this.hooks.onRun?.(r);
+      if (r.orphans + r.brokenPairs + r.repaired + r.ttlsSet > 0) this.log.info(r, 'cleanup run');
+      return r;
+    });
+  }
 
   private get lockKey(): string {
     return `${this.store.keys.root}:lock:cleanup`;
@@ -67,32 +75,18 @@ export class CleanupJob {
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.tick(), this.opts.intervalMs);
-    this.timer.unref();
+    this.job.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    await this.job.stop();
     await this.resign().catch(() => {});
   }
 
+  /** A run now if this process leads (null if not, or if it failed: logged). */
   async tick(): Promise<CleanupReport | null> {
-    if (this.running) return null;
-    this.running = true;
-    try {
-      if (!(await this.lead())) return null;
-      const r = await this.runOnce();
-      this.hooks.onRun?.(r);
-      if (r.orphans + r.brokenPairs + r.repaired + r.ttlsSet > 0) this.log.info(r, 'cleanup run');
-      return r;
-    } catch (err) {
-      this.log.warn({ err }, 'cleanup run failed');
-      return null;
-    } finally {
-      this.running = false;
-    }
+    if (!(await this.lead().catch(() => false))) return null;
+    return (await this.job.runNow()) ?? null;
   }
 
   async runOnce(): Promise<CleanupReport> {

@@ -15,6 +15,7 @@
  */
 import type { Logger } from '../infra/logger';
 import type { StateStore } from '../state/store';
+import { PeriodicJob } from '../shared/periodic';
 
 export interface Socket {
   once(event: 'close', fn: () => void): unknown;
@@ -35,7 +36,7 @@ export class PresenceService<S extends Socket = Socket> {
   private readonly sockets = new Map<string, Set<S>>();
   /** Open event streams per user (match.events, over WebSocket or HTTP/SSE). */
   private readonly streams = new Map<string, number>();
-  private timers: NodeJS.Timeout[] = [];
+  private readonly jobs: Array<PeriodicJob<void>>;
   private readonly oneShots = new Set<NodeJS.Timeout>();
   private closing = false;
 
@@ -44,7 +45,12 @@ export class PresenceService<S extends Socket = Socket> {
     private readonly opts: PresenceOptions,
     private readonly log: Logger,
     private readonly hooks: { onSweep?(r: { silent: number; disconnected: number; back: number }): void } = {},
-  ) {}
+  ) {
+    this.jobs = [
+      new PeriodicJob({ name: 'presence refresh', intervalMs: opts.refreshMs, log }, () => this.refresh()),
+      new PeriodicJob({ name: 'presence sweep', intervalMs: opts.sweepMs, log }, () => this.sweep()),
+    ];
+  }
 
   /** Open sockets of `uid` on this process. */
   connections(uid: string): number {
@@ -128,17 +134,14 @@ export class PresenceService<S extends Socket = Socket> {
   }
 
   start(): void {
-    if (this.timers.length) return;
-    this.timers = [setInterval(() => void this.refresh(), this.opts.refreshMs), setInterval(() => void this.sweep(), this.opts.sweepMs)];
-    for (const t of this.timers) t.unref();
+    for (const j of this.jobs) j.start();
   }
 
   /** Stop sweeping; sockets closing from now on are not drops (see attach). */
   stop(): void {
     this.closing = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const j of this.jobs) void j.stop();
     for (const t of this.oneShots) clearTimeout(t);
-    this.timers = [];
     this.oneShots.clear();
   }
 
@@ -146,7 +149,7 @@ export class PresenceService<S extends Socket = Socket> {
     if (this.closing) return;
     const t = setTimeout(() => {
       this.oneShots.delete(t);
-      void this.sweep();
+      void this.jobs[1]!.runNow(); // joins a sweep in progress
     }, delayMs);
     t.unref();
     this.oneShots.add(t);

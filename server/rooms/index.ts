@@ -46,7 +46,8 @@ export interface Rooms {
   reconciler: Reconciler | undefined;
   webhook: RequestHandler;
   start(): void;
-  stop(): void;
+  /** Stops the background jobs; resolves once a pass in progress has ended. */
+  stop(): Promise<void>;
   /** Wait for setups and deletions in flight (after stop(), before closing Redis). */
   idle(): Promise<void>;
 }
@@ -103,10 +104,9 @@ export function createRooms(d: RoomsDeps): Rooms {
       janitor.start();
       reconciler?.start();
     },
-    stop() {
+    async stop() {
       livekit?.policy.stop();
-      janitor.stop();
-      reconciler?.stop();
+      await Promise.all([janitor.stop(), reconciler?.stop()]);
     },
     async idle() {
       await service.idle();

@@ -23,6 +23,7 @@ import type { RoomDeleter } from './room-deleter';
 import type { RoomRecord, RoomRecords } from './room-records';
 import type { RoomService } from './room-service';
 import { ROOM_PREFIX, ignoreNotInMatch, isMatchOn, isMember, isOver, poolFromMetadata } from './rules';
+import { PeriodicJob } from '../shared/periodic';
 
 export interface ReconcileReport {
   livekitRooms: number;
@@ -34,8 +35,7 @@ export interface ReconcileReport {
 }
 
 export class Reconciler {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<ReconcileReport | null> | null = null;
+  private readonly job: PeriodicJob<ReconcileReport | null>;
 
   constructor(
     private readonly store: StateStore,
@@ -46,28 +46,21 @@ export class Reconciler {
     private readonly opts: { intervalMs: number; rejoinGraceMs: number },
     private readonly clock: Clock,
     private readonly log: Logger,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.run(), this.opts.intervalMs);
-    this.timer.unref();
+  ) {
+    this.job = new PeriodicJob({ name: 'room reconciliation', intervalMs: opts.intervalMs, log }, () => this.pass());
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  start(): void {
+    this.job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One comparison; null when LiveKit could not be listed. A call while one runs joins it. */
-  run(): Promise<ReconcileReport | null> {
-    this.running ??= this.pass()
-      .catch((err: unknown) => {
-        this.log.warn({ err: errorMessage(err) }, 'room reconciliation failed');
-        return null;
-      })
-      .finally(() => (this.running = null));
-    return this.running;
+  async run(): Promise<ReconcileReport | null> {
+    return (await this.job.runNow()) ?? null;
   }
 
   private async pass(): Promise<ReconcileReport | null> {

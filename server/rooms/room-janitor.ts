@@ -18,6 +18,7 @@ import type { RoomDeleter } from './room-deleter';
 import type { RoomRecord, RoomRecords } from './room-records';
 import type { RoomService } from './room-service';
 import { isMatchOn } from './rules';
+import { PeriodicJob } from '../shared/periodic';
 
 const PAGE = 500; // records read per pipeline round trip
 
@@ -28,8 +29,7 @@ export interface JanitorPass {
 }
 
 export class RoomJanitor {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<JanitorPass> | null = null;
+  private readonly job: PeriodicJob<JanitorPass>;
 
   constructor(
     private readonly store: StateStore,
@@ -37,25 +37,23 @@ export class RoomJanitor {
     private readonly rooms: RoomService,
     private readonly deleter: RoomDeleter,
     private readonly departures: Departures,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly log: Logger,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
-    this.timer.unref();
+  ) {
+    this.job = new PeriodicJob({ name: 'room janitor', intervalMs, log }, () => this.pass());
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  start(): void {
+    this.job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass; a call while a pass runs joins it. */
-  tick(): Promise<JanitorPass> {
-    this.running ??= this.pass().finally(() => (this.running = null));
-    return this.running;
+  async tick(): Promise<JanitorPass> {
+    return (await this.job.runNow()) ?? { ended: 0, retried: 0, departed: 0 };
   }
 
   private async pass(): Promise<JanitorPass> {

@@ -167,7 +167,7 @@ describe('recording errors while Redis is down (private Redis, real Postgres)', 
       await vi.waitFor(async () => expect(await spool.hasPending()).toBe(false));
       expect(readdirSync(dir)).toEqual([]);
     } finally {
-      recorder.stop();
+      await recorder.stop();
       await drain.stop();
       cmd.disconnect();
       drainConn.disconnect();

@@ -195,8 +195,8 @@ export async function openRooms(database: Database, opts: { livekit?: boolean; o
       },
       settle,
       async [Symbol.asyncDispose]() {
-        rooms.stop();
-        for (const r of extra) r.stop();
+        await rooms.stop();
+        for (const r of extra) await r.stop();
         await lk.flushWebhooks().catch(() => undefined);
         await rooms.idle().catch(() => undefined);
         lk.setWebhookUrl(undefined);

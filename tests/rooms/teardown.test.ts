@@ -105,7 +105,7 @@ describe('deletions that fail', () => {
     expect(Number(await t.fx.redis.zscore(key, room))).toBe(t.fx.clock.now() + 2000);
 
     // This process goes away; another one finds the work in Redis once LiveKit is back.
-    t.rooms.stop();
+    await t.rooms.stop();
     const other = await t.secondProcess();
     t.lk.clearFaults();
     t.fx.clock.advance(2000);

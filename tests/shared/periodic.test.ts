@@ -1,0 +1,84 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PeriodicJob } from '../../server/shared/periodic';
+
+const log = pino({ level: 'silent' });
+
+describe('a periodic job', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs every interval, never two runs at once, and a run that throws is logged and counted without stopping the job', async () => {
+    const runs: Array<[string, boolean]> = [];
+    let calls = 0;
+    let inFlight = 0;
+    let most = 0;
+    const job = new PeriodicJob({ name: 'demo', intervalMs: 100, log, onRun: (name, _ms, ok) => runs.push([name, ok]) }, async () => {
+      calls++;
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 250)); // longer than the interval
+      inFlight--;
+      if (calls === 2) throw new Error('boom');
+    });
+    job.start();
+    await vi.advanceTimersByTimeAsync(99);
+    expect(calls).toBe(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(most).toBe(1);
+    expect(calls).toBe(3); // 100 + 250, then 100 + 250 each: runs start at 100, 450, 800
+    expect(runs).toEqual([
+      ['demo', true],
+      ['demo', false],
+      ['demo', true],
+    ]);
+    await job.stop();
+  });
+
+  it('runNow joins the run in progress; stop waits for it and nothing runs after', async () => {
+    let calls = 0;
+    const job = new PeriodicJob({ name: 'demo', intervalMs: 100, runAtStart: true, log }, async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      return ++calls;
+    });
+    job.start();
+    await vi.advanceTimersByTimeAsync(1);
+    const [a, b] = [job.runNow(), job.runNow()];
+    await vi.advanceTimersByTimeAsync(50);
+    expect([await a, await b]).toEqual([1, 1]);
+    const stopped = job.stop();
+    await vi.advanceTimersByTimeAsync(1000);
+    await stopped;
+    expect(calls).toBe(1);
+  });
+
+  it('with a leader check, runs only while this process leads', async () => {
+    let leads = false;
+    let calls = 0;
+    const job = new PeriodicJob({ name: 'demo', intervalMs: 100, leader: async () => leads, log }, async () => void calls++);
+    job.start();
+    await vi.advanceTimersByTimeAsync(350);
+    expect(calls).toBe(0);
+    leads = true;
+    await vi.advanceTimersByTimeAsync(200);
+    expect(calls).toBe(2);
+    await job.stop();
+  });
+
+  it('jitter spreads the waits within intervalMs x (1 ± jitter)', async () => {
+    const at: number[] = [];
+    const job = new PeriodicJob({ name: 'demo', intervalMs: 1000, jitter: 0.2, log }, async () => void at.push(Date.now()));
+    const t0 = Date.now();
+    job.start();
+    await vi.advanceTimersByTimeAsync(20_000);
+    await job.stop();
+    const gaps = at.map((t, i) => t - (i === 0 ? t0 : at[i - 1]!));
+    expect(gaps.length).toBeGreaterThan(15);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(800);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(1200);
+    expect(new Set(gaps).size).toBeGreaterThan(1);
+  });
+});

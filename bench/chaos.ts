@@ -4,23 +4,34 @@
  * answering 500s / timing out / dropping connections, a server process killed. Each runs under
  * load from real tRPC WebSocket clients; see tests/chaos/lib/run.ts for what is measured.
  *
- * Usage: npm run chaos -- [--duration 30] [--users 24] [--only redis-pause,postgres-down]
+ * Usage: npm run chaos -- [--duration 30] [--users 24] [--only redis-pause,postgres-down] [--settings production]
  *   --duration  the Postgres outage in seconds (the longest); every other outage is scaled by
  *               duration/30 from its full length (Redis 10 s, LiveKit 20 s). Full = 30. Default 10.
+ *   --settings  `production` (default): the servers run on the shipped defaults, only the load's
+ *               own limits and the accounting's history size differ (tests/chaos/lib/env.ts);
+ *               `shortened`: the test suite's shortened timers.
  * Prints a table (failure type -> recovery time, events lost, events duplicated, users stuck,
  * breakers) and ends with one JSON line: {"lost":..,"duplicated":..,"stuck":..,"maxRecoveryMs":..,"crashes":..}
  * (crashes: uncaught exceptions in the servers, which run in this process).
  * Progress goes to stderr. Exit code 1 when a scenario could not run.
  */
 import { parseArgs } from 'node:util';
-import { SCENARIOS } from '../tests/chaos/scenarios';
 import type { ScenarioResult } from '../tests/chaos/lib/types';
 
 const FULL_POSTGRES_OUTAGE_S = 30;
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '10' }, users: { type: 'string', default: '24' }, only: { type: 'string' } },
+  options: {
+    duration: { type: 'string', default: '10' },
+    users: { type: 'string', default: '24' },
+    only: { type: 'string' },
+    settings: { type: 'string', default: 'production' },
+  },
 });
+if (values.settings !== 'production' && values.settings !== 'shortened') throw new Error('--settings is production or shortened');
+// Read by tests/chaos/lib/env.ts as the scenarios load (hence the dynamic import).
+process.env.CHAOS_SETTINGS = values.settings;
+const { SCENARIOS } = await import('../tests/chaos/scenarios');
 const durationScale = Number(values.duration) / FULL_POSTGRES_OUTAGE_S;
 const users = Number(values.users);
 const only = values.only?.split(',').map((s) => s.trim());
@@ -76,7 +87,7 @@ for (const s of SCENARIOS) {
   }
 }
 
-process.stdout.write(`${table(results)}\n\n`);
+process.stdout.write(`settings: ${values.settings}\n${table(results)}\n\n`);
 for (const r of results)
   process.stdout.write(
     `${r.failure}: ${Object.entries(r.stats)

@@ -15,14 +15,14 @@
  *  - frozen, calls fail by their timeouts (REDIS_COMMAND_TIMEOUT_MS under the Redis policy) and
  *    never hang (`faultMaxCallMs`, `hangs`).
  */
-import { CHAOS_ENV } from '../lib/env';
+import { CHAOS_CONFIG } from '../lib/env';
 import { until } from '../lib/recovery';
 import { runChaos } from '../lib/run';
 import { startInProcess } from '../lib/systems';
 import type { ScenarioOptions, ScenarioResult } from '../lib/types';
 import { breakerWindows, scaled } from './scale';
 
-const COMMAND_TIMEOUT_MS = Number(CHAOS_ENV.REDIS_COMMAND_TIMEOUT_MS);
+const COMMAND_TIMEOUT_MS = CHAOS_CONFIG.REDIS_COMMAND_TIMEOUT_MS;
 const FULL_DOWN_MS = 10_000;
 const FULL_PAUSE_MS = 10_000;
 // Longer than a command timeout (500 ms) plus retries, so the policy's breaker sees the failures.

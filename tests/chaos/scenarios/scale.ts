@@ -1,3 +1,5 @@
+import { SHORTENED_RUN } from '../lib/env';
+
 /** Outage lengths: the full length times the scale, but never below a floor that still makes the fault bite. */
 export function scaled(fullMs: number, scale: number, floorMs: number): number {
   return Math.max(floorMs, Math.round(fullMs * scale));
@@ -14,6 +16,8 @@ export function scaled(fullMs: number, scale: number, floorMs: number): number {
  * needs before it judges at all.
  */
 export function breakerWindows(outageMs: number): Record<string, string> {
+  // `npm run chaos` keeps the production windows: a breaker that does not open is what ships.
+  if (!SHORTENED_RUN) return {};
   const window = String(Math.max(1000, Math.round(outageMs / 2)));
   return { RESILIENCE_REDIS_BREAKER_PERIOD_MS: window, RESILIENCE_POSTGRES_BREAKER_PERIOD_MS: window };
 }

@@ -1,6 +1,7 @@
 /**
  * Errors people can read: every code that can reach a client (a tRPC error's appCode, a notice
- * event's code) has a stable message written for a person here. Where a domain error has a
+ * event's code) has a stable message written for a person here, and the web client takes its own
+ * words for failures from here too (UNREACHABLE, CONNECTING, RECONNECTING): one catalogue. Where a domain error has a
  * fixed message, this is the same text (a test keeps them equal). The test also greps server/
  * for every `code = '...'` and Lua `refuse('...')`: a new code fails it until it has a message
  * here or is listed as internal.
@@ -12,7 +13,9 @@ export const USER_MESSAGES = {
   TIMEOUT: 'That took too long. Please try again.',
   INTERNAL: 'Something went wrong on our side. Please try again.',
   SYSTEM_FAILURE: "We're restarting a server. You'll be reconnected in a moment.",
-  SERVER_RESTARTING: "We're restarting a server. You'll be reconnected in a moment.",
+  // Said by the web client itself, when it cannot reach us.
+  UNREACHABLE: "We couldn't reach the server. Please check your connection and try again.",
+  CONNECTING: 'Connecting...',
   RECONNECTING: 'Connection lost. Reconnecting...',
   RATE_LIMITED: "You're going a little fast. Please wait a moment and try again.",
   // Matching and conversations.
@@ -22,8 +25,6 @@ export const USER_MESSAGES = {
   CALL_SETUP_FAILED: "We couldn't start your call. You're back in the queue.",
   ROOM_SETUP_FAILED: "We couldn't set up your video call. You're back in the queue.",
   CALL_LOST_IN_RECOVERY: 'We lost your conversation while our servers recovered. Press Start to find someone new.',
-  VIDEO_RELAY_UNAVAILABLE: "Our video service is busy, so we're connecting you to your partner directly.",
-  MATCHING_PAUSED: 'Matching is paused for a moment while we fix a problem. Please try again in a minute.',
   DATA_INCONSISTENT: 'Matching is paused while we fix a problem. Please try again in a minute.',
   // What the person tried to do.
   INVALID_TRANSITION: "That isn't possible right now. Please try again.",

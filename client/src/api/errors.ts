@@ -3,6 +3,7 @@
  * those are shown as they are; only transport failures and raw validation output need wording here.
  */
 import { TRPCClientError } from '@trpc/client';
+import { USER_MESSAGES } from '../../../server/resilience/messages';
 
 interface ErrorData {
   code?: string;
@@ -26,11 +27,11 @@ export function isTransportError(e: unknown): boolean {
 }
 
 export function errorText(e: unknown): string {
-  if (isTransportError(e)) return "We couldn't reach the server. Please check your connection and try again.";
+  if (isTransportError(e)) return USER_MESSAGES.UNREACHABLE;
   const data = dataOf(e);
   const message = e instanceof Error ? e.message : '';
   // zod validation errors arrive as a JSON list of issues, which is not for a person.
-  if (data?.code === 'BAD_REQUEST' && message.trim().startsWith('[')) return 'Please check what you typed and try again.';
+  if (data?.code === 'BAD_REQUEST' && message.trim().startsWith('[')) return USER_MESSAGES.INVALID_INPUT;
   if (message) return message;
-  return 'Something went wrong. Please try again.';
+  return USER_MESSAGES.INTERNAL;
 }

@@ -11,6 +11,7 @@ import { newId } from '../lib/ids';
 import type { CallStore } from './call';
 import type { MatchState } from './match';
 import type { NoticeStore } from './notice';
+import { USER_MESSAGES } from '../../../server/resilience/messages';
 
 export type Action = 'start' | 'cancel' | 'skip' | 'end';
 
@@ -129,7 +130,7 @@ export type MatchActions = ReturnType<typeof createMatchActions>;
 
 function withTimeout(p: Promise<void>, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error("We couldn't reach the server. Please try again in a moment.")), ms);
+    const t = setTimeout(() => reject(new Error(USER_MESSAGES.UNREACHABLE)), ms);
     void p.then(() => {
       clearTimeout(t);
       resolve();

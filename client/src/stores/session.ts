@@ -3,6 +3,7 @@
  * state in words for the banner. The events subscription itself is owned by the api module.
  */
 import { createMemo } from 'solid-js';
+import { USER_MESSAGES } from '../../../server/resilience/messages';
 import type { Api } from '../api/client';
 
 export function createSessionStore(api: Api) {
@@ -11,9 +12,9 @@ export function createSessionStore(api: Api) {
       case 'open':
         return '';
       case 'reconnecting':
-        return 'Reconnecting...';
+        return USER_MESSAGES.RECONNECTING;
       default:
-        return 'Connecting...';
+        return USER_MESSAGES.CONNECTING;
     }
   });
 

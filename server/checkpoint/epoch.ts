@@ -235,10 +235,15 @@ export class EpochGuard implements FloorWindow {
           )
         : { restored: 0, reset: 0 };
       await this.markLost(epoch);
-      if (snaps.length === 0) return; // nobody was active: nothing was rebuilt
       const durationMs = this.clock.now() - started;
-      this.log.warn({ ...r, durationMs }, 'Redis came back empty: active users rebuilt from checkpoints');
-      await this.onRecovery({ failureType: 'redis_data_loss', strategy: 'restore_from_checkpoint', outcome: 'restored', durationMs, context: r });
+      // Audited even when no checkpoint was recent enough to rebuild anyone: the loss happened
+      // (calls in progress ended), and versions still carry on from the audit trail.
+      this.log.warn(
+        { ...r, checkpoints: snaps.length, durationMs },
+        snaps.length ? 'Redis came back empty: active users rebuilt from checkpoints' : 'Redis came back empty: no recent checkpoint, nobody to rebuild',
+      );
+      await this.onRecovery({ failureType: 'redis_data_loss', strategy: 'restore_from_checkpoint', outcome: 'restored', durationMs, context: { ...r, checkpoints: snaps.length } });
+      if (snaps.length === 0) return;
       // The restored pools get their background work back at once (the active set was lost too);
       // the cleanup job does the same on its next run if this fails (the Redis breaker may be open).
       const pools = snaps.map((s) => s.pool);

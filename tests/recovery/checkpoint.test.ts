@@ -40,6 +40,23 @@ describe('checkpoints and rebuilding Redis', () => {
     for (const u of [ann, bob, ...waiters]) await u.close().catch(() => {});
   }, 30_000);
 
+  it('when Redis comes back empty with no checkpoint to rebuild from, the loss is still audited, and people carry on', async () => {
+    await using redis = await startRedisServer({ appendonly: false });
+    await using app = await startTestApp({ REDIS_RECONNECT_MAX_MS: '100', CHECKPOINT_INTERVAL_MS: '600000' }, { redisUrl: redis.url, prefix: 'rv' });
+    const { store, database } = app.server.services;
+    await using ann = await connectUser(app.url, { displayName: 'Ann' });
+    await ann.api.match.enqueue.mutate({});
+    await ann.api.match.cancel.mutate({}); // a history in the audit trail, no checkpoint taken
+
+    await redis.kill('SIGKILL');
+    await redis.restart();
+    await expect
+      .poll(() => database.db.select().from(recoveries), { timeout: 5000 })
+      .toMatchObject([{ failureType: 'redis_data_loss', outcome: 'recovered', context: { restored: 0, reset: 0, checkpoints: 0 } }]);
+    await expect.poll(async () => (await ann.api.match.enqueue.mutate({})).state, { timeout: 5000, interval: 100 }).toBe('WAITING');
+    expect((await store.getUser(ann.userId)).state).toBe('WAITING');
+  }, 30_000);
+
   it('an admin rolls a user back to their checkpoint, audited', async () => {
     await using app = await startTestApp();
     const { store } = app.server.services;

@@ -242,7 +242,13 @@ export class EpochGuard implements FloorWindow {
         { ...r, checkpoints: snaps.length, durationMs },
         snaps.length ? 'Redis came back empty: active users rebuilt from checkpoints' : 'Redis came back empty: no recent checkpoint, nobody to rebuild',
       );
-      await this.onRecovery({ failureType: 'redis_data_loss', strategy: 'restore_from_checkpoint', outcome: 'restored', durationMs, context: { ...r, checkpoints: snaps.length } });
+      await this.onRecovery({
+        failureType: 'redis_data_loss',
+        strategy: 'restore_from_checkpoint',
+        outcome: 'restored',
+        durationMs,
+        context: { ...r, checkpoints: snaps.length },
+      });
       if (snaps.length === 0) return;
       // The restored pools get their background work back at once (the active set was lost too);
       // the cleanup job does the same on its next run if this fails (the Redis breaker may be open).

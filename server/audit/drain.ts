@@ -40,7 +40,7 @@ import { direct, type DbGuard } from './db-guard';
 import { letterForEntry, letterForRaw, storeDeadLettersSafely, type Letter } from './dead-letters';
 import { applyIsolating } from './isolate';
 import { parseEntry, isPoisonRecordError, streamIdTime, type OutboxEntry, type OutboxRecord } from './records';
-import { ackAndDelete, claimIdle, deliveryCounts, ensureGroup, outboxLag, readNew, type Batch, type RawEntry } from './outbox-stream';
+import { ackAndDelete, claimIdle, deliveryCounts, ensureGroup, outboxLag, readNew, readOwnPending, type Batch, type RawEntry } from './outbox-stream';
 import { applyRecords } from './writer';
 
 export { AUDIT_GROUP } from './outbox-stream';
@@ -97,6 +97,12 @@ export class OutboxDrain {
   private readonly acking = new Set<Promise<void>>();
   /** Deferred records kept by this consumer (still pending), with when to apply them again. */
   private readonly later: Array<{ pool: string; raw: RawEntry[]; due: number; delayMs: number }> = [];
+  /**
+   * A read failed (timed out on our side, say, while Redis was frozen): Redis may still have run
+   * it and delivered entries to this consumer that we never saw. They are read back from this
+   * consumer's own pending list first thing, instead of waiting claimIdleMs for a claim.
+   */
+  private rereadOwn = false;
   private lastClaim = 0;
   private lastLag = 0;
   private wake: (() => void) | null = null;
@@ -154,6 +160,20 @@ export class OutboxDrain {
     if (retried) return retried;
     const pools = await this.pools();
     for (const p of pools) await this.ensureGroup(p);
+    if (this.rereadOwn) {
+      const own = await this.groupCall(() =>
+        readOwnPending(
+          this.redis,
+          this.consumer,
+          pools.map((pool) => ({ pool, key: this.keys.outbox(pool) })),
+          this.opts.batch,
+        ),
+      );
+      // A full page may not be all of it: read on next round.
+      this.rereadOwn = own.some((b) => b.raw.length >= this.opts.batch);
+      this.held.push(...own);
+      if (this.held.length) return this.processHeld();
+    }
     let done = 0;
     const claimEvery = Math.max(10, Math.min(this.opts.claimIdleMs / 2, MAX_CLAIM_INTERVAL_MS));
     if (Date.now() - this.lastClaim >= claimEvery) {
@@ -175,9 +195,14 @@ export class OutboxDrain {
     return done + (await this.processHeld());
   }
 
-  private read(pools: string[], blockMs: number): Promise<Batch[]> {
+  private async read(pools: string[], blockMs: number): Promise<Batch[]> {
     const streams = pools.map((pool) => ({ pool, key: this.keys.outbox(pool) }));
-    return this.groupCall(() => readNew(this.redis, this.consumer, streams, this.opts.batch, blockMs));
+    try {
+      return await this.groupCall(() => readNew(this.redis, this.consumer, streams, this.opts.batch, blockMs));
+    } catch (e) {
+      this.rereadOwn = true;
+      throw e;
+    }
   }
 
   /** Drain until the outboxes are empty (graceful shutdown, tests). */

@@ -32,6 +32,21 @@ export async function readNew(redis: Redis, consumer: string, streams: Array<{ p
   return (reply ?? []).filter(([, raw]) => raw.length > 0).map(([key, raw]) => ({ pool: streams[keys.indexOf(key)]?.pool ?? '', raw }));
 }
 
+/**
+ * Entries already delivered to this consumer and not acknowledged (XREADGROUP from id 0: its own
+ * pending list), up to `count` per stream. Ownership and delivery counts are unchanged.
+ */
+export async function readOwnPending(redis: Redis, consumer: string, streams: Array<{ pool: string; key: string }>, count: number): Promise<Batch[]> {
+  const keys = streams.map((s) => s.key);
+  const reply = (await redis.call('XREADGROUP', 'GROUP', AUDIT_GROUP, consumer, 'COUNT', count, 'STREAMS', ...keys, ...keys.map(() => '0'))) as Array<
+    [string, RawEntry[]]
+  > | null;
+  // Entries deleted from the stream while pending come back with no fields: nothing to apply.
+  return (reply ?? [])
+    .map(([key, raw]) => ({ pool: streams[keys.indexOf(key)]?.pool ?? '', raw: raw.filter((e) => Array.isArray(e[1])) }))
+    .filter((b) => b.raw.length > 0);
+}
+
 /** One XAUTOCLAIM page: entries idle at least `idleMs` become this consumer's. */
 export async function claimIdle(
   redis: Redis,

@@ -280,6 +280,30 @@ describe('the outbox drain (real Redis and Postgres)', () => {
     expect(await db.rows('select 1 from dead_letters')).toHaveLength(0);
   });
 
+  it('entries Redis delivered on a read that failed on our side (a timeout while Redis was frozen) are read back from our own pending list at once', async () => {
+    await using db = await openTestDb();
+    await using outbox = await openOutbox();
+    const conn = connection(outbox);
+    const drain = drainFor(outbox, db, { claimIdleMs: 60_000 }, {}, conn);
+    await outbox.add(manyTransitions(3));
+    await drain.drainOnce(); // the group exists; these three are written
+    await outbox.add(manyTransitions(4));
+    // Redis runs the read and delivers the entries to this consumer, but the reply never arrives.
+    const real = conn.call.bind(conn);
+    const spy = vi.spyOn(conn, 'call').mockImplementationOnce(async (...args: Parameters<typeof conn.call>) => {
+      await real(...args);
+      throw new Error('Command timed out');
+    });
+    await expect(drain.drainOnce()).rejects.toThrow(/timed out/);
+    expect(await outbox.pending()).toBe(4);
+    spy.mockRestore();
+
+    await drain.drainOnce();
+    expect((await db.rows<{ n: number }>('select count(*)::int as n from state_transitions'))[0]!.n).toBe(7);
+    expect(await outbox.length()).toBe(0);
+    conn.disconnect();
+  });
+
   it('lag is the age of the oldest unacknowledged entry, and zero once the outbox is drained', async () => {
     await using db = await openTestDb();
     await using outbox = await openOutbox();

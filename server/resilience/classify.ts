@@ -90,7 +90,13 @@ const RULES: readonly Rule[] = [
 
   // Postgres: by SQLSTATE class (sqlstate.ts), then node-postgres's own connection messages.
   ['postgres sqlstate', (s) => s.sqlstate !== null, (s) => sqlstateRow(s.sqlstate ?? '')],
-  ['postgres connection lost', msg(/^Connection terminated|not queryable|^Client was closed/), row(C.Transient, T.Postgres, S.High, R.Reconnect)],
+  [
+    'postgres connection lost',
+    msg(
+      /^Connection terminated|^Client has encountered a connection error and is not queryable|^Client was closed and is not queryable|^Cannot use a pool after calling end on the pool|^PGlite is closed/,
+    ),
+    row(C.Transient, T.Postgres, S.High, R.Reconnect),
+  ],
   ['postgres pool timeout', msg(/^timeout exceeded when trying to connect|^Query read timeout/), row(C.Transient, T.Timeout, S.Medium, R.RetryBackoff)],
 
   // Sockets, DNS, fetch.

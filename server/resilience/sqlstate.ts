@@ -10,6 +10,8 @@ const EXACT: Record<string, Row> = {
   '57P01': row(C.Transient, T.Postgres, S.High, R.Reconnect), // admin_shutdown
   '57P02': row(C.Transient, T.Postgres, S.High, R.Reconnect), // crash_shutdown
   '57P03': row(C.Transient, T.Postgres, S.High, R.Reconnect), // cannot_connect_now (starting up)
+  '57P05': row(C.Transient, T.Postgres, S.Low, R.Reconnect), // idle_session_timeout
+  '57P04': row(C.Persistent, T.Postgres, S.Critical, R.BreakAndAlert, false), // database_dropped
   '57014': row(C.Transient, T.Timeout, S.Medium, R.RetryBackoff), // query_canceled (statement_timeout)
   // Concurrency: the transaction lost a race and is safe to run again.
   '40001': row(C.Transient, T.Postgres, S.Low, R.RetryBackoff), // serialization_failure

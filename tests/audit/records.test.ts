@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeDbError, isTransientDbError } from '../../server/audit/db-errors';
+import { describeDbError, isRowRejection, isTransientDbError } from '../../server/audit/db-errors';
+import { classify, isDependencyFailure } from '../../server/resilience/classify';
 import { applyIsolating } from '../../server/audit/isolate';
 import { PoisonRecordError, parseEntry, validateRecord, type OutboxEntry, type OutboxRecord } from '../../server/audit/records';
 import { toRows } from '../../server/audit/rows';
@@ -77,6 +78,16 @@ describe('classifying database errors (pure)', () => {
     ['a query quoting "connect" and "timeout" in its parameters', drizzle(pgError('22P02', 'invalid input syntax'))],
   ])('%s is about the rows: isolate them', (_name, e) => {
     expect(isTransientDbError(e)).toBe(false);
+  });
+
+  it('agrees with the shared classification: what it calls a Postgres failure the drain holds, except what only concerns the statement', () => {
+    for (const code of ['08006', '53100', '58030', '57P01', '57P04', '57P05', '40001', '55P03']) {
+      expect([code, isDependencyFailure(classify(pgError(code), { dependency: 'postgres' })), isTransientDbError(pgError(code))]).toEqual([code, true, true]);
+    }
+    for (const code of ['22P05', '23502', '23514']) expect([code, isRowRejection(pgError(code))]).toEqual([code, true]);
+    // Isolated and retried by delivery count: a statement timeout, a missing column, a duplicate.
+    for (const code of ['57014', '42703', '23505'])
+      expect([code, isTransientDbError(pgError(code)), isRowRejection(pgError(code))]).toEqual([code, false, false]);
   });
 
   it("a dead letter's error is the driver's code and message, not the query", () => {

@@ -122,6 +122,7 @@ const RULES: readonly Rule[] = [
 
   // HTTP statuses (LiveKit's ServerError carries `status`).
   ['rate limited upstream', (s) => s.status === 429, (_, dep) => row(C.Transient, dep, S.Low, R.RetryJitter)],
+  ['upstream request timeout', (s) => s.status === 408, row(C.Transient, T.Timeout, S.Medium, R.RetryBackoff)],
   ['upstream unavailable', (s) => s.status !== null && s.status >= 500, (_, dep) => row(C.Transient, dep, S.High, R.RetryBackoff)],
   ['upstream refused our credentials', (s) => s.status === 401 || s.status === 403, row(C.Persistent, T.Auth, S.High, R.Reauthenticate, false)],
   ['room not found or exists', (s) => s.status === 404 || s.status === 409, row(C.Persistent, T.Room, S.Low, R.Reject)],

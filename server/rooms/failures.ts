@@ -8,19 +8,20 @@
  *   not_found  404: for DeleteRoom and RemoveParticipant it means "already done"
  *   unavailable the breaker is open or the bulkhead is full: no call was made
  */
-import { isBrokenCircuitError, isBulkheadRejectedError, isIsolatedCircuitError } from 'cockatiel';
+import { classify } from '../resilience/classify';
+import { Category } from '../resilience/model';
 
 export type LiveKitFailure = 'transient' | 'permanent' | 'not_found' | 'unavailable';
 
+/** The shared classification (server/resilience/classify.ts), read for a RoomService call. */
 export function classifyLiveKitError(err: unknown): LiveKitFailure {
-  if (isBrokenCircuitError(err) || isIsolatedCircuitError(err) || isBulkheadRejectedError(err)) return 'unavailable';
-  const status = (err as { status?: unknown } | null)?.status;
-  if (typeof status === 'number') {
-    if (status === 404) return 'not_found';
-    if (status === 408 || status === 429 || status >= 500) return 'transient';
-    if (status >= 400) return 'permanent';
-  }
-  return 'transient';
+  const c = classify(err, { dependency: 'livekit' });
+  if (c.rule === 'breaker open' || c.rule === 'bulkhead full') return 'unavailable';
+  // For DeleteRoom and RemoveParticipant a 404 means "already done", whatever the classification says.
+  if ((err as { status?: unknown } | null)?.status === 404) return 'not_found';
+  // An error nothing recognizes is taken for a transport failure: LiveKit calls fail in many shapes.
+  if (c.category === Category.Transient || c.rule === 'unknown') return 'transient';
+  return 'permanent';
 }
 
 export function isUnavailable(err: unknown): boolean {

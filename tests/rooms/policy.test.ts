@@ -68,6 +68,9 @@ describe('classifying what LiveKit calls throw', () => {
     expect(classifyLiveKitError(new TypeError('fetch failed'))).toBe('transient');
     expect(classifyLiveKitError(new TaskCancelledError())).toBe('transient');
     expect(classifyLiveKitError(new ServerError('x', 'down', 503, 'unavailable'))).toBe('transient');
+    expect(classifyLiveKitError(new ServerError('x', 'slow', 408, 'deadline_exceeded'))).toBe('transient');
+    expect(classifyLiveKitError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe('transient');
+    expect(classifyLiveKitError(new ServerError('x', 'bad', 400, 'bad_request'))).toBe('permanent');
     expect(classifyLiveKitError(new ServerError('x', 'slow', 429, 'resource_exhausted'))).toBe('transient');
     expect(classifyLiveKitError(new ServerError('x', 'no', 401, 'unauthenticated'))).toBe('permanent');
     expect(classifyLiveKitError(new ServerError('x', 'gone', 404, 'not_found'))).toBe('not_found');

@@ -37,6 +37,7 @@ import { roomsOptions } from './rooms/options';
 import type { Services } from './services';
 import { systemClock, type Clock } from './shared/clock';
 import { PeriodicJob } from './shared/periodic';
+import { WriteBatcher } from './shared/write-batch';
 import { StateStore, stateLimits, type Guard } from './state/store';
 import { Refusals } from './trpc/refusals';
 
@@ -114,6 +115,8 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
   const { log, clock, database, redis, sub, drainConn } = c;
   const metrics = createMetrics();
   const refusals = new Refusals(metrics, log, clock);
+  // One flush per event-loop turn for every socket this process writes to (WebSockets, Redis).
+  const writes = new WriteBatcher();
   // Every state script runs in its pool's bulkhead and under the Redis policy (breaker, retry: the
   // scripts carry op ids or are conditional on state, so a retry never applies twice), and after a
   // reconnect only once the epoch guard has checked that Redis still holds our data. The rebuild's
@@ -128,6 +131,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     // After a data loss, users first seen again continue their versions from the audit trail.
     onMissingUser: (uid, pool) => floors.seed(uid, pool),
     matchMode: () => rooms.service.matchMode(),
+    writes,
   });
   const audit = new AuditRecorder(
     redis,
@@ -320,7 +324,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
   await epoch.check();
   epoch.watch();
   opened.add(() => epoch.stop());
-  const http = await serveHttp(svc, sub, CLIENT_DIST);
+  const http = await serveHttp(svc, sub, CLIENT_DIST, writes);
   opened.add(() => {
     http.stop();
     http.closeAll();

@@ -12,6 +12,7 @@ import type { WebSocket } from 'ws';
 import type { Services } from '../services';
 import { LimitExceededError } from '../state/errors';
 import { WindowCounter } from '../shared/window-counter';
+import type { WriteBatcher } from '../shared/write-batch';
 import { sessionEnded, wsContext } from '../trpc/context';
 import { appRouter } from '../trpc/router';
 import { limitError } from './limits';
@@ -31,7 +32,7 @@ export interface HttpSide {
   closeAll(): void;
 }
 
-export async function serveHttp(svc: Services, sub: Redis, clientDir: string): Promise<HttpSide> {
+export async function serveHttp(svc: Services, sub: Redis, clientDir: string, writes: WriteBatcher): Promise<HttpSide> {
   const { cfg, clock, presence, refusals, rooms, store } = svc;
   // One count per client address for plain requests and WebSocket upgrades alike.
   const ipRate = new WindowCounter(cfg.HTTP_RATE_PER_IP, 1000, clock);
@@ -90,6 +91,7 @@ export async function serveHttp(svc: Services, sub: Redis, clientDir: string): P
     guard,
     pingMs: cfg.HEARTBEAT_INTERVAL_MS,
     timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS,
+    writes,
   });
 
   // A revoked session's sockets close on every process at once (StateStore.revoke publishes).

@@ -8,7 +8,6 @@ import { callTRPCProcedure, getTRPCErrorFromUnknown, transformTRPCResponse, TRPC
 import { isObservable } from '@trpc/server/observable';
 import { parseTRPCMessage, type TRPCClientOutgoingMessage } from '@trpc/server/rpc';
 import type { RawData, WebSocket } from 'ws';
-import { batchWrites } from '../shared/write-batch';
 import { LimitExceededError } from '../state/errors';
 import { limitError } from './limits';
 import type { TrpcWsServer } from './trpc-ws';
@@ -73,7 +72,7 @@ export class Connection implements RateWindow {
   /** Sends a reply while the socket is open; one that cannot be encoded becomes the fallback error. */
   send(reply: Reply): void {
     if (this.ws.readyState !== OPEN) return;
-    batchWrites(this.tcp);
+    this.server.writes.batch(this.tcp);
     try {
       const config = this.server.opts.router._def._config;
       this.ws.send(JSON.stringify(this.server.plain ? reply : transformTRPCResponse(config as never, reply as never)));
@@ -90,7 +89,7 @@ export class Connection implements RateWindow {
    */
   sendRaw(head: string, json: string, tail: string): void {
     if (this.ws.readyState !== OPEN) return;
-    batchWrites(this.tcp);
+    this.server.writes.batch(this.tcp);
     this.ws.send(head + json + tail);
   }
 

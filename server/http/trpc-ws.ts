@@ -32,6 +32,7 @@ import { getTRPCErrorFromUnknown, getTRPCErrorShape, type AnyRouter, type inferR
 import type { RawData, WebSocket } from 'ws';
 import { Connection, type CallType } from './trpc-ws-connection';
 import { FALLBACK_SHAPE, hasPlainTransformer, type ConnectionParams, type MessageRate } from './trpc-ws-protocol';
+import { WriteBatcher } from '../shared/write-batch';
 
 export { CLOSE_TOO_MANY_MESSAGES, type ConnectionParams } from './trpc-ws-protocol';
 
@@ -65,6 +66,8 @@ export interface TrpcWsOptions<TRouter extends AnyRouter> {
   onRefused?: (reason: RefusalReason) => void;
   /** Messages a socket may send per second; one more closes it (CLOSE_TOO_MANY_MESSAGES). */
   messageRate?: MessageRate;
+  /** Coalesces each socket's writes within a turn (shared with the state scripts' Redis writes). */
+  writes?: WriteBatcher;
 }
 
 const CONNECTION = Symbol('trpc.connection');
@@ -74,9 +77,11 @@ type Served = WebSocket & { [CONNECTION]: Connection };
 export class TrpcWsServer<TRouter extends AnyRouter = AnyRouter> {
   /** The router has no transformer: replies are encoded as they are, and RawJson data goes out verbatim. */
   readonly plain: boolean;
+  readonly writes: WriteBatcher;
 
   constructor(readonly opts: TrpcWsOptions<TRouter>) {
     this.plain = hasPlainTransformer(opts.router);
+    this.writes = opts.writes ?? new WriteBatcher();
   }
 
   /**

@@ -21,7 +21,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { batchWrites } from '../shared/write-batch';
+import { WriteBatcher } from '../shared/write-batch';
 import { luaTransitionTable } from './states';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), 'scripts');
@@ -54,8 +54,6 @@ interface Sources {
   library: { name: string; lua: string };
 }
 
-let cached: Sources | undefined;
-
 /** Names a Lua chunk defines at its top level (`local function f`, `local X =`, `local X, Y`). */
 function definedNames(lua: string): string[] {
   return [...lua.matchAll(/^local (?:function )?([A-Za-z_][A-Za-z0-9_, ]*)/gm)].flatMap((m) => m[1]!.split(',').map((n) => n.trim()));
@@ -83,8 +81,8 @@ export function assemble(libs: string[], body: string): string {
   return [`local ALLOWED = ${luaTransitionTable()}`, ...librariesFor(libs, body), 'begin_call(ARGV)', body].join('\n');
 }
 
-function sources(): Sources {
-  if (cached) return cached;
+/** The scripts as files on disk make them (read once per Scripts instance). */
+function loadSources(): Sources {
   const libs = LIBS.map((f) => readFileSync(join(DIR, f), 'utf8'));
   const scripts = new Map<ScriptName, { lua: string; numberOfKeys: number }>();
   const bodies: Array<[ScriptName, string]> = [];
@@ -101,16 +99,7 @@ function sources(): Sources {
   const shared = [`local ALLOWED = ${luaTransitionTable()}`, ...libs].join('\n');
   const name = `rv_${createHash('sha1').update(shared).update(JSON.stringify(bodies)).digest('hex').slice(0, 12)}`;
   const functions = bodies.map(([n, body]) => `redis.register_function('${name}_${n}', function(KEYS, ARGV)\nbegin_call(ARGV)\n${body}\nend)`);
-  cached = { scripts, library: { name, lua: [`#!lua name=${name}`, shared, ...functions].join('\n') } };
-  return cached;
-}
-
-const FUNCTION_NAMES = new Map<ScriptName, string>();
-/** `<library>_<script>`, built once per script (run() is the hot path). */
-function functionName(name: ScriptName): string {
-  let fn = FUNCTION_NAMES.get(name);
-  if (!fn) FUNCTION_NAMES.set(name, (fn = `${sources().library.name}_${name}`));
-  return fn;
+  return { scripts, library: { name, lua: [`#!lua name=${name}`, shared, ...functions].join('\n') } };
 }
 
 /** The script library was missing (Redis restarted empty) and is loaded again; the call did not run. */
@@ -133,8 +122,15 @@ export class Scripts {
   private readonly redis: Redis;
   private mode: ScriptMode | undefined;
   private loading: Promise<void> | null = null;
+  private readonly sources = loadSources();
+  /** `<library>_<script>` per script, built once (run() is the hot path). */
+  private readonly functionNames = new Map(SCRIPT_NAMES.map((n) => [n, `${this.sources.library.name}_${n}`]));
 
-  constructor(redis: Redis, mode?: ScriptMode) {
+  constructor(
+    redis: Redis,
+    mode?: ScriptMode,
+    private readonly writes: WriteBatcher = new WriteBatcher(),
+  ) {
     this.redis = redis;
     this.mode = mode;
     if (mode === 'eval') this.defineEval();
@@ -142,14 +138,14 @@ export class Scripts {
 
   /** The library's name (all its functions are `<name>_<script>`). */
   static libraryName(): string {
-    return sources().library.name;
+    return loadSources().library.name;
   }
 
   async run(name: ScriptName, key: string, prefix: string, now: number, options: string, limits: string): Promise<string> {
     // The script calls of one event-loop turn (many users' actions under load) go out in one write.
-    batchWrites(this.redis.stream);
+    this.writes.batch(this.redis.stream);
     if (this.evalMode) return (this.redis as EvalClient)[`rv_${name}`](key, prefix, now, options, limits);
-    const fn = functionName(name);
+    const fn = this.functionNames.get(name)!;
     try {
       return (await this.redis.fcall(fn, 1, key, prefix, now, options, limits)) as string;
     } catch (e) {
@@ -168,7 +164,7 @@ export class Scripts {
   /** Load the library (once at a time); on a Redis without functions, switch to EVAL for good. */
   private load(): Promise<void> {
     this.loading ??= this.redis
-      .call('FUNCTION', 'LOAD', sources().library.lua)
+      .call('FUNCTION', 'LOAD', this.sources.library.lua)
       .then(
         () => undefined,
         (e: unknown) => {
@@ -190,7 +186,7 @@ export class Scripts {
 
   private defineEval(): void {
     const client = this.redis as unknown as Record<string, unknown>;
-    for (const [name, { lua, numberOfKeys }] of sources().scripts) {
+    for (const [name, { lua, numberOfKeys }] of this.sources.scripts) {
       if (typeof client[`rv_${name}`] === 'function') continue;
       this.redis.defineCommand(`rv_${name}`, { lua, numberOfKeys });
     }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Clock } from '../shared/clock';
+import type { WriteBatcher } from '../shared/write-batch';
 import { ActivePools } from './active-pools';
 import { Keys } from './keys';
 import { LibraryReloadedError, Scripts, type ScriptMode, type ScriptName } from './scripts';
@@ -93,7 +94,7 @@ export class StateStore extends StateQueries {
     this.matchMode = wiring.matchMode ?? (() => ({ mode: 'direct', defer: false }));
     this.poolHint = wiring.poolHint ?? (() => null);
     this.guard = wiring.guard ?? ((_pool, fn) => fn());
-    this.scripts = new Scripts(redis, scriptMode);
+    this.scripts = new Scripts(redis, scriptMode, wiring.writes);
     this.active = new ActivePools(redis, this.keys, clock);
     this.luaLimits = JSON.stringify({
       idleTtl: limits.idleTtlMs,
@@ -446,6 +447,8 @@ export interface StoreWiring extends QueryWiring {
    * `matched` events wait for the room; see announce()). The rooms domain decides.
    */
   matchMode?: () => { mode: 'direct' | 'livekit'; defer: boolean };
+  /** Coalesces the script calls of one turn into one write (shared with the WebSocket sockets). */
+  writes?: WriteBatcher;
 }
 
 /** Hears of the matches a script made: its pool, the matches, and whether their announcement waits (deferred). */

@@ -7,16 +7,12 @@
  * these as they like on port 0.
  */
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import type { WebSocket } from 'ws';
 import { DeadLetterQueue } from './audit/dead-letter-queue';
-import { OutboxDrain } from './audit/drain';
-import { AuditRecorder, recordBreaker, recordError, recordRecovery } from './audit/recorder';
-import { AuditRetention } from './audit/retention';
-import { ErrorSpool } from './audit/spool';
-import { EpochGuard, type RecoveryRecord } from './checkpoint/epoch';
+import type { OutboxDrain } from './audit/drain';
+import { recordBreaker, recordError, recordRecovery } from './audit/recorder';
 import { rollbackMatch, rollbackUser } from './checkpoint/restore';
 import { Checkpointer } from './checkpoint/snapshot';
 import { VersionFloors } from './checkpoint/version-floors';
@@ -28,9 +24,8 @@ import { createMetrics } from './infra/metrics';
 import { migrate, openDatabase, type Database } from './infra/postgres';
 import { connectRedis } from './infra/redis';
 import { reachable } from './infra/startup';
-import { MatchService } from './match/service';
-import { CleanupJob } from './presence/cleanup';
-import { PresenceService } from './presence/service';
+import { auditRecorder, auditRetention, cleanupJob, epochGuard, matchService, outboxDrain, presenceService } from './parts';
+import type { CleanupJob } from './presence/cleanup';
 import { createResilience, resilienceConfigFromEnv } from './resilience';
 import { createRooms } from './rooms';
 import { roomsOptions } from './rooms/options';
@@ -133,20 +128,8 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     matchMode: () => rooms.service.matchMode(),
     writes,
   });
-  const audit = new AuditRecorder(
-    redis,
-    store.keys,
-    new ErrorSpool({ dir: join(cfg.DATA_DIR, 'audit-spool'), maxBytes: cfg.AUDIT_SPOOL_MAX_BYTES }),
-    { appendTimeoutMs: cfg.AUDIT_APPEND_TIMEOUT_MS, spoolRetryMs: cfg.AUDIT_SPOOL_RETRY_MS },
-    log,
-    clock,
-  );
-  const retention = new AuditRetention(
-    database.db,
-    { retentionDays: cfg.AUDIT_RETENTION_DAYS, monthsAhead: cfg.AUDIT_PARTITIONS_AHEAD, intervalMs: cfg.AUDIT_MAINTENANCE_INTERVAL_MS },
-    log,
-    clock,
-  );
+  const audit = auditRecorder(cfg, redis, store.keys, log, clock);
+  const retention = auditRetention(cfg, database, log, clock);
   // A user's streams: every socket's subscriptions (bounded each), SSE requests included.
   const hub = new EventHub(redis, sub, store.keys, store, { maxStreamsPerUser: cfg.WS_MAX_PER_USER * cfg.WS_MAX_SUBSCRIPTIONS });
   const rooms = createRooms({
@@ -167,13 +150,9 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
       onRetry: (attempt, err) => resilience.hooks.onRetry('livekit', attempt, 0, err),
     },
   });
-  const match = new MatchService(
-    store,
-    redis,
-    database,
-    metrics,
-    log,
-    { tickMs: cfg.MATCH_SWEEP_INTERVAL_MS, pools: { languages: cfg.POOL_LANGUAGES, regions: cfg.POOL_REGIONS }, maxBlocks: cfg.BLOCKS_MAX_PER_USER },
+  const match = matchService(
+    cfg,
+    { store, redis, database, metrics, log },
     {
       // Only LiveKit matches have rooms to delete; direct mode skips the per-leave lookup.
       roomTeardown: rooms.livekit ? (pool, matchId, reason) => rooms.service.endForMatch(pool, matchId, reason) : undefined,
@@ -181,43 +160,8 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
       postgres: (fn) => resilience.policies.postgres.execute(fn),
     },
   );
-  const presence = new PresenceService<WebSocket>(
-    store,
-    { graceMs: cfg.RECONNECT_GRACE_MS, timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS, refreshMs: cfg.HEARTBEAT_INTERVAL_MS, sweepMs: cfg.PRESENCE_SWEEP_INTERVAL_MS },
-    log,
-    {
-      onSweep: (r) => {
-        metrics.presenceSweep.inc({ kind: 'silent' }, r.silent);
-        metrics.presenceSweep.inc({ kind: 'disconnected' }, r.disconnected);
-        metrics.presenceSweep.inc({ kind: 'back' }, r.back);
-      },
-    },
-  );
-  const cleanup = new CleanupJob(
-    redis,
-    store,
-    clock,
-    {
-      intervalMs: cfg.CLEANUP_INTERVAL_MS,
-      lockTtlMs: cfg.CLEANUP_LOCK_TTL_MS,
-      batch: cfg.CLEANUP_BATCH,
-      idleTtlMs: cfg.IDLE_TTL_MS,
-      evTtlMs: cfg.EVENT_HISTORY_TTL_MS,
-      opTtlMs: cfg.IDEMPOTENCY_TTL_MS,
-    },
-    log,
-    {
-      onRun: (r) => {
-        // Audited as a recovery from stale state, so analysts see every run's counts and duration.
-        void recordRecovery(audit, { failureType: 'stale_state', strategy: 'cleanup', outcome: 'recovered', durationMs: r.durationMs, context: { ...r } });
-        metrics.cleanupRuns.inc();
-        metrics.cleanupDuration.set(r.durationMs / 1000);
-        metrics.cleanupFixed.inc({ kind: 'orphan' }, r.orphans);
-        metrics.cleanupFixed.inc({ kind: 'broken_pair' }, r.brokenPairs);
-        metrics.cleanupFixed.inc({ kind: 'ttl' }, r.ttlsSet);
-      },
-    },
-  );
+  const presence = presenceService(cfg, store, log, metrics);
+  const cleanup = cleanupJob(cfg, { redis, store, clock, log, metrics, audit });
   // Snapshots and checkpoint reads run under the Postgres policy.
   const checkpoints = new Checkpointer(redis, store, database.db, clock, (fn) => resilience.policies.postgres.execute(fn));
   const resilience = createResilience({
@@ -247,23 +191,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
   opened.add(() => resilience.policies.stop());
   // Redis's own word that it is back (ioredis reconnected): the breaker need not wait for a check.
   redis.on('ready', () => resilience.policies.redis.markBack());
-  const epoch = new EpochGuard(
-    redis,
-    store,
-    checkpoints,
-    clock,
-    log,
-    { lookbackMs: cfg.CHECKPOINT_LOOKBACK_MS, holdMs: cfg.REDIS_COMMAND_TIMEOUT_MS, idleTtlMs: cfg.IDLE_TTL_MS },
-    async (r: RecoveryRecord) => {
-      await recordRecovery(audit, {
-        failureType: r.failureType,
-        strategy: r.strategy,
-        outcome: r.outcome === 'restored' ? 'recovered' : 'failed',
-        durationMs: r.durationMs,
-        context: r.context,
-      });
-    },
-  );
+  const epoch = epochGuard(cfg, { redis, store, checkpoints, clock, log, audit });
   const floors = new VersionFloors({
     redis,
     keys: store.keys,
@@ -294,32 +222,8 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     metrics,
     refusals,
   };
-  const drain = new OutboxDrain(
-    drainConn,
-    database.db,
-    store.keys,
-    // Every registered pool (bounded by POOL_LANGUAGES x POOL_REGIONS, one XREADGROUP for all):
-    // a record must never wait for its pool to look active.
-    () => store.pools(),
-    {
-      batch: cfg.OUTBOX_BATCH,
-      blockMs: cfg.OUTBOX_BLOCK_MS,
-      lingerMs: cfg.OUTBOX_LINGER_MS,
-      claimIdleMs: cfg.OUTBOX_CLAIM_IDLE_MS,
-      maxDeliveries: cfg.OUTBOX_MAX_DELIVERIES,
-    },
-    log,
-    {
-      onBatch: (rows) => metrics.auditRows.inc(rows),
-      onLag: (lagMs) => metrics.outboxLag.set(lagMs / 1000),
-      onDeadLetter: () => metrics.deadLetters.inc(),
-      onRecords: (records) => {
-        for (const r of records) if (r.kind === 'transition') metrics.transitions.inc({ from: r.from, to: r.to });
-      },
-    },
-    // Every write of the drain (batches, dead letters) runs under the Postgres policy.
-    (fn) => resilience.policies.postgres.execute(fn),
-  );
+  // Every write of the drain (batches, dead letters) runs under the Postgres policy.
+  const drain = outboxDrain(cfg, { drainConn, database, store, log, metrics }, (fn) => resilience.policies.postgres.execute(fn));
 
   await epoch.check();
   epoch.watch();

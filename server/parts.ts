@@ -1,0 +1,159 @@
+/**
+ * The services of the composition root (server/app.ts) that need only settings and collaborators
+ * already built: each is made here from the Config, with its metrics and audit hooks, so
+ * app.ts reads as the order things are made in and the few places where services need each other.
+ */
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { WebSocket } from 'ws';
+import type { DbGuard } from './audit/db-guard';
+import { OutboxDrain } from './audit/drain';
+import { AuditRecorder, recordRecovery } from './audit/recorder';
+import { AuditRetention } from './audit/retention';
+import { ErrorSpool } from './audit/spool';
+import { EpochGuard } from './checkpoint/epoch';
+import type { Checkpointer } from './checkpoint/snapshot';
+import type { Config } from './config';
+import type { Logger } from './infra/logger';
+import type { Metrics } from './infra/metrics';
+import type { Database } from './infra/postgres';
+import { MatchService, type MatchWiring } from './match/service';
+import { CleanupJob } from './presence/cleanup';
+import { PresenceService } from './presence/service';
+import type { Clock } from './shared/clock';
+import type { Keys } from './state/keys';
+import type { StateStore } from './state/store';
+
+export function auditRecorder(cfg: Config, redis: Redis, keys: Keys, log: Logger, clock: Clock): AuditRecorder {
+  const spool = new ErrorSpool({ dir: join(cfg.DATA_DIR, 'audit-spool'), maxBytes: cfg.AUDIT_SPOOL_MAX_BYTES });
+  return new AuditRecorder(redis, keys, spool, { appendTimeoutMs: cfg.AUDIT_APPEND_TIMEOUT_MS, spoolRetryMs: cfg.AUDIT_SPOOL_RETRY_MS }, log, clock);
+}
+
+export function auditRetention(cfg: Config, database: Database, log: Logger, clock: Clock): AuditRetention {
+  const opts = { retentionDays: cfg.AUDIT_RETENTION_DAYS, monthsAhead: cfg.AUDIT_PARTITIONS_AHEAD, intervalMs: cfg.AUDIT_MAINTENANCE_INTERVAL_MS };
+  return new AuditRetention(database.db, opts, log, clock);
+}
+
+interface MatchDeps {
+  store: StateStore;
+  redis: Redis;
+  database: Database;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export function matchService(cfg: Config, d: MatchDeps, wiring: MatchWiring): MatchService {
+  const opts = { tickMs: cfg.MATCH_SWEEP_INTERVAL_MS, pools: { languages: cfg.POOL_LANGUAGES, regions: cfg.POOL_REGIONS }, maxBlocks: cfg.BLOCKS_MAX_PER_USER };
+  return new MatchService(d.store, d.redis, d.database, d.metrics, d.log, opts, wiring);
+}
+
+export function presenceService(cfg: Config, store: StateStore, log: Logger, metrics: Metrics): PresenceService<WebSocket> {
+  const opts = {
+    graceMs: cfg.RECONNECT_GRACE_MS,
+    timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS,
+    refreshMs: cfg.HEARTBEAT_INTERVAL_MS,
+    sweepMs: cfg.PRESENCE_SWEEP_INTERVAL_MS,
+  };
+  return new PresenceService<WebSocket>(store, opts, log, {
+    onSweep: (r) => {
+      metrics.presenceSweep.inc({ kind: 'silent' }, r.silent);
+      metrics.presenceSweep.inc({ kind: 'disconnected' }, r.disconnected);
+      metrics.presenceSweep.inc({ kind: 'back' }, r.back);
+    },
+  });
+}
+
+interface CleanupDeps {
+  redis: Redis;
+  store: StateStore;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  audit: AuditRecorder;
+}
+
+export function cleanupJob(cfg: Config, d: CleanupDeps): CleanupJob {
+  const opts = {
+    intervalMs: cfg.CLEANUP_INTERVAL_MS,
+    lockTtlMs: cfg.CLEANUP_LOCK_TTL_MS,
+    batch: cfg.CLEANUP_BATCH,
+    idleTtlMs: cfg.IDLE_TTL_MS,
+    evTtlMs: cfg.EVENT_HISTORY_TTL_MS,
+    opTtlMs: cfg.IDEMPOTENCY_TTL_MS,
+  };
+  const { metrics } = d;
+  return new CleanupJob(d.redis, d.store, d.clock, opts, d.log, {
+    onRun: (r) => {
+      // Audited as a recovery from stale state, so analysts see every run's counts and duration.
+      void recordRecovery(d.audit, { failureType: 'stale_state', strategy: 'cleanup', outcome: 'recovered', durationMs: r.durationMs, context: { ...r } });
+      metrics.cleanupRuns.inc();
+      metrics.cleanupDuration.set(r.durationMs / 1000);
+      metrics.cleanupFixed.inc({ kind: 'orphan' }, r.orphans);
+      metrics.cleanupFixed.inc({ kind: 'broken_pair' }, r.brokenPairs);
+      metrics.cleanupFixed.inc({ kind: 'ttl' }, r.ttlsSet);
+    },
+  });
+}
+
+interface EpochDeps {
+  redis: Redis;
+  store: StateStore;
+  checkpoints: Checkpointer;
+  clock: Clock;
+  log: Logger;
+  audit: AuditRecorder;
+}
+
+export function epochGuard(cfg: Config, d: EpochDeps): EpochGuard {
+  const opts = { lookbackMs: cfg.CHECKPOINT_LOOKBACK_MS, holdMs: cfg.REDIS_COMMAND_TIMEOUT_MS, idleTtlMs: cfg.IDLE_TTL_MS };
+  return new EpochGuard(d.redis, d.store, d.checkpoints, d.clock, d.log, opts, async (r) => {
+    await recordRecovery(d.audit, {
+      failureType: r.failureType,
+      strategy: r.strategy,
+      outcome: r.outcome === 'restored' ? 'recovered' : 'failed',
+      durationMs: r.durationMs,
+      context: r.context,
+    });
+  });
+}
+
+interface DrainDeps {
+  drainConn: Redis;
+  database: Database;
+  store: StateStore;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export function outboxDrain(cfg: Config, d: DrainDeps, guard: DbGuard): OutboxDrain {
+  const opts = {
+    batch: cfg.OUTBOX_BATCH,
+    blockMs: cfg.OUTBOX_BLOCK_MS,
+    lingerMs: cfg.OUTBOX_LINGER_MS,
+    claimIdleMs: cfg.OUTBOX_CLAIM_IDLE_MS,
+    maxDeliveries: cfg.OUTBOX_MAX_DELIVERIES,
+  };
+  const { metrics, store } = d;
+  const hooks = {
+    onBatch: (rows: number) => metrics.auditRows.inc(rows),
+    onLag: (lagMs: number) => metrics.outboxLag.set(lagMs / 1000),
+    onDeadLetter: () => metrics.deadLetters.inc(),
+  };
+  // Every registered pool (bounded by POOL_LANGUAGES x POOL_REGIONS, one XREADGROUP for all): a
+  // record must never wait for its pool to look active.
+  return new OutboxDrain(
+    d.drainConn,
+    d.database.db,
+    store.keys,
+    () => store.pools(),
+    opts,
+    d.log,
+    {
+      ...hooks,
+      onRecords: (records) => {
+        for (const r of records) if (r.kind === 'transition') metrics.transitions.inc({ from: r.from, to: r.to });
+      },
+    },
+    guard,
+  );
+}

@@ -33,6 +33,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger';
+import { exponentialDelay } from '../resilience/backoff';
 import type { Db } from '../infra/postgres';
 import type { Keys } from '../state/keys';
 import { isRowRejection } from './db-errors';
@@ -96,7 +97,7 @@ export class OutboxDrain {
   private readonly unacked = new Map<string, Set<string>>();
   private readonly acking = new Set<Promise<void>>();
   /** Deferred records kept by this consumer (still pending), with when to apply them again. */
-  private readonly later: Array<{ pool: string; raw: RawEntry[]; due: number; delayMs: number }> = [];
+  private readonly later: Array<{ pool: string; raw: RawEntry[]; due: number; attempt: number }> = [];
   /**
    * A read failed (timed out on our side, say, while Redis was frozen): Redis may still have run
    * it and delivered entries to this consumer that we never saw. They are read back from this
@@ -135,18 +136,17 @@ export class OutboxDrain {
   }
 
   private async run(): Promise<void> {
-    let backoff = MIN_BACKOFF_MS;
+    let failures = 0;
     while (this.running) {
       try {
         const settled = await this.drainOnce(this.opts.blockMs);
-        backoff = MIN_BACKOFF_MS;
+        failures = 0;
         const linger = this.opts.lingerMs ?? 0;
         if (linger > 0 && settled > 0 && settled < this.opts.batch && !this.prefetched && this.running) await this.pause(linger);
       } catch (e) {
         this.hooks.onError?.(e);
         this.log.warn({ err: e, held: this.held.length }, 'audit drain failed; retrying');
-        await this.pause(backoff);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        await this.pause(exponentialDelay(++failures, MIN_BACKOFF_MS, MAX_BACKOFF_MS));
       }
       await this.reportLag();
     }
@@ -228,7 +228,7 @@ export class OutboxDrain {
     let done = 0;
     for (const d of this.later.filter((x) => x.due <= now)) {
       this.later.splice(this.later.indexOf(d), 1);
-      done += await this.commit(d.pool, d.raw, Math.min(d.delayMs * 2, Math.max(DEFER_FIRST_MS, this.opts.claimIdleMs / 2)));
+      done += await this.commit(d.pool, d.raw, d.attempt + 1);
     }
     return done;
   }
@@ -258,8 +258,8 @@ export class OutboxDrain {
     return done;
   }
 
-  /** `deferMs`: how soon this consumer applies the batch's deferred records again. */
-  private async commit(pool: string, raw: Batch['raw'], deferMs = DEFER_FIRST_MS): Promise<number> {
+  /** `attempt`: how many times this consumer has applied these entries (deferred records wait longer each time). */
+  private async commit(pool: string, raw: Batch['raw'], attempt = 1): Promise<number> {
     const valid: OutboxEntry[] = [];
     const letters: Letter[] = [];
     for (const [id, fields] of raw) {
@@ -296,8 +296,9 @@ export class OutboxDrain {
       else this.log.warn({ pool, id: r.entry.streamId, deliveries: n, error: r.error }, 'audit record not written; will retry');
     }
     if (again.size) {
-      this.log.debug({ pool, records: again.size, inMs: deferMs }, 'audit records deferred: their match is not in Postgres yet');
-      this.later.push({ pool, raw: raw.filter(([id]) => again.has(id)), due: Date.now() + deferMs, delayMs: deferMs });
+      const inMs = exponentialDelay(attempt, DEFER_FIRST_MS, Math.max(DEFER_FIRST_MS, this.opts.claimIdleMs / 2));
+      this.log.debug({ pool, records: again.size, inMs }, 'audit records deferred: their match is not in Postgres yet');
+      this.later.push({ pool, raw: raw.filter(([id]) => again.has(id)), due: Date.now() + inMs, attempt });
     }
     await storeDeadLettersSafely(this.db, letters, new Date(), this.log, this.guard);
     this.ack(pool, [...committed.map((e) => e.streamId), ...letters.map((l) => l.streamId)]);

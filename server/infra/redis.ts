@@ -6,6 +6,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config';
+import { exponentialDelay } from '../resilience/backoff';
 
 export function redisOptions(cfg: Config, name: string): RedisOptions {
   return {
@@ -15,7 +16,7 @@ export function redisOptions(cfg: Config, name: string): RedisOptions {
     commandTimeout: cfg.REDIS_COMMAND_TIMEOUT_MS,
     connectTimeout: cfg.REDIS_CONNECT_TIMEOUT_MS,
     // Reconnect quickly at first, then every REDIS_RECONNECT_MAX_MS: recovery is measured in seconds.
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), cfg.REDIS_RECONNECT_MAX_MS),
+    retryStrategy: (times) => exponentialDelay(times + 1, 50, cfg.REDIS_RECONNECT_MAX_MS),
     enableOfflineQueue: true,
     // A Redis still loading its AOF is asked again every 100 ms, not after its own ETA rounded up
     // to a whole second (ioredis's default): a restart with persistence is back a second sooner.

@@ -31,6 +31,15 @@ export function delayFor(
   return p.jitter ? Math.floor(capped / 2 + random() * (capped / 2)) : capped;
 }
 
+/**
+ * Capped exponential backoff without jitter: `initialMs` before attempt 1, then twice as long each
+ * time, at most `maxMs`. The one schedule of every retry loop that is not a cockatiel policy (the
+ * drain, room deletions, Redis reconnects).
+ */
+export function exponentialDelay(attempt: number, initialMs: number, maxMs: number): number {
+  return delayFor({ backoffStrategy: 'exponential', initialDelay: initialMs, maxDelay: maxMs, jitter: false }, attempt);
+}
+
 /** The cockatiel backoff factory for a retry policy. */
 export function backoffFor(p: RetryPolicyConfig, random: Random = Math.random): IBackoffFactory<unknown> {
   if (p.backoffStrategy === 'exponential') {

@@ -15,6 +15,7 @@
  * caught by the webhook and the reconciler, which end the room again (`reopen`).
  */
 import type { Logger } from '../infra/logger';
+import { exponentialDelay } from '../resilience/backoff';
 import type { Clock } from '../shared/clock';
 import { errorMessage } from './failures';
 import type { LiveKitGateway } from './livekit-gateway';
@@ -24,11 +25,6 @@ export interface DeleterOptions {
   deleteRetryBaseMs: number;
   deleteRetryMaxMs: number;
   leaseMs: number;
-}
-
-/** Wait before deletion attempt `attempts + 1`: base, 2x base, 4x base ... capped. */
-export function retryDelay(attempts: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30));
 }
 
 export class RoomDeleter {
@@ -77,7 +73,7 @@ export class RoomDeleter {
       const msg = errorMessage(err);
       const now = this.clock.now();
       const attempts = await this.records
-        .deleteFailed(pool, room, msg, (n) => now + retryDelay(n, this.opts.deleteRetryBaseMs, this.opts.deleteRetryMaxMs))
+        .deleteFailed(pool, room, msg, (n) => now + exponentialDelay(n, this.opts.deleteRetryBaseMs, this.opts.deleteRetryMaxMs))
         .catch(() => -1); // Redis down too: the lease re-offers the item later
       this.log.warn({ pool, room, attempts, err: msg }, 'room deletion failed; queued for retry');
       return;

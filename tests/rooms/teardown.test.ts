@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { retryDelay } from '../../server/rooms/room-deleter';
+import { exponentialDelay } from '../../server/resilience/backoff';
 import { openRooms, POOL, sharedDatabase, type RoomsFixture } from './fixture';
 
 const database = sharedDatabase();
@@ -94,7 +94,7 @@ describe('deletions that fail', () => {
     await vi.waitFor(async () => expect(await t.record(room)).toMatchObject({ status: 'terminating', deleteAttempts: 1 }));
     expect(t.lk.calls('DeleteRoom')).toBe(4); // one policy run: the call and three retries
     const key = t.rooms.records.deletes(POOL);
-    expect(Number(await t.fx.redis.zscore(key, room))).toBe(t.fx.clock.now() + retryDelay(1, 1000, 8000));
+    expect(Number(await t.fx.redis.zscore(key, room))).toBe(t.fx.clock.now() + exponentialDelay(1, 1000, 8000));
     expect(await t.fx.redis.pttl(t.rooms.records.record(POOL, room))).toBe(-1); // never expires while pending
 
     t.fx.clock.advance(999);
@@ -130,6 +130,6 @@ describe('deletions that fail', () => {
 
 describe('retry delays', () => {
   it('double from the base per attempt and stop at the cap', () => {
-    expect([1, 2, 3, 4, 5, 40].map((n) => retryDelay(n, 1000, 8000))).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
+    expect([1, 2, 3, 4, 5, 40].map((n) => exponentialDelay(n, 1000, 8000))).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
   });
 });

@@ -194,6 +194,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
   const epoch = epochGuard(cfg, { redis, store, checkpoints, clock, log, audit });
   const floors = new VersionFloors({
     redis,
+    scripts: store.scripts,
     keys: store.keys,
     lastSeen: (uid) => checkpoints.lastSeen(uid),
     run: guard,

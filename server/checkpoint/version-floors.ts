@@ -15,19 +15,13 @@
  * Best effort: if Postgres cannot answer, the user starts from what Redis has (a warning is
  * logged); it never fails the read.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import type { Keys } from '../state/keys';
 import type { UserHash } from '../state/queries';
+import type { Scripts } from '../state/scripts';
 import { State } from '../state/states';
-
-const SCRIPT = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'scripts', 'seed-version-2.lua'), 'utf8');
-
-type SeedClient = Redis & { rv_seed_version(hash: string, idle: string, uid: string, version: number, now: number, ttlMs: number): Promise<string[]> };
 
 /** What the floors need to know about the epoch (EpochGuard). */
 export interface FloorWindow {
@@ -39,6 +33,8 @@ export interface FloorWindow {
 
 export interface VersionFloorDeps {
   redis: Redis;
+  /** Runs scripts/seed-version-2.lua (as checkpoint_seed_version). */
+  scripts: Scripts;
   keys: Keys;
   /** A user's last pool and version in the audit trail (Checkpointer.lastSeen). */
   lastSeen(uid: string): Promise<{ pool: string; version: number } | null>;
@@ -51,13 +47,7 @@ export interface VersionFloorDeps {
 }
 
 export class VersionFloors {
-  private readonly redis: SeedClient;
-
-  constructor(private readonly d: VersionFloorDeps) {
-    if (typeof (d.redis as unknown as Record<string, unknown>).rv_seed_version !== 'function')
-      d.redis.defineCommand('rv_seed_version', { lua: SCRIPT, numberOfKeys: 2 });
-    this.redis = d.redis as unknown as SeedClient;
-  }
+  constructor(private readonly d: VersionFloorDeps) {}
 
   /** For StateQueries.onMissingUser: the user's hash (and pool), created at rest at their audit trail's version, or null. */
   readonly seed = async (uid: string, readPool: string): Promise<{ pool: string; hash: UserHash } | null> => {
@@ -74,13 +64,10 @@ export class VersionFloors {
       }
       // Seeded even at 0 (no history): the hash then exists, so the next read does not ask Postgres again.
       const flat = await this.d.run(pool, () =>
-        this.redis.rv_seed_version(
-          this.d.keys.user(pool, uid),
-          this.d.keys.state(pool, State.IDLE),
-          uid,
-          last?.version ?? 0,
-          this.d.clock.now(),
-          this.d.idleTtlMs,
+        this.d.scripts.call<string[]>(
+          'checkpoint_seed_version',
+          [this.d.keys.user(pool, uid), this.d.keys.state(pool, State.IDLE)],
+          [uid, last?.version ?? 0, this.d.clock.now(), this.d.idleTtlMs],
         ),
       );
       const hash: UserHash = {};

@@ -19,8 +19,6 @@ import { State } from '../state/states';
 import type { StateStore } from '../state/store';
 import { PeriodicJob } from '../shared/periodic';
 
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-
 export interface CleanupOptions {
   intervalMs: number;
   lockTtlMs: number;
@@ -65,13 +63,13 @@ export class CleanupJob {
 
   /** Take or keep the leadership; true while this process is the leader. */
   async lead(): Promise<boolean> {
-    const renewed = (await this.redis.eval(RENEW, 1, this.lockKey, this.id, this.opts.lockTtlMs)) as number;
+    const renewed = await this.store.scripts.call<number>('presence_lock_renew', [this.lockKey], [this.id, this.opts.lockTtlMs]);
     if (renewed === 1) return true;
     return (await this.redis.set(this.lockKey, this.id, 'PX', this.opts.lockTtlMs, 'NX')) === 'OK';
   }
 
   async resign(): Promise<void> {
-    await this.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`, 1, this.lockKey, this.id);
+    await this.store.scripts.call('presence_lock_release', [this.lockKey], [this.id]);
   }
 
   start(): void {

@@ -65,7 +65,7 @@ export function createRooms(d: RoomsDeps): Rooms {
         return { policy, gateway: new LiveKitGateway(opts.livekit, policy, client) };
       })()
     : undefined;
-  const records = new RoomRecords(redis, store.keys, clock, opts.recordTtlMs);
+  const records = new RoomRecords(redis, store.scripts, store.keys, clock, opts.recordTtlMs);
   const deleter = new RoomDeleter(records, livekit?.gateway, opts, clock, log);
   const service = new RoomService(store, redis, records, deleter, livekit, opts, clock, log);
   // The calls of the store's deferred matches (its matchMode, from the composition root, is service.matchMode).

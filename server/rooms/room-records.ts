@@ -12,12 +12,10 @@
  * Status changes go through one compare-and-set script (scripts/set-status-3.lua) so the index
  * and the deletion queue always agree with the record.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../shared/clock';
 import type { Keys } from '../state/keys';
+import type { Scripts } from '../state/scripts';
 
 export const ROOM_STATUSES = ['creating', 'active', 'terminating', 'terminated'] as const;
 export type RoomStatus = (typeof ROOM_STATUSES)[number];
@@ -36,30 +34,14 @@ export interface RoomRecord {
   lastError: string | null;
 }
 
-const DIR = join(dirname(fileURLToPath(import.meta.url)), 'scripts');
-const SCRIPTS = { rooms_set_status: ['set-status-3.lua', 3], rooms_claim_due: ['claim-due-1.lua', 1] } as const;
-
-type ScriptClient = Redis & {
-  rooms_set_status(record: string, index: string, deletes: string, ...argv: Array<string | number>): Promise<[number, string]>;
-  rooms_claim_due(queue: string, now: number, leaseMs: number, batch: number): Promise<string[]>;
-};
-
 export class RoomRecords {
-  private readonly redis: ScriptClient;
-
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
+    private readonly scripts: Scripts,
     readonly keys: Keys,
     private readonly clock: Clock,
     private readonly ttlMs: number,
-  ) {
-    for (const [name, [file, numberOfKeys]] of Object.entries(SCRIPTS)) {
-      if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') {
-        redis.defineCommand(name, { lua: readFileSync(join(DIR, file), 'utf8'), numberOfKeys });
-      }
-    }
-    this.redis = redis as ScriptClient;
-  }
+  ) {}
 
   record(pool: string, room: string): string {
     return `${this.keys.poolPrefix(pool)}room:${room}`;
@@ -105,17 +87,10 @@ export class RoomRecords {
     fields: Record<string, string | number> = {},
     deleteAt = 0,
   ): Promise<{ applied: boolean; previous: RoomStatus | 'none' }> {
-    const [ok, previous] = await this.redis.rooms_set_status(
-      this.record(pool, room),
-      this.index(pool),
-      this.deletes(pool),
-      this.clock.now(),
-      this.ttlMs,
-      room,
-      to,
-      from.join(','),
-      JSON.stringify(fields),
-      deleteAt,
+    const [ok, previous] = await this.scripts.call<[number, string]>(
+      'rooms_set_status',
+      [this.record(pool, room), this.index(pool), this.deletes(pool)],
+      [this.clock.now(), this.ttlMs, room, to, from.join(','), JSON.stringify(fields), deleteAt],
     );
     return { applied: ok === 1, previous: previous as RoomStatus | 'none' };
   }
@@ -133,7 +108,7 @@ export class RoomRecords {
 
   /** Claim due items of a queue (deletions or departures) for `leaseMs`. */
   claimDue(queue: string, leaseMs: number, batch = 100): Promise<string[]> {
-    return this.redis.rooms_claim_due(queue, this.clock.now(), leaseMs, batch);
+    return this.scripts.call<string[]>('rooms_claim_due', [queue], [this.clock.now(), leaseMs, batch]);
   }
 
   /** Rooms of a pool not yet terminated, oldest first. */

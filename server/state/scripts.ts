@@ -15,6 +15,11 @@
  *     defined with ioredis `defineCommand` (EVALSHA, falling back to EVAL).
  * The library's name carries a hash of its text, so processes running different versions of the
  * scripts against one Redis each call their own.
+ *
+ * The other domains' scripts (`server/<domain>/scripts/<name>-<numberOfKeys>.lua`: room records,
+ * version seeding, the cleanup lock) are standalone (plain KEYS and ARGV, none of the libraries)
+ * and live in the same library as `<domain>_<name>`, called with `call()`: one loader for every
+ * script, with the same EVAL fallback.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -25,6 +30,9 @@ import { WriteBatcher } from '../shared/write-batch';
 import { luaTransitionTable } from './states';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), 'scripts');
+/** The other domains' script folders (server/<domain>/scripts). */
+const SERVER = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DOMAINS_WITH_SCRIPTS = ['rooms', 'checkpoint', 'presence'];
 const LIBS = ['lib.lua', 'match-lib.lua', 'presence-lib.lua'];
 
 export const SCRIPT_NAMES = [
@@ -50,6 +58,8 @@ export type ScriptMode = 'function' | 'eval';
 interface Sources {
   /** Each script's text for EVAL: the libraries it uses, then its body. */
   scripts: Map<ScriptName, { lua: string; numberOfKeys: number }>;
+  /** The other domains' standalone scripts by `<domain>_<name>`, as they are. */
+  standalone: Map<string, { lua: string; numberOfKeys: number }>;
   /** The Redis Functions library with every script, and its name. */
   library: { name: string; lua: string };
 }
@@ -96,10 +106,24 @@ function loadSources(): Sources {
     bodies.push([name, body]);
   }
   for (const n of SCRIPT_NAMES) if (!scripts.has(n)) throw new Error(`Missing script ${n}`);
+  const standalone = new Map<string, { lua: string; numberOfKeys: number }>();
+  for (const domain of DOMAINS_WITH_SCRIPTS) {
+    const dir = join(SERVER, domain, 'scripts');
+    for (const file of readdirSync(dir).sort()) {
+      const m = /^([a-z-]+)-(\d+)\.lua$/.exec(file);
+      if (m) standalone.set(`${domain}_${m[1]!.replace(/-/g, '_')}`, { lua: readFileSync(join(dir, file), 'utf8'), numberOfKeys: Number(m[2]) });
+    }
+  }
   const shared = [`local ALLOWED = ${luaTransitionTable()}`, ...libs].join('\n');
-  const name = `rv_${createHash('sha1').update(shared).update(JSON.stringify(bodies)).digest('hex').slice(0, 12)}`;
+  const name = `rv_${createHash('sha1')
+    .update(shared)
+    .update(JSON.stringify(bodies))
+    .update(JSON.stringify([...standalone]))
+    .digest('hex')
+    .slice(0, 12)}`;
   const functions = bodies.map(([n, body]) => `redis.register_function('${name}_${n}', function(KEYS, ARGV)\nbegin_call(ARGV)\n${body}\nend)`);
-  return { scripts, library: { name, lua: [`#!lua name=${name}`, shared, ...functions].join('\n') } };
+  const others = [...standalone].map(([n, { lua }]) => `redis.register_function('${name}_${n}', function(KEYS, ARGV)\n${lua}\nend)`);
+  return { scripts, standalone, library: { name, lua: [`#!lua name=${name}`, shared, ...functions, ...others].join('\n') } };
 }
 
 /** The script library was missing (Redis restarted empty) and is loaded again; the call did not run. */
@@ -157,6 +181,24 @@ export class Scripts {
     throw new LibraryReloadedError();
   }
 
+  /**
+   * Runs another domain's standalone script (`<domain>_<name>`). A library Redis lost is loaded
+   * again and the call made once more (these scripts are not behind the state scripts' epoch check).
+   */
+  async call<T>(name: string, keys: string[], args: Array<string | number>, reloaded = false): Promise<T> {
+    if (!this.sources.standalone.has(name)) throw new Error(`No script ${name}`);
+    if (this.evalMode) return (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[`rv_${name}`]!(...keys, ...args);
+    const fn = `${this.sources.library.name}_${name}`;
+    try {
+      return (await this.redis.fcall(fn, keys.length, ...keys, ...args)) as T;
+    } catch (e) {
+      const msg = String((e as Error)?.message);
+      if (reloaded || (!MISSING_FUNCTION.test(msg) && !NO_FUNCTIONS.test(msg))) throw e;
+    }
+    await this.load();
+    return this.call(name, keys, args, true);
+  }
+
   private get evalMode(): boolean {
     return this.mode === 'eval';
   }
@@ -186,7 +228,7 @@ export class Scripts {
 
   private defineEval(): void {
     const client = this.redis as unknown as Record<string, unknown>;
-    for (const [name, { lua, numberOfKeys }] of this.sources.scripts) {
+    for (const [name, { lua, numberOfKeys }] of [...this.sources.scripts, ...this.sources.standalone]) {
       if (typeof client[`rv_${name}`] === 'function') continue;
       this.redis.defineCommand(`rv_${name}`, { lua, numberOfKeys });
     }

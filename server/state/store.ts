@@ -76,7 +76,8 @@ export function list<T>(v: unknown): T[] {
 
 export class StateStore extends StateQueries {
   private readonly redis: Redis;
-  private readonly scripts: Scripts;
+  /** Every Lua script of the server (the other domains' standalone ones through `scripts.call`). */
+  readonly scripts: Scripts;
   /** The limits as the scripts get them (ARGV[4]), encoded once. */
   private readonly luaLimits: string;
   /** The pools that get background work (those with users lately). */

@@ -56,6 +56,27 @@ describe('scripts as a Redis Functions library', () => {
   });
 });
 
+describe("the other domains' scripts", () => {
+  it.each(['function', 'eval'] as const)('live in the one library (%s mode) and run after Redis lost it', async (scriptMode) => {
+    await using fx = await openStore({ scriptMode });
+    const lock = `${fx.prefix}:test-lock`;
+    await fx.redis.set(lock, 'me', 'PX', 60_000);
+    expect(await fx.store.scripts.call('presence_lock_renew', [lock], ['me', 60_000])).toBe(1); // loads the library if it must
+    if (scriptMode === 'function') {
+      const [lib] = (await fx.redis.function('LIST', 'LIBRARYNAME', Scripts.libraryName())) as unknown[][];
+      expect(JSON.stringify(lib)).toContain(`${Scripts.libraryName()}_presence_lock_renew`);
+      await fx.redis.function('DELETE', Scripts.libraryName());
+    }
+
+    expect(await fx.store.scripts.call('presence_lock_renew', [lock], ['someone else', 5000])).toBe(0);
+    expect(await fx.store.scripts.call('presence_lock_renew', [lock], ['me', 5000])).toBe(1);
+    expect(await fx.redis.pttl(lock)).toBeLessThanOrEqual(5000);
+    expect(await fx.store.scripts.call('presence_lock_release', [lock], ['me'])).toBe(1);
+    expect(await fx.redis.exists(lock)).toBe(0);
+    await expect(fx.store.scripts.call('no_such_script', [lock], [])).rejects.toThrow(/No script/);
+  });
+});
+
 describe('scripts with EVALSHA (a Redis without functions)', () => {
   let fx: StoreFixture;
   beforeAll(async () => {

@@ -23,6 +23,7 @@ import { PresenceService } from './presence/service';
 import type { Clock } from './shared/clock';
 import type { Keys } from './state/keys';
 import type { StateStore } from './state/store';
+import { Outcome, RecoveryFailure, RecoveryStrategy } from './resilience/model';
 
 export function auditRecorder(cfg: Config, redis: Redis, keys: Keys, log: Logger, clock: Clock): AuditRecorder {
   const spool = new ErrorSpool({ dir: join(cfg.DATA_DIR, 'audit-spool'), maxBytes: cfg.AUDIT_SPOOL_MAX_BYTES });
@@ -85,7 +86,8 @@ export function cleanupJob(cfg: Config, d: CleanupDeps): CleanupJob {
   return new CleanupJob(d.redis, d.store, d.clock, opts, d.log, {
     onRun: (r) => {
       // Audited as a recovery from stale state, so analysts see every run's counts and duration.
-      void recordRecovery(d.audit, { failureType: 'stale_state', strategy: 'cleanup', outcome: 'recovered', durationMs: r.durationMs, context: { ...r } });
+      const row = { failureType: RecoveryFailure.StaleState, strategy: RecoveryStrategy.Cleanup, outcome: Outcome.Recovered, durationMs: r.durationMs };
+      void recordRecovery(d.audit, { ...row, context: { ...r } });
       metrics.cleanupRuns.inc();
       metrics.cleanupDuration.set(r.durationMs / 1000);
       metrics.cleanupFixed.inc({ kind: 'orphan' }, r.orphans);
@@ -107,13 +109,7 @@ interface EpochDeps {
 export function epochGuard(cfg: Config, d: EpochDeps): EpochGuard {
   const opts = { lookbackMs: cfg.CHECKPOINT_LOOKBACK_MS, holdMs: cfg.REDIS_COMMAND_TIMEOUT_MS, idleTtlMs: cfg.IDLE_TTL_MS };
   return new EpochGuard(d.redis, d.store, d.checkpoints, d.clock, d.log, opts, async (r) => {
-    await recordRecovery(d.audit, {
-      failureType: r.failureType,
-      strategy: r.strategy,
-      outcome: r.outcome === 'restored' ? 'recovered' : 'failed',
-      durationMs: r.durationMs,
-      context: r.context,
-    });
+    await recordRecovery(d.audit, r);
   });
 }
 

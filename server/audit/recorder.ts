@@ -17,6 +17,7 @@ import { DEFAULT_POOL, type Keys } from '../state/keys';
 import type { BreakerRecord, ErrorRecord, OutboxRecord, RecoveryRecord } from './records';
 import type { ErrorSpool } from './spool';
 import { PeriodicJob } from '../shared/periodic';
+import type { Outcome, RecoveryFailure, RecoveryStrategy } from '../resilience/model';
 
 /** Where records go: the recorder, or anything with the same shape (tests). */
 export interface AuditSink {
@@ -148,10 +149,9 @@ export async function recordError(sink: AuditSink, e: ErrorInput): Promise<strin
 }
 
 export interface RecoveryInput {
-  failureType: string;
-  strategy: string;
-  /** recovered | escalated | suppressed | failed */
-  outcome: string;
+  failureType: RecoveryFailure;
+  strategy: RecoveryStrategy;
+  outcome: Outcome;
   durationMs: number;
   operation?: string | null;
   pool?: string | null;

@@ -32,11 +32,12 @@ import type { StateStore } from '../state/store';
 import { restoreUsers } from './restore';
 import type { Checkpointer } from './snapshot';
 import type { FloorWindow } from './version-floors';
+import { Outcome, RecoveryFailure, RecoveryStrategy } from '../resilience/model';
 
 export interface RecoveryRecord {
-  failureType: 'redis_data_loss';
-  strategy: 'restore_from_checkpoint';
-  outcome: 'restored' | 'failed';
+  failureType: typeof RecoveryFailure.RedisDataLoss;
+  strategy: typeof RecoveryStrategy.RestoreFromCheckpoint;
+  outcome: typeof Outcome.Recovered | typeof Outcome.Failed;
   durationMs: number;
   context: Record<string, unknown>;
 }
@@ -243,9 +244,9 @@ export class EpochGuard implements FloorWindow {
         snaps.length ? 'Redis came back empty: active users rebuilt from checkpoints' : 'Redis came back empty: no recent checkpoint, nobody to rebuild',
       );
       await this.onRecovery({
-        failureType: 'redis_data_loss',
-        strategy: 'restore_from_checkpoint',
-        outcome: 'restored',
+        failureType: RecoveryFailure.RedisDataLoss,
+        strategy: RecoveryStrategy.RestoreFromCheckpoint,
+        outcome: Outcome.Recovered,
         durationMs,
         context: { ...r, checkpoints: snaps.length },
       });
@@ -259,9 +260,9 @@ export class EpochGuard implements FloorWindow {
       // Whatever happened, the others must not wait for a rebuild that is over; versions still carry over.
       await this.markLost(epoch).catch(() => undefined);
       await this.onRecovery({
-        failureType: 'redis_data_loss',
-        strategy: 'restore_from_checkpoint',
-        outcome: 'failed',
+        failureType: RecoveryFailure.RedisDataLoss,
+        strategy: RecoveryStrategy.RestoreFromCheckpoint,
+        outcome: Outcome.Failed,
         durationMs: this.clock.now() - started,
         context: { error: String(err) },
       });

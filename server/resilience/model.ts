@@ -74,6 +74,16 @@ export const Outcome = {
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
+/**
+ * The one vocabulary of the `recoveries` table. `failure_type`: an error type (the failures the
+ * recovery manager meets), or what the maintenance recoveries repair; `strategy`: a strategy
+ * above, or theirs; `outcome`: an Outcome.
+ */
+export const RecoveryFailure = { ...ErrorType, StaleState: 'stale_state', RedisDataLoss: 'redis_data_loss' } as const;
+export type RecoveryFailure = (typeof RecoveryFailure)[keyof typeof RecoveryFailure];
+export const RecoveryStrategy = { ...Strategy, Cleanup: 'cleanup', RestoreFromCheckpoint: 'restore_from_checkpoint' } as const;
+export type RecoveryStrategy = (typeof RecoveryStrategy)[keyof typeof RecoveryStrategy];
+
 export interface Classification {
   category: Category;
   type: ErrorType;

@@ -29,6 +29,7 @@ import type { CleanupJob } from './presence/cleanup';
 import { createResilience, resilienceConfigFromEnv } from './resilience';
 import { createRooms } from './rooms';
 import { roomsOptions } from './rooms/options';
+import { ROOM_DELETION } from './rooms/room-deleter';
 import type { Services } from './services';
 import { systemClock, type Clock } from './shared/clock';
 import { PeriodicJob } from './shared/periodic';
@@ -149,6 +150,16 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
       onReset: () => resilience.hooks.onBreakerState('livekit', 'closed'),
       onRetry: (attempt, err) => resilience.hooks.onRetry('livekit', attempt, 0, err),
     },
+    // A room deletion LiveKit kept refusing is parked for an operator (admin.deadLetters).
+    park: (p) =>
+      deadLetters.park({
+        id: `room:${p.pool}:${p.room}`,
+        source: ROOM_DELETION,
+        kind: 'room_deletion',
+        payload: { pool: p.pool, room: p.room },
+        error: p.error,
+        attempts: p.attempts,
+      }),
   });
   const match = matchService(
     cfg,
@@ -203,6 +214,19 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     log,
     idleTtlMs: cfg.IDLE_TTL_MS,
   });
+  // One queue for everything given up on: audit records (written again through the drain's writer,
+  // under the same Postgres policy) and parked room deletions (tried again by the rooms domain).
+  const deadLetters = new DeadLetterQueue(
+    database.db,
+    (fn) => resilience.policies.postgres.execute(fn),
+    {
+      [ROOM_DELETION]: (letter) => {
+        const { pool, room } = letter.payload as { pool: string; room: string };
+        return rooms.deleter.retryParked(pool, room);
+      },
+    },
+    () => metrics.deadLetters.inc(),
+  );
   const svc: Services = {
     cfg,
     clock,
@@ -217,8 +241,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     checkpoints,
     rooms,
     audit,
-    // Retries write through the drain's writer under the same Postgres policy as the drain.
-    deadLetters: new DeadLetterQueue(database.db, (fn) => resilience.policies.postgres.execute(fn)),
+    deadLetters,
     resilience,
     metrics,
     refusals,

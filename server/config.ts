@@ -229,6 +229,7 @@ export const configSchema = z.object({
   /** A failed room deletion is retried after BASE, doubling up to MAX, until it succeeds. */
   LIVEKIT_DELETE_RETRY_BASE_MS: ms(1000),
   LIVEKIT_DELETE_RETRY_MAX_MS: ms(60_000),
+  LIVEKIT_DELETE_MAX_ATTEMPTS: count(1, 1000, 20),
   /** Room janitor pass: ended matches, deletion retries, departure checks. */
   LIVEKIT_JANITOR_INTERVAL_MS: ms(2000),
   /** Comparison of our rooms with LiveKit's (repairs what lost webhooks left). */

@@ -1,6 +1,9 @@
 /**
- * DeadLetterQueue: what operators do with the audit records the drain gave up on (stored by
- * dead-letters.ts in the `dead_letters` table), behind `admin.deadLetters.*`.
+ * DeadLetterQueue: what operators do with the operations the server gave up retrying, behind
+ * `admin.deadLetters.*`: the audit records the drain could not write (stored by dead-letters.ts),
+ * and anything else that retries durably and parks here after its last attempt (`park`: room
+ * deletions LiveKit kept refusing). Each letter names its `source`; a source other than the
+ * outbox is retried by the replay its domain gave the queue.
  *
  *   list     newest first; pending letters unless another status is asked for
  *   retry    re-applies the stored record through the drain's own writer (writer.ts: idempotent
@@ -21,7 +24,7 @@ import type { Db } from '../infra/postgres';
 import { DomainError } from '../state/errors';
 import { describeDbError } from './db-errors';
 import { direct, type DbGuard } from './db-guard';
-import { parseEntry, validateRecord, type OutboxRecord } from './records';
+import { parseEntry, storable, validateRecord, type OutboxRecord } from './records';
 import { deadLetters, type DeadLetter } from './schema';
 import { applyRecords } from './writer';
 
@@ -60,11 +63,48 @@ export class DeadLetterRetryFailedError extends DomainError {
   }
 }
 
+/** Tries a parked operation once more: null when it went through, else why not. */
+export type Replay = (letter: DeadLetter) => Promise<string | null>;
+
+/** An operation another domain gives up on: one letter per id (parking it again updates it). */
+export interface Parked {
+  id: string;
+  source: string;
+  kind: string;
+  payload: unknown;
+  error: string;
+  attempts: number;
+}
+
 export class DeadLetterQueue {
   constructor(
     private readonly db: Db,
     private readonly guard: DbGuard = direct,
+    /** By source: how a letter of another domain is retried (the outbox's own are written again). */
+    private readonly replays: Record<string, Replay> = {},
+    private readonly onParked: () => void = () => undefined,
   ) {}
+
+  /** Parks a failed operation as a pending letter (again pending if it was parked before). */
+  async park(p: Parked, now = new Date()): Promise<void> {
+    const row = {
+      id: p.id,
+      at: now,
+      source: p.source,
+      kind: p.kind,
+      payload: storable(p.payload),
+      error: storable(p.error),
+      attempts: p.attempts,
+      status: 'pending',
+    };
+    await this.guard(() =>
+      this.db
+        .insert(deadLetters)
+        .values(row)
+        .onConflictDoUpdate({ target: deadLetters.id, set: { at: now, error: row.error, attempts: row.attempts, status: 'pending' } }),
+    );
+    this.onParked();
+  }
 
   list(opts: ListOptions = {}): Promise<DeadLetter[]> {
     return this.db
@@ -120,8 +160,10 @@ export class DeadLetterQueue {
     return row;
   }
 
-  /** Writes the letter's record; null when it is in the audit tables now, else why not. */
+  /** Writes the letter's record (or runs its domain's replay); null when it went through, else why not. */
   private async apply(letter: DeadLetter): Promise<string | null> {
+    const replay = this.replays[letter.source];
+    if (replay) return replay(letter);
     const record = recordOf(letter);
     if (typeof record === 'string') return record;
     const { deferred } = await this.guard(() => applyRecords(this.db, [record]));

@@ -14,7 +14,7 @@ import { LiveKitGateway } from './livekit-gateway';
 import { LiveKitPolicy, type PolicyHooks } from './livekit-policy';
 import type { RoomsOptions } from './options';
 import { Reconciler } from './reconciler';
-import { RoomDeleter } from './room-deleter';
+import { RoomDeleter, type ParkedDeletion } from './room-deleter';
 import { RoomEvents } from './room-events';
 import { RoomJanitor } from './room-janitor';
 import { RoomRecords } from './room-records';
@@ -32,6 +32,8 @@ export interface RoomsDeps {
   policyHooks?: PolicyHooks;
   /** Each webhook refused at the edge, by reason (refused_requests_total). */
   onRefused?: (reason: string) => void;
+  /** Stores a room deletion given up on (the dead-letter queue); without it deletions retry for good. */
+  park?: (d: ParkedDeletion) => Promise<void>;
 }
 
 export interface Rooms {
@@ -66,7 +68,7 @@ export function createRooms(d: RoomsDeps): Rooms {
       })()
     : undefined;
   const records = new RoomRecords(redis, store.scripts, store.keys, clock, opts.recordTtlMs);
-  const deleter = new RoomDeleter(records, livekit?.gateway, opts, clock, log);
+  const deleter = new RoomDeleter(records, livekit?.gateway, opts, clock, log, d.park);
   const service = new RoomService(store, redis, records, deleter, livekit, opts, clock, log);
   // The calls of the store's deferred matches (its matchMode, from the composition root, is service.matchMode).
   store.onMatches((pool, matches, deferred) => service.onMatches(pool, matches, deferred));

@@ -52,6 +52,8 @@ export interface RoomsOptions {
   rejoinGraceMs: number;
   deleteRetryBaseMs: number;
   deleteRetryMaxMs: number;
+  /** Failed attempts after which a room deletion is parked as a dead letter (admin.deadLetters). */
+  deleteMaxAttempts: number;
   /** A claimed queue item (deletion or departure check) is retried by any process after this long if its worker died. */
   leaseMs: number;
   janitorIntervalMs: number;
@@ -82,6 +84,7 @@ export interface RoomsEnv {
   LIVEKIT_BULKHEAD_QUEUE: number;
   LIVEKIT_DELETE_RETRY_BASE_MS: number;
   LIVEKIT_DELETE_RETRY_MAX_MS: number;
+  LIVEKIT_DELETE_MAX_ATTEMPTS: number;
   LIVEKIT_JANITOR_INTERVAL_MS: number;
   LIVEKIT_RECONCILE_INTERVAL_MS: number;
   LIVEKIT_WEBHOOK_DEDUPE_TTL_MS: number;
@@ -110,6 +113,7 @@ export function roomsOptions(env: RoomsEnv): RoomsOptions {
     rejoinGraceMs: env.LIVEKIT_REJOIN_GRACE_MS,
     deleteRetryBaseMs: env.LIVEKIT_DELETE_RETRY_BASE_MS,
     deleteRetryMaxMs: env.LIVEKIT_DELETE_RETRY_MAX_MS,
+    deleteMaxAttempts: env.LIVEKIT_DELETE_MAX_ATTEMPTS,
     // A claimed item is re-offered once a whole policy run (every attempt timing out) is surely over.
     leaseMs: (env.LIVEKIT_RETRY_ATTEMPTS + 1) * (env.LIVEKIT_CALL_TIMEOUT_MS + env.LIVEKIT_RETRY_MAX_MS),
     janitorIntervalMs: env.LIVEKIT_JANITOR_INTERVAL_MS,

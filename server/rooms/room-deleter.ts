@@ -8,7 +8,9 @@
  * policy's own retries) is rescheduled with capped exponential backoff; a process that dies
  * mid-attempt leaves the item to be claimed again when the lease runs out. The record stops
  * expiring while its deletion is pending, and only DeleteRoom succeeding (or LiveKit saying the
- * room is gone) marks it terminated.
+ * room is gone) marks it terminated. After `deleteMaxAttempts` failed attempts the deletion is
+ * parked as a dead letter (admin.deadLetters: an operator retries or discards it) and leaves the
+ * queue; until the letter is stored it stays queued.
  *
  * DeleteRoom disconnects everyone in the room (participant_left, ROOM_DELETED), so no separate
  * RemoveParticipant is needed; an old token that rejoins (LiveKit auto-creates rooms on join) is
@@ -24,8 +26,21 @@ import type { RoomRecords, RoomStatus } from './room-records';
 export interface DeleterOptions {
   deleteRetryBaseMs: number;
   deleteRetryMaxMs: number;
+  /** Failed attempts after which the deletion is parked as a dead letter. */
+  deleteMaxAttempts: number;
   leaseMs: number;
 }
+
+/** A room deletion given up on, for the dead-letter queue. */
+export interface ParkedDeletion {
+  pool: string;
+  room: string;
+  error: string;
+  attempts: number;
+}
+
+/** The dead-letter source of room deletions. */
+export const ROOM_DELETION = 'room_deletion';
 
 export class RoomDeleter {
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -36,7 +51,22 @@ export class RoomDeleter {
     private readonly opts: DeleterOptions,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Stores a deletion given up on (the dead-letter queue); without it deletions retry for good. */
+    private readonly park?: (d: ParkedDeletion) => Promise<void>,
   ) {}
+
+  /** admin.deadLetters.retry of a parked deletion: one attempt now; null when the room is gone, else why not. */
+  async retryParked(pool: string, room: string): Promise<string | null> {
+    if (!this.gateway) return 'LiveKit is not configured';
+    try {
+      await this.gateway.deleteRoom(room);
+    } catch (err) {
+      return errorMessage(err);
+    }
+    await this.records.setStatus(pool, room, 'terminated', ['terminating']);
+    this.log.info({ pool, room }, 'parked room deleted');
+    return null;
+  }
 
   /**
    * End `room` of `pool`: mark it terminating, queue its deletion and make the first attempt.
@@ -75,6 +105,7 @@ export class RoomDeleter {
       const attempts = await this.records
         .deleteFailed(pool, room, msg, (n) => now + exponentialDelay(n, this.opts.deleteRetryBaseMs, this.opts.deleteRetryMaxMs))
         .catch(() => -1); // Redis down too: the lease re-offers the item later
+      if (this.park && attempts >= this.opts.deleteMaxAttempts) return this.giveUp(pool, room, msg, attempts);
       this.log.warn({ pool, room, attempts, err: msg }, 'room deletion failed; queued for retry');
       return;
     }
@@ -83,6 +114,16 @@ export class RoomDeleter {
       () => this.log.info({ pool, room }, 'room deleted'),
       (err: unknown) => this.log.warn({ pool, room, err: errorMessage(err) }, 'room deleted but not yet recorded'),
     );
+  }
+
+  private async giveUp(pool: string, room: string, error: string, attempts: number): Promise<void> {
+    try {
+      await this.park!({ pool, room, error, attempts });
+      await this.records.unqueueDeletion(pool, room);
+      this.log.error({ pool, room, attempts, err: error }, 'room deletion given up; parked as a dead letter');
+    } catch (err) {
+      this.log.warn({ pool, room, err: errorMessage(err) }, 'room deletion could not be parked; it stays queued');
+    }
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

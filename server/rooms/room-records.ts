@@ -106,6 +106,11 @@ export class RoomRecords {
     return attempts;
   }
 
+  /** Takes a room off its pool's deletion queue (its deletion was parked as a dead letter). */
+  async unqueueDeletion(pool: string, room: string): Promise<void> {
+    await this.redis.zrem(this.deletes(pool), room);
+  }
+
   /** Claim due items of a queue (deletions or departures) for `leaseMs`. */
   claimDue(queue: string, leaseMs: number, batch = 100): Promise<string[]> {
     return this.scripts.call<string[]>('rooms_claim_due', [queue], [this.clock.now(), leaseMs, batch]);

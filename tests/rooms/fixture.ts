@@ -59,6 +59,7 @@ export function testOptions(over: Overrides = {}): Omit<RoomsOptions, 'livekit'>
     rejoinGraceMs: 5_000,
     deleteRetryBaseMs: 1_000,
     deleteRetryMaxMs: 8_000,
+    deleteMaxAttempts: 1000,
     leaseMs: 10_000,
     janitorIntervalMs: 1_000,
     reconcileIntervalMs: 30_000,

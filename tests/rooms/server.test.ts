@@ -2,10 +2,12 @@
  * The rooms domain inside a real server (tRPC over WebSocket, the webhook route, background
  * timers), against the LiveKit double.
  */
+import { createTRPCClient, httpLink } from '@trpc/client';
 import { describe, expect, it, vi } from 'vitest';
+import type { AppRouter } from '../../server/trpc/router';
 import { loadConfig } from '../../server/config';
 import { startLiveKitDouble, type LiveKitDouble } from '../livekit-double';
-import { startTestApp } from '../support/app';
+import { ADMIN_TOKEN, startTestApp } from '../support/app';
 import { connectUser } from '../support/client';
 
 const ICE = [{ urls: 'stun:stun.example.org:3478' }];
@@ -72,6 +74,42 @@ describe('video rooms in a running server', () => {
     expect(ma).toMatchObject({ mode: 'livekit', partnerId: b.userId });
     expect(await b.next('matched')).toMatchObject({ mode: 'livekit', matchId: ma.matchId, partnerId: a.userId });
     expect(lk.calls('CreateRoom')).toBe(2);
+  });
+
+  it('a room deletion LiveKit keeps refusing is parked as a dead letter, listed for an operator, and deleted when they retry it', async () => {
+    await using lk = await startLiveKitDouble();
+    const env2 = env(lk, {
+      LIVEKIT_RETRY_ATTEMPTS: '0',
+      LIVEKIT_DELETE_RETRY_BASE_MS: '20',
+      LIVEKIT_DELETE_RETRY_MAX_MS: '50',
+      LIVEKIT_DELETE_MAX_ATTEMPTS: '3',
+      LIVEKIT_BREAKER_THRESHOLD: '1000',
+    });
+    await using app = await startTestApp(env2);
+    const admin = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${app.url}/trpc`, headers: { 'x-admin-token': ADMIN_TOKEN } })] });
+    await using a = await connectUser(app.url);
+    await using b = await connectUser(app.url);
+    await a.api.match.enqueue.mutate({});
+    await b.api.match.enqueue.mutate({});
+    const m = await a.next('matched');
+    const room = m.livekit!.room;
+    lk.failAlways('DeleteRoom', 500);
+    await b.api.match.skip.mutate({ matchId: m.matchId });
+
+    await vi.waitFor(async () => expect(await admin.admin.deadLetters.list.query({})).toMatchObject([{ source: 'room_deletion', attempts: 3 }]), {
+      timeout: 10_000,
+      interval: 100,
+    });
+    const [letter] = await admin.admin.deadLetters.list.query({});
+    expect(lk.room(room)).toBeDefined();
+    const calls = lk.calls('DeleteRoom');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(lk.calls('DeleteRoom')).toBe(calls); // off the queue: no more attempts of its own
+
+    await expect(admin.admin.deadLetters.retry.mutate({ id: letter!.id })).rejects.toMatchObject({ data: { appCode: 'DEAD_LETTER_RETRY_FAILED' } });
+    lk.clearFaults();
+    expect(await admin.admin.deadLetters.retry.mutate({ id: letter!.id })).toMatchObject({ status: 'retried', attempts: 5 });
+    expect(lk.room(room)).toBeUndefined();
   });
 
   it('a bad ICE_SERVERS stops start-up and names the variable', () => {

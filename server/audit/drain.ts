@@ -97,13 +97,13 @@ export class OutboxDrain {
   private readonly unacked = new Map<string, Set<string>>();
   private readonly acking = new Set<Promise<void>>();
   /** Deferred records kept by this consumer (still pending), with when to apply them again. */
-  private readonly later: Array<{ pool: string; raw: RawEntry[]; due: number; attempt: number }> = [];
+  private readonly later = new Map<string, { pool: string; entry: RawEntry; due: number; attempt: number }>();
   /**
    * A read failed (timed out on our side, say, while Redis was frozen): Redis may still have run
    * it and delivered entries to this consumer that we never saw. They are read back from this
    * consumer's own pending list first thing, instead of waiting claimIdleMs for a claim.
    */
-  private rereadOwn = false;
+  private reread: Map<string, string> | null = null;
   private lastClaim = 0;
   private lastLag = 0;
   private wake: (() => void) | null = null;
@@ -160,18 +160,18 @@ export class OutboxDrain {
     if (retried) return retried;
     const pools = await this.pools();
     for (const p of pools) await this.ensureGroup(p);
-    if (this.rereadOwn) {
-      const own = await this.groupCall(() =>
-        readOwnPending(
-          this.redis,
-          this.consumer,
-          pools.map((pool) => ({ pool, key: this.keys.outbox(pool) })),
-          this.opts.batch,
-        ),
-      );
-      // A full page may not be all of it: read on next round.
-      this.rereadOwn = own.some((b) => b.raw.length >= this.opts.batch);
-      this.held.push(...own);
+    if (this.reread) {
+      // One page per pool and round, after the last id read; what this consumer keeps deferred on
+      // purpose is left to its own schedule.
+      for (const pool of pools) {
+        const after = this.reread.get(pool) ?? '0';
+        const page = await this.groupCall(() => readOwnPending(this.redis, this.consumer, this.keys.outbox(pool), after, this.opts.batch));
+        if (page.length >= this.opts.batch) this.reread.set(pool, page.at(-1)![0]);
+        else this.reread.delete(pool);
+        const raw = page.filter(([id]) => !this.later.has(id));
+        if (raw.length) this.held.push({ pool, raw });
+      }
+      if (this.reread.size === 0) this.reread = null;
       if (this.held.length) return this.processHeld();
     }
     let done = 0;
@@ -183,7 +183,7 @@ export class OutboxDrain {
     const pre = this.prefetched;
     this.prefetched = null;
     // A blocking read wakes in time for the next deferred record.
-    const untilDue = this.later.length ? Math.max(1, Math.min(...this.later.map((d) => d.due)) - Date.now()) : blockMs;
+    const untilDue = this.later.size ? Math.max(1, Math.min(...[...this.later.values()].map((d) => d.due)) - Date.now()) : blockMs;
     const batches = pre ? await pre : await this.read(pools, done === 0 ? Math.min(blockMs, untilDue) : 0);
     this.held.push(...batches);
     // A full batch means more is waiting: read the next one while this one is written to Postgres.
@@ -200,7 +200,7 @@ export class OutboxDrain {
     try {
       return await this.groupCall(() => readNew(this.redis, this.consumer, streams, this.opts.batch, blockMs));
     } catch (e) {
-      this.rereadOwn = true;
+      this.reread = new Map();
       throw e;
     }
   }
@@ -225,11 +225,17 @@ export class OutboxDrain {
   /** Applies the deferred records that are due; returns how many settled. */
   private async retryDeferred(): Promise<number> {
     const now = Date.now();
-    let done = 0;
-    for (const d of this.later.filter((x) => x.due <= now)) {
-      this.later.splice(this.later.indexOf(d), 1);
-      done += await this.commit(d.pool, d.raw, d.attempt + 1);
+    const due = new Map<string, { raw: RawEntry[]; attempt: number }>();
+    for (const [id, d] of this.later) {
+      if (d.due > now) continue;
+      this.later.delete(id);
+      const g = due.get(d.pool) ?? { raw: [], attempt: 0 };
+      g.raw.push(d.entry);
+      g.attempt = Math.max(g.attempt, d.attempt);
+      due.set(d.pool, g);
     }
+    let done = 0;
+    for (const [pool, g] of due) done += await this.commit(pool, g.raw, g.attempt + 1);
     return done;
   }
 
@@ -290,7 +296,9 @@ export class OutboxDrain {
     );
     const again = new Set<string>();
     for (const r of retry) {
-      const n = counts.get(r.entry.streamId) ?? 0;
+      const pending = counts.get(r.entry.streamId);
+      const n = pending?.count ?? 0;
+      if (deferred.includes(r) && pending?.consumer !== this.consumer) continue; // acknowledged, or another consumer's now
       if (rejected.has(r.entry.rec) || n >= this.opts.maxDeliveries) letters.push(letterForEntry(r.entry, r.error, n));
       else if (deferred.includes(r)) again.add(r.entry.streamId);
       else this.log.warn({ pool, id: r.entry.streamId, deliveries: n, error: r.error }, 'audit record not written; will retry');
@@ -298,8 +306,9 @@ export class OutboxDrain {
     if (again.size) {
       const inMs = exponentialDelay(attempt, DEFER_FIRST_MS, Math.max(DEFER_FIRST_MS, this.opts.claimIdleMs / 2));
       this.log.debug({ pool, records: again.size, inMs }, 'audit records deferred: their match is not in Postgres yet');
-      this.later.push({ pool, raw: raw.filter(([id]) => again.has(id)), due: Date.now() + inMs, attempt });
+      for (const entry of raw) if (again.has(entry[0])) this.later.set(entry[0], { pool, entry, due: Date.now() + inMs, attempt });
     }
+    for (const id of [...committed.map((e) => e.streamId), ...letters.map((l) => l.streamId)]) this.later.delete(id);
     await storeDeadLettersSafely(this.db, letters, new Date(), this.log, this.guard);
     this.ack(pool, [...committed.map((e) => e.streamId), ...letters.map((l) => l.streamId)]);
     if (committed.length) {

@@ -33,18 +33,13 @@ export async function readNew(redis: Redis, consumer: string, streams: Array<{ p
 }
 
 /**
- * Entries already delivered to this consumer and not acknowledged (XREADGROUP from id 0: its own
- * pending list), up to `count` per stream. Ownership and delivery counts are unchanged.
+ * Entries already delivered to this consumer and not acknowledged (XREADGROUP from an id: its own
+ * pending list after that id), up to `count`. Ownership and delivery counts are unchanged. Entries
+ * deleted from the stream while pending come back without fields: left out.
  */
-export async function readOwnPending(redis: Redis, consumer: string, streams: Array<{ pool: string; key: string }>, count: number): Promise<Batch[]> {
-  const keys = streams.map((s) => s.key);
-  const reply = (await redis.call('XREADGROUP', 'GROUP', AUDIT_GROUP, consumer, 'COUNT', count, 'STREAMS', ...keys, ...keys.map(() => '0'))) as Array<
-    [string, RawEntry[]]
-  > | null;
-  // Entries deleted from the stream while pending come back with no fields: nothing to apply.
-  return (reply ?? [])
-    .map(([key, raw]) => ({ pool: streams[keys.indexOf(key)]?.pool ?? '', raw: raw.filter((e) => Array.isArray(e[1])) }))
-    .filter((b) => b.raw.length > 0);
+export async function readOwnPending(redis: Redis, consumer: string, key: string, after: string, count: number): Promise<RawEntry[]> {
+  const reply = (await redis.call('XREADGROUP', 'GROUP', AUDIT_GROUP, consumer, 'COUNT', count, 'STREAMS', key, after)) as Array<[string, RawEntry[]]> | null;
+  return (reply?.[0]?.[1] ?? []).filter((e) => Array.isArray(e[1]));
 }
 
 /** One XAUTOCLAIM page: entries idle at least `idleMs` become this consumer's. */
@@ -61,9 +56,12 @@ export async function claimIdle(
   return { next: r[0], entries: (r[1] ?? []).filter((e): e is RawEntry => Array.isArray(e)) };
 }
 
-/** Delivery counts from the group's pending list: shared by every consumer, kept across restarts. */
-export async function deliveryCounts(redis: Redis, key: string, ids: string[]): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
+/**
+ * Delivery counts and owners from the group's pending list: shared by every consumer, kept across
+ * restarts. An id that is not pending (acknowledged, or gone) is absent.
+ */
+export async function deliveryCounts(redis: Redis, key: string, ids: string[]): Promise<Map<string, { count: number; consumer: string }>> {
+  const out = new Map<string, { count: number; consumer: string }>();
   if (ids.length === 0) return out;
   const pipe = redis.pipeline();
   for (const id of ids) pipe.xpending(key, AUDIT_GROUP, id, id, 1);
@@ -71,7 +69,7 @@ export async function deliveryCounts(redis: Redis, key: string, ids: string[]): 
   res.forEach(([err, reply], i) => {
     if (err) throw err;
     const row = (reply as Array<[string, string, number, number]>)[0];
-    if (row) out.set(ids[i]!, Number(row[3]));
+    if (row) out.set(ids[i]!, { count: Number(row[3]), consumer: row[1] });
   });
   return out;
 }

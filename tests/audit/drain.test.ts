@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import type { DbGuard } from '../../server/audit/db-guard';
-import { OutboxDrain } from '../../server/audit/drain';
+import { AUDIT_GROUP, OutboxDrain } from '../../server/audit/drain';
 import { drainFor, fastDrain, manyTransitions, matchLifecycle, openOutbox, openTestDb, POOL, silent, transition, connection } from './support';
 
 const WAIT = { timeout: 15_000, interval: 25 };
@@ -302,6 +302,61 @@ describe('the outbox drain (real Redis and Postgres)', () => {
     expect((await db.rows<{ n: number }>('select count(*)::int as n from state_transitions'))[0]!.n).toBe(7);
     expect(await outbox.length()).toBe(0);
     conn.disconnect();
+  });
+
+  it('after a failed read, records this consumer keeps deferred on purpose do not stop it reading new ones', async () => {
+    await using db = await openTestDb();
+    await using outbox = await openOutbox();
+    const conn = connection(outbox);
+    const drain = drainFor(outbox, db, { batch: 2, claimIdleMs: 60_000 }, {}, conn);
+    // Three ends of a match not in Postgres: deferred, pending for this consumer (more than a page).
+    const ended = (i: number) => ({
+      kind: 'match_ended' as const,
+      eventId: `e-orphan-${i}`,
+      pool: POOL,
+      at: 5_000,
+      matchId: 'm-late',
+      reason: 'end',
+      endedBy: 'a',
+    });
+    await outbox.add([ended(1), ended(2), ended(3)]);
+    await drain.drainOnce();
+    await drain.drainOnce();
+    expect(await outbox.pending()).toBe(3);
+    // The read of new entries times out on our side.
+    const real = conn.call.bind(conn);
+    const spy = vi.spyOn(conn, 'call').mockImplementation(async (...args: Parameters<typeof conn.call>) => {
+      if (args[0] === 'XREADGROUP' && args.at(-1) === '>') throw new Error('Command timed out');
+      return real(...args);
+    });
+    await expect(drain.drainOnce()).rejects.toThrow(/timed out/);
+    spy.mockRestore();
+    await outbox.add(manyTransitions(2));
+    for (let i = 0; i < 5; i++) await drain.drainOnce();
+    expect((await db.rows<{ n: number }>('select count(*)::int as n from state_transitions'))[0]!.n).toBe(2);
+    conn.disconnect();
+  });
+
+  it('a deferred record another consumer has since taken over and written is dropped by the first, not retried for good', async () => {
+    await using db = await openTestDb();
+    await using outbox = await openOutbox();
+    const { log, lines } = capture();
+    log.level = 'debug';
+    const holder = new OutboxDrain(outbox.redis, db.database.db, outbox.keys, async () => [POOL], { ...fastDrain, claimIdleMs: 60_000 }, log);
+    await outbox.add([{ kind: 'match_ended', eventId: 'e-taken', pool: POOL, at: 5_000, matchId: 'm12', reason: 'end', endedBy: 'a' }]);
+    await holder.drainOnce();
+    const deferrals = () => lines.filter((l) => l.msg.startsWith('audit records deferred')).length;
+    expect(deferrals()).toBe(1);
+    // Another consumer claims it, and (its match written meanwhile) acknowledges it.
+    const [id] = (await outbox.redis.xrange(outbox.key(), '-', '+')).map(([i]) => i);
+    await outbox.redis.xclaim(outbox.key(), AUDIT_GROUP, 'someone-else', 0, id!);
+    await outbox.redis.multi().xack(outbox.key(), AUDIT_GROUP, id!).xdel(outbox.key(), id!).exec();
+
+    await new Promise((r) => setTimeout(r, 150));
+    await holder.drainOnce();
+    await new Promise((r) => setTimeout(r, 250));
+    await holder.drainOnce();
+    expect(deferrals()).toBe(1);
   });
 
   it('lag is the age of the oldest unacknowledged entry, and zero once the outbox is drained', async () => {

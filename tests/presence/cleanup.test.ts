@@ -18,6 +18,22 @@ describe('cleanup jobs', () => {
     expect(await a.lead()).toBe(false);
   });
 
+  it('puts people queued before the lobby existed (an upgrade, an older process) into it, so they are matched', async () => {
+    await using app = await startTestApp({ ...CLEANUP, MATCH_SWEEP_INTERVAL_MS: '600000' });
+    const { store, redis } = app.server.services;
+    const k = store.keys;
+    for (const uid of ['old-1', 'old-2']) {
+      await store.force({ uid, pool: 'global', to: State.WAITING, actor: 'test', reason: 'setup' });
+      await redis.zrem(k.lobby('global'), uid); // as an older build queues them: WAITING only
+    }
+    expect((await store.sweep('global')).matches).toEqual([]);
+
+    expect(await app.server.cleanup.tick()).toMatchObject({ repaired: 2 });
+
+    expect(await redis.zrange(k.lobby('global'), '0', '-1')).toEqual(['old-1', 'old-2']);
+    expect((await store.sweep('global')).matches).toHaveLength(1);
+  });
+
   it('removes orphans from the idle set and ends broken pairs alone', async () => {
     await using app = await startTestApp({ ...CLEANUP, IDLE_TTL_MS: '1' });
     const { store, redis } = app.server.services;

@@ -143,9 +143,18 @@ export function createBreaker(cfg: CircuitBreakerConfig, counts: (error: Error) 
 /**
  * While `breaker` is open, asks the dependency directly (`check`, outside every policy) every
  * `intervalMs` whether it answers again; the first answer calls `back()`. One check at a time;
- * it stops when the breaker leaves the open state. Returns a function that stops it for good.
+ * it stops when the breaker leaves the open state. Only for a breaker opened by a failure to reach
+ * the dependency (`reachability` says so): a dependency that answers but refuses (Redis OOM,
+ * Postgres disk full, LiveKit refusing rooms) would pass the check while the calls still fail,
+ * so then the reset timeout decides. Returns a function that stops it for good.
  */
-export function probeWhileOpen(breaker: CircuitBreakerPolicy, check: () => Promise<unknown>, intervalMs: number, back: () => void): () => void {
+export function probeWhileOpen(
+  breaker: CircuitBreakerPolicy,
+  check: () => Promise<unknown>,
+  intervalMs: number,
+  back: () => void,
+  reachability: (error: unknown) => boolean,
+): () => void {
   let timer: NodeJS.Timeout | undefined;
   let checking = false;
   let stopped = false;
@@ -167,13 +176,18 @@ export function probeWhileOpen(breaker: CircuitBreakerPolicy, check: () => Promi
     }, intervalMs);
     timer.unref();
   };
+  let unreachable = false;
+  const onBreak = breaker.onBreak((reason) => {
+    unreachable = 'error' in reason && reachability(reason.error);
+  });
   const listener = breaker.onStateChange((s) => {
-    if (s === CircuitState.Open && timer === undefined && !checking && !stopped) tick();
+    if (s === CircuitState.Open && unreachable && timer === undefined && !checking && !stopped) tick();
   });
   return () => {
     stopped = true;
     clearTimeout(timer);
     listener.dispose();
+    onBreak.dispose();
   };
 }
 

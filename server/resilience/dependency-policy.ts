@@ -33,7 +33,7 @@ import { classify, isDependencyFailure } from './classify';
 import type { DependencyConfig } from './config';
 import { HalfOpenGate } from './half-open-gate';
 import { guardHooks, type HookErrorReporter, type ResilienceHooks } from './hooks';
-import { ErrorType, type BreakerState, type Dependency } from './model';
+import { Category, ErrorType, type BreakerState, type Dependency } from './model';
 import { createRetry } from './retry';
 import { createTimeout } from './timeout';
 
@@ -95,7 +95,9 @@ export function createDependencyPolicy(
   let backAt = 0;
   const markBack = () => void (backAt = Date.now());
   const breaker = createBreaker(cfg.breaker, counts, () => backAt);
-  const stopProbing = probe && probe.intervalMs > 0 ? probeWhileOpen(breaker, probe.check, probe.intervalMs, markBack) : () => undefined;
+  // A breaker opened because the dependency could not be reached is probed; one opened by refusals waits its reset.
+  const unreachable = (e: unknown) => classify(e, { dependency }).category === Category.Transient;
+  const stopProbing = probe && probe.intervalMs > 0 ? probeWhileOpen(breaker, probe.check, probe.intervalMs, markBack, unreachable) : () => undefined;
   const gate = new HalfOpenGate(breaker, cfg.breaker.halfOpenLimit);
   // timeoutMs 0: no policy timeout (the client's own, e.g. ioredis's commandTimeout, bounds each call).
   const timeout = cfg.timeoutMs > 0 ? createTimeout(cfg.timeoutMs) : null;

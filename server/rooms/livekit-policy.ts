@@ -64,17 +64,22 @@ export class LiveKitPolicy {
       handleWhen((e) => classifyLiveKitError(e) === 'transient'),
       { maxAttempts: opts.retryAttempts, backoff: new ExponentialBackoff({ initialDelay: opts.retryBaseMs, maxDelay: opts.retryMaxMs }) },
     );
-    const reset = () => new ResetUntilBack(opts.breakerHalfOpenMs, () => this.backAt);
-    this.breaker = circuitBreaker(handleAll, { halfOpenAfter: reset(), breaker: new ConsecutiveBreaker(opts.breakerThreshold) });
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: new ResetUntilBack(opts.breakerHalfOpenMs, () => this.backAt),
+      breaker: new ConsecutiveBreaker(opts.breakerThreshold),
+    });
     const perCall = timeout(opts.callTimeoutMs, TimeoutStrategy.Aggressive);
     this.policy = wrap(this.bulkhead, retries, this.breaker, perCall);
     // A creation refused without a call (shared breaker open, bulkhead full) says nothing new.
     this.creations = circuitBreaker(
       handleWhen((e) => classifyLiveKitError(e) !== 'unavailable'),
-      { halfOpenAfter: reset(), breaker: new ConsecutiveBreaker(opts.breakerThreshold) },
+      { halfOpenAfter: opts.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(opts.breakerThreshold) },
     );
+    // Only the shared breaker is probed, and only after failures to reach LiveKit: ListRooms answers
+    // while CreateRoom is refused, so the creation breaker waits out its half-open delay.
     if (check && opts.probeIntervalMs > 0) {
-      for (const b of [this.breaker, this.creations]) this.stopProbes.push(probeWhileOpen(b, check, opts.probeIntervalMs, () => (this.backAt = Date.now())));
+      const unreachable = (e: unknown) => classifyLiveKitError(e) === 'transient';
+      this.stopProbes.push(probeWhileOpen(this.breaker, check, opts.probeIntervalMs, () => (this.backAt = Date.now()), unreachable));
     }
     // The hooks hear of LiveKit as a whole: open when either breaker opens, closed when both are.
     const open = (b: CircuitBreakerPolicy) => b.state === CircuitState.Open || b.state === CircuitState.Isolated;
@@ -125,7 +130,8 @@ export class LiveKitPolicy {
   private failsFast(b: CircuitBreakerPolicy): boolean {
     if (b.state === CircuitState.Isolated) return true;
     const openedAt = this.openedAt.get(b) ?? 0;
-    return b.state === CircuitState.Open && this.backAt <= openedAt && Date.now() - openedAt < this.opts.breakerHalfOpenMs;
+    const back = b === this.breaker && this.backAt > openedAt;
+    return b.state === CircuitState.Open && !back && Date.now() - openedAt < this.opts.breakerHalfOpenMs;
   }
 
   /** Stops the direct checks (shutdown). */

@@ -241,6 +241,18 @@ describe('an open breaker and a dependency that is back', () => {
     expect(await settle(untold.execute(() => 'probe'))).toEqual({ ok: true, value: 'probe' });
   });
 
+  it('a breaker opened by refusals (Redis out of memory) is not probed: PING would answer while every call still fails', async () => {
+    let checks = 0;
+    const policy = createDependencyPolicy('redis', broken(), {}, undefined, undefined, { check: async () => void checks++, intervalMs: 250 });
+    const oom = Object.assign(new Error('OOM command not allowed when used memory > maxmemory'), { name: 'ReplyError' });
+    await settle(policy.execute(() => Promise.reject(oom)));
+    expect(policy.state()).toBe('open');
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(checks).toBe(0);
+    expect(policy.isOpen()).toBe(true);
+    policy.stop();
+  });
+
   it('a failed probe after the dependency said it was back opens the breaker for a new period, with checks again', async () => {
     let checks = 0;
     const policy = createDependencyPolicy('postgres', broken(), {}, undefined, undefined, {

@@ -63,6 +63,19 @@ describe('the LiveKit breakers and a LiveKit that is back', () => {
   });
 });
 
+describe('a LiveKit that answers but refuses rooms', () => {
+  it('keeps the creation breaker open for its whole half-open delay: a working ListRooms does not reopen the door', async () => {
+    await using t = await openRooms(database(), { over: { policy: { breakerThreshold: 2, breakerHalfOpenMs: 60_000, probeIntervalMs: 50 } } });
+    t.lk.failAlways('CreateRoom', 401);
+    expect((await t.pair('ann', 'bob')).a).toMatchObject({ mode: 'direct' });
+    const created = t.lk.calls('CreateRoom');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(t.rooms.service.matchMode().mode).toBe('direct');
+    expect((await t.pair('cat', 'dan')).a).toMatchObject({ mode: 'direct' });
+    expect(t.lk.calls('CreateRoom')).toBe(created);
+  });
+});
+
 describe('classifying what LiveKit calls throw', () => {
   it('retries transport errors, timeouts, throttling and server errors, but not refusals', () => {
     expect(classifyLiveKitError(new TypeError('fetch failed'))).toBe('transient');

@@ -60,7 +60,7 @@ describe('video rooms in a running server', () => {
     expect(await b.next('matched')).toMatchObject({ mode: 'direct', iceServers: ICE });
   });
 
-  it('a pair whose room LiveKit refused hears why and is paired again at once, with a room (the failed try was no meeting)', async () => {
+  it('a pair whose room LiveKit refused is paired again at once, with a room (the failed try was no meeting)', async () => {
     await using lk = await startLiveKitDouble();
     lk.failNext('CreateRoom', 1, 400);
     // No sweep within the test: the second pairing is the rollback's own.
@@ -69,7 +69,6 @@ describe('video rooms in a running server', () => {
     await using b = await connectUser(app.url);
     await a.api.match.enqueue.mutate({});
     await b.api.match.enqueue.mutate({});
-    expect(await a.next('notice')).toMatchObject({ code: 'CALL_SETUP_FAILED' });
     const ma = await a.next('matched');
     expect(ma).toMatchObject({ mode: 'livekit', partnerId: b.userId });
     expect(await b.next('matched')).toMatchObject({ mode: 'livekit', matchId: ma.matchId, partnerId: a.userId });

@@ -1,6 +1,6 @@
 --[[ rollback: a match whose call could not be set up (room creation failed for good). Both users
-  go CONNECTING -> WAITING at the queue positions they had before the match, with a notice, and
-  are tried again at once. A pair undone is not a meeting: they may be paired with each other
+  go CONNECTING -> WAITING at the queue positions they had before the match and are tried again
+  at once; whoever is still waiting after that is told why. A pair undone is not a meeting: they may be paired with each other
   again. (A LiveKit that keeps refusing creations cannot make this a loop: the LiveKit policy's
   creation breaker opens after LIVEKIT_BREAKER_THRESHOLD of them, and matches go direct.)
   KEYS[1] the match hash
@@ -15,6 +15,10 @@ if not (a and b and a.state == 'CONNECTING' and b.state == 'CONNECTING' and a.ma
 end
 local notice = { code = 'CALL_SETUP_FAILED', message = "We couldn't start your call. You're back in the queue." }
 unpair(mid, a, b, m, A.reason or 'connection_failed', 'rollback')
-push(a.id, 'notice', notice)
-push(b.id, 'notice', notice)
-return reply({ ok = true, users = { a.id, b.id }, matches = retry_all({ a.id, b.id }, {}) })
+local matches = retry_all({ a.id, b.id }, {})
+-- Told only if still waiting: someone paired again at once just sees the new match.
+for _, uid in ipairs({ a.id, b.id }) do
+  local u = get_user(uid)
+  if u and u.state == 'WAITING' then push(uid, 'notice', notice) end
+end
+return reply({ ok = true, users = { a.id, b.id }, matches = matches })

@@ -278,12 +278,13 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      presence.stop();
-      await Promise.all([match.stop(), rooms.stop(), snapshots.stop()]);
+      // No new runs of any job; the HTTP side stops taking work at once, then runs in progress end.
+      const jobs = Promise.all([presence.stop(), match.stop(), rooms.stop(), snapshots.stop()]);
       epoch.stop();
       resilience.policies.stop();
-      await cleanup.stop();
       http.stop();
+      await jobs;
+      await cleanup.stop();
       // Room setups and deletions in flight finish (or are left to the durable queue) before Redis closes.
       await rooms.idle();
       await drain.stop();

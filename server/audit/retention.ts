@@ -70,7 +70,7 @@ export class AuditRetention {
     return this.job.stop();
   }
 
-  /** One run now (or the one in progress); throws what the run threw. */
+  /** One run now; throws what it threw. A scheduled run at the same time is kept apart by the advisory locks. */
   runOnce(): Promise<RetentionReport> {
     return this.run();
   }

@@ -137,12 +137,12 @@ export class PresenceService<S extends Socket = Socket> {
     for (const j of this.jobs) j.start();
   }
 
-  /** Stop sweeping; sockets closing from now on are not drops (see attach). */
-  stop(): void {
+  /** Stop sweeping; sockets closing from now on are not drops (see attach). Resolves once a run in progress has ended. */
+  async stop(): Promise<void> {
     this.closing = true;
-    for (const j of this.jobs) void j.stop();
     for (const t of this.oneShots) clearTimeout(t);
     this.oneShots.clear();
+    await Promise.all(this.jobs.map((j) => j.stop()));
   }
 
   private sweepAt(delayMs: number): void {

@@ -19,7 +19,7 @@
 import type { Logger } from '../infra/logger';
 import { exponentialDelay } from '../resilience/backoff';
 import type { Clock } from '../shared/clock';
-import { errorMessage } from './failures';
+import { errorMessage, isUnavailable } from './failures';
 import type { LiveKitGateway } from './livekit-gateway';
 import type { RoomRecords, RoomStatus } from './room-records';
 
@@ -105,7 +105,8 @@ export class RoomDeleter {
       const attempts = await this.records
         .deleteFailed(pool, room, msg, (n) => now + exponentialDelay(n, this.opts.deleteRetryBaseMs, this.opts.deleteRetryMaxMs))
         .catch(() => -1); // Redis down too: the lease re-offers the item later
-      if (this.park && attempts >= this.opts.deleteMaxAttempts) return this.giveUp(pool, room, msg, attempts);
+      // Parked only after LiveKit itself failed: attempts refused by our breaker (LiveKit down) count, but never park.
+      if (this.park && attempts >= this.opts.deleteMaxAttempts && !isUnavailable(err)) return this.giveUp(pool, room, msg, attempts);
       this.log.warn({ pool, room, attempts, err: msg }, 'room deletion failed; queued for retry');
       return;
     }

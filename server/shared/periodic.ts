@@ -10,7 +10,7 @@
 import type { Logger } from '../infra/logger';
 
 export interface PeriodicOptions {
-  /** Named in logs and metrics (`jobs_runs_total{job}`). */
+  /** Named in logs (and handed to onRun). */
   name: string;
   intervalMs: number;
   /** 0..1: each wait is intervalMs x (1 ± jitter). Default 0. */

@@ -65,7 +65,7 @@ describe('presence: disconnect detection and reconnect grace', () => {
     await b.api.match.enqueue.mutate({});
     const m = await b.next('matched');
     // Like SIGKILL: the process stops refreshing presence and never reports the drop.
-    doomed.server.services.presence.stop();
+    await doomed.server.services.presence.stop();
     await doomed.server.close();
     await a.close().catch(() => {});
     await b.next('partner_reconnecting', (e) => e.matchId === m.matchId, 5000);

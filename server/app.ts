@@ -161,6 +161,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
         attempts: p.attempts,
       }),
   });
+  opened.add(() => rooms.stop());
   const match = matchService(
     cfg,
     { store, redis, database, metrics, log },

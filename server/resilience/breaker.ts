@@ -30,6 +30,7 @@ import {
   handleWhen,
   type CircuitBreakerPolicy,
   type IBackoff,
+  type IBackoffFactory,
   type IBreaker,
   type IHalfOpenAfterBackoffContext,
 } from 'cockatiel';
@@ -112,32 +113,48 @@ export class WindowBreaker implements IBreaker {
 }
 
 /**
- * The open period (cockatiel's halfOpenAfter): `resetMs`, cut short once the dependency is known
- * to be back (`backAt()`, a time later than the moment the breaker opened): the next call is then
- * the probe, at once, instead of every caller waiting out a fixed period after the dependency
- * has returned. cockatiel reads `duration` on every call while open, and asks `next()` each time
- * the breaker opens (again).
+ * A breaker's open period (cockatiel's halfOpenAfter), and the one answer to "do calls fail fast
+ * now?". Each time the breaker opens, cockatiel asks `next()` for the period and then reads its
+ * `duration` on every call while open: `resetMs`, cut to 0 once the dependency is known to be back
+ * (`backAt()` later than the opening), so the next call is the probe at once instead of every
+ * caller waiting out a fixed period after the dependency has returned. `failsFast` reads the same
+ * period, so the match mode and admin see exactly what the breaker does.
  */
-export class ResetUntilBack implements IBackoff<IHalfOpenAfterBackoffContext> {
-  private readonly since = Date.now(); // cockatiel times the open period with Date.now() too
+export class OpenPeriod implements IBackoffFactory<IHalfOpenAfterBackoffContext> {
+  private current: (IBackoff<IHalfOpenAfterBackoffContext> & { since: number }) | null = null;
 
   constructor(
     private readonly resetMs: number,
-    private readonly backAt: () => number,
+    private readonly backAt: () => number = () => 0,
   ) {}
 
-  get duration(): number {
-    return this.backAt() > this.since ? 0 : this.resetMs;
+  next(): IBackoff<IHalfOpenAfterBackoffContext> {
+    const since = Date.now(); // cockatiel times the open period with Date.now() too
+    const duration = () => (this.backAt() > since ? 0 : this.resetMs);
+    this.current = {
+      since,
+      get duration() {
+        return duration();
+      },
+      next: () => this.next(),
+    };
+    return this.current;
   }
 
-  next(): ResetUntilBack {
-    return new ResetUntilBack(this.resetMs, this.backAt);
+  /** True while calls through a breaker in `state` using this period fail fast (open, or isolated). */
+  failsFast(state: CircuitState): boolean {
+    if (state === CircuitState.Isolated) return true;
+    return state === CircuitState.Open && this.current !== null && Date.now() - this.current.since < this.current.duration;
   }
 }
 
-/** `backAt`: when the dependency was last known to be back (0: never; see ResetUntilBack). */
-export function createBreaker(cfg: CircuitBreakerConfig, counts: (error: Error) => boolean, backAt: () => number = () => 0): CircuitBreakerPolicy {
-  return circuitBreaker(handleWhen(counts), { halfOpenAfter: new ResetUntilBack(cfg.resetTimeout, backAt), breaker: breakerFor(cfg) });
+/** `period`: its open period (see OpenPeriod; by default the plain reset timeout). */
+export function createBreaker(
+  cfg: CircuitBreakerConfig,
+  counts: (error: Error) => boolean,
+  period: OpenPeriod = new OpenPeriod(cfg.resetTimeout),
+): CircuitBreakerPolicy {
+  return circuitBreaker(handleWhen(counts), { halfOpenAfter: period, breaker: breakerFor(cfg) });
 }
 
 /**

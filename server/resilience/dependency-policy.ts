@@ -25,9 +25,9 @@
  * probe. The reset timeout is the longest a breaker stays open for a dependency that is back
  * but unobserved, not the least.
  */
-import { CircuitState, wrap, type BulkheadPolicy, type CircuitBreakerPolicy, type IPolicy } from 'cockatiel';
+import { wrap, type BulkheadPolicy, type CircuitBreakerPolicy, type IPolicy } from 'cockatiel';
 import type { Random } from './backoff';
-import { breakerStateName, createBreaker, probeWhileOpen } from './breaker';
+import { OpenPeriod, breakerStateName, createBreaker, probeWhileOpen } from './breaker';
 import { createBulkhead, type BulkheadSnapshot } from './bulkheads';
 import { classify, isDependencyFailure } from './classify';
 import type { DependencyConfig } from './config';
@@ -94,7 +94,8 @@ export function createDependencyPolicy(
   const retry = createRetry(cfg.retry, retryable, random);
   let backAt = 0;
   const markBack = () => void (backAt = Date.now());
-  const breaker = createBreaker(cfg.breaker, counts, () => backAt);
+  const period = new OpenPeriod(cfg.breaker.resetTimeout, () => backAt);
+  const breaker = createBreaker(cfg.breaker, counts, period);
   // A breaker opened because the dependency could not be reached is probed; one opened by refusals waits its reset.
   const unreachable = (e: unknown) => classify(e, { dependency }).category === Category.Transient;
   const stopProbing = probe && probe.intervalMs > 0 ? probeWhileOpen(breaker, probe.check, probe.intervalMs, markBack, unreachable) : () => undefined;
@@ -106,11 +107,7 @@ export function createDependencyPolicy(
   const run = <T>(p: IPolicy, fn: (signal: AbortSignal) => PromiseLike<T> | T, opts: ExecuteOptions): Promise<T> =>
     p.execute(({ signal }) => fn(signal), opts.signal);
 
-  let openedAt = 0;
-  breaker.onStateChange((s) => {
-    if (s === CircuitState.Open) openedAt = Date.now(); // cockatiel times the open period with Date.now() too
-    h.onBreakerState(dependency, breakerStateName(s));
-  });
+  breaker.onStateChange((s) => h.onBreakerState(dependency, breakerStateName(s)));
   retry.onRetry((r) => h.onRetry(dependency, r.attempt, r.delay, 'error' in r ? r.error : r.value));
 
   return {
@@ -120,9 +117,7 @@ export function createDependencyPolicy(
     execute: (fn, opts = {}) => run(policy, fn, opts),
     executeOnce: (fn, opts = {}) => run(once, fn, opts),
     state: () => breakerStateName(breaker.state),
-    isOpen: () =>
-      breaker.state === CircuitState.Isolated ||
-      (breaker.state === CircuitState.Open && backAt <= openedAt && Date.now() - openedAt < cfg.breaker.resetTimeout),
+    isOpen: () => period.failsFast(breaker.state),
     isolate: () => breaker.isolate(),
     markBack,
     stop: stopProbing,

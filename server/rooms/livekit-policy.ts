@@ -33,7 +33,7 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
-import { probeWhileOpen, ResetUntilBack } from '../resilience/breaker';
+import { OpenPeriod, probeWhileOpen } from '../resilience/breaker';
 import { classifyLiveKitError } from './failures';
 import type { PolicyOptions } from './options';
 
@@ -48,7 +48,9 @@ export class LiveKitPolicy {
   private readonly creations: CircuitBreakerPolicy;
   private readonly bulkhead: BulkheadPolicy;
   private readonly policy: ReturnType<typeof wrap>;
-  private readonly openedAt = new Map<CircuitBreakerPolicy, number>();
+  /** The breakers' open periods (what `isOpen` reads). */
+  private readonly sharedPeriod: OpenPeriod;
+  private readonly creationPeriod: OpenPeriod;
   /** When LiveKit last answered a direct check while a breaker was open (see `check`). */
   private backAt = 0;
   private readonly stopProbes: Array<() => void> = [];
@@ -64,16 +66,15 @@ export class LiveKitPolicy {
       handleWhen((e) => classifyLiveKitError(e) === 'transient'),
       { maxAttempts: opts.retryAttempts, backoff: new ExponentialBackoff({ initialDelay: opts.retryBaseMs, maxDelay: opts.retryMaxMs }) },
     );
-    this.breaker = circuitBreaker(handleAll, {
-      halfOpenAfter: new ResetUntilBack(opts.breakerHalfOpenMs, () => this.backAt),
-      breaker: new ConsecutiveBreaker(opts.breakerThreshold),
-    });
+    this.sharedPeriod = new OpenPeriod(opts.breakerHalfOpenMs, () => this.backAt);
+    this.creationPeriod = new OpenPeriod(opts.breakerHalfOpenMs);
+    this.breaker = circuitBreaker(handleAll, { halfOpenAfter: this.sharedPeriod, breaker: new ConsecutiveBreaker(opts.breakerThreshold) });
     const perCall = timeout(opts.callTimeoutMs, TimeoutStrategy.Aggressive);
     this.policy = wrap(this.bulkhead, retries, this.breaker, perCall);
     // A creation refused without a call (shared breaker open, bulkhead full) says nothing new.
     this.creations = circuitBreaker(
       handleWhen((e) => classifyLiveKitError(e) !== 'unavailable'),
-      { halfOpenAfter: opts.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(opts.breakerThreshold) },
+      { halfOpenAfter: this.creationPeriod, breaker: new ConsecutiveBreaker(opts.breakerThreshold) },
     );
     // Only the shared breaker is probed, and only after failures to reach LiveKit: ListRooms answers
     // while CreateRoom is refused, so the creation breaker waits out its half-open delay.
@@ -88,7 +89,6 @@ export class LiveKitPolicy {
       [this.creations, this.breaker],
     ] as const) {
       b.onBreak(() => {
-        this.openedAt.set(b, Date.now());
         if (!open(other)) hooks.onBreak?.();
       });
       b.onReset(() => {
@@ -124,14 +124,7 @@ export class LiveKitPolicy {
    * clock, because cockatiel's breaker measures its open period with Date.now().
    */
   isOpen(): boolean {
-    return this.failsFast(this.breaker) || this.failsFast(this.creations);
-  }
-
-  private failsFast(b: CircuitBreakerPolicy): boolean {
-    if (b.state === CircuitState.Isolated) return true;
-    const openedAt = this.openedAt.get(b) ?? 0;
-    const back = b === this.breaker && this.backAt > openedAt;
-    return b.state === CircuitState.Open && !back && Date.now() - openedAt < this.opts.breakerHalfOpenMs;
+    return this.sharedPeriod.failsFast(this.breaker.state) || this.creationPeriod.failsFast(this.creations.state);
   }
 
   /** Stops the direct checks (shutdown). */

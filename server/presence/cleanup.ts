@@ -18,6 +18,7 @@ import type { Clock } from '../shared/clock';
 import { State } from '../state/states';
 import type { StateStore } from '../state/store';
 import { PeriodicJob } from '../shared/periodic';
+import { repairLobby } from '../state/consistency';
 
 export interface CleanupOptions {
   intervalMs: number;
@@ -96,7 +97,7 @@ export class CleanupJob {
     for (const pool of pools) {
       report.orphans += await this.orphans(pool);
       report.brokenPairs += await this.brokenPairs(pool);
-      report.repaired += await this.lobbyDrift(pool);
+      report.repaired += await repairLobby(this.redis, this.store, pool, this.opts.batch);
       report.ttlsSet += await this.missingTtls(pool);
     }
     report.durationMs = this.clock.now() - started;
@@ -133,41 +134,6 @@ export class CleanupJob {
       }
     }
     return broken;
-  }
-
-  /**
-   * The lobby holds exactly the present waiting users. Users queued by a build from before it (an
-   * upgrade, or an older process during a rolling deploy) are in WAITING only: each such user, and
-   * any lobby member that is not waiting and present, is put right by the repair script.
-   */
-  private async lobbyDrift(pool: string): Promise<number> {
-    const k = this.store.keys;
-    let fixed = 0;
-    for (const [set, other] of [
-      [k.state(pool, State.WAITING), k.lobby(pool)],
-      [k.lobby(pool), k.state(pool, State.WAITING)],
-    ] as const) {
-      let cursor = '0';
-      do {
-        const [next, flat] = await this.redis.zscan(set, cursor, 'COUNT', this.opts.batch);
-        cursor = next;
-        const uids = flat.filter((_, i) => i % 2 === 0);
-        if (uids.length === 0) continue;
-        const pipe = this.redis.pipeline();
-        for (const uid of uids) pipe.zscore(other, uid).hget(k.user(pool, uid), 'droppedAt');
-        const res = ((await pipe.exec()) ?? []).map(([, v]) => v);
-        for (const [i, uid] of uids.entries()) {
-          const inOther = res[2 * i] !== null;
-          const present = res[2 * i + 1] === null;
-          // Waiting and present: must be in both. In one of them only, or absent yet in the lobby: repair.
-          const ok = set === k.lobby(pool) ? inOther && present : inOther || !present;
-          if (ok) continue;
-          await this.store.repair({ uid, pool });
-          fixed++;
-        }
-      } while (cursor !== '0');
-    }
-    return fixed;
   }
 
   private async missingTtls(pool: string): Promise<number> {

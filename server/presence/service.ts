@@ -36,7 +36,8 @@ export class PresenceService<S extends Socket = Socket> {
   private readonly sockets = new Map<string, Set<S>>();
   /** Open event streams per user (match.events, over WebSocket or HTTP/SSE). */
   private readonly streams = new Map<string, number>();
-  private readonly jobs: Array<PeriodicJob<void>>;
+  private readonly refreshJob: PeriodicJob<void>;
+  private readonly sweepJob: PeriodicJob<void>;
   private readonly oneShots = new Set<NodeJS.Timeout>();
   private closing = false;
 
@@ -46,10 +47,8 @@ export class PresenceService<S extends Socket = Socket> {
     private readonly log: Logger,
     private readonly hooks: { onSweep?(r: { silent: number; disconnected: number; back: number }): void } = {},
   ) {
-    this.jobs = [
-      new PeriodicJob({ name: 'presence refresh', intervalMs: opts.refreshMs, log }, () => this.refresh()),
-      new PeriodicJob({ name: 'presence sweep', intervalMs: opts.sweepMs, log }, () => this.sweep()),
-    ];
+    this.refreshJob = new PeriodicJob({ name: 'presence refresh', intervalMs: opts.refreshMs, log }, () => this.refresh());
+    this.sweepJob = new PeriodicJob({ name: 'presence sweep', intervalMs: opts.sweepMs, log }, () => this.sweep());
   }
 
   /** Open sockets of `uid` on this process. */
@@ -134,7 +133,8 @@ export class PresenceService<S extends Socket = Socket> {
   }
 
   start(): void {
-    for (const j of this.jobs) j.start();
+    this.refreshJob.start();
+    this.sweepJob.start();
   }
 
   /** Stop sweeping; sockets closing from now on are not drops (see attach). Resolves once a run in progress has ended. */
@@ -142,14 +142,14 @@ export class PresenceService<S extends Socket = Socket> {
     this.closing = true;
     for (const t of this.oneShots) clearTimeout(t);
     this.oneShots.clear();
-    await Promise.all(this.jobs.map((j) => j.stop()));
+    await Promise.all([this.refreshJob.stop(), this.sweepJob.stop()]);
   }
 
   private sweepAt(delayMs: number): void {
     if (this.closing) return;
     const t = setTimeout(() => {
       this.oneShots.delete(t);
-      void this.jobs[1]!.runNow(); // joins a sweep in progress
+      void this.sweepJob.runNow(); // joins a sweep in progress
     }, delayMs);
     t.unref();
     this.oneShots.add(t);

@@ -24,7 +24,7 @@ import { createMetrics } from './infra/metrics';
 import { migrate, openDatabase, type Database } from './infra/postgres';
 import { connectRedis } from './infra/redis';
 import { reachable } from './infra/startup';
-import { auditRecorder, auditRetention, cleanupJob, epochGuard, matchService, outboxDrain, presenceService } from './parts';
+import { auditRecorder, auditRetention, cleanupJob, epochGuard, jobReporter, matchService, outboxDrain, presenceService } from './parts';
 import type { CleanupJob } from './presence/cleanup';
 import { createResilience, resilienceConfigFromEnv } from './resilience';
 import { createRooms } from './rooms';
@@ -129,11 +129,12 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     matchMode: () => rooms.service.matchMode(),
     writes,
   });
-  const audit = auditRecorder(cfg, redis, store.keys, log, clock);
-  const retention = auditRetention(cfg, database, log, clock);
+  const audit = auditRecorder(cfg, redis, store.keys, log, clock, metrics);
+  const retention = auditRetention(cfg, database, log, clock, metrics);
   // A user's streams: every socket's subscriptions (bounded each), SSE requests included.
   const hub = new EventHub(redis, sub, store.keys, store, { maxStreamsPerUser: cfg.WS_MAX_PER_USER * cfg.WS_MAX_SUBSCRIPTIONS });
   const rooms = createRooms({
+    onJobRun: jobReporter(metrics),
     store,
     redis,
     audit,
@@ -260,8 +261,9 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
   });
 
   // Snapshots are taken by one process of many: the cleanup job's leader.
-  const snapshots = new PeriodicJob({ name: 'checkpoint', intervalMs: cfg.CHECKPOINT_INTERVAL_MS, leader: () => cleanup.lead(), log }, () =>
-    checkpoints.snapshot(),
+  const snapshots = new PeriodicJob(
+    { name: 'checkpoint', intervalMs: cfg.CHECKPOINT_INTERVAL_MS, leader: () => cleanup.lead(), log, onRun: jobReporter(metrics) },
+    () => checkpoints.snapshot(),
   );
   // Started last: nothing above can leave a timer running if a step fails.
   if (opts.background !== false) {

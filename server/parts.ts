@@ -21,17 +21,32 @@ import { MatchService, type MatchWiring } from './match/service';
 import { CleanupJob } from './presence/cleanup';
 import { PresenceService } from './presence/service';
 import type { Clock } from './shared/clock';
+import type { JobReporter } from './shared/periodic';
 import type { Keys } from './state/keys';
 import type { StateStore } from './state/store';
 import { Outcome, RecoveryFailure, RecoveryStrategy } from './resilience/model';
 
-export function auditRecorder(cfg: Config, redis: Redis, keys: Keys, log: Logger, clock: Clock): AuditRecorder {
-  const spool = new ErrorSpool({ dir: join(cfg.DATA_DIR, 'audit-spool'), maxBytes: cfg.AUDIT_SPOOL_MAX_BYTES });
-  return new AuditRecorder(redis, keys, spool, { appendTimeoutMs: cfg.AUDIT_APPEND_TIMEOUT_MS, spoolRetryMs: cfg.AUDIT_SPOOL_RETRY_MS }, log, clock);
+/** Every background job's runs, counted by name and outcome and timed (job_runs_total, job_duration_seconds). */
+export function jobReporter(metrics: Metrics): JobReporter {
+  return (job, durationMs, ok) => {
+    metrics.jobRuns.inc({ job, outcome: ok ? 'ok' : 'failed' });
+    metrics.jobDuration.observe({ job }, durationMs / 1000);
+  };
 }
 
-export function auditRetention(cfg: Config, database: Database, log: Logger, clock: Clock): AuditRetention {
-  const opts = { retentionDays: cfg.AUDIT_RETENTION_DAYS, monthsAhead: cfg.AUDIT_PARTITIONS_AHEAD, intervalMs: cfg.AUDIT_MAINTENANCE_INTERVAL_MS };
+export function auditRecorder(cfg: Config, redis: Redis, keys: Keys, log: Logger, clock: Clock, metrics: Metrics): AuditRecorder {
+  const spool = new ErrorSpool({ dir: join(cfg.DATA_DIR, 'audit-spool'), maxBytes: cfg.AUDIT_SPOOL_MAX_BYTES });
+  const opts = { appendTimeoutMs: cfg.AUDIT_APPEND_TIMEOUT_MS, spoolRetryMs: cfg.AUDIT_SPOOL_RETRY_MS, onJobRun: jobReporter(metrics) };
+  return new AuditRecorder(redis, keys, spool, opts, log, clock);
+}
+
+export function auditRetention(cfg: Config, database: Database, log: Logger, clock: Clock, metrics: Metrics): AuditRetention {
+  const opts = {
+    retentionDays: cfg.AUDIT_RETENTION_DAYS,
+    monthsAhead: cfg.AUDIT_PARTITIONS_AHEAD,
+    intervalMs: cfg.AUDIT_MAINTENANCE_INTERVAL_MS,
+    onJobRun: jobReporter(metrics),
+  };
   return new AuditRetention(database.db, opts, log, clock);
 }
 
@@ -44,7 +59,12 @@ interface MatchDeps {
 }
 
 export function matchService(cfg: Config, d: MatchDeps, wiring: MatchWiring): MatchService {
-  const opts = { tickMs: cfg.MATCH_SWEEP_INTERVAL_MS, pools: { languages: cfg.POOL_LANGUAGES, regions: cfg.POOL_REGIONS }, maxBlocks: cfg.BLOCKS_MAX_PER_USER };
+  const opts = {
+    tickMs: cfg.MATCH_SWEEP_INTERVAL_MS,
+    pools: { languages: cfg.POOL_LANGUAGES, regions: cfg.POOL_REGIONS },
+    maxBlocks: cfg.BLOCKS_MAX_PER_USER,
+    onJobRun: jobReporter(d.metrics),
+  };
   return new MatchService(d.store, d.redis, d.database, d.metrics, d.log, opts, wiring);
 }
 
@@ -54,6 +74,7 @@ export function presenceService(cfg: Config, store: StateStore, log: Logger, met
     timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS,
     refreshMs: cfg.HEARTBEAT_INTERVAL_MS,
     sweepMs: cfg.PRESENCE_SWEEP_INTERVAL_MS,
+    onJobRun: jobReporter(metrics),
   };
   return new PresenceService<WebSocket>(store, opts, log, {
     onSweep: (r) => {
@@ -81,6 +102,7 @@ export function cleanupJob(cfg: Config, d: CleanupDeps): CleanupJob {
     idleTtlMs: cfg.IDLE_TTL_MS,
     evTtlMs: cfg.EVENT_HISTORY_TTL_MS,
     opTtlMs: cfg.IDEMPOTENCY_TTL_MS,
+    onJobRun: jobReporter(d.metrics),
   };
   const { metrics } = d;
   return new CleanupJob(d.redis, d.store, d.clock, opts, d.log, {

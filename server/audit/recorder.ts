@@ -16,7 +16,7 @@ import type { Clock } from '../shared/clock';
 import { DEFAULT_POOL, type Keys } from '../state/keys';
 import type { BreakerRecord, ErrorRecord, OutboxRecord, RecoveryRecord } from './records';
 import type { ErrorSpool } from './spool';
-import { PeriodicJob } from '../shared/periodic';
+import { PeriodicJob, type JobReporter } from '../shared/periodic';
 import type { Outcome, RecoveryFailure, RecoveryStrategy } from '../resilience/model';
 
 /** Where records go: the recorder, or anything with the same shape (tests). */
@@ -35,6 +35,8 @@ export interface AppendOptions {
 }
 
 export interface RecorderOptions {
+  /** Told after each run of the spool return (metrics). */
+  onJobRun?: JobReporter;
   /** Longest an XADD may take before the record is spooled instead (the XADD may still land; the event id absorbs the copy). */
   appendTimeoutMs: number;
   /** How often the spool is checked and drained while it holds records. */
@@ -57,7 +59,7 @@ export class AuditRecorder implements AuditSink {
     private readonly log: Logger,
     private readonly clock: Clock,
   ) {
-    this.spoolJob = new PeriodicJob({ name: 'audit spool return', intervalMs: opts.spoolRetryMs, runAtStart: true, log }, async () => {
+    this.spoolJob = new PeriodicJob({ name: 'audit spool return', intervalMs: opts.spoolRetryMs, runAtStart: true, log, onRun: opts.onJobRun }, async () => {
       if (this.redis.status !== 'ready' || !(await this.spool.hasPending())) return;
       const n = await this.drainSpool();
       if (n) this.log.info({ records: n }, 'spooled audit records returned to the outbox');

@@ -27,11 +27,13 @@ import {
   type PartitionPolicy,
 } from './partitions';
 import { rowsOf } from './writer';
-import { PeriodicJob } from '../shared/periodic';
+import { PeriodicJob, type JobReporter } from '../shared/periodic';
 
 export interface RetentionOptions extends PartitionPolicy {
   /** Time between runs. */
   intervalMs: number;
+  /** Told after each run (metrics). */
+  onJobRun?: JobReporter;
   /** Longest a DDL statement waits for a lock before giving up until the next run. */
   lockTimeoutMs?: number;
 }
@@ -58,7 +60,7 @@ export class AuditRetention {
     private readonly log: Logger,
     private readonly clock: Clock,
   ) {
-    this.job = new PeriodicJob({ name: 'audit retention', intervalMs: opts.intervalMs, runAtStart: true, log }, () => this.run());
+    this.job = new PeriodicJob({ name: 'audit retention', intervalMs: opts.intervalMs, runAtStart: true, log, onRun: opts.onJobRun }, () => this.run());
   }
 
   /** Runs now, then every intervalMs. */

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Database } from '../infra/postgres';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
-import { PeriodicJob } from '../shared/periodic';
+import { PeriodicJob, type JobReporter } from '../shared/periodic';
 import { DEFAULT_POOL, POOL_NAME } from '../state/keys';
 import { InvalidTransitionError, LimitExceededError, NotInMatchError, WrongStateError } from '../state/errors';
 import { State, type Precondition } from '../state/states';
@@ -45,6 +45,8 @@ export function poolFor(rules: PoolRules, language?: string, region?: string): s
 
 export interface MatchOptions {
   tickMs: number;
+  /** Told after each run of the match tick (metrics). */
+  onJobRun?: JobReporter;
   pools: PoolRules;
   /** Blocks one user may hold. */
   maxBlocks: number;
@@ -84,7 +86,7 @@ export class MatchService {
     private readonly opts: MatchOptions,
     wiring: MatchWiring = {},
   ) {
-    this.job = new PeriodicJob({ name: 'match tick', intervalMs: opts.tickMs, log }, () => this.pass());
+    this.job = new PeriodicJob({ name: 'match tick', intervalMs: opts.tickMs, log, onRun: opts.onJobRun }, () => this.pass());
     this.roomTeardown = wiring.roomTeardown;
     this.postgres = wiring.postgres ?? ((fn) => fn());
     // Every match any script made (enqueue, leave, sweep, deadline, a user back, a rollback) is counted.

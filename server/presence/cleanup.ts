@@ -17,11 +17,13 @@ import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import { State } from '../state/states';
 import type { StateStore } from '../state/store';
-import { PeriodicJob } from '../shared/periodic';
+import { PeriodicJob, type JobReporter } from '../shared/periodic';
 import { repairLobby } from '../state/consistency';
 
 export interface CleanupOptions {
   intervalMs: number;
+  /** Told after each run (metrics). */
+  onJobRun?: JobReporter;
   lockTtlMs: number;
   batch: number;
   idleTtlMs: number;
@@ -50,7 +52,7 @@ export class CleanupJob {
     private readonly hooks: { onRun?(r: CleanupReport): void } = {},
   ) {
     // One process of many cleans up: the one holding the lock.
-    this.job = new PeriodicJob({ name: 'cleanup', intervalMs: opts.intervalMs, leader: () => this.lead(), log }, async () => {
+    this.job = new PeriodicJob({ name: 'cleanup', intervalMs: opts.intervalMs, leader: () => this.lead(), log, onRun: opts.onJobRun }, async () => {
       const r = await this.runOnce();
       this.hooks.onRun?.(r);
       if (r.orphans + r.brokenPairs + r.repaired + r.ttlsSet > 0) this.log.info(r, 'cleanup run');

@@ -15,7 +15,7 @@
  */
 import type { Logger } from '../infra/logger';
 import type { StateStore } from '../state/store';
-import { PeriodicJob } from '../shared/periodic';
+import { PeriodicJob, type JobReporter } from '../shared/periodic';
 
 export interface Socket {
   once(event: 'close', fn: () => void): unknown;
@@ -27,6 +27,8 @@ const GRACE_SLACK_MS = 2;
 
 export interface PresenceOptions {
   graceMs: number;
+  /** Told after each run of the refresh and the sweep (metrics). */
+  onJobRun?: JobReporter;
   timeoutMs: number;
   refreshMs: number;
   sweepMs: number;
@@ -47,8 +49,8 @@ export class PresenceService<S extends Socket = Socket> {
     private readonly log: Logger,
     private readonly hooks: { onSweep?(r: { silent: number; disconnected: number; back: number }): void } = {},
   ) {
-    this.refreshJob = new PeriodicJob({ name: 'presence refresh', intervalMs: opts.refreshMs, log }, () => this.refresh());
-    this.sweepJob = new PeriodicJob({ name: 'presence sweep', intervalMs: opts.sweepMs, log }, () => this.sweep());
+    this.refreshJob = new PeriodicJob({ name: 'presence refresh', intervalMs: opts.refreshMs, log, onRun: opts.onJobRun }, () => this.refresh());
+    this.sweepJob = new PeriodicJob({ name: 'presence sweep', intervalMs: opts.sweepMs, log, onRun: opts.onJobRun }, () => this.sweep());
   }
 
   /** Open sockets of `uid` on this process. */

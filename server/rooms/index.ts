@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { AuditSink } from '../audit/recorder';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
+import type { JobReporter } from '../shared/periodic';
 import type { StateStore } from '../state/store';
 import { Departures } from './departures';
 import { RoomServiceClient } from 'livekit-server-sdk';
@@ -32,6 +33,8 @@ export interface RoomsDeps {
   policyHooks?: PolicyHooks;
   /** Each webhook refused at the edge, by reason (refused_requests_total). */
   onRefused?: (reason: string) => void;
+  /** Told after each run of the janitor and the reconciler (metrics). */
+  onJobRun?: JobReporter;
   /** Stores a room deletion given up on (the dead-letter queue); without it deletions retry for good. */
   park?: (d: ParkedDeletion) => Promise<void>;
 }
@@ -74,9 +77,18 @@ export function createRooms(d: RoomsDeps): Rooms {
   store.onMatches((pool, matches, deferred) => service.onMatches(pool, matches, deferred));
   const events = new RoomEvents(store, records, service, deleter, livekit?.gateway, opts.rejoinGraceMs, clock, log);
   const departures = new Departures(store, records, service, deleter, livekit?.gateway, opts.leaseMs, log);
-  const janitor = new RoomJanitor(store, records, service, deleter, departures, opts.janitorIntervalMs, log);
+  const janitor = new RoomJanitor(store, records, service, deleter, departures, opts.janitorIntervalMs, log, d.onJobRun);
   const reconciler = livekit
-    ? new Reconciler(store, records, service, deleter, livekit.gateway, { intervalMs: opts.reconcileIntervalMs, rejoinGraceMs: opts.rejoinGraceMs }, clock, log)
+    ? new Reconciler(
+        store,
+        records,
+        service,
+        deleter,
+        livekit.gateway,
+        { intervalMs: opts.reconcileIntervalMs, rejoinGraceMs: opts.rejoinGraceMs, onJobRun: d.onJobRun },
+        clock,
+        log,
+      )
     : undefined;
   const webhook: RequestHandler = opts.livekit
     ? createWebhookHandler({

@@ -23,7 +23,7 @@ import type { RoomDeleter } from './room-deleter';
 import type { RoomRecord, RoomRecords } from './room-records';
 import type { RoomService } from './room-service';
 import { ROOM_PREFIX, ignoreNotInMatch, isMatchOn, isMember, isOver, poolFromMetadata } from './rules';
-import { PeriodicJob } from '../shared/periodic';
+import { PeriodicJob, type JobReporter } from '../shared/periodic';
 
 export interface ReconcileReport {
   livekitRooms: number;
@@ -43,11 +43,11 @@ export class Reconciler {
     private readonly rooms: RoomService,
     private readonly deleter: RoomDeleter,
     private readonly gateway: LiveKitGateway,
-    private readonly opts: { intervalMs: number; rejoinGraceMs: number },
+    private readonly opts: { intervalMs: number; rejoinGraceMs: number; onJobRun?: JobReporter },
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
-    this.job = new PeriodicJob({ name: 'room reconciliation', intervalMs: opts.intervalMs, log }, () => this.pass());
+    this.job = new PeriodicJob({ name: 'room reconciliation', intervalMs: opts.intervalMs, log, onRun: opts.onJobRun }, () => this.pass());
   }
 
   start(): void {

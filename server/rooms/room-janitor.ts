@@ -18,7 +18,7 @@ import type { RoomDeleter } from './room-deleter';
 import type { RoomRecord, RoomRecords } from './room-records';
 import type { RoomService } from './room-service';
 import { isMatchOn } from './rules';
-import { PeriodicJob } from '../shared/periodic';
+import { PeriodicJob, type JobReporter } from '../shared/periodic';
 
 const PAGE = 500; // records read per pipeline round trip
 
@@ -39,8 +39,9 @@ export class RoomJanitor {
     private readonly departures: Departures,
     intervalMs: number,
     private readonly log: Logger,
+    onJobRun?: JobReporter,
   ) {
-    this.job = new PeriodicJob({ name: 'room janitor', intervalMs, log }, () => this.pass());
+    this.job = new PeriodicJob({ name: 'room janitor', intervalMs, log, onRun: onJobRun }, () => this.pass());
   }
 
   start(): void {

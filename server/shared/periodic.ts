@@ -9,6 +9,9 @@
  */
 import type { Logger } from '../infra/logger';
 
+/** Told after each run of a job: its name, how long it took, whether it threw (the composition root counts them). */
+export type JobReporter = (name: string, durationMs: number, ok: boolean) => void;
+
 export interface PeriodicOptions {
   /** Named in logs (and handed to onRun). */
   name: string;
@@ -20,8 +23,8 @@ export interface PeriodicOptions {
   /** Asked before each scheduled run: false skips it (another process leads). */
   leader?: () => Promise<boolean>;
   log: Logger;
-  /** Told after each run: how long it took and whether it threw (metrics). */
-  onRun?: (name: string, durationMs: number, ok: boolean) => void;
+  /** Told after each run: how long it took and whether it threw (job_runs_total, job_duration_seconds). */
+  onRun?: JobReporter;
 }
 
 export class PeriodicJob<T = unknown> {

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PeriodicJob } from '../../server/shared/periodic';
+import { startTestApp } from '../support/app';
 
 const log = pino({ level: 'silent' });
 
@@ -80,5 +81,19 @@ describe('a periodic job', () => {
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(800);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(1200);
     expect(new Set(gaps).size).toBeGreaterThan(1);
+  });
+});
+
+describe('background jobs in a running server', () => {
+  it('every run is counted by job and outcome and timed on /metrics', async () => {
+    await using app = await startTestApp();
+    await vi.waitFor(
+      async () => {
+        const text = await (await fetch(`${app.url}/metrics`)).text();
+        expect(text).toMatch(/job_runs_total\{job="match tick",outcome="ok"\} [1-9]/);
+        expect(text).toMatch(/job_duration_seconds_count\{job="presence sweep"\} [1-9]/);
+      },
+      { timeout: 5000, interval: 100 },
+    );
   });
 });

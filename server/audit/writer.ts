@@ -12,98 +12,30 @@
  * indexes come back as `deferred` and the drain leaves them pending for a later retry, rather
  * than losing the end of a match.
  */
-import { sql } from 'drizzle-orm';
+import { getTableColumns, getTableName, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../infra/postgres';
+import { matches } from '../match/schema';
 import type { OutboxRecord } from './records';
 import { toRows, type MatchUpdate, type Row } from './rows';
+import { breakerEvents, checkpoints, errors, recoveries, stateTransitions, webhookEvents } from './schema';
 
 export interface ApplyResult {
   deferred: Array<{ index: number; reason: string }>;
 }
-
-type Columns = ReadonlyArray<readonly [name: string, type: string]>;
-
-const TRANSITIONS: Columns = [
-  ['event_id', 'text'],
-  ['at', 'timestamptz'],
-  ['user_id', 'text'],
-  ['pool', 'text'],
-  ['from_state', 'text'],
-  ['to_state', 'text'],
-  ['reason', 'text'],
-  ['match_id', 'text'],
-  ['actor', 'text'],
-  ['version', 'integer'],
-];
-const ERRORS: Columns = [
-  ['event_id', 'text'],
-  ['at', 'timestamptz'],
-  ['category', 'text'],
-  ['type', 'text'],
-  ['severity', 'text'],
-  ['code', 'text'],
-  ['operation', 'text'],
-  ['message', 'text'],
-  ['context', 'jsonb'],
-  ['strategy', 'text'],
-  ['recovered', 'boolean'],
-  ['user_id', 'text'],
-];
-const RECOVERIES: Columns = [
-  ['event_id', 'text'],
-  ['at', 'timestamptz'],
-  ['failure_type', 'text'],
-  ['strategy', 'text'],
-  ['outcome', 'text'],
-  ['duration_ms', 'integer'],
-  ['context', 'jsonb'],
-];
-const BREAKERS: Columns = [
-  ['event_id', 'text'],
-  ['at', 'timestamptz'],
-  ['dependency', 'text'],
-  ['state', 'text'],
-  ['instance', 'text'],
-];
-const CHECKPOINTS: Columns = [
-  ['event_id', 'text'],
-  ['at', 'timestamptz'],
-  ['kind', 'text'],
-  ['subject_id', 'text'],
-  ['snapshot', 'jsonb'],
-];
-const WEBHOOKS: Columns = [
-  ['event_id', 'text'],
-  ['at', 'timestamptz'],
-  ['event', 'text'],
-  ['room', 'text'],
-  ['participant', 'text'],
-  ['valid', 'boolean'],
-  ['payload', 'jsonb'],
-];
-const MATCHES: Columns = [
-  ['id', 'text'],
-  ['pool', 'text'],
-  ['user_a', 'text'],
-  ['user_b', 'text'],
-  ['mode', 'text'],
-  ['created_at', 'timestamptz'],
-  ['waited_a_ms', 'integer'],
-  ['waited_b_ms', 'integer'],
-];
 
 type Executor = Pick<Db, 'execute'>;
 
 export async function applyRecords(db: Db, records: readonly OutboxRecord[]): Promise<ApplyResult> {
   const rows = toRows(records);
   return db.transaction(async (tx) => {
-    await insertRows(tx, 'state_transitions', TRANSITIONS, rows.transitions);
-    await insertRows(tx, 'errors', ERRORS, rows.errors);
-    await insertRows(tx, 'recoveries', RECOVERIES, rows.recoveries);
-    await insertRows(tx, 'breaker_events', BREAKERS, rows.breakers);
-    await insertRows(tx, 'checkpoints', CHECKPOINTS, rows.checkpoints);
-    await insertRows(tx, 'webhook_events', WEBHOOKS, rows.webhooks);
-    await insertRows(tx, 'matches', MATCHES, rows.matchCreates);
+    await insertRows(tx, stateTransitions, rows.transitions);
+    await insertRows(tx, errors, rows.errors);
+    await insertRows(tx, recoveries, rows.recoveries);
+    await insertRows(tx, breakerEvents, rows.breakers);
+    await insertRows(tx, checkpoints, rows.checkpoints);
+    await insertRows(tx, webhookEvents, rows.webhooks);
+    await insertRows(tx, matches, rows.matchCreates);
 
     const deferred: ApplyResult['deferred'] = [];
     const missing = await missingMatches(tx, [...rows.connected.keys(), ...rows.ended.keys(), ...rows.rooms.keys()]);
@@ -134,12 +66,14 @@ export async function applyRecords(db: Db, records: readonly OutboxRecord[]): Pr
   });
 }
 
-async function insertRows(tx: Executor, table: string, columns: Columns, rows: Row[]): Promise<void> {
+/** The table's columns that the rows carry (rows.ts keys them by SQL name), typed as the schema declares them. */
+async function insertRows(tx: Executor, table: PgTable, rows: Row[]): Promise<void> {
   if (rows.length === 0) return;
-  const names = columns.map(([c]) => `"${c}"`).join(', ');
-  const defs = columns.map(([c, t]) => `"${c}" ${t}`).join(', ');
+  const columns = Object.values(getTableColumns(table)).filter((c) => c.name in rows[0]!);
+  const names = columns.map((c) => `"${c.name}"`).join(', ');
+  const defs = columns.map((c) => `"${c.name}" ${c.getSQLType()}`).join(', ');
   await tx.execute(
-    sql`INSERT INTO ${sql.raw(`"${table}" (${names})`)} SELECT ${sql.raw(names)}
+    sql`INSERT INTO ${sql.raw(`"${getTableName(table)}" (${names})`)} SELECT ${sql.raw(names)}
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(${sql.raw(defs)})
       ON CONFLICT DO NOTHING`,
   );

@@ -26,6 +26,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { RecoveryInput } from '../audit/recorder';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import type { StateStore } from '../state/store';
@@ -33,14 +34,6 @@ import { restoreUsers } from './restore';
 import type { Checkpointer } from './snapshot';
 import type { FloorWindow } from './version-floors';
 import { Outcome, RecoveryFailure, RecoveryStrategy } from '../resilience/model';
-
-export interface RecoveryRecord {
-  failureType: typeof RecoveryFailure.RedisDataLoss;
-  strategy: typeof RecoveryStrategy.RestoreFromCheckpoint;
-  outcome: typeof Outcome.Recovered | typeof Outcome.Failed;
-  durationMs: number;
-  context: Record<string, unknown>;
-}
 
 export interface EpochOptions {
   /** Checkpoints older than this are not restored (CHECKPOINT_LOOKBACK_MS). */
@@ -61,20 +54,12 @@ export class RedisNotReadyError extends Error {
   }
 }
 
-export function isRedisNotReadyError(e: unknown): e is RedisNotReadyError {
-  return e instanceof RedisNotReadyError;
-}
-
 /** A state script held at the gate while Redis turned out to have lost its data: not run, not to be retried as is. */
 export class HeldAcrossDataLossError extends Error {
   override readonly name = 'HeldAcrossDataLossError';
   constructor() {
     super('Redis lost its data while this call waited for it; the call was not run');
   }
-}
-
-export function isHeldAcrossDataLossError(e: unknown): e is HeldAcrossDataLossError {
-  return e instanceof HeldAcrossDataLossError;
 }
 
 const REBUILDING = 'rebuilding';
@@ -104,7 +89,7 @@ export class EpochGuard implements FloorWindow {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly opts: EpochOptions,
-    private readonly onRecovery: (r: RecoveryRecord) => Promise<void> | void,
+    private readonly onRecovery: (r: RecoveryInput) => Promise<void> | void,
   ) {
     this.close(); // nothing runs before the first check
   }
@@ -214,6 +199,14 @@ export class EpochGuard implements FloorWindow {
   }
 
   private async rebuild(started: number): Promise<void> {
+    const audit = (outcome: Outcome, context: Record<string, unknown>) =>
+      this.onRecovery({
+        failureType: RecoveryFailure.RedisDataLoss,
+        strategy: RecoveryStrategy.RestoreFromCheckpoint,
+        outcome,
+        durationMs: this.clock.now() - started,
+        context,
+      });
     const since = new Date(this.clock.now() - this.opts.lookbackMs);
     const epoch = `${this.clock.now()}-${randomUUID()}`;
     try {
@@ -236,20 +229,13 @@ export class EpochGuard implements FloorWindow {
           )
         : { restored: 0, reset: 0 };
       await this.markLost(epoch);
-      const durationMs = this.clock.now() - started;
       // Audited even when no checkpoint was recent enough to rebuild anyone: the loss happened
       // (calls in progress ended), and versions still carry on from the audit trail.
       this.log.warn(
-        { ...r, checkpoints: snaps.length, durationMs },
+        { ...r, checkpoints: snaps.length, durationMs: this.clock.now() - started },
         snaps.length ? 'Redis came back empty: active users rebuilt from checkpoints' : 'Redis came back empty: no recent checkpoint, nobody to rebuild',
       );
-      await this.onRecovery({
-        failureType: RecoveryFailure.RedisDataLoss,
-        strategy: RecoveryStrategy.RestoreFromCheckpoint,
-        outcome: Outcome.Recovered,
-        durationMs,
-        context: { ...r, checkpoints: snaps.length },
-      });
+      await audit(Outcome.Recovered, { ...r, checkpoints: snaps.length });
       if (snaps.length === 0) return;
       // The restored pools get their background work back at once (the active set was lost too);
       // the cleanup job does the same on its next run if this fails (the Redis breaker may be open).
@@ -259,13 +245,7 @@ export class EpochGuard implements FloorWindow {
       this.log.error({ err }, 'rebuilding Redis from checkpoints failed');
       // Whatever happened, the others must not wait for a rebuild that is over; versions still carry over.
       await this.markLost(epoch).catch(() => undefined);
-      await this.onRecovery({
-        failureType: RecoveryFailure.RedisDataLoss,
-        strategy: RecoveryStrategy.RestoreFromCheckpoint,
-        outcome: Outcome.Failed,
-        durationMs: this.clock.now() - started,
-        context: { error: String(err) },
-      });
+      await audit(Outcome.Failed, { error: String(err) });
     }
   }
 

@@ -15,7 +15,7 @@ import { State } from '../state/states';
 import type { StateStore } from '../state/store';
 import type { Checkpointer, UserSnapshot } from './snapshot';
 
-export const LOST_CALL_NOTICE = {
+const LOST_CALL_NOTICE = {
   code: 'CALL_LOST_IN_RECOVERY',
   message: 'We lost your conversation while our servers recovered. Press Start to find someone new.',
 };
@@ -40,31 +40,19 @@ export async function restoreUsers(redis: Redis, store: StateStore, snaps: UserS
     await redis.set(store.keys.userPool(s.userId), s.pool);
     await redis.sadd(store.keys.pools(), s.pool);
     const minVersion = Math.max(Number(s.version) || 0, floors.get(s.userId) ?? 0);
-    if (s.state === State.WAITING) {
-      await store.force({
-        uid: s.userId,
-        pool: s.pool,
-        to: State.WAITING,
-        actor,
-        reason: 'restore_from_checkpoint',
-        score: s.score,
-        fields: { name: s.name },
-        minVersion,
-      });
-      restored++;
-    } else {
-      await store.force({
-        uid: s.userId,
-        pool: s.pool,
-        to: State.IDLE,
-        actor,
-        reason: 'reset_after_data_loss',
-        fields: { name: s.name },
-        notice: LOST_CALL_NOTICE,
-        minVersion,
-      });
-      reset++;
-    }
+    const waiting = s.state === State.WAITING;
+    await store.force({
+      uid: s.userId,
+      pool: s.pool,
+      actor,
+      fields: { name: s.name },
+      minVersion,
+      ...(waiting
+        ? { to: State.WAITING, reason: 'restore_from_checkpoint', score: s.score }
+        : { to: State.IDLE, reason: 'reset_after_data_loss', notice: LOST_CALL_NOTICE }),
+    });
+    if (waiting) restored++;
+    else reset++;
   }
   return { restored, reset };
 }

@@ -5,16 +5,20 @@
  * back empty (see epoch.ts). Reads use ZRANGE in batches (never KEYS). Every Postgres call runs
  * through `guard` (the Postgres policy in the server), so a snapshot during an outage fails fast
  * once the breaker is open and counts toward it until then.
+ *
+ * Versions live in the user's Redis hash, so a Redis that comes back empty would start everyone at
+ * 0 again and write (user, version) pairs Postgres already holds. A rebuild (epoch.ts) and the
+ * seeding of users first seen after it (version-floors.ts) start each user from their last version
+ * in the audit trail instead (lastVersions, lastSeen: read by `state_transitions_user_at`).
  */
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, gte } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, max, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { direct, type DbGuard } from '../audit/db-guard';
-import { checkpoints } from '../audit/schema';
+import { checkpoints, stateTransitions } from '../audit/schema';
 import type { Db } from '../infra/postgres';
 import type { Clock } from '../shared/clock';
 import { State } from '../state/states';
-import { hasHistory, lastSeen, maxVersions } from './versions';
 import type { StateStore } from '../state/store';
 
 export interface UserSnapshot {
@@ -40,6 +44,8 @@ export interface MatchSnapshot {
 
 const ACTIVE = [State.WAITING, State.CONNECTING, State.IN_CALL, State.DISCONNECTING];
 const PAGE = 500;
+/** Users per query: keeps the IN list far below Postgres's 65,535 parameters. */
+const VERSION_CHUNK = 1000;
 
 export class Checkpointer {
   constructor(
@@ -101,27 +107,23 @@ export class Checkpointer {
   }
 
   async latestUser(uid: string): Promise<UserSnapshot | null> {
-    const [row] = await this.guard(() =>
-      this.db
-        .select()
-        .from(checkpoints)
-        .where(and(eq(checkpoints.kind, 'user'), eq(checkpoints.subjectId, uid)))
-        .orderBy(desc(checkpoints.at))
-        .limit(1),
-    );
-    return (row?.snapshot as UserSnapshot | undefined) ?? null;
+    return (await this.latest('user', uid)) as UserSnapshot | null;
   }
 
   async latestMatch(mid: string): Promise<MatchSnapshot | null> {
+    return (await this.latest('match', mid)) as MatchSnapshot | null;
+  }
+
+  private async latest(kind: 'user' | 'match', subjectId: string): Promise<unknown> {
     const [row] = await this.guard(() =>
       this.db
         .select()
         .from(checkpoints)
-        .where(and(eq(checkpoints.kind, 'match'), eq(checkpoints.subjectId, mid)))
+        .where(and(eq(checkpoints.kind, kind), eq(checkpoints.subjectId, subjectId)))
         .orderBy(desc(checkpoints.at))
         .limit(1),
     );
-    return (row?.snapshot as MatchSnapshot | undefined) ?? null;
+    return row?.snapshot ?? null;
   }
 
   /** The newest snapshot of every user taken since `since` (for a rebuild after data loss). */
@@ -136,18 +138,45 @@ export class Checkpointer {
     return rows.map((r) => r.snapshot as UserSnapshot);
   }
 
-  /** The last version of each user in the audit trail (see versions.ts). */
-  lastVersions(uids: readonly string[]): Promise<Map<string, number>> {
-    return maxVersions(this.db, uids, this.guard);
+  /** The highest version in the audit trail of each of `uids` (users without a row are absent). */
+  async lastVersions(uids: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const unique = [...new Set(uids)];
+    for (let i = 0; i < unique.length; i += VERSION_CHUNK) {
+      const chunk = unique.slice(i, i + VERSION_CHUNK);
+      const rows = await this.guard(() =>
+        this.db
+          .select({ userId: stateTransitions.userId, version: max(stateTransitions.version) })
+          .from(stateTransitions)
+          .where(inArray(stateTransitions.userId, chunk))
+          .groupBy(stateTransitions.userId),
+      );
+      for (const r of rows) if (r.version !== null) out.set(r.userId, Number(r.version));
+    }
+    return out;
   }
 
-  /** A user's last pool and version in the audit trail (see versions.ts). */
-  lastSeen(uid: string): Promise<{ pool: string; version: number } | null> {
-    return lastSeen(this.db, uid, this.guard);
+  /** A user's last transition in the audit trail: the pool it was in and its version (null: none). */
+  async lastSeen(uid: string): Promise<{ pool: string; version: number } | null> {
+    const [row] = await this.guard(() =>
+      this.db
+        .select({ pool: stateTransitions.pool, version: stateTransitions.version })
+        .from(stateTransitions)
+        .where(eq(stateTransitions.userId, uid))
+        .orderBy(desc(stateTransitions.at), desc(stateTransitions.version))
+        .limit(1),
+    );
+    return row ?? null;
   }
 
   /** Whether the audit trail holds any transition (a brand-new deployment's does not). */
-  hasHistory(): Promise<boolean> {
-    return hasHistory(this.db, this.guard);
+  async hasHistory(): Promise<boolean> {
+    const rows = await this.guard(() =>
+      this.db
+        .select({ one: sql<number>`1` })
+        .from(stateTransitions)
+        .limit(1),
+    );
+    return rows.length > 0;
   }
 }

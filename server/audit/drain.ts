@@ -17,18 +17,14 @@
  *    (the one being written and the one read ahead) are in memory and in this consumer's pending
  *    list; the rest waits in Redis.
  *  - A batch Postgres rejects is split until the bad records are isolated (isolate.ts); the good
- *    ones commit. A record whose values Postgres refuses on their own (a data exception or an
- *    integrity violation, db-errors.ts) would fail the same way every time: it goes to
- *    dead_letters with its error at once, with one log line. Any other bad record (a statement
- *    timeout) stays pending and is retried when claimed again; once
- *    its delivery count in the group's pending list (XPENDING, so it survives restarts and is
- *    shared by every process) reaches maxDeliveries, it goes to dead_letters too. A record that
- *    cannot be parsed goes there at once. Strings Postgres cannot store never get that far: they
- *    are replaced as the record is read (records.ts, storable).
+ *    ones commit. What becomes of a bad record (batch.ts): refused for its own values, or
+ *    unreadable, it goes to dead_letters at once; otherwise it stays pending, is retried when
+ *    claimed again, and goes there once its delivery count (XPENDING: it survives restarts and is
+ *    shared by every process) reaches maxDeliveries. Strings Postgres cannot store never get that
+ *    far: they are replaced as the record is read (records.ts, storable).
  *  - A record about a match whose match_created row is not in Postgres yet (another process has it
  *    in the batch it is writing) is deferred: this consumer keeps it, still pending, and applies it
- *    again after DEFER_FIRST_MS, doubling up to claimIdleMs / 2, instead of leaving it to a claim
- *    claimIdleMs later. Those retries do not count as deliveries; a claim does.
+ *    again soon (deferred.ts) instead of leaving it to a claim claimIdleMs later.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -36,13 +32,13 @@ import type { Logger } from '../infra/logger';
 import { exponentialDelay } from '../resilience/backoff';
 import type { Db } from '../infra/postgres';
 import type { Keys } from '../state/keys';
-import { isRowRejection } from './db-errors';
+import { Acks } from './acks';
+import { applyBatch, type BatchContext } from './batch';
 import { direct, type DbGuard } from './db-guard';
-import { letterForEntry, letterForRaw, storeDeadLettersSafely, type Letter } from './dead-letters';
-import { applyIsolating } from './isolate';
-import { parseEntry, isPoisonRecordError, streamIdTime, type OutboxEntry, type OutboxRecord } from './records';
-import { ackAndDelete, claimIdle, deliveryCounts, ensureGroup, outboxLag, readNew, readOwnPending, type Batch, type RawEntry } from './outbox-stream';
-import { applyRecords } from './writer';
+import { DeferredRecords } from './deferred';
+import { storeDeadLettersSafely } from './dead-letters';
+import type { OutboxEntry, OutboxRecord } from './records';
+import { claimIdle, ensureGroup, outboxLag, readNew, readOwnPending, type Batch } from './outbox-stream';
 
 export { AUDIT_GROUP } from './outbox-stream';
 
@@ -53,8 +49,8 @@ const MAX_BACKOFF_MS = 1000;
 const MAX_CLAIM_INTERVAL_MS = 5000;
 /** Claim passes per pool per round: bounds the time spent taking over a big pending list at once. */
 const MAX_CLAIM_ROUNDS = 20;
-/** A deferred record (its match not in Postgres yet) is applied again this soon, then ever later. */
-const DEFER_FIRST_MS = 100;
+/** How often onLag is measured: a gauge for dashboards, not worth a Redis round trip every round. */
+const LAG_INTERVAL_MS = 1000;
 
 export interface DrainOptions {
   batch: number;
@@ -67,17 +63,15 @@ export interface DrainOptions {
    * (each transaction is several round trips). 0: read again at once.
    */
   lingerMs?: number;
-  /** How often onLag is measured (default 1000 ms). */
-  lagIntervalMs?: number;
 }
 
 export interface DrainHooks {
   /** Every record committed, once per successful commit (feeds transitions_total). */
   onRecords?(records: OutboxRecord[]): void;
-  /** A batch committed: its size and the age of its oldest record at commit (XADD to commit). */
-  onBatch?(rows: number, lagMs: number): void;
-  /** Outbox health: age of the oldest unacknowledged entry (0 when empty) and entries waiting. */
-  onLag?(lagMs: number, backlog: number): void;
+  /** A batch committed: its size. */
+  onBatch?(rows: number): void;
+  /** Outbox health: age of the oldest unacknowledged entry (0 when empty). */
+  onLag?(lagMs: number): void;
   onError?(e: unknown): void;
   onDeadLetter?(entry: { streamId: string; pool: string }, error: string): void;
   /** Test seam: runs after the Postgres commit and before XACK; a throw leaves the batch pending, as a crash would. */
@@ -93,11 +87,8 @@ export class OutboxDrain {
   private readonly held: Batch[] = [];
   /** The next read, started while the current batch is written (only after a full batch). */
   private prefetched: Promise<Batch[]> | null = null;
-  /** Committed or dead-lettered, but the XACK failed: sent again first thing next round (by pool). */
-  private readonly unacked = new Map<string, Set<string>>();
-  private readonly acking = new Set<Promise<void>>();
-  /** Deferred records kept by this consumer (still pending), with when to apply them again. */
-  private readonly later = new Map<string, { pool: string; entry: RawEntry; due: number; attempt: number }>();
+  private readonly acks: Acks;
+  private readonly later: DeferredRecords;
   /**
    * A read failed (timed out on our side, say, while Redis was frozen): Redis may still have run
    * it and delivered entries to this consumer that we never saw. They are read back from this
@@ -107,6 +98,7 @@ export class OutboxDrain {
   private lastClaim = 0;
   private lastLag = 0;
   private wake: (() => void) | null = null;
+  private readonly batchContext: BatchContext;
 
   constructor(
     private readonly redis: Redis,
@@ -117,7 +109,12 @@ export class OutboxDrain {
     private readonly log: Logger,
     private readonly hooks: DrainHooks = {},
     private readonly guard: DbGuard = direct,
-  ) {}
+  ) {
+    this.acks = new Acks(redis, keys, (e) => hooks.onError?.(e));
+    this.later = new DeferredRecords(opts.claimIdleMs, log);
+    const afterCommit = hooks.afterCommit?.bind(hooks);
+    this.batchContext = { redis, db, guard, log, consumer: this.consumer, maxDeliveries: opts.maxDeliveries, afterCommit };
+  }
 
   start(): void {
     if (this.running) return;
@@ -130,7 +127,7 @@ export class OutboxDrain {
     this.running = false;
     this.wake?.();
     await this.loop;
-    await Promise.all(this.acking);
+    await this.acks.settled();
     // Entries of an unused read-ahead stay pending: flush() or another consumer takes them.
     await this.prefetched?.catch(() => undefined);
   }
@@ -154,7 +151,7 @@ export class OutboxDrain {
 
   /** One round: retry what is held, else claim abandoned entries and read new ones. Returns entries settled. */
   async drainOnce(blockMs = 0): Promise<number> {
-    await this.flushAcks();
+    await this.acks.retryFailed();
     if (this.held.length) return this.processHeld();
     const retried = await this.retryDeferred();
     if (retried) return retried;
@@ -183,8 +180,7 @@ export class OutboxDrain {
     const pre = this.prefetched;
     this.prefetched = null;
     // A blocking read wakes in time for the next deferred record.
-    const untilDue = this.later.size ? Math.max(1, Math.min(...[...this.later.values()].map((d) => d.due)) - Date.now()) : blockMs;
-    const batches = pre ? await pre : await this.read(pools, done === 0 ? Math.min(blockMs, untilDue) : 0);
+    const batches = pre ? await pre : await this.read(pools, done === 0 ? this.later.readBlockMs(blockMs) : 0);
     this.held.push(...batches);
     // A full batch means more is waiting: read the next one while this one is written to Postgres.
     if (batches.some((b) => b.raw.length >= this.opts.batch)) {
@@ -208,34 +204,20 @@ export class OutboxDrain {
   /** Drain until the outboxes are empty (graceful shutdown, tests). */
   async flush(maxRounds = 1000): Promise<void> {
     for (let i = 0; i < maxRounds; i++) if ((await this.drainOnce(0)) === 0) break;
-    await Promise.all(this.acking);
-    await this.flushAcks();
+    await this.acks.settled();
+    await this.acks.retryFailed();
   }
 
   /** Age of the oldest unacknowledged outbox entry (acknowledged entries are deleted) and the backlog. */
   async lag(): Promise<{ lagMs: number; backlog: number }> {
-    const pools = await this.pools();
-    return outboxLag(
-      this.redis,
-      pools.map((p) => this.keys.outbox(p)),
-      Date.now(),
-    );
+    const keys = (await this.pools()).map((p) => this.keys.outbox(p));
+    return outboxLag(this.redis, keys, Date.now());
   }
 
   /** Applies the deferred records that are due; returns how many settled. */
   private async retryDeferred(): Promise<number> {
-    const now = Date.now();
-    const due = new Map<string, { raw: RawEntry[]; attempt: number }>();
-    for (const [id, d] of this.later) {
-      if (d.due > now) continue;
-      this.later.delete(id);
-      const g = due.get(d.pool) ?? { raw: [], attempt: 0 };
-      g.raw.push(d.entry);
-      g.attempt = Math.max(g.attempt, d.attempt);
-      due.set(d.pool, g);
-    }
     let done = 0;
-    for (const [pool, g] of due) done += await this.commit(pool, g.raw, g.attempt + 1);
+    for (const [pool, g] of this.later.takeDue()) done += await this.commit(pool, g.raw, g.attempt + 1);
     return done;
   }
 
@@ -266,85 +248,21 @@ export class OutboxDrain {
 
   /** `attempt`: how many times this consumer has applied these entries (deferred records wait longer each time). */
   private async commit(pool: string, raw: Batch['raw'], attempt = 1): Promise<number> {
-    const valid: OutboxEntry[] = [];
-    const letters: Letter[] = [];
-    for (const [id, fields] of raw) {
-      try {
-        valid.push(parseEntry(pool, id, fields));
-      } catch (e) {
-        if (!isPoisonRecordError(e)) throw e;
-        letters.push(letterForRaw(pool, id, fields, e.message, e.kind, e.eventId));
-      }
-    }
-    // Records Postgres refused alone in their transaction for their values: retrying cannot help.
-    const rejected = new Set<OutboxRecord>();
-    const apply = async (recs: OutboxRecord[]) => {
-      try {
-        return await this.guard(() => applyRecords(this.db, recs));
-      } catch (e) {
-        if (recs.length === 1 && isRowRejection(e)) rejected.add(recs[0]!);
-        throw e;
-      }
-    };
-    const { committed, deferred, failed } = await applyIsolating(apply, valid);
-    if (committed.length) await this.hooks.afterCommit?.(pool, committed);
-    const retry = [...failed, ...deferred];
-    const counts = await deliveryCounts(
-      this.redis,
-      this.keys.outbox(pool),
-      retry.map((r) => r.entry.streamId),
-    );
-    const again = new Set<string>();
-    for (const r of retry) {
-      const pending = counts.get(r.entry.streamId);
-      const n = pending?.count ?? 0;
-      if (deferred.includes(r) && pending?.consumer !== this.consumer) continue; // acknowledged, or another consumer's now
-      if (rejected.has(r.entry.rec) || n >= this.opts.maxDeliveries) letters.push(letterForEntry(r.entry, r.error, n));
-      else if (deferred.includes(r)) again.add(r.entry.streamId);
-      else this.log.warn({ pool, id: r.entry.streamId, deliveries: n, error: r.error }, 'audit record not written; will retry');
-    }
-    if (again.size) {
-      const inMs = exponentialDelay(attempt, DEFER_FIRST_MS, Math.max(DEFER_FIRST_MS, this.opts.claimIdleMs / 2));
-      this.log.debug({ pool, records: again.size, inMs }, 'audit records deferred: their match is not in Postgres yet');
-      for (const entry of raw) if (again.has(entry[0])) this.later.set(entry[0], { pool, entry, due: Date.now() + inMs, attempt });
-    }
-    for (const id of [...committed.map((e) => e.streamId), ...letters.map((l) => l.streamId)]) this.later.delete(id);
+    const { committed, letters, deferred } = await applyBatch(this.batchContext, pool, this.keys.outbox(pool), raw);
+    this.later.keep(pool, raw, deferred, attempt);
+    const settled = [...committed.map((e) => e.streamId), ...letters.map((l) => l.streamId)];
+    this.later.forget(settled);
     await storeDeadLettersSafely(this.db, letters, new Date(), this.log, this.guard);
-    this.ack(pool, [...committed.map((e) => e.streamId), ...letters.map((l) => l.streamId)]);
+    this.acks.send(pool, settled);
     if (committed.length) {
       this.hooks.onRecords?.(committed.map((e) => e.rec));
-      this.hooks.onBatch?.(committed.length, Math.max(0, Date.now() - streamIdTime(committed[0]!.streamId)));
+      this.hooks.onBatch?.(committed.length);
     }
     for (const l of letters) {
       this.hooks.onDeadLetter?.({ streamId: l.streamId, pool }, l.error);
       this.log.error({ pool, id: l.streamId, kind: l.kind, error: l.error, attempts: l.attempts }, 'audit record moved to dead_letters');
     }
     return committed.length + letters.length;
-  }
-
-  /** XACK + XDEL, pipelined with the next read (not awaited); a failed ack is retried next round. */
-  private ack(pool: string, ids: string[]): void {
-    if (ids.length === 0) return;
-    const p = this.sendAck(pool, ids)
-      .catch((e: unknown) => {
-        let set = this.unacked.get(pool);
-        if (!set) this.unacked.set(pool, (set = new Set()));
-        for (const id of ids) set.add(id);
-        this.hooks.onError?.(e);
-      })
-      .finally(() => this.acking.delete(p));
-    this.acking.add(p);
-  }
-
-  private async flushAcks(): Promise<void> {
-    for (const [pool, set] of this.unacked) {
-      await this.sendAck(pool, [...set]);
-      this.unacked.delete(pool);
-    }
-  }
-
-  private sendAck(pool: string, ids: string[]): Promise<void> {
-    return ackAndDelete(this.redis, this.keys.outbox(pool), ids);
   }
 
   private async ensureGroup(pool: string): Promise<void> {
@@ -364,12 +282,10 @@ export class OutboxDrain {
   }
 
   private async reportLag(): Promise<void> {
-    const every = this.opts.lagIntervalMs ?? 1000;
-    if (!this.hooks.onLag || Date.now() - this.lastLag < every) return;
+    if (!this.hooks.onLag || Date.now() - this.lastLag < LAG_INTERVAL_MS) return;
     this.lastLag = Date.now();
     try {
-      const { lagMs, backlog } = await this.lag();
-      this.hooks.onLag(lagMs, backlog);
+      this.hooks.onLag((await this.lag()).lagMs);
     } catch {
       /* Redis unreachable: the next round reports */
     }

@@ -19,11 +19,9 @@ import { classify, isDependencyFailure } from '../resilience/classify';
 import { ErrorType, Strategy } from '../resilience/model';
 
 /**
- * The database (or the way to it, or the Postgres policy in front of it) failed: hold the batch
- * and retry it unchanged. The shared classification (server/resilience/classify.ts) decides,
- * with one reading of its own: a SQLSTATE that only says "this statement" (a statement timeout,
- * an "alert" code such as a missing column) is about the rows and is isolated instead, so one
- * record that always fails cannot stall the drain.
+ * The database (or the way to it, or the Postgres policy) failed: hold the batch. A SQLSTATE that
+ * only says "this statement" is about the rows instead, so one record that always fails cannot
+ * stall the drain.
  */
 export function isTransientDbError(e: unknown): boolean {
   const c = classify(e, { dependency: 'postgres' });

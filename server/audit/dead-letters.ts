@@ -13,7 +13,7 @@ import { direct, type DbGuard } from './db-guard';
 import { storable, type OutboxEntry } from './records';
 import { deadLetters, type NewDeadLetter } from './schema';
 
-export const OUTBOX_SOURCE = 'audit_outbox';
+const OUTBOX_SOURCE = 'audit_outbox';
 
 export interface Letter {
   pool: string;
@@ -34,7 +34,7 @@ export function letterForRaw(pool: string, streamId: string, fields: string[], e
   return { pool, streamId, kind, eventId, payload: { fields }, error, attempts: 1 };
 }
 
-export function deadLetterRow(l: Letter, now: Date): NewDeadLetter {
+function deadLetterRow(l: Letter, now: Date): NewDeadLetter {
   return {
     id: storable(`outbox:${l.pool}:${l.streamId}`),
     at: now,
@@ -69,14 +69,9 @@ export async function storeDeadLettersSafely(db: Db, letters: Letter[], now: Dat
   } catch (e) {
     if (isTransientDbError(e)) throw e;
     const refusal = describeDbError(e);
+    const stubs = letters.map((l) => stubLetter(l, refusal));
     try {
-      await guard(() =>
-        storeDeadLetters(
-          db,
-          letters.map((l) => stubLetter(l, refusal)),
-          now,
-        ),
-      );
+      await guard(() => storeDeadLetters(db, stubs, now));
     } catch (e2) {
       if (isTransientDbError(e2)) throw e2;
       log.error({ err: e2, letters }, 'dead letters could not be stored; logged here and acknowledged');

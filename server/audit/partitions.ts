@@ -7,7 +7,6 @@
  * so rows are kept at least `retentionDays` and at most about a month longer.
  */
 export const PARTITIONED_TABLES = ['state_transitions', 'errors', 'recoveries', 'breaker_events', 'checkpoints', 'webhook_events'] as const;
-export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
 
 export interface Month {
   year: number;
@@ -51,7 +50,7 @@ export function defaultPartitionName(table: string): string {
   return `${table}_default`;
 }
 
-export function parsePartitionName(table: string, name: string): Month | null {
+function parsePartitionName(table: string, name: string): Month | null {
   if (!name.startsWith(`${table}_p`)) return null;
   const m = /^(\d{4})(\d{2})$/.exec(name.slice(table.length + 2));
   if (!m) return null;

@@ -131,7 +131,6 @@ export interface ErrorInput {
 
 /** Adds one row to `errors` (through the outbox, or the spool when Redis is down). Returns its event id. */
 export async function recordError(sink: AuditSink, e: ErrorInput): Promise<string> {
-  const extra = { ...(e.context ?? {}), ...defined({ pool: e.pool, dependency: e.dependency, outcome: e.outcome }) };
   const rec: ErrorRecord = {
     kind: 'error',
     ...base(sink, e.at),
@@ -141,7 +140,7 @@ export async function recordError(sink: AuditSink, e: ErrorInput): Promise<strin
     code: e.code ?? null,
     operation: e.operation ?? null,
     message: truncate(e.message, MESSAGE_MAX),
-    context: Object.keys(extra).length ? boundedContext(extra) : null,
+    context: contextWith(e.context, { pool: e.pool, dependency: e.dependency, outcome: e.outcome }),
     strategy: e.strategy ?? null,
     recovered: e.recovered ?? null,
     userId: e.userId ?? null,
@@ -163,7 +162,6 @@ export interface RecoveryInput {
 
 /** Adds one row to `recoveries`. Returns its event id. */
 export async function recordRecovery(sink: AuditSink, r: RecoveryInput): Promise<string> {
-  const extra = { ...(r.context ?? {}), ...defined({ operation: r.operation, pool: r.pool }) };
   const rec: RecoveryRecord = {
     kind: 'recovery',
     ...base(sink, r.at),
@@ -171,7 +169,7 @@ export async function recordRecovery(sink: AuditSink, r: RecoveryInput): Promise
     strategy: r.strategy,
     outcome: r.outcome,
     durationMs: Math.max(0, Math.round(r.durationMs)),
-    context: Object.keys(extra).length ? boundedContext(extra) : null,
+    context: contextWith(r.context, { operation: r.operation, pool: r.pool }),
   };
   await sink.append(rec);
   return rec.eventId;
@@ -188,11 +186,10 @@ function base(sink: AuditSink, at: number | undefined) {
   return { eventId: `rec-${randomUUID()}`, pool: DEFAULT_POOL, at: at ?? sink.now() };
 }
 
-function defined(o: Record<string, string | null | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(o).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
-}
-
-function boundedContext(ctx: Record<string, unknown>): unknown {
+/** The caller's context plus the given values the table has no column for (those set), bounded; null when empty. */
+function contextWith(context: Record<string, unknown> | null | undefined, columnless: Record<string, string | null | undefined>): unknown {
+  const ctx = { ...context, ...Object.fromEntries(Object.entries(columnless).filter(([, v]) => typeof v === 'string')) };
+  if (Object.keys(ctx).length === 0) return null;
   let text: string;
   try {
     text = JSON.stringify(ctx);

@@ -60,7 +60,7 @@ export class AuditRetention {
     private readonly log: Logger,
     private readonly clock: Clock,
   ) {
-    this.job = new PeriodicJob({ name: 'audit retention', intervalMs: opts.intervalMs, runAtStart: true, log, onRun: opts.onJobRun }, () => this.run());
+    this.job = new PeriodicJob({ name: 'audit retention', intervalMs: opts.intervalMs, runAtStart: true, log, onRun: opts.onJobRun }, () => this.runOnce());
   }
 
   /** Runs now, then every intervalMs. */
@@ -73,11 +73,7 @@ export class AuditRetention {
   }
 
   /** One run now; throws what it threw. A scheduled run at the same time is kept apart by the advisory locks. */
-  runOnce(): Promise<RetentionReport> {
-    return this.run();
-  }
-
-  private async run(): Promise<RetentionReport> {
+  async runOnce(): Promise<RetentionReport> {
     const report: RetentionReport = { created: [], dropped: [], moved: 0, expired: 0, failures: [] };
     const now = this.clock.now();
     for (const [i, table] of PARTITIONED_TABLES.entries()) {

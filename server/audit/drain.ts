@@ -40,8 +40,6 @@ import { storeDeadLettersSafely } from './dead-letters';
 import type { OutboxEntry, OutboxRecord } from './records';
 import { claimIdle, ensureGroup, outboxLag, readNew, readOwnPending, type Batch } from './outbox-stream';
 
-export { AUDIT_GROUP } from './outbox-stream';
-
 /** Backoff while Postgres or Redis is unreachable: quick first retry, then at most once a second. */
 const MIN_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1000;

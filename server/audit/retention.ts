@@ -34,8 +34,6 @@ export interface RetentionOptions extends PartitionPolicy {
   intervalMs: number;
   /** Told after each run (metrics). */
   onJobRun?: JobReporter;
-  /** Longest a DDL statement waits for a lock before giving up until the next run. */
-  lockTimeoutMs?: number;
 }
 
 export interface RetentionReport {
@@ -50,6 +48,8 @@ export interface RetentionReport {
 
 /** Advisory lock keys: a constant namespace plus the table's position. */
 const LOCK_NAMESPACE = 0x5256_4155; // "RVAU"
+/** Longest a DDL statement waits for a lock before giving up until the next run: inserts queue behind it meanwhile. */
+const LOCK_TIMEOUT_MS = 5000;
 
 export class AuditRetention {
   private readonly job: PeriodicJob<RetentionReport>;
@@ -129,10 +129,10 @@ export class AuditRetention {
     return rowsOf<{ name: string }>(r).map((x) => x.name);
   }
 
-  /** Runs fn in a transaction holding the table's advisory lock (waiting for it at most lockTimeoutMs). */
+  /** Runs fn in a transaction holding the table's advisory lock (waiting for it at most LOCK_TIMEOUT_MS). */
   private async locked<T>(tableIndex: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
-      await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${Math.round(this.opts.lockTimeoutMs ?? 5000)}ms'`));
+      await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT_MS}ms'`));
       await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${tableIndex})`);
       return fn(tx);
     });

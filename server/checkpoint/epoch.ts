@@ -42,8 +42,6 @@ export interface EpochOptions {
   holdMs: number;
   /** IDLE_TTL_MS: how long after a data loss returning users get their versions from the audit trail. */
   idleTtlMs: number;
-  /** A rebuild claim lives this long unless the rebuild finishes first (default 60 s: far longer than any rebuild). */
-  rebuildLeaseMs?: number;
 }
 
 /** A state script held at the gate longer than `holdMs`: Redis is back but its data is not checked yet. */
@@ -64,7 +62,8 @@ export class HeldAcrossDataLossError extends Error {
 
 const REBUILDING = 'rebuilding';
 const LOST_AT = /;lost=(\d+)/;
-const DEFAULT_LEASE_MS = 60_000;
+// A rebuild claim lives this long unless the rebuild finishes first: far longer than any rebuild.
+const LEASE_MS = 60_000;
 // While another process rebuilds, look again this often.
 const POLL_MS = 50;
 // A check that failed on a connection that is still up is tried again after this long.
@@ -76,9 +75,8 @@ export class EpochGuard implements FloorWindow {
   private generation = 0;
   /** null: open. Otherwise the promise that resolves when the gate opens. */
   private closed: { promise: Promise<void>; open: () => void } | null = null;
-  /** When the data was last lost (from the epoch; 0: never), and until when versions carry over. */
+  /** When the data was last lost (from the epoch; 0: never). */
   private lostAt = 0;
-  private lostUntil = 0;
   private readonly token = randomUUID();
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -133,7 +131,7 @@ export class EpochGuard implements FloorWindow {
   }
 
   floorsUntil(): number {
-    return this.lostUntil;
+    return this.lostAt ? this.lostAt + this.opts.idleTtlMs : 0;
   }
 
   /** First start: create the epoch. Later: detect data loss and rebuild. Opens the gate when done. */
@@ -180,7 +178,6 @@ export class EpochGuard implements FloorWindow {
       const value = await this.redis.get(this.key);
       if (value !== null && !value.startsWith(REBUILDING)) {
         this.lostAt = Number(LOST_AT.exec(value)?.[1] ?? 0);
-        this.lostUntil = this.lostAt ? this.lostAt + this.opts.idleTtlMs : 0;
         return;
       }
       if (value !== null && !value.includes(this.token)) {
@@ -190,8 +187,7 @@ export class EpochGuard implements FloorWindow {
       }
       // Missing (the data is gone), or our own claim from a rebuild the connection cut short.
       const claim = `${REBUILDING};owner=${this.token};at=${this.clock.now()}`;
-      const lease = this.opts.rebuildLeaseMs ?? DEFAULT_LEASE_MS;
-      const won = value === null ? await this.redis.set(this.key, claim, 'PX', lease, 'NX') : await this.redis.set(this.key, claim, 'PX', lease, 'XX');
+      const won = value === null ? await this.redis.set(this.key, claim, 'PX', LEASE_MS, 'NX') : await this.redis.set(this.key, claim, 'PX', LEASE_MS, 'XX');
       if (won !== 'OK') continue;
       await this.rebuild(started);
       return;
@@ -215,7 +211,6 @@ export class EpochGuard implements FloorWindow {
       if (snaps.length === 0 && !(await this.checkpoints.hasHistory())) {
         await this.redis.set(this.key, epoch);
         this.lostAt = 0;
-        this.lostUntil = 0;
         return;
       }
       const floors = await this.checkpoints.lastVersions(snaps.map((s) => s.userId));
@@ -254,6 +249,5 @@ export class EpochGuard implements FloorWindow {
     const now = this.clock.now();
     await this.redis.set(this.key, `${epoch};lost=${now}`);
     this.lostAt = now;
-    this.lostUntil = now + this.opts.idleTtlMs;
   }
 }

@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import type { DbGuard } from '../../server/audit/db-guard';
-import { AUDIT_GROUP, OutboxDrain } from '../../server/audit/drain';
+import { OutboxDrain } from '../../server/audit/drain';
+import { AUDIT_GROUP } from '../../server/audit/outbox-stream';
 import { drainFor, fastDrain, manyTransitions, matchLifecycle, openOutbox, openTestDb, POOL, silent, transition, connection } from './support';
 
 const WAIT = { timeout: 15_000, interval: 25 };

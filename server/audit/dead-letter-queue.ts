@@ -87,16 +87,7 @@ export class DeadLetterQueue {
 
   /** Parks a failed operation as a pending letter (again pending if it was parked before). */
   async park(p: Parked, now = new Date()): Promise<void> {
-    const row = {
-      id: p.id,
-      at: now,
-      source: p.source,
-      kind: p.kind,
-      payload: storable(p.payload),
-      error: storable(p.error),
-      attempts: p.attempts,
-      status: 'pending',
-    };
+    const row = { ...p, at: now, payload: storable(p.payload), error: storable(p.error), status: 'pending' };
     await this.guard(() =>
       this.db
         .insert(deadLetters)

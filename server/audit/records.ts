@@ -145,14 +145,10 @@ const MAYBE_UNSTORABLE = /\\u(?:0000|[dD][89a-fA-F])|[\uD800-\uDFFF]/;
  * something was there. For values as JSON.parse makes them (plain objects, arrays, primitives).
  */
 export function storable<T>(value: T): T {
-  return clean(value) as T;
-}
-
-function clean(v: unknown): unknown {
-  if (typeof v === 'string') return v.replace(UNSTORABLE, '\uFFFD');
-  if (Array.isArray(v)) return v.map(clean);
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [clean(k), clean(x)]));
-  return v;
+  if (typeof value === 'string') return value.replace(UNSTORABLE, '\uFFFD') as T;
+  if (Array.isArray(value)) return value.map(storable) as T;
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, x]) => [storable(k), storable(x)])) as T;
+  return value;
 }
 
 /** Checks a decoded record against its kind's fields; throws PoisonRecordError naming the problem. */

@@ -48,13 +48,12 @@ function safeReport(report: HookErrorReporter, error: unknown, name: string): vo
   }
 }
 
-/** The same hooks, each one guarded. */
-/** Hooks that are guarded: they never throw and return nothing. */
+/** The same hooks, each one guarded: they never throw and return nothing. */
 export interface GuardedHooks {
-  onBreakerState(dependency: Dependency, state: BreakerState): void;
-  onRetry(dependency: Dependency, attempt: number, delayMs: number, error: unknown): void;
-  onError(record: ErrorRecord): void;
-  onRecovery(record: RecoveryRecord): void;
+  onBreakerState: (dependency: Dependency, state: BreakerState) => void;
+  onRetry: (dependency: Dependency, attempt: number, delayMs: number, error: unknown) => void;
+  onError: (record: ErrorRecord) => void;
+  onRecovery: (record: RecoveryRecord) => void;
 }
 
 export function guardHooks(hooks: ResilienceHooks, report: HookErrorReporter = ignore): GuardedHooks {

@@ -1,20 +1,19 @@
 /**
  * The policies the composition root builds once: one named policy for Redis and one for Postgres,
- * and the per-pool bulkheads. LiveKit's policy is the rooms domain's own (server/rooms/livekit-policy.ts).
- * Nothing here is global; a test builds as many sets as it likes.
+ * and the per-pool bulkheads. LiveKit's policy, built by the same factory, is the rooms domain's own
+ * (server/rooms/livekit-policy.ts). Nothing here is global; a test builds as many sets as it likes.
  */
-import type { Random } from './backoff';
 import { PoolBulkheads } from './bulkheads';
 import type { ResilienceConfig } from './config';
 import { createDependencyPolicy, type DependencyPolicy, type DependencySnapshot } from './dependency-policy';
-
-/** Direct health calls per dependency, tried while its breaker is open (see dependency-policy.ts). */
-export type HealthChecks = Partial<Record<PolicyDependency, () => Promise<unknown>>>;
 import type { HookErrorReporter, ResilienceHooks } from './hooks';
 
 /** The dependencies with a policy here. */
 export const POLICY_DEPENDENCIES = ['redis', 'postgres'] as const;
 export type PolicyDependency = (typeof POLICY_DEPENDENCIES)[number];
+
+/** Direct health calls per dependency, tried while its breaker is open (see dependency-policy.ts). */
+export type HealthChecks = Partial<Record<PolicyDependency, () => Promise<unknown>>>;
 
 export interface ResiliencePolicies {
   readonly redis: DependencyPolicy;
@@ -29,11 +28,11 @@ export interface ResiliencePolicies {
 export function createResiliencePolicies(
   cfg: ResilienceConfig,
   hooks: ResilienceHooks = {},
-  opts: { report?: HookErrorReporter; random?: Random; onPoolReject?: (pool: string) => void; checks?: HealthChecks } = {},
+  opts: { report?: HookErrorReporter; onPoolReject?: (pool: string) => void; checks?: HealthChecks } = {},
 ): ResiliencePolicies {
   const make = (d: PolicyDependency) => {
     const check = opts.checks?.[d];
-    return createDependencyPolicy(d, cfg[d], hooks, opts.report, opts.random, check && { check, intervalMs: cfg.probeIntervalMs });
+    return createDependencyPolicy(d, cfg[d], { hooks, report: opts.report, probe: check && { check, intervalMs: cfg.probeIntervalMs } });
   };
   const byName: Record<PolicyDependency, DependencyPolicy> = { redis: make('redis'), postgres: make('postgres') };
   return {

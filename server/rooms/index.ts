@@ -6,13 +6,14 @@
 import type { Redis } from 'ioredis';
 import type { AuditSink } from '../audit/recorder';
 import type { Logger } from '../infra/logger';
+import type { ResilienceHooks } from '../resilience/hooks';
 import type { Clock } from '../shared/clock';
 import type { JobReporter } from '../shared/periodic';
 import type { StateStore } from '../state/store';
 import { Departures } from './departures';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { LiveKitGateway } from './livekit-gateway';
-import { LiveKitPolicy, type PolicyHooks } from './livekit-policy';
+import { createLiveKitPolicy } from './livekit-policy';
 import type { RoomsOptions } from './options';
 import { Reconciler } from './reconciler';
 import { RoomDeleter, type ParkedDeletion } from './room-deleter';
@@ -30,7 +31,8 @@ export interface RoomsDeps {
   opts: RoomsOptions;
   clock: Clock;
   log: Logger;
-  policyHooks?: PolicyHooks;
+  /** Where the LiveKit policy's breaker changes and retries are told (the shared resilience hooks). */
+  policyHooks?: ResilienceHooks;
   /** Each webhook refused at the edge, by reason (refused_requests_total). */
   onRefused?: (reason: string) => void;
   /** Told after each run of the janitor and the reconciler (metrics). */
@@ -66,7 +68,7 @@ export function createRooms(d: RoomsDeps): Rooms {
         // requestTimeout is in seconds; it bounds the fetch itself, the policy's timeout bounds our wait.
         const client = new RoomServiceClient(url, apiKey, apiSecret, { requestTimeout: opts.policy.callTimeoutMs / 1000 });
         // While a breaker is open, LiveKit is asked directly (outside the policy) whether it answers again.
-        const policy = new LiveKitPolicy(opts.policy, d.policyHooks, () => client.listRooms());
+        const policy = createLiveKitPolicy(opts.policy, d.policyHooks, () => client.listRooms());
         return { policy, gateway: new LiveKitGateway(opts.livekit, policy, client) };
       })()
     : undefined;

@@ -15,7 +15,7 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
 
   it('retries a transient failure and reports each retry with its delay', async () => {
     const retries: unknown[] = [];
-    const policy = createDependencyPolicy('redis', testDependency(), { onRetry: (...args) => void retries.push(args) });
+    const policy = createDependencyPolicy('redis', testDependency(), { hooks: { onRetry: (...args) => void retries.push(args) } });
     let calls = 0;
     const err = sysError('ECONNRESET');
     const result = settle(
@@ -31,16 +31,14 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
 
   it('a throwing retry listener does not break the call; the reporter hears about it', async () => {
     const reported: string[] = [];
-    const policy = createDependencyPolicy(
-      'redis',
-      testDependency(),
-      {
+    const policy = createDependencyPolicy('redis', testDependency(), {
+      hooks: {
         onRetry() {
           throw new Error('listener bug');
         },
       },
-      (e, hook) => reported.push(`${hook}: ${(e as Error).message}`),
-    );
+      report: (e, hook) => reported.push(`${hook}: ${(e as Error).message}`),
+    });
     let calls = 0;
     const result = settle(
       policy.execute(() => {
@@ -55,17 +53,15 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
 
   it('a throwing or rejecting breaker listener does not change what the caller sees', async () => {
     const reported: string[] = [];
-    const policy = createDependencyPolicy(
-      'postgres',
-      testDependency({ retry: { maxAttempts: 0 }, breaker: { failureThreshold: 1 } }),
-      {
+    const policy = createDependencyPolicy('postgres', testDependency({ retry: { maxAttempts: 0 }, breaker: { failureThreshold: 1 } }), {
+      hooks: {
         onBreakerState(_d, state) {
           if (state === 'open') throw new Error('sync listener bug');
           return Promise.reject(new Error('async listener bug'));
         },
       },
-      (e) => reported.push((e as Error).message),
-    );
+      report: (e) => reported.push((e as Error).message),
+    });
     const refused = sysError('ECONNREFUSED');
     expect(await settle(policy.execute(() => Promise.reject(refused)))).toEqual({ ok: false, error: refused });
     expect(policy.state()).toBe('open');
@@ -137,7 +133,7 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
   it('executeOnce makes one attempt, and its failures count toward the same breaker as execute', async () => {
     const states: string[] = [];
     const policy = createDependencyPolicy('redis', testDependency({ breaker: { failureThreshold: 3 } }), {
-      onBreakerState: (_d, s) => void states.push(s),
+      hooks: { onBreakerState: (_d, s) => void states.push(s) },
     });
     let calls = 0;
     const timedOut = () => {
@@ -209,7 +205,7 @@ describe('an open breaker and a dependency that is back', () => {
       checks++;
       return up ? Promise.resolve('PONG') : Promise.reject(down);
     };
-    const policy = createDependencyPolicy('redis', broken(), {}, undefined, undefined, { check, intervalMs: 250 });
+    const policy = createDependencyPolicy('redis', broken(), { probe: { check, intervalMs: 250 } });
     expect(await settle(policy.execute(() => Promise.reject(down)))).toEqual({ ok: false, error: down });
     expect(policy.state()).toBe('open');
 
@@ -243,7 +239,7 @@ describe('an open breaker and a dependency that is back', () => {
 
   it('a breaker opened by refusals (Redis out of memory) is not probed: PING would answer while every call still fails', async () => {
     let checks = 0;
-    const policy = createDependencyPolicy('redis', broken(), {}, undefined, undefined, { check: async () => void checks++, intervalMs: 250 });
+    const policy = createDependencyPolicy('redis', broken(), { probe: { check: async () => void checks++, intervalMs: 250 } });
     const oom = Object.assign(new Error('OOM command not allowed when used memory > maxmemory'), { name: 'ReplyError' });
     await settle(policy.execute(() => Promise.reject(oom)));
     expect(policy.state()).toBe('open');
@@ -255,9 +251,8 @@ describe('an open breaker and a dependency that is back', () => {
 
   it('a failed probe after the dependency said it was back opens the breaker for a new period, with checks again', async () => {
     let checks = 0;
-    const policy = createDependencyPolicy('postgres', broken(), {}, undefined, undefined, {
-      check: () => (++checks === 1 ? Promise.resolve() : Promise.reject(down)),
-      intervalMs: 250,
+    const policy = createDependencyPolicy('postgres', broken(), {
+      probe: { check: () => (++checks === 1 ? Promise.resolve() : Promise.reject(down)), intervalMs: 250 },
     });
     await settle(policy.execute(() => Promise.reject(down)));
     await vi.advanceTimersByTimeAsync(250);

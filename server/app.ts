@@ -184,9 +184,9 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     // Asked while a breaker is open, outside every policy: the first answer ends the open period.
     checks: { redis: () => redis.ping(), postgres: () => database.exec('select 1') },
     audit: {
-      error: (r) => recordError(audit, r),
-      recovery: (r) => recordRecovery(audit, r),
-      breaker: (dependency, state, at) => recordBreaker(audit, { dependency, state, at, instance: `${hostname()}:${process.pid}` }),
+      onError: (r) => recordError(audit, r),
+      onRecovery: (r) => recordRecovery(audit, r),
+      onBreakerState: (dependency, state) => recordBreaker(audit, { dependency, state, at: clock.now(), instance: `${hostname()}:${process.pid}` }),
     },
     actions: {
       pausePool: (pool, r) => store.pausePool(pool, r.code ?? 'paused', POOL_PAUSE_MS),

@@ -42,10 +42,6 @@ export class PoolBulkheads {
     return b;
   }
 
-  execute<T>(pool: string, fn: (signal: AbortSignal) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> {
-    return this.get(pool).execute(({ signal: s }) => fn(s), signal);
-  }
-
   snapshot(): Record<string, BulkheadSnapshot> {
     return Object.fromEntries([...this.byPool].map(([pool, b]) => [pool, { executionSlots: b.executionSlots, queueSlots: b.queueSlots }]));
   }

@@ -37,13 +37,6 @@ export interface EscalationTarget {
   subject?: string | null;
 }
 
-/** The strategies the policies carry out themselves: here they only mean "it did not work". */
-const BY_POLICY = new Set<Strategy>([Strategy.RetryBackoff, Strategy.Reconnect, Strategy.RetryJitter]);
-
-export function handledByPolicy(strategy: Strategy): boolean {
-  return BY_POLICY.has(strategy);
-}
-
 export class Escalations {
   private readonly last = new Map<string, number>();
   private shutdownRequested = false;
@@ -55,15 +48,17 @@ export class Escalations {
     private readonly report: HookErrorReporter = () => {},
   ) {}
 
-  /** Carry out the strategy's action; null when there is nothing to carry out (reject, retries). */
+  /** Carry out the strategy's action; null when there is nothing to recover (the caller's mistake). */
   async run(c: Classification, record: ErrorRecord, t: EscalationTarget): Promise<Outcome | null> {
     const a = this.actions;
     switch (c.strategy) {
       case Strategy.Reject:
+        return null;
+      // The policies carry these out themselves: a failure that reaches us means they did not work.
       case Strategy.RetryBackoff:
       case Strategy.Reconnect:
       case Strategy.RetryJitter:
-        return null;
+        return Outcome.Failed;
       case Strategy.Reauthenticate:
         if (!a.reauthenticate || !t.subject) return Outcome.Escalated;
         return this.act('reauthenticate', () => a.reauthenticate!(t.subject!, record), Outcome.Recovered);

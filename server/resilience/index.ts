@@ -8,7 +8,6 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
-import { auditHooks, type AuditTrail } from './audit-hooks';
 import type { ResilienceConfig } from './config';
 import type { RecoveryActions } from './escalations';
 import { combineHooks, type HookErrorReporter, type ResilienceHooks } from './hooks';
@@ -23,8 +22,12 @@ export interface ResilienceDeps {
   clock: Clock;
   log: Logger;
   actions: RecoveryActions;
-  /** Where errors, recoveries and breaker changes are written for the audit trail (server/audit/recorder.ts). */
-  audit?: AuditTrail;
+  /**
+   * Where errors, recoveries and breaker changes are written for the audit trail (server/audit/recorder.ts:
+   * recordError, recordRecovery, recordBreaker, which append to the outbox and spool while Redis is away).
+   * A failing write is reported by the hook guard (hooks.ts) and never reaches the failing call.
+   */
+  audit?: ResilienceHooks;
   /** Direct health calls (Redis PING, Postgres `select 1`), tried while a breaker is open. */
   checks?: HealthChecks;
 }
@@ -33,7 +36,7 @@ export function createResilience(d: ResilienceDeps) {
   const report: HookErrorReporter = (err, where) => d.log.warn({ err }, `resilience: ${where} failed`);
   const metrics = createResilienceMetrics(d.registry, { clock: d.clock, windowMs: d.config.healthWindowMs });
   const sinks: ResilienceHooks[] = [logHooks(d.log), metrics.hooks];
-  if (d.audit) sinks.push(auditHooks(d.audit, () => d.clock.now()));
+  if (d.audit) sinks.push(d.audit);
   const hooks = combineHooks(sinks, report);
 
   const policies = createResiliencePolicies(d.config, hooks, {
@@ -41,7 +44,7 @@ export function createResilience(d: ResilienceDeps) {
     onPoolReject: (pool) => d.log.warn({ pool }, 'pool bulkhead full: shedding load'),
     checks: d.checks,
   });
-  const manager = new ErrorRecoveryManager({ policies, actions: d.actions, config: d.config, clock: d.clock, hooks, report });
+  const manager = new ErrorRecoveryManager({ actions: d.actions, config: d.config, clock: d.clock, hooks, report });
 
   return {
     policies,
@@ -56,10 +59,5 @@ export function createResilience(d: ResilienceDeps) {
 export type Resilience = ReturnType<typeof createResilience>;
 
 export { classify, isDependencyFailure } from './classify';
-export { DEFAULT_RESILIENCE_CONFIG, resilienceConfig, type ResilienceConfig } from './config';
-export { resilienceConfigFromEnv, resilienceEnvShape } from './env';
-export { DataInconsistencyError, SecurityViolationError, SystemFailureError } from './errors';
-export { userMessage, USER_MESSAGES } from './messages';
-export type { AuditTrail } from './audit-hooks';
-export type { RecoveryActions } from './escalations';
-export type { OperationContext } from './manager';
+export { resilienceConfigFromEnv } from './env';
+export { userMessage } from './messages';

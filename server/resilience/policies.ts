@@ -19,7 +19,6 @@ export interface ResiliencePolicies {
   readonly redis: DependencyPolicy;
   readonly postgres: DependencyPolicy;
   readonly pools: PoolBulkheads;
-  get(dependency: PolicyDependency): DependencyPolicy;
   snapshot(): Record<PolicyDependency, DependencySnapshot>;
   /** Stops every policy's health checks (shutdown). */
   stop(): void;
@@ -38,7 +37,6 @@ export function createResiliencePolicies(
   return {
     ...byName,
     pools: new PoolBulkheads(cfg.pool, opts.onPoolReject),
-    get: (d) => byName[d],
     snapshot: () => Object.fromEntries(POLICY_DEPENDENCIES.map((d) => [d, byName[d].snapshot()])) as Record<PolicyDependency, DependencySnapshot>,
     stop: () => POLICY_DEPENDENCIES.forEach((d) => byName[d].stop()),
   };

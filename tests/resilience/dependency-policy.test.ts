@@ -180,7 +180,7 @@ describe('the set of policies', () => {
     cfg.redis.retry.maxAttempts = 0;
     const policies = createResiliencePolicies(cfg, { onBreakerState: (d, s) => void states.push(`${d}:${s}`) });
     await settle(policies.redis.execute(() => Promise.reject(sysError('ECONNREFUSED'))));
-    expect(policies.get('redis').state()).toBe('open');
+    expect(policies.redis.state()).toBe('open');
     expect(await policies.postgres.execute(() => 'postgres unaffected')).toBe('postgres unaffected');
     expect(states).toEqual(['redis:open']);
     expect(policies.snapshot()).toMatchObject({ redis: { state: 'open' }, postgres: { state: 'closed' } });

@@ -66,13 +66,7 @@ export const resilienceEnvShape = {
   RESILIENCE_PROBE_INTERVAL_MS: int(D.probeIntervalMs),
 };
 
-const resilienceEnvSchema = z.object(resilienceEnvShape);
-export type ResilienceEnv = z.infer<typeof resilienceEnvSchema>;
-
-/** Parse just these variables (tests; the server parses them as part of its Config). */
-export function parseResilienceEnv(env: Record<string, string | undefined>): ResilienceEnv {
-  return resilienceEnvSchema.parse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
-}
+type ResilienceEnv = z.infer<z.ZodObject<typeof resilienceEnvShape>>;
 
 type Dep = 'REDIS' | 'POSTGRES';
 

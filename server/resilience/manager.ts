@@ -8,7 +8,6 @@
 import { systemClock, type Clock } from '../shared/clock';
 import { classify } from './classify';
 import type { ResilienceConfig } from './config';
-import { isDataInconsistencyError } from './errors';
 import { Escalations, type RecoveryActions } from './escalations';
 import { guardHooks, type GuardedHooks, type HookErrorReporter, type ResilienceHooks } from './hooks';
 import { Outcome, type Classification, type Dependency, type ErrorRecord } from './model';
@@ -52,9 +51,8 @@ export class ErrorRecoveryManager {
   async recover(error: unknown, ctx: OperationContext): Promise<Outcome | null> {
     const since = this.clock.now();
     const c = classify(error, { dependency: ctx.dependency });
-    const pool = ctx.pool ?? (isDataInconsistencyError(error) ? error.pool : undefined);
-    const record = this.record(error, c, { ...ctx, pool });
-    const outcome = await this.escalations.run(c, record, { pool, userId: ctx.userId, subject: ctx.subject ?? ctx.userId });
+    const record = this.record(error, c, ctx);
+    const outcome = await this.escalations.run(c, record, { pool: ctx.pool, userId: ctx.userId, subject: ctx.subject ?? ctx.userId });
     this.hooks.onError({ ...record, outcome, recovered: outcome === Outcome.Recovered });
     if (outcome) {
       const now = this.clock.now();
@@ -65,16 +63,14 @@ export class ErrorRecoveryManager {
         durationMs: Math.max(0, now - since),
         failureType: c.type,
         operation: ctx.operation,
-        pool: pool ?? null,
+        pool: ctx.pool ?? null,
       });
     }
     return outcome;
   }
 
   private record(error: unknown, c: Classification, ctx: OperationContext): ErrorRecord {
-    // Our critical errors carry a message for people and a `detail` for operators: audit wants the detail.
-    const detail = (error as { detail?: unknown } | null)?.detail;
-    const message = typeof detail === 'string' ? detail : error instanceof Error ? error.message : String(error);
+    const message = error instanceof Error ? error.message : String(error);
     return {
       at: this.clock.now(),
       category: c.category,

@@ -24,11 +24,7 @@ export type HookErrorReporter = (error: unknown, hook: string) => void;
 const ignore: HookErrorReporter = () => {};
 
 /** Wraps a listener so that neither a throw nor a rejected promise escapes it. */
-export function guarded<A extends unknown[]>(
-  name: string,
-  fn: ((...args: A) => unknown) | undefined,
-  report: HookErrorReporter = ignore,
-): (...args: A) => void {
+function guarded<A extends unknown[]>(name: string, fn: ((...args: A) => unknown) | undefined, report: HookErrorReporter = ignore): (...args: A) => void {
   return (...args: A) => {
     if (!fn) return;
     try {

@@ -49,7 +49,6 @@ export function createResilience(d: ResilienceDeps) {
   return {
     policies,
     manager,
-    metrics,
     hooks,
     /** For `admin.health`. */
     health: async () => ({ ...(await metrics.health()), bulkheads: { dependencies: policies.snapshot(), pools: policies.pools.snapshot() } }),

@@ -107,16 +107,5 @@ export function createResilienceMetrics(registry: Registry, opts: { clock?: Cloc
     };
   }
 
-  return {
-    hooks,
-    health,
-    errors,
-    breakerState,
-    transitions,
-    retries,
-    recoveries,
-    recoveryDuration,
-  };
+  return { hooks, health };
 }
-
-export type ResilienceMetrics = ReturnType<typeof createResilienceMetrics>;

@@ -41,27 +41,10 @@ export interface RoomsDeps {
   park?: (d: ParkedDeletion) => Promise<void>;
 }
 
-export interface Rooms {
-  service: RoomService;
-  records: RoomRecords;
-  deleter: RoomDeleter;
-  janitor: RoomJanitor;
-  departures: Departures;
-  events: RoomEvents;
-  /** Undefined when LiveKit is not configured. */
-  livekit: LiveKitParts | undefined;
-  reconciler: Reconciler | undefined;
-  webhook: RequestHandler;
-  start(): void;
-  /** Stops the background jobs; resolves once a pass in progress has ended. */
-  stop(): Promise<void>;
-  /** Wait for setups and deletions in flight (after stop(), before closing Redis). */
-  idle(): Promise<void>;
-}
-
-export function createRooms(d: RoomsDeps): Rooms {
+export function createRooms(d: RoomsDeps) {
   const { store, redis, opts, clock } = d;
   const log = d.log.child({ domain: 'rooms' });
+  // Undefined (and so is the reconciler) when LiveKit is not configured.
   const livekit: LiveKitParts | undefined = opts.livekit
     ? (() => {
         const { url, apiKey, apiSecret } = opts.livekit;
@@ -120,13 +103,17 @@ export function createRooms(d: RoomsDeps): Rooms {
       janitor.start();
       reconciler?.start();
     },
+    /** Stops the background jobs; resolves once a pass in progress has ended. */
     async stop() {
       livekit?.policy.stop();
       await Promise.all([janitor.stop(), reconciler?.stop()]);
     },
+    /** Wait for setups and deletions in flight (after stop(), before closing Redis). */
     async idle() {
       await service.idle();
       await deleter.idle();
     },
   };
 }
+
+export type Rooms = ReturnType<typeof createRooms>;

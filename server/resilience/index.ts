@@ -1,20 +1,23 @@
 /**
- * The resilience domain, assembled: metrics on the server's registry, the named policies and the
- * recovery manager, with every event fanned out to logs, metrics and (when an append function is
- * given) the audit outbox. The composition root (server/app.ts) calls `createResilience` once and
- * lends it the recovery actions, which belong to other domains (pausing a pool, ending a session,
- * restoring a checkpoint).
+ * The resilience domain, assembled: metrics on the server's registry, one named policy for Redis
+ * and one for Postgres, the per-pool bulkheads and the recovery manager, with every event fanned
+ * out to logs, metrics and (when given) the audit trail. LiveKit's policy, built by the same
+ * factory, is the rooms domain's own (server/rooms/livekit-policy.ts). The composition root
+ * (server/app.ts) calls `createResilience` once and lends it the recovery actions, which belong to
+ * other domains (pausing a pool, ending a session, restoring a checkpoint). Nothing here is
+ * global; a test builds as many as it likes.
  */
 import type { Registry } from 'prom-client';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
+import { PoolBulkheads } from './bulkheads';
 import type { ResilienceConfig } from './config';
+import { createDependencyPolicy } from './dependency-policy';
 import type { RecoveryActions } from './escalations';
 import { combineHooks, type HookErrorReporter, type ResilienceHooks } from './hooks';
 import { logHooks } from './log-hooks';
 import { ErrorRecoveryManager } from './manager';
 import { createResilienceMetrics } from './metrics';
-import { createResiliencePolicies, type HealthChecks } from './policies';
 
 export interface ResilienceDeps {
   config: ResilienceConfig;
@@ -28,8 +31,8 @@ export interface ResilienceDeps {
    * A failing write is reported by the hook guard (hooks.ts) and never reaches the failing call.
    */
   audit?: ResilienceHooks;
-  /** Direct health calls (Redis PING, Postgres `select 1`), tried while a breaker is open. */
-  checks?: HealthChecks;
+  /** Direct health calls (Redis PING, Postgres `select 1`), tried while a breaker is open (see dependency-policy.ts). */
+  checks?: Partial<Record<'redis' | 'postgres', () => Promise<unknown>>>;
 }
 
 export function createResilience(d: ResilienceDeps) {
@@ -39,11 +42,22 @@ export function createResilience(d: ResilienceDeps) {
   if (d.audit) sinks.push(d.audit);
   const hooks = combineHooks(sinks, report);
 
-  const policies = createResiliencePolicies(d.config, hooks, {
-    report,
-    onPoolReject: (pool) => d.log.warn({ pool }, 'pool bulkhead full: shedding load'),
-    checks: d.checks,
-  });
+  const policy = (dependency: 'redis' | 'postgres') => {
+    const check = d.checks?.[dependency];
+    return createDependencyPolicy(dependency, d.config[dependency], { hooks, report, probe: check && { check, intervalMs: d.config.probeIntervalMs } });
+  };
+  const redis = policy('redis');
+  const postgres = policy('postgres');
+  const policies = {
+    redis,
+    postgres,
+    pools: new PoolBulkheads(d.config.pool, (pool) => d.log.warn({ pool }, 'pool bulkhead full: shedding load')),
+    /** Stops the policies' health checks (shutdown). */
+    stop() {
+      redis.stop();
+      postgres.stop();
+    },
+  };
   const manager = new ErrorRecoveryManager({ actions: d.actions, config: d.config, clock: d.clock, hooks, report });
 
   return {
@@ -51,7 +65,10 @@ export function createResilience(d: ResilienceDeps) {
     manager,
     hooks,
     /** For `admin.health`. */
-    health: async () => ({ ...(await metrics.health()), bulkheads: { dependencies: policies.snapshot(), pools: policies.pools.snapshot() } }),
+    health: async () => ({
+      ...(await metrics.health()),
+      bulkheads: { dependencies: { redis: redis.snapshot(), postgres: postgres.snapshot() }, pools: policies.pools.snapshot() },
+    }),
   };
 }
 

@@ -1,7 +1,9 @@
 import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError } from 'cockatiel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDependencyPolicy } from '../../server/resilience/dependency-policy';
-import { createResiliencePolicies } from '../../server/resilience/policies';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createResilience } from '../../server/resilience';
 import { NotInMatchError } from '../../server/state/errors';
 import { deferred, settle, sysError, testConfig, testDependency } from './support';
 
@@ -178,12 +180,19 @@ describe('the set of policies', () => {
     const cfg = testConfig();
     cfg.redis.breaker.failureThreshold = 1;
     cfg.redis.retry.maxAttempts = 0;
-    const policies = createResiliencePolicies(cfg, { onBreakerState: (d, s) => void states.push(`${d}:${s}`) });
+    const { policies, health } = createResilience({
+      config: cfg,
+      registry: new Registry(),
+      clock: { now: () => Date.now() },
+      log: pino({ level: 'silent' }),
+      actions: { pausePool() {}, flagOperator() {}, endSession() {}, shutdown() {}, rollbackToCheckpoint() {} },
+      audit: { onBreakerState: (d, s) => void states.push(`${d}:${s}`) },
+    });
     await settle(policies.redis.execute(() => Promise.reject(sysError('ECONNREFUSED'))));
     expect(policies.redis.state()).toBe('open');
     expect(await policies.postgres.execute(() => 'postgres unaffected')).toBe('postgres unaffected');
     expect(states).toEqual(['redis:open']);
-    expect(policies.snapshot()).toMatchObject({ redis: { state: 'open' }, postgres: { state: 'closed' } });
+    expect((await health()).bulkheads.dependencies).toMatchObject({ redis: { state: 'open' }, postgres: { state: 'closed' } });
   });
 });
 

@@ -13,10 +13,9 @@ import type { Clock } from '../shared/clock';
 import { PoolBulkheads } from './bulkheads';
 import type { ResilienceConfig } from './config';
 import { createDependencyPolicy } from './dependency-policy';
-import type { RecoveryActions } from './escalations';
 import { combineHooks, type HookErrorReporter, type ResilienceHooks } from './hooks';
 import { logHooks } from './log-hooks';
-import { ErrorRecoveryManager } from './manager';
+import { ErrorRecoveryManager, type RecoveryActions } from './manager';
 import { createResilienceMetrics } from './metrics';
 
 export interface ResilienceDeps {

@@ -1,7 +1,6 @@
 import { ReplyError } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RecoveryActions } from '../../server/resilience/escalations';
-import { ErrorRecoveryManager } from '../../server/resilience/manager';
+import { ErrorRecoveryManager, type RecoveryActions } from '../../server/resilience/manager';
 import type { ErrorRecord, RecoveryRecord } from '../../server/resilience/model';
 import { InvalidTokenError } from '../../server/session/token';
 import { NotInMatchError, StoreUnavailableError } from '../../server/state/errors';

@@ -10,7 +10,6 @@ import type { ResilienceHooks } from '../resilience/hooks';
 import type { Clock } from '../shared/clock';
 import type { JobReporter } from '../shared/periodic';
 import type { StateStore } from '../state/store';
-import { Departures } from './departures';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { LiveKitGateway } from './livekit-gateway';
 import { createLiveKitPolicy } from './livekit-policy';
@@ -61,8 +60,15 @@ export function createRooms(d: RoomsDeps) {
   // The calls of the store's deferred matches (its matchMode, from the composition root, is service.matchMode).
   store.onMatches((pool, matches, deferred) => service.onMatches(pool, matches, deferred));
   const events = new RoomEvents(store, records, service, deleter, livekit?.gateway, opts.rejoinGraceMs, clock, log);
-  const departures = new Departures(store, records, service, deleter, livekit?.gateway, opts.leaseMs, log);
-  const janitor = new RoomJanitor(store, records, service, deleter, departures, opts.janitorIntervalMs, log, d.onJobRun);
+  const janitor = new RoomJanitor(
+    store,
+    records,
+    service,
+    deleter,
+    livekit?.gateway,
+    { intervalMs: opts.janitorIntervalMs, leaseMs: opts.leaseMs, onJobRun: d.onJobRun },
+    log,
+  );
   const reconciler = livekit
     ? new Reconciler(
         store,
@@ -94,7 +100,6 @@ export function createRooms(d: RoomsDeps) {
     records,
     deleter,
     janitor,
-    departures,
     events,
     livekit,
     reconciler,

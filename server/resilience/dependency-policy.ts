@@ -34,10 +34,10 @@
  * breaker's probe. The reset timeout is the longest a breaker stays open for a dependency that is
  * back but unobserved, not the least.
  */
-import { TimeoutStrategy, handleWhen, retry, timeout, wrap, type IPolicy } from 'cockatiel';
+import { TimeoutStrategy, bulkhead as cockatielBulkhead, handleWhen, retry, timeout, wrap, type IPolicy } from 'cockatiel';
 import { backoffFor } from './backoff';
 import { OpenPeriod, breakerStateName, createBreaker, probeWhileOpen } from './breaker';
-import { createBulkhead, type BulkheadSnapshot } from './bulkheads';
+import type { BulkheadSnapshot } from './bulkheads';
 import { classify, isDependencyFailure } from './classify';
 import type { DependencyConfig } from './config';
 import { HalfOpenGate } from './half-open-gate';
@@ -100,7 +100,7 @@ export function createDependencyPolicy(dependency: Dependency, cfg: DependencyCo
   const h = guardHooks(opts.hooks ?? {}, opts.report);
   const rules = opts.rules ?? sharedRules(dependency);
 
-  const bulkhead = createBulkhead(cfg.bulkhead);
+  const bulkhead = cockatielBulkhead(cfg.bulkhead.limit, cfg.bulkhead.queue);
   const retries = retry(handleWhen(rules.retryable), { maxAttempts: cfg.retry.maxAttempts, backoff: backoffFor(cfg.retry) });
   let backAt = 0;
   const markBack = () => void (backAt = Date.now());

@@ -1,11 +1,11 @@
 import { BulkheadRejectedError } from 'cockatiel';
 import { describe, expect, it, vi } from 'vitest';
-import { PoolBulkheads, createBulkhead } from '../../server/resilience/bulkheads';
+import { PoolBulkheads } from '../../server/resilience/bulkheads';
 import { deferred } from './support';
 
 describe('bulkheads', () => {
   it('runs `limit` calls at once, queues `queue` more, and refuses the next at once', async () => {
-    const b = createBulkhead({ limit: 2, queue: 1 });
+    const b = new PoolBulkheads({ limit: 2, queue: 1 }).get('en');
     const gates = [deferred(), deferred(), deferred()];
     const started: number[] = [];
     const running = gates.map((g, i) =>

@@ -4,7 +4,7 @@
  * cockatiel calls its listeners synchronously inside `execute()` (an onRetry listener runs
  * before the backoff, onStateChange inside the breaker's bookkeeping), so a listener that throws
  * would fail the very call it observes. Every hook therefore runs through `guarded()`: a sync
- * throw or an async rejection is caught and handed to `onHookError`, never to the caller.
+ * throw or an async rejection is caught and handed to the reporter, never to the caller.
  */
 import type { BreakerState, Dependency, ErrorRecord, RecoveryRecord } from './model';
 

@@ -147,9 +147,8 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     policyHooks: {
       // The rooms domain owns the LiveKit breakers; their changes feed the shared resilience hooks
       // (logs, breaker_state metrics, breaker_events audit). Those hooks are guarded: they never throw.
-      onBreak: () => resilience.hooks.onBreakerState('livekit', 'open'),
-      onReset: () => resilience.hooks.onBreakerState('livekit', 'closed'),
-      onRetry: (attempt, err) => resilience.hooks.onRetry('livekit', attempt, 0, err),
+      onBreakerState: (dependency, state) => resilience.hooks.onBreakerState(dependency, state),
+      onRetry: (dependency, attempt, delayMs, err) => resilience.hooks.onRetry(dependency, attempt, delayMs, err),
     },
     // A room deletion LiveKit kept refusing is parked for an operator (admin.deadLetters).
     park: (p) =>
@@ -185,9 +184,9 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     // Asked while a breaker is open, outside every policy: the first answer ends the open period.
     checks: { redis: () => redis.ping(), postgres: () => database.exec('select 1') },
     audit: {
-      error: (r) => recordError(audit, r),
-      recovery: (r) => recordRecovery(audit, r),
-      breaker: (dependency, state, at) => recordBreaker(audit, { dependency, state, at, instance: `${hostname()}:${process.pid}` }),
+      onError: (r) => recordError(audit, r),
+      onRecovery: (r) => recordRecovery(audit, r),
+      onBreakerState: (dependency, state) => recordBreaker(audit, { dependency, state, at: clock.now(), instance: `${hostname()}:${process.pid}` }),
     },
     actions: {
       pausePool: (pool, r) => store.pausePool(pool, r.code ?? 'paused', POOL_PAUSE_MS),

@@ -37,11 +37,6 @@ import {
 import type { CircuitBreakerConfig } from './config';
 import type { BreakerState } from './model';
 
-export function breakerFor(cfg: CircuitBreakerConfig): IBreaker {
-  if (cfg.monitoringPeriod <= 0) return new ConsecutiveBreaker(cfg.failureThreshold);
-  return new WindowBreaker({ threshold: cfg.failureRate, periodMs: cfg.monitoringPeriod, minimumCalls: cfg.failureThreshold });
-}
-
 /** Slots per monitoring period: a call leaves the sample between 0.9 and 1 period after it was made. */
 const SLOTS = 10;
 
@@ -154,7 +149,11 @@ export function createBreaker(
   counts: (error: Error) => boolean,
   period: OpenPeriod = new OpenPeriod(cfg.resetTimeout),
 ): CircuitBreakerPolicy {
-  return circuitBreaker(handleWhen(counts), { halfOpenAfter: period, breaker: breakerFor(cfg) });
+  const breaker: IBreaker =
+    cfg.monitoringPeriod > 0
+      ? new WindowBreaker({ threshold: cfg.failureRate, periodMs: cfg.monitoringPeriod, minimumCalls: cfg.failureThreshold })
+      : new ConsecutiveBreaker(cfg.failureThreshold);
+  return circuitBreaker(handleWhen(counts), { halfOpenAfter: period, breaker });
 }
 
 /**

@@ -8,10 +8,6 @@
 import { bulkhead, type BulkheadPolicy } from 'cockatiel';
 import type { BulkheadConfig } from './config';
 
-export function createBulkhead(cfg: BulkheadConfig): BulkheadPolicy {
-  return bulkhead(cfg.limit, cfg.queue);
-}
-
 export interface BulkheadSnapshot {
   executionSlots: number;
   queueSlots: number;
@@ -29,7 +25,7 @@ export class PoolBulkheads {
   get(pool: string): BulkheadPolicy {
     let b = this.byPool.get(pool);
     if (!b) {
-      b = createBulkhead(this.cfg);
+      b = bulkhead(this.cfg.limit, this.cfg.queue);
       b.onReject(() => {
         try {
           this.onReject(pool);
@@ -40,10 +36,6 @@ export class PoolBulkheads {
       this.byPool.set(pool, b);
     }
     return b;
-  }
-
-  execute<T>(pool: string, fn: (signal: AbortSignal) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> {
-    return this.get(pool).execute(({ signal: s }) => fn(s), signal);
   }
 
   snapshot(): Record<string, BulkheadSnapshot> {

@@ -14,8 +14,7 @@
  */
 import { Category as C, ErrorType as T, Severity as S, Strategy as R, type Classification, type Dependency, type ErrorType } from './model';
 import { codeOf, signalsOf, type Signals } from './signals';
-import { row, type Row } from './row';
-import { sqlstateRow } from './sqlstate';
+import { row, sqlstateRow, type Row } from './sqlstate';
 
 export interface ClassifyHint {
   dependency?: Dependency | null;

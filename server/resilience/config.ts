@@ -1,7 +1,6 @@
 /**
- * ResilienceConfig: every number the policies and the manager use, with
- * the defaults and the reason for each. `env.ts` exposes each one as an environment variable;
- * tests build their own config with `resilienceConfig({...})` and shrink the durations.
+ * ResilienceConfig: every number the policies and the manager use, with the defaults and the
+ * reason for each. `env.ts` exposes each one as an environment variable.
  */
 
 /** How a dependency's calls are retried. `maxAttempts` counts retries: 3 means up to 4 calls. */
@@ -86,20 +85,3 @@ export const DEFAULT_RESILIENCE_CONFIG: ResilienceConfig = {
   // A dependency that is back is noticed within this long, whatever the breaker's reset timeout.
   probeIntervalMs: 250,
 };
-
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
-
-/** The defaults with some values replaced (used by tests and by env.ts). */
-export function resilienceConfig(overrides: DeepPartial<ResilienceConfig> = {}): ResilienceConfig {
-  return merge(DEFAULT_RESILIENCE_CONFIG, overrides);
-}
-
-function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
-  if (over === undefined) return base;
-  if (typeof base !== 'object' || base === null) return over as T;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [key, v] of Object.entries(over)) {
-    if (v !== undefined) out[key] = merge((base as Record<string, unknown>)[key], v as DeepPartial<unknown>);
-  }
-  return out as T;
-}

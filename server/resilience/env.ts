@@ -3,21 +3,9 @@
  * into its one schema (`...resilienceEnvShape`), and the mapping back onto ResilienceConfig.
  * Defaults come from DEFAULT_RESILIENCE_CONFIG, so the reasons live in one place (config.ts).
  *
- * Per dependency D in REDIS, POSTGRES (LiveKit's policy belongs to the rooms domain and is set by
- * LIVEKIT_*, server/rooms/options.ts):
- *   RESILIENCE_D_TIMEOUT_MS          per-attempt timeout (0: none, the client's own applies)
- *   RESILIENCE_D_RETRY_ATTEMPTS      retries after the first call (3 = up to 4 calls)
- *   RESILIENCE_D_RETRY_BACKOFF       exponential | linear | fixed
- *   RESILIENCE_D_RETRY_INITIAL_MS    first retry delay
- *   RESILIENCE_D_RETRY_MAX_MS        cap on any retry delay
- *   RESILIENCE_D_RETRY_JITTER        true | false
- *   RESILIENCE_D_BREAKER_THRESHOLD   failures (consecutive) or calls (sampling) before opening
- *   RESILIENCE_D_BREAKER_RATE        sampling: failure ratio that opens, in (0, 1)
- *   RESILIENCE_D_BREAKER_PERIOD_MS   sampling window; 0 = consecutive failures
- *   RESILIENCE_D_BREAKER_RESET_MS    open -> half-open after this long
- *   RESILIENCE_D_BREAKER_HALF_OPEN   calls admitted while half-open (1 probe + waiters)
- *   RESILIENCE_D_BULKHEAD_LIMIT      concurrent calls
- *   RESILIENCE_D_BULKHEAD_QUEUE      calls waiting for a slot
+ * RESILIENCE_<REDIS|POSTGRES>_* set one DependencyConfig field each (config.ts says what each
+ * means; README's settings table lists them). LiveKit's policy belongs to the rooms domain and is
+ * set by LIVEKIT_* (server/rooms/options.ts).
  */
 import { z } from 'zod';
 import { DEFAULT_RESILIENCE_CONFIG as D, type DependencyConfig, type ResilienceConfig } from './config';
@@ -66,13 +54,7 @@ export const resilienceEnvShape = {
   RESILIENCE_PROBE_INTERVAL_MS: int(D.probeIntervalMs),
 };
 
-const resilienceEnvSchema = z.object(resilienceEnvShape);
-export type ResilienceEnv = z.infer<typeof resilienceEnvSchema>;
-
-/** Parse just these variables (tests; the server parses them as part of its Config). */
-export function parseResilienceEnv(env: Record<string, string | undefined>): ResilienceEnv {
-  return resilienceEnvSchema.parse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
-}
+type ResilienceEnv = z.infer<z.ZodObject<typeof resilienceEnvShape>>;
 
 type Dep = 'REDIS' | 'POSTGRES';
 

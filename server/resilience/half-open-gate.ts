@@ -21,11 +21,6 @@ export class HalfOpenGate implements IPolicy {
     this.onFailure = breaker.onFailure;
   }
 
-  /** Callers currently inside the breaker that came while it was open or half-open. */
-  get waiting(): number {
-    return this.admitted;
-  }
-
   async execute<T>(fn: (context: IDefaultPolicyContext) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> {
     const state = this.breaker.state;
     if (state === CircuitState.Closed) return this.breaker.execute(fn, signal);

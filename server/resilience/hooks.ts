@@ -4,7 +4,7 @@
  * cockatiel calls its listeners synchronously inside `execute()` (an onRetry listener runs
  * before the backoff, onStateChange inside the breaker's bookkeeping), so a listener that throws
  * would fail the very call it observes. Every hook therefore runs through `guarded()`: a sync
- * throw or an async rejection is caught and handed to `onHookError`, never to the caller.
+ * throw or an async rejection is caught and handed to the reporter, never to the caller.
  */
 import type { BreakerState, Dependency, ErrorRecord, RecoveryRecord } from './model';
 
@@ -24,11 +24,7 @@ export type HookErrorReporter = (error: unknown, hook: string) => void;
 const ignore: HookErrorReporter = () => {};
 
 /** Wraps a listener so that neither a throw nor a rejected promise escapes it. */
-export function guarded<A extends unknown[]>(
-  name: string,
-  fn: ((...args: A) => unknown) | undefined,
-  report: HookErrorReporter = ignore,
-): (...args: A) => void {
+function guarded<A extends unknown[]>(name: string, fn: ((...args: A) => unknown) | undefined, report: HookErrorReporter = ignore): (...args: A) => void {
   return (...args: A) => {
     if (!fn) return;
     try {
@@ -48,13 +44,12 @@ function safeReport(report: HookErrorReporter, error: unknown, name: string): vo
   }
 }
 
-/** The same hooks, each one guarded. */
-/** Hooks that are guarded: they never throw and return nothing. */
+/** The same hooks, each one guarded: they never throw and return nothing. */
 export interface GuardedHooks {
-  onBreakerState(dependency: Dependency, state: BreakerState): void;
-  onRetry(dependency: Dependency, attempt: number, delayMs: number, error: unknown): void;
-  onError(record: ErrorRecord): void;
-  onRecovery(record: RecoveryRecord): void;
+  onBreakerState: (dependency: Dependency, state: BreakerState) => void;
+  onRetry: (dependency: Dependency, attempt: number, delayMs: number, error: unknown) => void;
+  onError: (record: ErrorRecord) => void;
+  onRecovery: (record: RecoveryRecord) => void;
 }
 
 export function guardHooks(hooks: ResilienceHooks, report: HookErrorReporter = ignore): GuardedHooks {

@@ -1,37 +1,54 @@
 /**
- * ErrorRecoveryManager: what happens after a failure. Every failure that reaches it is classified
+ * ErrorRecoveryManager: what happens after a failure. Every failure handed to it is classified
  * (classify.ts), recorded (errors_total, the audit trail) and met with its class's strategy:
- * transient ones were already retried by the dependency's policy; persistent and critical
- * ones get an injected action (escalations.ts). Each recovery attempt is recorded with its
+ * transient ones were already retried by the dependency's policy; persistent and critical ones
+ * need an action from outside the framework (pause a pool, flag an operator, end a session, shut
+ * down, roll back, re-authenticate). The actions are injected, so the manager is testable and the
+ * framework never reaches into other domains. Each recovery attempt is recorded with its
  * strategy, outcome and duration (recoveries_total, recovery_duration_seconds).
  *
- *   executeWithRecovery  run an operation under its pool's bulkhead and its dependency's policy
+ * An escalation with the same cause (strategy, code, pool, subject) is not repeated within
+ * `escalationCooldownMs`: a thousand failing calls in a bad pool pause it and page a person once,
+ * not a thousand times. Shutdown happens at most once per process. An action that throws makes
+ * the outcome `failed` and is reported; it never replaces the error the caller sees.
  */
 import { systemClock, type Clock } from '../shared/clock';
 import { classify } from './classify';
 import type { ResilienceConfig } from './config';
-import { isDataInconsistencyError } from './errors';
-import { Escalations, handledByPolicy, type RecoveryActions } from './escalations';
 import { guardHooks, type GuardedHooks, type HookErrorReporter, type ResilienceHooks } from './hooks';
-import { Outcome, type Classification, type ErrorRecord } from './model';
-import type { PolicyDependency, ResiliencePolicies } from './policies';
+import { Outcome, Strategy, type Classification, type Dependency, type ErrorRecord } from './model';
+
+type Maybe = Promise<void> | void;
+
+/** What the composition root lends the manager. The record says why, for logs and audit. */
+export interface RecoveryActions {
+  /** Stop making matches in a pool (people in it stay where they are). */
+  pausePool(pool: string, record: ErrorRecord): Maybe;
+  /** Tell an operator (alert, admin queue). */
+  flagOperator(record: ErrorRecord): Maybe;
+  /** End a user's session now: close sockets, revoke the token, leave any match. */
+  endSession(userId: string, record: ErrorRecord): Maybe;
+  /** Graceful shutdown (the orchestrator restarts us). */
+  shutdown(reason: string, record: ErrorRecord): Maybe;
+  /** Put a subject (user or match) back to its last checkpoint. */
+  rollbackToCheckpoint(subject: string, record: ErrorRecord): Maybe;
+  /** Get fresh credentials for a dependency, or none: the client is told to sign in again by the error's code. */
+  reauthenticate?(subject: string, record: ErrorRecord): Maybe;
+}
 
 export interface OperationContext {
-  /** What is being done, for logs and audit ("match.enqueue", "room.delete"). */
+  /** What was being done, for logs and audit ("match.enqueue", "room.delete"). */
   operation: string;
-  /** Run under this dependency's policy (bulkhead, retry, breaker, timeout). Without one nothing is retried. */
-  dependency?: PolicyDependency;
-  /** Run under this matching pool's bulkhead; the pool to pause if the data turns out inconsistent. */
+  /** The dependency whose policy the call ran under (it names the failure's type). */
+  dependency?: Dependency;
+  /** The matching pool; the pool to pause if the data turns out inconsistent. */
   pool?: string;
   userId?: string;
-  clientId?: string;
   /** What to roll back or re-authenticate (defaults to userId). */
   subject?: string;
-  signal?: AbortSignal;
 }
 
 export interface RecoveryManagerDeps {
-  policies: ResiliencePolicies;
   actions: RecoveryActions;
   config: Pick<ResilienceConfig, 'escalationCooldownMs'>;
   clock?: Clock;
@@ -40,103 +57,123 @@ export interface RecoveryManagerDeps {
   report?: HookErrorReporter;
 }
 
-interface Failure {
-  error: unknown;
-  c: Classification;
-  /** When the trouble began (the first failed attempt). */
-  since: number;
-}
-
-type Attempt<T> = { ok: true; value: T } | ({ ok: false } & Failure);
-
 const MAX_MESSAGE = 500;
 
 export class ErrorRecoveryManager {
+  private readonly actions: RecoveryActions;
+  private readonly cooldownMs: number;
   private readonly clock: Clock;
   private readonly hooks: GuardedHooks;
   private readonly report: HookErrorReporter;
-  private readonly escalations: Escalations;
+  /** When each escalation (by key) was last made. */
+  private readonly last = new Map<string, number>();
+  private shutdownRequested = false;
 
-  constructor(private readonly deps: RecoveryManagerDeps) {
+  constructor(deps: RecoveryManagerDeps) {
+    this.actions = deps.actions;
+    this.cooldownMs = deps.config.escalationCooldownMs;
     this.clock = deps.clock ?? systemClock;
     this.report = deps.report ?? (() => {});
     this.hooks = guardHooks(deps.hooks ?? {}, this.report);
-    this.escalations = new Escalations(deps.actions, this.clock, deps.config.escalationCooldownMs, this.report);
   }
 
-  async executeWithRecovery<T>(operation: (signal: AbortSignal) => Promise<T> | T, context: OperationContext): Promise<T> {
-    const r = await this.attempt(operation, context);
-    if (r.ok) return r.value;
-    await this.recover(r, context);
-    throw r.error;
-  }
-
-  private async attempt<T>(operation: (signal: AbortSignal) => Promise<T> | T, ctx: OperationContext): Promise<Attempt<T>> {
-    let since: number | null = null;
-    let first: unknown;
-    const once = async (signal: AbortSignal) => {
-      try {
-        return await operation(signal);
-      } catch (e) {
-        if (since === null) [since, first] = [this.clock.now(), e];
-        throw e;
-      }
-    };
-    const policy = ctx.dependency ? this.deps.policies.get(ctx.dependency) : null;
-    const run = (signal?: AbortSignal) => (policy ? policy.execute(once, { signal }) : once(signal ?? new AbortController().signal));
-    try {
-      const value = await (ctx.pool ? this.deps.policies.pools.execute(ctx.pool, run, ctx.signal) : run(ctx.signal));
-      if (since !== null) this.recovery(classify(first, { dependency: ctx.dependency }), Outcome.Recovered, since, ctx);
-      return { ok: true, value };
-    } catch (error) {
-      return { ok: false, error, c: classify(error, { dependency: ctx.dependency }), since: since ?? this.clock.now() };
-    }
-  }
-
-  /** Run the strategy, record the error and the recovery; returns the final outcome. */
-  private async recover(f: Failure, ctx: Omit<OperationContext, 'signal'>): Promise<Outcome | null> {
-    const pool = ctx.pool ?? (isDataInconsistencyError(f.error) ? f.error.pool : undefined);
-    const record = this.record(f, { ...ctx, pool }, null);
-    const escalated = await this.escalations.run(f.c, record, { pool, userId: ctx.userId ?? ctx.clientId, subject: ctx.subject ?? ctx.userId });
-    const fromPolicy = escalated === null && handledByPolicy(f.c.strategy) ? Outcome.Failed : null;
-    const outcomes = [escalated, fromPolicy].filter((o): o is Outcome => o !== null);
-    const outcome = outcomes[outcomes.length - 1] ?? null;
+  /** Classify, record and meet a failure with its strategy; returns the outcome (null: nothing to recover). */
+  async recover(error: unknown, ctx: OperationContext): Promise<Outcome | null> {
+    const since = this.clock.now();
+    const c = classify(error, { dependency: ctx.dependency });
+    const record = this.record(error, c, ctx);
+    const outcome = await this.escalate(c, record, ctx);
     this.hooks.onError({ ...record, outcome, recovered: outcome === Outcome.Recovered });
-    for (const o of outcomes) this.recovery(f.c, o, f.since, { ...ctx, pool });
+    if (outcome) {
+      const now = this.clock.now();
+      this.hooks.onRecovery({
+        at: now,
+        strategy: c.strategy,
+        outcome,
+        durationMs: Math.max(0, now - since),
+        failureType: c.type,
+        operation: ctx.operation,
+        pool: ctx.pool ?? null,
+      });
+    }
     return outcome;
   }
 
-  private record(f: Failure, ctx: Omit<OperationContext, 'signal'>, outcome: Outcome | null): ErrorRecord {
-    // Our critical errors carry a message for people and a `detail` for operators: audit wants the detail.
-    const detail = (f.error as { detail?: unknown } | null)?.detail;
-    const message = typeof detail === 'string' ? detail : f.error instanceof Error ? f.error.message : String(f.error);
+  private record(error: unknown, c: Classification, ctx: OperationContext): ErrorRecord {
+    const message = error instanceof Error ? error.message : String(error);
     return {
       at: this.clock.now(),
-      category: f.c.category,
-      type: f.c.type,
-      severity: f.c.severity,
-      strategy: f.c.strategy,
-      code: f.c.code,
+      category: c.category,
+      type: c.type,
+      severity: c.severity,
+      strategy: c.strategy,
+      code: c.code,
       message: message.slice(0, MAX_MESSAGE),
       operation: ctx.operation,
       dependency: ctx.dependency ?? null,
       pool: ctx.pool ?? null,
-      userId: ctx.userId ?? ctx.clientId ?? null,
+      userId: ctx.userId ?? null,
       recovered: false,
-      outcome,
+      outcome: null,
     };
   }
 
-  private recovery(c: Pick<Classification, 'strategy' | 'type'>, outcome: Outcome, since: number, ctx: { operation: string; pool?: string }): void {
+  /** Carry out the strategy's action; null when there is nothing to recover (the caller's mistake). */
+  private async escalate(c: Classification, record: ErrorRecord, ctx: OperationContext): Promise<Outcome | null> {
+    const a = this.actions;
+    const { pool, userId } = ctx;
+    const subject = ctx.subject ?? userId;
+    // Alerts and pauses are per cause and pool (not per user: one outage pages once); sessions are per user.
+    const key = (who = '') => [c.strategy, c.code, pool ?? '', who].join('|');
+    switch (c.strategy) {
+      case Strategy.Reject:
+        return null;
+      // The policies carry these out themselves: a failure that reaches us means they did not work.
+      case Strategy.RetryBackoff:
+      case Strategy.Reconnect:
+      case Strategy.RetryJitter:
+        return Outcome.Failed;
+      case Strategy.Reauthenticate:
+        if (!a.reauthenticate || !subject) return Outcome.Escalated;
+        return this.act('reauthenticate', () => a.reauthenticate!(subject, record), Outcome.Recovered);
+      case Strategy.Rollback:
+        if (!subject) return Outcome.Failed;
+        return this.act('rollbackToCheckpoint', () => a.rollbackToCheckpoint(subject, record), Outcome.Recovered);
+      case Strategy.BreakAndAlert:
+      case Strategy.Alert:
+        return this.once(key(), () => this.act('flagOperator', () => a.flagOperator(record)));
+      case Strategy.PausePool:
+        return this.once(key(), async () => {
+          const paused = pool ? await this.act('pausePool', () => a.pausePool(pool, record)) : Outcome.Escalated;
+          const flagged = await this.act('flagOperator', () => a.flagOperator(record));
+          return paused === Outcome.Failed || flagged === Outcome.Failed ? Outcome.Failed : Outcome.Escalated;
+        });
+      case Strategy.EndSession:
+        if (!userId) return this.once(key(), () => this.act('flagOperator', () => a.flagOperator(record)));
+        return this.once(key(userId), () => this.act('endSession', () => a.endSession(userId, record)));
+      case Strategy.Shutdown:
+        if (this.shutdownRequested) return Outcome.Suppressed;
+        this.shutdownRequested = true;
+        return this.act('shutdown', () => a.shutdown(`${record.code}: ${record.message}`, record));
+    }
+  }
+
+  private async act(name: string, fn: () => Maybe, ok: Outcome = Outcome.Escalated): Promise<Outcome> {
+    try {
+      await fn();
+      return ok;
+    } catch (e) {
+      this.report(e, `action ${name}`);
+      return Outcome.Failed;
+    }
+  }
+
+  private async once(k: string, fn: () => Promise<Outcome>): Promise<Outcome> {
     const now = this.clock.now();
-    this.hooks.onRecovery({
-      at: now,
-      strategy: c.strategy,
-      outcome,
-      durationMs: Math.max(0, now - since),
-      failureType: c.type,
-      operation: ctx.operation,
-      pool: ctx.pool ?? null,
-    });
+    const at = this.last.get(k);
+    if (at !== undefined && now - at < this.cooldownMs) return Outcome.Suppressed;
+    this.last.set(k, now);
+    if (this.last.size > 10_000) for (const [kk, t] of this.last) if (now - t >= this.cooldownMs) this.last.delete(kk);
+    return fn();
   }
 }

@@ -59,17 +59,8 @@ export type UserCode = keyof typeof USER_MESSAGES;
  */
 export const INTERNAL_CODES: readonly string[] = ['CONFIG_INVALID', 'STARTUP_FAILED', 'POISON_RECORD', 'STATE_REPAIRED', 'INVALID_WEBHOOK', 'MISS'];
 
-export interface UserMessage {
-  code: UserCode;
-  message: string;
-}
-
-export function isUserCode(code: string): code is UserCode {
-  return Object.hasOwn(USER_MESSAGES, code);
-}
-
 /** The stable code and message to show a person; anything unknown is INTERNAL (never a raw error text). */
-export function userMessage(code: string | null | undefined): UserMessage {
-  const c: UserCode = code && isUserCode(code) ? code : 'INTERNAL';
+export function userMessage(code: string | null | undefined): { code: UserCode; message: string } {
+  const c = code && Object.hasOwn(USER_MESSAGES, code) ? (code as UserCode) : 'INTERNAL';
   return { code: c, message: USER_MESSAGES[c] };
 }

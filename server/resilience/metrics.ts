@@ -13,7 +13,6 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { systemClock, type Clock } from '../shared/clock';
 import type { GuardedHooks } from './hooks';
 import { DEPENDENCIES, type BreakerState, type Dependency } from './model';
-import { RecentCounter } from './recent-counter';
 
 const STATE_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, isolated: 1, half_open: 2 };
 
@@ -28,6 +27,45 @@ export interface HealthSnapshot {
   breakers: Record<Dependency, { state: BreakerState; since: number | null }>;
   errors: { windowMs: number; total: number; byCategory: Record<string, number>; byType: Record<string, number>; bySeverity: Record<string, number> };
   recoveries: { windowMs: number; byOutcome: Record<string, number> };
+}
+
+/**
+ * Counts by key over a sliding window, in fixed buckets, so memory stays bounded however many
+ * errors arrive (window / bucket buckets, each a small map).
+ */
+class RecentCounter {
+  private readonly buckets: Array<{ start: number; counts: Map<string, number> }> = [];
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly clock: Clock,
+    // One-second buckets: health() is read by people, a second of slack is invisible to them.
+    private readonly bucketMs = 1000,
+  ) {}
+
+  add(key: string, n = 1): void {
+    const now = this.clock.now();
+    const start = now - (now % this.bucketMs);
+    let last = this.buckets[this.buckets.length - 1];
+    if (!last || last.start !== start) {
+      last = { start, counts: new Map() };
+      this.buckets.push(last);
+    }
+    last.counts.set(key, (last.counts.get(key) ?? 0) + n);
+    this.prune(now);
+  }
+
+  /** Totals per key over the window. */
+  counts(): Map<string, number> {
+    this.prune(this.clock.now());
+    const out = new Map<string, number>();
+    for (const b of this.buckets) for (const [k, n] of b.counts) out.set(k, (out.get(k) ?? 0) + n);
+    return out;
+  }
+
+  private prune(now: number): void {
+    while (this.buckets.length && this.buckets[0]!.start + this.bucketMs <= now - this.windowMs) this.buckets.shift();
+  }
 }
 
 export function createResilienceMetrics(registry: Registry, opts: { clock?: Clock; windowMs?: number } = {}) {
@@ -107,16 +145,5 @@ export function createResilienceMetrics(registry: Registry, opts: { clock?: Cloc
     };
   }
 
-  return {
-    hooks,
-    health,
-    errors,
-    breakerState,
-    transitions,
-    retries,
-    recoveries,
-    recoveryDuration,
-  };
+  return { hooks, health };
 }
-
-export type ResilienceMetrics = ReturnType<typeof createResilienceMetrics>;

@@ -4,7 +4,7 @@
  * so the values double as metric labels and audit columns.
  */
 
-/** The dependencies whose breakers and failures are tracked (their policies: resilience/policies.ts for Redis and Postgres, rooms/livekit-policy.ts for LiveKit). */
+/** The dependencies whose breakers and failures are tracked (each has a dependency policy: dependency-policy.ts). */
 export const DEPENDENCIES = ['redis', 'postgres', 'livekit'] as const;
 export type Dependency = (typeof DEPENDENCIES)[number];
 

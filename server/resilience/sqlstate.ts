@@ -1,9 +1,26 @@
 /**
  * Postgres errors by SQLSTATE (https://www.postgresql.org/docs/current/errcodes-appendix.html):
- * exact codes first, then the two-character class. Pure; part of the classification table.
+ * exact codes first, then the two-character class. Pure; part of the classification table, whose
+ * rows (`row`) are defined here and used by classify.ts too.
  */
-import { Category as C, ErrorType as T, Severity as S, Strategy as R } from './model';
-import { row, type Row } from './row';
+import { Category as C, ErrorType as T, Severity as S, Strategy as R, type Classification, type ErrorType } from './model';
+
+export type Row = Omit<Classification, 'code' | 'rule'>;
+
+/** `retryable` defaults to "transient". */
+export const row = (
+  category: Row['category'],
+  type: ErrorType,
+  severity: Row['severity'],
+  strategy: Row['strategy'],
+  retryable = category === C.Transient,
+): Row => ({
+  category,
+  type,
+  severity,
+  strategy,
+  retryable,
+});
 
 const EXACT: Record<string, Row> = {
   // Shutdowns and restarts: the pool reconnects to the server (or its replacement).

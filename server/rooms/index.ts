@@ -6,13 +6,13 @@
 import type { Redis } from 'ioredis';
 import type { AuditSink } from '../audit/recorder';
 import type { Logger } from '../infra/logger';
+import type { ResilienceHooks } from '../resilience/hooks';
 import type { Clock } from '../shared/clock';
 import type { JobReporter } from '../shared/periodic';
 import type { StateStore } from '../state/store';
-import { Departures } from './departures';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { LiveKitGateway } from './livekit-gateway';
-import { LiveKitPolicy, type PolicyHooks } from './livekit-policy';
+import { createLiveKitPolicy } from './livekit-policy';
 import type { RoomsOptions } from './options';
 import { Reconciler } from './reconciler';
 import { RoomDeleter, type ParkedDeletion } from './room-deleter';
@@ -30,7 +30,8 @@ export interface RoomsDeps {
   opts: RoomsOptions;
   clock: Clock;
   log: Logger;
-  policyHooks?: PolicyHooks;
+  /** Where the LiveKit policy's breaker changes and retries are told (the shared resilience hooks). */
+  policyHooks?: ResilienceHooks;
   /** Each webhook refused at the edge, by reason (refused_requests_total). */
   onRefused?: (reason: string) => void;
   /** Told after each run of the janitor and the reconciler (metrics). */
@@ -39,34 +40,17 @@ export interface RoomsDeps {
   park?: (d: ParkedDeletion) => Promise<void>;
 }
 
-export interface Rooms {
-  service: RoomService;
-  records: RoomRecords;
-  deleter: RoomDeleter;
-  janitor: RoomJanitor;
-  departures: Departures;
-  events: RoomEvents;
-  /** Undefined when LiveKit is not configured. */
-  livekit: LiveKitParts | undefined;
-  reconciler: Reconciler | undefined;
-  webhook: RequestHandler;
-  start(): void;
-  /** Stops the background jobs; resolves once a pass in progress has ended. */
-  stop(): Promise<void>;
-  /** Wait for setups and deletions in flight (after stop(), before closing Redis). */
-  idle(): Promise<void>;
-}
-
-export function createRooms(d: RoomsDeps): Rooms {
+export function createRooms(d: RoomsDeps) {
   const { store, redis, opts, clock } = d;
   const log = d.log.child({ domain: 'rooms' });
+  // Undefined (and so is the reconciler) when LiveKit is not configured.
   const livekit: LiveKitParts | undefined = opts.livekit
     ? (() => {
         const { url, apiKey, apiSecret } = opts.livekit;
         // requestTimeout is in seconds; it bounds the fetch itself, the policy's timeout bounds our wait.
         const client = new RoomServiceClient(url, apiKey, apiSecret, { requestTimeout: opts.policy.callTimeoutMs / 1000 });
         // While a breaker is open, LiveKit is asked directly (outside the policy) whether it answers again.
-        const policy = new LiveKitPolicy(opts.policy, d.policyHooks, () => client.listRooms());
+        const policy = createLiveKitPolicy(opts.policy, d.policyHooks, () => client.listRooms());
         return { policy, gateway: new LiveKitGateway(opts.livekit, policy, client) };
       })()
     : undefined;
@@ -76,8 +60,15 @@ export function createRooms(d: RoomsDeps): Rooms {
   // The calls of the store's deferred matches (its matchMode, from the composition root, is service.matchMode).
   store.onMatches((pool, matches, deferred) => service.onMatches(pool, matches, deferred));
   const events = new RoomEvents(store, records, service, deleter, livekit?.gateway, opts.rejoinGraceMs, clock, log);
-  const departures = new Departures(store, records, service, deleter, livekit?.gateway, opts.leaseMs, log);
-  const janitor = new RoomJanitor(store, records, service, deleter, departures, opts.janitorIntervalMs, log, d.onJobRun);
+  const janitor = new RoomJanitor(
+    store,
+    records,
+    service,
+    deleter,
+    livekit?.gateway,
+    { intervalMs: opts.janitorIntervalMs, leaseMs: opts.leaseMs, onJobRun: d.onJobRun },
+    log,
+  );
   const reconciler = livekit
     ? new Reconciler(
         store,
@@ -109,7 +100,6 @@ export function createRooms(d: RoomsDeps): Rooms {
     records,
     deleter,
     janitor,
-    departures,
     events,
     livekit,
     reconciler,
@@ -118,13 +108,17 @@ export function createRooms(d: RoomsDeps): Rooms {
       janitor.start();
       reconciler?.start();
     },
+    /** Stops the background jobs; resolves once a pass in progress has ended. */
     async stop() {
       livekit?.policy.stop();
       await Promise.all([janitor.stop(), reconciler?.stop()]);
     },
+    /** Wait for setups and deletions in flight (after stop(), before closing Redis). */
     async idle() {
       await service.idle();
       await deleter.idle();
     },
   };
 }
+
+export type Rooms = ReturnType<typeof createRooms>;

@@ -1,139 +1,88 @@
 /**
- * The resilience policy around every LiveKit RoomService call of this process.
- *
- * Outermost first:
- *   bulkhead  at most `bulkheadLimit` calls in flight, `bulkheadQueue` more waiting; beyond that
- *             a call is rejected at once instead of piling up behind a slow LiveKit
- *   retry     transient failures (transport, timeout, 408/429/5xx) are retried with exponential
- *             backoff, `retryAttempts` times (3 = up to 4 calls); a permanent 4xx or an open
- *             breaker is not retried. The SDK itself never retries against a self-hosted LiveKit
- *             (its fail-over only applies to *.livekit.cloud), so this is the only retry.
- *   breaker   `breakerThreshold` consecutive failed calls open it for `breakerHalfOpenMs`; then one
- *             test call decides. While it is open calls fail fast with BrokenCircuitError and new
- *             matches use direct mode (see RoomService.matchMode).
- *   timeout   each call is abandoned after `callTimeoutMs` (Aggressive: we stop waiting at once;
- *             the SDK's own requestTimeout aborts the fetch at the same moment).
+ * The resilience policy around every LiveKit RoomService call of this process: the dependency
+ * policy (server/resilience/dependency-policy.ts: bulkhead, retry, breaker, per-call timeout), with
+ * LiveKit's settings and LiveKit's reading of failures (failures.ts):
+ *   retry     transport errors, timeouts, 408/429/5xx and errors nothing recognizes (LiveKit calls
+ *             fail in many shapes) are retried with jittered exponential backoff. The SDK itself
+ *             never retries against a self-hosted LiveKit (its fail-over only applies to
+ *             *.livekit.cloud), so this is the only retry.
+ *   breaker   every failed call counts, refusals (4xx) included: a LiveKit we cannot use is down as
+ *             far as calls go. `breakerThreshold` failures in a row open it; while it is open, new
+ *             matches use direct mode (see RoomService.matchMode). It is probed with ListRooms only
+ *             after failures to reach LiveKit.
+ *   half-open cockatiel's one probe with every other caller waiting on it: the bulkhead already
+ *             bounds how many those are, so the half-open gate admits as many as the bulkhead runs.
  * One policy (one breaker) per process: creations, deletions and reconciliation all speak to the
  * same LiveKit, so they share what is known about its health. Creations also pass a breaker of
  * their own (same threshold and half-open period), counting only creation outcomes: a LiveKit that
  * refuses every CreateRoom while its DeleteRooms succeed would otherwise never open the shared
  * breaker (each deletion resets its count), and every match would wait for a room it cannot get.
+ * The creation breaker is not probed (ListRooms answers while CreateRoom is refused): it waits out
+ * its half-open delay. The hooks hear of LiveKit as a whole: open when either breaker opens, closed
+ * when both are.
  */
-import type { BulkheadPolicy, CircuitBreakerPolicy } from 'cockatiel';
-import {
-  CircuitState,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  TimeoutStrategy,
-  bulkhead,
-  circuitBreaker,
-  handleAll,
-  handleWhen,
-  retry,
-  timeout,
-  wrap,
-} from 'cockatiel';
-import { OpenPeriod, probeWhileOpen } from '../resilience/breaker';
+import { OpenPeriod, breakerStateName, createBreaker } from '../resilience/breaker';
+import type { DependencyConfig } from '../resilience/config';
+import { createDependencyPolicy } from '../resilience/dependency-policy';
+import { guardHooks, type ResilienceHooks } from '../resilience/hooks';
+import type { BreakerState } from '../resilience/model';
 import { classifyLiveKitError } from './failures';
 import type { PolicyOptions } from './options';
 
-export interface PolicyHooks {
-  onBreak?(): void;
-  onReset?(): void;
-  onRetry?(attempt: number, err: unknown): void;
+export interface LiveKitPolicy {
+  /** Run one RoomService call under the policy; `fn` gets the abort signal of its attempt. */
+  execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** `execute` for a CreateRoom: its outcome also counts in the creation breaker. */
+  executeCreation<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /**
+   * True while calls would fail fast (either breaker). Once `breakerHalfOpenMs` has passed a
+   * breaker still reports Open until a call tries it, so this says "closed" then: the next match
+   * makes the test call instead of every match staying in direct mode forever.
+   */
+  isOpen(): boolean;
+  /** Stops the direct checks (shutdown). */
+  stop(): void;
 }
 
-export class LiveKitPolicy {
-  private readonly breaker: CircuitBreakerPolicy;
-  private readonly creations: CircuitBreakerPolicy;
-  private readonly bulkhead: BulkheadPolicy;
-  private readonly policy: ReturnType<typeof wrap>;
-  /** The breakers' open periods (what `isOpen` reads). */
-  private readonly sharedPeriod: OpenPeriod;
-  private readonly creationPeriod: OpenPeriod;
-  /** When LiveKit last answered a direct check while a breaker was open (see `check`). */
-  private backAt = 0;
-  private readonly stopProbes: Array<() => void> = [];
+function dependencyConfig(o: PolicyOptions): DependencyConfig {
+  return {
+    timeoutMs: o.callTimeoutMs,
+    retry: { maxAttempts: o.retryAttempts, backoffStrategy: 'exponential', initialDelay: o.retryBaseMs, maxDelay: o.retryMaxMs, jitter: true },
+    // monitoringPeriod 0: failures in a row (failureRate is then unused).
+    breaker: { failureThreshold: o.breakerThreshold, failureRate: 0.5, monitoringPeriod: 0, resetTimeout: o.breakerHalfOpenMs, halfOpenLimit: o.bulkheadLimit },
+    bulkhead: { limit: o.bulkheadLimit, queue: o.bulkheadQueue },
+  };
+}
 
-  /** `check`: a direct call to LiveKit, outside the policy, tried every probeIntervalMs while a breaker is open. */
-  constructor(
-    private readonly opts: PolicyOptions,
-    hooks: PolicyHooks = {},
-    check?: () => Promise<unknown>,
-  ) {
-    this.bulkhead = bulkhead(opts.bulkheadLimit, opts.bulkheadQueue);
-    const retries = retry(
-      handleWhen((e) => classifyLiveKitError(e) === 'transient'),
-      { maxAttempts: opts.retryAttempts, backoff: new ExponentialBackoff({ initialDelay: opts.retryBaseMs, maxDelay: opts.retryMaxMs }) },
-    );
-    this.sharedPeriod = new OpenPeriod(opts.breakerHalfOpenMs, () => this.backAt);
-    this.creationPeriod = new OpenPeriod(opts.breakerHalfOpenMs);
-    this.breaker = circuitBreaker(handleAll, { halfOpenAfter: this.sharedPeriod, breaker: new ConsecutiveBreaker(opts.breakerThreshold) });
-    const perCall = timeout(opts.callTimeoutMs, TimeoutStrategy.Aggressive);
-    this.policy = wrap(this.bulkhead, retries, this.breaker, perCall);
-    // A creation refused without a call (shared breaker open, bulkhead full) says nothing new.
-    this.creations = circuitBreaker(
-      handleWhen((e) => classifyLiveKitError(e) !== 'unavailable'),
-      { halfOpenAfter: this.creationPeriod, breaker: new ConsecutiveBreaker(opts.breakerThreshold) },
-    );
-    // Only the shared breaker is probed, and only after failures to reach LiveKit: ListRooms answers
-    // while CreateRoom is refused, so the creation breaker waits out its half-open delay.
-    if (check && opts.probeIntervalMs > 0) {
-      const unreachable = (e: unknown) => classifyLiveKitError(e) === 'transient';
-      this.stopProbes.push(probeWhileOpen(this.breaker, check, opts.probeIntervalMs, () => (this.backAt = Date.now()), unreachable));
-    }
-    // The hooks hear of LiveKit as a whole: open when either breaker opens, closed when both are.
-    const open = (b: CircuitBreakerPolicy) => b.state === CircuitState.Open || b.state === CircuitState.Isolated;
-    for (const [b, other] of [
-      [this.breaker, this.creations],
-      [this.creations, this.breaker],
-    ] as const) {
-      b.onBreak(() => {
-        if (!open(other)) hooks.onBreak?.();
-      });
-      b.onReset(() => {
-        if (!open(other)) hooks.onReset?.();
-      });
-    }
-    retries.onRetry((r) => hooks.onRetry?.(r.attempt, 'error' in r ? r.error : undefined));
-  }
+/** `check`: a direct call to LiveKit, outside the policy, tried every probeIntervalMs while the shared breaker is open. */
+export function createLiveKitPolicy(opts: PolicyOptions, hooks: ResilienceHooks = {}, check?: () => Promise<unknown>): LiveKitPolicy {
+  const h = guardHooks(hooks);
+  const transient = (e: unknown) => classifyLiveKitError(e) === 'transient';
+  // Only breaks and resets are told (not half-open), and only while the other breaker is not open.
+  const relay = (state: BreakerState, other: BreakerState) => {
+    if (state !== 'half_open' && other !== 'open' && other !== 'isolated') h.onBreakerState('livekit', state === 'closed' ? 'closed' : 'open');
+  };
 
-  /**
-   * Run one RoomService call under the policy. `fn` gets the abort signal of its attempt. Each run
-   * gets its own parent signal: cockatiel's shared default would collect one abort listener per
-   * call in flight (and warn past ten).
-   */
-  execute<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal = new AbortController().signal): Promise<T> {
-    return this.policy.execute(({ signal: attempt }) => fn(attempt), signal) as Promise<T>;
-  }
+  const config = dependencyConfig(opts);
+  const creationPeriod = new OpenPeriod(config.breaker.resetTimeout);
+  // A creation refused without a call (shared breaker open, bulkhead full) says nothing new.
+  const creations = createBreaker(config.breaker, (e) => classifyLiveKitError(e) !== 'unavailable', creationPeriod);
+  const shared = createDependencyPolicy('livekit', config, {
+    hooks: {
+      onBreakerState: (_d, s) => relay(s, breakerStateName(creations.state)),
+      onRetry: h.onRetry,
+    },
+    probe: check && { check, intervalMs: opts.probeIntervalMs },
+    rules: { retryable: transient, counts: () => true, unreachable: transient },
+  });
+  creations.onStateChange((s) => relay(breakerStateName(s), shared.state()));
 
-  /** `execute` for a CreateRoom: its outcome also counts in the creation breaker. */
-  executeCreation<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return this.creations.execute(({ signal }) => this.execute(fn, signal));
-  }
-
-  /** The shared breaker's state, or the creation breaker's while that one is open and the other is not. */
-  get state(): CircuitState {
-    return this.breaker.state === CircuitState.Closed ? this.creations.state : this.breaker.state;
-  }
-
-  /**
-   * True while calls would fail fast. Once `breakerHalfOpenMs` has passed the breaker still
-   * reports Open until a call tries it, so this says "closed" then: the next match makes the
-   * test call instead of every match staying in direct mode forever. Wall time, not the injected
-   * clock, because cockatiel's breaker measures its open period with Date.now().
-   */
-  isOpen(): boolean {
-    return this.sharedPeriod.failsFast(this.breaker.state) || this.creationPeriod.failsFast(this.creations.state);
-  }
-
-  /** Stops the direct checks (shutdown). */
-  stop(): void {
-    for (const s of this.stopProbes) s();
-  }
-
-  /** Calls executing and queued in the bulkhead (a gauge for metrics). */
-  get inFlight(): number {
-    return this.opts.bulkheadLimit - this.bulkhead.executionSlots + (this.opts.bulkheadQueue - this.bulkhead.queueSlots);
-  }
+  return {
+    // Each run gets its own parent signal: cockatiel's shared default would collect one abort
+    // listener per call in flight (and warn past ten).
+    execute: (fn) => shared.execute(fn, { signal: new AbortController().signal }),
+    executeCreation: (fn) => creations.execute(({ signal }) => shared.execute(fn, { signal })),
+    isOpen: () => shared.isOpen() || creationPeriod.failsFast(creations.state),
+    stop: () => shared.stop(),
+  };
 }

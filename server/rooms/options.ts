@@ -1,9 +1,9 @@
 /**
- * Settings of the rooms domain, and how they come from the environment. The zod schema is
- * server/config.ts's; `RoomsEnv` names the keys this domain reads so `roomsOptions(cfg)`
- * type-checks against any Config that has them. Durations are milliseconds unless the name says
- * seconds (LiveKit's own room timeouts are whole seconds on the wire).
+ * Settings of the rooms domain, and how they come from the validated Config (server/config.ts
+ * holds the LIVEKIT_* variables, their defaults and reasons). Durations are milliseconds unless
+ * the name says seconds (LiveKit's own room timeouts are whole seconds on the wire).
  */
+import type { Config } from '../config';
 
 /** One RTCIceServer, as the browser's RTCPeerConnection takes it. */
 export interface IceServer {
@@ -62,36 +62,7 @@ export interface RoomsOptions {
   iceServers: IceServer[];
 }
 
-/** The configuration keys the rooms domain reads (see configSchema in server/config.ts for defaults). */
-export interface RoomsEnv {
-  LIVEKIT_URL?: string | undefined;
-  LIVEKIT_CLIENT_URL?: string | undefined;
-  LIVEKIT_API_KEY?: string | undefined;
-  LIVEKIT_API_SECRET?: string | undefined;
-  LIVEKIT_EMPTY_TIMEOUT_S: number;
-  LIVEKIT_DEPARTURE_TIMEOUT_S: number;
-  LIVEKIT_TOKEN_TTL_MS: number;
-  LIVEKIT_ROOM_TTL_MS: number;
-  LIVEKIT_REJOIN_GRACE_MS: number;
-  LIVEKIT_CALL_TIMEOUT_MS: number;
-  LIVEKIT_RETRY_ATTEMPTS: number;
-  LIVEKIT_RETRY_BASE_MS: number;
-  LIVEKIT_RETRY_MAX_MS: number;
-  LIVEKIT_BREAKER_THRESHOLD: number;
-  LIVEKIT_BREAKER_HALF_OPEN_MS: number;
-  RESILIENCE_PROBE_INTERVAL_MS: number;
-  LIVEKIT_BULKHEAD_LIMIT: number;
-  LIVEKIT_BULKHEAD_QUEUE: number;
-  LIVEKIT_DELETE_RETRY_BASE_MS: number;
-  LIVEKIT_DELETE_RETRY_MAX_MS: number;
-  LIVEKIT_DELETE_MAX_ATTEMPTS: number;
-  LIVEKIT_JANITOR_INTERVAL_MS: number;
-  LIVEKIT_RECONCILE_INTERVAL_MS: number;
-  LIVEKIT_WEBHOOK_DEDUPE_TTL_MS: number;
-  ICE_SERVERS: IceServer[];
-}
-
-export function roomsOptions(env: RoomsEnv): RoomsOptions {
+export function roomsOptions(env: Config): RoomsOptions {
   const { LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret } = env;
   return {
     livekit: url && apiKey && apiSecret ? { url, apiKey, apiSecret, clientUrl: env.LIVEKIT_CLIENT_URL ?? url.replace(/^http/, 'ws') } : undefined,

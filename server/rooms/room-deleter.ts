@@ -21,15 +21,10 @@ import { exponentialDelay } from '../resilience/backoff';
 import type { Clock } from '../shared/clock';
 import { errorMessage, isUnavailable } from './failures';
 import type { LiveKitGateway } from './livekit-gateway';
+import type { RoomsOptions } from './options';
 import type { RoomRecords, RoomStatus } from './room-records';
 
-export interface DeleterOptions {
-  deleteRetryBaseMs: number;
-  deleteRetryMaxMs: number;
-  /** Failed attempts after which the deletion is parked as a dead letter. */
-  deleteMaxAttempts: number;
-  leaseMs: number;
-}
+type DeleterOptions = Pick<RoomsOptions, 'deleteRetryBaseMs' | 'deleteRetryMaxMs' | 'deleteMaxAttempts' | 'leaseMs'>;
 
 /** A room deletion given up on, for the dead-letter queue. */
 export interface ParkedDeletion {

@@ -10,7 +10,7 @@
  *   room_started         for a room we ended or never made: end it again (one still being ended
  *                        is left to that deletion).
  *   participant_left /   one of the pair left an active room: a departure check is scheduled
- *   ..._connection_aborted  `rejoinGraceMs` later (see Departures). Leaving because we removed
+ *   ..._connection_aborted  `rejoinGraceMs` later (see RoomJanitor). Leaving because we removed
  *                        them or deleted the room is not a departure.
  *   room_finished        a room we were ending is confirmed gone; a room in use that LiveKit
  *                        closed on its own is repaired (RoomService.repairMissing).

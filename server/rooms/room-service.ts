@@ -77,8 +77,7 @@ export class RoomService {
   }
 
   async matchInfo(pool: string, matchId: string): Promise<MatchInfo> {
-    const [status, mode, room] = await this.redis.hmget(this.store.keys.match(pool, matchId), 'status', 'mode', 'room');
-    return { status: status ?? 'gone', mode: mode ?? null, room: room ?? null };
+    return (await this.matchInfos(pool, [matchId]))[0]!;
   }
 
   /** matchInfo for many matches in one round trip. */

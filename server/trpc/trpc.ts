@@ -81,14 +81,7 @@ function recordFailure(ctx: Context, path: string, type: string, error: TRPCErro
   const refusal = edgeRefusal(error);
   if (refusal) return ctx.svc.refusals.count(refusal, { path, userId: ctx.session?.userId });
   const cause = error.cause ?? error;
-  void ctx.svc.resilience.manager
-    .executeWithRecovery(
-      () => {
-        throw cause;
-      },
-      { operation: `${type}:${path}`, userId: ctx.session?.userId },
-    )
-    .catch(() => {});
+  void ctx.svc.resilience.manager.recover(cause, { operation: `${type}:${path}`, userId: ctx.session?.userId }).catch(() => {});
 }
 
 /** A call's result at the edge: a failure is recorded, and a domain error worded for a person. */

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditRecorder, recordBreaker, recordError, recordRecovery } from '../../server/audit/recorder';
 import { ErrorSpool } from '../../server/audit/spool';
-import type { AuditTrail } from '../../server/resilience/audit-hooks';
-import type { ErrorRecord, RecoveryRecord } from '../../server/resilience/model';
+import type { BreakerState, Dependency, ErrorRecord, RecoveryRecord } from '../../server/resilience/model';
 import { systemClock } from '../../server/shared/clock';
 import { drainFor, openOutbox, openTestDb, silent } from './support';
 
@@ -24,10 +23,10 @@ describe('AuditRecorder as the resilience audit trail (real Redis and Postgres)'
         systemClock,
       );
       // The wiring app.ts uses: resilience's records go through the recorder unchanged.
-      const trail: AuditTrail = {
-        error: (r) => recordError(recorder, r),
-        recovery: (r) => recordRecovery(recorder, r),
-        breaker: (dependency, state, at) => recordBreaker(recorder, { dependency, state, at, instance: 'p1' }),
+      const trail = {
+        error: (r: ErrorRecord) => recordError(recorder, r),
+        recovery: (r: RecoveryRecord) => recordRecovery(recorder, r),
+        breaker: (dependency: Dependency, state: BreakerState, at: number) => recordBreaker(recorder, { dependency, state, at, instance: 'p1' }),
       };
       const at = Date.UTC(2026, 10, 4, 8, 0, 0);
       const error: ErrorRecord = {

@@ -18,15 +18,16 @@ describe('createResilience, as the composition root uses it', () => {
       log: pino({ level: 'silent' }),
       actions: { pausePool() {}, flagOperator() {}, endSession() {}, shutdown() {}, rollbackToCheckpoint() {} },
       audit: {
-        error: async (e) => void audit.push(`error ${e.code} ${e.pool} ${e.outcome}`),
-        recovery: async (rec) => void audit.push(`recovery ${rec.strategy} ${rec.outcome}`),
-        breaker: async (dependency, state) => void audit.push(`breaker ${dependency} ${state}`),
+        onError: async (e) => void audit.push(`error ${e.code} ${e.pool} ${e.outcome}`),
+        onRecovery: async (rec) => void audit.push(`recovery ${rec.strategy} ${rec.outcome}`),
+        onBreakerState: async (dependency, state) => void audit.push(`breaker ${dependency} ${state}`),
       },
     });
-    const failed = await settle(
-      r.manager.executeWithRecovery(() => Promise.reject(sysError('ECONNREFUSED')), { operation: 'match.enqueue', dependency: 'redis', pool: 'en' }),
-    );
-    expect(failed.ok).toBe(false);
+    // As app.ts runs a state script (under its pool's bulkhead and the Redis policy) and trpc.ts records its failure.
+    const refused = sysError('ECONNREFUSED');
+    const failed = await settle(r.policies.pools.get('en').execute(() => r.policies.redis.execute(() => Promise.reject(refused))));
+    expect(failed).toEqual({ ok: false, error: refused });
+    await r.manager.recover(refused, { operation: 'match.enqueue', dependency: 'redis', pool: 'en' });
 
     const health = await r.health();
     expect(health).toMatchObject({ status: 'down', breakers: { redis: { state: 'open' } }, errors: { total: 1 } });

@@ -182,9 +182,7 @@ describe('half-open limit', () => {
     const probing = gate.execute(() => probe.promise);
     const waiting = [gate.execute(() => 'a'), gate.execute(() => 'b')];
     await expect(gate.execute(() => 'c')).rejects.toBeInstanceOf(BrokenCircuitError);
-    expect(gate.waiting).toBe(3);
     probe.resolve('probe');
     expect(await Promise.all([probing, ...waiting])).toEqual(['probe', 'a', 'b']);
-    expect(gate.waiting).toBe(0);
   });
 });

@@ -1,11 +1,11 @@
 import { BulkheadRejectedError } from 'cockatiel';
 import { describe, expect, it, vi } from 'vitest';
-import { PoolBulkheads, createBulkhead } from '../../server/resilience/bulkheads';
+import { PoolBulkheads } from '../../server/resilience/bulkheads';
 import { deferred } from './support';
 
 describe('bulkheads', () => {
   it('runs `limit` calls at once, queues `queue` more, and refuses the next at once', async () => {
-    const b = createBulkhead({ limit: 2, queue: 1 });
+    const b = new PoolBulkheads({ limit: 2, queue: 1 }).get('en');
     const gates = [deferred(), deferred(), deferred()];
     const started: number[] = [];
     const running = gates.map((g, i) =>
@@ -30,14 +30,14 @@ describe('bulkheads', () => {
     const rejected: string[] = [];
     const pools = new PoolBulkheads({ limit: 1, queue: 0 }, (pool) => rejected.push(pool));
     const stuck = deferred();
-    const hot = pools.execute('en', () => stuck.promise);
-    await expect(pools.execute('en', () => 'second en call')).rejects.toBeInstanceOf(BulkheadRejectedError);
-    expect(await pools.execute('fr', () => 'fr is fine')).toBe('fr is fine');
+    const hot = pools.get('en').execute(() => stuck.promise);
+    await expect(pools.get('en').execute(() => 'second en call')).rejects.toBeInstanceOf(BulkheadRejectedError);
+    expect(await pools.get('fr').execute(() => 'fr is fine')).toBe('fr is fine');
     expect(rejected).toEqual(['en']);
     expect(pools.snapshot()).toEqual({ en: { executionSlots: 0, queueSlots: 0 }, fr: { executionSlots: 1, queueSlots: 0 } });
     stuck.resolve();
     await hot;
-    expect(await pools.execute('en', () => 'en again')).toBe('en again');
+    expect(await pools.get('en').execute(() => 'en again')).toBe('en again');
   });
 
   it('creates one bulkhead per pool, lazily, and reuses it', () => {
@@ -52,8 +52,8 @@ describe('bulkheads', () => {
       throw new Error('observer bug');
     });
     const stuck = deferred();
-    const hot = pools.execute('en', () => stuck.promise);
-    await expect(pools.execute('en', () => 'x')).rejects.toBeInstanceOf(BulkheadRejectedError);
+    const hot = pools.get('en').execute(() => stuck.promise);
+    await expect(pools.get('en').execute(() => 'x')).rejects.toBeInstanceOf(BulkheadRejectedError);
     stuck.resolve();
     await hot;
   });

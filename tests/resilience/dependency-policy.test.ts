@@ -1,7 +1,9 @@
 import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError } from 'cockatiel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDependencyPolicy } from '../../server/resilience/dependency-policy';
-import { createResiliencePolicies } from '../../server/resilience/policies';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createResilience } from '../../server/resilience';
 import { NotInMatchError } from '../../server/state/errors';
 import { deferred, settle, sysError, testConfig, testDependency } from './support';
 
@@ -15,7 +17,7 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
 
   it('retries a transient failure and reports each retry with its delay', async () => {
     const retries: unknown[] = [];
-    const policy = createDependencyPolicy('redis', testDependency(), { onRetry: (...args) => void retries.push(args) });
+    const policy = createDependencyPolicy('redis', testDependency(), { hooks: { onRetry: (...args) => void retries.push(args) } });
     let calls = 0;
     const err = sysError('ECONNRESET');
     const result = settle(
@@ -31,16 +33,14 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
 
   it('a throwing retry listener does not break the call; the reporter hears about it', async () => {
     const reported: string[] = [];
-    const policy = createDependencyPolicy(
-      'redis',
-      testDependency(),
-      {
+    const policy = createDependencyPolicy('redis', testDependency(), {
+      hooks: {
         onRetry() {
           throw new Error('listener bug');
         },
       },
-      (e, hook) => reported.push(`${hook}: ${(e as Error).message}`),
-    );
+      report: (e, hook) => reported.push(`${hook}: ${(e as Error).message}`),
+    });
     let calls = 0;
     const result = settle(
       policy.execute(() => {
@@ -55,17 +55,15 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
 
   it('a throwing or rejecting breaker listener does not change what the caller sees', async () => {
     const reported: string[] = [];
-    const policy = createDependencyPolicy(
-      'postgres',
-      testDependency({ retry: { maxAttempts: 0 }, breaker: { failureThreshold: 1 } }),
-      {
+    const policy = createDependencyPolicy('postgres', testDependency({ retry: { maxAttempts: 0 }, breaker: { failureThreshold: 1 } }), {
+      hooks: {
         onBreakerState(_d, state) {
           if (state === 'open') throw new Error('sync listener bug');
           return Promise.reject(new Error('async listener bug'));
         },
       },
-      (e) => reported.push((e as Error).message),
-    );
+      report: (e) => reported.push((e as Error).message),
+    });
     const refused = sysError('ECONNREFUSED');
     expect(await settle(policy.execute(() => Promise.reject(refused)))).toEqual({ ok: false, error: refused });
     expect(policy.state()).toBe('open');
@@ -137,7 +135,7 @@ describe('a dependency policy (bulkhead, retry, breaker, timeout)', () => {
   it('executeOnce makes one attempt, and its failures count toward the same breaker as execute', async () => {
     const states: string[] = [];
     const policy = createDependencyPolicy('redis', testDependency({ breaker: { failureThreshold: 3 } }), {
-      onBreakerState: (_d, s) => void states.push(s),
+      hooks: { onBreakerState: (_d, s) => void states.push(s) },
     });
     let calls = 0;
     const timedOut = () => {
@@ -182,12 +180,19 @@ describe('the set of policies', () => {
     const cfg = testConfig();
     cfg.redis.breaker.failureThreshold = 1;
     cfg.redis.retry.maxAttempts = 0;
-    const policies = createResiliencePolicies(cfg, { onBreakerState: (d, s) => void states.push(`${d}:${s}`) });
+    const { policies, health } = createResilience({
+      config: cfg,
+      registry: new Registry(),
+      clock: { now: () => Date.now() },
+      log: pino({ level: 'silent' }),
+      actions: { pausePool() {}, flagOperator() {}, endSession() {}, shutdown() {}, rollbackToCheckpoint() {} },
+      audit: { onBreakerState: (d, s) => void states.push(`${d}:${s}`) },
+    });
     await settle(policies.redis.execute(() => Promise.reject(sysError('ECONNREFUSED'))));
-    expect(policies.get('redis').state()).toBe('open');
+    expect(policies.redis.state()).toBe('open');
     expect(await policies.postgres.execute(() => 'postgres unaffected')).toBe('postgres unaffected');
     expect(states).toEqual(['redis:open']);
-    expect(policies.snapshot()).toMatchObject({ redis: { state: 'open' }, postgres: { state: 'closed' } });
+    expect((await health()).bulkheads.dependencies).toMatchObject({ redis: { state: 'open' }, postgres: { state: 'closed' } });
   });
 });
 
@@ -209,7 +214,7 @@ describe('an open breaker and a dependency that is back', () => {
       checks++;
       return up ? Promise.resolve('PONG') : Promise.reject(down);
     };
-    const policy = createDependencyPolicy('redis', broken(), {}, undefined, undefined, { check, intervalMs: 250 });
+    const policy = createDependencyPolicy('redis', broken(), { probe: { check, intervalMs: 250 } });
     expect(await settle(policy.execute(() => Promise.reject(down)))).toEqual({ ok: false, error: down });
     expect(policy.state()).toBe('open');
 
@@ -243,7 +248,7 @@ describe('an open breaker and a dependency that is back', () => {
 
   it('a breaker opened by refusals (Redis out of memory) is not probed: PING would answer while every call still fails', async () => {
     let checks = 0;
-    const policy = createDependencyPolicy('redis', broken(), {}, undefined, undefined, { check: async () => void checks++, intervalMs: 250 });
+    const policy = createDependencyPolicy('redis', broken(), { probe: { check: async () => void checks++, intervalMs: 250 } });
     const oom = Object.assign(new Error('OOM command not allowed when used memory > maxmemory'), { name: 'ReplyError' });
     await settle(policy.execute(() => Promise.reject(oom)));
     expect(policy.state()).toBe('open');
@@ -255,9 +260,8 @@ describe('an open breaker and a dependency that is back', () => {
 
   it('a failed probe after the dependency said it was back opens the breaker for a new period, with checks again', async () => {
     let checks = 0;
-    const policy = createDependencyPolicy('postgres', broken(), {}, undefined, undefined, {
-      check: () => (++checks === 1 ? Promise.resolve() : Promise.reject(down)),
-      intervalMs: 250,
+    const policy = createDependencyPolicy('postgres', broken(), {
+      probe: { check: () => (++checks === 1 ? Promise.resolve() : Promise.reject(down)), intervalMs: 250 },
     });
     await settle(policy.execute(() => Promise.reject(down)));
     await vi.advanceTimersByTimeAsync(250);

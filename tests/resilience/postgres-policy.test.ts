@@ -59,7 +59,7 @@ describe('the audit pipeline under the Postgres policy', () => {
       const policy = createDependencyPolicy(
         'postgres',
         testDependency({ timeoutMs: 2000, retry: { maxAttempts: 1, initialDelay: 20, maxDelay: 20 }, breaker: { failureThreshold: 3, resetTimeout: 500 } }),
-        { onBreakerState: (_d, s) => void states.push(s) },
+        { hooks: { onBreakerState: (_d, s) => void states.push(s) } },
       );
       const deadLetters: string[] = [];
       const drain = new OutboxDrain(

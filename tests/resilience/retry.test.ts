@@ -1,8 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { delayFor } from '../../server/resilience/backoff';
+import { handleWhen, retry } from 'cockatiel';
+import { backoffFor, delayFor } from '../../server/resilience/backoff';
 import type { RetryPolicyConfig } from '../../server/resilience/config';
-import { createRetry } from '../../server/resilience/retry';
 import { settle, sysError } from './support';
+
+/** A RetryPolicyConfig on cockatiel's retry, as the dependency policy builds it. */
+const createRetry = (cfg: RetryPolicyConfig, shouldRetry: (e: Error) => boolean, random?: () => number) =>
+  retry(handleWhen(shouldRetry), { maxAttempts: cfg.maxAttempts, backoff: backoffFor(cfg, random) });
 
 const policy = (over: Partial<RetryPolicyConfig> = {}): RetryPolicyConfig => ({
   maxAttempts: 3,

@@ -1,5 +1,5 @@
 /** Small helpers for the resilience tests: deferreds, errors shaped like the real ones, configs. */
-import { resilienceConfig, type DependencyConfig, type ResilienceConfig } from '../../server/resilience/config';
+import { DEFAULT_RESILIENCE_CONFIG, type DependencyConfig, type ResilienceConfig } from '../../server/resilience/config';
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -40,13 +40,7 @@ export function testDependency(
 }
 
 export function testConfig(): ResilienceConfig {
-  const dep = testDependency();
-  return resilienceConfig({
-    redis: dep,
-    postgres: dep,
-    pool: { limit: 1, queue: 0 },
-    escalationCooldownMs: 60_000,
-  });
+  return { ...DEFAULT_RESILIENCE_CONFIG, redis: testDependency(), postgres: testDependency(), pool: { limit: 1, queue: 0 }, escalationCooldownMs: 60_000 };
 }
 
 /** Settles a promise into a value or the error, so fake-timer tests can await it after advancing. */

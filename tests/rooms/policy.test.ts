@@ -2,7 +2,8 @@ import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError } from 'c
 import { ServerError } from 'livekit-server-sdk';
 import { describe, expect, it, vi } from 'vitest';
 import { classifyLiveKitError } from '../../server/rooms/failures';
-import { parseIceServers, roomsOptions, type RoomsEnv } from '../../server/rooms/options';
+import { loadConfig } from '../../server/config';
+import { parseIceServers, roomsOptions } from '../../server/rooms/options';
 import { poolFromMetadata } from '../../server/rooms/rules';
 import { openRooms, POOL, sharedDatabase } from './fixture';
 
@@ -93,38 +94,13 @@ describe('classifying what LiveKit calls throw', () => {
 });
 
 describe('rooms settings', () => {
-  const env: RoomsEnv = {
-    LIVEKIT_URL: 'https://lk.example.org',
-    LIVEKIT_API_KEY: 'key',
-    LIVEKIT_API_SECRET: 'secret',
-    LIVEKIT_EMPTY_TIMEOUT_S: 30,
-    LIVEKIT_DEPARTURE_TIMEOUT_S: 20,
-    LIVEKIT_TOKEN_TTL_MS: 120_000,
-    LIVEKIT_ROOM_TTL_MS: 86_400_000,
-    LIVEKIT_REJOIN_GRACE_MS: 10_000,
-    LIVEKIT_CALL_TIMEOUT_MS: 2000,
-    LIVEKIT_RETRY_ATTEMPTS: 3,
-    LIVEKIT_RETRY_BASE_MS: 100,
-    LIVEKIT_RETRY_MAX_MS: 1000,
-    LIVEKIT_BREAKER_THRESHOLD: 5,
-    LIVEKIT_BREAKER_HALF_OPEN_MS: 10_000,
-    RESILIENCE_PROBE_INTERVAL_MS: 250,
-    LIVEKIT_BULKHEAD_LIMIT: 32,
-    LIVEKIT_BULKHEAD_QUEUE: 256,
-    LIVEKIT_DELETE_RETRY_BASE_MS: 1000,
-    LIVEKIT_DELETE_RETRY_MAX_MS: 60_000,
-    LIVEKIT_DELETE_MAX_ATTEMPTS: 20,
-    LIVEKIT_JANITOR_INTERVAL_MS: 2000,
-    LIVEKIT_RECONCILE_INTERVAL_MS: 30_000,
-    LIVEKIT_WEBHOOK_DEDUPE_TTL_MS: 600_000,
-    ICE_SERVERS: [],
-  };
+  const env = loadConfig({ LIVEKIT_URL: 'https://lk.example.org', LIVEKIT_API_KEY: 'key', LIVEKIT_API_SECRET: 'secret' });
 
   it('LiveKit counts as configured only with a URL, a key and a secret, and browsers get the ws form of the URL', () => {
     expect(roomsOptions(env).livekit).toEqual({ url: 'https://lk.example.org', clientUrl: 'wss://lk.example.org', apiKey: 'key', apiSecret: 'secret' });
     expect(roomsOptions({ ...env, LIVEKIT_CLIENT_URL: 'wss://media.example.org' }).livekit?.clientUrl).toBe('wss://media.example.org');
     expect(roomsOptions({ ...env, LIVEKIT_API_SECRET: undefined }).livekit).toBeUndefined();
-    expect(roomsOptions(env).leaseMs).toBe(4 * 3000);
+    expect(roomsOptions(env).leaseMs).toBe(4 * 3000); // 3 retries; 2 s calls, 1 s backoff at most
   });
 
   it('ICE servers are a JSON list of RTCIceServer, and a bad entry is named', () => {

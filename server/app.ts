@@ -32,6 +32,7 @@ import { roomsOptions } from './rooms/options';
 import { ROOM_DELETION } from './rooms/room-deleter';
 import type { Services } from './services';
 import { systemClock, type Clock } from './shared/clock';
+import { Closers } from './shared/closers';
 import { PeriodicJob } from './shared/periodic';
 import { WriteBatcher } from './shared/write-batch';
 import { StateStore, stateLimits, type Guard } from './state/store';
@@ -164,7 +165,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
   opened.add(() => rooms.stop());
   const match = matchService(
     cfg,
-    { store, redis, database, metrics, log },
+    { store, database, metrics, log },
     {
       // Only LiveKit matches have rooms to delete; direct mode skips the per-leave lookup.
       roomTeardown: rooms.livekit ? (pool, matchId, reason) => rooms.service.endForMatch(pool, matchId, reason) : undefined,
@@ -265,16 +266,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     () => checkpoints.snapshot(),
   );
   // Started last: nothing above can leave a timer running if a step fails.
-  if (opts.background !== false) {
-    drain.start();
-    match.start();
-    presence.start();
-    rooms.start();
-    cleanup.start();
-    audit.start();
-    retention.start();
-    snapshots.start();
-  }
+  if (opts.background !== false) for (const job of [drain, match, presence, rooms, cleanup, audit, retention, snapshots]) job.start();
   log.info({ port: http.port, redis: opts.redisUrl, postgres: database.kind }, 'Rendezvous is listening');
 
   let closing: Promise<void> | null = null;
@@ -299,23 +291,4 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
       await database.close();
     })());
   return { url: `http://127.0.0.1:${http.port}`, port: http.port, services: svc, drain, cleanup, close };
-}
-
-/** What start-up opened, closed again in reverse order when a later step fails. */
-class Closers {
-  private readonly closers: Array<() => unknown> = [];
-
-  add(close: () => unknown): void {
-    this.closers.push(close);
-  }
-
-  async closeAll(): Promise<void> {
-    for (const close of this.closers.reverse()) {
-      try {
-        await close();
-      } catch {
-        /* closing what failed to start: nothing more to do about it */
-      }
-    }
-  }
 }

@@ -7,16 +7,15 @@ import { z } from 'zod';
 import { parseIceServers } from './rooms/options';
 import { resilienceEnvShape } from './resilience/env';
 
-const ms = (def: number) => z.coerce.number().int().min(1).max(86_400_000).default(def);
-const csv = z
-  .string()
-  .default('')
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  );
+const count = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
+const ms = (def: number) => count(1, 86_400_000, def);
+/** A comma-separated list, trimmed, without empty entries. */
+const items = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+const csv = z.string().default('').transform(items);
 
 /** A JSON-valued variable, parsed (and checked) by `parse`; its message names what is wrong. */
 const json = <T>(parse: (s: string) => T, def: string) =>
@@ -31,18 +30,12 @@ const json = <T>(parse: (s: string) => T, def: string) =>
         return z.NEVER;
       }
     });
-const count = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
 /** A comma-separated list of lower-case codes (languages, regions), each 2-8 letters. */
 const codes = (def: string) =>
   z
     .string()
     .default(def)
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim().toLowerCase())
-        .filter(Boolean),
-    )
+    .transform((s) => items(s.toLowerCase()))
     .pipe(z.array(z.string().regex(/^[a-z]{2,8}$/, 'each code is 2-8 letters')).min(1));
 const bool = (def: boolean) =>
   z
@@ -52,7 +45,7 @@ const bool = (def: boolean) =>
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: count(0, 65535, 3000),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Where embedded data (PGlite, spawned redis, dev secret) lives. */
@@ -72,7 +65,7 @@ export const configSchema = z.object({
   ADMIN_TOKEN: z.string().min(16).optional(),
   /** Comma-separated list of allowed WebSocket Origins; empty means same-origin only. */
   ALLOWED_ORIGINS: csv,
-  WS_MAX_PAYLOAD: z.coerce.number().int().min(1024).max(1_048_576).default(65_536),
+  WS_MAX_PAYLOAD: count(1024, 1_048_576, 65_536),
 
   /** Redis client: how long one command may take, and how fast to retry a reconnect. */
   REDIS_COMMAND_TIMEOUT_MS: ms(2000),
@@ -84,37 +77,32 @@ export const configSchema = z.object({
   /** Idempotency records for mutations (op ids) are kept this long. */
   IDEMPOTENCY_TTL_MS: ms(10 * 60_000),
   /** Per-user event history kept for resume: bounded by length and age. */
-  EVENT_HISTORY_MAX: z.coerce.number().int().min(10).max(10_000).default(500),
+  EVENT_HISTORY_MAX: count(10, 10_000, 500),
   EVENT_HISTORY_TTL_MS: ms(3600_000),
 
   /** Matching rules. */
-  RECENT_PARTNERS_MAX: z.coerce.number().int().min(0).max(50).default(3),
+  RECENT_PARTNERS_MAX: count(0, 50, 3),
   RECENT_PARTNERS_TTL_MS: ms(10 * 60_000),
   INTEREST_RELAX_MS: ms(5000),
-  MATCH_SCAN_LIMIT: z.coerce.number().int().min(1).max(1000).default(100),
+  MATCH_SCAN_LIMIT: count(1, 1000, 100),
   CONNECTING_TIMEOUT_MS: ms(15_000),
   MATCH_SWEEP_INTERVAL_MS: ms(1000),
 
   /** Audit drain. */
-  OUTBOX_BATCH: z.coerce.number().int().min(1).max(10_000).default(1000),
+  OUTBOX_BATCH: count(1, 10_000, 1000),
   OUTBOX_BLOCK_MS: ms(200),
   /** After a part batch, the drain waits this long before reading again (fewer, bigger Postgres transactions). */
-  OUTBOX_LINGER_MS: z.coerce.number().int().min(0).max(10_000).default(50),
+  OUTBOX_LINGER_MS: count(0, 10_000, 50),
   OUTBOX_CLAIM_IDLE_MS: ms(30_000),
-  OUTBOX_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
+  OUTBOX_MAX_DELIVERIES: count(1, 100, 5),
   /** Audit retention: event rows are kept at least this many days (whole months are dropped). */
-  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  AUDIT_RETENTION_DAYS: count(1, 3650, 90),
   /** Monthly partitions created ahead of the current month. */
-  AUDIT_PARTITIONS_AHEAD: z.coerce.number().int().min(1).max(24).default(2),
+  AUDIT_PARTITIONS_AHEAD: count(1, 24, 2),
   /** How often the partition/retention job runs. */
   AUDIT_MAINTENANCE_INTERVAL_MS: ms(3600_000),
   /** Audit records spooled to DATA_DIR while Redis is down: cap of the spool file. */
-  AUDIT_SPOOL_MAX_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(1024 ** 3)
-    .default(64 * 1024 ** 2),
+  AUDIT_SPOOL_MAX_BYTES: count(1024, 1024 ** 3, 64 * 1024 ** 2),
   /** How often the spool is drained back into the outbox once Redis answers. */
   AUDIT_SPOOL_RETRY_MS: ms(2000),
   /** Longest an audit XADD may take before the record is spooled instead. */
@@ -129,7 +117,7 @@ export const configSchema = z.object({
   /** Maintenance sweep (one leader across processes). */
   CLEANUP_INTERVAL_MS: ms(30_000),
   CLEANUP_LOCK_TTL_MS: ms(60_000),
-  CLEANUP_BATCH: z.coerce.number().int().min(10).max(10_000).default(500),
+  CLEANUP_BATCH: count(10, 10_000, 500),
   SHUTDOWN_TIMEOUT_MS: ms(30_000),
   /** Checkpoints of active users and matches to Postgres (leader only), and how far back a rebuild looks. */
   CHECKPOINT_INTERVAL_MS: ms(60_000),
@@ -144,12 +132,7 @@ export const configSchema = z.object({
   POOL_LANGUAGES: codes('en,es,pt,fr,de,it,nl,pl,ru,uk,tr,ar,fa,hi,bn,id,vi,th,ja,ko,zh'),
   POOL_REGIONS: codes('na,sa,eu,af,me,as,oc'),
   /** A user's event history is also capped in bytes (the oldest events go first). */
-  EVENT_HISTORY_MAX_BYTES: z.coerce
-    .number()
-    .int()
-    .min(16_384)
-    .max(16 * 1024 ** 2)
-    .default(256 * 1024),
+  EVENT_HISTORY_MAX_BYTES: count(16_384, 16 * 1024 ** 2, 256 * 1024),
   /** WebRTC descriptions (offers, answers) and ICE candidates one user may relay in one match. */
   SIGNAL_MAX_DESCRIPTIONS: count(1, 1000, 20),
   SIGNAL_MAX_CANDIDATES: count(1, 10_000, 200),
@@ -177,12 +160,7 @@ export const configSchema = z.object({
    */
   WS_ADAPTER: z.enum(['lean', 'stock']).default('lean'),
   /** Largest HTTP request body, bytes. */
-  HTTP_MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(16 * 1024 ** 2)
-    .default(65_536),
+  HTTP_MAX_BODY_BYTES: count(1024, 16 * 1024 ** 2, 65_536),
   /** Calls in one tRPC batch (HTTP) or one WebSocket message. */
   TRPC_MAX_BATCH: count(1, 1000, 16),
   /** Take the client address (the last X-Forwarded-For entry) and scheme (X-Forwarded-Proto) from the one proxy you run in front. */

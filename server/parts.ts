@@ -26,6 +26,19 @@ import type { Keys } from './state/keys';
 import type { StateStore } from './state/store';
 import { Outcome, RecoveryFailure, RecoveryStrategy } from './resilience/model';
 
+/** What the composition root has built; each factory below takes the parts it uses. */
+interface Built {
+  redis: Redis;
+  drainConn: Redis;
+  database: Database;
+  store: StateStore;
+  audit: AuditRecorder;
+  checkpoints: Checkpointer;
+  metrics: Metrics;
+  clock: Clock;
+  log: Logger;
+}
+
 /** Every background job's runs, counted by name and outcome and timed (job_runs_total, job_duration_seconds). */
 export function jobReporter(metrics: Metrics): JobReporter {
   return (job, durationMs, ok) => {
@@ -50,22 +63,14 @@ export function auditRetention(cfg: Config, database: Database, log: Logger, clo
   return new AuditRetention(database.db, opts, log, clock);
 }
 
-interface MatchDeps {
-  store: StateStore;
-  redis: Redis;
-  database: Database;
-  metrics: Metrics;
-  log: Logger;
-}
-
-export function matchService(cfg: Config, d: MatchDeps, wiring: MatchWiring): MatchService {
+export function matchService(cfg: Config, d: Pick<Built, 'store' | 'database' | 'metrics' | 'log'>, wiring: MatchWiring): MatchService {
   const opts = {
     tickMs: cfg.MATCH_SWEEP_INTERVAL_MS,
     pools: { languages: cfg.POOL_LANGUAGES, regions: cfg.POOL_REGIONS },
     maxBlocks: cfg.BLOCKS_MAX_PER_USER,
     onJobRun: jobReporter(d.metrics),
   };
-  return new MatchService(d.store, d.redis, d.database, d.metrics, d.log, opts, wiring);
+  return new MatchService(d.store, d.database, d.metrics, d.log, opts, wiring);
 }
 
 export function presenceService(cfg: Config, store: StateStore, log: Logger, metrics: Metrics): PresenceService<WebSocket> {
@@ -85,16 +90,7 @@ export function presenceService(cfg: Config, store: StateStore, log: Logger, met
   });
 }
 
-interface CleanupDeps {
-  redis: Redis;
-  store: StateStore;
-  clock: Clock;
-  log: Logger;
-  metrics: Metrics;
-  audit: AuditRecorder;
-}
-
-export function cleanupJob(cfg: Config, d: CleanupDeps): CleanupJob {
+export function cleanupJob(cfg: Config, d: Pick<Built, 'redis' | 'store' | 'clock' | 'log' | 'metrics' | 'audit'>): CleanupJob {
   const opts = {
     intervalMs: cfg.CLEANUP_INTERVAL_MS,
     lockTtlMs: cfg.CLEANUP_LOCK_TTL_MS,
@@ -119,31 +115,14 @@ export function cleanupJob(cfg: Config, d: CleanupDeps): CleanupJob {
   });
 }
 
-interface EpochDeps {
-  redis: Redis;
-  store: StateStore;
-  checkpoints: Checkpointer;
-  clock: Clock;
-  log: Logger;
-  audit: AuditRecorder;
-}
-
-export function epochGuard(cfg: Config, d: EpochDeps): EpochGuard {
+export function epochGuard(cfg: Config, d: Pick<Built, 'redis' | 'store' | 'checkpoints' | 'clock' | 'log' | 'audit'>): EpochGuard {
   const opts = { lookbackMs: cfg.CHECKPOINT_LOOKBACK_MS, holdMs: cfg.REDIS_COMMAND_TIMEOUT_MS, idleTtlMs: cfg.IDLE_TTL_MS };
   return new EpochGuard(d.redis, d.store, d.checkpoints, d.clock, d.log, opts, async (r) => {
     await recordRecovery(d.audit, r);
   });
 }
 
-interface DrainDeps {
-  drainConn: Redis;
-  database: Database;
-  store: StateStore;
-  log: Logger;
-  metrics: Metrics;
-}
-
-export function outboxDrain(cfg: Config, d: DrainDeps, guard: DbGuard): OutboxDrain {
+export function outboxDrain(cfg: Config, d: Pick<Built, 'drainConn' | 'database' | 'store' | 'log' | 'metrics'>, guard: DbGuard): OutboxDrain {
   const opts = {
     batch: cfg.OUTBOX_BATCH,
     blockMs: cfg.OUTBOX_BLOCK_MS,

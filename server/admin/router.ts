@@ -1,39 +1,37 @@
 /** Operator procedures, behind ADMIN_TOKEN (header `x-admin-token`, or `adminToken` connection param). */
-import { asc, eq, or } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { DEAD_LETTER_STATUSES } from '../audit/dead-letter-queue';
 import { stateTransitions } from '../audit/schema';
 import { matches } from '../match/schema';
+import { DEFAULT_POOL, POOL_NAME } from '../state/keys';
 import type { State } from '../state/states';
 import { STATES } from '../state/states';
 import { adminProcedure, router } from '../trpc/trpc';
 import { checkConsistency } from '../state/consistency';
 import { rollbackMatch, rollbackUser } from '../checkpoint/restore';
 
-const pool = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,40}$/)
-  .default('global');
+const pool = z.string().regex(POOL_NAME).default(DEFAULT_POOL);
+const id = z.string().min(1).max(100);
+/** Who acts, recorded as `admin:<actor>` in the audit trail. */
+const actor = z.string().min(1).max(64).default('admin');
+const reason = z.string().min(3).max(200);
 const stateEnum = z.enum(STATES as [State, ...State[]]);
 
 export const adminRouter = router({
-  counts: adminProcedure.input(z.object({ pool }).optional()).query(({ ctx, input }) => ctx.svc.store.counts(input?.pool ?? 'global')),
+  counts: adminProcedure.input(z.object({ pool }).optional()).query(({ ctx, input }) => ctx.svc.store.counts(input?.pool ?? DEFAULT_POOL)),
   usersIn: adminProcedure
     .input(z.object({ pool, state: stateEnum, offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) }))
     .query(({ ctx, input }) => ctx.svc.store.usersIn(input.pool, input.state, input.offset, input.limit)),
   stuck: adminProcedure
     .input(z.object({ pool, state: stateEnum, olderThanMs: z.number().int().min(0), limit: z.number().int().min(1).max(1000).default(100) }))
     .query(({ ctx, input }) => ctx.svc.store.stuck(input.pool, input.state, input.olderThanMs, input.limit)),
-  user: adminProcedure.input(z.object({ userId: z.string().min(1).max(100) })).query(({ ctx, input }) => ctx.svc.store.getUser(input.userId)),
+  user: adminProcedure.input(z.object({ userId: id })).query(({ ctx, input }) => ctx.svc.store.getUser(input.userId)),
   /** Move a user to any state, bypassing the transition table; audited with you as the actor. */
-  force: adminProcedure
-    .input(
-      z.object({ userId: z.string().min(1).max(100), to: stateEnum, reason: z.string().min(3).max(200), actor: z.string().min(1).max(64).default('admin') }),
-    )
-    .mutation(async ({ ctx, input }) => {
-      const p = await ctx.svc.store.poolOf(input.userId);
-      return ctx.svc.store.force({ uid: input.userId, pool: p, to: input.to, actor: `admin:${input.actor}`, reason: input.reason });
-    }),
+  force: adminProcedure.input(z.object({ userId: id, to: stateEnum, reason, actor })).mutation(async ({ ctx, input }) => {
+    const p = await ctx.svc.store.poolOf(input.userId);
+    return ctx.svc.store.force({ uid: input.userId, pool: p, to: input.to, actor: `admin:${input.actor}`, reason: input.reason });
+  }),
   /** Find and repair users in no set, in two sets, or whose hash disagrees with their set. */
   consistency: adminProcedure
     .input(z.object({ pool, repair: z.boolean().default(true) }))
@@ -42,11 +40,11 @@ export const adminRouter = router({
   checkpoint: adminProcedure.mutation(({ ctx }) => ctx.svc.checkpoints.snapshot()),
   /** Put a user back as their latest checkpoint says (audited with you as the actor). */
   rollbackUser: adminProcedure
-    .input(z.object({ userId: z.string().min(1).max(100), actor: z.string().min(1).max(64).default('admin') }))
+    .input(z.object({ userId: id, actor }))
     .mutation(({ ctx, input }) => rollbackUser(ctx.svc.store, ctx.svc.checkpoints, input.userId, `admin:${input.actor}`)),
   /** Put both users of a match back as the match's latest checkpoint found them. */
   rollbackMatch: adminProcedure
-    .input(z.object({ matchId: z.string().min(1).max(100), actor: z.string().min(1).max(64).default('admin') }))
+    .input(z.object({ matchId: id, actor }))
     .mutation(({ ctx, input }) => rollbackMatch(ctx.svc.store, ctx.svc.checkpoints, input.matchId, `admin:${input.actor}`)),
   /** Breakers, bulkheads and recent errors (the same figures as /metrics), paused pools, pending dead letters (null: Postgres did not answer). */
   health: adminProcedure.query(async ({ ctx }) => ({
@@ -55,12 +53,10 @@ export const adminRouter = router({
     deadLetters: await ctx.svc.deadLetters.countPending().catch(() => null),
   })),
   pools: router({
-    pause: adminProcedure
-      .input(z.object({ pool, reason: z.string().min(3).max(200), minutes: z.number().int().min(1).max(1440).default(30) }))
-      .mutation(async ({ ctx, input }) => {
-        await ctx.svc.store.pausePool(input.pool, input.reason, input.minutes * 60_000);
-        return { ok: true as const };
-      }),
+    pause: adminProcedure.input(z.object({ pool, reason, minutes: z.number().int().min(1).max(1440).default(30) })).mutation(async ({ ctx, input }) => {
+      await ctx.svc.store.pausePool(input.pool, input.reason, input.minutes * 60_000);
+      return { ok: true as const };
+    }),
     resume: adminProcedure.input(z.object({ pool })).mutation(async ({ ctx, input }) => {
       await ctx.svc.store.resumePool(input.pool);
       return { ok: true as const };
@@ -85,7 +81,7 @@ export const adminRouter = router({
   audit: router({
     /** A user's transitions in order (from Postgres). */
     user: adminProcedure
-      .input(z.object({ userId: z.string().min(1).max(100), limit: z.number().int().min(1).max(5000).default(500) }))
+      .input(z.object({ userId: id, limit: z.number().int().min(1).max(5000).default(500) }))
       .query(({ ctx, input }) =>
         ctx.svc.database.db
           .select()
@@ -95,13 +91,13 @@ export const adminRouter = router({
           .limit(input.limit),
       ),
     /** A match and every transition that mentions it, in order. */
-    match: adminProcedure.input(z.object({ matchId: z.string().min(1).max(100) })).query(async ({ ctx, input }) => {
+    match: adminProcedure.input(z.object({ matchId: id })).query(async ({ ctx, input }) => {
       const db = ctx.svc.database.db;
       const [match] = await db.select().from(matches).where(eq(matches.id, input.matchId));
       const transitions = await db
         .select()
         .from(stateTransitions)
-        .where(or(eq(stateTransitions.matchId, input.matchId)))
+        .where(eq(stateTransitions.matchId, input.matchId))
         .orderBy(asc(stateTransitions.at), asc(stateTransitions.eventId));
       return { match: match ?? null, transitions };
     }),

@@ -1,24 +1,23 @@
 import { z } from 'zod';
+import type { StateStore } from '../state/store';
+import type { Context } from '../trpc/context';
 import { authedProcedure, router } from '../trpc/trpc';
 
 const matchId = z.string().uuid();
+
+/** Relays to the caller's partner, in the caller's pool. */
+function relay(ctx: Context & { userId: string }, a: Omit<Parameters<StateStore['relay']>[0], 'uid' | 'pool' | 'guess'>) {
+  return ctx.svc.store.inUserPool(ctx.userId, (pool, guess) => ctx.svc.store.relay({ ...a, uid: ctx.userId, pool, guess }));
+}
 
 export const chatRouter = router({
   /** Send a message to your current partner; a retry with the same clientMessageId is delivered once. */
   send: authedProcedure
     .input(z.object({ matchId, text: z.string().trim().min(1).max(2000), clientMessageId: z.string().min(8).max(64) }))
-    .mutation(({ ctx, input }) =>
-      ctx.svc.store.inUserPool(ctx.userId, (pool, guess) =>
-        ctx.svc.store.relay({ uid: ctx.userId, pool, guess, matchId: input.matchId, kind: 'chat', text: input.text, clientMessageId: input.clientMessageId }),
-      ),
-    ),
+    .mutation(({ ctx, input }) => relay(ctx, { matchId: input.matchId, kind: 'chat', text: input.text, clientMessageId: input.clientMessageId })),
   typing: authedProcedure
     .input(z.object({ matchId, typing: z.boolean() }))
-    .mutation(({ ctx, input }) =>
-      ctx.svc.store.inUserPool(ctx.userId, (pool, guess) =>
-        ctx.svc.store.relay({ uid: ctx.userId, pool, guess, matchId: input.matchId, kind: 'typing', typing: input.typing }),
-      ),
-    ),
+    .mutation(({ ctx, input }) => relay(ctx, { matchId: input.matchId, kind: 'typing', typing: input.typing })),
 });
 
 export const signalRouter = router({
@@ -44,9 +43,5 @@ export const signalRouter = router({
         ]),
       }),
     )
-    .mutation(({ ctx, input }) =>
-      ctx.svc.store.inUserPool(ctx.userId, (pool, guess) =>
-        ctx.svc.store.relay({ uid: ctx.userId, pool, guess, matchId: input.matchId, kind: 'signal', data: input.data }),
-      ),
-    ),
+    .mutation(({ ctx, input }) => relay(ctx, { matchId: input.matchId, kind: 'signal', data: input.data })),
 });

@@ -24,6 +24,7 @@
 import type { Redis } from 'ioredis';
 import { LimitExceededError } from '../state/errors';
 import type { Keys } from '../state/keys';
+import { eachLine, parseCursor, type Cursor } from './notification';
 import { EventStream, type Listener, type Select, type StreamSource } from './stream';
 import type { MatchEvent } from './types';
 
@@ -109,26 +110,12 @@ export class EventHub implements StreamSource {
     return this.subscribed ? this.gen : -1;
   }
 
-  /**
-   * A notification: lines of `<pool>|<streamId>|<event JSON>` (the events of one script call, in
-   * order; JSON text has no raw newline), or just `<pool>` (a wake-up).
-   */
+  /** A notification (see notification.ts): each event is offered to the user's streams, a bare pool wakes them. */
   private onMessage(uid: string, message: string): void {
-    let nl = message.indexOf('\n');
-    if (nl < 0) return this.onLine(uid, message);
-    let start = 0;
-    for (; nl >= 0; start = nl + 1, nl = message.indexOf('\n', start)) this.onLine(uid, message.slice(start, nl));
-    this.onLine(uid, message.slice(start));
-  }
-
-  private onLine(uid: string, message: string): void {
-    const a = message.indexOf('|');
-    const b = a < 0 ? -1 : message.indexOf('|', a + 1);
-    if (b < 0) return this.wake(uid, message || null);
-    const pool = message.slice(0, a);
-    const id = ownCopy(message, a + 1, b);
-    const json = message.slice(b + 1);
-    for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) s.offer(pool, id, json);
+    eachLine(message, (pool, id, json) => {
+      if (id === null) return this.wake(uid, pool || null);
+      for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) s.offer(pool, id, json);
+    });
   }
 
   /**
@@ -288,28 +275,4 @@ export class EventHub implements StreamSource {
       }
     });
   }
-}
-
-interface Cursor {
-  pool: string;
-  id: string;
-}
-
-function parseCursor(id: string): Cursor | null {
-  const bar = id.indexOf('|');
-  const streamId = id.slice(bar + 1);
-  if (bar < 1 || !/^\d+-\d+$/.test(streamId)) return null;
-  return { pool: id.slice(0, bar), id: streamId };
-}
-
-/**
- * The stream id `message[from..to)` ("ms-seq") as a string of its own. A plain slice would keep
- * the whole notification alive for as long as a stream holds it as its cursor (until the user's
- * next event, often a second or more): enough to be promoted out of the young generation, and
- * then old garbage for the slow, pausing collector.
- */
-function ownCopy(message: string, from: number, to: number): string {
-  const dash = message.indexOf('-', from);
-  if (dash < 0 || dash >= to) return message.slice(from, to);
-  return `${Number(message.slice(from, dash))}-${Number(message.slice(dash + 1, to))}`;
 }

@@ -36,7 +36,6 @@ export const CLOSE_SESSION_EXPIRED = 4401;
 export const CLOSE_SESSION_REVOKED = 4403;
 
 interface Watched {
-  ip: string;
   timer: NodeJS.Timeout | null;
 }
 
@@ -63,7 +62,7 @@ export class SocketGuard {
   /** An admitted socket opened: counted against its address until it closes, and given its time to authenticate. */
   watch(ws: WebSocket, ip: string): void {
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
-    const w: Watched = { ip, timer: null };
+    const w: Watched = { timer: null };
     w.timer = setTimeout(() => {
       this.opts.onRefused('auth_timeout');
       ws.close(CLOSE_AUTH_TIMEOUT, 'authentication timeout');
@@ -92,10 +91,5 @@ export class SocketGuard {
     if (left <= 0) return this.opts.onExpired(ws);
     w.timer = setTimeout(() => this.expireAt(ws, w, expiresAt), Math.min(left, MAX_TIMER_MS));
     w.timer.unref();
-  }
-
-  /** Open sockets from `ip` on this process. */
-  countFor(ip: string): number {
-    return this.perIp.get(ip) ?? 0;
   }
 }

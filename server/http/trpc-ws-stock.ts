@@ -15,24 +15,17 @@
  * bound over all sockets, in the event hub, still holds), and it keeps about 10 KB per idle
  * connection with a subscription, the upgrade request included (see ./trpc-ws.ts).
  */
-import type { IncomingMessage } from 'node:http';
-import { getTRPCErrorShape, transformTRPCResponse, type AnyRouter, type TRPCError } from '@trpc/server';
+import { getTRPCErrorShape, transformTRPCResponse, type AnyRouter } from '@trpc/server';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { TRPC_BATCH_TOO_LARGE } from '../trpc/trpc';
 import type { TrpcErrorInfo, TrpcWsOptions } from './trpc-ws';
+import type { TrpcOnSockets } from './ws';
 import { CLOSE_TOO_MANY_MESSAGES, FALLBACK_SHAPE, OPEN, withinRate, type RateWindow } from './trpc-ws-protocol';
 
 type Listener = (this: WebSocket, ...args: unknown[]) => void;
 
-export interface StockTrpcWs {
-  /** Serve tRPC on a socket just upgraded from `req` (ws's `connection` event, as applyWSSHandler expects it). */
-  accept(ws: WebSocket, req: IncomingMessage): void;
-  /** Tells the client why (a connection-level error), then closes its socket. */
-  endWith(ws: WebSocket, error: TRPCError, code: number, reason: string): void;
-}
-
-export function stockTrpcWs<TRouter extends AnyRouter>(wss: WebSocketServer, opts: TrpcWsOptions<TRouter>): StockTrpcWs {
+export function stockTrpcWs<TRouter extends AnyRouter>(wss: WebSocketServer, opts: TrpcWsOptions<TRouter>): TrpcOnSockets {
   const config = opts.router._def._config;
   // Each socket's context, for the error formatter when a socket is ended from outside.
   const contexts = new WeakMap<WebSocket, unknown>();
@@ -79,6 +72,7 @@ export function stockTrpcWs<TRouter extends AnyRouter>(wss: WebSocketServer, opt
   }
 
   return {
+    // A socket just upgraded from `req` goes through ws's `connection` event, as applyWSSHandler expects.
     accept(ws, req) {
       const before = ws.listeners('message');
       wss.emit('connection', ws, req);

@@ -48,7 +48,7 @@ export interface WsEndpoint {
 }
 
 /** What serves tRPC on the accepted sockets: our handler or the stock adapter. */
-interface TrpcOnSockets {
+export interface TrpcOnSockets {
   accept(ws: WebSocket, req: IncomingMessage, socket: Duplex): void;
   endWith(ws: WebSocket, error: TRPCError, code: number, reason: string): void;
 }

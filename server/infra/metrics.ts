@@ -11,60 +11,37 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const m = {
+  const registers = [registry];
+  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers });
+  const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
+  const histogram = <L extends string = never>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []) =>
+    new Histogram<L>({ name, help, buckets, labelNames, registers });
+  return {
     registry,
-    transitions: new Counter({
-      name: 'transitions_total',
-      help: 'Committed state transitions (seen by the audit drain)',
-      labelNames: ['from', 'to'],
-      registers: [registry],
-    }),
-    matches: new Counter({ name: 'matches_total', help: 'Matches made by this process', registers: [registry] }),
-    matchWait: new Histogram({
-      name: 'match_wait_seconds',
-      help: 'How long each matched user waited in the queue (enqueue or re-queue -> matched), for matches made by this process',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers: [registry],
-    }),
-    wsConnections: new Gauge({ name: 'ws_connections', help: 'Open WebSocket connections on this process', registers: [registry] }),
-    auditRows: new Counter({ name: 'audit_rows_total', help: 'Outbox records committed to Postgres', registers: [registry] }),
-    outboxLag: new Gauge({ name: 'outbox_lag_seconds', help: 'Age of the newest record in the last drained batch', registers: [registry] }),
-    deadLetters: new Counter({ name: 'dead_letters_total', help: 'Records moved to dead_letters', registers: [registry] }),
-    jobRuns: new Counter({
-      name: 'job_runs_total',
-      help: 'Runs of the background jobs, by job and outcome (ok, failed)',
-      labelNames: ['job', 'outcome'],
-      registers: [registry],
-    }),
-    jobDuration: new Histogram({
-      name: 'job_duration_seconds',
-      help: 'How long each background job run took',
-      labelNames: ['job'],
-      buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10, 60],
-      registers: [registry],
-    }),
-    cleanupRuns: new Counter({ name: 'cleanup_runs_total', help: 'Maintenance runs by this process (as leader)', registers: [registry] }),
-    cleanupFixed: new Counter({ name: 'cleanup_fixed_total', help: 'Things the maintenance sweep fixed', labelNames: ['kind'], registers: [registry] }),
-    cleanupDuration: new Gauge({ name: 'cleanup_last_duration_seconds', help: 'Duration of the last maintenance run', registers: [registry] }),
-    presenceSweep: new Counter({
-      name: 'presence_signals_total',
-      help: 'Drops and returns found by the presence sweep',
-      labelNames: ['kind'],
-      registers: [registry],
-    }),
-    uncaughtErrors: new Counter({
-      name: 'uncaught_errors_total',
-      help: 'Errors no handler caught (logged; the process keeps serving)',
-      labelNames: ['kind'],
-      registers: [registry],
-    }),
-    refused: new Counter({
-      name: 'refused_requests_total',
-      help: 'Requests refused at the edge without an audit row: unauthenticated, malformed, over a bound, or forged webhooks',
-      labelNames: ['reason'],
-      registers: [registry],
-    }),
+    transitions: counter('transitions_total', 'Committed state transitions (seen by the audit drain)', ['from', 'to']),
+    matches: counter('matches_total', 'Matches made by this process'),
+    matchWait: histogram(
+      'match_wait_seconds',
+      'How long each matched user waited in the queue (enqueue or re-queue -> matched), for matches made by this process',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    ),
+    wsConnections: gauge('ws_connections', 'Open WebSocket connections on this process'),
+    auditRows: counter('audit_rows_total', 'Outbox records committed to Postgres'),
+    outboxLag: gauge('outbox_lag_seconds', 'Age of the newest record in the last drained batch'),
+    deadLetters: counter('dead_letters_total', 'Records moved to dead_letters'),
+    jobRuns: counter('job_runs_total', 'Runs of the background jobs, by job and outcome (ok, failed)', ['job', 'outcome']),
+    jobDuration: histogram('job_duration_seconds', 'How long each background job run took', [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10, 60], ['job']),
+    cleanupRuns: counter('cleanup_runs_total', 'Maintenance runs by this process (as leader)'),
+    cleanupFixed: counter('cleanup_fixed_total', 'Things the maintenance sweep fixed', ['kind']),
+    cleanupDuration: gauge('cleanup_last_duration_seconds', 'Duration of the last maintenance run'),
+    presenceSweep: counter('presence_signals_total', 'Drops and returns found by the presence sweep', ['kind']),
+    uncaughtErrors: counter('uncaught_errors_total', 'Errors no handler caught (logged; the process keeps serving)', ['kind']),
+    refused: counter(
+      'refused_requests_total',
+      'Requests refused at the edge without an audit row: unauthenticated, malformed, over a bound, or forged webhooks',
+      ['reason'],
+    ),
   };
-  return m;
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -3,7 +3,6 @@
  * enqueue and leave scripts try to pair at once); a background tick only expires CONNECTING
  * deadlines and re-tries the oldest waiting users (for example when an interest preference relaxes).
  */
-import type { Redis } from 'ioredis';
 import type { Database } from '../infra/postgres';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
@@ -79,7 +78,6 @@ export class MatchService {
 
   constructor(
     private readonly store: StateStore,
-    private readonly redis: Redis,
     private readonly database: Database,
     private readonly metrics: Metrics,
     private readonly log: Logger,
@@ -97,9 +95,9 @@ export class MatchService {
    * IDLE -> WAITING in the chosen pool, and a match attempt. Usually one script call: when this
    * process already knows the user is in that pool (StateStore.poolHint), the script checks the
    * state itself. Otherwise (or when the guess was wrong) the user is read first, and moved to
-   * the chosen pool if they rest in another.
+   * the chosen pool if they rest in another. `pre`: the states the procedure declared (router,
+   * `inStates`), checked by the script.
    */
-  /** `pre`: the states the procedure declared (router, `inStates`), checked by the script. */
   async enqueue(uid: string, name: string, input: EnqueueInput, pre: Precondition) {
     const pool = poolFor(this.opts.pools, input.language, input.region);
     const call = { uid, name, interests: input.interests, op: input.idempotencyKey, allowed: pre.states };

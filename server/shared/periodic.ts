@@ -1,7 +1,6 @@
 /**
  * PeriodicJob: the one way a background job runs every so often. `start()` runs it every
- * `intervalMs` (first after one interval, or at once with `runAtStart`), each run `jitter` of the
- * interval earlier or later at random so several processes drift apart; runs never overlap (the
+ * `intervalMs` (first after one interval, or at once with `runAtStart`); runs never overlap (the
  * next is scheduled when one ends); `runNow()` runs it at once, or joins the run in progress;
  * `stop()` cancels what is scheduled and waits for the run in progress. A run that throws is
  * logged with the job's name and counted; it never stops the job. With `leader`, a run happens only
@@ -16,8 +15,6 @@ export interface PeriodicOptions {
   /** Named in logs (and handed to onRun). */
   name: string;
   intervalMs: number;
-  /** 0..1: each wait is intervalMs x (1 ± jitter). Default 0. */
-  jitter?: number;
   /** Run once as soon as started, then every interval. Default false. */
   runAtStart?: boolean;
   /** Asked before each scheduled run: false skips it (another process leads). */
@@ -40,7 +37,7 @@ export class PeriodicJob<T = unknown> {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.schedule(this.opts.runAtStart ? 0 : this.wait());
+    this.schedule(this.opts.runAtStart ? 0 : this.opts.intervalMs);
   }
 
   /** Cancels what is scheduled; resolves once a run in progress has ended. */
@@ -81,12 +78,7 @@ export class PeriodicJob<T = unknown> {
       const lead = this.opts.leader ? await this.opts.leader().catch(() => false) : true;
       if (lead && this.started) await this.runNow();
     } finally {
-      if (this.started) this.schedule(this.wait());
+      if (this.started) this.schedule(this.opts.intervalMs);
     }
-  }
-
-  private wait(): number {
-    const j = this.opts.jitter ?? 0;
-    return Math.max(1, Math.round(this.opts.intervalMs * (1 + j * (2 * Math.random() - 1))));
   }
 }

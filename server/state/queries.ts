@@ -62,11 +62,6 @@ export class StateQueries {
     return (await this.read(() => this.kv.get(this.keys.userPool(uid)))) ?? DEFAULT_POOL;
   }
 
-  /** Is there a live idempotency record for this client key (a retried mutation)? */
-  async hasOp(uid: string, pool: string, key: string): Promise<boolean> {
-    return (await this.read(() => this.kv.exists(`${this.keys.poolPrefix(pool)}op:${uid}:${key}`))) === 1;
-  }
-
   /** The injected clock's time. */
   now(): number {
     return this.clock.now();

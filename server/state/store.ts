@@ -2,176 +2,20 @@
  * StateStore: the typed edge around the state scripts. Every mutation is one Lua call that
  * validates, moves sorted sets, updates the hash, bumps `version`, appends the audit event to the
  * pool's outbox and the user-visible events to the user's stream, all atomically. Every call
- * carries an op id, so a command that ioredis resends after a reconnect cannot apply twice.
+ * carries an op id, so a command that ioredis resends after a reconnect cannot apply twice
+ * (how a call is made: script-runner.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { Config } from '../config';
-import type { Clock } from '../shared/clock';
-import type { WriteBatcher } from '../shared/write-batch';
-import { ActivePools } from './active-pools';
-import { Keys } from './keys';
-import { LibraryReloadedError, Scripts, type ScriptMode, type ScriptName } from './scripts';
-import { InvalidTransitionError, LimitExceededError, NotInMatchError, StoreUnavailableError, VersionConflictError, isDomainError } from './errors';
+import { InvalidTransitionError, LimitExceededError, NotInMatchError, VersionConflictError } from './errors';
+import { asState } from './queries';
+import { ScriptRunner, list, type MatchMade } from './script-runner';
 import { STATES, State } from './states';
-import { StateQueries, asState, type QueryWiring } from './queries';
 
-export { toUserState, type UserState } from './queries';
-
-export interface StateLimits {
-  idleTtlMs: number;
-  opTtlMs: number;
-  evMax: number;
-  evMaxBytes: number;
-  evTtlMs: number;
-  sigMaxDescriptions: number;
-  sigMaxCandidates: number;
-  recentMax: number;
-  recentTtlMs: number;
-  relaxMs: number;
-  scanLimit: number;
-  connectMs: number;
-}
-
-/** The state machine's limits, from the validated config. */
-export function stateLimits(cfg: Config): StateLimits {
-  return {
-    idleTtlMs: cfg.IDLE_TTL_MS,
-    opTtlMs: cfg.IDEMPOTENCY_TTL_MS,
-    evMax: cfg.EVENT_HISTORY_MAX,
-    evMaxBytes: cfg.EVENT_HISTORY_MAX_BYTES,
-    evTtlMs: cfg.EVENT_HISTORY_TTL_MS,
-    sigMaxDescriptions: cfg.SIGNAL_MAX_DESCRIPTIONS,
-    sigMaxCandidates: cfg.SIGNAL_MAX_CANDIDATES,
-    recentMax: cfg.RECENT_PARTNERS_MAX,
-    recentTtlMs: cfg.RECENT_PARTNERS_TTL_MS,
-    relaxMs: cfg.INTEREST_RELAX_MS,
-    scanLimit: cfg.MATCH_SCAN_LIMIT,
-    connectMs: cfg.CONNECTING_TIMEOUT_MS,
-  };
-}
-
-export interface MatchMade {
-  matchId: string;
-  a: string;
-  b: string;
-  /** How long each had waited in the queue, ms. */
-  waitedA: number;
-  waitedB: number;
-}
+export { PoolGuessMissedError, stateLimits, type Guard, type MatchMade, type StateLimits, type StoreWiring } from './script-runner';
 
 export type LeaveReason = 'skip' | 'end' | 'disconnect' | 'timeout';
 
-interface ScriptReply {
-  ok: boolean;
-  error?: string;
-  state?: string;
-  [k: string]: unknown;
-}
-
-/** cjson encodes an empty Lua table as `{}`: read list fields through this. */
-export function list<T>(v: unknown): T[] {
-  return Array.isArray(v) ? (v as T[]) : [];
-}
-
-export class StateStore extends StateQueries {
-  private readonly redis: Redis;
-  /** Every Lua script of the server (the other domains' standalone ones through `scripts.call`). */
-  readonly scripts: Scripts;
-  /** The limits as the scripts get them (ARGV[4]), encoded once. */
-  private readonly luaLimits: string;
-  /** The pools that get background work (those with users lately). */
-  readonly active: ActivePools;
-
-  /** How new matches are made (see StoreWiring.matchMode). */
-  readonly matchMode: NonNullable<StoreWiring['matchMode']>;
-  /** The pool this process last saw a user in, or null (see StoreWiring.poolHint). */
-  readonly poolHint: NonNullable<StoreWiring['poolHint']>;
-  private guard: Guard;
-
-  constructor(redis: Redis, root: string, limits: StateLimits, clock: Clock, wiring: StoreWiring = {}, scriptMode?: ScriptMode) {
-    super(redis, new Keys(root), clock, wiring);
-    this.redis = redis;
-    this.matchMode = wiring.matchMode ?? (() => ({ mode: 'direct', defer: false }));
-    this.poolHint = wiring.poolHint ?? (() => null);
-    this.guard = wiring.guard ?? ((_pool, fn) => fn());
-    this.scripts = new Scripts(redis, scriptMode, wiring.writes);
-    this.active = new ActivePools(redis, this.keys, clock);
-    this.luaLimits = JSON.stringify({
-      idleTtl: limits.idleTtlMs,
-      opTtl: limits.opTtlMs,
-      evMax: limits.evMax,
-      evMaxBytes: limits.evMaxBytes,
-      evTtl: limits.evTtlMs,
-      sigMaxDescriptions: limits.sigMaxDescriptions,
-      sigMaxCandidates: limits.sigMaxCandidates,
-      recentMax: limits.recentMax,
-      recentTtl: limits.recentTtlMs,
-      relaxMs: limits.relaxMs,
-      scanLimit: limits.scanLimit,
-      connectMs: limits.connectMs,
-      // A match record outlives its call by a day, for late webhooks and support lookups.
-      matchTtl: 24 * 3600_000,
-      notify: this.keys.notifyPrefix(),
-    });
-  }
-
-  private readonly matchListeners: MatchListener[] = [];
-
-  /** `fn` is called with every match any script made (after the script committed). */
-  onMatches(fn: MatchListener): void {
-    this.matchListeners.push(fn);
-  }
-
-  /**
-   * Runs `call` in the user's pool: in the hinted pool first, which saves asking Redis where the
-   * user is, else (or when the guess was wrong) in the pool Redis names.
-   */
-  async inUserPool<T>(uid: string, call: (pool: string, guess: boolean) => Promise<T>): Promise<T> {
-    const hint = this.poolHint(uid);
-    if (hint !== null) {
-      try {
-        return await call(hint, true);
-      } catch (e) {
-        if (!(e instanceof PoolGuessMissedError)) throw e;
-      }
-    }
-    return call(await this.poolOf(uid), false);
-  }
-
-  /** This store with another guard (the rebuild's own calls run with none: see checkpoint/epoch.ts). */
-  withGuard(guard: Guard): StateStore {
-    const view = Object.create(this) as StateStore;
-    view.guard = guard;
-    return view;
-  }
-
-  private async run(name: ScriptName, pool: string, key: string, options: Record<string, unknown>): Promise<ScriptReply> {
-    const mode = this.matchMode();
-    const payload = JSON.stringify({ pool, mode: mode.mode, defer: mode.defer, ...options, ...this.opTtlFor(options.op) });
-    // The clock is read per attempt, so a retried script sees the time it actually runs at.
-    const attempt = () => this.guard(pool, () => this.scripts.run(name, key, this.keys.poolPrefix(pool), this.clock.now(), payload, this.luaLimits));
-    let raw: string;
-    try {
-      // A call that found the scripts missing did nothing; it runs again through the guard, which
-      // holds it until Redis's data has been checked (a Redis without our scripts just restarted).
-      raw = await attempt().catch((e: unknown) => {
-        if (e instanceof LibraryReloadedError) return attempt();
-        throw e;
-      });
-    } catch (e) {
-      if (isDomainError(e)) throw e;
-      throw new StoreUnavailableError(e);
-    }
-    const reply = JSON.parse(raw) as ScriptReply;
-    if (reply.ok === false && reply.error === 'MISS') throw new PoolGuessMissedError();
-    if (this.matchListeners.length) {
-      const made = [...(reply.match ? [reply.match as MatchMade] : []), ...list<MatchMade>(reply.matches)];
-      if (made.length) for (const fn of this.matchListeners) fn(pool, made, mode.defer);
-    }
-    return reply;
-  }
-
+export class StateStore extends ScriptRunner {
   /**
    * Point the user at `pool` (only while they rest); a stale history there from an earlier stay is
    * dropped. Their hash leaves the pool they were in (depart-1.lua): it lives in one pool at a time.
@@ -418,53 +262,7 @@ export class StateStore extends StateQueries {
     }
     await pipe.exec();
   }
-
-  private op(uid: string, key: string | undefined): string {
-    return key ? `${uid}:${key}` : `${uid}:${SERVER_OP}${randomUUID()}`;
-  }
-
-  /** An op id we made up only has to outlive an ioredis resend; a client's key lives IDEMPOTENCY_TTL_MS. */
-  private opTtlFor(op: unknown): { opTtl?: number } {
-    return typeof op === 'string' && op.includes(`:${SERVER_OP}`) ? { opTtl: SERVER_OP_TTL_MS } : {};
-  }
 }
-
-/** A script given a guessed pool (StateStore.poolHint) found the user's hash elsewhere: nothing ran. */
-/** Runs a script call of a pool (the composition root: the pool's bulkhead and the Redis policy). */
-export type Guard = <T>(pool: string, fn: () => Promise<T>) => Promise<T>;
-
-/** What the composition root gives the store; each optional (tests run without). */
-export interface StoreWiring extends QueryWiring {
-  /** Runs each script call. Default: as it is. */
-  guard?: Guard;
-  /**
-   * The pool this process last saw a user in, or null (the event hub knows the pool of every user
-   * subscribed here). Only a guess: a script given one (`guess`) checks it (misguessed in
-   * lib.lua), and a wrong one costs one more call.
-   */
-  poolHint?: (uid: string) => string | null;
-  /**
-   * How new matches are made: `direct` (matched events at once) or `livekit` with `defer` (the
-   * `matched` events wait for the room; see announce()). The rooms domain decides.
-   */
-  matchMode?: () => { mode: 'direct' | 'livekit'; defer: boolean };
-  /** Coalesces the script calls of one turn into one write (shared with the WebSocket sockets). */
-  writes?: WriteBatcher;
-}
-
-/** Hears of the matches a script made: its pool, the matches, and whether their announcement waits (deferred). */
-export type MatchListener = (pool: string, matches: MatchMade[], deferred: boolean) => void;
-
-export class PoolGuessMissedError extends Error {
-  constructor() {
-    super("the user's pool was not the one guessed");
-    this.name = 'PoolGuessMissedError';
-  }
-}
-
-// Server-made op ids are marked, and kept 60 s: far longer than any reconnect-and-resend takes.
-const SERVER_OP = 'srv-';
-const SERVER_OP_TTL_MS = 60_000;
 
 function uuids(n: number): string[] {
   return Array.from({ length: n }, () => randomUUID());

@@ -51,7 +51,6 @@ const t = initTRPC.context<Context>().create({
 });
 
 export const router = t.router;
-export const middleware = t.middleware;
 
 // tRPC's own words when a batch has more calls than maxBatchSize (resolveResponse); a test pins them.
 export const TRPC_BATCH_TOO_LARGE = 'Batch call exceeds maximum size';

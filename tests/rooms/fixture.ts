@@ -143,7 +143,6 @@ export async function openRooms(database: Database, opts: { livekit?: boolean; o
     const service = rooms.service;
     const match = new MatchService(
       fx.store,
-      fx.redis,
       database,
       createMetrics(),
       silent,

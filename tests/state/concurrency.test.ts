@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { OutboxRecord } from '../../server/audit/records';
 import { checkConsistency } from '../../server/state/consistency';
-import { toUserState, type UserState } from '../../server/state/store';
+import { toUserState, type UserState } from '../../server/state/queries';
 import { POOL, openStore, type StoreFixture } from './fixtures/store';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

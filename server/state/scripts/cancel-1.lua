@@ -5,9 +5,8 @@
 local seen = op_seen()
 if seen then return seen end
 local u = get_user(A.uid)
-if misguessed(u) then return refuse('MISS') end
-local wrong = undeclared(u)
-if wrong then return refuse('WRONG_STATE', { state = wrong }) end
+local refused = misplaced(u)
+if refused then return refused end
 if not u or u.state ~= 'WAITING' then return refuse('WRONG_STATE', { state = u and u.state or 'IDLE' }) end
 transition(u, 'IDLE', { reason = A.reason or 'cancel', actor = A.actor, clear = { 'waitingSince' } })
 return op_done(reply({ ok = true, state = u.state, version = u.version }))

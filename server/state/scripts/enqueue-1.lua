@@ -6,9 +6,8 @@
 local seen = op_seen()
 if seen then return seen end
 local u = get_user(A.uid)
-if misguessed(u) then return refuse('MISS') end
-local wrong = undeclared(u)
-if wrong then return refuse('WRONG_STATE', { state = wrong }) end
+local refused = misplaced(u)
+if refused then return refused end
 u = u or get_or_create_user(A.uid, A.name)
 if u.state ~= 'IDLE' then return refuse('WRONG_STATE', { state = u.state }) end
 if A.minVersion and u.version < A.minVersion then u.version = A.minVersion end

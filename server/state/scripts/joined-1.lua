@@ -4,9 +4,8 @@
   ARGV[3] { pool, uid, matchId, guess?, allowed? }
   Returns { ok, state, both } or { ok = false, error = 'NOT_IN_MATCH' } ]]
 local u = get_user(A.uid)
-if misguessed(u) then return refuse('MISS') end
-local wrong = undeclared(u)
-if wrong then return refuse('WRONG_STATE', { state = wrong }) end
+local refused = misplaced(u)
+if refused then return refused end
 if not u or u.matchId ~= A.matchId then return refuse('NOT_IN_MATCH', { state = u and u.state or 'IDLE' }) end
 if u.state == 'IN_CALL' then return reply({ ok = true, state = u.state, both = true, already = true }) end
 local p = partner_in(u, A.matchId)

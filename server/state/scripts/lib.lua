@@ -102,8 +102,8 @@ local function push(uid, typ, data)
   if len == 1 and total ~= #json then redis.call('SET', bkey, #json, 'KEEPTTL') end
   if not ANNOUNCED[uid] then
     ANNOUNCED[uid] = true
-    redis.call('PEXPIRE', key, L.evTtl)
-    redis.call('PEXPIRE', bkey, L.evTtl)
+    redis.call('PEXPIRE', key, L.evTtlMs)
+    redis.call('PEXPIRE', bkey, L.evTtlMs)
   end
   local lines = OUT[uid]
   if not lines then
@@ -137,17 +137,6 @@ end
 -- refused with MISS unless their hash is here; the caller then asks Redis for the pool and calls
 -- again. A user's hash lives in one pool at a time (StateStore.movePool deletes the one they leave).
 local function misguessed(u) return A.guess == true and u == nil end
-
--- The states the call declared it is valid in (A.allowed, from the tRPC inStates middleware):
--- returns the refusal for a user in any other (no user yet: at rest), or nil.
-local function undeclared(u)
-  if not A.allowed then return nil end
-  local state = u and u.state or 'IDLE'
-  for _, s in ipairs(A.allowed) do
-    if s == state then return nil end
-  end
-  return state
-end
 
 -- A user seen for the first time in this pool starts at rest.
 local function get_or_create_user(uid, name)
@@ -195,7 +184,7 @@ local function transition(u, to, o)
     if #gone > 0 then redis.call('HDEL', ukey(u.id), unpack(gone)) end
   end
   if to == 'IDLE' then
-    redis.call('PEXPIRE', ukey(u.id), L.idleTtl)
+    redis.call('PEXPIRE', ukey(u.id), L.idleTtlMs)
   elseif from == 'IDLE' then
     redis.call('PERSIST', ukey(u.id))
   end
@@ -220,7 +209,7 @@ local function op_seen()
   return false
 end
 local function op_done(result)
-  if A.op then redis.call('SET', P .. 'op:' .. A.op, result, 'PX', A.opTtl or L.opTtl) end
+  if A.op then redis.call('SET', P .. 'op:' .. A.op, result, 'PX', A.opTtl or L.opTtlMs) end
   return result
 end
 
@@ -235,4 +224,16 @@ local function refuse(code, extra)
   extra.ok = false
   extra.error = code
   return cjson.encode(extra)
+end
+
+-- The refusal for a call that guessed the user's pool wrong (MISS), or that came in a state it
+-- did not declare valid (A.allowed, from the tRPC inStates middleware; no user yet: at rest); else nil.
+local function misplaced(u)
+  if misguessed(u) then return refuse('MISS') end
+  if not A.allowed then return nil end
+  local state = u and u.state or 'IDLE'
+  for _, s in ipairs(A.allowed) do
+    if s == state then return nil end
+  end
+  return refuse('WRONG_STATE', { state = state })
 end

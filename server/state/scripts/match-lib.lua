@@ -4,7 +4,7 @@
     - only present users are offered, and only present users look: a user whose connection
       dropped (presence-lib.lua sets droppedAt) keeps their place but is skipped until back;
     - never a pair where either has blocked the other (sets blocks:<uid>, mirrored from Postgres);
-    - never one of a user's last L.recentMax partners within L.recentTtl (zset recent:<uid>).
+    - never one of a user's last L.recentMax partners within L.recentTtlMs (zset recent:<uid>).
       A pair has met once both reached IN_CALL (joined-1.lua), or when one of them skipped or
       ended the match (a decision about this partner). A pair undone before that (rollback, a
       failed room, an unannounced pair, a CONNECTING deadline with a no-show) has not met;
@@ -33,9 +33,9 @@ local function excluded(u, c)
   if L.recentMax > 0 then
     -- Both directions: each list is trimmed to its own owner's last partners.
     local r = redis.call('ZSCORE', P .. 'recent:' .. u.id, c.id)
-    if r and tonumber(r) > NOW - L.recentTtl then return true end
+    if r and tonumber(r) > NOW - L.recentTtlMs then return true end
     r = redis.call('ZSCORE', P .. 'recent:' .. c.id, u.id)
-    if r and tonumber(r) > NOW - L.recentTtl then return true end
+    if r and tonumber(r) > NOW - L.recentTtlMs then return true end
   end
   return false
 end
@@ -85,10 +85,10 @@ local function remember_partner(uid, pid)
   if L.recentMax <= 0 then return end
   local k = P .. 'recent:' .. uid
   redis.call('ZADD', k, NOW, pid)
-  -- Keep the newest recentMax; older-than-recentTtl entries are ignored by excluded() and go
+  -- Keep the newest recentMax; older-than-recentTtlMs entries are ignored by excluded() and go
   -- with the key's TTL.
   redis.call('ZREMRANGEBYRANK', k, 0, -(L.recentMax + 1))
-  redis.call('PEXPIRE', k, L.recentTtl)
+  redis.call('PEXPIRE', k, L.recentTtlMs)
 end
 
 -- Pair a (newer) with b (waited longer): both WAITING -> CONNECTING, one match record.

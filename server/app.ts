@@ -9,7 +9,7 @@
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './infra/redis';
 import { DeadLetterQueue } from './audit/dead-letter-queue';
 import type { OutboxDrain } from './audit/drain';
 import { recordBreaker, recordError, recordRecovery } from './audit/recorder';
@@ -97,9 +97,9 @@ interface Connections {
   log: Logger;
   clock: Clock;
   database: Database;
-  redis: Redis;
-  sub: Redis;
-  drainConn: Redis;
+  redis: RedisClient;
+  sub: RedisClient;
+  drainConn: RedisClient;
 }
 
 /**

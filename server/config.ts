@@ -54,6 +54,15 @@ export const configSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   /** Unset: redis://127.0.0.1:6379 if it answers, else a spawned redis-server. */
   REDIS_URL: z.string().url().optional(),
+  /**
+   * A Redis Cluster instead: some of its nodes as `host:port`, comma-separated (the rest are
+   * discovered). Set, it replaces REDIS_URL.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .default('')
+    .transform(items)
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each node is host:port'))),
   /** Root of every Redis key, so several deployments (or tests) can share one Redis. */
   REDIS_PREFIX: z
     .string()

@@ -4,7 +4,7 @@
  * app.ts reads as the order things are made in and the few places where services need each other.
  */
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './infra/redis';
 import type { WebSocket } from 'ws';
 import type { DbGuard } from './audit/db-guard';
 import { OutboxDrain } from './audit/drain';
@@ -28,8 +28,8 @@ import { Outcome, RecoveryFailure, RecoveryStrategy } from './resilience/model';
 
 /** What the composition root has built; each factory below takes the parts it uses. */
 interface Built {
-  redis: Redis;
-  drainConn: Redis;
+  redis: RedisClient;
+  drainConn: RedisClient;
   database: Database;
   store: StateStore;
   audit: AuditRecorder;
@@ -47,7 +47,7 @@ export function jobReporter(metrics: Metrics): JobReporter {
   };
 }
 
-export function auditRecorder(cfg: Config, redis: Redis, keys: Keys, log: Logger, clock: Clock, metrics: Metrics): AuditRecorder {
+export function auditRecorder(cfg: Config, redis: RedisClient, keys: Keys, log: Logger, clock: Clock, metrics: Metrics): AuditRecorder {
   const spool = new ErrorSpool({ dir: join(cfg.DATA_DIR, 'audit-spool'), maxBytes: cfg.AUDIT_SPOOL_MAX_BYTES });
   const opts = { appendTimeoutMs: cfg.AUDIT_APPEND_TIMEOUT_MS, spoolRetryMs: cfg.AUDIT_SPOOL_RETRY_MS, onJobRun: jobReporter(metrics) };
   return new AuditRecorder(redis, keys, spool, opts, log, clock);

@@ -1,5 +1,5 @@
 /** The services the composition root builds once and hands to routers through the context. */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './infra/redis';
 import type { WebSocket } from 'ws';
 import type { Config } from './config';
 import type { EventHub } from './events/hub';
@@ -22,7 +22,7 @@ export interface Services {
   clock: Clock;
   log: Logger;
   sessionSecret: string;
-  redis: Redis;
+  redis: RedisClient;
   database: Database;
   store: StateStore;
   hub: EventHub;

@@ -3,7 +3,7 @@
  * rather than awaited. One that fails is remembered and sent again first thing next round, so a
  * committed entry is never left pending for a claim to apply again.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { Keys } from '../state/keys';
 import { ackAndDelete } from './outbox-stream';
 
@@ -13,7 +13,7 @@ export class Acks {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly onError?: (e: unknown) => void,
   ) {}

@@ -9,7 +9,7 @@
  *    another consumer has taken it over meanwhile.
  * The caller stores the letters and acknowledges what settled.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/postgres';
 import { isRowRejection } from './db-errors';
@@ -21,7 +21,7 @@ import { isPoisonRecordError, parseEntry, type OutboxEntry, type OutboxRecord } 
 import { applyRecords } from './writer';
 
 export interface BatchContext {
-  redis: Redis;
+  redis: RedisClient;
   db: Db;
   guard: DbGuard;
   log: Logger;

@@ -27,7 +27,7 @@
  *    again soon (deferred.ts) instead of leaving it to a claim claimIdleMs later.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { Logger } from '../infra/logger';
 import { exponentialDelay } from '../resilience/backoff';
 import type { Db } from '../infra/postgres';
@@ -99,7 +99,7 @@ export class OutboxDrain {
   private readonly batchContext: BatchContext;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly db: Db,
     private readonly keys: Keys,
     private readonly pools: () => Promise<string[]>,

@@ -2,7 +2,7 @@
  * The Redis side of the drain: thin wrappers over the stream commands of the `audit` consumer
  * group, with the reply shapes spelled out. No policy here; drain.ts decides what to call when.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import { streamIdTime } from './records';
 
 export const AUDIT_GROUP = 'audit';
@@ -14,7 +14,7 @@ export interface Batch {
 }
 
 /** Creates the group (from the start of the stream) unless it exists. */
-export async function ensureGroup(redis: Redis, key: string): Promise<void> {
+export async function ensureGroup(redis: RedisClient, key: string): Promise<void> {
   try {
     await redis.xgroup('CREATE', key, AUDIT_GROUP, '0', 'MKSTREAM');
   } catch (e) {
@@ -23,7 +23,13 @@ export async function ensureGroup(redis: Redis, key: string): Promise<void> {
 }
 
 /** XREADGROUP of new entries over several pools' streams at once. */
-export async function readNew(redis: Redis, consumer: string, streams: Array<{ pool: string; key: string }>, count: number, blockMs: number): Promise<Batch[]> {
+export async function readNew(
+  redis: RedisClient,
+  consumer: string,
+  streams: Array<{ pool: string; key: string }>,
+  count: number,
+  blockMs: number,
+): Promise<Batch[]> {
   const keys = streams.map((s) => s.key);
   const args: Array<string | number> = ['GROUP', AUDIT_GROUP, consumer, 'COUNT', count];
   if (blockMs > 0) args.push('BLOCK', blockMs);
@@ -37,14 +43,14 @@ export async function readNew(redis: Redis, consumer: string, streams: Array<{ p
  * pending list after that id), up to `count`. Ownership and delivery counts are unchanged. Entries
  * deleted from the stream while pending come back without fields: left out.
  */
-export async function readOwnPending(redis: Redis, consumer: string, key: string, after: string, count: number): Promise<RawEntry[]> {
+export async function readOwnPending(redis: RedisClient, consumer: string, key: string, after: string, count: number): Promise<RawEntry[]> {
   const reply = (await redis.call('XREADGROUP', 'GROUP', AUDIT_GROUP, consumer, 'COUNT', count, 'STREAMS', key, after)) as Array<[string, RawEntry[]]> | null;
   return (reply?.[0]?.[1] ?? []).filter((e) => Array.isArray(e[1]));
 }
 
 /** One XAUTOCLAIM page: entries idle at least `idleMs` become this consumer's. */
 export async function claimIdle(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   consumer: string,
   idleMs: number,
@@ -60,7 +66,7 @@ export async function claimIdle(
  * Delivery counts and owners from the group's pending list: shared by every consumer, kept across
  * restarts. An id that is not pending (acknowledged, or gone) is absent.
  */
-export async function deliveryCounts(redis: Redis, key: string, ids: string[]): Promise<Map<string, { count: number; consumer: string }>> {
+export async function deliveryCounts(redis: RedisClient, key: string, ids: string[]): Promise<Map<string, { count: number; consumer: string }>> {
   const out = new Map<string, { count: number; consumer: string }>();
   if (ids.length === 0) return out;
   const pipe = redis.pipeline();
@@ -75,7 +81,7 @@ export async function deliveryCounts(redis: Redis, key: string, ids: string[]): 
 }
 
 /** XACK then XDEL in one MULTI: the only way entries ever leave the outbox. */
-export async function ackAndDelete(redis: Redis, key: string, ids: string[]): Promise<void> {
+export async function ackAndDelete(redis: RedisClient, key: string, ids: string[]): Promise<void> {
   const res = await redis
     .multi()
     .xack(key, AUDIT_GROUP, ...ids)
@@ -86,7 +92,7 @@ export async function ackAndDelete(redis: Redis, key: string, ids: string[]): Pr
 }
 
 /** Age of the oldest entry still in the streams (acknowledged ones are deleted) and how many there are. */
-export async function outboxLag(redis: Redis, keys: string[], now: number): Promise<{ lagMs: number; backlog: number }> {
+export async function outboxLag(redis: RedisClient, keys: string[], now: number): Promise<{ lagMs: number; backlog: number }> {
   const pipe = redis.pipeline();
   for (const k of keys) pipe.xrange(k, '-', '+', 'COUNT', 1).xlen(k);
   const res = (await pipe.exec()) ?? [];

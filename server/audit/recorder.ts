@@ -10,7 +10,7 @@
  * turn one failure into two.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import { DEFAULT_POOL, type Keys } from '../state/keys';
@@ -52,7 +52,7 @@ export class AuditRecorder implements AuditSink {
   private readonly spoolJob: PeriodicJob<void>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly spool: ErrorSpool,
     private readonly opts: RecorderOptions,

@@ -25,7 +25,7 @@
  * seen again get their versions from the audit trail (version-floors.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { RecoveryInput } from '../audit/recorder';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
@@ -81,7 +81,7 @@ export class EpochGuard implements FloorWindow {
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly store: StateStore,
     private readonly checkpoints: Checkpointer,
     private readonly clock: Clock,

@@ -9,7 +9,7 @@
  * snapshot's version and their last version in the audit trail (`floors`), so the forced
  * transition and every later one get versions no row in Postgres has.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import { DomainError } from '../state/errors';
 import { State } from '../state/states';
 import type { StateStore } from '../state/store';
@@ -32,7 +32,13 @@ export class NoCheckpointError extends DomainError {
  * Rebuild users from snapshots after Redis came back empty. `floors`: each user's last version
  * in the audit trail. Returns counts per outcome.
  */
-export async function restoreUsers(redis: Redis, store: StateStore, snaps: UserSnapshot[], actor: string, floors: ReadonlyMap<string, number> = new Map()) {
+export async function restoreUsers(
+  redis: RedisClient,
+  store: StateStore,
+  snaps: UserSnapshot[],
+  actor: string,
+  floors: ReadonlyMap<string, number> = new Map(),
+) {
   const ordered = [...snaps].sort((x, y) => x.score - y.score);
   let restored = 0;
   let reset = 0;

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, gte, inArray, max, sql } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import { direct, type DbGuard } from '../audit/db-guard';
 import { checkpoints, stateTransitions } from '../audit/schema';
 import type { Db } from '../infra/postgres';
@@ -49,7 +49,7 @@ const VERSION_CHUNK = 1000;
 
 export class Checkpointer {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly store: StateStore,
     private readonly db: Db,
     private readonly clock: Clock,

@@ -15,7 +15,7 @@
  * Best effort: if Postgres cannot answer, the user starts from what Redis has (a warning is
  * logged); it never fails the read.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import type { Keys } from '../state/keys';
@@ -32,7 +32,7 @@ export interface FloorWindow {
 }
 
 export interface VersionFloorDeps {
-  redis: Redis;
+  redis: RedisClient;
   /** Runs scripts/seed-version-2.lua (as checkpoint_seed_version). */
   scripts: Scripts;
   keys: Keys;

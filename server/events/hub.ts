@@ -21,7 +21,7 @@
  * its whole slice, pipelined: the users' pools (one MGET) and the newest id of each stream; only
  * a stream with something after its cursor (or a user in another pool) is woken to read.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import { LimitExceededError } from '../state/errors';
 import type { Keys } from '../state/keys';
 import { eachLine, parseCursor, type Cursor } from './notification';
@@ -71,8 +71,8 @@ export class EventHub implements StreamSource {
   private readonly safetyPollMs: number;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly sub: Redis,
+    private readonly redis: RedisClient,
+    private readonly sub: RedisClient,
     private readonly keys: Keys,
     private readonly pools: PoolLookup,
     private readonly opts: HubOptions = {},

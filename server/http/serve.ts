@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { WebSocket } from 'ws';
 import type { Services } from '../services';
 import { LimitExceededError } from '../state/errors';
@@ -32,7 +32,7 @@ export interface HttpSide {
   closeAll(): void;
 }
 
-export async function serveHttp(svc: Services, sub: Redis, clientDir: string, writes: WriteBatcher): Promise<HttpSide> {
+export async function serveHttp(svc: Services, sub: RedisClient, clientDir: string, writes: WriteBatcher): Promise<HttpSide> {
   const { cfg, clock, presence, refusals, rooms, store } = svc;
   // One count per client address for plain requests and WebSocket upgrades alike.
   const ipRate = new WindowCounter(cfg.HTTP_RATE_PER_IP, 1000, clock);

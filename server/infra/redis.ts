@@ -4,7 +4,7 @@
  * is retried forever with capped backoff, and a command lost in flight is resent once (every
  * script carries an op id or is conditional on state, so a resend cannot apply twice).
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Config } from '../config';
 import { exponentialDelay } from '../resilience/backoff';
 
@@ -25,8 +25,44 @@ export function redisOptions(cfg: Config, name: string): RedisOptions {
   };
 }
 
-export async function connectRedis(url: string, cfg: Config, name: string): Promise<Redis> {
-  const redis = new Redis(url, redisOptions(cfg, name));
+/** One Redis or a Redis Cluster (REDIS_CLUSTER_NODES): the commands the server sends are the same. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * A cluster's options: each node's connection as above; the cluster's own reconnect takes the
+ * same backoff. Reads go to masters (a read follows the script that wrote it, and a replica may
+ * lag), and a command that meets a failover or a slot on the move is retried after 100 ms.
+ */
+export function clusterOptions(cfg: Config, name: string): ClusterOptions {
+  const { retryStrategy, enableOfflineQueue, ...node } = redisOptions(cfg, name);
+  return {
+    redisOptions: node,
+    clusterRetryStrategy: retryStrategy,
+    enableOfflineQueue,
+    lazyConnect: true,
+    scaleReads: 'master',
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: cfg.REDIS_CONNECT_TIMEOUT_MS,
+    shardedSubscribers: true,
+  };
+}
+
+/** `host:port` entries as ioredis's startup nodes. */
+export function clusterNodes(nodes: readonly string[]): Array<{ host: string; port: number }> {
+  return nodes.map((n) => {
+    const at = n.lastIndexOf(':');
+    return { host: n.slice(0, at), port: Number(n.slice(at + 1)) };
+  });
+}
+
+/** A connected client: the cluster when REDIS_CLUSTER_NODES is set, else the Redis at `url`. */
+export async function connectRedis(url: string, cfg: Config, name: string): Promise<RedisClient> {
+  const redis: RedisClient =
+    cfg.REDIS_CLUSTER_NODES.length > 0
+      ? new Cluster(clusterNodes(cfg.REDIS_CLUSTER_NODES), clusterOptions(cfg, name))
+      : new Redis(url, redisOptions(cfg, name));
   redis.on('error', () => {
     /* surfaced through command failures and /readyz; an unhandled 'error' would crash */
   });

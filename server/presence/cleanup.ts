@@ -12,7 +12,7 @@
  * Each run's counts and duration go to the log and to metrics.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import { State } from '../state/states';
@@ -44,7 +44,7 @@ export class CleanupJob {
   private readonly job: PeriodicJob<CleanupReport>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly store: StateStore,
     private readonly clock: Clock,
     private readonly opts: CleanupOptions,

@@ -3,7 +3,7 @@
  * `webhook` at POST /livekit/webhook. Without LiveKit settings everything still works in direct
  * mode (no policy, no reconciler, the webhook answers 404).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { AuditSink } from '../audit/recorder';
 import type { Logger } from '../infra/logger';
 import type { ResilienceHooks } from '../resilience/hooks';
@@ -24,7 +24,7 @@ import { createWebhookHandler, type RequestHandler } from './webhook-handler';
 
 export interface RoomsDeps {
   store: StateStore;
-  redis: Redis;
+  redis: RedisClient;
   /** Audit records (the webhooks' rows) go here: the outbox, in production. */
   audit: AuditSink;
   opts: RoomsOptions;

@@ -12,7 +12,7 @@
  * Status changes go through one compare-and-set script (scripts/set-status-3.lua) so the index
  * and the deletion queue always agree with the record.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { Clock } from '../shared/clock';
 import type { Keys } from '../state/keys';
 import type { Scripts } from '../state/scripts';
@@ -36,7 +36,7 @@ export interface RoomRecord {
 
 export class RoomRecords {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly scripts: Scripts,
     readonly keys: Keys,
     private readonly clock: Clock,

@@ -18,7 +18,7 @@
  * configured: then they are deferred too, and announced here with `iceServers`.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import type { MatchMade, StateStore } from '../state/store';
@@ -40,7 +40,7 @@ export class RoomService {
 
   constructor(
     private readonly store: StateStore,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly records: RoomRecords,
     private readonly deleter: RoomDeleter,
     private readonly livekit: LiveKitParts | undefined,

@@ -25,7 +25,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import { WebhookReceiver, type WebhookEvent } from 'livekit-server-sdk';
 import type { AppendOptions, AuditSink } from '../audit/recorder';
 import type { WebhookRecord } from '../audit/records';
@@ -51,7 +51,7 @@ export const WEBHOOK_TOO_LARGE = 'webhook_too_large';
 export interface WebhookDeps {
   apiKey: string;
   apiSecret: string;
-  redis: Redis;
+  redis: RedisClient;
   /** Key root (REDIS_PREFIX): dedupe keys are `<root>:lkwh:<event id>`. */
   root: string;
   /** Where the audit records go (the AuditRecorder: the outbox, drained to webhook_events). */

@@ -13,7 +13,7 @@
  *   unworked for longer than a cleanup interval.
  * Keys: `<root>:pools:active`, a sorted set of pool -> last time it had users.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { Clock } from '../shared/clock';
 import { DEFAULT_POOL, type Keys } from './keys';
 import { State } from './states';
@@ -25,7 +25,7 @@ const BUSY_STATES = [State.WAITING, State.CONNECTING, State.IN_CALL, State.DISCO
 
 export class ActivePools {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly clock: Clock,
   ) {}

@@ -4,7 +4,7 @@
  * in no set, in two sets, or in the wrong set, and repairs each with the atomic repair script
  * (the hash is the truth).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import { STATES, State } from './states';
 import type { StateStore } from './store';
 
@@ -22,7 +22,7 @@ const inLobby = (state: string | null, droppedAt: string | null) => state === 'W
  * the other, is repaired. Returns how many were. This catches people queued by a build from
  * before the lobby (an upgrade, or an older process during a rolling deploy).
  */
-export async function repairLobby(redis: Redis, store: StateStore, pool: string, batch: number): Promise<number> {
+export async function repairLobby(redis: RedisClient, store: StateStore, pool: string, batch: number): Promise<number> {
   const k = store.keys;
   let fixed = 0;
   for (const [set, other] of [
@@ -51,7 +51,7 @@ export async function repairLobby(redis: Redis, store: StateStore, pool: string,
   return fixed;
 }
 
-export async function checkConsistency(redis: Redis, store: StateStore, pool: string, repair: boolean): Promise<ConsistencyReport> {
+export async function checkConsistency(redis: RedisClient, store: StateStore, pool: string, repair: boolean): Promise<ConsistencyReport> {
   const k = store.keys;
   const membership = new Map<string, string[]>();
   for (const s of STATES) {

@@ -7,7 +7,7 @@
  * the scripts'). A read that fails, or that an open breaker refuses, becomes the same typed
  * StoreUnavailableError as a failed script ("please try again in a few seconds").
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { Clock } from '../shared/clock';
 import { StoreUnavailableError, isDomainError } from './errors';
 import { DEFAULT_POOL, type Keys } from './keys';
@@ -48,7 +48,7 @@ export class StateQueries {
   private readonly onMissingUser: QueryWiring['onMissingUser'];
 
   constructor(
-    protected readonly kv: Redis,
+    protected readonly kv: RedisClient,
     readonly keys: Keys,
     protected readonly clock: Clock,
     wiring: QueryWiring = {},

@@ -4,7 +4,7 @@
  * StoreUnavailableError; the matches a script made are handed to the listeners after it committed.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import type { Config } from '../config';
 import type { Clock } from '../shared/clock';
 import type { WriteBatcher } from '../shared/write-batch';
@@ -72,7 +72,7 @@ export function list<T>(v: unknown): T[] {
 }
 
 export class ScriptRunner extends StateQueries {
-  protected readonly redis: Redis;
+  protected readonly redis: RedisClient;
   /** Every Lua script of the server (the other domains' standalone ones through `scripts.call`). */
   readonly scripts: Scripts;
   /** The limits as the scripts get them (ARGV[4]), encoded once. */
@@ -86,7 +86,7 @@ export class ScriptRunner extends StateQueries {
   readonly poolHint: NonNullable<StoreWiring['poolHint']>;
   private guard: Guard;
 
-  constructor(redis: Redis, root: string, limits: StateLimits, clock: Clock, wiring: StoreWiring = {}, scriptMode?: ScriptMode) {
+  constructor(redis: RedisClient, root: string, limits: StateLimits, clock: Clock, wiring: StoreWiring = {}, scriptMode?: ScriptMode) {
     super(redis, new Keys(root), clock, wiring);
     this.redis = redis;
     this.matchMode = wiring.matchMode ?? (() => ({ mode: 'direct', defer: false }));

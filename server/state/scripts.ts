@@ -25,7 +25,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis';
 import { WriteBatcher } from '../shared/write-batch';
 import { luaTransitionTable } from './states';
 
@@ -135,7 +136,7 @@ export class LibraryReloadedError extends Error {
 }
 
 type ScriptCall = (key: string, prefix: string, now: number, options: string, limits: string) => Promise<string>;
-type EvalClient = Redis & Record<`rv_${ScriptName}`, ScriptCall>;
+type EvalClient = RedisClient & Record<`rv_${ScriptName}`, ScriptCall>;
 
 const MISSING_FUNCTION = /Function not found/i;
 const NO_FUNCTIONS = /unknown command|unknown subcommand/i;
@@ -143,7 +144,7 @@ const ALREADY_LOADED = /already exists/i;
 
 /** Runs the state scripts on one Redis client; see the file header for the two modes. */
 export class Scripts {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private mode: ScriptMode | undefined;
   private loading: Promise<void> | null = null;
   private readonly sources = loadSources();
@@ -151,7 +152,7 @@ export class Scripts {
   private readonly functionNames = new Map(SCRIPT_NAMES.map((n) => [n, `${this.sources.library.name}_${n}`]));
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     mode?: ScriptMode,
     private readonly writes: WriteBatcher = new WriteBatcher(),
   ) {
@@ -166,8 +167,9 @@ export class Scripts {
   }
 
   async run(name: ScriptName, key: string, prefix: string, now: number, options: string, limits: string): Promise<string> {
-    // The script calls of one event-loop turn (many users' actions under load) go out in one write.
-    this.writes.batch(this.redis.stream);
+    // The script calls of one event-loop turn (many users' actions under load) go out in one write
+    // (on one Redis; a cluster has a connection per node).
+    if (this.redis instanceof Redis) this.writes.batch(this.redis.stream);
     if (this.evalMode) return (this.redis as EvalClient)[`rv_${name}`](key, prefix, now, options, limits);
     const fn = this.functionNames.get(name)!;
     try {
@@ -203,16 +205,25 @@ export class Scripts {
     return this.mode === 'eval';
   }
 
-  /** Load the library (once at a time); on a Redis without functions, switch to EVAL for good. */
+  /**
+   * Load the library (once at a time) on the Redis, or on every master of a cluster (a master
+   * that lost it, or a new one, is loaded again); on a Redis without functions, switch to EVAL
+   * for good.
+   */
   private load(): Promise<void> {
-    this.loading ??= this.redis
-      .call('FUNCTION', 'LOAD', this.sources.library.lua)
+    const targets = this.redis instanceof Redis ? [this.redis] : this.redis.nodes('master');
+    const loadOn = (r: Redis) =>
+      r.call('FUNCTION', 'LOAD', this.sources.library.lua).then(
+        () => undefined,
+        (e: unknown) => {
+          if (!ALREADY_LOADED.test(String((e as Error)?.message))) throw e;
+        },
+      );
+    this.loading ??= Promise.all(targets.map(loadOn))
       .then(
         () => undefined,
         (e: unknown) => {
-          const msg = String((e as Error)?.message);
-          if (ALREADY_LOADED.test(msg)) return;
-          if (NO_FUNCTIONS.test(msg) && this.mode === undefined) {
+          if (NO_FUNCTIONS.test(String((e as Error)?.message)) && this.mode === undefined) {
             this.mode = 'eval';
             this.defineEval();
             return;

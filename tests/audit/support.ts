@@ -13,6 +13,7 @@ import { OutboxDrain, type DrainHooks, type DrainOptions } from '../../server/au
 import type { OutboxRecord } from '../../server/audit/records';
 import { rowsOf } from '../../server/audit/writer';
 import { migrate, openDatabase, type Database } from '../../server/infra/postgres';
+import type { RedisClient } from '../../server/infra/redis';
 import { Keys } from '../../server/state/keys';
 import { createTestDatabase, createTestRedis } from '../support/databases';
 
@@ -101,7 +102,7 @@ export async function openOutbox(url?: string): Promise<Outbox> {
 
 export const fastDrain: DrainOptions = { batch: 100, blockMs: 20, claimIdleMs: 60_000, maxDeliveries: 3 };
 
-export function drainFor(outbox: Outbox, db: TestDb, opts: Partial<DrainOptions> = {}, hooks: DrainHooks = {}, redis: Redis = outbox.redis): OutboxDrain {
+export function drainFor(outbox: Outbox, db: TestDb, opts: Partial<DrainOptions> = {}, hooks: DrainHooks = {}, redis: RedisClient = outbox.redis): OutboxDrain {
   return new OutboxDrain(redis, db.database.db, outbox.keys, async () => [POOL], { ...fastDrain, ...opts }, silent, hooks);
 }
 

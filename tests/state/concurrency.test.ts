@@ -30,7 +30,7 @@ interface Worker {
 
 /** A churn worker in its own OS process (`npx tsx`), started by `go()` once every worker is ready. */
 function startWorker(fx: StoreFixture, worker: number): Worker {
-  const args = { url: fx.url, prefix: fx.prefix, worker, users: USERS_PER_WORKER, actors: 50, durationMs: CHURN_MS };
+  const args = { url: fx.url, env: fx.env, prefix: fx.prefix, worker, users: USERS_PER_WORKER, actors: 50, durationMs: CHURN_MS };
   const child = spawn('npx', ['tsx', WORKER, JSON.stringify(args)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

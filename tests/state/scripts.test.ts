@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts, librariesFor } from '../../server/state/scripts';
 import { allPairs } from '../../server/state/states';
@@ -36,18 +37,17 @@ describe('scripts as a Redis Functions library', () => {
 
   it('a Redis that lost the library (restarted empty) gets it on the next call, which applies once', async () => {
     await fx.store.transition({ uid: 'reload-1', pool: POOL, to: 'WAITING' });
-    await fx.redis.function('DELETE', Scripts.libraryName());
+    await Promise.all(fx.masters().map((m) => m.function('DELETE', Scripts.libraryName())));
 
     const r = await fx.store.transition({ uid: 'reload-1', pool: POOL, to: 'IDLE' });
 
     expect(r).toEqual({ from: 'WAITING', state: 'IDLE', version: 2 });
     expect((await fx.outbox()).filter((e) => e.kind === 'transition' && e.userId === 'reload-1')).toHaveLength(2);
-    const libs = await fx.redis.function('LIST', 'LIBRARYNAME', Scripts.libraryName());
-    expect(libs).toHaveLength(1);
+    for (const m of fx.masters()) expect(await m.function('LIST', 'LIBRARYNAME', Scripts.libraryName())).toHaveLength(1);
   });
 
   it('many calls racing a lost library all apply, each once', async () => {
-    await fx.redis.function('DELETE', Scripts.libraryName());
+    await Promise.all(fx.masters().map((m) => m.function('DELETE', Scripts.libraryName())));
     const uids = Array.from({ length: 20 }, (_, i) => `race-${i}`);
 
     await Promise.all(uids.map((uid) => fx.store.transition({ uid, pool: POOL, to: 'WAITING' })));
@@ -63,9 +63,11 @@ describe("the other domains' scripts", () => {
     await fx.redis.set(lock, 'me', 'PX', 60_000);
     expect(await fx.store.scripts.call('presence_lock_renew', [lock], ['me', 60_000])).toBe(1); // loads the library if it must
     if (scriptMode === 'function') {
-      const [lib] = (await fx.redis.function('LIST', 'LIBRARYNAME', Scripts.libraryName())) as unknown[][];
-      expect(JSON.stringify(lib)).toContain(`${Scripts.libraryName()}_presence_lock_renew`);
-      await fx.redis.function('DELETE', Scripts.libraryName());
+      for (const m of fx.masters()) {
+        const [lib] = (await m.function('LIST', 'LIBRARYNAME', Scripts.libraryName())) as unknown[][];
+        expect(JSON.stringify(lib)).toContain(`${Scripts.libraryName()}_presence_lock_renew`);
+      }
+      await Promise.all(fx.masters().map((m) => m.function('DELETE', Scripts.libraryName())));
     }
 
     expect(await fx.store.scripts.call('presence_lock_renew', [lock], ['someone else', 5000])).toBe(0);
@@ -122,7 +124,7 @@ describe('scripts on a Redis without functions (FCALL and FUNCTION unknown, as b
 describe('notifications', () => {
   it("a call's events for one user are published as one message, a line per event in history order", async () => {
     await using fx = await openStore();
-    const sub = fx.redis.duplicate();
+    const sub = fx.redis instanceof Redis ? fx.redis.duplicate() : fx.redis.duplicate();
     const got: Array<[string, string]> = [];
     sub.on('message', (channel: string, message: string) => got.push([channel, message]));
     await sub.subscribe(fx.store.keys.notify('a'), fx.store.keys.notify('b'));

@@ -9,8 +9,10 @@
  * Everything here only ever touches the database / keys it created itself.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
+import { clusterNodes } from '../../server/infra/redis';
+import { testClusterNodes } from './redis-target';
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -58,6 +60,8 @@ export interface TestRedis extends AsyncDisposable {
   readonly url: string;
   /** Unique key root prefix (`t` + 8 chars) to use instead of `rv`: keys look like `<prefix>:{p:global}:user:x`. */
   readonly prefix: string;
+  /** Settings that point a server's config at this Redis (REDIS_CLUSTER_NODES in the cluster project). */
+  readonly env: Record<string, string>;
   /**
    * SCANs (never KEYS) for `<prefix>*` and UNLINKs in batches; returns how many keys it removed.
    * Call it after the code under test has stopped writing: SCAN may miss keys created meanwhile.
@@ -66,37 +70,49 @@ export interface TestRedis extends AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Picks a unique key root prefix for the shared Redis (after checking it is reachable). */
-export async function createTestRedis(url = process.env.TEST_REDIS_URL ?? DEFAULT_REDIS_URL): Promise<TestRedis> {
+/**
+ * Picks a unique key root prefix for the shared Redis, or for `given` (after checking it is
+ * reachable). In the `cluster` test project the keys live on the run's Redis Cluster instead.
+ */
+export async function createTestRedis(given?: string): Promise<TestRedis> {
+  const url = given ?? process.env.TEST_REDIS_URL ?? DEFAULT_REDIS_URL;
   const prefix = `t${randomBytes(4).toString('hex')}`;
   // Fail fast with a clear message if the shared Redis isn't there.
   await withRedis(url, (redis) => redis.ping()).catch((err: unknown) => {
     throw new Error(`shared Redis at ${url} is not reachable: ${String(err)}`);
   });
 
+  // A test that names its own Redis (a private server) gets that one, in either project.
+  const cluster = given === undefined ? testClusterNodes() : undefined;
   const cleanup = () =>
-    withRedis(url, async (redis) => {
-      let removed = 0;
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        const mine = keys.filter((key) => ownsKey(prefix, key));
-        for (let i = 0; i < mine.length; i += 500) {
-          removed += await redis.unlink(...mine.slice(i, i + 500));
-        }
-      } while (cursor !== '0');
-      return removed;
-    });
+    (cluster
+      ? withCluster(cluster, (c) => Promise.all(c.nodes('master').map((m) => unlinkOwn(m, prefix))))
+      : withRedis(url, (redis) => unlinkOwn(redis, prefix)).then((n) => [n])
+    ).then((ns) => ns.reduce((a, b) => a + b, 0));
 
   return {
     url,
     prefix,
+    env: cluster ? { REDIS_CLUSTER_NODES: cluster } : {},
     cleanup,
     async [Symbol.asyncDispose]() {
       await cleanup();
     },
   };
+}
+
+/** SCANs one node for the prefix's keys and UNLINKs them (one key at a time: on a cluster they span slots). */
+async function unlinkOwn(redis: Redis, prefix: string): Promise<number> {
+  let removed = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    const pipe = redis.pipeline();
+    for (const key of keys.filter((k) => ownsKey(prefix, k))) pipe.unlink(key);
+    for (const [, n] of (await pipe.exec()) ?? []) removed += Number(n ?? 0);
+  } while (cursor !== '0');
+  return removed;
 }
 
 /** `<prefix>` followed by a separator: `tabc12345:x` and `tabc12345{x}` yes, `tabc123456:x` no. */
@@ -125,6 +141,17 @@ async function withRedis<T>(url: string, fn: (redis: Redis) => Promise<T>): Prom
     return await fn(redis);
   } finally {
     redis.disconnect();
+  }
+}
+
+async function withCluster<T>(nodes: string, fn: (cluster: Cluster) => Promise<T>): Promise<T> {
+  const cluster = new Cluster(clusterNodes(nodes.split(',')), { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 5_000 } });
+  cluster.on('error', () => undefined);
+  await cluster.connect();
+  try {
+    return await fn(cluster);
+  } finally {
+    cluster.disconnect();
   }
 }
 

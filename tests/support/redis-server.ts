@@ -41,8 +41,11 @@ export interface StartRedisServerOptions {
   appendonly?: boolean;
   /** Working dir (AOF lives here). Default: a fresh temp dir, deleted on dispose. */
   dir?: string;
-  /** More redis-server arguments (e.g. `--rename-command FCALL ""` to play an older Redis). */
-  extraArgs?: string[];
+  /**
+   * More redis-server arguments (e.g. `--rename-command FCALL ""` to play an older Redis), or a
+   * function of the port being tried that makes them (a cluster node's bus port must differ).
+   */
+  extraArgs?: string[] | ((port: number) => Promise<string[]>);
 }
 
 export type ServerSignal = 'SIGKILL' | 'SIGSTOP' | 'SIGCONT' | 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
@@ -119,7 +122,7 @@ export async function startRedisServer(opts: StartRedisServerOptions = {}): Prom
       'no',
       '--logfile',
       '',
-      ...(opts.extraArgs ?? []),
+      ...(typeof opts.extraArgs === 'function' ? await opts.extraArgs(p) : (opts.extraArgs ?? [])),
     ];
     const c = spawn(REDIS_BIN, args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const onOutput = (chunk: Buffer) => {

@@ -1,6 +1,6 @@
 /**
  * `npm start`: read the environment once, resolve the embedded defaults (PGlite when
- * DATABASE_URL is unset; local or spawned Redis when REDIS_URL is unset), start the server and
+ * DATABASE_URL is unset; local or spawned Redis when neither REDIS_URL nor REDIS_CLUSTER_NODES is set), start the server and
  * shut it down gracefully on SIGTERM/SIGINT (forced after SHUTDOWN_TIMEOUT_MS).
  */
 import { ConfigError, loadConfig } from './config';
@@ -13,7 +13,11 @@ import { resolveSessionSecret } from './session/secret';
 async function main(): Promise<void> {
   const cfg = loadConfig();
   const log = createLogger(cfg);
-  const redis = await resolveRedis(cfg.REDIS_URL, cfg.DATA_DIR);
+  // A cluster is used as configured; a single Redis may be resolved to a local or spawned one.
+  const redis =
+    cfg.REDIS_CLUSTER_NODES.length > 0
+      ? { url: `redis-cluster://${cfg.REDIS_CLUSTER_NODES.join(',')}`, stop: async () => {} }
+      : await resolveRedis(cfg.REDIS_URL, cfg.DATA_DIR);
   const server = await startServer(cfg, { redisUrl: redis.url, databaseUrl: cfg.DATABASE_URL, sessionSecret: resolveSessionSecret(cfg), log });
   installLastResort(log, server.services.metrics);
   log.info(`Open http://localhost:${server.port} in two browser tabs to try it.`);

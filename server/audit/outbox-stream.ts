@@ -2,6 +2,8 @@
  * The Redis side of the drain: thin wrappers over the stream commands of the `audit` consumer
  * group, with the reply shapes spelled out. No policy here; drain.ts decides what to call when.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import type { RedisClient } from '../infra/redis';
 import { streamIdTime } from './records';
 
@@ -22,8 +24,25 @@ export async function ensureGroup(redis: RedisClient, key: string): Promise<void
   }
 }
 
-/** XREADGROUP of new entries over several pools' streams at once. */
+/**
+ * XREADGROUP of new entries over several pools' streams at once. On a cluster each pool's stream
+ * is read on its own (one slot each), all at once and without BLOCK (a blocked read would hold
+ * its node's connection for the others); when none had anything, it waits `blockMs` instead.
+ */
 export async function readNew(
+  redis: RedisClient,
+  consumer: string,
+  streams: Array<{ pool: string; key: string }>,
+  count: number,
+  blockMs: number,
+): Promise<Batch[]> {
+  if (redis instanceof Redis || streams.length === 0) return readGroup(redis, consumer, streams, count, blockMs);
+  const batches = (await Promise.all(streams.map((s) => readGroup(redis, consumer, [s], count, 0)))).flat();
+  if (batches.length === 0 && blockMs > 0) await sleep(blockMs);
+  return batches;
+}
+
+async function readGroup(
   redis: RedisClient,
   consumer: string,
   streams: Array<{ pool: string; key: string }>,

@@ -10,7 +10,7 @@
  * turn one failure into two.
  */
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../infra/redis';
+import { pipelineAcross, type Queued, type RedisClient } from '../infra/redis';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import { DEFAULT_POOL, type Keys } from '../state/keys';
@@ -93,9 +93,13 @@ export class AuditRecorder implements AuditSink {
   /** Moves spooled records back into the outbox; returns how many. Throws while Redis is still down. */
   async drainSpool(): Promise<number> {
     return this.spool.drain(async (records) => {
-      const pipe = this.redis.pipeline();
-      for (const r of records) pipe.xadd(this.keys.outbox(r.pool ?? DEFAULT_POOL), '*', 'e', JSON.stringify(r));
-      const res = (await pipe.exec()) ?? [];
+      const res = await pipelineAcross(
+        this.redis,
+        records.map((r): Queued => {
+          const key = this.keys.outbox(r.pool ?? DEFAULT_POOL);
+          return [key, (p) => p.xadd(key, '*', 'e', JSON.stringify(r))];
+        }),
+      );
       const failed = res.find(([err]) => err);
       if (failed || res.length !== records.length) throw new Error('re-appending spooled audit records failed', { cause: failed?.[0] });
     });

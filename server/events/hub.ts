@@ -21,7 +21,7 @@
  * its whole slice, pipelined: the users' pools (one MGET) and the newest id of each stream; only
  * a stream with something after its cursor (or a user in another pool) is woken to read.
  */
-import type { RedisClient } from '../infra/redis';
+import { pipelineAcross, type Queued, type RedisClient } from '../infra/redis';
 import { LimitExceededError } from '../state/errors';
 import type { Keys } from '../state/keys';
 import { eachLine, parseCursor, type Cursor } from './notification';
@@ -261,9 +261,13 @@ export class EventHub implements StreamSource {
     let heads: Array<[Error | null, unknown]> | null;
     try {
       pools = await this.pools.poolsOf(uids);
-      const pipeline = this.redis.pipeline();
-      uids.forEach((uid, i) => pipeline.xrevrange(this.keys.events(pools[i]!, uid), '+', '-', 'COUNT', 1));
-      heads = await pipeline.exec();
+      heads = await pipelineAcross(
+        this.redis,
+        uids.map((uid, i): Queued => {
+          const key = this.keys.events(pools[i]!, uid);
+          return [key, (p) => p.xrevrange(key, '+', '-', 'COUNT', 1)];
+        }),
+      );
     } catch {
       return; // Redis unreachable: the streams retry by themselves, and the next round checks again
     }

@@ -4,7 +4,7 @@
  * is retried forever with capped backoff, and a command lost in flight is resent once (every
  * script carries an op id or is conditional on state, so a resend cannot apply twice).
  */
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ChainableCommander, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Config } from '../config';
 import { exponentialDelay } from '../resilience/backoff';
 
@@ -82,4 +82,69 @@ export async function pingRedis(url: string, timeoutMs = 500): Promise<boolean> 
   } finally {
     r.disconnect();
   }
+}
+
+/** The part of a key that picks its cluster slot: the first non-empty `{...}`, else the whole key. */
+export function hashTag(key: string): string {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+/** One command of a batch: the key it touches, and how to add it to a pipeline. */
+export type Queued = [key: string, add: (pipe: ChainableCommander) => unknown];
+
+/**
+ * Commands over keys of many slots: one pipeline on one Redis; on a cluster one pipeline per hash
+ * tag, sent at once (a cluster pipeline must stay on one node). Replies in the order given.
+ */
+export async function pipelineAcross(redis: RedisClient, cmds: readonly Queued[]): Promise<Array<[Error | null, unknown]>> {
+  if (redis instanceof Redis) {
+    const pipe = redis.pipeline();
+    for (const [, add] of cmds) add(pipe);
+    return (await pipe.exec()) ?? [];
+  }
+  const byTag = new Map<string, number[]>();
+  cmds.forEach(([key], i) => {
+    const tag = hashTag(key);
+    const at = byTag.get(tag);
+    if (at) at.push(i);
+    else byTag.set(tag, [i]);
+  });
+  const out = new Array<[Error | null, unknown]>(cmds.length);
+  await Promise.all(
+    [...byTag.values()].map(async (idx) => {
+      const pipe = redis.pipeline();
+      for (const i of idx) cmds[i]![1](pipe);
+      const res = (await pipe.exec()) ?? [];
+      idx.forEach((i, j) => (out[i] = res[j] ?? [new Error('no reply'), null]));
+    }),
+  );
+  return out;
+}
+
+/** Maintenance only: the keys matching `pattern`, a SCAN page at a time, on the one Redis or on every master of a cluster. */
+export async function* scanKeys(redis: RedisClient, pattern: string, count: number): AsyncGenerator<string[]> {
+  for (const node of redis instanceof Redis ? [redis] : redis.nodes('master')) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+      cursor = next;
+      if (keys.length > 0) yield keys;
+    } while (cursor !== '0');
+  }
+}
+
+/** GET of many keys: one MGET on one Redis, a pipeline per hash tag on a cluster. */
+export async function mgetAcross(redis: RedisClient, keys: readonly string[]): Promise<Array<string | null>> {
+  if (redis instanceof Redis) return redis.mget(...keys);
+  return (
+    await pipelineAcross(
+      redis,
+      keys.map((k): Queued => [k, (p) => p.get(k)]),
+    )
+  ).map(([err, v]) => {
+    if (err) throw err;
+    return v as string | null;
+  });
 }

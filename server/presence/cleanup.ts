@@ -12,7 +12,7 @@
  * Each run's counts and duration go to the log and to metrics.
  */
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../infra/redis';
+import { pipelineAcross, scanKeys, type Queued, type RedisClient } from '../infra/redis';
 import type { Logger } from '../infra/logger';
 import type { Clock } from '../shared/clock';
 import { State } from '../state/states';
@@ -146,22 +146,21 @@ export class CleanupJob {
       [`${prefix}evb:*`, this.opts.evTtlMs],
       [`${prefix}op:*`, this.opts.opTtlMs],
     ] as const) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', this.opts.batch);
-        cursor = next;
-        if (keys.length === 0) continue;
-        const pipe = this.redis.pipeline();
-        for (const key of keys) pipe.pttl(key);
-        const ttls = (await pipe.exec()) ?? [];
+      // The keys of one pool share its slot: each page is one pipeline, on one Redis or a cluster.
+      for await (const keys of scanKeys(this.redis, pattern, this.opts.batch)) {
+        const ttls = await pipelineAcross(
+          this.redis,
+          keys.map((key): Queued => [key, (p) => p.pttl(key)]),
+        );
         const fix = keys.filter((_, i) => ttls[i]?.[1] === -1);
         if (fix.length) {
-          const p2 = this.redis.pipeline();
-          for (const key of fix) p2.pexpire(key, ttl);
-          await p2.exec();
+          await pipelineAcross(
+            this.redis,
+            fix.map((key): Queued => [key, (p) => p.pexpire(key, ttl)]),
+          );
           set += fix.length;
         }
-      } while (cursor !== '0');
+      }
     }
     return set;
   }

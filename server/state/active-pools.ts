@@ -13,7 +13,7 @@
  *   unworked for longer than a cleanup interval.
  * Keys: `<root>:pools:active`, a sorted set of pool -> last time it had users.
  */
-import type { RedisClient } from '../infra/redis';
+import { pipelineAcross, type Queued, type RedisClient } from '../infra/redis';
 import type { Clock } from '../shared/clock';
 import { DEFAULT_POOL, type Keys } from './keys';
 import { State } from './states';
@@ -48,12 +48,13 @@ export class ActivePools {
   /** Touches each of `pools` that has users in a busy state or audit records in its outbox; returns those. */
   async refresh(pools: string[]): Promise<string[]> {
     if (pools.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const pool of pools) {
-      for (const s of BUSY_STATES) pipe.zcard(this.keys.state(pool, s));
-      pipe.xlen(this.keys.outbox(pool));
-    }
-    const res = (await pipe.exec()) ?? [];
+    const res = await pipelineAcross(
+      this.redis,
+      pools.flatMap((pool): Queued[] => [
+        ...BUSY_STATES.map((s): Queued => [this.keys.state(pool, s), (p) => p.zcard(this.keys.state(pool, s))]),
+        [this.keys.outbox(pool), (p) => p.xlen(this.keys.outbox(pool))],
+      ]),
+    );
     const per = BUSY_STATES.length + 1;
     const busy = pools.filter((_, i) => res.slice(i * per, (i + 1) * per).some(([err, n]) => err !== null || Number(n) > 0));
     if (busy.length) {

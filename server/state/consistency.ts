@@ -4,7 +4,7 @@
  * in no set, in two sets, or in the wrong set, and repairs each with the atomic repair script
  * (the hash is the truth).
  */
-import type { RedisClient } from '../infra/redis';
+import { scanKeys, type RedisClient } from '../infra/redis';
 import { STATES, State } from './states';
 import type { StateStore } from './store';
 
@@ -74,15 +74,12 @@ export async function checkConsistency(redis: RedisClient, store: StateStore, po
   } while (lc !== '0');
   for (const uid of lobby) if (!membership.has(uid)) membership.set(uid, []);
   const prefix = k.user(pool, '');
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]]/g, '\\$&')}*`, 'COUNT', 500);
-    cursor = next;
+  for await (const keys of scanKeys(redis, `${prefix.replace(/[*?[\]]/g, '\\$&')}*`, 500)) {
     for (const key of keys) {
       const uid = key.slice(prefix.length);
       if (!membership.has(uid)) membership.set(uid, []);
     }
-  } while (cursor !== '0');
+  }
 
   const report: ConsistencyReport = { scanned: membership.size, inconsistent: [] };
   for (const [uid, sets] of membership) {

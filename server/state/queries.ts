@@ -7,7 +7,7 @@
  * the scripts'). A read that fails, or that an open breaker refuses, becomes the same typed
  * StoreUnavailableError as a failed script ("please try again in a few seconds").
  */
-import type { RedisClient } from '../infra/redis';
+import { mgetAcross, type RedisClient } from '../infra/redis';
 import type { Clock } from '../shared/clock';
 import { StoreUnavailableError, isDomainError } from './errors';
 import { DEFAULT_POOL, type Keys } from './keys';
@@ -83,7 +83,12 @@ export class StateQueries {
   /** The pools of many users (one MGET). */
   async poolsOf(uids: string[]): Promise<string[]> {
     if (uids.length === 0) return [];
-    const r = await this.read(() => this.kv.mget(...uids.map((u) => this.keys.userPool(u))));
+    const r = await this.read(() =>
+      mgetAcross(
+        this.kv,
+        uids.map((u) => this.keys.userPool(u)),
+      ),
+    );
     return r.map((p) => p ?? DEFAULT_POOL);
   }
 

@@ -6,6 +6,7 @@
  * (how a call is made: script-runner.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { pipelineAcross, type Queued } from '../infra/redis';
 import { InvalidTransitionError, LimitExceededError, NotInMatchError, VersionConflictError } from './errors';
 import { asState } from './queries';
 import { ScriptRunner, list, type MatchMade } from './script-runner';
@@ -33,24 +34,26 @@ export class StateStore extends ScriptRunner {
     const m = this.redis.multi();
     if (mine.length) m.sadd(this.keys.blocks(pool, uid), ...mine);
     for (const other of theirs) m.sadd(this.keys.blocks(pool, other), uid);
-    await m.del(this.keys.events(pool, uid), this.keys.eventBytes(pool, uid)).set(this.keys.userPool(uid), pool).exec();
+    await m.del(this.keys.events(pool, uid), this.keys.eventBytes(pool, uid)).exec();
+    // The pointer last, on its own (another slot on a cluster): once it names the pool, the pool is ready.
+    await this.redis.set(this.keys.userPool(uid), pool);
   }
 
   /**
    * Mirror a block (or its removal) into Redis: the pool-independent record first, then every
-   * pool's set (movePool copies the record into pools registered later).
+   * pool's set (movePool copies the record into pools registered later). Every write is
+   * idempotent and Postgres holds the block: a call that failed part-way is simply made again.
    */
   async blockMirror(uid: string, other: string, blocked: boolean): Promise<void> {
-    const first = this.redis.multi();
-    if (blocked) first.sadd(this.keys.blocksOf(uid), other).sadd(this.keys.blockedBy(other), uid);
-    else first.srem(this.keys.blocksOf(uid), other).srem(this.keys.blockedBy(other), uid);
-    await first.exec();
-    const pipe = this.redis.pipeline();
-    for (const pool of await this.pools()) {
-      if (blocked) pipe.sadd(this.keys.blocks(pool, uid), other);
-      else pipe.srem(this.keys.blocks(pool, uid), other);
-    }
-    await pipe.exec();
+    const op = blocked ? 'sadd' : 'srem';
+    const write = (key: string, member: string): Queued => [key, (p) => p[op](key, member)];
+    await this.batch([write(this.keys.blocksOf(uid), other), write(this.keys.blockedBy(other), uid)]);
+    await this.batch((await this.pools()).map((pool) => write(this.keys.blocks(pool, uid), other)));
+  }
+
+  private async batch(cmds: Queued[]): Promise<void> {
+    const failed = (await pipelineAcross(this.redis, cmds)).find(([err]) => err);
+    if (failed) throw failed[0]!;
   }
 
   /**
@@ -256,11 +259,12 @@ export class StateStore extends ScriptRunner {
    * connected (taken before any await, so a socket that closed since never looks newer than its drop).
    */
   async touch(byPool: Map<string, string[]>, at: number): Promise<void> {
-    const pipe = this.redis.pipeline();
+    const cmds: Queued[] = [];
     for (const [pool, uids] of byPool) {
-      if (uids.length) pipe.zadd(`${this.keys.poolPrefix(pool)}seen`, ...uids.flatMap((u) => [at, u]));
+      const key = `${this.keys.poolPrefix(pool)}seen`;
+      if (uids.length) cmds.push([key, (p) => p.zadd(key, ...uids.flatMap((u) => [at, u]))]);
     }
-    await pipe.exec();
+    await pipelineAcross(this.redis, cmds);
   }
 }
 

@@ -19,7 +19,7 @@ describe('a drain process killed mid-batch', () => {
 
       // node itself with tsx's loader (not the tsx CLI, which would leave its child running after a SIGKILL).
       const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-        env: { ...process.env, AUDIT_CHILD_DB: db.url!, AUDIT_CHILD_REDIS: outbox.url, AUDIT_CHILD_PREFIX: outbox.keys.root },
+        env: { ...process.env, AUDIT_CHILD_DB: db.url!, AUDIT_CHILD_REDIS: outbox.url, AUDIT_CHILD_PREFIX: outbox.keys.root, ...outbox.env },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let out = '';
@@ -33,7 +33,7 @@ describe('a drain process killed mid-batch', () => {
       expect(out).toContain(`committed ${records.length}`);
       expect(await outbox.pending()).toBe(records.length);
 
-      const conn = connection(outbox);
+      const conn = await connection(outbox);
       const heir = drainFor(outbox, db, { claimIdleMs: 50 }, {}, conn);
       heir.start();
       try {

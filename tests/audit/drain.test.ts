@@ -80,7 +80,7 @@ describe('the outbox drain (real Redis and Postgres)', () => {
     expect(before!.n).toBe(records.length - 3);
     expect(await outbox.pending()).toBe(records.length);
 
-    const conn = connection(outbox);
+    const conn = await connection(outbox);
     const heir = drainFor(outbox, db, { claimIdleMs: 50 }, {}, conn);
     heir.start();
     try {
@@ -215,7 +215,7 @@ describe('the outbox drain (real Redis and Postgres)', () => {
     expect(await db.rows('select 1 from dead_letters')).toHaveLength(0);
 
     // A new process (new consumer, empty memory) claims it: second delivery, and out it goes.
-    const conn = connection(outbox);
+    const conn = await connection(outbox);
     const second = drainFor(outbox, db, { maxDeliveries: 2, claimIdleMs: 20 }, {}, conn);
     second.start();
     try {
@@ -265,7 +265,7 @@ describe('the outbox drain (real Redis and Postgres)', () => {
     expect(await outbox.pending()).toBe(1);
     // Another process writes the match's creation.
     await outbox.add([created]);
-    const conn = connection(outbox);
+    const conn = await connection(outbox);
     const other = drainFor(outbox, db, { claimIdleMs: 60_000 }, {}, conn);
     await other.drainOnce();
     expect(await db.rows("select 1 from matches where id = 'm10'")).toHaveLength(1);
@@ -284,7 +284,7 @@ describe('the outbox drain (real Redis and Postgres)', () => {
   it('entries Redis delivered on a read that failed on our side (a timeout while Redis was frozen) are read back from our own pending list at once', async () => {
     await using db = await openTestDb();
     await using outbox = await openOutbox();
-    const conn = connection(outbox);
+    const conn = await connection(outbox);
     const drain = drainFor(outbox, db, { claimIdleMs: 60_000 }, {}, conn);
     await outbox.add(manyTransitions(3));
     await drain.drainOnce(); // the group exists; these three are written
@@ -308,7 +308,7 @@ describe('the outbox drain (real Redis and Postgres)', () => {
   it('after a failed read, records this consumer keeps deferred on purpose do not stop it reading new ones', async () => {
     await using db = await openTestDb();
     await using outbox = await openOutbox();
-    const conn = connection(outbox);
+    const conn = await connection(outbox);
     const drain = drainFor(outbox, db, { batch: 2, claimIdleMs: 60_000 }, {}, conn);
     // Three ends of a match not in Postgres: deferred, pending for this consumer (more than a page).
     const ended = (i: number) => ({
@@ -350,7 +350,7 @@ describe('the outbox drain (real Redis and Postgres)', () => {
     expect(deferrals()).toBe(1);
     // Another consumer claims it, and (its match written meanwhile) acknowledges it.
     const [id] = (await outbox.redis.xrange(outbox.key(), '-', '+')).map(([i]) => i);
-    await outbox.redis.xclaim(outbox.key(), AUDIT_GROUP, 'someone-else', 0, id!);
+    await outbox.redis.call('XCLAIM', outbox.key(), AUDIT_GROUP, 'someone-else', 0, id!);
     await outbox.redis.multi().xack(outbox.key(), AUDIT_GROUP, id!).xdel(outbox.key(), id!).exec();
 
     await new Promise((r) => setTimeout(r, 150));

@@ -11,7 +11,7 @@ describe('the drain while Postgres is down', () => {
     await using pg = await startPostgresServer();
     await using db = await openTestDb('postgres', pg.url);
     await using outbox = await openOutbox();
-    const conn = connection(outbox);
+    const conn = await connection(outbox);
     let failures = 0;
     const drain = drainFor(outbox, db, { batch: BATCH, claimIdleMs: 60_000 }, { onError: () => void failures++ }, conn);
     const count = async () =>

@@ -6,7 +6,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { sql } from 'drizzle-orm';
 import { OutboxDrain, type DrainHooks, type DrainOptions } from '../../server/audit/drain';
@@ -55,7 +54,11 @@ function wrap(database: Database, url: string | null, cleanup: () => Promise<voi
 }
 
 export interface Outbox extends AsyncDisposable {
-  redis: Redis;
+  redis: RedisClient;
+  /** A new connection to the outbox's Redis. */
+  connect(): Promise<RedisClient>;
+  /** Settings that point a server's config at the same Redis (REDIS_CLUSTER_NODES on the cluster). */
+  env: Record<string, string>;
   keys: Keys;
   url: string;
   key(pool?: string): string;
@@ -66,21 +69,20 @@ export interface Outbox extends AsyncDisposable {
 
 /** An outbox under a unique prefix on the shared Redis, or on `url` (a private server). */
 export async function openOutbox(url?: string): Promise<Outbox> {
-  const kv = url ? null : await createTestRedis();
-  const target = url ?? kv!.url;
-  const prefix = kv?.prefix ?? `ta${Math.random().toString(36).slice(2, 9)}`;
-  const redis = new Redis(target, { maxRetriesPerRequest: 1, protocol: 2 });
-  redis.on('error', () => undefined);
-  await redis.ping(); // connected ('ready') before anyone looks at its status
-  const keys = new Keys(prefix);
+  const kv = await createTestRedis(url);
+  const connect = () => kv.connect('outbox-test');
+  const redis = await connect(); // connected ('ready') before anyone looks at its status
+  const keys = new Keys(kv.prefix);
   const key = (pool = POOL) => keys.outbox(pool);
   return {
     redis,
+    connect,
+    env: kv.env,
     keys,
-    url: target,
+    url: kv.url,
     key,
     async add(records, pool = POOL) {
-      const pipe = redis.pipeline();
+      const pipe = redis.pipeline(); // one pool: one slot
       for (const r of records) pipe.xadd(key(pool), '*', 'e', JSON.stringify(r));
       const res = (await pipe.exec()) ?? [];
       return res.map(([err, id]) => {
@@ -94,7 +96,7 @@ export async function openOutbox(url?: string): Promise<Outbox> {
     },
     length: (pool = POOL) => redis.xlen(key(pool)),
     async [Symbol.asyncDispose]() {
-      await kv?.cleanup().catch(() => undefined);
+      await kv.cleanup().catch(() => undefined);
       redis.disconnect();
     },
   };
@@ -107,10 +109,8 @@ export function drainFor(outbox: Outbox, db: TestDb, opts: Partial<DrainOptions>
 }
 
 /** A dedicated connection, as each drain has in the server (blocking reads must not share one). */
-export function connection(outbox: Outbox): Redis {
-  const r = new Redis(outbox.url, { maxRetriesPerRequest: 1, protocol: 2 });
-  r.on('error', () => undefined);
-  return r;
+export function connection(outbox: Outbox): Promise<RedisClient> {
+  return outbox.connect();
 }
 
 // ---- records, in the shape lib.lua's outbox() writes them ----------------------------------

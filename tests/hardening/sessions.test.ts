@@ -23,7 +23,7 @@ describe('sessions and origins on the WebSocket', () => {
 
   it("a revoked session's sockets close on every server process at once", async () => {
     await using one = await startTestApp();
-    await using two = await startTestApp({}, { redisUrl: one.redisUrl, prefix: one.prefix, databaseUrl: one.databaseUrl });
+    await using two = await startTestApp(one.redisEnv, { redisUrl: one.redisUrl, prefix: one.prefix, databaseUrl: one.databaseUrl });
     const { token, userId } = await httpClient(one.url).session.create.mutate({});
     await using onTwo = await openRaw(two.wsUrl, token);
     onTwo.send({ id: 1, method: 'query', params: { path: 'session.me' } });

@@ -24,7 +24,7 @@ async function connectInBatches(urls: string[], tokens: Array<{ userId: string; 
 describe('matchmaking under load, across two server processes', () => {
   it(`${CLIENTS} clients enqueuing at once on two servers are each matched exactly once, and both sides of every pair agree`, { timeout: 60_000 }, async () => {
     await using one = await startTestApp(CALM);
-    await using two = await startTestApp(CALM, { redisUrl: one.redisUrl, prefix: one.prefix, databaseUrl: one.databaseUrl });
+    await using two = await startTestApp({ ...CALM, ...one.redisEnv }, { redisUrl: one.redisUrl, prefix: one.prefix, databaseUrl: one.databaseUrl });
     const sessions = Array.from({ length: CLIENTS }, () => {
       const userId = randomUUID();
       return { userId, token: mintSession(one, userId) };

@@ -3,7 +3,6 @@
  * private Redis: a partner who had already left, a pair that a failed room kept apart for good,
  * and a pair that a dying process made but never announced.
  */
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { MatchEvent } from '../../server/events/types';
 import { Keys } from '../../server/state/keys';
@@ -30,8 +29,9 @@ async function until(read: () => Promise<boolean>, timeoutMs = 5000): Promise<vo
 }
 
 /** What every server process of a test gets: the test's own Redis keys, database and secret. */
-const processEnv = (db: { url: string }, kv: { url: string; prefix: string }, extra: Record<string, string>) => ({
+const processEnv = (db: { url: string }, kv: { url: string; prefix: string; env: Record<string, string> }, extra: Record<string, string>) => ({
   REDIS_URL: kv.url,
+  ...kv.env,
   REDIS_PREFIX: kv.prefix,
   DATABASE_URL: db.url,
   SESSION_SECRET: SECRET,
@@ -52,7 +52,7 @@ describe('matching offers only people who are there', () => {
       const env = processEnv(db, kv, { MATCH_SWEEP_INTERVAL_MS: '60000', PRESENCE_SWEEP_INTERVAL_MS: '60000' });
       await using one = await spawnServer(env);
       await using two = await spawnServer(env);
-      const redis = new Redis(kv.url);
+      const redis = await kv.connect();
       const user = (uid: string) => new Keys(kv.prefix).user('global', uid);
       try {
         const ann = await connectUser(one.url, { displayName: 'Ann', lastEventId: FROM_START });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { Keys } from '../../server/state/keys';
 import { connectUser, type TestUser } from '../support/client';
@@ -19,11 +18,11 @@ describe('matchmaking: resume after a server process dies', () => {
   it('a client whose server is killed with SIGKILL resumes on the other process and receives every event exactly once', { timeout: 60_000 }, async () => {
     await using db = await createTestDatabase();
     await using kv = await createTestRedis();
-    const env = { REDIS_URL: kv.url, REDIS_PREFIX: kv.prefix, DATABASE_URL: db.url, SESSION_SECRET: SECRET, MATCH_SWEEP_INTERVAL_MS: '100' };
+    const env = { REDIS_URL: kv.url, ...kv.env, REDIS_PREFIX: kv.prefix, DATABASE_URL: db.url, SESSION_SECRET: SECRET, MATCH_SWEEP_INTERVAL_MS: '100' };
     // Declared after the database and keys, so both processes are gone before those are dropped.
     await using doomed = await spawnServer(env);
     await using survivor = await spawnServer(env);
-    const redis = new Redis(kv.url);
+    const redis = await kv.connect();
     const ann = await connectUser(doomed.url, { displayName: 'Ann', lastEventId: FROM_START });
     await using bob = await connectUser(survivor.url, { displayName: 'Bob', lastEventId: FROM_START });
     try {

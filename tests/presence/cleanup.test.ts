@@ -7,7 +7,7 @@ const CLEANUP = { CLEANUP_INTERVAL_MS: '100000', CLEANUP_LOCK_TTL_MS: '300' };
 describe('cleanup jobs', () => {
   it('only one process leads the cleanup at a time, and another takes over when the leader dies', async () => {
     await using one = await startTestApp(CLEANUP);
-    await using two = await startTestApp(CLEANUP, { redisUrl: one.redisUrl, prefix: one.prefix, databaseUrl: one.databaseUrl });
+    await using two = await startTestApp({ ...CLEANUP, ...one.redisEnv }, { redisUrl: one.redisUrl, prefix: one.prefix, databaseUrl: one.databaseUrl });
     const [a, b] = [one.server.cleanup, two.server.cleanup];
     expect(await a.lead()).toBe(true);
     expect(await b.lead()).toBe(false);

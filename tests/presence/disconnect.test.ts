@@ -40,7 +40,10 @@ describe('presence: disconnect detection and reconnect grace', () => {
 
   it('reconnecting within the grace, to another server process, resumes the same match', async () => {
     await using one = await startTestApp({ ...FAST, RECONNECT_GRACE_MS: '3000' });
-    await using two = await startTestApp({ ...FAST, RECONNECT_GRACE_MS: '3000' }, { redisUrl: one.redisUrl, prefix: one.prefix, databaseUrl: one.databaseUrl });
+    await using two = await startTestApp(
+      { ...FAST, ...one.redisEnv, RECONNECT_GRACE_MS: '3000' },
+      { redisUrl: one.redisUrl, prefix: one.prefix, databaseUrl: one.databaseUrl },
+    );
     const { a, b, matchId } = await matchedPair(one.url);
     await using _b = b;
     const lastId = a.events.at(-1)!.id;
@@ -57,7 +60,10 @@ describe('presence: disconnect detection and reconnect grace', () => {
   it('a server process that dies without closing its sockets has its users recovered by the survivor', async () => {
     const survivor = await startTestApp(FAST);
     await using _s = survivor;
-    const doomed = await startTestApp(FAST, { redisUrl: survivor.redisUrl, prefix: survivor.prefix, databaseUrl: survivor.databaseUrl });
+    const doomed = await startTestApp(
+      { ...FAST, ...survivor.redisEnv },
+      { redisUrl: survivor.redisUrl, prefix: survivor.prefix, databaseUrl: survivor.databaseUrl },
+    );
     const b = await connectUser(survivor.url, { displayName: 'Bob' });
     await using _b = b;
     const a = await connectUser(doomed.url, { displayName: 'Ann' });

@@ -12,7 +12,7 @@ describe('graceful shutdown and process death', () => {
     await using kv = await createTestRedis();
     // Ann's last-seen goes stale while her server shuts down; the grace must outlast the shutdown
     // and her reconnect even on a loaded machine (the whole suite runs in parallel on 2 cores).
-    const env = { ...FAST, RECONNECT_GRACE_MS: '5000', DATABASE_URL: db.url, REDIS_URL: kv.url, REDIS_PREFIX: kv.prefix };
+    const env = { ...FAST, RECONNECT_GRACE_MS: '5000', DATABASE_URL: db.url, REDIS_URL: kv.url, ...kv.env, REDIS_PREFIX: kv.prefix };
     await using a = await startServerProcess(env);
     await using b = await startServerProcess(env);
     const ann = await connectUser(a.url, { displayName: 'Ann' });
@@ -37,7 +37,7 @@ describe('graceful shutdown and process death', () => {
   it('SIGKILL: the survivor notices the silent users and re-queues their partners', async () => {
     await using db = await createTestDatabase();
     await using kv = await createTestRedis();
-    const env = { ...FAST, DATABASE_URL: db.url, REDIS_URL: kv.url, REDIS_PREFIX: kv.prefix };
+    const env = { ...FAST, DATABASE_URL: db.url, REDIS_URL: kv.url, ...kv.env, REDIS_PREFIX: kv.prefix };
     await using a = await startServerProcess(env);
     await using b = await startServerProcess(env);
     const ann = await connectUser(a.url);

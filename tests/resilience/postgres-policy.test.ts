@@ -53,7 +53,7 @@ describe('the audit pipeline under the Postgres policy', () => {
       await using pg = await startPostgresServer();
       await using db = await openTestDb('postgres', pg.url);
       await using outbox = await openOutbox();
-      const conn = connection(outbox);
+      const conn = await connection(outbox);
       const states: string[] = [];
       // Small numbers so the test is quick: three failed attempts open it, a probe after 500 ms.
       const policy = createDependencyPolicy(

@@ -18,6 +18,8 @@ export interface TestApp extends AsyncDisposable {
   prefix: string;
   databaseUrl: string;
   redisUrl: string;
+  /** Settings that point another server at the same Redis (REDIS_CLUSTER_NODES in the cluster project). */
+  redisEnv: Record<string, string>;
 }
 
 export async function startTestApp(
@@ -54,6 +56,7 @@ export async function startTestApp(
       WS_MAX_PER_IP: '100000',
       HTTP_RATE_PER_IP: '1000000',
       WS_MESSAGES_PER_SECOND: '100000',
+      ...kv?.env,
       ...env,
     });
     const redisUrl = opts.redisUrl ?? kv!.url;
@@ -67,6 +70,7 @@ export async function startTestApp(
       prefix,
       databaseUrl,
       redisUrl,
+      redisEnv: cfg.REDIS_CLUSTER_NODES.length > 0 ? { REDIS_CLUSTER_NODES: cfg.REDIS_CLUSTER_NODES.join(',') } : {},
       async [Symbol.asyncDispose]() {
         await server.close().catch(() => {});
         await release();

@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
-import { clusterNodes } from '../../server/infra/redis';
+import { loadConfig } from '../../server/config';
+import { clusterNodes, connectRedis, type RedisClient } from '../../server/infra/redis';
 import { testClusterNodes } from './redis-target';
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -62,6 +63,8 @@ export interface TestRedis extends AsyncDisposable {
   readonly prefix: string;
   /** Settings that point a server's config at this Redis (REDIS_CLUSTER_NODES in the cluster project). */
   readonly env: Record<string, string>;
+  /** A new connection to this Redis (a cluster client in the cluster project), with the server's options. */
+  connect(name?: string): Promise<RedisClient>;
   /**
    * SCANs (never KEYS) for `<prefix>*` and UNLINKs in batches; returns how many keys it removed.
    * Call it after the code under test has stopped writing: SCAN may miss keys created meanwhile.
@@ -94,6 +97,7 @@ export async function createTestRedis(given?: string): Promise<TestRedis> {
     url,
     prefix,
     env: cluster ? { REDIS_CLUSTER_NODES: cluster } : {},
+    connect: (name = 'test') => connectRedis(url, loadConfig({ NODE_ENV: 'test', REDIS_CLUSTER_NODES: cluster ?? '' }), name),
     cleanup,
     async [Symbol.asyncDispose]() {
       await cleanup();

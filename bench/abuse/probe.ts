@@ -1,7 +1,7 @@
 /**
  * What an attack may leave behind, read at each phase boundary: the server's resident memory
  * (/proc, nothing asked of the server), Redis' used_memory, the keys under the bench's prefix
- * (SCAN, never KEYS) and the server's Redis pub/sub channels (`<prefix>:n:<uid>`, one per user
+ * (SCAN, never KEYS) and the server's Redis pub/sub channels (`<prefix>:{p:<pool>}:n:<uid>`, one per user
  * with a live subscription on this process) with their subscriber count.
  * On the shared Redis, used_memory includes other users'; `--redis private` isolates it.
  * Also the kernel's count of connections dropped because a listen queue was full (machine-wide:
@@ -37,7 +37,7 @@ async function countKeys(redis: Redis, prefix: string): Promise<number> {
 }
 
 async function pubsub(redis: Redis, prefix: string): Promise<{ channels: number; subscribers: number }> {
-  const channels = (await redis.pubsub('CHANNELS', `${prefix}:n:*`)) as string[];
+  const channels = (await redis.pubsub('CHANNELS', `${prefix}:{p:*}:n:*`)) as string[];
   let subscribers = 0;
   for (let i = 0; i < channels.length; i += 1000) {
     const reply = (await redis.pubsub('NUMSUB', ...channels.slice(i, i + 1000))) as Array<string | number>;

@@ -3,10 +3,13 @@
  *
  * The history is a Redis stream per user (`ev:<uid>`, in the user's pool), written in the same
  * atomic script as the state change it reports, so an event exists iff its change committed.
- * Delivery: one subscriber connection per process SUBSCRIBEs to `n:<uid>` for the users with a
- * live subscription here (bounded connections, not one blocking read per subscriber); a message
- * (its payload is the user's pool) only wakes the reader, which then reads the stream from its
- * cursor. Resume is therefore exact on any process: the tracked id is `<pool>|<streamId>` and
+ * Delivery: one subscriber connection per process listens to the channel of each user with a
+ * live subscription here, in the user's pool (`{p:<pool>}:n:<uid>`; SSUBSCRIBE on a cluster, so a
+ * pool's notifications stay on its shard; bounded connections, not one blocking read per
+ * subscriber). A message carries the events (offered to the reader as they come) or only a pool,
+ * which wakes the reader to read the stream from its cursor. A user who moves to another pool is
+ * followed: the pool they leave says where they went, and the hub listens there before it wakes
+ * the reader. Resume is therefore exact on any process: the tracked id is `<pool>|<streamId>` and
  * the reader continues after it.
  *
  * `open()` subscribes and fixes the starting cursor *before* it returns the stream, so a
@@ -21,6 +24,7 @@
  * its whole slice, pipelined: the users' pools (one MGET) and the newest id of each stream; only
  * a stream with something after its cursor (or a user in another pool) is woken to read.
  */
+import { Redis } from 'ioredis';
 import { pipelineAcross, type Queued, type RedisClient } from '../infra/redis';
 import { LimitExceededError } from '../state/errors';
 import type { Keys } from '../state/keys';
@@ -61,7 +65,11 @@ export class EventHub implements StreamSource {
   private readonly streams = new Map<string, Listener>();
   /** SUBSCRIBE calls in flight, so a second stream for the same user waits for the first's. */
   private readonly subscribing = new Map<string, Promise<unknown>>();
-  private readonly prefix: string;
+  /** The pool whose channel each watched user is listened to in, and the channels' users. */
+  private readonly listening = new Map<string, string>();
+  private readonly users = new Map<string, string>();
+  /** Sharded pub/sub (a cluster) or plain (one Redis): what the scripts publish with. */
+  private readonly sharded: boolean;
   private poll: NodeJS.Timeout | undefined;
   /** Bumped whenever the subscriber connection closes (see generation()). */
   private gen = 0;
@@ -78,11 +86,12 @@ export class EventHub implements StreamSource {
     private readonly opts: HubOptions = {},
   ) {
     this.safetyPollMs = opts.safetyPollMs ?? SAFETY_POLL_MS;
-    this.prefix = keys.notifyPrefix();
+    this.sharded = !(sub instanceof Redis);
     this.subscribed = sub.status === 'ready';
     // The connection also carries other channels (session revocations): only ours are events.
-    sub.on('message', (channel: string, message: string) => {
-      if (channel.startsWith(this.prefix)) this.onMessage(channel.slice(this.prefix.length), message);
+    sub.on(this.sharded ? 'smessage' : 'message', (channel: string, message: string) => {
+      const uid = this.users.get(channel);
+      if (uid !== undefined) this.onMessage(uid, message);
     });
     // While the subscriber connection is down, notifications are lost: no stream takes an offer
     // as the next event until it has read again with the subscription back up.
@@ -113,9 +122,43 @@ export class EventHub implements StreamSource {
   /** A notification (see notification.ts): each event is offered to the user's streams, a bare pool wakes them. */
   private onMessage(uid: string, message: string): void {
     eachLine(message, (pool, id, json) => {
-      if (id === null) return this.wake(uid, pool || null);
-      for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) s.offer(pool, id, json);
+      if (id !== null) {
+        for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) s.offer(pool, id, json);
+      } else if (pool && pool !== this.listening.get(uid)) {
+        this.follow(uid, pool);
+      } else {
+        this.wake(uid, pool || null);
+      }
     });
+  }
+
+  /** The user is in `pool` now: listen there, stop listening where they were, then wake their streams. */
+  private follow(uid: string, pool: string): void {
+    const was = this.listening.get(uid);
+    if (was === undefined || was === pool) return;
+    this.listening.set(uid, pool);
+    this.listen(uid, pool).then(
+      () => {
+        this.unlisten(uid, was);
+        this.wake(uid, pool);
+      },
+      () => {
+        if (this.listening.get(uid) === pool) this.listening.set(uid, was); // the safety poll tries again
+      },
+    );
+  }
+
+  private listen(uid: string, pool: string): Promise<unknown> {
+    const channel = this.keys.notify(pool, uid);
+    this.users.set(channel, uid);
+    return this.sharded ? this.sub.ssubscribe(channel) : this.sub.subscribe(channel);
+  }
+
+  private unlisten(uid: string, pool: string): void {
+    const channel = this.keys.notify(pool, uid);
+    if (this.users.get(channel) !== uid || this.listening.get(uid) === pool) return;
+    this.users.delete(channel);
+    (this.sharded ? this.sub.sunsubscribe(channel) : this.sub.unsubscribe(channel)).catch(() => {});
   }
 
   /**
@@ -150,9 +193,9 @@ export class EventHub implements StreamSource {
     const max = this.opts.maxStreamsPerUser;
     if (max !== undefined && this.streamsOf(uid) >= max) throw new LimitExceededError('TOO_MANY_SUBSCRIPTIONS', { max });
     const stream = new EventStream<T>(this, uid, select ?? (delivered as unknown as Select<T>));
-    await this.join(stream);
+    const pool = await this.poolOf(uid);
+    await this.join(stream, pool);
     try {
-      const pool = await this.poolOf(uid);
       const cursor = (lastEventId && parseCursor(lastEventId)) || (await this.head(uid, pool));
       stream.start(pool, cursor.pool, cursor.id);
     } catch (e) {
@@ -174,8 +217,8 @@ export class EventHub implements StreamSource {
     return this.redis.xrange(this.keys.events(pool, uid), `(${afterId}`, '+', 'COUNT', count);
   }
 
-  /** Adds the stream to its user's list; the first stream of a user subscribes to their channel. */
-  private async join(stream: Listener): Promise<void> {
+  /** Adds the stream to its user's list; the first stream of a user listens to their channel in `pool`. */
+  private async join(stream: Listener, pool: string): Promise<void> {
     const uid = stream.uid;
     const head = this.streams.get(uid);
     stream.sibling = head ?? null;
@@ -183,12 +226,13 @@ export class EventHub implements StreamSource {
     this.startPoll();
     let subscribing = this.subscribing.get(uid);
     if (!head) {
-      const p = this.sub.subscribe(this.keys.notify(uid)).finally(() => {
+      this.listening.set(uid, pool);
+      const p = this.listen(uid, pool).finally(() => {
         if (this.subscribing.get(uid) === p) this.subscribing.delete(uid);
       });
       this.subscribing.set(uid, p);
       subscribing = p;
-    }
+    } else if (this.listening.get(uid) !== pool) this.follow(uid, pool);
     if (!subscribing) return;
     try {
       await subscribing;
@@ -206,7 +250,9 @@ export class EventHub implements StreamSource {
       if (stream.sibling) this.streams.set(uid, stream.sibling);
       else {
         this.streams.delete(uid);
-        this.sub.unsubscribe(this.keys.notify(uid)).catch(() => {});
+        const pool = this.listening.get(uid);
+        this.listening.delete(uid);
+        if (pool !== undefined) this.unlisten(uid, pool);
         if (this.streams.size === 0) this.stopPoll();
       }
     } else {
@@ -274,6 +320,7 @@ export class EventHub implements StreamSource {
     uids.forEach((uid, i) => {
       const [err, newest] = heads?.[i] ?? [null, []];
       const head = err ? null : ((newest as Array<[string, string[]]>)[0]?.[0] ?? null);
+      if (this.listening.get(uid) !== pools[i]) return this.follow(uid, pools[i]!);
       for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) {
         if (err || s.behind(pools[i]!, head)) s.notify(pools[i]!);
       }

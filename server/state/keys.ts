@@ -20,7 +20,8 @@
  *   <root>:upool:<uid>                    string the pool a user is in now
  *   <root>:blocks:<uid> / blockedby:<uid> set    pool-independent block records (copied into pools)
  *   <root>:pools                          set    every pool that has been used
- *   <root>:n:<uid>                        pub/sub channel: "new events for uid" (payload: pool)
+ *   <root>:{p:<pool>}:n:<uid>             channel: the user's new events in this pool, or a bare pool name (they moved there);
+ *                                         SPUBLISH/SSUBSCRIBE on a cluster (it stays on the pool's shard), else PUBLISH/SUBSCRIBE
  */
 import type { State } from './states';
 import { stateSetName } from './states';
@@ -74,11 +75,9 @@ export class Keys {
   pools(): string {
     return `${this.root}:pools`;
   }
-  notifyPrefix(): string {
-    return `${this.root}:n:`;
-  }
-  notify(uid: string): string {
-    return `${this.notifyPrefix()}${uid}`;
+  /** The channel of `uid`'s notifications while they are in `pool` (in the pool's slot: sharded pub/sub on a cluster). */
+  notify(pool: string, uid: string): string {
+    return `${this.poolPrefix(pool)}n:${uid}`;
   }
   /** Channel: a user id per message, whose sockets every process closes (session revoked). */
   revocations(): string {

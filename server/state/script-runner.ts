@@ -4,6 +4,7 @@
  * StoreUnavailableError; the matches a script made are handed to the listeners after it committed.
  */
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import type { RedisClient } from '../infra/redis';
 import type { Config } from '../config';
 import type { Clock } from '../shared/clock';
@@ -94,7 +95,8 @@ export class ScriptRunner extends StateQueries {
     this.guard = wiring.guard ?? ((_pool, fn) => fn());
     this.scripts = new Scripts(redis, scriptMode, wiring.writes);
     this.active = new ActivePools(redis, this.keys, clock);
-    this.luaLimits = JSON.stringify({ ...limits, matchTtl: MATCH_TTL_MS, notify: this.keys.notifyPrefix() });
+    // Sharded pub/sub on a cluster: a notification stays on its pool's shard instead of every node.
+    this.luaLimits = JSON.stringify({ ...limits, matchTtl: MATCH_TTL_MS, publish: redis instanceof Redis ? 'PUBLISH' : 'SPUBLISH' });
   }
 
   private readonly matchListeners: MatchListener[] = [];

@@ -25,7 +25,7 @@ export class StateStore extends ScriptRunner {
   async movePool(uid: string, pool: string, from?: string): Promise<void> {
     const current = from ?? (await this.poolOf(uid));
     if (current === pool) return;
-    const left = await this.run('depart', current, this.keys.user(current, uid), { uid });
+    const left = await this.run('depart', current, this.keys.user(current, uid), { uid, to: pool });
     if (!left.ok) throw new InvalidTransitionError(asState(left.state), State.IDLE);
     // Register the pool first: a block made from now on is mirrored into it by blockMirror().
     await this.redis.sadd(this.keys.pools(), pool);

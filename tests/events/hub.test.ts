@@ -2,6 +2,7 @@
  * The event hub against a real Redis: live wake-ups, the safety check that makes up for a lost
  * notification, and streams that end at once when returned.
  */
+import { Redis } from 'ioredis';
 import { mgetAcross } from '../../server/infra/redis';
 import { describe, expect, it } from 'vitest';
 import { EventHub, type PoolLookup } from '../../server/events/hub';
@@ -35,7 +36,10 @@ async function setup(safetyPollMs: number) {
     const event: MatchEvent = { type: 'notice', code: 'test', message: text, at: Date.now() };
     return `${pool}|${await redis.xadd(keys.events(pool, uid), '*', 'e', JSON.stringify(event))}`;
   };
-  const announce = (uid: string, pool = DEFAULT_POOL) => redis.publish(keys.notify(uid), pool);
+  // As the scripts publish: sharded on a cluster.
+  const publish = (channel: string, message: string) => (redis instanceof Redis ? redis.publish(channel, message) : redis.spublish(channel, message));
+  /** A bare notice on the user's channel in `pool`: `to` (their pool now) wakes or moves their streams. */
+  const announce = (uid: string, pool = DEFAULT_POOL, to = pool) => publish(keys.notify(pool, uid), to);
   /**
    * Appends events and publishes them with their payloads in one notification, a line each, as
    * the state scripts do for one call's events. Returns their tracked ids.
@@ -46,7 +50,7 @@ async function setup(safetyPollMs: number) {
       const json = JSON.stringify({ type: 'notice', code: 'test', message, at: Date.now() } satisfies MatchEvent);
       lines.push(`${pool}|${await redis.xadd(keys.events(pool, uid), '*', 'e', json)}|${json}`);
     }
-    await redis.publish(keys.notify(uid), lines.join('\n'));
+    await publish(keys.notify(pool, uid), lines.join('\n'));
     return lines.map((l) => l.slice(0, l.indexOf('|', pool.length + 1)));
   };
   const push = async (uid: string, text: string, pool = DEFAULT_POOL) => (await pushAll(uid, [text], pool))[0]!;
@@ -120,6 +124,21 @@ describe('event hub', () => {
     await stream.return();
   });
 
+  it('a user who moved pools is followed: told by the pool they left, the hub listens in the new one', async () => {
+    await using t = await setup(3_600_000); // no safety check within the test: only notifications deliver
+    const stream = await t.hub.open('u10', null);
+    const next = stream.next();
+    await t.redis.set(t.keys.userPool('u10'), 'fr-eu');
+    await t.announce('u10', DEFAULT_POOL, 'fr-eu'); // what depart-1.lua publishes
+    const id = await t.push('u10', 'in the new pool', 'fr-eu');
+    const r = await next;
+    expect(r.done ? null : r.value.id).toBe(id);
+    // Listening there now: the next event arrives by its own notification.
+    const later = stream.next();
+    expect(text(await Promise.all([later, t.push('u10', 'later', 'fr-eu')]).then(([x]) => x))).toBe('later');
+    await stream.return();
+  });
+
   it('resumes after lastEventId, and `select` maps events or skips them', async () => {
     await using t = await setup(60_000);
     const first = await t.write('u4', 'one');
@@ -173,9 +192,9 @@ describe('event hub', () => {
     await stream.return();
   });
 
-  // Not on a cluster yet: there the subscriber is ioredis's ClusterSubscriber, which resubscribes on
-  // another node without a 'ready' the hub hears, so what was published meanwhile waits for the
-  // safety poll. Sharded pub/sub (SSUBSCRIBE per pool shard) is the open part of the cluster work.
+  // Not on a cluster yet: there each shard has its own subscriber connection inside ioredis's
+  // Cluster, which reconnects and resubscribes without an event the hub hears, so what was
+  // published meanwhile waits for the safety re-read (the open part of the cluster work).
   it.skipIf(testClusterNodes() !== undefined)(
     'events published while the subscriber connection was down are read again, in order, before newer ones',
     async () => {

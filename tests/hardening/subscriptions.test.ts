@@ -29,7 +29,7 @@ function heapAfterGc(): number {
 async function channelSubscribers(app: TestApp, uid: string): Promise<number> {
   const r = new Redis(app.redisUrl);
   try {
-    const [, n] = (await r.pubsub('NUMSUB', app.server.services.store.keys.notify(uid))) as [string, number];
+    const [, n] = (await r.pubsub('NUMSUB', app.server.services.store.keys.notify('global', uid))) as [string, number];
     return Number(n);
   } finally {
     r.disconnect();

@@ -124,16 +124,18 @@ describe('scripts on a Redis without functions (FCALL and FUNCTION unknown, as b
 describe('notifications', () => {
   it("a call's events for one user are published as one message, a line per event in history order", async () => {
     await using fx = await openStore();
-    const sub = fx.redis instanceof Redis ? fx.redis.duplicate() : fx.redis.duplicate();
     const got: Array<[string, string]> = [];
-    sub.on('message', (channel: string, message: string) => got.push([channel, message]));
-    await sub.subscribe(fx.store.keys.notify('a'), fx.store.keys.notify('b'));
+    const channel = (uid: string) => fx.store.keys.notify(POOL, uid);
+    // Sharded pub/sub on a cluster (the pool's shard), plain on one Redis.
+    const sub = fx.redis instanceof Redis ? fx.redis.duplicate() : fx.redis.duplicate();
+    sub.on(sub instanceof Redis ? 'message' : 'smessage', (c: string, message: string) => got.push([c, message]));
+    await (sub instanceof Redis ? sub.subscribe(channel('a'), channel('b')) : sub.ssubscribe(channel('a'), channel('b')));
     try {
       await fx.store.enqueue({ uid: 'b', pool: POOL });
       await fx.store.enqueue({ uid: 'a', pool: POOL });
       await expect.poll(() => got.length).toBe(3);
       // b: WAITING + queued; then a: WAITING, CONNECTING, matched, and b: CONNECTING, matched.
-      const lines = (channel: string) => got.filter(([c]) => c === fx.store.keys.notify(channel)).map(([, m]) => m.split('\n'));
+      const lines = (uid: string) => got.filter(([c]) => c === channel(uid)).map(([, m]) => m.split('\n'));
       expect(lines('b').map((m) => m.length)).toEqual([2, 2]);
       expect(lines('a').map((m) => m.length)).toEqual([3]);
       const ids = lines('a')[0]!.map((l) => l.split('|')[1]);

@@ -117,7 +117,7 @@ end
 
 local function publish_all()
   for _, uid in ipairs(OUT_USERS) do
-    redis.call('PUBLISH', L.notify .. uid, table.concat(OUT[uid], '\n'))
+    redis.call(L.publish, P .. 'n:' .. uid, table.concat(OUT[uid], '\n'))
   end
   OUT = {}
   OUT_USERS = {}

@@ -38,6 +38,13 @@ export interface RedisCluster extends AsyncDisposable {
   masterOf(key: string): Promise<RedisServer>;
   /** Resolves once every slot is served by a reachable master and every node agrees the cluster is ok. */
   waitHealthy(timeoutMs?: number): Promise<void>;
+  /**
+   * Moves `key`'s slot to another master the way `redis-cli --cluster reshard` does (IMPORTING /
+   * MIGRATING, MIGRATE of its keys, then SETSLOT NODE everywhere), while clients go on: they meet
+   * ASK and then MOVED. `batch`: keys per MIGRATE (default: the whole slot in one, which is what
+   * Rendezvous needs, see the README's "Redis Cluster"); `between` runs after each MIGRATE.
+   */
+  migrateSlotOf(key: string, opts?: { batch?: number; between?: () => Promise<void> }): Promise<{ from: number; to: number; keys: number }>;
 }
 
 export async function startRedisCluster(opts: StartRedisClusterOptions = {}): Promise<RedisCluster> {
@@ -88,6 +95,30 @@ export async function startRedisCluster(opts: StartRedisClusterOptions = {}): Pr
         return node;
       },
       waitHealthy: (timeoutMs = READY_TIMEOUT_MS) => waitHealthy(nodes, masters * (1 + replicas), timeoutMs),
+      migrateSlotOf: async (key, { batch = 1_000_000, between } = {}) => {
+        const source = await cluster.masterOf(key);
+        const ids = await askAny(nodes, async (r) => parseMasters(String(await r.call('CLUSTER', 'NODES'))));
+        const target = ids.find((m) => m.port !== source.port)!;
+        const sourceId = ids.find((m) => m.port === source.port)!.id;
+        const on = <T>(port: number, fn: (r: Redis) => Promise<T>) =>
+          askAny(
+            nodes.filter((n) => n.port === port),
+            fn,
+          );
+        const slot = await on(source.port, async (r) => (await r.call('CLUSTER', 'KEYSLOT', key)) as number);
+        await on(target.port, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', sourceId));
+        await on(source.port, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', target.id));
+        let moved = 0;
+        for (;;) {
+          const keys = await on(source.port, async (r) => (await r.call('CLUSTER', 'GETKEYSINSLOT', slot, batch)) as string[]);
+          if (keys.length === 0) break;
+          await on(source.port, (r) => r.call('MIGRATE', '127.0.0.1', target.port, '', 0, 5000, 'REPLACE', 'KEYS', ...keys));
+          moved += keys.length;
+          await between?.();
+        }
+        for (const m of ids) await on(m.port, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'NODE', target.id)).catch(() => undefined);
+        return { from: source.port, to: target.port, keys: moved };
+      },
       [Symbol.asyncDispose]: dispose,
     };
     await cluster.waitHealthy();
@@ -104,6 +135,15 @@ async function busPort(port: number): Promise<number> {
     const p = await freePort();
     if (p !== port) return p;
   }
+}
+
+/** The masters in a CLUSTER NODES reply: id and port. */
+function parseMasters(nodesReply: string): Array<{ id: string; port: number }> {
+  return nodesReply
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f[2]?.includes('master') && !f[2].includes('fail'))
+    .map((f) => ({ id: f[0]!, port: Number(/:(\d+)@/.exec(f[1]!)?.[1]) }));
 }
 
 /** Asks the first running node that answers. */

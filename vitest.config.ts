@@ -18,8 +18,13 @@ export default defineConfig({
     maxWorkers: 2,
     fileParallelism: true,
     projects: [
-      { extends: true, test: { name: 'redis', include: ['tests/**/*.test.ts'] } },
-      { extends: true, test: { name: 'cluster', include: ON_CLUSTER, exclude: NOT_ON_CLUSTER, globalSetup: ['tests/support/cluster-setup.ts'] } },
+      // One after the other (groupOrder): the cluster's six redis-servers never add to the load of
+      // the timing-sensitive suites (chaos) of the first project on two cores.
+      { extends: true, test: { name: 'redis', include: ['tests/**/*.test.ts'], sequence: { groupOrder: 0 } } },
+      {
+        extends: true,
+        test: { name: 'cluster', include: ON_CLUSTER, exclude: NOT_ON_CLUSTER, globalSetup: ['tests/support/cluster-setup.ts'], sequence: { groupOrder: 1 } },
+      },
     ],
   },
 });

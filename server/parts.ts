@@ -136,7 +136,7 @@ export function outboxDrain(cfg: Config, d: Pick<Built, 'drainConn' | 'database'
     onLag: (lagMs: number) => metrics.outboxLag.set(lagMs / 1000),
     onDeadLetter: () => metrics.deadLetters.inc(),
   };
-  // Every registered pool (bounded by POOL_LANGUAGES x POOL_REGIONS, one XREADGROUP for all): a
+  // Every registered pool (bounded by POOL_LANGUAGES x POOL_REGIONS; one XREADGROUP for all on one Redis): a
   // record must never wait for its pool to look active.
   return new OutboxDrain(
     d.drainConn,

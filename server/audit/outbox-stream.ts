@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import type { RedisClient } from '../infra/redis';
+import { pipelineAcross, type Queued, type RedisClient } from '../infra/redis';
 import { streamIdTime } from './records';
 
 export const AUDIT_GROUP = 'audit';
@@ -112,9 +112,13 @@ export async function ackAndDelete(redis: RedisClient, key: string, ids: string[
 
 /** Age of the oldest entry still in the streams (acknowledged ones are deleted) and how many there are. */
 export async function outboxLag(redis: RedisClient, keys: string[], now: number): Promise<{ lagMs: number; backlog: number }> {
-  const pipe = redis.pipeline();
-  for (const k of keys) pipe.xrange(k, '-', '+', 'COUNT', 1).xlen(k);
-  const res = (await pipe.exec()) ?? [];
+  const res = await pipelineAcross(
+    redis,
+    keys.flatMap((k): Queued[] => [
+      [k, (p) => p.xrange(k, '-', '+', 'COUNT', 1)],
+      [k, (p) => p.xlen(k)],
+    ]),
+  );
   let oldest = Infinity;
   let backlog = 0;
   for (let i = 0; i < res.length; i += 2) {

@@ -21,7 +21,7 @@
  *
  * Safety net for a lost notification: every SAFETY_POLL_MS each user's stream is checked again,
  * from one process-wide interval spread over POLL_SLICES steps. A step asks Redis two things for
- * its whole slice, pipelined: the users' pools (one MGET) and the newest id of each stream; only
+ * its whole slice, pipelined: the users' pools (one MGET on one Redis) and the newest id of each stream; only
  * a stream with something after its cursor (or a user in another pool) is woken to read.
  */
 import { Redis } from 'ioredis';
@@ -114,9 +114,13 @@ export class EventHub implements StreamSource {
     });
   }
 
-  /** The subscriber connection's generation while it is up and subscribed; -1 while it is not. */
+  /**
+   * The subscriber connection's generation while it is up and subscribed; -1 while it is not. On a
+   * cluster always -1: ioredis does not tell when a shard's subscriber connection was lost and
+   * came back, so a notification only wakes the reader, which reads the history from its cursor.
+   */
   generation(): number {
-    return this.subscribed ? this.gen : -1;
+    return this.subscribed && !this.sharded ? this.gen : -1;
   }
 
   /** A notification (see notification.ts): each event is offered to the user's streams, a bare pool wakes them. */
@@ -138,12 +142,17 @@ export class EventHub implements StreamSource {
     if (was === undefined || was === pool) return;
     this.listening.set(uid, pool);
     this.listen(uid, pool).then(
-      () => {
+      async () => {
         this.unlisten(uid, was);
+        if (this.listening.get(uid) !== pool) return this.unlisten(uid, pool); // followed elsewhere meanwhile
         this.wake(uid, pool);
+        // A move announced before this subscription took effect was missed: ask where they are now.
+        const now = await this.pools.poolOf(uid).catch(() => pool);
+        if (now !== pool) this.follow(uid, now);
       },
       () => {
         if (this.listening.get(uid) === pool) this.listening.set(uid, was); // the safety poll tries again
+        this.unlisten(uid, pool);
       },
     );
   }
@@ -194,6 +203,8 @@ export class EventHub implements StreamSource {
     if (max !== undefined && this.streamsOf(uid) >= max) throw new LimitExceededError('TOO_MANY_SUBSCRIPTIONS', { max });
     const stream = new EventStream<T>(this, uid, select ?? (delivered as unknown as Select<T>));
     const pool = await this.poolOf(uid);
+    // Checked again after the wait: streams opened meanwhile count too.
+    if (max !== undefined && this.streamsOf(uid) >= max) throw new LimitExceededError('TOO_MANY_SUBSCRIPTIONS', { max });
     await this.join(stream, pool);
     try {
       const cursor = (lastEventId && parseCursor(lastEventId)) || (await this.head(uid, pool));

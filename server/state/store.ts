@@ -6,6 +6,7 @@
  * (how a call is made: script-runner.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { pipelineAcross, type Queued } from '../infra/redis';
 import { InvalidTransitionError, LimitExceededError, NotInMatchError, VersionConflictError } from './errors';
 import { asState } from './queries';
@@ -25,7 +26,7 @@ export class StateStore extends ScriptRunner {
   async movePool(uid: string, pool: string, from?: string): Promise<void> {
     const current = from ?? (await this.poolOf(uid));
     if (current === pool) return;
-    const left = await this.run('depart', current, this.keys.user(current, uid), { uid, to: pool });
+    const left = await this.run('depart', current, this.keys.user(current, uid), { uid });
     if (!left.ok) throw new InvalidTransitionError(asState(left.state), State.IDLE);
     // Register the pool first: a block made from now on is mirrored into it by blockMirror().
     await this.redis.sadd(this.keys.pools(), pool);
@@ -37,6 +38,9 @@ export class StateStore extends ScriptRunner {
     await m.del(this.keys.events(pool, uid), this.keys.eventBytes(pool, uid)).exec();
     // The pointer last, on its own (another slot on a cluster): once it names the pool, the pool is ready.
     await this.redis.set(this.keys.userPool(uid), pool);
+    // Then whoever listens to the user in the pool they left is told where they went (a bare pool name).
+    const channel = this.keys.notify(current, uid);
+    await (this.redis instanceof Redis ? this.redis.publish(channel, pool) : this.redis.spublish(channel, pool));
   }
 
   /**

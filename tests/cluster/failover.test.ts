@@ -11,7 +11,8 @@ import { connectUser, type TestUser } from '../support/client';
 import { startRedisCluster } from '../support/redis-cluster';
 import { FROM_START } from '../match/support';
 
-const say = (from: TestUser, matchId: string, text: string) => from.api.chat.send.mutate({ matchId, text, clientMessageId: randomUUID() });
+/** `id`: the same for a retry of one message, so a retry after a lost reply is not a second message. */
+const say = (from: TestUser, matchId: string, text: string, id = randomUUID()) => from.api.chat.send.mutate({ matchId, text, clientMessageId: id });
 
 describe('a Redis Cluster master killed mid-call', () => {
   it('the replica takes over and the call, chat, skip and a newcomer’s match go on, every event delivered once', { timeout: 60_000 }, async () => {
@@ -33,11 +34,12 @@ describe('a Redis Cluster master killed mid-call', () => {
     await master.kill('SIGKILL');
     await cluster.waitHealthy();
 
+    const afterId = randomUUID(); // one message, however many tries
     // A call may fail while the replica is promoted; the person tries again, as the client does.
     await expect
       .poll(
         () =>
-          say(ann, matchId, 'after').then(
+          say(ann, matchId, 'after', afterId).then(
             () => true,
             () => false,
           ),

@@ -14,7 +14,8 @@ import { FROM_START } from '../match/support';
 
 const SECRET = 'balancer-test-session-secret-0123456789';
 
-const say = (from: TestUser, matchId: string, text: string) => from.api.chat.send.mutate({ matchId, text, clientMessageId: randomUUID() });
+/** `id`: the same for a retry of one message, so a retry after a lost reply is not a second message. */
+const say = (from: TestUser, matchId: string, text: string, id = randomUUID()) => from.api.chat.send.mutate({ matchId, text, clientMessageId: id });
 const chats = (u: TestUser) => u.events.flatMap((e) => (e.event.type === 'chat' ? [e.event.text] : []));
 
 /** Open WebSockets on one process, from its own /metrics. */
@@ -56,10 +57,11 @@ describe('several server processes behind nginx', () => {
         // Ann's client reconnects on its own; nginx skips the dead process.
         await say(bob, matchId, 'two');
         await ann.next('chat', (e) => e.text === 'two', 20_000);
+        const threeId = randomUUID(); // one message, however many tries
         await expect
           .poll(
             () =>
-              say(ann, matchId, 'three').then(
+              say(ann, matchId, 'three', threeId).then(
                 () => true,
                 () => false,
               ),

@@ -100,6 +100,26 @@ describe('matchmaking: back to the queue', () => {
     }
   });
 
+  it('a user who goes back to a pool they left is sent only what is new there, each event once, live', async () => {
+    await using app = await startTestApp({ ...STRICT, CONNECTING_TIMEOUT_MS: '600000' });
+    const [u] = await connectMany(app.url, 1, ['Mover']);
+    try {
+      await enqueue(u!, { language: 'fr' });
+      await u!.api.match.cancel.mutate();
+      await enqueue(u!, { language: 'it' });
+      await u!.api.match.cancel.mutate();
+      const before = u!.events.length;
+      await enqueue(u!, { language: 'fr' });
+      // The new WAITING arrives (the hub followed the user from 'it' back to 'fr'), and nothing of the
+      // first stay in 'fr' comes again.
+      await expect.poll(() => u!.events.slice(before).some((e) => e.event.type === 'state' && e.event.to === 'WAITING')).toBe(true);
+      const ids = u!.events.map((e) => e.id);
+      expect(new Set(ids).size, 'no event delivered twice').toBe(ids.length);
+    } finally {
+      await closeAll([u!]);
+    }
+  });
+
   it("changing pools carries the user's version on: no (user, version) pair repeats in the audit trail", async () => {
     // No background jobs: the audit drain would take the records out of the outbox read below.
     await using app = await startTestApp(STRICT, { background: false });

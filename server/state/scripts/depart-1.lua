@@ -2,9 +2,8 @@
   Their hash here is deleted, so it lives in one pool at a time: a call that guesses this pool
   from now on finds no hash and asks Redis for the pool instead (see misguessed). Their version
   carries on in the new pool (the caller passes it as minVersion); their history here stays.
-  Whoever listens to their notifications in this pool is told where they went (a bare pool name).
   KEYS[1] user hash
-  ARGV[3] { pool, uid, to }
+  ARGV[3] { pool, uid }
   Returns { ok, version } or { ok = false, error = 'WRONG_STATE', state } ]]
 local u = get_user(A.uid)
 if u and u.state ~= 'IDLE' then return refuse('WRONG_STATE', { state = u.state }) end
@@ -12,5 +11,4 @@ if u then
   redis.call('DEL', ukey(u.id))
   redis.call('ZREM', skey('IDLE'), u.id)
 end
-redis.call(L.publish, P .. 'n:' .. A.uid, A.to)
 return reply({ ok = true, version = u and u.version or 0 })

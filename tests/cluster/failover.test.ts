@@ -47,6 +47,7 @@ describe('a Redis Cluster master killed mid-call', () => {
       )
       .toBe(true);
     await bob.next('chat', (e) => e.text === 'after', 20_000);
+    await ann.next('chat', (e) => e.text === 'after', 20_000); // her own message comes back too
     await bob.api.match.skip.mutate({ matchId });
     await ann.next('partner_left', undefined, 20_000);
     // Skip puts both back in the queue; a newcomer is matched with one of them (not with each other again).

@@ -69,6 +69,7 @@ describe('several server processes behind nginx', () => {
           )
           .toBe(true);
         await bob.next('chat', (e) => e.text === 'three', 20_000);
+        await ann.next('chat', (e) => e.text === 'three', 20_000); // her own message comes back too
 
         // Each side's own messages come back too: the conversation, in order, each message once.
         for (const u of [ann, bob]) {

@@ -57,6 +57,7 @@ describe('matching offers only people who are there', () => {
       try {
         const ann = await connectUser(one.url, { displayName: 'Ann', lastEventId: FROM_START });
         await ann.api.match.enqueue.mutate({});
+        await ann.next('queued'); // she resumes after it below
         await ann.close();
         await until(async () => (await redis.hget(user(ann.userId), 'droppedAt')) !== null);
 

@@ -123,9 +123,24 @@ export async function pipelineAcross(redis: RedisClient, cmds: readonly Queued[]
   return out;
 }
 
+/** Each master's own connection: the one Redis, or every master of a cluster (for what each must hold or answer). */
+export function masters(redis: RedisClient): Redis[] {
+  return redis instanceof Redis ? [redis] : redis.nodes('master');
+}
+
+/** How notifications go out: sharded on a cluster (a channel stays on its slot's shard), plain on one Redis. */
+export function publishCommand(redis: RedisClient): 'PUBLISH' | 'SPUBLISH' {
+  return redis instanceof Redis ? 'PUBLISH' : 'SPUBLISH';
+}
+
+/** Publishes as the scripts do (publishCommand). */
+export async function publish(redis: RedisClient, channel: string, message: string): Promise<void> {
+  await (redis instanceof Redis ? redis.publish(channel, message) : redis.spublish(channel, message));
+}
+
 /** Maintenance only: the keys matching `pattern`, a SCAN page at a time, on the one Redis or on every master of a cluster. */
 export async function* scanKeys(redis: RedisClient, pattern: string, count: number): AsyncGenerator<string[]> {
-  for (const node of redis instanceof Redis ? [redis] : redis.nodes('master')) {
+  for (const node of masters(redis)) {
     let cursor = '0';
     do {
       const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);

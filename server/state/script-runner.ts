@@ -4,8 +4,7 @@
  * StoreUnavailableError; the matches a script made are handed to the listeners after it committed.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import type { RedisClient } from '../infra/redis';
+import { publishCommand, type RedisClient } from '../infra/redis';
 import type { Config } from '../config';
 import type { Clock } from '../shared/clock';
 import type { WriteBatcher } from '../shared/write-batch';
@@ -96,7 +95,7 @@ export class ScriptRunner extends StateQueries {
     this.scripts = new Scripts(redis, scriptMode, wiring.writes);
     this.active = new ActivePools(redis, this.keys, clock);
     // Sharded pub/sub on a cluster: a notification stays on its pool's shard instead of every node.
-    this.luaLimits = JSON.stringify({ ...limits, matchTtl: MATCH_TTL_MS, publish: redis instanceof Redis ? 'PUBLISH' : 'SPUBLISH' });
+    this.luaLimits = JSON.stringify({ ...limits, matchTtl: MATCH_TTL_MS, publish: publishCommand(redis) });
   }
 
   private readonly matchListeners: MatchListener[] = [];

@@ -26,7 +26,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import type { RedisClient } from '../infra/redis';
+import { masters, type RedisClient } from '../infra/redis';
 import { WriteBatcher } from '../shared/write-batch';
 import { luaTransitionTable } from './states';
 
@@ -211,7 +211,6 @@ export class Scripts {
    * for good.
    */
   private load(): Promise<void> {
-    const targets = this.redis instanceof Redis ? [this.redis] : this.redis.nodes('master');
     const loadOn = (r: Redis) =>
       r.call('FUNCTION', 'LOAD', this.sources.library.lua).then(
         () => undefined,
@@ -219,7 +218,7 @@ export class Scripts {
           if (!ALREADY_LOADED.test(String((e as Error)?.message))) throw e;
         },
       );
-    this.loading ??= Promise.all(targets.map(loadOn))
+    this.loading ??= Promise.all(masters(this.redis).map(loadOn))
       .then(
         () => undefined,
         (e: unknown) => {

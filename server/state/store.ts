@@ -6,8 +6,7 @@
  * (how a call is made: script-runner.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { pipelineAcross, type Queued } from '../infra/redis';
+import { pipelineAcross, publish, type Queued } from '../infra/redis';
 import { InvalidTransitionError, LimitExceededError, NotInMatchError, VersionConflictError } from './errors';
 import { asState } from './queries';
 import { ScriptRunner, list, type MatchMade } from './script-runner';
@@ -39,8 +38,7 @@ export class StateStore extends ScriptRunner {
     // The pointer last, on its own (another slot on a cluster): once it names the pool, the pool is ready.
     await this.redis.set(this.keys.userPool(uid), pool);
     // Then whoever listens to the user in the pool they left is told where they went (a bare pool name).
-    const channel = this.keys.notify(current, uid);
-    await (this.redis instanceof Redis ? this.redis.publish(channel, pool) : this.redis.spublish(channel, pool));
+    await publish(this.redis, this.keys.notify(current, uid), pool);
   }
 
   /**

@@ -2,8 +2,7 @@
  * The event hub against a real Redis: live wake-ups, the safety check that makes up for a lost
  * notification, and streams that end at once when returned.
  */
-import { Redis } from 'ioredis';
-import { mgetAcross } from '../../server/infra/redis';
+import { mgetAcross, publish } from '../../server/infra/redis';
 import { describe, expect, it } from 'vitest';
 import { EventHub, type PoolLookup } from '../../server/events/hub';
 import { after } from '../../server/events/stream';
@@ -42,10 +41,8 @@ async function setup(safetyPollMs: number) {
     const event: MatchEvent = { type: 'notice', code: 'test', message: text, at: Date.now() };
     return `${pool}|${await redis.xadd(keys.events(pool, uid), '*', 'e', JSON.stringify(event))}`;
   };
-  // As the scripts publish: sharded on a cluster.
-  const publish = (channel: string, message: string) => (redis instanceof Redis ? redis.publish(channel, message) : redis.spublish(channel, message));
   /** A bare notice on the user's channel in `pool`: `to` (their pool now) wakes or moves their streams. */
-  const announce = (uid: string, pool = DEFAULT_POOL, to = pool) => publish(keys.notify(pool, uid), to);
+  const announce = (uid: string, pool = DEFAULT_POOL, to = pool) => publish(redis, keys.notify(pool, uid), to);
   /**
    * Appends events and publishes them with their payloads in one notification, a line each, as
    * the state scripts do for one call's events. Returns their tracked ids.
@@ -56,7 +53,7 @@ async function setup(safetyPollMs: number) {
       const json = JSON.stringify({ type: 'notice', code: 'test', message, at: Date.now() } satisfies MatchEvent);
       lines.push(`${pool}|${await redis.xadd(keys.events(pool, uid), '*', 'e', json)}|${json}`);
     }
-    await publish(keys.notify(pool, uid), lines.join('\n'));
+    await publish(redis, keys.notify(pool, uid), lines.join('\n'));
     return lines.map((l) => l.slice(0, l.indexOf('|', pool.length + 1)));
   };
   const push = async (uid: string, text: string, pool = DEFAULT_POOL) => (await pushAll(uid, [text], pool))[0]!;

@@ -129,6 +129,8 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     onMissingUser: (uid, pool) => floors.seed(uid, pool),
     matchMode: () => rooms.service.matchMode(),
     writes,
+    // On a cluster, a pool whose scripts found no epoch is checked (rebuilt, if its master lost its data).
+    checkPool: (pool) => epoch.checkPool(pool),
   });
   const audit = auditRecorder(cfg, redis, store.keys, log, clock, metrics);
   const retention = auditRetention(cfg, database, log, clock, metrics);

@@ -4,14 +4,16 @@
  * app.ts reads as the order things are made in and the few places where services need each other.
  */
 import { join } from 'node:path';
+import { Cluster } from 'ioredis';
 import type { RedisClient } from './infra/redis';
 import type { WebSocket } from 'ws';
 import type { DbGuard } from './audit/db-guard';
 import { OutboxDrain } from './audit/drain';
-import { AuditRecorder, recordRecovery } from './audit/recorder';
+import { AuditRecorder, recordRecovery, type RecoveryInput } from './audit/recorder';
 import { AuditRetention } from './audit/retention';
 import { ErrorSpool } from './audit/spool';
-import { EpochGuard } from './checkpoint/epoch';
+import { EpochGuard, type DataGuard } from './checkpoint/epoch';
+import { PoolEpochs } from './checkpoint/pool-epochs';
 import type { Checkpointer } from './checkpoint/snapshot';
 import type { Config } from './config';
 import type { Logger } from './infra/logger';
@@ -115,11 +117,14 @@ export function cleanupJob(cfg: Config, d: Pick<Built, 'redis' | 'store' | 'cloc
   });
 }
 
-export function epochGuard(cfg: Config, d: Pick<Built, 'redis' | 'store' | 'checkpoints' | 'clock' | 'log' | 'audit'>): EpochGuard {
+/** The epoch guard: of the whole Redis, or pool by pool on a cluster (each master can lose its data alone). */
+export function epochGuard(cfg: Config, d: Pick<Built, 'redis' | 'store' | 'checkpoints' | 'clock' | 'log' | 'audit'>): DataGuard {
   const opts = { lookbackMs: cfg.CHECKPOINT_LOOKBACK_MS, holdMs: cfg.REDIS_COMMAND_TIMEOUT_MS, idleTtlMs: cfg.IDLE_TTL_MS };
-  return new EpochGuard(d.redis, d.store, d.checkpoints, d.clock, d.log, opts, async (r) => {
+  const record = async (r: RecoveryInput) => {
     await recordRecovery(d.audit, r);
-  });
+  };
+  const Guard = d.redis instanceof Cluster ? PoolEpochs : EpochGuard;
+  return new Guard(d.redis, d.store, d.checkpoints, d.clock, d.log, opts, record);
 }
 
 export function outboxDrain(cfg: Config, d: Pick<Built, 'drainConn' | 'database' | 'store' | 'log' | 'metrics'>, guard: DbGuard): OutboxDrain {

@@ -60,6 +60,22 @@ export class HeldAcrossDataLossError extends Error {
   }
 }
 
+/**
+ * What the composition root needs of an epoch guard: EpochGuard on one Redis, PoolEpochs
+ * (pool-epochs.ts) on a cluster.
+ */
+export interface DataGuard extends FloorWindow {
+  /** First start: create the epoch. Later: detect data loss and rebuild. */
+  check(): Promise<void>;
+  /** Check again whenever the connection is back. */
+  watch(): void;
+  stop(): void;
+  /** Run a state script once Redis's data is known to be this deployment's. */
+  hold<T>(fn: () => Promise<T>): Promise<T>;
+  /** A pool's scripts refused a call as unchecked (only on a cluster: see lib.lua begin_call). */
+  checkPool(pool: string): Promise<void>;
+}
+
 const REBUILDING = 'rebuilding';
 const LOST_AT = /;lost=(\d+)/;
 // A rebuild claim lives this long unless the rebuild finishes first: far longer than any rebuild.
@@ -69,7 +85,7 @@ const POLL_MS = 50;
 // A check that failed on a connection that is still up is tried again after this long.
 const RETRY_MS = 200;
 
-export class EpochGuard implements FloorWindow {
+export class EpochGuard implements DataGuard {
   private checking: Promise<void> | null = null;
   /** Bumped on every disconnect: a check only opens the gate if no disconnect happened during it. */
   private generation = 0;
@@ -128,6 +144,11 @@ export class EpochGuard implements FloorWindow {
         resolve();
       });
     });
+  }
+
+  /** Never asked: on one Redis the scripts do not check pools (the whole Redis is checked above). */
+  checkPool(): Promise<void> {
+    return Promise.resolve();
   }
 
   floorsUntil(): number {

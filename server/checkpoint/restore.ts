@@ -38,6 +38,7 @@ export async function restoreUsers(
   snaps: UserSnapshot[],
   actor: string,
   floors: ReadonlyMap<string, number> = new Map(),
+  rebuild = false,
 ) {
   const ordered = [...snaps].sort((x, y) => x.score - y.score);
   let restored = 0;
@@ -53,6 +54,7 @@ export async function restoreUsers(
       actor,
       fields: { name: s.name },
       minVersion,
+      rebuild,
       ...(waiting
         ? { to: State.WAITING, reason: 'restore_from_checkpoint', score: s.score }
         : { to: State.IDLE, reason: 'reset_after_data_loss', notice: LOST_CALL_NOTICE }),

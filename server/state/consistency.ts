@@ -13,7 +13,7 @@ export interface ConsistencyReport {
   inconsistent: Array<{ userId: string; removed: string[]; added: string | null; lobby?: 'added' | 'removed' | null }>;
 }
 
-/** Who belongs in the lobby (repair-1.lua is the atomic version of this rule). */
+/** Who belongs in the lobby (repair-2.lua is the atomic version of this rule). */
 const inLobby = (state: string | null, droppedAt: string | null) => state === 'WAITING' && droppedAt === null;
 
 /**

@@ -16,7 +16,8 @@
  *   <root>:{p:<pool>}:lobby               zset   waiting users who are present, by queue score (what matching scans and positions count)
  *   <root>:{p:<pool>}:blocks:<uid>        set    users this user blocked (mirror of Postgres)
  *   <root>:{p:<pool>}:op:<opId>           string idempotency record of a mutation
- *   <root>:{p:<pool>}:epoch / :seq        string event-id epoch and sequence
+ *   <root>:{p:<pool>}:epoch / :seq        string event-id epoch and sequence (on a cluster, 'R' .. epoch while the pool is rebuilt)
+ *   <root>:lost                           string when a cluster pool's data was last found lost (pool-epochs.ts)
  *   <root>:upool:<uid>                    string the pool a user is in now
  *   <root>:blocks:<uid> / blockedby:<uid> set    pool-independent block records (copied into pools)
  *   <root>:pools                          set    every pool that has been used
@@ -46,6 +47,10 @@ export class Keys {
     return `${this.poolPrefix(pool)}lobby`;
   }
 
+  /** The pool's event-id epoch: exists whenever the pool's data does (lib.lua). */
+  epoch(pool: string): string {
+    return `${this.poolPrefix(pool)}epoch`;
+  }
   deadlines(pool: string): string {
     return `${this.poolPrefix(pool)}deadlines`;
   }
@@ -71,6 +76,10 @@ export class Keys {
   }
   userPool(uid: string): string {
     return `${this.root}:upool:${uid}`;
+  }
+  /** On a cluster: when a pool's data was last found lost (for the version floors of every process). */
+  lost(): string {
+    return `${this.root}:lost`;
   }
   pools(): string {
     return `${this.root}:pools`;

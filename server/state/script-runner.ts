@@ -3,7 +3,8 @@
  * an op id, runs under the composition root's guard, and turns a Redis failure into the typed
  * StoreUnavailableError; the matches a script made are handed to the listeners after it committed.
  */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
+import { Cluster } from 'ioredis';
 import { publishCommand, type RedisClient } from '../infra/redis';
 import type { Config } from '../config';
 import type { Clock } from '../shared/clock';
@@ -85,6 +86,7 @@ export class ScriptRunner extends StateQueries {
   /** The pool this process last saw a user in, or null (see StoreWiring.poolHint). */
   readonly poolHint: NonNullable<StoreWiring['poolHint']>;
   private guard: Guard;
+  private checkPool: (pool: string) => Promise<void>;
 
   constructor(redis: RedisClient, root: string, limits: StateLimits, clock: Clock, wiring: StoreWiring = {}, scriptMode?: ScriptMode) {
     super(redis, new Keys(root), clock, wiring);
@@ -92,10 +94,12 @@ export class ScriptRunner extends StateQueries {
     this.matchMode = wiring.matchMode ?? (() => ({ mode: 'direct', defer: false }));
     this.poolHint = wiring.poolHint ?? (() => null);
     this.guard = wiring.guard ?? ((_pool, fn) => fn());
+    this.checkPool = wiring.checkPool ?? ((pool) => startPool(redis, this.keys, clock, pool));
     this.scripts = new Scripts(redis, scriptMode, wiring.writes);
     this.active = new ActivePools(redis, this.keys, clock);
     // Sharded pub/sub on a cluster: a notification stays on its pool's shard instead of every node.
-    this.luaLimits = JSON.stringify({ ...limits, matchTtl: MATCH_TTL_MS, publish: publishCommand(redis) });
+    // On a cluster every pool's data is checked on its own (see lib.lua begin_call).
+    this.luaLimits = JSON.stringify({ ...limits, matchTtl: MATCH_TTL_MS, publish: publishCommand(redis), checkPools: redis instanceof Cluster });
   }
 
   private readonly matchListeners: MatchListener[] = [];
@@ -121,10 +125,15 @@ export class ScriptRunner extends StateQueries {
     return call(await this.poolOf(uid), false);
   }
 
-  /** This store with another guard (the rebuild's own calls run with none: see checkpoint/epoch.ts). */
+  /**
+   * This store with another guard (the rebuild's own calls run with none: see checkpoint/epoch.ts).
+   * Such a view is the recovery itself: a pool refusing its calls is not checked again from it
+   * (that would wait on the check it is part of), the call fails instead.
+   */
   withGuard(guard: Guard): this {
     const view = Object.create(this) as this;
     view.guard = guard;
+    view.checkPool = (pool) => Promise.reject(new PoolUncheckedError(pool));
     return view;
   }
 
@@ -133,19 +142,29 @@ export class ScriptRunner extends StateQueries {
     const payload = JSON.stringify({ pool, mode: mode.mode, defer: mode.defer, ...options, ...this.opTtlFor(options.op) });
     // The clock is read per attempt, so a retried script sees the time it actually runs at.
     const attempt = () => this.guard(pool, () => this.scripts.run(name, key, this.keys.poolPrefix(pool), this.clock.now(), payload, this.luaLimits));
-    let raw: string;
+    // A call that found the scripts missing did nothing; it runs again through the guard, which
+    // holds it until Redis's data has been checked (a Redis without our scripts just restarted).
+    const call = async () =>
+      JSON.parse(
+        await attempt().catch((e: unknown) => {
+          if (e instanceof LibraryReloadedError) return attempt();
+          throw e;
+        }),
+      ) as ScriptReply;
+    let reply: ScriptReply;
     try {
-      // A call that found the scripts missing did nothing; it runs again through the guard, which
-      // holds it until Redis's data has been checked (a Redis without our scripts just restarted).
-      raw = await attempt().catch((e: unknown) => {
-        if (e instanceof LibraryReloadedError) return attempt();
-        throw e;
-      });
+      reply = await call();
+      // Refused unchecked (a cluster pool without its epoch): nothing ran; the pool is checked
+      // (rebuilt, if its master lost its data) and the call made again.
+      if (reply.ok === false && reply.error === UNCHECKED) {
+        await this.checkPool(pool);
+        reply = await call();
+        if (reply.ok === false && reply.error === UNCHECKED) throw new PoolUncheckedError(pool);
+      }
     } catch (e) {
       if (isDomainError(e)) throw e;
       throw new StoreUnavailableError(e);
     }
-    const reply = JSON.parse(raw) as ScriptReply;
     if (reply.ok === false && reply.error === 'MISS') throw new PoolGuessMissedError();
     if (this.matchListeners.length) {
       const made = [...(reply.match ? [reply.match as MatchMade] : []), ...list<MatchMade>(reply.matches)];
@@ -184,6 +203,34 @@ export interface StoreWiring extends QueryWiring {
   matchMode?: () => { mode: 'direct' | 'livekit'; defer: boolean };
   /** Coalesces the script calls of one turn into one write (shared with the WebSocket sockets). */
   writes?: WriteBatcher;
+  /**
+   * On a cluster: makes sure a pool whose scripts refused a call (its epoch missing) holds its
+   * data again (checkpoint/pool-epochs.ts rebuilds it from checkpoints). Default: start the pool's
+   * epoch (a store without the recovery wiring, as in tests).
+   */
+  checkPool?: (pool: string) => Promise<void>;
+}
+
+const UNCHECKED = 'UNCHECKED';
+
+/** A pool's scripts still refused a call after the pool was checked (its data was lost again meanwhile). */
+export class PoolUncheckedError extends Error {
+  override readonly name = 'PoolUncheckedError';
+  constructor(pool: string) {
+    super(`pool ${pool} was checked, but its scripts still find no epoch`);
+  }
+}
+
+/**
+ * A new epoch for a pool that has none (the format event ids carry: microseconds, as lib.lua's
+ * event_id makes it). Only if none exists: a pool started twice keeps the first.
+ */
+export function newEpoch(clock: Clock): string {
+  return `${clock.now()}${String(randomInt(1000)).padStart(3, '0')}`;
+}
+
+async function startPool(redis: RedisClient, keys: Keys, clock: Clock, pool: string): Promise<void> {
+  await redis.set(keys.epoch(pool), newEpoch(clock), 'NX');
 }
 
 /** Hears of the matches a script made: its pool, the matches, and whether their announcement waits (deferred). */

@@ -87,9 +87,12 @@ export function librariesFor(libs: string[], body: string): string[] {
   return [base!, ...chosen];
 }
 
+/** How every state script starts: begin_call (lib.lua) sets the call's state, or refuses it with a reply. */
+const BEGIN = 'local refused = begin_call(ARGV) if refused then return refused end';
+
 /** A script's text for EVAL: the transition table, its libraries, then its body. */
 export function assemble(libs: string[], body: string): string {
-  return [`local ALLOWED = ${luaTransitionTable()}`, ...librariesFor(libs, body), 'begin_call(ARGV)', body].join('\n');
+  return [`local ALLOWED = ${luaTransitionTable()}`, ...librariesFor(libs, body), BEGIN, body].join('\n');
 }
 
 /** The scripts as files on disk make them (read once per Scripts instance). */
@@ -122,7 +125,7 @@ function loadSources(): Sources {
     .update(JSON.stringify([...standalone]))
     .digest('hex')
     .slice(0, 12)}`;
-  const functions = bodies.map(([n, body]) => `redis.register_function('${name}_${n}', function(KEYS, ARGV)\nbegin_call(ARGV)\n${body}\nend)`);
+  const functions = bodies.map(([n, body]) => `redis.register_function('${name}_${n}', function(KEYS, ARGV)\n${BEGIN}\n${body}\nend)`);
   const others = [...standalone].map(([n, { lua }]) => `redis.register_function('${name}_${n}', function(KEYS, ARGV)\n${lua}\nend)`);
   return { scripts, standalone, library: { name, lua: [`#!lua name=${name}`, shared, ...functions, ...others].join('\n') } };
 }
@@ -135,7 +138,7 @@ export class LibraryReloadedError extends Error {
   }
 }
 
-type ScriptCall = (key: string, prefix: string, now: number, options: string, limits: string) => Promise<string>;
+type ScriptCall = (key: string, epochKey: string, prefix: string, now: number, options: string, limits: string) => Promise<string>;
 type EvalClient = RedisClient & Record<`rv_${ScriptName}`, ScriptCall>;
 
 const MISSING_FUNCTION = /Function not found/i;
@@ -170,10 +173,12 @@ export class Scripts {
     // The script calls of one event-loop turn (many users' actions under load) go out in one write
     // (on one Redis; a cluster has a connection per node).
     if (this.redis instanceof Redis) this.writes.batch(this.redis.stream);
-    if (this.evalMode) return (this.redis as EvalClient)[`rv_${name}`](key, prefix, now, options, limits);
+    // The pool's epoch is the second key (lib.lua's calling convention).
+    const epochKey = `${prefix}epoch`;
+    if (this.evalMode) return (this.redis as EvalClient)[`rv_${name}`](key, epochKey, prefix, now, options, limits);
     const fn = this.functionNames.get(name)!;
     try {
-      return (await this.redis.fcall(fn, 1, key, prefix, now, options, limits)) as string;
+      return (await this.redis.fcall(fn, 2, key, epochKey, prefix, now, options, limits)) as string;
     } catch (e) {
       const msg = String((e as Error)?.message);
       // No such function (Redis lost it), or no FCALL at all (a Redis before 7: load() switches to EVAL).

@@ -19,7 +19,7 @@ export type LeaveReason = 'skip' | 'end' | 'disconnect' | 'timeout';
 export class StateStore extends ScriptRunner {
   /**
    * Point the user at `pool` (only while they rest); a stale history there from an earlier stay is
-   * dropped. Their hash leaves the pool they were in (depart-1.lua): it lives in one pool at a time.
+   * dropped. Their hash leaves the pool they were in (depart-2.lua): it lives in one pool at a time.
    * `from`: that pool, when the caller has just read it (else it is asked).
    */
   async movePool(uid: string, pool: string, from?: string): Promise<void> {
@@ -200,6 +200,8 @@ export class StateStore extends ScriptRunner {
     notice?: { code: string; message: string };
     /** The version to continue from, when higher than the hash's (a restore after a data loss). */
     minVersion?: number;
+    /** A cluster pool's rebuild (pool-epochs.ts): runs while the pool's other calls are held. */
+    rebuild?: boolean;
   }) {
     const r = await this.run('force', a.pool, this.keys.user(a.pool, a.uid), { ...a, op: this.op(a.uid, undefined) });
     return { from: asState(r.from), state: asState(r.state), version: Number(r.version) };

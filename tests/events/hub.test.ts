@@ -132,7 +132,7 @@ describe('event hub', () => {
     const stream = await t.hub.open('u10', null);
     const next = stream.next();
     await t.redis.set(t.keys.userPool('u10'), 'fr-eu');
-    await t.announce('u10', DEFAULT_POOL, 'fr-eu'); // what depart-1.lua publishes
+    await t.announce('u10', DEFAULT_POOL, 'fr-eu'); // what depart-2.lua publishes
     const id = await t.push('u10', 'in the new pool', 'fr-eu');
     const r = await next;
     expect(r.done ? null : r.value.id).toBe(id);

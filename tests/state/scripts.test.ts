@@ -16,13 +16,13 @@ describe('which libraries a script carries', () => {
   const carried = (file: string) => librariesFor(libs, read(file)).map((l) => LIBS[libs.indexOf(l)]);
 
   it('a single-user script carries only lib.lua', () => {
-    expect(carried('transition-1.lua')).toEqual(['lib.lua']);
-    expect(carried('cancel-1.lua')).toEqual(['lib.lua']);
+    expect(carried('transition-2.lua')).toEqual(['lib.lua']);
+    expect(carried('cancel-2.lua')).toEqual(['lib.lua']);
   });
 
   it('a pair script carries the matching library; presence also needs what presence-lib uses from it', () => {
-    expect(carried('leave-1.lua')).toEqual(['lib.lua', 'match-lib.lua']);
-    expect(carried('presence-1.lua')).toEqual(['lib.lua', 'match-lib.lua', 'presence-lib.lua']);
+    expect(carried('leave-2.lua')).toEqual(['lib.lua', 'match-lib.lua']);
+    expect(carried('presence-2.lua')).toEqual(['lib.lua', 'match-lib.lua', 'presence-lib.lua']);
   });
 });
 

@@ -6,6 +6,9 @@
     KEYS[1]  a key of the pool (the user's hash or the pool's waiting set): it pins the script
              to the pool's hash slot; every other key is built from ARGV[1], which carries the
              same hash tag, so all keys of one call live in one Redis Cluster slot.
+    KEYS[2]  the pool's epoch (ARGV[1] .. 'epoch'), which exists whenever the pool's data does.
+             Declared so that while a cluster moves the pool's slot, a call whose keys are not
+             all on one side is answered TRYAGAIN (and retried) instead of running on half a pool.
     ARGV[1]  key prefix with the pool's hash tag, e.g. "rv:{p:global}:"
     ARGV[2]  now, in milliseconds (injected clock)
     ARGV[3]  JSON options (pool, ids; see each script)
@@ -23,6 +26,11 @@ local P, NOW, A, POOL, L, EPOCH, ANNOUNCED, MID_I, PAUSED, OUT, OUT_USERS
 -- function library they are decoded once (a cache, not state: L is read-only).
 local LIMITS_RAW
 
+-- Sets the call's state. On a cluster (L.checkPools) it also refuses, with nothing done, a call in
+-- a pool whose epoch is missing (its master lost its data, or the pool is new) or names a rebuild
+-- in progress ('R' .. epoch; only the rebuild's own calls, A.rebuild, pass): the caller has the
+-- pool checked (checkpoint/pool-epochs.ts) and calls again. A single Redis is checked as a whole
+-- before any call runs (checkpoint/epoch.ts), so there a missing epoch is simply started.
 local function begin_call(argv)
   P = argv[1]
   NOW = tonumber(argv[2])
@@ -33,6 +41,13 @@ local function begin_call(argv)
     LIMITS_RAW = argv[4]
   end
   EPOCH = nil -- read once per call, on the first event id
+  if L.checkPools then
+    local e = redis.call('GET', P .. 'epoch')
+    if not e or (string.sub(e, 1, 1) == 'R' and not A.rebuild) then
+      return cjson.encode({ ok = false, error = 'UNCHECKED' })
+    end
+    EPOCH = string.gsub(e, '^R', '')
+  end
   ANNOUNCED = {} -- users whose history's expiry this call has refreshed
   MID_I = 0 -- match ids (A.mids) this call has used
   PAUSED = nil -- is the pool paused (read once per call, when first needed)

@@ -5,7 +5,7 @@
       dropped (presence-lib.lua sets droppedAt) keeps their place but is skipped until back;
     - never a pair where either has blocked the other (sets blocks:<uid>, mirrored from Postgres);
     - never one of a user's last L.recentMax partners within L.recentTtlMs (zset recent:<uid>).
-      A pair has met once both reached IN_CALL (joined-1.lua), or when one of them skipped or
+      A pair has met once both reached IN_CALL (joined-2.lua), or when one of them skipped or
       ended the match (a decision about this partner). A pair undone before that (rollback, a
       failed room, an unannounced pair, a CONNECTING deadline with a no-show) has not met;
     - prefer overlapping interests; a user with interests accepts anyone once they have waited
@@ -101,8 +101,8 @@ local function pair(a, b, mid)
   local fb = { matchedWith = a.id, matchId = mid, joined = 0, totalMatches = (tonumber(b.totalMatches) or 0) + 1 }
   transition(a, 'CONNECTING', { reason = 'matched', matchId = mid, fields = fa })
   transition(b, 'CONNECTING', { reason = 'matched', matchId = mid, fields = fb })
-  -- announced: the users were told (`matched`); a deferred match is announced by announce-1.lua,
-  -- and one never announced is undone at its deadline (expire-1.lua).
+  -- announced: the users were told (`matched`); a deferred match is announced by announce-2.lua,
+  -- and one never announced is undone at its deadline (expire-2.lua).
   redis.call('HSET', mkey(mid), 'a', a.id, 'b', b.id, 'createdAt', NOW, 'scoreA', sa, 'scoreB', sb,
     'waitA', a.waitingSince or NOW, 'waitB', b.waitingSince or NOW, 'status', 'connecting', 'mode', A.mode or 'direct',
     'announced', A.defer and 0 or 1)
@@ -115,7 +115,7 @@ local function pair(a, b, mid)
   local waitedB = NOW - tonumber(b.waitingSince or NOW)
   outbox({ kind = 'match_created', matchId = mid, userA = a.id, userB = b.id, mode = A.mode or 'direct', waitedA = waitedA, waitedB = waitedB })
   -- a (the newcomer) makes the WebRTC offer; b is the polite peer. With A.defer (LiveKit mode)
-  -- the `matched` events wait until the room exists: see announce-1.lua.
+  -- the `matched` events wait until the room exists: see announce-2.lua.
   if not A.defer then
     push(a.id, 'matched', { matchId = mid, partnerId = b.id, partnerName = b.name or '', role = 'impolite', mode = A.mode or 'direct' })
     push(b.id, 'matched', { matchId = mid, partnerId = a.id, partnerName = a.name or '', role = 'polite', mode = A.mode or 'direct' })

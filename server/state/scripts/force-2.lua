@@ -6,7 +6,8 @@
             from a checkpoint), notice? ({ code, message } pushed to the user), minVersion? (the
             user's versions continue from at least this: a rebuild after Redis lost its data
             passes the last version in the checkpoint and the audit trail, so no (user, version)
-            is written twice) }
+            is written twice), rebuild? (a cluster pool's rebuild: passes the pool's rebuild
+            claim, see lib.lua begin_call) }
   Returns { ok, from, state, version } ]]
 local seen = op_seen()
 if seen then return seen end

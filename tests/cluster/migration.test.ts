@@ -14,6 +14,7 @@ import { connectRedis } from '../../server/infra/redis';
 import { systemClock } from '../../server/shared/clock';
 import { checkConsistency } from '../../server/state/consistency';
 import { isDomainError } from '../../server/state/errors';
+import { State } from '../../server/state/states';
 import { StateStore } from '../../server/state/store';
 import { TEST_LIMITS } from '../state/fixtures/store';
 import { startRedisCluster } from '../support/redis-cluster';
@@ -75,4 +76,35 @@ describe('a Redis Cluster slot migrated under load', () => {
       redis.disconnect();
     }
   });
+
+  it(
+    "a newcomer's first call, made while the slot is marked but before its keys move, waits for the move and lands with the pool",
+    { timeout: 60_000 },
+    async () => {
+      await using cluster = await startRedisCluster();
+      const redis = await connectRedis('', loadConfig({ NODE_ENV: 'test', REDIS_CLUSTER_NODES: cluster.nodesSetting }), 'migration-test');
+      const store = new StateStore(redis, 'rv', TEST_LIMITS, systemClock);
+      try {
+        await store.enqueue({ uid: 'early', pool: POOL });
+        let call: Promise<unknown> = Promise.resolve();
+        await cluster.migrateSlotOf(store.keys.poolPrefix(POOL), {
+          // The newcomer's hash exists nowhere yet, so Redis alone would send the call to the new
+          // master (ASK), which holds none of the pool: the declared epoch makes it TRYAGAIN instead.
+          marked: async () => {
+            call = store.enqueue({ uid: 'newcomer', pool: POOL });
+            await new Promise((r) => setTimeout(r, 300));
+          },
+        });
+        await call;
+        // Matched with the one who waited before the move: the whole pool was there when it ran.
+        const newcomer = await store.getUser('newcomer', POOL);
+        expect(newcomer).toMatchObject({ state: State.CONNECTING, matchedWith: 'early' });
+        const records = (await redis.xrange(store.keys.outbox(POOL), '-', '+')).map(([, f]) => JSON.parse(f[1]!) as OutboxRecord);
+        const versions = records.flatMap((r) => (r.kind === 'transition' && r.userId === 'newcomer' ? [r.version] : []));
+        expect(versions).toEqual(Array.from({ length: newcomer.version }, (_, v) => v + 1));
+      } finally {
+        redis.disconnect();
+      }
+    },
+  );
 });

@@ -42,9 +42,13 @@ export interface RedisCluster extends AsyncDisposable {
    * Moves `key`'s slot to another master the way `redis-cli --cluster reshard` does (IMPORTING /
    * MIGRATING, MIGRATE of its keys, then SETSLOT NODE everywhere), while clients go on: they meet
    * ASK and then MOVED. `batch`: keys per MIGRATE (default: the whole slot in one, which is what
-   * Rendezvous needs, see the README's "Redis Cluster"); `between` runs after each MIGRATE.
+   * Rendezvous needs, see the README's "Redis Cluster"); `marked` runs once the slot is marked
+   * migrating, before any key moves; `between` runs after each MIGRATE.
    */
-  migrateSlotOf(key: string, opts?: { batch?: number; between?: () => Promise<void> }): Promise<{ from: number; to: number; keys: number }>;
+  migrateSlotOf(
+    key: string,
+    opts?: { batch?: number; marked?: () => Promise<void>; between?: () => Promise<void> },
+  ): Promise<{ from: number; to: number; keys: number }>;
 }
 
 export async function startRedisCluster(opts: StartRedisClusterOptions = {}): Promise<RedisCluster> {
@@ -95,7 +99,7 @@ export async function startRedisCluster(opts: StartRedisClusterOptions = {}): Pr
         return node;
       },
       waitHealthy: (timeoutMs = READY_TIMEOUT_MS) => waitHealthy(nodes, masters * (1 + replicas), timeoutMs),
-      migrateSlotOf: async (key, { batch = 1_000_000, between } = {}) => {
+      migrateSlotOf: async (key, { batch = 1_000_000, marked, between } = {}) => {
         const source = await cluster.masterOf(key);
         const ids = await askAny(nodes, async (r) => parseMasters(String(await r.call('CLUSTER', 'NODES'))));
         const target = ids.find((m) => m.port !== source.port)!;
@@ -108,6 +112,7 @@ export async function startRedisCluster(opts: StartRedisClusterOptions = {}): Pr
         const slot = await on(source.port, async (r) => (await r.call('CLUSTER', 'KEYSLOT', key)) as number);
         await on(target.port, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', sourceId));
         await on(source.port, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', target.id));
+        await marked?.();
         let moved = 0;
         for (;;) {
           const keys = await on(source.port, async (r) => (await r.call('CLUSTER', 'GETKEYSINSLOT', slot, batch)) as string[]);

@@ -19,23 +19,20 @@
  * Memory: an idle subscription is one small object (EventStream) and, while its consumer waits,
  * one pending promise: no generator, timer or listener per subscriber.
  *
- * Safety net for a lost notification: every SAFETY_POLL_MS each user's stream is checked again,
- * from one process-wide interval spread over POLL_SLICES steps. A step asks Redis two things for
- * its whole slice, pipelined: the users' pools (one MGET on one Redis) and the newest id of each stream; only
- * a stream with something after its cursor (or a user in another pool) is woken to read.
+ * Safety net for a lost notification: every stream is re-read every SAFETY_POLL_MS (safety-poll.ts).
  */
 import { Redis } from 'ioredis';
-import { pipelineAcross, type Queued, type RedisClient } from '../infra/redis';
+import type { RedisClient } from '../infra/redis';
 import { LimitExceededError } from '../state/errors';
 import type { Keys } from '../state/keys';
 import { eachLine, parseCursor, type Cursor } from './notification';
+import { SafetyPoll } from './safety-poll';
 import { EventStream, type Listener, type Select, type StreamSource } from './stream';
 import type { MatchEvent } from './types';
 
 // A lost pub/sub message (subscriber reconnecting) is covered by re-reading every subscription
-// this often; the re-reads are spread over the interval in POLL_SLICES steps, never all at once.
+// this often; the re-reads are spread over the interval, never all at once.
 const SAFETY_POLL_MS = 15_000;
-const POLL_SLICES = 15;
 
 /** Where users' histories are: their pools, one or many at once. */
 export interface PoolLookup {
@@ -70,13 +67,11 @@ export class EventHub implements StreamSource {
   private readonly users = new Map<string, string>();
   /** Sharded pub/sub (a cluster) or plain (one Redis): what the scripts publish with. */
   private readonly sharded: boolean;
-  private poll: NodeJS.Timeout | undefined;
+  private readonly poll: SafetyPoll;
   /** Bumped whenever the subscriber connection closes (see generation()). */
   private gen = 0;
   /** Is the subscriber connection up with its subscriptions in force? */
   private subscribed: boolean;
-  private pollCursor: Iterator<string> | null = null;
-  private readonly safetyPollMs: number;
 
   constructor(
     private readonly redis: RedisClient,
@@ -85,7 +80,11 @@ export class EventHub implements StreamSource {
     private readonly pools: PoolLookup,
     private readonly opts: HubOptions = {},
   ) {
-    this.safetyPollMs = opts.safetyPollMs ?? SAFETY_POLL_MS;
+    this.poll = new SafetyPoll(redis, keys, pools, opts.safetyPollMs ?? SAFETY_POLL_MS, this.streams, (uid, pool, newest, failed) => {
+      // Wakes the streams that have something after their cursor, or follows a user who moved.
+      if (this.listening.get(uid) !== pool) return this.follow(uid, pool);
+      for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) if (failed || s.behind(pool, newest)) s.notify(pool);
+    });
     this.sharded = !(sub instanceof Redis);
     this.subscribed = sub.status === 'ready';
     // The connection also carries other channels (session revocations): only ours are events.
@@ -234,7 +233,7 @@ export class EventHub implements StreamSource {
     const head = this.streams.get(uid);
     stream.sibling = head ?? null;
     this.streams.set(uid, stream);
-    this.startPoll();
+    this.poll.start();
     let subscribing = this.subscribing.get(uid);
     if (!head) {
       this.listening.set(uid, pool);
@@ -264,7 +263,7 @@ export class EventHub implements StreamSource {
         const pool = this.listening.get(uid);
         this.listening.delete(uid);
         if (pool !== undefined) this.unlisten(uid, pool);
-        if (this.streams.size === 0) this.stopPoll();
+        if (this.streams.size === 0) this.poll.stop();
       }
     } else {
       while (s && s.sibling !== stream) s = s.sibling;
@@ -281,60 +280,5 @@ export class EventHub implements StreamSource {
   private async head(uid: string, pool: string): Promise<Cursor> {
     const last = await this.redis.xrevrange(this.keys.events(pool, uid), '+', '-', 'COUNT', 1);
     return { pool, id: last[0]?.[0] ?? '0-0' };
-  }
-
-  private startPoll(): void {
-    if (this.poll) return;
-    this.poll = setInterval(() => this.pollSlice(), this.safetyPollMs / POLL_SLICES);
-    this.poll.unref();
-  }
-
-  private stopPoll(): void {
-    clearInterval(this.poll);
-    this.poll = undefined;
-    this.pollCursor = null;
-  }
-
-  /** Checks the next 1/POLL_SLICES of the users, so each is checked every safetyPollMs. */
-  private pollSlice(): void {
-    let quota = Math.ceil(this.streams.size / POLL_SLICES);
-    const uids: string[] = [];
-    this.pollCursor ??= this.streams.keys();
-    while (quota-- > 0) {
-      let r = this.pollCursor.next();
-      if (r.done) {
-        this.pollCursor = this.streams.keys();
-        r = this.pollCursor.next();
-        if (r.done) break;
-      }
-      uids.push(r.value);
-    }
-    if (uids.length) void this.check(uids);
-  }
-
-  /** Wakes the streams of `uids` that have something after their cursor, or moved pools. */
-  private async check(uids: string[]): Promise<void> {
-    let pools: string[];
-    let heads: Array<[Error | null, unknown]> | null;
-    try {
-      pools = await this.pools.poolsOf(uids);
-      heads = await pipelineAcross(
-        this.redis,
-        uids.map((uid, i): Queued => {
-          const key = this.keys.events(pools[i]!, uid);
-          return [key, (p) => p.xrevrange(key, '+', '-', 'COUNT', 1)];
-        }),
-      );
-    } catch {
-      return; // Redis unreachable: the streams retry by themselves, and the next round checks again
-    }
-    uids.forEach((uid, i) => {
-      const [err, newest] = heads?.[i] ?? [null, []];
-      const head = err ? null : ((newest as Array<[string, string[]]>)[0]?.[0] ?? null);
-      if (this.listening.get(uid) !== pools[i]) return this.follow(uid, pools[i]!);
-      for (let s: Listener | null | undefined = this.streams.get(uid); s; s = s.sibling) {
-        if (err || s.behind(pools[i]!, head)) s.notify(pools[i]!);
-      }
-    });
   }
 }

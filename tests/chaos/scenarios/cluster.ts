@@ -45,6 +45,7 @@ export async function clusterMasterKilled(o: ScenarioOptions): Promise<ScenarioR
   await using sys = await startOnCluster();
   const { cluster } = sys.deps;
   const slotKey = sys.inspector.keys.poolPrefix(DEFAULT_POOL);
+  let faultAt = 0;
   let killedAt = 0;
   let promotedAt = 0;
   let healedAt = 0;
@@ -56,6 +57,7 @@ export async function clusterMasterKilled(o: ScenarioOptions): Promise<ScenarioR
       clock: 'fault',
       outageMs: 0,
       async inject(ctx) {
+        faultAt = Date.now();
         const master = await cluster.masterOf(slotKey);
         ctx.stats.undrainedAtCrash = await sys.inspector.backlog();
         await master.kill('SIGKILL');
@@ -75,7 +77,7 @@ export async function clusterMasterKilled(o: ScenarioOptions): Promise<ScenarioR
         // Calls that failed once every node already agreed on the new master: the time the app's
         // own cluster client takes to see the promotion (its slot map still names the dead node).
         ctx.stats.failedAfterPromotion = ctx.load.window(promotedAt, healedAt).unavailable;
-        ctx.notes.push(failedCalls(ctx.load, killedAt, healedAt));
+        ctx.notes.push(failedCalls(ctx.load, faultAt, healedAt)); // from before the kill: calls in flight at it count
       },
     },
     o,

@@ -5,6 +5,10 @@
  * twice, every user at rest within 5 s of the dependency's return, recovery within 5 s, and the
  * breakers behaving as configured (their sampling windows set to half of each outage:
  * scenarios/scale.ts).
+ *
+ * Both Redis Cluster rows run here too (a private 3 masters + 3 replicas each): together about
+ * 27 s on two loaded cores, under the ~40 s a row pair may add to CI. The cluster faults have no
+ * outage to shorten (the failover takes the helper's cluster-node-timeout), only the timers.
  */
 import { describe, expect, it } from 'vitest';
 import { redisCallBoundMs, RESTING_BOUND_MS } from './lib/env';
@@ -98,6 +102,20 @@ describe('chaos: failures under load, with real processes', { timeout: SCENARIO_
     expectRecovered(r);
     expect(r.duplicated).toBe(0);
     expect(r.stats.moved).toBeGreaterThan(0);
+  });
+
+  it('a Redis Cluster master killed under load: its replica is promoted and nothing is lost, written twice or stuck', async () => {
+    const r = await result('cluster-failover');
+    expectRecovered(r);
+    expect(r.duplicated).toBe(0);
+    expect(r.stats.promotedPort, 'another node serves the pool').not.toBe(r.stats.killedPort);
+  });
+
+  it("a pool's slot migrated to another master under load: calls follow it (ASK, then MOVED) and nothing is lost, written twice or stuck", async () => {
+    const r = await result('cluster-migration');
+    expectRecovered(r);
+    expect(r.duplicated).toBe(0);
+    expect(r.stats.movedKeys, "the pool's keys moved").toBeGreaterThan(0);
   });
 
   it('the Redis breaker opens while Redis does not answer (reads and scripts alike count), and closes after', async () => {

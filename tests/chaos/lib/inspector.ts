@@ -1,11 +1,34 @@
 /**
- * Reads the system's state directly (own connections to the real Redis and Postgres, never
- * through the fault proxy): each user's resting state, the outbox backlog, each user's event
+ * Reads the system's state directly (own connections to the real Redis, or Redis Cluster, and
+ * Postgres, never through the fault proxy): each user's resting state, the outbox backlog, each user's event
  * history, and the audit rows. Read-only.
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
+import { clusterNodes } from '../../../server/infra/redis';
 import { Keys, DEFAULT_POOL } from '../../../server/state/keys';
+
+/** Where the inspector reads Redis: one server, or a cluster through its nodes (`host:port,...`). */
+export type RedisTarget = { url: string } | { clusterNodes: string };
+
+// Short, so a reading taken while Redis (or a shard) is away fails and the next one is tried.
+const READ_TIMEOUT_MS = 1000;
+const RECONNECT_MS = 100;
+
+function connect(target: RedisTarget): Redis | Cluster {
+  const node = { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: READ_TIMEOUT_MS };
+  if ('url' in target) return new Redis(target.url, { ...node, retryStrategy: () => RECONNECT_MS });
+  // Reads from masters (a replica may lag the scripts it is read after); follows failovers and MOVED.
+  return new Cluster(clusterNodes(target.clusterNodes.split(',')), {
+    redisOptions: node,
+    lazyConnect: true,
+    scaleReads: 'master',
+    clusterRetryStrategy: () => RECONNECT_MS,
+    retryDelayOnFailover: RECONNECT_MS,
+    retryDelayOnClusterDown: RECONNECT_MS,
+    slotsRefreshTimeout: READ_TIMEOUT_MS,
+  });
+}
 
 export interface StateEvent {
   uid: string;
@@ -33,15 +56,15 @@ const ACTIVE_SETS = ['WAITING', 'CONNECTING', 'IN_CALL', 'DISCONNECTING'] as con
 
 export class Inspector {
   readonly keys: Keys;
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
 
   constructor(
-    redisUrl: string,
+    redis: RedisTarget,
     prefix: string,
     private readonly databaseUrl: string,
   ) {
     this.keys = new Keys(prefix);
-    this.redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 1000, retryStrategy: () => 100 });
+    this.redis = connect(redis);
     this.redis.on('error', () => undefined);
   }
 

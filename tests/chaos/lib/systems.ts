@@ -1,24 +1,20 @@
 /**
- * The systems the scenarios break. Redis is always a private redis-server and every connection
- * of the app to Redis and Postgres goes through a fault proxy (tests/support/fault-proxy.ts), so a
- * scenario can kill, freeze, slow or cut a dependency without touching anyone else's data. The
- * inspector reads Redis and Postgres directly, past the proxies.
+ * The systems the scenarios break, on private dependencies (deps.ts): Redis is a private
+ * redis-server behind a fault proxy, or a private Redis Cluster; the database is behind a fault
+ * proxy. A scenario can kill, freeze, slow or cut a dependency without touching anyone else's
+ * data. The inspector reads Redis and Postgres directly, past the proxies.
  *
  *   startInProcess   one server in this process (tests/support/app.ts); optionally its own
  *                    Postgres cluster (to stop it) and the LiveKit test double
+ *   startOnCluster   the same server on a Redis Cluster (3 masters + 3 replicas), to kill a
+ *                    master or move a slot
  *   startProcesses   two servers as OS processes (tests/support/server-process.ts), same Redis,
  *                    same database, to SIGKILL one
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startLiveKitDouble, type LiveKitDouble } from '../../livekit-double';
 import { startTestApp, type TestApp } from '../../support/app';
-import { createTestDatabase, type TestDatabase } from '../../support/databases';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy';
-import { startPostgresServer, type PostgresServer } from '../../support/postgres-server';
-import { startRedisServer, type RedisServer } from '../../support/redis-server';
 import { startServerProcess, type ServerProcess } from '../../support/server-process';
+import { clusterRedis, singleRedis, startDeps, type ClusterRedis, type Deps, type SingleRedis } from './deps';
 import { CHAOS_ENV } from './env';
 import { Inspector } from './inspector';
 import { killTree } from './process-tree';
@@ -37,79 +33,31 @@ async function within(p: PromiseLike<unknown>, ms: number): Promise<boolean> {
     clearTimeout(timer);
   }
 }
-const SHARED_POSTGRES = { host: '127.0.0.1', port: 5432 };
 
-interface Deps {
-  redis: RedisServer;
-  redisProxy: FaultProxy;
-  /** The app's Redis URL (through the proxy). */
-  redisUrl: string;
-  postgres: PostgresServer | null;
-  pgProxy: FaultProxy;
-  /** The app's database URL (through the proxy) and the inspector's (direct). */
-  databaseUrl: string;
-  directDatabaseUrl: string;
-  dataDir: string;
-  release(): Promise<void>;
-}
-
-/** Private Redis (optionally with AOF), a database (a fresh one on the shared Postgres, or a private cluster), proxies in front of both. */
-async function startDeps(o: { aof?: boolean; privatePostgres?: boolean }): Promise<Deps> {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const release = async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  };
-  try {
-    const dataDir = mkdtempSync(join(tmpdir(), 'rv-chaos-'));
-    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const redis = await startRedisServer({ appendonly: o.aof ?? false });
-    cleanups.push(() => redis[Symbol.asyncDispose]());
-    const redisProxy = await startFaultProxy({ targetHost: '127.0.0.1', targetPort: redis.port });
-    cleanups.push(() => redisProxy.close());
-    let postgres: PostgresServer | null = null;
-    let db: TestDatabase | null = null;
-    if (o.privatePostgres) {
-      postgres = await startPostgresServer();
-      const pg = postgres;
-      cleanups.push(() => pg[Symbol.asyncDispose]());
-    } else {
-      db = await createTestDatabase();
-      const d = db;
-      cleanups.push(() => d.drop());
-    }
-    const target = postgres ? { host: '127.0.0.1', port: postgres.port } : SHARED_POSTGRES;
-    const pgProxy = await startFaultProxy({ targetHost: target.host, targetPort: target.port });
-    cleanups.push(() => pgProxy.close());
-    const dbName = db?.name ?? 'postgres';
-    return {
-      redis,
-      redisProxy,
-      redisUrl: `redis://127.0.0.1:${redisProxy.port}`,
-      postgres,
-      pgProxy,
-      databaseUrl: `postgres://postgres@127.0.0.1:${pgProxy.port}/${dbName}`,
-      directDatabaseUrl: postgres ? postgres.url : db!.url,
-      dataDir,
-      release,
-    };
-  } catch (e) {
-    await release();
-    throw e;
-  }
-}
-
-export interface InProcessSystem extends System {
+export interface InProcessSystem<R = SingleRedis> extends System {
   app: TestApp;
-  deps: Deps;
+  deps: Deps & R;
   livekitDouble: LiveKitDouble | null;
   /** Shutdown requests the resilience manager made (recorded instead of signalling the test runner). */
   shutdownRequests: string[];
 }
 
-export async function startInProcess(
-  o: { aof?: boolean; privatePostgres?: boolean; livekit?: boolean; env?: Record<string, string> } = {},
-): Promise<InProcessSystem> {
-  const deps = await startDeps(o);
+interface InProcessOptions {
+  privatePostgres?: boolean;
+  livekit?: boolean;
+  env?: Record<string, string>;
+}
+
+export async function startInProcess(o: InProcessOptions & { aof?: boolean } = {}): Promise<InProcessSystem> {
+  return inProcessOn(await startDeps(singleRedis(o), o), o);
+}
+
+export async function startOnCluster(o: InProcessOptions = {}): Promise<InProcessSystem<ClusterRedis>> {
+  return inProcessOn(await startDeps(clusterRedis, o), o);
+}
+
+/** One server in this process on `deps`, which it releases when it is disposed (or fails to start). */
+async function inProcessOn<R extends SingleRedis | ClusterRedis>(deps: Deps & R, o: InProcessOptions): Promise<InProcessSystem<R>> {
   let lk: LiveKitDouble | null = null;
   let app: TestApp | null = null;
   try {
@@ -117,11 +65,11 @@ export async function startInProcess(
     const lkEnv: Record<string, string> = lk ? { LIVEKIT_URL: lk.url, LIVEKIT_API_KEY: lk.apiKey, LIVEKIT_API_SECRET: lk.apiSecret } : {};
     const shutdownRequests: string[] = [];
     app = await startTestApp(
-      { ...CHAOS_ENV, DATA_DIR: deps.dataDir, ...lkEnv, ...o.env },
+      { ...CHAOS_ENV, DATA_DIR: deps.dataDir, ...deps.redisEnv, ...lkEnv, ...o.env },
       { redisUrl: deps.redisUrl, prefix: PREFIX, databaseUrl: deps.databaseUrl, onShutdownRequest: (reason) => shutdownRequests.push(reason) },
     );
     lk?.setWebhookUrl(`${app.url}/livekit/webhook`);
-    const inspector = new Inspector(deps.redis.url, PREFIX, deps.directDatabaseUrl);
+    const inspector = new Inspector(deps.inspectorRedis, PREFIX, deps.directDatabaseUrl);
     const running = app;
     const double = lk;
     return {
@@ -153,7 +101,7 @@ export async function startInProcess(
 
 export interface ProcessSystem extends System {
   servers: ServerProcess[];
-  deps: Deps;
+  deps: Deps & SingleRedis;
 }
 
 /** The servers themselves, not only their tsx wrappers (see process-tree.ts). */
@@ -165,13 +113,13 @@ async function stopAll(servers: ServerProcess[]): Promise<void> {
 }
 
 export async function startProcesses(count = 2): Promise<ProcessSystem> {
-  const deps = await startDeps({});
+  const deps = await startDeps(singleRedis({}), {});
   const servers: ServerProcess[] = [];
   try {
     const env = { ...CHAOS_ENV, LOG_LEVEL: 'warn', DATA_DIR: deps.dataDir, DATABASE_URL: deps.databaseUrl, REDIS_URL: deps.redisUrl, REDIS_PREFIX: PREFIX };
     // One at a time: both would otherwise race to run the migrations (they take a lock, but start-up is also CPU-bound here).
     for (let i = 0; i < count; i++) servers.push(await startServerProcess(env));
-    const inspector = new Inspector(deps.redis.url, PREFIX, deps.directDatabaseUrl);
+    const inspector = new Inspector(deps.inspectorRedis, PREFIX, deps.directDatabaseUrl);
     return {
       servers,
       deps,

@@ -1,5 +1,6 @@
 /** Every chaos scenario, in the order the table lists them. */
 import type { ScenarioOptions, ScenarioResult } from '../lib/types';
+import { clusterMasterKilled, clusterSlotMigrated } from './cluster';
 import { livekitFailing } from './livekit';
 import { postgresDown, postgresSlow } from './postgres';
 import { redisKilledAof, redisKilledEmpty, redisPaused } from './redis';
@@ -20,4 +21,6 @@ export const SCENARIOS: Scenario[] = [
   { name: 'livekit-timeout', run: (o) => livekitFailing('timeout', o) },
   { name: 'livekit-drop', run: (o) => livekitFailing('drop', o) },
   { name: 'server-kill', run: serverKilled },
+  { name: 'cluster-failover', run: clusterMasterKilled },
+  { name: 'cluster-migration', run: clusterSlotMigrated },
 ];

@@ -78,6 +78,8 @@ const RULES: readonly Rule[] = [
   // Redis error replies.
   ['redis loading', reply('LOADING'), row(C.Transient, T.Redis, S.Medium, R.RetryBackoff)],
   ['redis failover', (s) => ['READONLY', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN'].some((w) => reply(w)(s)), row(C.Transient, T.Redis, S.High, R.Reconnect)],
+  // A script touching an undeclared missing key while its slot moves (see lib.lua begin_call): nothing was written.
+  ['redis slot moving', msg(/non local key/), row(C.Transient, T.Redis, S.Low, R.RetryBackoff)],
   ['redis busy script', reply('BUSY'), row(C.Transient, T.Redis, S.Medium, R.RetryBackoff)],
   ['redis script flushed', reply('NOSCRIPT'), row(C.Transient, T.Redis, S.Low, R.RetryBackoff)],
   ['redis out of memory', reply('OOM'), row(C.Persistent, T.Redis, S.High, R.BreakAndAlert, false)],

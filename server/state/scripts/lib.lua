@@ -42,6 +42,10 @@ local function begin_call(argv)
   end
   EPOCH = nil -- read once per call, on the first event id
   if L.checkPools then
+    -- A key that never exists. While the pool's slot is moving to another master, touching a
+    -- missing key the script did not declare is refused ("non local key", retried by the Redis
+    -- policy); touching this one first makes that refusal come before any write, never midway.
+    redis.call('EXISTS', P .. 'moving')
     local e = redis.call('GET', P .. 'epoch')
     if not e or (string.sub(e, 1, 1) == 'R' and not A.rebuild) then
       return cjson.encode({ ok = false, error = 'UNCHECKED' })

@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** The suites that also run against a Redis Cluster (3 masters + 3 replicas, started once per run). */
-const ON_CLUSTER = ['tests/{state,match,presence,audit,events}/**/*.test.ts'];
+const ON_CLUSTER = ['tests/{state,match,presence,audit,events,safety}/**/*.test.ts'];
 /**
  * Not on the cluster: resend.test.ts loses replies in a TCP proxy in front of one Redis, and a
  * cluster client connects to the addresses the cluster announces, around any proxy.

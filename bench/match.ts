@@ -38,6 +38,7 @@ import { fullPhase } from './match/full-phase';
 import { cpuMs, rssKb, sum } from './match/proc';
 import { roomsEnv } from './match/rooms';
 import { scrapeWaits, summarizeWaits } from './match/server-wait';
+import { UNLIMITED_RATES } from '../tests/support/unlimited-rates';
 
 const args = benchArgs('match', {
   rate: { default: 1000, help: 'arrivals (enqueues) per second offered; with --skip 0 this is the match rate' },
@@ -101,6 +102,7 @@ function serverEnv(redisUrl: string, prefix: string, databaseUrl: string, secret
     WS_MAX_PER_IP: '100000',
     HTTP_RATE_PER_IP: '1000000',
     WS_MESSAGES_PER_SECOND: '100000',
+    ...UNLIMITED_RATES,
     ...rooms.env,
     ...extra,
   };

@@ -27,6 +27,7 @@ import { row, trend, type Point } from './soak/report';
 import { leftUsers, read, snapshot } from './soak/sample';
 import { startSystem } from './soak/system';
 import { settle } from './soak/settle';
+import { UNLIMITED_RATES } from '../tests/support/unlimited-rates';
 
 const args = benchArgs('soak', {
   'fault-every': { default: 180, help: 'seconds between faults (Redis paused, Postgres restarted, a server killed: in turn)' },
@@ -62,6 +63,7 @@ const SOAK_ENV = {
   WS_MAX_PER_IP: '100000',
   HTTP_RATE_PER_IP: '1000000',
   WS_MESSAGES_PER_SECOND: '100000',
+  ...UNLIMITED_RATES,
 };
 // Server-made op ids live 60 s (server/state/store.ts); the cleanup job runs every 30 s.
 const SERVER_OP_TTL_S = 60;

@@ -24,6 +24,7 @@ import { createMetrics } from './infra/metrics';
 import { migrate, openDatabase, type Database } from './infra/postgres';
 import { connectRedis } from './infra/redis';
 import { reachable } from './infra/startup';
+import { RateLimits, ipKey, rateRules, skipCooldown } from './safety/rate-limits';
 import { auditRecorder, auditRetention, cleanupJob, epochGuard, jobReporter, matchService, outboxDrain, presenceService } from './parts';
 import type { CleanupJob } from './presence/cleanup';
 import { createResilience, resilienceConfigFromEnv } from './resilience';
@@ -249,6 +250,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     resilience,
     metrics,
     refusals,
+    limits: new RateLimits(redis, cfg.REDIS_PREFIX, rateRules(cfg), skipCooldown(cfg), (ip) => ipKey(opts.sessionSecret, ip)),
   };
   // Every write of the drain (batches, dead letters) runs under the Postgres policy.
   const drain = outboxDrain(cfg, { drainConn, database, store, log, metrics }, (fn) => resilience.policies.postgres.execute(fn));

@@ -37,6 +37,23 @@ const codes = (def: string) =>
     .default(def)
     .transform((s) => items(s.toLowerCase()))
     .pipe(z.array(z.string().regex(/^[a-z]{2,8}$/, 'each code is 2-8 letters')).min(1));
+/** A rate, `<points>/<window>` with the window in ms, s, m or h: "5/5s" is 5 per 5 seconds. */
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+const rate = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((v, ctx) => {
+      const m = /^(\d{1,7})\/(\d{1,6})(ms|s|m|h)$/.exec(v.trim());
+      const points = Number(m?.[1]);
+      const windowMs = Number(m?.[2]) * UNIT_MS[(m?.[3] ?? 's') as keyof typeof UNIT_MS];
+      // The limiter counts whole seconds.
+      if (!m || points < 1 || windowMs < 1000 || windowMs > 86_400_000) {
+        ctx.addIssue({ code: 'custom', message: 'a rate is <points>/<window>, e.g. 5/5s or 30/1m (window 1 s to 24 h)' });
+        return z.NEVER;
+      }
+      return { points, windowMs };
+    });
 const bool = (def: boolean) =>
   z
     .enum(['true', 'false', '1', '0'])
@@ -163,6 +180,23 @@ export const configSchema = z.object({
   HTTP_RATE_PER_IP: count(1, 1_000_000, 50),
   /** Messages per second on one WebSocket; beyond, the socket is closed (4429). Our client sends a few. */
   WS_MESSAGES_PER_SECOND: count(1, 100_000, 50),
+  /**
+   * Rate limits over every process (server/safety/rate-limits.ts; README, "Safety"). Per client
+   * address: new sessions and WebSocket connections (room for many people behind one NAT). Per
+   * person: the rest.
+   */
+  RATE_SESSIONS_PER_IP: rate('30/1m'),
+  RATE_CONNECTS_PER_IP: rate('120/1m'),
+  RATE_ENQUEUE: rate('30/1m'),
+  /** Skips free within the window; past it, SKIP_COOLDOWN_BASE_MS, doubled per refusal in SKIP_STRIKE_WINDOW_MS, up to SKIP_COOLDOWN_MAX_MS. */
+  RATE_SKIP: rate('10/1m'),
+  SKIP_COOLDOWN_BASE_MS: ms(2000),
+  SKIP_COOLDOWN_MAX_MS: ms(60_000),
+  SKIP_STRIKE_WINDOW_MS: ms(600_000),
+  RATE_CHAT: rate('5/5s'),
+  RATE_TYPING: rate('20/10s'),
+  RATE_SIGNAL: rate('100/10s'),
+  RATE_BLOCK: rate('20/10m'),
   /**
    * Who speaks tRPC on the WebSocket: `lean`, our handler (server/http/trpc-ws.ts, a fraction of
    * the memory per connection), or `stock`, tRPC's applyWSSHandler (no per-socket subscription bound).

@@ -16,6 +16,7 @@ import type { Checkpointer } from './checkpoint/snapshot';
 import type { Clock } from './shared/clock';
 import type { StateStore } from './state/store';
 import type { Refusals } from './trpc/refusals';
+import type { RateLimits } from './safety/rate-limits';
 
 export interface Services {
   cfg: Config;
@@ -37,4 +38,6 @@ export interface Services {
   metrics: Metrics;
   /** Refusals at the edge: counted and sampled, not audited (trpc/refusals.ts). */
   refusals: Refusals;
+  /** How often one person or address may do each thing (safety/rate-limits.ts). */
+  limits: RateLimits;
 }

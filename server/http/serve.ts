@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { RedisClient } from '../infra/redis';
 import type { WebSocket } from 'ws';
 import type { Services } from '../services';
+import { RateLimitedError } from '../safety/rate-limits';
 import { LimitExceededError } from '../state/errors';
 import { WindowCounter } from '../shared/window-counter';
 import type { WriteBatcher } from '../shared/write-batch';
@@ -68,7 +69,13 @@ export async function serveHttp(svc: Services, sub: RedisClient, clientDir: stri
   const ws = attachWebSocket(server, {
     router: appRouter,
     createContext: async (params, socket) => {
-      const ctx = await wsContext(svc, params);
+      const ip = guard.addressOf(socket);
+      // Connections per address over every process (the guard's counts are this process's).
+      await svc.limits.consume('connect', ip).catch((e: unknown) => {
+        if (e instanceof RateLimitedError) refusals.count('RATE_LIMITED');
+        throw e instanceof RateLimitedError ? limitError(e) : e;
+      });
+      const ctx = await wsContext(svc, params, ip);
       if (ctx.session && presence.connections(ctx.session.userId) >= cfg.WS_MAX_PER_USER) {
         refusals.count('too_many_sockets_per_user');
         throw limitError(new LimitExceededError('TOO_MANY_CONNECTIONS', { max: cfg.WS_MAX_PER_USER }));

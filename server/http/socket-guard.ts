@@ -37,6 +37,8 @@ export const CLOSE_SESSION_REVOKED = 4403;
 
 interface Watched {
   timer: NodeJS.Timeout | null;
+  /** The client address the socket was admitted from. */
+  ip: string;
 }
 
 export class SocketGuard {
@@ -62,7 +64,7 @@ export class SocketGuard {
   /** An admitted socket opened: counted against its address until it closes, and given its time to authenticate. */
   watch(ws: WebSocket, ip: string): void {
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
-    const w: Watched = { timer: null };
+    const w: Watched = { timer: null, ip };
     w.timer = setTimeout(() => {
       this.opts.onRefused('auth_timeout');
       ws.close(CLOSE_AUTH_TIMEOUT, 'authentication timeout');
@@ -75,6 +77,11 @@ export class SocketGuard {
       if (n > 0) this.perIp.set(ip, n);
       else this.perIp.delete(ip);
     });
+  }
+
+  /** The address `ws` was admitted from ('unknown' for a socket not watched). */
+  addressOf(ws: WebSocket): string {
+    return this.watched.get(ws)?.ip ?? 'unknown';
   }
 
   /** The socket authenticated; `expiresAt` (epoch ms) is when its session ends, null for none. */

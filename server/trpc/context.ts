@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import type { Services } from '../services';
+import { clientAddress } from '../http/security';
 import { InvalidTokenError, verifyToken } from '../session/token';
 
 export interface Session {
@@ -16,6 +17,8 @@ export interface Context {
   svc: Services;
   session: Session | null;
   admin: boolean;
+  /** The client's address (TRUST_PROXY decides whose word it is): for the per-address rate limits only. */
+  ip: string;
 }
 
 function bearer(req: IncomingMessage): string | null {
@@ -57,12 +60,12 @@ export function sessionEnded(why: 'expired' | 'revoked'): TRPCError {
 export async function httpContext(svc: Services, req: IncomingMessage): Promise<Context> {
   const token = bearer(req);
   const admin = isAdminToken(svc, req.headers['x-admin-token'] as string | undefined);
-  return { svc, admin, session: token ? await sessionFrom(svc, token) : null };
+  return { svc, admin, ip: clientAddress(req, svc.cfg.TRUST_PROXY), session: token ? await sessionFrom(svc, token) : null };
 }
 
 /** WebSocket: a valid token in connectionParams is required; otherwise the socket is closed. */
-export async function wsContext(svc: Services, params: Record<string, string | undefined> | null): Promise<Context> {
+export async function wsContext(svc: Services, params: Record<string, string | undefined> | null, ip: string): Promise<Context> {
   const admin = isAdminToken(svc, params?.adminToken);
-  if (admin && !params?.token) return { svc, admin, session: null };
-  return { svc, admin, session: await sessionFrom(svc, params?.token) };
+  if (admin && !params?.token) return { svc, admin, ip, session: null };
+  return { svc, admin, ip, session: await sessionFrom(svc, params?.token) };
 }

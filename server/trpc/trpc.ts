@@ -7,6 +7,8 @@ import { TRPCError, initTRPC } from '@trpc/server';
 import { classify, isDependencyFailure, userMessage } from '../resilience';
 import { ZodError } from 'zod';
 import { USER_MESSAGES } from '../resilience/messages';
+import { limitError } from '../http/limits';
+import { LIMITED_PROCEDURES, RATE_ACTIONS, RateLimitedError } from '../safety/rate-limits';
 import { LimitExceededError, isDomainError } from '../state/errors';
 import { illFormedInput } from './well-formed';
 import type { Precondition, State } from '../state/states';
@@ -58,7 +60,7 @@ const EDGE_CODES = new Set(['UNAUTHORIZED', 'BAD_REQUEST', 'PARSE_ERROR', 'NOT_F
 
 /** A refusal at the edge, or null for a failure of the call itself. */
 function edgeRefusal(error: TRPCError): string | null {
-  if (error.cause instanceof LimitExceededError) return error.cause.code;
+  if (error.cause instanceof LimitExceededError || error.cause instanceof RateLimitedError) return error.cause.code;
   if (isDomainError(error.cause)) return null;
   return EDGE_CODES.has(error.code) ? error.code : null;
 }
@@ -68,8 +70,9 @@ function edgeRefusal(error: TRPCError): string | null {
  * copies the call's options), so authentication and a procedure's declared states run in the same
  * level as this:
  * - The raw input must be well-formed text (well-formed.ts) before any schema or script sees it.
- * - A refusal anyone can cause (unauthenticated, malformed input, a bound hit) is counted and
- *   sampled (Refusals), never audited one row each.
+ * - A refusal anyone can cause (unauthenticated, malformed input, a bound or rate limit hit) is
+ *   counted and sampled (Refusals), never audited one row each.
+ * - A procedure with a rate limit (LIMITED_PROCEDURES) counts the call before it runs.
  * - Every other failed call is handed to the ErrorRecoveryManager: classified, counted
  *   (errors_total), audited (errors) and met with its class's strategy (e.g. a data
  *   inconsistency pauses the pool). Nothing is retried here (the Redis policy already did, with
@@ -107,8 +110,23 @@ async function checkInput(ctx: Context, path: string, type: string, getRawInput:
   if (problem) refuse(ctx, path, type, new TRPCError({ code: 'BAD_REQUEST', message: `${USER_MESSAGES.INVALID_INPUT.slice(0, -1)}: ${problem}.` }));
 }
 
+/** Counts the call against its rate limit, if it has one (safety/rate-limits.ts); refused past it. */
+async function limit(ctx: Context, path: string, type: string, userId: string | null): Promise<void> {
+  const action = LIMITED_PROCEDURES[path];
+  if (!action) return;
+  const subject = RATE_ACTIONS[action] === 'ip' ? ctx.ip : userId;
+  if (subject === null) return;
+  try {
+    await ctx.svc.limits.consume(action, subject);
+  } catch (e) {
+    if (e instanceof RateLimitedError) refuse(ctx, path, type, limitError(e));
+    throw e;
+  }
+}
+
 export const publicProcedure = t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
   await checkInput(ctx, path, type, getRawInput);
+  await limit(ctx, path, type, ctx.session?.userId ?? null);
   return settle(await next(), ctx, path, type);
 });
 
@@ -119,6 +137,7 @@ function unauthorized(): TRPCError {
 export const authedProcedure = t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
   const session = ctx.session ?? refuse(ctx, path, type, unauthorized());
   await checkInput(ctx, path, type, getRawInput);
+  await limit(ctx, path, type, session.userId);
   // tRPC merges this into the context.
   return settle(await next({ ctx: { session, userId: session.userId } }), ctx, path, type);
 });
@@ -141,6 +160,7 @@ export function inStates(action: string, ...states: State[]) {
   return t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
     const session = ctx.session ?? refuse(ctx, path, type, unauthorized());
     await checkInput(ctx, path, type, getRawInput);
+    await limit(ctx, path, type, session.userId);
     return settle(await next({ ctx: { session, userId: session.userId, precondition } }), ctx, path, type);
   });
 }

@@ -6,6 +6,7 @@
 import { loadConfig, type Config } from '../../server/config';
 import { startServer, type RunningServer, type StartOptions } from '../../server/app';
 import { createTestDatabase, createTestRedis } from './databases';
+import { UNLIMITED_RATES } from './unlimited-rates';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 const SECRET = 'test-session-secret-0123456789abcdef';
@@ -56,6 +57,7 @@ export async function startTestApp(
       WS_MAX_PER_IP: '100000',
       HTTP_RATE_PER_IP: '1000000',
       WS_MESSAGES_PER_SECOND: '100000',
+      ...UNLIMITED_RATES,
       ...kv?.env,
       ...env,
     });

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from './free-port';
 import { ADMIN_TOKEN } from './app';
+import { UNLIMITED_RATES } from './unlimited-rates';
 
 // `node --import tsx` (not tsx's CLI, which runs the server in a child): the pid we signal is the server's.
 
@@ -30,6 +31,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       WS_MAX_PER_IP: '100000',
       HTTP_RATE_PER_IP: '1000000',
       WS_MESSAGES_PER_SECOND: '100000',
+      ...UNLIMITED_RATES,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

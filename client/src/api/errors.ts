@@ -8,6 +8,7 @@ import { USER_MESSAGES } from '../../../server/resilience/messages';
 interface ErrorData {
   code?: string;
   appCode?: string;
+  details?: { retryAfterMs?: unknown } | null;
 }
 
 function dataOf(e: unknown): ErrorData | null {
@@ -24,6 +25,13 @@ export function isUnauthorized(e: unknown): boolean {
 /** The call never got an answer (socket closed, network down): safe to retry with the same idempotency key. */
 export function isTransportError(e: unknown): boolean {
   return e instanceof TRPCClientError && dataOf(e) === null;
+}
+
+/** A rate limit's wait in ms (RATE_LIMITED), or null for any other failure. */
+export function retryAfterMs(e: unknown): number | null {
+  const data = dataOf(e);
+  const wait = data?.details?.retryAfterMs;
+  return data?.appCode === 'RATE_LIMITED' && typeof wait === 'number' ? wait : null;
 }
 
 export function errorText(e: unknown): string {

@@ -6,7 +6,6 @@
  */
 import { createSignal } from 'solid-js';
 import type { Api } from '../api/client';
-import { errorText } from '../api/errors';
 import { newId } from '../lib/ids';
 import type { CallStore } from './call';
 import type { MatchState } from './match';
@@ -33,7 +32,7 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
       await fn();
       return true;
     } catch (e) {
-      notices.error(errorText(e));
+      notices.failed(e);
       void m.resync();
       return false;
     } finally {
@@ -94,7 +93,7 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
       return true;
     } catch (e) {
       mark('failed');
-      notices.error(errorText(e));
+      notices.failed(e);
       void m.resync();
       return false;
     }

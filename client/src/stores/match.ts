@@ -8,7 +8,6 @@ import { batch, createMemo, createSignal } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import type { State } from '../../../server/state/states';
 import type { Api, MatchEvent } from '../api/client';
-import { errorText } from '../api/errors';
 import type { CallStore, MatchedEvent } from './call';
 import type { NoticeStore } from './notice';
 import { RecentIds } from './recent-ids';
@@ -118,7 +117,7 @@ export function createMatchStore(api: Api, notices: NoticeStore, call: CallStore
       .call(() => api.trpc.match.joined.mutate({ matchId }), { retry: true })
       .catch((e: unknown) => {
         if (!isCurrent(matchId)) return; // the match ended meanwhile: nothing left to report
-        notices.error(errorText(e));
+        notices.failed(e);
         void resync();
       });
   }

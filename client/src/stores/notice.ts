@@ -3,6 +3,7 @@
  * notice) or what went wrong. One at a time, newest wins, so the person never has to read a log.
  */
 import { createSignal } from 'solid-js';
+import { errorText, retryAfterMs } from '../api/errors';
 
 export interface Notice {
   id: number;
@@ -38,9 +39,37 @@ export function createNoticeStore() {
     expiry = setTimeout(() => notice()?.id === current.id && setNotice(null), ms);
   }
 
+  let ticker: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * A failed call in plain words. A rate limit counts down its wait ("Please wait 3 seconds.",
+   * then 2, then 1) and clears itself when the person may try again: never a spinner.
+   */
+  function failed(e: unknown): void {
+    clearInterval(ticker);
+    const wait = retryAfterMs(e);
+    if (wait === null) return void show(errorText(e), 'error');
+    const until = Date.now() + wait;
+    const text = errorText(e);
+    const tick = () => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left <= 0) {
+        clearInterval(ticker);
+        return void (notice()?.id === id && setNotice(null));
+      }
+      const n = notice();
+      if (n && n.id !== id) return clearInterval(ticker); // replaced by a newer notice
+      setNotice({ id, kind: 'error', text: text.replace(/\d+ seconds?/, `${left} second${left === 1 ? '' : 's'}`) });
+    };
+    const id = show(text, 'error');
+    tick();
+    ticker = setInterval(tick, 1000);
+  }
+
   return {
     notice,
     show,
+    failed,
     error: (text: string) => show(text, 'error'),
     clear,
     expireSoon,

@@ -1,4 +1,5 @@
 import { loadConfig } from '../../../server/config';
+import { UNLIMITED_RATES } from '../../support/unlimited-rates';
 
 /**
  * The server settings every chaos scenario runs with.
@@ -22,6 +23,7 @@ const LOAD_AND_ACCOUNTING: Record<string, string> = {
   WS_MAX_PER_IP: '100000',
   HTTP_RATE_PER_IP: '1000000',
   WS_MESSAGES_PER_SECOND: '100000',
+  ...UNLIMITED_RATES,
 };
 
 const SHORTENED: Record<string, string> = {

@@ -1,0 +1,95 @@
+/**
+ * Rate limits on the real services: each refuses at its threshold with RATE_LIMITED, a wait and a
+ * sentence, and lets the caller through again once its window has passed. Skipping past its
+ * limit meets a cooldown that doubles with every refusal, up to its maximum.
+ */
+import { randomUUID } from 'node:crypto';
+import { TRPCClientError } from '@trpc/client';
+import { describe, expect, it } from 'vitest';
+import type { AppRouter } from '../../server/trpc/router';
+import { openRaw } from '../hardening/raw-ws';
+import { startTestApp } from '../support/app';
+import { connectUser, httpClient } from '../support/client';
+import { startRedisServer } from '../support/redis-server';
+
+type Refusal = { appCode: string; details: { action: string; retryAfterMs: number } };
+
+/** The refusal a call met (it must fail). */
+async function refusal(call: Promise<unknown>): Promise<{ message: string; data: Refusal }> {
+  const e = await call.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(TRPCClientError);
+  const err = e as TRPCClientError<AppRouter>;
+  return { message: err.message, data: err.data as unknown as Refusal };
+}
+
+/** A chat message (each with its own id, as the client makes them). */
+const say = (matchId: string, text: string) => ({ matchId, text, clientMessageId: randomUUID() });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('rate limits', () => {
+  it('new sessions per address: the fourth of three in 3 s is refused with a wait, and allowed after it', async () => {
+    await using app = await startTestApp({ RATE_SESSIONS_PER_IP: '3/3s' });
+    const api = httpClient(app.url);
+    for (let i = 0; i < 3; i++) await api.session.create.mutate({});
+    const refused = await refusal(api.session.create.mutate({}));
+    expect(refused.data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action: 'session' } });
+    expect(refused.data.details.retryAfterMs).toBeGreaterThan(0);
+    expect(refused.data.details.retryAfterMs).toBeLessThanOrEqual(3000);
+    expect(refused.message).toMatch(/^You're starting new sessions too fast\. Please wait [1-3] seconds?\.$/);
+    await sleep(refused.data.details.retryAfterMs + 50);
+    await expect(api.session.create.mutate({})).resolves.toMatchObject({ token: expect.any(String) });
+  });
+
+  it('with Redis down, each process still limits on its own (the in-memory insurance)', async () => {
+    await using redis = await startRedisServer();
+    await using app = await startTestApp({ RATE_SESSIONS_PER_IP: '2/3s', REDIS_RECONNECT_MAX_MS: '100' }, { redisUrl: redis.url, prefix: 'rv' });
+    await redis.kill('SIGKILL');
+    await expect.poll(() => app.server.services.redis.status).not.toBe('ready');
+    const api = httpClient(app.url);
+    for (let i = 0; i < 2; i++) await api.session.create.mutate({});
+    expect((await refusal(api.session.create.mutate({}))).data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action: 'session' } });
+  });
+
+  it('chat per person: past the limit only that person waits, their partner still talks', async () => {
+    await using app = await startTestApp({ RATE_CHAT: '3/3s' });
+    await using ann = await connectUser(app.url);
+    await using bob = await connectUser(app.url);
+    await ann.api.match.enqueue.mutate({});
+    await bob.api.match.enqueue.mutate({});
+    const { matchId } = await ann.next('matched');
+    for (let i = 0; i < 3; i++) await ann.api.chat.send.mutate(say(matchId, `hi ${i}`));
+    const refused = await refusal(ann.api.chat.send.mutate(say(matchId, 'one too many')));
+    expect(refused.data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action: 'chat' } });
+    await bob.api.chat.send.mutate(say(matchId, 'I can still talk'));
+    await ann.next('chat', (e) => e.text === 'I can still talk');
+    await sleep(refused.data.details.retryAfterMs + 50);
+    await ann.api.chat.send.mutate(say(matchId, 'and me again'));
+    await bob.next('chat', (e) => e.text === 'and me again');
+    expect(bob.events.filter((e) => e.event.type === 'chat' && e.event.text === 'one too many')).toEqual([]);
+  });
+
+  it('skipping past the limit: a cooldown that doubles with each refusal, up to the maximum', async () => {
+    await using app = await startTestApp({ RATE_SKIP: '2/1m', SKIP_COOLDOWN_BASE_MS: '1000', SKIP_COOLDOWN_MAX_MS: '4000' });
+    await using ann = await connectUser(app.url);
+    // Every skip counts, whatever it finds (here: nobody to skip).
+    for (let i = 0; i < 2; i++) expect((await refusal(ann.api.match.skip.mutate({}))).data.appCode).not.toBe('RATE_LIMITED');
+    const waits = [];
+    for (let i = 0; i < 4; i++) waits.push((await refusal(ann.api.match.skip.mutate({}))).data.details.retryAfterMs);
+    expect(waits).toEqual([1000, 2000, 4000, 4000]);
+  });
+
+  it('WebSocket connections per address: past the limit a socket is refused with RATE_LIMITED and closed', async () => {
+    await using app = await startTestApp({ RATE_CONNECTS_PER_IP: '2/1s' });
+    const { token } = await httpClient(app.url).session.create.mutate({});
+    await using a = await openRaw(app.wsUrl, token);
+    await using b = await openRaw(app.wsUrl, token);
+    await using c = await openRaw(app.wsUrl, token);
+    const reply = await c.reply((r) => r.id === null && !!r.error);
+    expect(reply.error?.data.appCode).toBe('RATE_LIMITED');
+    await c.closed;
+    for (const ok of [a, b]) expect(ok.replies.filter((r) => r.error)).toEqual([]);
+  });
+});

@@ -3,39 +3,42 @@
  * server memory per idle connected client, with real tRPC WebSocket clients; with `--flow full`,
  * whole calls per second instead (bench/match/full-phase.ts).
  *
- * Setup: a fresh database on the shared Postgres and a fresh key prefix on the shared Redis;
+ * Setup: a fresh database on the shared Postgres and a fresh key prefix on the shared Redis (or a
+ * private redis-server, or a private Redis Cluster of 3 masters + 3 replicas: bench/match/redis-target.ts);
  * `--servers` server processes (bench/match/server.ts, production settings, and the node flags of
  * `npm start` unless `--node-flags` says otherwise); load generators in processes of their own.
  * Phases:
  *   1. memory: server RSS (/proc VmRSS) with no clients, then with `--clients` idle clients
  *      connected and subscribed (like open browser tabs); also the CPU those idle clients cost,
  *      and the servers' V8 heap before and after (its young generation apart).
- *   2. churn: open-loop arrivals at `--rate` per second through bench/match/churn.ts; server CPU
- *      (/proc utime+stime) over the measured window divided by the matches made in it.
+ *   2. churn: open-loop arrivals at `--rate` per second through bench/match/churn.ts, spread over
+ *      `--pools` pools (bench/match/pools.ts); server CPU (/proc utime+stime) over the measured
+ *      window divided by the matches made in it, and Redis CPU per master (bench/match/redis-load.ts).
  * `--flow full` replaces both phases with whole calls (bench/flow/full-call.ts, closed loop:
  *   `--population` people, signalling, IN_CALL, chat, skip or end, `--absent` of them dropping).
  * Usage: npm run bench -- --duration 10 [--rate 1000] [--clients 2000] [--servers 1] [--skip 0.2]
- *        [--redis shared|private] [--profile DIR] [--livekit off|double] [--server-env K=V,K=V]
+ *        [--redis shared|private|cluster] [--pools 1] [--profile DIR] [--livekit off|double] [--server-env K=V,K=V]
  *        [--node-flags=start|none|"--flag --flag"]   (the = form: the value starts with --)
  *        [--generator-flags="--flag"] [--idle-during-churn 1] [--flow churn|full] [--absent 0.05]
  * Ends with one JSON line: {"matchesPerSec":..,"p50Ms":..,"p99Ms":..,"maxMs":..,
- *   "serverCpuMsPerMatch":..,"rssKbPerClient":..,"clients":..,"errors":..}; with --flow full
+ *   "serverCpuMsPerMatch":..,"rssKbPerClient":..,"clients":..,"errors":..,"pools":..,
+ *   "redisMasters":[{"master":..,"pools":[..],"matchesPerSec":..,"cpuPct":..}],..}; with --flow full
  *   {"flow":"full","callsPerSec":..,"matchesPerSec":..,"p50Ms":..(enqueue->matched),
  *   "matchedToInCallP50Ms":..,"serverCpuMsPerCall":..,"redisCpuMsPerCall":..,"ghostMatches":..,"errors":..,...}
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../server/config';
-import { createTestDatabase, createTestRedis } from '../tests/support/databases';
-import { startRedisServer } from '../tests/support/redis-server';
+import { createTestDatabase } from '../tests/support/databases';
 import { benchArgs, BenchArgError } from './lib/args';
-import { diffCounters, serverCounters } from './lib/redis';
 import { machine, printResult, printTable, progress } from './lib/report';
 import { round } from './lib/stats';
 import { startChild, startFlags, type Child } from './match/children';
 import type { ChurnConfig, ChurnResult } from './match/churn';
 import { fullPhase } from './match/full-phase';
+import { choosePools, masterOfPool, slotOfPool } from './match/pools';
 import { cpuMs, rssKb, sum } from './match/proc';
+import { printRedisLoad, readNodes, redisLoad } from './match/redis-load';
+import { openBenchRedis, type BenchRedis, type RedisKind } from './match/redis-target';
 import { roomsEnv } from './match/rooms';
 import { scrapeWaits, summarizeWaits } from './match/server-wait';
 import { UNLIMITED_RATES } from '../tests/support/unlimited-rates';
@@ -62,10 +65,17 @@ const args = benchArgs('match', {
     default: '0.05',
     help: '--flow full: each time a person waits in the queue, and each time one reaches IN_CALL, they close their socket with probability absent/2',
   },
-  redis: { default: 'shared', help: "'shared' (127.0.0.1:6379, fresh key prefix) or 'private' (a redis-server of our own: Redis CPU is then ours alone)" },
+  redis: {
+    default: 'shared',
+    help: "'shared' (127.0.0.1:6379, fresh key prefix), 'private' (a redis-server of our own: Redis CPU is then ours alone) or 'cluster' (a Redis Cluster of our own, 3 masters + 3 replicas)",
+  },
+  pools: { default: 1, help: 'pools the churn clients are spread over (named by language/region so they fall evenly on 3 masters)' },
 });
-if (args.redis !== 'shared' && args.redis !== 'private') throw new BenchArgError(`--redis must be shared or private, got "${args.redis}"`);
+if (!['shared', 'private', 'cluster'].includes(args.redis)) throw new BenchArgError(`--redis must be shared, private or cluster, got "${args.redis}"`);
+const redisKind = args.redis as RedisKind;
 if (args.flow !== 'churn' && args.flow !== 'full') throw new BenchArgError(`--flow must be churn or full, got "${args.flow}"`);
+if (args.flow === 'full' && (redisKind === 'cluster' || args.pools !== 1)) throw new BenchArgError('--redis cluster and --pools are for --flow churn');
+if (!Number.isInteger(args.pools)) throw new BenchArgError(`--pools must be a whole number, got "${args.pools}"`);
 const absent = Number(args.absent);
 if (!(absent >= 0 && absent <= 1)) throw new BenchArgError(`--absent must be between 0 and 1, got "${args.absent}"`);
 const skip = Number(args.skip);
@@ -82,7 +92,7 @@ const generatorFlags = args['generator-flags'].split(/\s+/).filter(Boolean);
 type Listening = { type: 'listening'; url: string; pid: number };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function serverEnv(redisUrl: string, prefix: string, databaseUrl: string, secret: string): Record<string, string> {
+function serverEnv(target: BenchRedis, databaseUrl: string, secret: string): Record<string, string> {
   const extra = Object.fromEntries(
     args['server-env']
       .split(',')
@@ -94,8 +104,9 @@ function serverEnv(redisUrl: string, prefix: string, databaseUrl: string, secret
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
-    REDIS_URL: redisUrl,
-    REDIS_PREFIX: prefix,
+    REDIS_URL: target.url,
+    REDIS_PREFIX: target.prefix,
+    ...target.env,
     DATABASE_URL: databaseUrl,
     SESSION_SECRET: secret,
     // Thousands of simulated people connect from 127.0.0.1 (bench:abuse spreads them over addresses instead).
@@ -169,7 +180,7 @@ async function heaps(servers: Child[]): Promise<{ heapTotal: number; young: numb
   return { heapTotal: all.reduce((a, m) => a + m.heapTotal, 0), young: all.reduce((a, m) => a + (m.spaces.new_space?.size ?? 0), 0) };
 }
 
-async function churnPhase(urls: string[], pids: number[], secret: string, redis: Redis) {
+async function churnPhase(urls: string[], pids: number[], secret: string, target: BenchRedis, pools: string[]) {
   const cfg: ChurnConfig = {
     urls,
     secret,
@@ -179,6 +190,7 @@ async function churnPhase(urls: string[], pids: number[], secret: string, redis:
     durationSec: args.duration,
     skip,
     drainSec: 2,
+    pools,
   };
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}/generator`] : [];
   const gen = startChild('bench/match/churn.ts', { BENCH_CONFIG: JSON.stringify(cfg) }, ['--max-old-space-size=4096', ...generatorFlags, ...profile]);
@@ -187,12 +199,13 @@ async function churnPhase(urls: string[], pids: number[], secret: string, redis:
   gen.send({ type: 'go' });
   await gen.next('window-start', 120_000);
   const genPid = gen.proc.pid!;
-  const [cpu0, g0, r0, w0] = [sum(pids, cpuMs), cpuMs(genPid), await serverCounters(redis), await scrapeWaits(urls)];
+  const [cpu0, g0, r0, w0] = [sum(pids, cpuMs), cpuMs(genPid), await readNodes(target), await scrapeWaits(urls)];
   await gen.next('window-end', (args.duration + 60) * 1000);
-  const [cpu1, g1, r1, w1] = [sum(pids, cpuMs), cpuMs(genPid), await serverCounters(redis), await scrapeWaits(urls)];
+  const [cpu1, g1, r1, w1] = [sum(pids, cpuMs), cpuMs(genPid), await readNodes(target), await scrapeWaits(urls)];
   const result = await gen.next<ChurnResult>('result', 60_000);
   await gen.exited;
-  return { result, serverCpuMs: cpu1 - cpu0, generatorCpuMs: g1 - g0, redis: diffCounters(r0, r1), waits: summarizeWaits(w0, w1) };
+  const load = redisLoad(target, r0, r1, result.windowSec, result.matchesByPool);
+  return { result, serverCpuMs: cpu1 - cpu0, generatorCpuMs: g1 - g0, redis: load.total, load, waits: summarizeWaits(w0, w1) };
 }
 
 async function main() {
@@ -200,16 +213,17 @@ async function main() {
   progress(
     args.flow === 'full'
       ? `bench match --flow full: ${args.servers} server(s), ${args.population || 400} people, skip ${skip}, absent ${absent}, ${args.duration} s`
-      : `bench match: ${args.servers} server(s), ${args.clients} idle clients, ${args.rate} arrivals/s, skip ${skip}, ${args.duration} s`,
+      : `bench match: ${args.servers} server(s), ${args.clients} idle clients, ${args.rate} arrivals/s, ${args.pools} pool(s), skip ${skip}, ${args.duration} s`,
   );
   await using db = await createTestDatabase();
-  await using own = args.redis === 'private' ? await startRedisServer() : null;
-  await using kv = await createTestRedis(own?.url);
-  const redis = new Redis(kv.url);
+  await using target = await openBenchRedis(redisKind);
+  const pools = choosePools(args.pools, target.ranges);
+  for (const p of pools)
+    progress(`pool ${p}: slot ${slotOfPool(p)}, ${redisKind === 'cluster' ? 'master' : 'on a 3-master cluster:'} ${masterOfPool(p, target.ranges)}`);
   const secret = randomBytes(24).toString('hex');
   const nodeArgs = [...nodeFlags, ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [])];
   // The first server migrates the fresh database alone: concurrent first starts race on CREATE TABLE.
-  const env = serverEnv(kv.url, kv.prefix, db.url, secret);
+  const env = serverEnv(target, db.url, secret);
   const servers = [startChild('bench/match/server.ts', env, nodeArgs)];
   try {
     const first = await servers[0]!.next<Listening>('listening', 60_000);
@@ -222,10 +236,10 @@ async function main() {
         urls,
         pids,
         secret,
-        redis,
+        redis: target.masters[0]!.redis,
         redisKind: args.redis,
-        redisUrl: kv.url,
-        keyRoot: kv.prefix,
+        redisUrl: target.url,
+        keyRoot: target.prefix,
         people: args.population || 400,
         skip,
         absent,
@@ -241,7 +255,7 @@ async function main() {
       return;
     }
     const mem = await memoryPhase(urls, pids, servers, secret, loadConfig(env).RECONNECT_GRACE_MS);
-    const churn = await churnPhase(urls, pids, secret, redis);
+    const churn = await churnPhase(urls, pids, secret, target, pools);
     await Promise.all(mem.idle.map((g) => g.stop()));
     const r = churn.result;
     const connected = args.clients - mem.failed;
@@ -300,15 +314,29 @@ async function main() {
       .sort((a, b) => b[1].usec - a[1].usec)
       .slice(0, args.verbose ? 40 : 6)
       .map(([name, c]) => ({ command: name, 'calls/match': round(c.calls / Math.max(1, r.matches)), 'usec/call': round(c.usec / c.calls) }));
-    printTable(`Redis commands in the window (${args.redis === 'shared' ? 'shared Redis: includes other users' : 'private Redis'})`, top);
+    printTable(
+      `Redis commands in the window (${args.redis === 'shared' ? 'shared Redis: includes other users' : `private Redis${redisKind === 'cluster' ? ' Cluster, all masters' : ''}`})`,
+      top,
+    );
+    const redisMasters = printRedisLoad(churn.load, r.windowSec);
     printTable('machine', [
       { ...machine(), load1mAtStart: loadAtStart, servers: args.servers, redis: args.redis, serverFlags: nodeFlags.join(' ') || '(none)' },
     ]);
     const redisCpuMsPerMatch = round((churn.redis.cpuSec * 1000) / Math.max(1, r.matches));
-    printResult({ ...figures, servers: args.servers, rate: args.rate, skip, redis: args.redis, redisCpuMsPerMatch, livekit: args.livekit });
+    printResult({
+      ...figures,
+      servers: args.servers,
+      rate: args.rate,
+      skip,
+      redis: args.redis,
+      redisCpuMsPerMatch,
+      livekit: args.livekit,
+      pools: args.pools,
+      redisMasters,
+      ...(churn.load.replicas ? { replicasCpuPct: round(churn.load.replicasCpuMs / 10 / r.windowSec) } : {}),
+    });
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
-    redis.disconnect();
     await rooms.close();
   }
 }

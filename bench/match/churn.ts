@@ -9,14 +9,19 @@
  * queue for the next arrival) or, with probability `skip`, `skip` (both stay in the queue, and
  * may be paired with each other's neighbours at once: such matches count, but have no arrival).
  *
+ * With `pools`, client i always enqueues into pools[i % pools.length] (by the language and region
+ * that name it, bench/match/pools.ts), so arrivals spread evenly over the pools.
+ *
  * Config (JSON in BENCH_CONFIG): { urls, secret, rate, population, warmupSec, durationSec, skip,
- * drainSec }. Messages: 'ready' once connected, then waits for 'go'; 'window-start' and
+ * drainSec, pools? }. Messages: 'ready' once connected, then waits for 'go'; 'window-start' and
  * 'window-end' around the measured window; finally 'result'.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { MatchEvent } from '../../server/events/types';
+import { DEFAULT_POOL } from '../../server/state/keys';
 import { LatencyRecorder, tailBursts, type LatencySummary, type TailBursts } from '../lib/stats';
 import { connectMany, type BenchClient } from './client';
+import { poolInput } from './pools';
 
 export interface ChurnConfig {
   urls: string[];
@@ -29,6 +34,8 @@ export interface ChurnConfig {
   drainSec: number;
   /** Loopback addresses the clients connect from, round robin (default: all from 127.0.0.1). */
   sourceAddresses?: string[];
+  /** Pool names the clients are spread over (default: all in the global pool). */
+  pools?: string[];
 }
 
 export interface ChurnResult {
@@ -60,10 +67,14 @@ export interface ChurnResult {
   connectFailed: number;
   /** Events received per match made, by type (each is one WebSocket message from a server). */
   eventsPerMatch: Record<string, number>;
+  /** Matches in the window, by pool. */
+  matchesByPool: Record<string, number>;
 }
 
 interface User {
   client: BenchClient | null;
+  /** What this client enqueues with: the same pool every time. */
+  pool: { name: string; input: { language?: string; region?: string } };
   scheduledAt: number | null;
   requeuedAt: number | null;
 }
@@ -123,7 +134,10 @@ function onMatched(uid: string, u: User, e: Extract<MatchEvent, { type: 'matched
     halfSeen.delete(e.matchId);
     if (other.uid !== e.partnerId || other.partner !== uid) stats.inconsistent++;
     matchesMade++;
-    if (inWindow(now)) stats.matches++;
+    if (inWindow(now)) {
+      stats.matches++;
+      matchesByPool.set(u.pool.name, (matchesByPool.get(u.pool.name) ?? 0) + 1);
+    }
   }
   if (e.role !== leaver(e.matchId) || !u.client) return;
   const api = u.client.api;
@@ -140,6 +154,7 @@ function onMatched(uid: string, u: User, e: Extract<MatchEvent, { type: 'matched
 }
 
 const eventCounts = new Map<string, number>();
+const matchesByPool = new Map<string, number>();
 let matchesMade = 0;
 
 function onEvent(uid: string, e: MatchEvent): void {
@@ -161,7 +176,7 @@ function arrive(scheduledAt: number): void {
   u.scheduledAt = scheduledAt;
   const sent = performance.now();
   if (counted) sendLate.record(sent - scheduledAt);
-  u.client.api.match.enqueue.mutate({}).then(
+  u.client.api.match.enqueue.mutate(u.pool.input).then(
     () => {
       if (counted) enqueueRtt.record(performance.now() - sent);
     },
@@ -201,8 +216,9 @@ function schedule(): Promise<void> {
 // Connect the population. New users have no events before their first enqueue, so none is lost
 // while a client is not registered yet.
 const { clients, failed } = await connectMany(cfg.population, cfg.urls, cfg.secret, onEvent, fail, 250, true, cfg.sourceAddresses);
-for (const c of clients) {
-  const u: User = { client: c, scheduledAt: null, requeuedAt: null };
+const pools = (cfg.pools?.length ? cfg.pools : [DEFAULT_POOL]).map((name) => ({ name, input: poolInput(name) }));
+for (const [i, c] of clients.entries()) {
+  const u: User = { client: c, pool: pools[i % pools.length]!, scheduledAt: null, requeuedAt: null };
   users.set(c.userId, u);
   idle.push(u);
 }
@@ -232,6 +248,7 @@ const result: ChurnResult = {
   loopDelayMaxMs: loop.max / 1e6,
   connectFailed: failed,
   eventsPerMatch: Object.fromEntries([...eventCounts].map(([type, n]) => [type, Math.round((100 * n) / Math.max(1, matchesMade)) / 100])),
+  matchesByPool: Object.fromEntries(matchesByPool),
 };
 process.send?.(result);
 await Promise.allSettled(clients.map((c) => c.close()));

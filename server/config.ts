@@ -208,6 +208,11 @@ export const configSchema = z.object({
   TRPC_MAX_BATCH: count(1, 1000, 16),
   /** Take the client address (the last X-Forwarded-For entry) and scheme (X-Forwarded-Proto) from the one proxy you run in front. */
   TRUST_PROXY: bool(false),
+  /**
+   * Under-18s (13-17) may use the service, matched only with each other (pools of their own).
+   * Off: they are refused, as under-13s always are (server/safety/age.ts).
+   */
+  ALLOW_MINORS: bool(false),
   /** /metrics needs `Authorization: Bearer <METRICS_TOKEN>` when set. */
   METRICS_TOKEN: z.string().min(16).optional(),
   /** Serve /metrics on this port only (not on PORT) when set; e.g. a port reachable from inside the network only. */

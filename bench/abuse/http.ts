@@ -9,6 +9,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { issueToken } from '../../server/session/token';
 import { REQUEST_TIMEOUT_MS, statusOutcome } from './pace';
+import { ADULT_CONSENT } from '../../server/safety/age';
 
 // Keep-alive, so thousands of requests a second do not use up loopback ports; the cap matches
 // the attackers' own in-flight cap.
@@ -91,5 +92,5 @@ export function rawRequest(port: number, payload: string | Buffer, localAddress?
 /** A fresh user's session token, as session.create would issue it (the attackers know the secret to save a call). */
 export function mintToken(secret: string): { userId: string; token: string } {
   const userId = randomUUID();
-  return { userId, token: issueToken({ sub: userId, name: `x${userId.slice(0, 6)}`, exp: Date.now() + 6 * 3600_000 }, secret) };
+  return { userId, token: issueToken({ sub: userId, name: `x${userId.slice(0, 6)}`, exp: Date.now() + 6 * 3600_000, ...ADULT_CONSENT }, secret) };
 }

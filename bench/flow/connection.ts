@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import type { MatchEvent } from '../../server/events/types';
 import { issueToken } from '../../server/session/token';
 import type { AppRouter } from '../../server/trpc/router';
+import { ADULT_CONSENT } from '../../server/safety/age';
 
 export type FlowApi = ReturnType<typeof createTRPCClient<AppRouter>>;
 
@@ -70,7 +71,7 @@ function counting(frames: FrameCounter, opened: (ws: WebSocket) => void) {
 /** Opens the socket and resolves once `match.events` has started. */
 export async function openConnection(o: ConnectOptions): Promise<FlowConnection> {
   let socket: WebSocket | null = null;
-  const token = issueToken({ sub: o.userId, name: `f${o.userId.slice(0, 6)}`, exp: Date.now() + 6 * 3600_000 }, o.secret);
+  const token = issueToken({ sub: o.userId, name: `f${o.userId.slice(0, 6)}`, exp: Date.now() + 6 * 3600_000, ...ADULT_CONSENT }, o.secret);
   const ws = createWSClient({
     url: o.url.replace('http', 'ws') + '/trpc',
     WebSocket: counting(o.frames, (s) => {

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import type { MatchEvent } from '../../server/events/types';
 import { issueToken } from '../../server/session/token';
 import type { AppRouter } from '../../server/trpc/router';
+import { ADULT_CONSENT } from '../../server/safety/age';
 
 export type BenchApi = ReturnType<typeof createTRPCClient<AppRouter>>;
 
@@ -30,7 +31,7 @@ export async function connectClient(
   localAddress?: string,
 ): Promise<BenchClient> {
   const userId = randomUUID();
-  const token = issueToken({ sub: userId, name: `b${userId.slice(0, 6)}`, exp: Date.now() + 6 * 3600_000 }, secret);
+  const token = issueToken({ sub: userId, name: `b${userId.slice(0, 6)}`, exp: Date.now() + 6 * 3600_000, ...ADULT_CONSENT }, secret);
   const ws = createWSClient({
     url: url.replace('http', 'ws') + '/trpc',
     WebSocket: (localAddress ? boundTo(localAddress) : WebSocket) as unknown as typeof globalThis.WebSocket,

@@ -1,6 +1,7 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import type { MatchEvent } from '../events/types';
+import { audienceOf } from '../safety/age';
 import { RawJson } from '../shared/raw-json';
 import { State } from '../state/states';
 import { authedProcedure, inStates, router } from '../trpc/trpc';
@@ -43,7 +44,7 @@ export const matchRouter = router({
         idempotencyKey,
       }),
     )
-    .mutation(({ ctx, input }) => ctx.svc.match.enqueue(ctx.userId, ctx.session.name, input, ctx.precondition)),
+    .mutation(({ ctx, input }) => ctx.svc.match.enqueue(ctx.userId, ctx.session.name, input, ctx.precondition, audienceOf(ctx.session.consent))),
   /** Leave the queue. */
   cancel: inStates('cancel', State.WAITING)
     .input(z.object({ idempotencyKey }).optional())

@@ -11,6 +11,7 @@ import { DEFAULT_POOL, POOL_NAME } from '../state/keys';
 import { InvalidTransitionError, LimitExceededError, NotInMatchError, WrongStateError } from '../state/errors';
 import { State, type Precondition } from '../state/states';
 import { PoolGuessMissedError, type MatchMade, type StateStore } from '../state/store';
+import { audiencePool, type Audience } from '../safety/age';
 import { blocks } from './schema';
 import { and, eq } from 'drizzle-orm';
 
@@ -96,10 +97,11 @@ export class MatchService {
    * process already knows the user is in that pool (StateStore.poolHint), the script checks the
    * state itself. Otherwise (or when the guess was wrong) the user is read first, and moved to
    * the chosen pool if they rest in another. `pre`: the states the procedure declared (router,
-   * `inStates`), checked by the script.
+   * `inStates`), checked by the script. `audience`: from the person's age answer (minors have
+   * pools of their own, safety/age.ts).
    */
-  async enqueue(uid: string, name: string, input: EnqueueInput, pre: Precondition) {
-    const pool = poolFor(this.opts.pools, input.language, input.region);
+  async enqueue(uid: string, name: string, input: EnqueueInput, pre: Precondition, audience: Audience) {
+    const pool = audiencePool(audience, poolFor(this.opts.pools, input.language, input.region));
     const call = { uid, name, interests: input.interests, op: input.idempotencyKey, allowed: pre.states };
     if (this.store.poolHint(uid) === pool) {
       try {

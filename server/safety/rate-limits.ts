@@ -102,6 +102,11 @@ function sentence(action: RateAction, retryAfterMs: number): string {
   return `You're ${DOING[action]} too fast. Please wait ${s} second${s === 1 ? '' : 's'}.`;
 }
 
+/** Where the counters of a deployment's limits live: `<REDIS_PREFIX>:rl:<action>:<subject>`, each expiring with its window. */
+export function rateKeyPrefix(prefix: string): string {
+  return `${prefix}:rl:`;
+}
+
 /** The key an address is counted under: an HMAC of it with the deployment's secret, never the address. */
 export function ipKey(secret: string, ip: string): string {
   return createHmac('sha256', secret).update(ip).digest('base64url').slice(0, 22);
@@ -124,7 +129,7 @@ export class RateLimits {
       return new RateLimiterRedis({
         ...opts,
         storeClient: redis,
-        keyPrefix: `${prefix}:rl:${name}`,
+        keyPrefix: `${rateKeyPrefix(prefix)}${name}`,
         rejectIfRedisNotReady: true,
         insuranceLimiter: new RateLimiterMemory({ ...opts, keyPrefix: `${name}` }),
       });

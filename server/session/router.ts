@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { authedProcedure, publicProcedure, router } from '../trpc/trpc';
+import { AGE_BRACKETS, RULES_VERSION, audienceFor } from '../safety/age';
 import { issueToken } from './token';
 
 export const displayName = z
@@ -10,13 +11,26 @@ export const displayName = z
   .max(32)
   .regex(/^[\p{L}\p{N} _.'-]+$/u, "Use letters, numbers, spaces and . _ ' - only");
 
+/** A person's age bracket and their acceptance of the rules (safety/age.ts). */
+const consent = z.object({ ageBracket: z.enum(AGE_BRACKETS), acceptRules: z.literal(true) });
+
+/** The claims a consent adds to a token: refused (AGE_NOT_ALLOWED) for an age not served. */
+function consentClaims(c: z.infer<typeof consent>, minorsAllowed: boolean) {
+  return { age: audienceFor(c.ageBracket, minorsAllowed), rules: RULES_VERSION };
+}
+
 export const sessionRouter = router({
-  /** Start an anonymous session. Public; returns the token to send on every later call. */
-  create: publicProcedure.input(z.object({ displayName: displayName.optional() }).optional()).mutation(({ ctx, input }) => {
+  /**
+   * Start an anonymous session. Public; returns the token to send on every later call. `consent`:
+   * the person's age answer and acceptance of the rules, carried in the token; without it the
+   * session may look around but not Start (CONSENT_REQUIRED): the client asks first.
+   */
+  create: publicProcedure.input(z.object({ displayName: displayName.optional(), consent: consent.optional() }).optional()).mutation(({ ctx, input }) => {
+    const claims = input?.consent ? consentClaims(input.consent, ctx.svc.cfg.ALLOW_MINORS) : {};
     const userId = randomUUID();
     const expiresAt = ctx.svc.clock.now() + ctx.svc.cfg.SESSION_TTL_MS;
     const name = input?.displayName ?? `Stranger ${userId.slice(0, 4)}`;
-    return { userId, displayName: name, token: issueToken({ sub: userId, name, exp: expiresAt }, ctx.svc.sessionSecret), expiresAt };
+    return { userId, displayName: name, token: issueToken({ sub: userId, name, exp: expiresAt, ...claims }, ctx.svc.sessionSecret), expiresAt };
   }),
   /** The caller's session and current state. */
   me: authedProcedure.query(async ({ ctx }) => {

@@ -1,6 +1,6 @@
 /**
  * Session tokens: `<payload>.<signature>`, both base64url. The payload is JSON
- * `{ sub, name, exp }`; the signature is HMAC-SHA256 over the payload with SESSION_SECRET.
+ * `{ sub, name, exp, age?, rules? }`; the signature is HMAC-SHA256 over the payload with SESSION_SECRET.
  * Pure functions: the clock and the secret are passed in.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -9,6 +9,9 @@ export interface SessionClaims {
   sub: string;
   name: string;
   exp: number;
+  /** The person's age answer and the rules version they accepted (safety/age.ts); absent until given. */
+  age?: 'adult' | 'minor';
+  rules?: number;
 }
 
 export class InvalidTokenError extends Error {

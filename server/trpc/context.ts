@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
+import type { Consent } from '../safety/age';
 import type { Services } from '../services';
 import { clientAddress } from '../http/security';
 import { InvalidTokenError, verifyToken } from '../session/token';
@@ -11,6 +12,8 @@ export interface Session {
   name: string;
   /** When the token expires (epoch ms): a WebSocket authenticated with it is closed then. */
   expiresAt: number;
+  /** The age answer and rules version the person gave (safety/age.ts), if they have. */
+  consent: Partial<Consent>;
 }
 
 export interface Context {
@@ -38,7 +41,7 @@ async function sessionFrom(svc: Services, token: string | null | undefined): Pro
   let session: Session;
   try {
     const c = verifyToken(token, svc.sessionSecret, svc.clock.now());
-    session = { userId: c.sub, name: c.name, expiresAt: c.exp };
+    session = { userId: c.sub, name: c.name, expiresAt: c.exp, consent: { age: c.age, rules: c.rules } };
   } catch (e) {
     if (e instanceof InvalidTokenError) throw new TRPCError({ code: 'UNAUTHORIZED', message: e.message, cause: e });
     throw e;

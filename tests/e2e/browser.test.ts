@@ -49,6 +49,8 @@ async function openPerson(app: TestApp, name: string, opts: { denyCamera?: boole
   const page = await context.newPage();
   await page.goto(app.url);
   await page.getByLabel(/your name/i).fill(name);
+  await page.getByLabel('18 or over').check();
+  await page.getByLabel(/I accept the rules/).check();
   return page;
 }
 
@@ -89,6 +91,22 @@ describe('the web client in Chromium', () => {
     await ann.getByTestId('screen-waiting').waitFor();
     await ann.context().close();
     await bob.context().close();
+  }, 60_000);
+
+  it('Start asks for an age and the rules first; an under-13 answer is refused in plain words and nobody is queued', async () => {
+    await using app = await startTestApp();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(app.url);
+    await page.getByTestId('start').click();
+    await expect.poll(() => page.getByTestId('notice').textContent()).toContain('Please tell us your age and accept the rules');
+    await page.getByLabel('Under 13').check();
+    await page.getByLabel(/I accept the rules/).check();
+    await page.screenshot({ path: `${SHOTS}/age-question.png` });
+    await page.getByTestId('start').click();
+    await expect.poll(() => page.getByTestId('notice').textContent()).toContain('Rendezvous is for adults (18 and over).');
+    expect(await page.getByTestId('screen-landing').isVisible()).toBe(true);
+    await context.close();
   }, 60_000);
 
   it('in direct mode each page shows the other person’s video playing', async () => {

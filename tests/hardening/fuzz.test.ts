@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { appRouter } from '../../server/trpc/router';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
-import { connectUser, httpClient } from '../support/client';
+import { connectUser, httpClient, ADULT } from '../support/client';
 import { PROCEDURES, hostileAnything, type Caller, type ProcedureSpec, type ProcedureType } from './inputs';
 import { StoresWatch, type StoresPicture } from './stores';
 import { TestSocket, errorOf, expectServing, hasLoneSurrogate, watchUncaught, type UncaughtWatch } from './support';
@@ -47,7 +47,7 @@ beforeAll(async () => {
   stores = await StoresWatch.open(app);
   // The fuzzing user has a history (a user hash with a version, transitions in Postgres) and a
   // live socket, so that a write anywhere near them would show.
-  const { token } = await httpClient(app.url).session.create.mutate({ displayName: 'Fuzz' });
+  const { token } = await httpClient(app.url).session.create.mutate({ displayName: 'Fuzz', consent: ADULT });
   const api = httpClient(app.url, token);
   await api.match.enqueue.mutate({});
   await api.match.cancel.mutate({});

@@ -7,8 +7,9 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { USER_MESSAGES } from '../../server/resilience/messages';
+import { rateKeyPrefix } from '../../server/safety/rate-limits';
 import { startTestApp } from '../support/app';
-import { connectUser, httpClient } from '../support/client';
+import { connectUser, httpClient, ADULT } from '../support/client';
 import { openRaw, subscribe } from './raw-ws';
 
 async function keysUnder(redisUrl: string, prefix: string): Promise<string[]> {
@@ -19,7 +20,8 @@ async function keysUnder(redisUrl: string, prefix: string): Promise<string[]> {
     do {
       const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       cursor = next;
-      out.push(...keys);
+      // Rate-limit counters count every attempt, refused or not (bounded, expiring): not state.
+      out.push(...keys.filter((k) => !k.startsWith(rateKeyPrefix(prefix))));
     } while (cursor !== '0');
     return out.sort();
   } finally {
@@ -28,7 +30,7 @@ async function keysUnder(redisUrl: string, prefix: string): Promise<string[]> {
 }
 
 async function session(url: string) {
-  return httpClient(url).session.create.mutate({ displayName: 'Mallory' });
+  return httpClient(url).session.create.mutate({ displayName: 'Mallory', consent: ADULT });
 }
 
 describe('bounds on what one client can make grow', () => {

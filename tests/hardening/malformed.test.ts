@@ -11,7 +11,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
-import { connectUser, httpClient } from '../support/client';
+import { connectUser, httpClient, ADULT } from '../support/client';
 import { rawHttp, type RawRequest, type RawResponse } from './raw-http';
 import { TestSocket, errorOf, expectServing, watchUncaught, type UncaughtWatch } from './support';
 
@@ -26,7 +26,7 @@ let token: string;
 beforeAll(async () => {
   watch = watchUncaught();
   app = await startTestApp({ WS_MAX_PAYLOAD: String(WS_MAX_PAYLOAD) });
-  token = (await httpClient(app.url).session.create.mutate({})).token;
+  token = (await httpClient(app.url).session.create.mutate({ consent: ADULT })).token;
 });
 
 afterAll(async () => {
@@ -358,7 +358,7 @@ describe('what every answer carries', () => {
 
 /** A socket that has sent connection params for a fresh session (sockets per user are bounded). */
 async function authedSocket(): Promise<TestSocket> {
-  const { token: fresh } = await httpClient(app.url).session.create.mutate({});
+  const { token: fresh } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
   const s = await TestSocket.open(`${app.wsUrl}?connectionParams=1`);
   s.sendJson({ method: 'connectionParams', data: { token: fresh } });
   return s;
@@ -546,7 +546,7 @@ describe('malformed WebSocket frames', () => {
   });
 
   it('PING before the connection params is answered PONG, and the params still work after it', async () => {
-    const { token: fresh } = await httpClient(app.url).session.create.mutate({});
+    const { token: fresh } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
     await using s = await TestSocket.open(`${app.wsUrl}?connectionParams=1`);
     s.send('PING');
     await s.waitForFrame('PONG');

@@ -3,13 +3,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../support/app';
-import { httpClient } from '../support/client';
+import { httpClient, ADULT } from '../support/client';
 import { openRaw } from './raw-ws';
 
 describe('sessions and origins on the WebSocket', () => {
   it("a socket is closed when its session expires, after being told to renew (the client's cue for a new session)", async () => {
     await using app = await startTestApp({ SESSION_TTL_MS: '1500' });
-    const { token, expiresAt } = await httpClient(app.url).session.create.mutate({});
+    const { token, expiresAt } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
     await using sock = await openRaw(app.wsUrl, token);
     sock.send({ id: 1, method: 'query', params: { path: 'session.me' } });
     await sock.reply((r) => r.id === 1 && r.result?.type === 'data');
@@ -24,7 +24,7 @@ describe('sessions and origins on the WebSocket', () => {
   it("a revoked session's sockets close on every server process at once", async () => {
     await using one = await startTestApp();
     await using two = await startTestApp(one.redisEnv, { redisUrl: one.redisUrl, prefix: one.prefix, databaseUrl: one.databaseUrl });
-    const { token, userId } = await httpClient(one.url).session.create.mutate({});
+    const { token, userId } = await httpClient(one.url).session.create.mutate({ consent: ADULT });
     await using onTwo = await openRaw(two.wsUrl, token);
     onTwo.send({ id: 1, method: 'query', params: { path: 'session.me' } });
     await onTwo.reply((r) => r.id === 1 && r.result?.type === 'data');
@@ -39,7 +39,7 @@ describe('sessions and origins on the WebSocket', () => {
 
   it('the Origin check compares scheme, host and port, not the host alone', async () => {
     await using app = await startTestApp();
-    const { token } = await httpClient(app.url).session.create.mutate({});
+    const { token } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
     const own = new URL(app.url);
     await using same = await openRaw(app.wsUrl, token, { origin: own.origin });
     expect(same.ws.readyState).toBe(same.ws.OPEN);
@@ -50,7 +50,7 @@ describe('sessions and origins on the WebSocket', () => {
 
   it('behind a proxy (TRUST_PROXY), the scheme the page was served with is the one compared', async () => {
     await using app = await startTestApp({ TRUST_PROXY: 'true' });
-    const { token } = await httpClient(app.url).session.create.mutate({});
+    const { token } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
     const host = new URL(app.url).host;
     await using viaTls = await openRaw(app.wsUrl, token, { origin: `https://${host}`, 'x-forwarded-proto': 'https' });
     expect(viaTls.ws.readyState).toBe(viaTls.ws.OPEN);

@@ -1,6 +1,6 @@
 /**
  * A picture of what the app keeps, to show that calls wrote nothing: every Redis key under the
- * app's prefix with its type and contents, and the row count of every audit and match table in
+ * app's prefix with its type and contents (rate-limit counters aside: they count attempts), and the row count of every audit and match table in
  * Postgres. Values that move on their own (presence scores and heartbeat times, which an open
  * socket refreshes) are left out; membership, fields, states and versions are kept.
  */
@@ -11,6 +11,7 @@ import pg from 'pg';
 import { expect, vi } from 'vitest';
 import * as auditSchema from '../../server/audit/schema';
 import * as matchSchema from '../../server/match/schema';
+import { rateKeyPrefix } from '../../server/safety/rate-limits';
 import type { TestApp } from '../support/app';
 
 /** Every table of the audit and match schemas (a new table is watched without a change here). */
@@ -51,7 +52,8 @@ export class StoresWatch implements AsyncDisposable {
       const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${this.app.prefix}*`, 'COUNT', 1000);
       cursor = next;
       // `<prefix>` then a separator: another prefix that merely starts the same way is not ours.
-      out.push(...batch.filter((k) => !/[A-Za-z0-9_-]/.test(k.charAt(this.app.prefix.length))));
+      // Rate-limit counters are left out: they count every attempt, refused or not (bounded, expiring).
+      out.push(...batch.filter((k) => !/[A-Za-z0-9_-]/.test(k.charAt(this.app.prefix.length)) && !k.startsWith(rateKeyPrefix(this.app.prefix))));
     } while (cursor !== '0');
     return out.sort();
   }

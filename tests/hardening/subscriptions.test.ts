@@ -7,7 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
-import { httpClient } from '../support/client';
+import { httpClient, ADULT } from '../support/client';
 import { openRaw, subscribe } from './raw-ws';
 
 const ROUNDS = 2000;
@@ -57,7 +57,7 @@ describe('subscriptions end with their transport', () => {
     async () => {
       // 50 requests of one user at a time.
       await using app = await startTestApp({ WS_MAX_PER_USER: '100' });
-      const { token, userId } = await httpClient(app.url).session.create.mutate({});
+      const { token, userId } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
       const url = `${app.url}/trpc/match.events?input=${encodeURIComponent(JSON.stringify({}))}`;
       const once = async () => {
         const ac = new AbortController();
@@ -78,7 +78,7 @@ describe('subscriptions end with their transport', () => {
     async () => {
       // 50 sockets of one user at a time.
       await using app = await startTestApp({ WS_MAX_PER_USER: '100' });
-      const { token, userId } = await httpClient(app.url).session.create.mutate({});
+      const { token, userId } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
       const once = async () => {
         const sock = await openRaw(app.wsUrl, token);
         sock.send(subscribe(1));
@@ -92,7 +92,7 @@ describe('subscriptions end with their transport', () => {
 
   it('a user holds at most WS_MAX_PER_USER x WS_MAX_SUBSCRIPTIONS live streams, SSE requests included: one more is refused', async () => {
     await using app = await startTestApp({ WS_MAX_PER_USER: '2', WS_MAX_SUBSCRIPTIONS: '2' });
-    const { token, userId } = await httpClient(app.url).session.create.mutate({});
+    const { token, userId } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
     const url = `${app.url}/trpc/match.events?input=${encodeURIComponent(JSON.stringify({}))}`;
     const open = async () => {
       const ac = new AbortController();

@@ -6,7 +6,7 @@
 import { expect, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { TestApp } from '../support/app';
-import { httpClient } from '../support/client';
+import { httpClient, ADULT } from '../support/client';
 
 /** Errors that reached the process's last-resort handlers while the watch was on. */
 export interface UncaughtWatch extends Disposable {
@@ -31,7 +31,7 @@ export function watchUncaught(): UncaughtWatch {
 export async function expectServing(app: TestApp): Promise<void> {
   const health = await fetch(`${app.url}/healthz`);
   expect(health.status).toBe(200);
-  const s = await httpClient(app.url).session.create.mutate({ displayName: 'Still here' });
+  const s = await httpClient(app.url).session.create.mutate({ displayName: 'Still here', consent: ADULT });
   expect(s.token).toEqual(expect.any(String));
 }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '../../server/trpc/router';
 import { issueToken } from '../../server/session/token';
 import { startTestApp } from '../support/app';
-import { httpClient } from '../support/client';
+import { httpClient, ADULT } from '../support/client';
 
 /** Opens a socket with these connection params and reports how the server answered. */
 function trySocket(wsUrl: string, params: Record<string, string> | null, headers: Record<string, string> = {}) {
@@ -28,7 +28,7 @@ function trySocket(wsUrl: string, params: Record<string, string> | null, headers
 describe('sessions and auth', () => {
   it('a session token lets a client act as itself over HTTP and WebSocket', async () => {
     await using app = await startTestApp();
-    const s = await httpClient(app.url).session.create.mutate({ displayName: 'Ann' });
+    const s = await httpClient(app.url).session.create.mutate({ displayName: 'Ann', consent: ADULT });
     expect(s.expiresAt).toBeGreaterThan(Date.now());
     const me = await httpClient(app.url, s.token).session.me.query();
     expect(me).toMatchObject({ userId: s.userId, displayName: 'Ann', state: 'IDLE' });
@@ -67,7 +67,7 @@ describe('sessions and auth', () => {
 
   it('bad input gets a typed error and changes nothing', async () => {
     await using app = await startTestApp();
-    const s = await httpClient(app.url).session.create.mutate({});
+    const s = await httpClient(app.url).session.create.mutate({ consent: ADULT });
     const api = httpClient(app.url, s.token);
     await expect(api.match.enqueue.mutate({ interests: Array.from({ length: 11 }, (_, i) => `t${i}`) })).rejects.toMatchObject({
       data: { code: 'BAD_REQUEST' },

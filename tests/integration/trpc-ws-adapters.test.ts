@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { USER_MESSAGES } from '../../server/resilience/messages';
 import { openRaw, subscribe } from '../hardening/raw-ws';
 import { startTestApp } from '../support/app';
-import { connectUser, httpClient } from '../support/client';
+import { connectUser, httpClient, ADULT } from '../support/client';
 
-const session = (url: string) => httpClient(url).session.create.mutate({});
+const session = (url: string) => httpClient(url).session.create.mutate({ consent: ADULT });
 
 describe.each(['lean', 'stock'] as const)('WS_ADAPTER=%s', (adapter) => {
   const start = (env: Record<string, string> = {}, clock?: { now: () => number }) => startTestApp({ WS_ADAPTER: adapter, ...env }, clock ? { clock } : {});

@@ -9,6 +9,7 @@ import { issueToken } from '../../server/session/token';
 import { State } from '../../server/state/states';
 import type { TestApp } from '../support/app';
 import { connectUser, type TestUser } from '../support/client';
+import { ADULT_CONSENT } from '../../server/safety/age';
 
 export const POOL = 'global';
 
@@ -30,7 +31,7 @@ export async function connectMany(url: string, n: number, names: string[] = []):
  */
 export function mintSession(app: TestApp, userId: string): string {
   const svc = app.server.services;
-  return issueToken({ sub: userId, name: `u${userId.slice(0, 6)}`, exp: Date.now() + 3_600_000 }, svc.sessionSecret);
+  return issueToken({ sub: userId, name: `u${userId.slice(0, 6)}`, exp: Date.now() + 3_600_000, ...ADULT_CONSENT }, svc.sessionSecret);
 }
 
 /** Close every user, ignoring sockets that are already gone. */

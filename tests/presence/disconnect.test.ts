@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../support/app';
-import { connectUser, httpClient, type TestUser } from '../support/client';
+import { connectUser, httpClient, type TestUser, ADULT } from '../support/client';
 
 // Shrunk from the defaults so the behaviour shows in well under a second.
 const FAST = {
@@ -91,7 +91,7 @@ describe('presence: disconnect detection and reconnect grace', () => {
 
   it('an event stream over HTTP (SSE) is presence: its user stays while it is open, and drops the moment it ends', async () => {
     await using app = await startTestApp(FAST);
-    const { token, userId } = await httpClient(app.url).session.create.mutate({});
+    const { token, userId } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
     const api = httpClient(app.url, token);
     const ac = new AbortController();
     const res = await fetch(`${app.url}/trpc/match.events?input=${encodeURIComponent('{}')}`, {
@@ -117,7 +117,7 @@ describe('presence: disconnect detection and reconnect grace', () => {
 
   it('a client with neither a socket nor a stream is present only while it heartbeats', async () => {
     await using app = await startTestApp(FAST);
-    const { token, userId } = await httpClient(app.url).session.create.mutate({});
+    const { token, userId } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
     const api = httpClient(app.url, token);
     await api.match.enqueue.mutate({});
     const store = app.server.services.store;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { KeepAlive, type KeptSocket } from '../../server/http/keepalive';
 import { startTestApp } from '../support/app';
-import { connectUser, httpClient } from '../support/client';
+import { connectUser, httpClient, ADULT } from '../support/client';
 
 // Shrunk from the defaults: ping every 200 ms, a socket silent for 600 ms is dead.
 const FAST = {
@@ -18,7 +18,7 @@ const FAST = {
  * sleeping laptop) looks exactly like this to the server.
  */
 async function rawPeer(url: string, answerPings: boolean) {
-  const { token } = await httpClient(url).session.create.mutate({ displayName: 'Raw' });
+  const { token } = await httpClient(url).session.create.mutate({ displayName: 'Raw', consent: ADULT });
   const ws = new WebSocket(`${url.replace('http', 'ws')}/trpc?connectionParams=1`, { autoPong: answerPings });
   const replies = new Map<number, (data: unknown) => void>();
   const pings: number[] = [];

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '../../server/trpc/router';
 import { openRaw } from '../hardening/raw-ws';
 import { startTestApp } from '../support/app';
-import { connectUser, httpClient } from '../support/client';
+import { connectUser, httpClient, ADULT } from '../support/client';
 import { startRedisServer } from '../support/redis-server';
 
 type Refusal = { appCode: string; details: { action: string; retryAfterMs: number } };
@@ -33,14 +33,14 @@ describe('rate limits', () => {
   it('new sessions per address: the fourth of three in 3 s is refused with a wait, and allowed after it', async () => {
     await using app = await startTestApp({ RATE_SESSIONS_PER_IP: '3/3s' });
     const api = httpClient(app.url);
-    for (let i = 0; i < 3; i++) await api.session.create.mutate({});
-    const refused = await refusal(api.session.create.mutate({}));
+    for (let i = 0; i < 3; i++) await api.session.create.mutate({ consent: ADULT });
+    const refused = await refusal(api.session.create.mutate({ consent: ADULT }));
     expect(refused.data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action: 'session' } });
     expect(refused.data.details.retryAfterMs).toBeGreaterThan(0);
     expect(refused.data.details.retryAfterMs).toBeLessThanOrEqual(3000);
     expect(refused.message).toMatch(/^You're starting new sessions too fast\. Please wait [1-3] seconds?\.$/);
     await sleep(refused.data.details.retryAfterMs + 50);
-    await expect(api.session.create.mutate({})).resolves.toMatchObject({ token: expect.any(String) });
+    await expect(api.session.create.mutate({ consent: ADULT })).resolves.toMatchObject({ token: expect.any(String) });
   });
 
   it('with Redis down, each process still limits on its own (the in-memory insurance)', async () => {
@@ -49,8 +49,8 @@ describe('rate limits', () => {
     await redis.kill('SIGKILL');
     await expect.poll(() => app.server.services.redis.status).not.toBe('ready');
     const api = httpClient(app.url);
-    for (let i = 0; i < 2; i++) await api.session.create.mutate({});
-    expect((await refusal(api.session.create.mutate({}))).data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action: 'session' } });
+    for (let i = 0; i < 2; i++) await api.session.create.mutate({ consent: ADULT });
+    expect((await refusal(api.session.create.mutate({ consent: ADULT }))).data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action: 'session' } });
   });
 
   it('chat per person: past the limit only that person waits, their partner still talks', async () => {
@@ -83,7 +83,7 @@ describe('rate limits', () => {
 
   it('WebSocket connections per address: past the limit a socket is refused with RATE_LIMITED and closed', async () => {
     await using app = await startTestApp({ RATE_CONNECTS_PER_IP: '2/1s' });
-    const { token } = await httpClient(app.url).session.create.mutate({});
+    const { token } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
     await using a = await openRaw(app.wsUrl, token);
     await using b = await openRaw(app.wsUrl, token);
     await using c = await openRaw(app.wsUrl, token);

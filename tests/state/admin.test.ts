@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../../server/trpc/router';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
-import { httpClient } from '../support/client';
+import { httpClient, ADULT } from '../support/client';
 import { POOL, manualClock } from './fixtures/store';
 
 /** tRPC over plain HTTP, as an operator's script would call it. */
@@ -108,7 +108,7 @@ describe('admin procedures without the admin token', () => {
 
 describe('state-validating middleware', () => {
   it('refuses match.cancel while IDLE with PRECONDITION_FAILED before doing any work', async () => {
-    const { token, userId } = await httpClient(app.url).session.create.mutate({});
+    const { token, userId } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
     const before = await outboxLength();
 
     const err = await httpClient(app.url, token)
@@ -124,7 +124,7 @@ describe('state-validating middleware', () => {
   });
 
   it('refuses match.joined while WAITING and leaves the user where they were', async () => {
-    const { token, userId } = await httpClient(app.url).session.create.mutate({});
+    const { token, userId } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
     const api = httpClient(app.url, token);
     await api.match.enqueue.mutate({ interests: ['only-me'] });
     const before = await store().getUser(userId);

@@ -7,6 +7,9 @@ import WebSocket from 'ws';
 import type { AppRouter } from '../../server/trpc/router';
 import type { MatchEvent } from '../../server/events/types';
 
+/** An adult who accepts the rules: what every test person answers unless a test is about the age policy. */
+export const ADULT = { ageBracket: '18+', acceptRules: true } as const;
+
 export type Api = ReturnType<typeof createTRPCClient<AppRouter>>;
 
 export function httpClient(url: string, token?: string): Api {
@@ -34,7 +37,7 @@ export async function connectUser(url: string, opts: { displayName?: string; tok
   let token = opts.token;
   let userId = opts.userId;
   if (!token) {
-    const s = await httpClient(url).session.create.mutate({ displayName: opts.displayName });
+    const s = await httpClient(url).session.create.mutate({ displayName: opts.displayName, consent: ADULT });
     token = s.token;
     userId = s.userId;
   }

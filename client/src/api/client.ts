@@ -17,11 +17,11 @@ import { createSignal } from 'solid-js';
 import type { AppRouter } from '../../../server/trpc/router';
 import type { MatchEvent } from '../../../server/events/types';
 import { isTransportError, isUnauthorized } from './errors';
-import { clearSession, isUsable, loadSession, saveSession, type StoredSession } from './session-token';
+import { clearSession, isUsable, loadAgeBracket, loadSession, saveSession, type StoredSession } from './session-token';
 
 export type { MatchEvent };
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
-export type SessionChange = 'rename' | 'unauthorized';
+export type SessionChange = 'rename' | 'consent' | 'unauthorized';
 
 export interface EventHandlers {
   /** The subscription is live (first time, after a restart, or re-sent after a reconnect). */
@@ -73,8 +73,11 @@ export function createApi() {
   });
 
   async function createSession(chosenName: string): Promise<StoredSession> {
-    const r = await trpc.session.create.mutate(chosenName ? { displayName: chosenName } : undefined);
-    const s: StoredSession = { token: r.token, userId: r.userId, displayName: r.displayName, chosenName, expiresAt: r.expiresAt };
+    // The age answer the person gave on this device goes with every new session (asked once).
+    const ageBracket = loadAgeBracket() ?? undefined;
+    const consent = ageBracket ? { ageBracket, acceptRules: true as const } : undefined;
+    const r = await trpc.session.create.mutate({ ...(chosenName ? { displayName: chosenName } : {}), ...(consent ? { consent } : {}) });
+    const s: StoredSession = { token: r.token, userId: r.userId, displayName: r.displayName, chosenName, expiresAt: r.expiresAt, ageBracket };
     saveSession(s);
     setSession(s);
     return s;

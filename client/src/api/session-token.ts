@@ -9,6 +9,31 @@ export interface StoredSession {
   /** The name the person typed ('' when the server picked "Stranger xxxx"). */
   chosenName: string;
   expiresAt: number;
+  /** The age bracket the token carries (with the rules accepted), if the person gave one. */
+  ageBracket?: AgeBracket;
+}
+
+/** The age answers the server takes (server/safety/age.ts). */
+export type AgeBracket = 'under-13' | '13-17' | '18+';
+const BRACKETS: readonly string[] = ['under-13', '13-17', '18+'];
+const CONSENT_KEY = 'rendezvous.age';
+
+/** The person's age answer with the rules accepted, remembered on the device (asked once). */
+export function loadAgeBracket(): AgeBracket | null {
+  try {
+    const v = localStorage.getItem(CONSENT_KEY);
+    return v && BRACKETS.includes(v) ? (v as AgeBracket) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveAgeBracket(b: AgeBracket): void {
+  try {
+    localStorage.setItem(CONSENT_KEY, b);
+  } catch {
+    /* see saveSession */
+  }
 }
 
 const KEY = 'rendezvous.session';
@@ -22,7 +47,8 @@ export function loadSession(now = Date.now()): StoredSession | null {
     const s = JSON.parse(raw) as Partial<StoredSession>;
     if (typeof s.token !== 'string' || typeof s.userId !== 'string' || typeof s.expiresAt !== 'number') return null;
     if (!isUsable(s as StoredSession, now)) return null;
-    return { token: s.token, userId: s.userId, displayName: s.displayName ?? '', chosenName: s.chosenName ?? '', expiresAt: s.expiresAt };
+    const ageBracket = typeof s.ageBracket === 'string' && BRACKETS.includes(s.ageBracket) ? s.ageBracket : undefined;
+    return { token: s.token, userId: s.userId, displayName: s.displayName ?? '', chosenName: s.chosenName ?? '', expiresAt: s.expiresAt, ageBracket };
   } catch {
     return null; // storage disabled or corrupt: start a fresh session
   }

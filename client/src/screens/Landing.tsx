@@ -1,12 +1,22 @@
-/** The front page: optional name and interests, and the Start button. */
-import { createSignal } from 'solid-js';
+/** The front page: optional name and interests, the age question and rules (asked once per device), and the Start button. */
+import { For, createSignal } from 'solid-js';
+import { loadAgeBracket, type AgeBracket } from '../api/session-token';
 import { checkName, parseInterests } from '../lib/validate';
 import { useStores } from '../stores/context';
+
+const AGES: ReadonlyArray<{ value: AgeBracket; label: string }> = [
+  { value: '18+', label: '18 or over' },
+  { value: '13-17', label: '13 to 17' },
+  { value: 'under-13', label: 'Under 13' },
+];
 
 export default function Landing() {
   const { actions, devices, notices, session } = useStores();
   const [name, setName] = createSignal(session.chosenName());
   const [interests, setInterests] = createSignal('');
+  const remembered = loadAgeBracket();
+  const [age, setAge] = createSignal<AgeBracket | null>(remembered);
+  const [rules, setRules] = createSignal(remembered !== null);
 
   const start = (e: SubmitEvent) => {
     e.preventDefault();
@@ -14,7 +24,9 @@ export default function Landing() {
     if ('error' in n) return void notices.error(n.error);
     const i = parseInterests(interests());
     if ('error' in i) return void notices.error(i.error);
-    void actions.start({ name: n.name, interests: i.interests });
+    const ageBracket = age();
+    if (!ageBracket || !rules()) return void notices.error('Please tell us your age and accept the rules before you start.');
+    void actions.start({ name: n.name, interests: i.interests, ageBracket });
   };
 
   return (
@@ -29,6 +41,24 @@ export default function Landing() {
         <label>
           Interests <span class="optional">(optional, separated by commas)</span>
           <input type="text" name="interests" placeholder="music, films, travel" value={interests()} onInput={(e) => setInterests(e.currentTarget.value)} />
+        </label>
+        <fieldset class="age">
+          <legend>How old are you?</legend>
+          <For each={AGES}>
+            {(a) => (
+              <label class="choice">
+                <input type="radio" name="age" value={a.value} checked={age() === a.value} onChange={() => setAge(a.value)} />
+                {a.label}
+              </label>
+            )}
+          </For>
+        </fieldset>
+        <label class="choice rules">
+          <input type="checkbox" name="rules" checked={rules()} onChange={(e) => setRules(e.currentTarget.checked)} />
+          <span>
+            I accept the rules: be kind, no nudity or sexual content, no harassment, hate or threats, no spam or scams, and no one under 18 unless this service
+            says minors are welcome. Break them and you may be reported and banned.
+          </span>
         </label>
         <button type="submit" class="primary big" data-testid="start" disabled={actions.busy() === 'start'} aria-busy={actions.busy() === 'start'}>
           Start

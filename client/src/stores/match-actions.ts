@@ -11,6 +11,7 @@ import type { CallStore } from './call';
 import type { MatchState } from './match';
 import type { NoticeStore } from './notice';
 import { USER_MESSAGES } from '../../../server/resilience/messages';
+import { saveAgeBracket, type AgeBracket } from '../api/session-token';
 
 export type Action = 'start' | 'cancel' | 'skip' | 'end';
 
@@ -40,10 +41,16 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
     }
   }
 
-  /** Join the queue, first switching to a new session if the display name changed. */
-  const start = (input: { name: string; interests: string[] }) =>
+  /**
+   * Join the queue, first switching to a new session if the display name changed or the session
+   * does not yet carry the person's age answer (new sessions take it from the device).
+   */
+  const start = (input: { name: string; interests: string[]; ageBracket: AgeBracket }) =>
     run('start', async () => {
-      if ((api.session()?.chosenName ?? '') !== input.name) await api.replaceSession(input.name, 'rename');
+      if (api.session()?.ageBracket !== input.ageBracket) {
+        saveAgeBracket(input.ageBracket);
+        await api.replaceSession(input.name, 'consent');
+      } else if ((api.session()?.chosenName ?? '') !== input.name) await api.replaceSession(input.name, 'rename');
       // The `matched` event may be written by this very call: the subscription must be live first.
       await withTimeout(api.eventsReady(), EVENTS_READY_TIMEOUT_MS);
       const idempotencyKey = newId();

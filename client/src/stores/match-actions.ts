@@ -42,14 +42,14 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
   }
 
   /** Join the queue, first switching to a new session if the display name changed. */
-  const start = (input: { name: string; interests: string[] }) =>
+  const start = (input: { name: string; interests: string[]; chat: { allowContacts: boolean; profanityFilter: boolean } }) =>
     run('start', async () => {
       if ((api.session()?.chosenName ?? '') !== input.name) await api.replaceSession(input.name, 'rename');
       // The `matched` event may be written by this very call: the subscription must be live first.
       await withTimeout(api.eventsReady(), EVENTS_READY_TIMEOUT_MS);
       const idempotencyKey = newId();
       const interests = input.interests.length ? input.interests : undefined;
-      const r = await api.call(() => api.trpc.match.enqueue.mutate({ interests, idempotencyKey }), { retry: true });
+      const r = await api.call(() => api.trpc.match.enqueue.mutate({ interests, idempotencyKey, chat: input.chat }), { retry: true });
       m.applyState(r);
     });
 

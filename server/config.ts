@@ -123,6 +123,11 @@ export const configSchema = z.object({
   OUTBOX_MAX_DELIVERIES: count(1, 100, 5),
   /** Audit retention: event rows are kept at least this many days (whole months are dropped). */
   AUDIT_RETENTION_DAYS: count(1, 3650, 90),
+  /**
+   * Chat transcripts (what was said, for moderators reading a report) are kept this many days,
+   * each message deleted once past it: shorter than the other audit rows, as they are people's words.
+   */
+  CHAT_RETENTION_DAYS: count(1, 3650, 30),
   /** Monthly partitions created ahead of the current month. */
   AUDIT_PARTITIONS_AHEAD: count(1, 24, 2),
   /** How often the partition/retention job runs. */

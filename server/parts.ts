@@ -58,6 +58,7 @@ export function auditRecorder(cfg: Config, redis: RedisClient, keys: Keys, log: 
 export function auditRetention(cfg: Config, database: Database, log: Logger, clock: Clock, metrics: Metrics): AuditRetention {
   const opts = {
     retentionDays: cfg.AUDIT_RETENTION_DAYS,
+    privateRetentionDays: cfg.CHAT_RETENTION_DAYS,
     monthsAhead: cfg.AUDIT_PARTITIONS_AHEAD,
     intervalMs: cfg.AUDIT_MAINTENANCE_INTERVAL_MS,
     onJobRun: jobReporter(metrics),

@@ -4,9 +4,18 @@
  * [first instant of the month, first instant of the next month); `<table>_default` catches the rest.
  *
  * Retention drops whole months: a month goes once all of it is older than the retention period,
- * so rows are kept at least `retentionDays` and at most about a month longer.
+ * so rows are kept at least `retentionDays` and at most about a month longer. A private table
+ * (people's own words) has its own period, and its rows also go one by one as they pass it.
  */
-export const PARTITIONED_TABLES = ['state_transitions', 'errors', 'recoveries', 'breaker_events', 'checkpoints', 'webhook_events'] as const;
+export const PARTITIONED_TABLES = ['state_transitions', 'errors', 'recoveries', 'breaker_events', 'checkpoints', 'webhook_events', 'chat_messages'] as const;
+export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
+
+/**
+ * Tables of private content (chat transcripts): kept their own period (CHAT_RETENTION_DAYS), each
+ * row deleted once past it rather than with its month, and never readable by the analyst role
+ * (migration 0005; the retention job revokes it on each new partition too).
+ */
+export const PRIVATE_TABLES: ReadonlySet<PartitionedTable> = new Set(['chat_messages']);
 
 export interface Month {
   year: number;

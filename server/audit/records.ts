@@ -63,6 +63,8 @@ export type RecoveryRecord = Base & { kind: 'recovery'; failureType: string; str
 export type BreakerRecord = Base & { kind: 'breaker'; dependency: string; state: string; instance?: string | null };
 export type CheckpointRecord = Base & { kind: 'checkpoint'; checkpointKind: string; subjectId: string; snapshot: unknown };
 export type WebhookRecord = Base & { kind: 'webhook'; event: string; room?: string | null; participant?: string | null; valid: boolean; payload?: unknown };
+/** A chat message relayed (relay-2.lua): the text as typed, and what the receiver saw masked (comma-separated kinds). */
+export type ChatRecord = Base & { kind: 'chat'; matchId: string; from: string; to: string; clientMessageId: string; text: string; masked?: string | null };
 
 export type OutboxRecord =
   | TransitionRecord
@@ -75,7 +77,8 @@ export type OutboxRecord =
   | RecoveryRecord
   | BreakerRecord
   | CheckpointRecord
-  | WebhookRecord;
+  | WebhookRecord
+  | ChatRecord;
 export type RecordKind = OutboxRecord['kind'];
 
 export class PoisonRecordError extends Error {
@@ -110,6 +113,7 @@ const FIELDS: Record<RecordKind, Record<string, FieldRule>> = {
   breaker: { dependency: 's', state: 's', instance: 's?' },
   checkpoint: { checkpointKind: 's', subjectId: 's', snapshot: 'any' },
   webhook: { event: 's', room: 's?', participant: 's?', valid: 'b' },
+  chat: { matchId: 's', from: 's', to: 's', clientMessageId: 's', text: 's', masked: 's?' },
 };
 
 /** The latest instant a JavaScript Date can hold; anything outside is not a time. */

@@ -5,7 +5,10 @@
  *    under a lock on the default partition, because Postgres refuses to attach a range the
  *    default partition already holds rows for;
  *  - detaches and drops months entirely older than `retentionDays`;
- *  - deletes default-partition rows older than `retentionDays`.
+ *  - deletes default-partition rows older than `retentionDays`; for a private table (chat
+ *    transcripts: PRIVATE_TABLES), every row older than its own period (`privateRetentionDays`),
+ *    so people's words are kept no longer than said, not up to a month more. Its new monthly
+ *    partitions are closed to the analyst role, like the table (migration 0005).
  * Each step takes a transaction-level advisory lock per table and re-checks what exists, so
  * several processes can run the job at once without stepping on each other; and a short
  * lock_timeout, so DDL never queues for long behind an analyst query while inserts queue behind
@@ -17,6 +20,7 @@ import type { Db } from '../infra/postgres';
 import type { Clock } from '../shared/clock';
 import {
   PARTITIONED_TABLES,
+  PRIVATE_TABLES,
   addMonths,
   defaultPartitionName,
   monthStart,
@@ -30,6 +34,8 @@ import { rowsOf } from './writer';
 import { PeriodicJob, type JobReporter } from '../shared/periodic';
 
 export interface RetentionOptions extends PartitionPolicy {
+  /** The retention of the private tables (chat transcripts), in days; `retentionDays` when absent. */
+  privateRetentionDays?: number;
   /** Time between runs. */
   intervalMs: number;
   /** Told after each run (metrics). */
@@ -85,11 +91,13 @@ export class AuditRetention {
           this.log.warn({ err: e, table, step: what }, 'audit retention step failed; retrying next run');
         }
       };
+      const priv = PRIVATE_TABLES.has(table);
+      const policy = { ...this.opts, retentionDays: (priv ? this.opts.privateRetentionDays : undefined) ?? this.opts.retentionDays };
       const existing = await this.partitions(table);
-      const plan = planPartitions(table, existing, now, this.opts);
+      const plan = planPartitions(table, existing, now, policy);
       for (const month of plan.create) {
         await step(`create ${partitionName(table, month)}`, async () => {
-          const moved = await this.locked(i, (tx) => createMonth(tx, table, month));
+          const moved = await this.locked(i, (tx) => createMonth(tx, table, month, priv));
           if (moved !== null) {
             report.created.push(partitionName(table, month));
             report.moved += moved;
@@ -107,11 +115,13 @@ export class AuditRetention {
           if (done) report.dropped.push(name);
         });
       }
-      await step(`expire ${defaultPartitionName(table)}`, async () => {
-        const cutoff = retentionCutoff(now, this.opts.retentionDays).toISOString();
+      // A private table: expired row by row across all its partitions; the others: in the default partition only.
+      const expiring = priv ? table : defaultPartitionName(table);
+      await step(`expire ${expiring}`, async () => {
+        const cutoff = retentionCutoff(now, policy.retentionDays).toISOString();
         const n = await this.locked(i, async (tx) => {
           const r = await tx.execute(
-            sql`WITH gone AS (DELETE FROM ${sql.raw(`"${defaultPartitionName(table)}"`)} WHERE at < ${cutoff}::timestamptz RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+            sql`WITH gone AS (DELETE FROM ${sql.raw(`"${expiring}"`)} WHERE at < ${cutoff}::timestamptz RETURNING 1) SELECT count(*)::int AS n FROM gone`,
           );
           return rowsOf<{ n: number }>(r)[0]?.n ?? 0;
         });
@@ -146,14 +156,22 @@ async function exists(tx: Tx, relation: string): Promise<boolean> {
   return rowsOf<{ ok: boolean }>(r)[0]?.ok === true;
 }
 
-/** Creates one monthly partition, moving in any rows the default partition holds for it. Returns rows moved, or null if it exists. */
-async function createMonth(tx: Tx, table: string, month: Month): Promise<number | null> {
+/**
+ * Creates one monthly partition, moving in any rows the default partition holds for it (and, for a
+ * private table, closing it to the analyst role). Returns rows moved, or null if it exists.
+ */
+async function createMonth(tx: Tx, table: string, month: Month, priv: boolean): Promise<number | null> {
   const name = partitionName(table, month);
   if (await exists(tx, name)) return null; // another process created it
   const def = defaultPartitionName(table);
   const lo = monthStart(month).toISOString();
   const hi = monthStart(addMonths(month, 1)).toISOString();
   await tx.execute(sql.raw(`CREATE TABLE "${name}" (LIKE "${table}" INCLUDING DEFAULTS)`));
+  // The analyst role is granted every new table by default (migration 0003); not this one.
+  if (priv)
+    await tx.execute(
+      sql.raw(`DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'analyst') THEN REVOKE ALL ON "${name}" FROM analyst; END IF; END $$`),
+    );
   await tx.execute(sql.raw(`LOCK TABLE "${def}" IN ACCESS EXCLUSIVE MODE`));
   const moved = await tx.execute(
     sql.raw(

@@ -25,6 +25,7 @@ export interface BatchRows {
   breakers: Row[];
   checkpoints: Row[];
   webhooks: Row[];
+  chats: Row[];
   matchCreates: Row[];
   connected: Map<string, MatchUpdate>;
   ended: Map<string, MatchUpdate>;
@@ -43,6 +44,7 @@ export function toRows(records: readonly OutboxRecord[]): BatchRows {
     breakers: [],
     checkpoints: [],
     webhooks: [],
+    chats: [],
     matchCreates: [],
     connected: new Map(),
     ended: new Map(),
@@ -122,6 +124,19 @@ export function toRows(records: readonly OutboxRecord[]): BatchRows {
           participant: opt(r.participant),
           valid: r.valid,
           payload: opt(r.payload),
+        });
+        break;
+      case 'chat':
+        out.chats.push({
+          event_id: r.eventId,
+          at: iso(r.at),
+          pool: r.pool,
+          match_id: r.matchId,
+          from_user: r.from,
+          to_user: r.to,
+          client_message_id: r.clientMessageId,
+          text: r.text,
+          masked: r.masked ? r.masked.split(',') : [],
         });
         break;
     }

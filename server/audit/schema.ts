@@ -158,3 +158,29 @@ export const webhookEvents = pgTable(
   (t) => [primaryKey({ columns: [t.eventId, t.at] }), index('webhook_events_room_at').on(t.room, t.at)],
 );
 export type WebhookEvent = typeof webhookEvents.$inferSelect;
+
+/**
+ * Chat transcripts: one row per chat message relayed (relay-2.lua), with the text as the sender
+ * typed it and what the receiver was shown masked (server/safety/text-safety.ts). Read by
+ * moderators for a report (server/safety/transcript.ts); kept CHAT_RETENTION_DAYS, not
+ * AUDIT_RETENTION_DAYS, and not readable by the analyst role (migration 0005): these are
+ * people's private words.
+ */
+export const chatMessages = pgTable(
+  'chat_messages',
+  {
+    eventId: text('event_id').notNull(),
+    at: at(),
+    pool: text('pool').notNull(),
+    matchId: text('match_id').notNull(),
+    fromUser: text('from_user').notNull(),
+    toUser: text('to_user').notNull(),
+    clientMessageId: text('client_message_id').notNull(),
+    text: text('text').notNull(),
+    /** What the receiver saw masked: link, email, phone, word (empty: the text as typed). */
+    masked: text('masked').array().notNull(),
+  },
+  // transcriptOf: one match's messages in order.
+  (t) => [primaryKey({ columns: [t.eventId, t.at] }), index('chat_messages_match_at').on(t.matchId, t.at)],
+);
+export type ChatMessage = typeof chatMessages.$inferSelect;

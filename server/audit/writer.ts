@@ -18,7 +18,7 @@ import type { Db } from '../infra/postgres';
 import { matches } from '../match/schema';
 import type { OutboxRecord } from './records';
 import { toRows, type MatchUpdate, type Row } from './rows';
-import { breakerEvents, checkpoints, errors, recoveries, stateTransitions, webhookEvents } from './schema';
+import { breakerEvents, chatMessages, checkpoints, errors, recoveries, stateTransitions, webhookEvents } from './schema';
 
 export interface ApplyResult {
   deferred: Array<{ index: number; reason: string }>;
@@ -35,6 +35,7 @@ export async function applyRecords(db: Db, records: readonly OutboxRecord[]): Pr
     await insertRows(tx, breakerEvents, rows.breakers);
     await insertRows(tx, checkpoints, rows.checkpoints);
     await insertRows(tx, webhookEvents, rows.webhooks);
+    await insertRows(tx, chatMessages, rows.chats);
     await insertRows(tx, matches, rows.matchCreates);
 
     const deferred: ApplyResult['deferred'] = [];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { chatVariants } from '../safety/text-safety';
 import type { StateStore } from '../state/store';
 import type { Context } from '../trpc/context';
 import { authedProcedure, router } from '../trpc/trpc';
@@ -11,10 +12,15 @@ function relay(ctx: Context & { userId: string }, a: Omit<Parameters<StateStore[
 }
 
 export const chatRouter = router({
-  /** Send a message to your current partner; a retry with the same clientMessageId is delivered once. */
+  /**
+   * Send a message to your current partner; a retry with the same clientMessageId is delivered
+   * once. The partner may see links, contacts or offensive words masked (README "Text safety").
+   */
   send: authedProcedure
     .input(z.object({ matchId, text: z.string().trim().min(1).max(2000), clientMessageId: z.string().min(8).max(64) }))
-    .mutation(({ ctx, input }) => relay(ctx, { matchId: input.matchId, kind: 'chat', text: input.text, clientMessageId: input.clientMessageId })),
+    .mutation(({ ctx, input }) =>
+      relay(ctx, { matchId: input.matchId, kind: 'chat', text: input.text, masks: chatVariants(input.text), clientMessageId: input.clientMessageId }),
+    ),
   typing: authedProcedure
     .input(z.object({ matchId, typing: z.boolean() }))
     .mutation(({ ctx, input }) => relay(ctx, { matchId: input.matchId, kind: 'typing', typing: input.typing })),

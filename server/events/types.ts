@@ -2,6 +2,8 @@
  * The events a user receives on `match.events`, as a discriminated union on `type`.
  * They are written by the state scripts (Lua) and the relay, so every field is plain JSON.
  */
+import type { MaskKind } from '../safety/text-safety';
+
 export type LeaveReason = 'skip' | 'end' | 'disconnect' | 'timeout';
 
 /** WebRTC signalling relayed between the two users of a direct-mode match. */
@@ -30,7 +32,8 @@ export type MatchEvent = Base &
         /** STUN/TURN servers for a direct-mode call (ICE_SERVERS). */
         iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>;
       }
-    | { type: 'chat'; matchId: string; from: 'me' | 'partner'; text: string; clientMessageId: string }
+    // masked: what the receiver sees masked in `text` (README "Text safety"); absent when nothing.
+    | { type: 'chat'; matchId: string; from: 'me' | 'partner'; text: string; clientMessageId: string; masked?: MaskKind[] }
     | { type: 'typing'; matchId: string; typing: boolean }
     | { type: 'signal'; matchId: string; data: SignalData }
     | { type: 'partner_left'; matchId: string; reason: LeaveReason }

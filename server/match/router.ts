@@ -42,6 +42,8 @@ export const matchRouter = router({
         language: code.optional(),
         region: code.optional(),
         idempotencyKey,
+        // Text safety (README): contacts shown only when both allow them; the word filter, on unless false.
+        chat: z.object({ allowContacts: z.boolean().optional(), profanityFilter: z.boolean().optional() }).optional(),
       }),
     )
     .mutation(({ ctx, input }) => ctx.svc.match.enqueue(ctx.userId, ctx.session.name, input, ctx.precondition, audienceOf(ctx.session.consent))),

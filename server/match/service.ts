@@ -10,7 +10,7 @@ import { PeriodicJob, type JobReporter } from '../shared/periodic';
 import { DEFAULT_POOL, POOL_NAME } from '../state/keys';
 import { InvalidTransitionError, LimitExceededError, NotInMatchError, WrongStateError } from '../state/errors';
 import { State, type Precondition } from '../state/states';
-import { PoolGuessMissedError, type MatchMade, type StateStore } from '../state/store';
+import { PoolGuessMissedError, type ChatPreferences, type MatchMade, type StateStore } from '../state/store';
 import { audiencePool, type Audience } from '../safety/age';
 import { blocks } from './schema';
 import { and, eq } from 'drizzle-orm';
@@ -20,6 +20,7 @@ export interface EnqueueInput {
   language?: string;
   region?: string;
   idempotencyKey?: string;
+  chat?: ChatPreferences;
 }
 
 /** Which languages and regions a queue may be chosen by (config): a bounded set of pools. */
@@ -102,7 +103,7 @@ export class MatchService {
    */
   async enqueue(uid: string, name: string, input: EnqueueInput, pre: Precondition, audience: Audience) {
     const pool = audiencePool(audience, poolFor(this.opts.pools, input.language, input.region));
-    const call = { uid, name, interests: input.interests, op: input.idempotencyKey, allowed: pre.states };
+    const call = { uid, name, interests: input.interests, op: input.idempotencyKey, allowed: pre.states, chat: input.chat };
     if (this.store.poolHint(uid) === pool) {
       try {
         return this.enqueued(await this.store.enqueue({ ...call, pool, guess: true }).catch(wrongState(pre)), pool);

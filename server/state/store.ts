@@ -11,6 +11,15 @@ import { InvalidTransitionError, LimitExceededError, NotInMatchError, VersionCon
 import { asState } from './queries';
 import { ScriptRunner, list, type MatchMade } from './script-runner';
 import { STATES, State } from './states';
+import type { ChatVariants } from '../safety/text-safety';
+
+/** What a user chose for the text they receive (README "Text safety"). */
+export interface ChatPreferences {
+  /** Links, e-mail addresses and phone numbers show when both users allow them. */
+  allowContacts?: boolean;
+  /** Offensive words are masked for this user unless false. */
+  profanityFilter?: boolean;
+}
 
 export { PoolGuessMissedError, stateLimits, type Guard, type MatchMade, type StateLimits, type StoreWiring } from './script-runner';
 
@@ -72,6 +81,8 @@ export class StateStore extends ScriptRunner {
     minVersion?: number;
     guess?: boolean;
     allowed?: readonly State[];
+    /** Text-safety choices, kept on the user's hash for relay (absent: contacts hidden, filter on). */
+    chat?: ChatPreferences;
   }) {
     const r = await this.run('enqueue', a.pool, this.keys.user(a.pool, a.uid), {
       uid: a.uid,
@@ -82,6 +93,7 @@ export class StateStore extends ScriptRunner {
       minVersion: a.minVersion,
       guess: a.guess,
       allowed: a.allowed,
+      chat: a.chat,
     });
     if (!r.ok) throw new InvalidTransitionError(asState(r.state), State.WAITING);
     return { state: asState(r.state), version: Number(r.version), match: (r.match as MatchMade | null) ?? null };
@@ -212,13 +224,18 @@ export class StateStore extends ScriptRunner {
     return { removed: list<State>(r.removed), added: (r.added as State | null) ?? null, lobby: (r.lobby as 'added' | 'removed' | null) ?? null };
   }
 
-  /** Relay chat, typing or a WebRTC signal to the partner in `matchId`. */
+  /**
+   * Relay chat, typing or a WebRTC signal to the partner in `matchId`. `masks`: the chat text's
+   * masked variants (safety/text-safety.ts), of which the script gives the partner the one both
+   * users' preferences call for.
+   */
   async relay(a: {
     uid: string;
     pool: string;
     matchId: string;
     kind: 'chat' | 'typing' | 'signal';
     text?: string;
+    masks?: ChatVariants;
     typing?: boolean;
     data?: unknown;
     clientMessageId?: string;
@@ -229,6 +246,7 @@ export class StateStore extends ScriptRunner {
       matchId: a.matchId,
       kind: a.kind,
       text: a.text,
+      masks: a.masks,
       typing: a.typing,
       data: a.data,
       cmid: a.clientMessageId,

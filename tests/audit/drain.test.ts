@@ -171,6 +171,26 @@ describe('the outbox drain (real Redis and Postgres)', () => {
     expect(await outbox.length()).toBe(0);
   });
 
+  it('a chat record becomes one transcript row however often it is delivered; one without its text is a dead letter', async () => {
+    await using db = await openTestDb();
+    await using outbox = await openOutbox();
+    const at = Date.UTC(2026, 10, 2, 10, 0, 0);
+    const chat = { kind: 'chat', eventId: 'c-1', pool: POOL, at, matchId: 'm1', from: 'ann', to: 'bob', clientMessageId: 'cm-1' } as const;
+    await outbox.add([
+      { ...chat, text: 'mail a@b.com, you tw\u0000t', masked: 'email,word' },
+      { ...chat, text: 'mail a@b.com, you tw\u0000t', masked: 'email,word' },
+      { ...chat, eventId: 'c-2', text: 'plain', masked: '' },
+    ]);
+    await outbox.add([{ ...chat, eventId: 'c-3' } as never]);
+    await drainFor(outbox, db).flush();
+
+    expect(await db.rows('select event_id, from_user, to_user, text, masked from chat_messages order by event_id')).toEqual([
+      { event_id: 'c-1', from_user: 'ann', to_user: 'bob', text: 'mail a@b.com, you tw\uFFFDt', masked: ['email', 'word'] },
+      { event_id: 'c-2', from_user: 'ann', to_user: 'bob', text: 'plain', masked: [] },
+    ]);
+    expect(await db.rows("select kind, event_id from dead_letters where error like '%text%'")).toEqual([{ kind: 'chat', event_id: 'c-3' }]);
+  });
+
   it('a transient failure (the server restarting) keeps the batch whole and retries it, never dead-letters it', async () => {
     await using db = await openTestDb();
     await using outbox = await openOutbox();

@@ -1,6 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { PARTITIONED_TABLES, addMonths, monthOf, partitionName, planPartitions } from '../../server/audit/partitions';
 import { AuditRetention } from '../../server/audit/retention';
+import { loadConfig } from '../../server/config';
+import { createMetrics } from '../../server/infra/metrics';
+import { auditRetention } from '../../server/parts';
 import type { Clock } from '../../server/shared/clock';
 import { openTestDb, silent } from './support';
 
@@ -100,5 +103,44 @@ describe('the retention job with several processes', () => {
     const created = [...ra.created, ...rb.created];
     expect(new Set(created).size).toBe(created.length);
     for (const t of PARTITIONED_TABLES) for (let i = 0; i <= 2; i++) expect(created).toContain(partitionName(t, addMonths(later, i)));
+  });
+});
+
+describe('the retention of chat transcripts (CHAT_RETENTION_DAYS)', () => {
+  const chatRow = (id: string, at: Date) => `('${id}', '${at.toISOString()}', 'global', 'm1', 'a', 'b', 'c-${id}', 'words', '{}')`;
+
+  it('each message goes once older than CHAT_RETENTION_DAYS, while other audit rows of the same age stay', { timeout: 90_000 }, async () => {
+    await using db = await openTestDb('postgres');
+    const now = Date.now();
+    const ago = (days: number) => new Date(now - days * DAY);
+    await db.database.exec(`INSERT INTO chat_messages (event_id, at, pool, match_id, from_user, to_user, client_message_id, text, masked) VALUES
+      ${[chatRow('2d', ago(2)), chatRow('10d', ago(10)), chatRow('40d', ago(40))].join(', ')}`);
+    await db.database.exec(`INSERT INTO state_transitions (event_id, at, user_id, pool, from_state, to_state, version)
+      VALUES ('40d', '${ago(40).toISOString()}', 'u', 'global', 'IDLE', 'WAITING', 1)`);
+    const job = (env: Record<string, string>) => auditRetention(loadConfig(env), db.database, silent, fixed(new Date(now).toISOString()), createMetrics());
+    const chats = async () => (await db.rows<{ event_id: string }>('SELECT event_id FROM chat_messages ORDER BY at DESC')).map((r) => r.event_id);
+
+    expect((await job({}).runOnce()).failures).toEqual([]); // the default, 30 days
+    expect(await chats()).toEqual(['2d', '10d']);
+    await job({ CHAT_RETENTION_DAYS: '5' }).runOnce();
+    expect(await chats()).toEqual(['2d']);
+    expect(await db.rows('SELECT event_id FROM state_transitions')).toEqual([{ event_id: '40d' }]);
+  });
+
+  it('the analyst role may not read transcripts, nor a month partition the job creates later', { timeout: 90_000 }, async () => {
+    await using db = await openTestDb('postgres');
+    const later = addMonths(monthOf(Date.now()), 4);
+    const job = new AuditRetention(
+      db.database.db,
+      { retentionDays: 3650, privateRetentionDays: 30, monthsAhead: 0, intervalMs: 3_600_000 },
+      silent,
+      fixed(new Date(Date.UTC(later.year, later.month - 1, 2)).toISOString()),
+    );
+    expect((await job.runOnce()).created).toContain(partitionName('chat_messages', later));
+    const readable = async (rel: string) => (await db.rows<{ ok: boolean }>(`SELECT has_table_privilege('analyst', '${rel}', 'SELECT') AS ok`))[0]!.ok;
+    expect(await readable('chat_messages')).toBe(false);
+    expect(await readable('chat_messages_default')).toBe(false);
+    expect(await readable(partitionName('chat_messages', later))).toBe(false);
+    expect(await readable(partitionName('errors', later))).toBe(true);
   });
 });

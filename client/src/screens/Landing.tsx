@@ -1,4 +1,4 @@
-/** The front page: optional name and interests, the age question and rules (asked once per device), and the Start button. */
+/** The front page: optional name and interests, the text-safety choices, the age question and rules (asked once per device), and the Start button. */
 import { For, createSignal } from 'solid-js';
 import { loadAgeBracket, type AgeBracket } from '../api/session-token';
 import { checkName, parseInterests } from '../lib/validate';
@@ -17,6 +17,9 @@ export default function Landing() {
   const remembered = loadAgeBracket();
   const [age, setAge] = createSignal<AgeBracket | null>(remembered);
   const [rules, setRules] = createSignal(remembered !== null);
+  // Text safety (README): the server's defaults, contacts hidden and the word filter on.
+  const [allowContacts, setAllowContacts] = createSignal(false);
+  const [profanityFilter, setProfanityFilter] = createSignal(true);
 
   const start = (e: SubmitEvent) => {
     e.preventDefault();
@@ -26,7 +29,7 @@ export default function Landing() {
     if ('error' in i) return void notices.error(i.error);
     const ageBracket = age();
     if (!ageBracket || !rules()) return void notices.error('Please tell us your age and accept the rules before you start.');
-    void actions.start({ name: n.name, interests: i.interests, ageBracket });
+    void actions.start({ name: n.name, interests: i.interests, ageBracket, chat: { allowContacts: allowContacts(), profanityFilter: profanityFilter() } });
   };
 
   return (
@@ -41,6 +44,14 @@ export default function Landing() {
         <label>
           Interests <span class="optional">(optional, separated by commas)</span>
           <input type="text" name="interests" placeholder="music, films, travel" value={interests()} onInput={(e) => setInterests(e.currentTarget.value)} />
+        </label>
+        <label class="check">
+          <input type="checkbox" name="allowContacts" checked={allowContacts()} onChange={(e) => setAllowContacts(e.currentTarget.checked)} />
+          Show links, e-mail addresses and phone numbers in chat <span class="optional">(only if your partner allows them too)</span>
+        </label>
+        <label class="check">
+          <input type="checkbox" name="profanityFilter" checked={profanityFilter()} onChange={(e) => setProfanityFilter(e.currentTarget.checked)} />
+          Hide offensive words in chat
         </label>
         <fieldset class="age">
           <legend>How old are you?</legend>

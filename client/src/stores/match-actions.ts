@@ -45,7 +45,7 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
    * Join the queue, first switching to a new session if the display name changed or the session
    * does not yet carry the person's age answer (new sessions take it from the device).
    */
-  const start = (input: { name: string; interests: string[]; ageBracket: AgeBracket }) =>
+  const start = (input: { name: string; interests: string[]; ageBracket: AgeBracket; chat: { allowContacts: boolean; profanityFilter: boolean } }) =>
     run('start', async () => {
       if (api.session()?.ageBracket !== input.ageBracket) {
         saveAgeBracket(input.ageBracket);
@@ -55,7 +55,7 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
       await withTimeout(api.eventsReady(), EVENTS_READY_TIMEOUT_MS);
       const idempotencyKey = newId();
       const interests = input.interests.length ? input.interests : undefined;
-      const r = await api.call(() => api.trpc.match.enqueue.mutate({ interests, idempotencyKey }), { retry: true });
+      const r = await api.call(() => api.trpc.match.enqueue.mutate({ interests, idempotencyKey, chat: input.chat }), { retry: true });
       m.applyState(r);
     });
 

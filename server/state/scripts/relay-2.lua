@@ -1,8 +1,13 @@
 --[[ relay: a chat message, typing signal or WebRTC signal from a user to their current partner,
   only while the pair is intact in match A.matchId. Chat is de-duplicated by client message id
-  (A.op) and echoed to the sender's own history so every tab and every resume sees it.
+  (A.op) and echoed to the sender's own history so every tab and every resume sees it, as typed.
+  Text safety (README "Text safety"): the receiver gets the variant of the text that both users'
+  preferences call for (computed by server/safety/text-safety.ts, A.masks), and the message goes
+  to the pool's outbox as it was typed, with what the receiver saw masked (chat_messages).
   KEYS[1] user hash
-  ARGV[3] { pool, uid, matchId, kind = chat|typing|signal, text?, typing?, data?, cmid?, op?, guess? }
+  ARGV[3] { pool, uid, matchId, kind = chat|typing|signal, text?, masks?, typing?, data?, cmid?, op?, guess? }
+          masks = { kinds = { 'link'|'email'|'phone'|'word', ... }, c?, w?, cw? }: what the text
+          holds, and the text with contacts (c), offensive words (w) or both (cw) masked
   ARGV[4] limits: sigMaxDescriptions, sigMaxCandidates (per sender and match; counted in the match hash)
   Returns { ok, duplicate? } or { ok = false, error = 'NOT_IN_MATCH' | 'TOO_MANY_SIGNALS' } ]]
 local seen = op_seen()
@@ -16,8 +21,23 @@ if misguessed(u) then return refuse('MISS') end
 local p = u and partner_in(u, A.matchId)
 if not p then return refuse('NOT_IN_MATCH', { state = u and u.state or 'IDLE' }) end
 if A.kind == 'chat' then
-  push(p.id, 'chat', { matchId = A.matchId, from = 'partner', text = A.text, clientMessageId = A.cmid })
+  -- Contacts show only when both allow them (enqueue-2.lua keeps each user's choice; absent: no);
+  -- offensive words are masked unless the receiver turned the filter off (absent: on).
+  local m = A.masks or {}
+  local hide_contacts = not (u.allowContacts == '1' and p.allowContacts == '1')
+  local hide_words = p.profanityFilter ~= '0'
+  local masked = {}
+  for _, k in ipairs(m.kinds or {}) do
+    if (k == 'word' and hide_words) or (k ~= 'word' and hide_contacts) then masked[#masked + 1] = k end
+  end
+  local c, w = hide_contacts and m.c, hide_words and m.w
+  local shown = (c and w and m.cw) or c or w or A.text
+  local to_partner = { matchId = A.matchId, from = 'partner', text = shown, clientMessageId = A.cmid }
+  if #masked > 0 then to_partner.masked = masked end
+  push(p.id, 'chat', to_partner)
   push(u.id, 'chat', { matchId = A.matchId, from = 'me', text = A.text, clientMessageId = A.cmid })
+  outbox({ kind = 'chat', matchId = A.matchId, from = u.id, to = p.id, clientMessageId = A.cmid, text = A.text,
+    masked = table.concat(masked, ',') })
 elseif A.kind == 'typing' then
   push(p.id, 'typing', { matchId = A.matchId, typing = A.typing })
 else

@@ -42,6 +42,10 @@ function candidates(key: string, example: string): string[] {
   if (/^-?\d+$/.test(example)) {
     const n = Number(example);
     out.push(...[n + 1, n * 2, n - 1, 1, 0, 2].map(String));
+  } else if (/^\d+\/\d+(ms|s|m|h)$/.test(example)) {
+    // A rate (<points>/<window>): one point more.
+    const [points, window] = example.split('/');
+    out.push(`${Number(points) + 1}/${window}`);
   } else if (/^\d*\.\d+$/.test(example)) {
     out.push('0.25', '0.75');
   } else if (example === 'true' || example === 'false') {

@@ -25,6 +25,7 @@ import { migrate, openDatabase, type Database } from './infra/postgres';
 import { connectRedis } from './infra/redis';
 import { reachable } from './infra/startup';
 import { RateLimits, ipKey, rateRules, skipCooldown } from './safety/rate-limits';
+import { Reports } from './safety/reports';
 import { auditRecorder, auditRetention, cleanupJob, epochGuard, jobReporter, matchService, outboxDrain, presenceService } from './parts';
 import type { CleanupJob } from './presence/cleanup';
 import { createResilience, resilienceConfigFromEnv } from './resilience';
@@ -251,6 +252,13 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     metrics,
     refusals,
     limits: new RateLimits(redis, cfg.REDIS_PREFIX, rateRules(cfg), skipCooldown(cfg), (ip) => ipKey(opts.sessionSecret, ip)),
+    reports: new Reports(
+      database.db,
+      (fn) => resilience.policies.postgres.execute(fn),
+      clock,
+      { windowMs: cfg.REPORT_WINDOW_MS, snapshotMaxBytes: cfg.REPORT_SNAPSHOT_MAX_BYTES, snapshotRetentionMs: cfg.REPORT_SNAPSHOT_RETENTION_DAYS * 86_400_000 },
+      (uid, other) => match.block(uid, other),
+    ),
   };
   // Every write of the drain (batches, dead letters) runs under the Postgres policy.
   const drain = outboxDrain(cfg, { drainConn, database, store, log, metrics }, (fn) => resilience.policies.postgres.execute(fn));
@@ -269,15 +277,20 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     { name: 'checkpoint', intervalMs: cfg.CHECKPOINT_INTERVAL_MS, leader: () => cleanup.lead(), log, onRun: jobReporter(metrics) },
     () => checkpoints.snapshot(),
   );
+  // Report frames past their retention are forgotten on the audit maintenance schedule, by one process.
+  const frames = new PeriodicJob(
+    { name: 'report frames', intervalMs: cfg.AUDIT_MAINTENANCE_INTERVAL_MS, leader: () => cleanup.lead(), log, onRun: jobReporter(metrics) },
+    () => svc.reports.expireSnapshots(),
+  );
   // Started last: nothing above can leave a timer running if a step fails.
-  if (opts.background !== false) for (const job of [drain, match, presence, rooms, cleanup, audit, retention, snapshots]) job.start();
+  if (opts.background !== false) for (const job of [drain, match, presence, rooms, cleanup, audit, retention, snapshots, frames]) job.start();
   log.info({ port: http.port, redis: opts.redisUrl, postgres: database.kind }, 'Rendezvous is listening');
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       // No new runs of any job; the HTTP side stops taking work at once, then runs in progress end.
-      const jobs = Promise.all([presence.stop(), match.stop(), rooms.stop(), snapshots.stop()]);
+      const jobs = Promise.all([presence.stop(), match.stop(), rooms.stop(), snapshots.stop(), frames.stop()]);
       epoch.stop();
       resilience.policies.stop();
       http.stop();

@@ -202,6 +202,13 @@ export const configSchema = z.object({
   RATE_TYPING: rate('20/10s'),
   RATE_SIGNAL: rate('100/10s'),
   RATE_BLOCK: rate('20/10m'),
+  RATE_REPORT: rate('5/1h'),
+  /** A person may report a partner while they talk and this long after (server/safety/reports.ts). */
+  REPORT_WINDOW_MS: ms(600_000),
+  /** Largest frame a report may attach, bytes (it travels in one WebSocket message: keep it under WS_MAX_PAYLOAD). */
+  REPORT_SNAPSHOT_MAX_BYTES: count(1024, 4 * 1024 ** 2, 40_960),
+  /** An attached frame is forgotten this long after the report (the report itself stays). */
+  REPORT_SNAPSHOT_RETENTION_DAYS: count(1, 3650, 30),
   /**
    * Who speaks tRPC on the WebSocket: `lean`, our handler (server/http/trpc-ws.ts, a fraction of
    * the memory per connection), or `stock`, tRPC's applyWSSHandler (no per-socket subscription bound).

@@ -17,6 +17,7 @@ import type { Clock } from './shared/clock';
 import type { StateStore } from './state/store';
 import type { Refusals } from './trpc/refusals';
 import type { RateLimits } from './safety/rate-limits';
+import type { Reports } from './safety/reports';
 
 export interface Services {
   cfg: Config;
@@ -40,4 +41,6 @@ export interface Services {
   refusals: Refusals;
   /** How often one person or address may do each thing (safety/rate-limits.ts). */
   limits: RateLimits;
+  /** Reports of partners, with their evidence (safety/reports.ts). */
+  reports: Reports;
 }

@@ -28,6 +28,7 @@ export const RATE_ACTIONS = {
   typing: 'user',
   signal: 'user',
   block: 'user',
+  report: 'user',
 } as const;
 export type RateAction = keyof typeof RATE_ACTIONS;
 
@@ -56,6 +57,7 @@ export function rateRules(cfg: Config): Record<RateAction, RateRule> {
     typing: cfg.RATE_TYPING,
     signal: cfg.RATE_SIGNAL,
     block: cfg.RATE_BLOCK,
+    report: cfg.RATE_REPORT,
   };
 }
 
@@ -72,6 +74,7 @@ export const LIMITED_PROCEDURES: Readonly<Record<string, RateAction>> = {
   'chat.send': 'chat',
   'chat.typing': 'typing',
   'signal.send': 'signal',
+  'safety.report': 'report',
 };
 
 /** Refused: the person may try again in `retryAfterMs`. */
@@ -95,6 +98,7 @@ const DOING: Record<RateAction, string> = {
   typing: 'sending typing signals',
   signal: 'setting up video',
   block: 'blocking people',
+  report: 'sending reports',
 };
 
 function sentence(action: RateAction, retryAfterMs: number): string {

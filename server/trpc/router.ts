@@ -3,6 +3,7 @@ import { adminRouter } from '../admin/router';
 import { chatRouter, signalRouter } from '../chat/router';
 import { matchRouter } from '../match/router';
 import { presenceRouter } from '../presence/router';
+import { safetyRouter } from '../safety/router';
 import { sessionRouter } from '../session/router';
 import { router } from './trpc';
 
@@ -12,6 +13,7 @@ export const appRouter = router({
   chat: chatRouter,
   signal: signalRouter,
   presence: presenceRouter,
+  safety: safetyRouter,
   admin: adminRouter,
 });
 

@@ -11,11 +11,12 @@ import pg from 'pg';
 import { expect, vi } from 'vitest';
 import * as auditSchema from '../../server/audit/schema';
 import * as matchSchema from '../../server/match/schema';
+import * as safetySchema from '../../server/safety/schema';
 import { rateKeyPrefix } from '../../server/safety/rate-limits';
 import type { TestApp } from '../support/app';
 
 /** Every table of the audit and match schemas (a new table is watched without a change here). */
-export const WATCHED_TABLES: string[] = [...Object.values(auditSchema), ...Object.values(matchSchema)]
+export const WATCHED_TABLES: string[] = [...Object.values(auditSchema), ...Object.values(matchSchema), ...Object.values(safetySchema)]
   .flatMap((v) => (is(v, PgTable) ? [getTableName(v)] : []))
   .sort();
 

@@ -14,4 +14,5 @@ export const UNLIMITED_RATES: Readonly<Record<string, string>> = {
   RATE_TYPING: LIFTED,
   RATE_SIGNAL: LIFTED,
   RATE_BLOCK: LIFTED,
+  RATE_REPORT: LIFTED,
 };

@@ -219,6 +219,18 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
   'chat.typing': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, typing: bool }) },
   'signal.send': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, data: signalData }) },
   'presence.heartbeat': { type: 'mutation', auth: 'user', input: null },
+  'safety.report': {
+    type: 'mutation',
+    auth: 'user',
+    input: shape({
+      matchId: uuid,
+      reason: oneOf('sexual', 'minor', 'harassment', 'spam', 'violence', 'other'),
+      note: str(0, 500).optional(),
+      // The first bytes of a JPEG, base64; not base64 at all is refused.
+      snapshot: field(fc.constant('/9j/4AAQSkZJRgABAQ=='), fc.oneof(fc.constantFrom('not base64!', '%%%'), wrongType)).optional(),
+      block: bool.optional(),
+    }),
+  },
   'presence.events': { type: 'subscription', auth: 'user', input: events },
   'admin.counts': { type: 'query', auth: 'admin', input: shape({ pool: pool.optional() }, { optional: true }) },
   'admin.usersIn': {

@@ -26,6 +26,7 @@ import { connectRedis } from './infra/redis';
 import { reachable } from './infra/startup';
 import { RateLimits, ipKey, rateRules, skipCooldown } from './safety/rate-limits';
 import { Reports } from './safety/reports';
+import { Sanctions } from './safety/sanctions';
 import { auditRecorder, auditRetention, cleanupJob, epochGuard, jobReporter, matchService, outboxDrain, presenceService } from './parts';
 import type { CleanupJob } from './presence/cleanup';
 import { createResilience, resilienceConfigFromEnv } from './resilience';
@@ -233,6 +234,23 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     },
     () => metrics.deadLetters.inc(),
   );
+  const sanctions = new Sanctions(
+    redis,
+    cfg.REDIS_PREFIX,
+    database.db,
+    (fn) => resilience.policies.postgres.execute(fn),
+    clock,
+    {
+      lowTrustReports: cfg.SANCTION_LOW_TRUST_REPORTS,
+      banReports: cfg.SANCTION_BAN_REPORTS,
+      windowMs: cfg.SANCTION_WINDOW_MS,
+      lowTrustMs: cfg.LOW_TRUST_MS,
+      firstBanMs: cfg.BAN_FIRST_MS,
+      repeatBanMs: cfg.BAN_REPEAT_MS,
+    },
+    // A ban ends the session everywhere: sockets closed, the match ended, the session refused from now on.
+    (uid) => presence.endSession(uid, 'banned', cfg.SESSION_TTL_MS, http.endRevoked),
+  );
   const svc: Services = {
     cfg,
     clock,
@@ -258,7 +276,9 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
       clock,
       { windowMs: cfg.REPORT_WINDOW_MS, snapshotMaxBytes: cfg.REPORT_SNAPSHOT_MAX_BYTES, snapshotRetentionMs: cfg.REPORT_SNAPSHOT_RETENTION_DAYS * 86_400_000 },
       (uid, other) => match.block(uid, other),
+      (uid) => sanctions.afterReport(uid),
     ),
+    sanctions,
   };
   // Every write of the drain (batches, dead letters) runs under the Postgres policy.
   const drain = outboxDrain(cfg, { drainConn, database, store, log, metrics }, (fn) => resilience.policies.postgres.execute(fn));

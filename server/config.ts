@@ -210,6 +210,18 @@ export const configSchema = z.object({
   /** An attached frame is forgotten this long after the report (the report itself stays). */
   REPORT_SNAPSHOT_RETENTION_DAYS: count(1, 3650, 30),
   /**
+   * Step-up sanctions (server/safety/sanctions.ts): reports about one person from this many
+   * distinct reporters within SANCTION_WINDOW_MS put them on low trust for LOW_TRUST_MS (matched
+   * only with other low-trust people), and this many ban them for BAN_FIRST_MS, or BAN_REPEAT_MS
+   * if they were banned before.
+   */
+  SANCTION_LOW_TRUST_REPORTS: count(1, 1000, 2),
+  SANCTION_BAN_REPORTS: count(1, 1000, 3),
+  SANCTION_WINDOW_MS: ms(86_400_000),
+  LOW_TRUST_MS: ms(7 * 86_400_000),
+  BAN_FIRST_MS: ms(86_400_000),
+  BAN_REPEAT_MS: count(1, 365 * 86_400_000, 30 * 86_400_000),
+  /**
    * Who speaks tRPC on the WebSocket: `lean`, our handler (server/http/trpc-ws.ts, a fraction of
    * the memory per connection), or `stock`, tRPC's applyWSSHandler (no per-socket subscription bound).
    */

@@ -18,6 +18,7 @@ import type { StateStore } from './state/store';
 import type { Refusals } from './trpc/refusals';
 import type { RateLimits } from './safety/rate-limits';
 import type { Reports } from './safety/reports';
+import type { Sanctions } from './safety/sanctions';
 
 export interface Services {
   cfg: Config;
@@ -43,4 +44,6 @@ export interface Services {
   limits: RateLimits;
   /** Reports of partners, with their evidence (safety/reports.ts). */
   reports: Reports;
+  /** Low trust and bans, by person, device and address (safety/sanctions.ts). */
+  sanctions: Sanctions;
 }

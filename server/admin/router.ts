@@ -18,7 +18,30 @@ const actor = z.string().min(1).max(64).default('admin');
 const reason = z.string().min(3).max(200);
 const stateEnum = z.enum(STATES as [State, ...State[]]);
 
+/** Operator moderation (safety/sanctions.ts): ban for a duration or for good, and lift. */
+const moderationRouter = router({
+  ban: adminProcedure
+    .input(
+      z.object({
+        userId: id,
+        durationMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .max(3650 * 86_400_000)
+          .nullable(),
+        reason,
+        actor,
+      }),
+    )
+    .mutation(({ ctx, input }) => ctx.svc.sanctions.ban(input.userId, input.durationMs, input.reason, `admin:${input.actor}`)),
+  lift: adminProcedure
+    .input(z.object({ userId: id, reason, actor }))
+    .mutation(({ ctx, input }) => ctx.svc.sanctions.lift(input.userId, input.reason, `admin:${input.actor}`)),
+});
+
 export const adminRouter = router({
+  moderation: moderationRouter,
   counts: adminProcedure.input(z.object({ pool }).optional()).query(({ ctx, input }) => ctx.svc.store.counts(input?.pool ?? DEFAULT_POOL)),
   usersIn: adminProcedure
     .input(z.object({ pool, state: stateEnum, offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) }))

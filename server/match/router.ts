@@ -46,7 +46,16 @@ export const matchRouter = router({
         chat: z.object({ allowContacts: z.boolean().optional(), profanityFilter: z.boolean().optional() }).optional(),
       }),
     )
-    .mutation(({ ctx, input }) => ctx.svc.match.enqueue(ctx.userId, ctx.session.name, input, ctx.precondition, audienceOf(ctx.session.consent))),
+    .mutation(async ({ ctx, input }) =>
+      ctx.svc.match.enqueue(
+        ctx.userId,
+        ctx.session.name,
+        input,
+        ctx.precondition,
+        audienceOf(ctx.session.consent),
+        await ctx.svc.sanctions.isLowTrust(ctx.userId),
+      ),
+    ),
   /** Leave the queue. */
   cancel: inStates('cancel', State.WAITING)
     .input(z.object({ idempotencyKey }).optional())

@@ -98,11 +98,11 @@ export class MatchService {
    * process already knows the user is in that pool (StateStore.poolHint), the script checks the
    * state itself. Otherwise (or when the guess was wrong) the user is read first, and moved to
    * the chosen pool if they rest in another. `pre`: the states the procedure declared (router,
-   * `inStates`), checked by the script. `audience`: from the person's age answer (minors have
-   * pools of their own, safety/age.ts).
+   * `inStates`), checked by the script. `audience` (the person's age answer) and `lowTrust`
+   * choose the pool's separation: minors and people on low trust have pools of their own (safety/age.ts).
    */
-  async enqueue(uid: string, name: string, input: EnqueueInput, pre: Precondition, audience: Audience) {
-    const pool = audiencePool(audience, poolFor(this.opts.pools, input.language, input.region));
+  async enqueue(uid: string, name: string, input: EnqueueInput, pre: Precondition, audience: Audience, lowTrust = false) {
+    const pool = audiencePool(audience, poolFor(this.opts.pools, input.language, input.region), lowTrust);
     const call = { uid, name, interests: input.interests, op: input.idempotencyKey, allowed: pre.states, chat: input.chat };
     if (this.store.poolHint(uid) === pool) {
       try {

@@ -44,6 +44,14 @@ export const USER_MESSAGES = {
   INVALID_TOKEN: 'Your session is not valid. Please reload the page.',
   UNAUTHORIZED: 'Your session is not valid. Please reload the page.',
   SECURITY_VIOLATION: 'Your session was ended for security reasons. Please reload the page.',
+  // Safety (server/safety/): the age policy, reports and bans. Where the error says more (the
+  // window, the ban's end and receipt), the person sees the error's own sentence.
+  CONSENT_REQUIRED: 'Please tell us your age and accept the rules before you start.',
+  AGE_NOT_ALLOWED: 'Rendezvous is for adults (18 and over).',
+  REPORT_NOT_ALLOWED: 'You can report someone you are talking to, or talked to a moment ago.',
+  ALREADY_REPORTED: 'You have already reported this conversation. Thank you: a moderator will look at it.',
+  INVALID_SNAPSHOT: 'The picture must be a JPEG, PNG or WebP image, and not too large.',
+  BANNED: "You can't use Rendezvous right now because of a ban. You can appeal it with its receipt.",
   // Operators (admin procedures) are people too.
   DEAD_LETTER_NOT_FOUND: 'There is no failed operation with that id.',
   DEAD_LETTER_RETRY_FAILED: 'That failed operation failed again and is still waiting. Fix the cause, then retry or discard it.',

@@ -52,7 +52,10 @@ export function audienceOf(consent: Partial<Consent>): Audience {
   return consent.age;
 }
 
-/** The pool an audience uses for a chosen pool: minors have pools of their own. */
-export function audiencePool(audience: Audience, pool: string): string {
-  return audience === 'minor' ? `u18-${pool}` : pool;
+/**
+ * The pool a person uses for a chosen pool: minors have pools of their own, and so have people
+ * on low trust (safety/sanctions.ts), each kept apart from everyone else.
+ */
+export function audiencePool(audience: Audience, pool: string, lowTrust = false): string {
+  return `${audience === 'minor' ? 'u18-' : ''}${lowTrust ? 'lt-' : ''}${pool}`;
 }

@@ -78,6 +78,8 @@ export class Reports {
     private readonly opts: ReportOptions,
     /** Blocks `other` for `uid` (MatchService.block). */
     private readonly block: (uid: string, other: string) => Promise<void>,
+    /** Told of every report about `uid` (Sanctions.afterReport: the step-up). */
+    private readonly onReported: (uid: string) => Promise<unknown>,
   ) {}
 
   async report(reporterId: string, input: ReportInput): Promise<{ reportId: string; blocked: boolean }> {
@@ -110,6 +112,7 @@ export class Reports {
     if (!rows[0]) throw new AlreadyReportedError();
     const blocked = input.block !== false;
     if (blocked) await this.block(reporterId, reportedId);
+    await this.onReported(reportedId);
     return { reportId: rows[0].id, blocked };
   }
 

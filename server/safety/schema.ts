@@ -40,3 +40,28 @@ export const reports = pgTable(
   ],
 );
 export type Report = typeof reports.$inferSelect;
+
+/**
+ * Every moderation action, automatic or by an operator: warn, low_trust, ban (ends_at null:
+ * permanent) and lift (target_id: the action it lifts). The record; Redis holds what is in
+ * force now for the enforcement (safety/sanctions.ts).
+ */
+export const moderationActions = pgTable(
+  'moderation_actions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    at: tz('at').notNull(),
+    action: text('action').notNull(),
+    userId: text('user_id').notNull(),
+    deviceId: text('device_id'),
+    /** A keyed hash of the address (never the address). */
+    ipKey: text('ip_key'),
+    endsAt: tz('ends_at'),
+    reason: text('reason').notNull(),
+    /** `auto` (step-up from reports) or `admin:<name>`. */
+    actor: text('actor').notNull(),
+    reportIds: jsonb('report_ids'),
+    targetId: uuid('target_id'),
+  },
+  (t) => [index('moderation_actions_user_at').on(t.userId, t.at), index('moderation_actions_action_at').on(t.action, t.at)],
+);

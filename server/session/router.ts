@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { authedProcedure, publicProcedure, router } from '../trpc/trpc';
 import { AGE_BRACKETS, RULES_VERSION, audienceFor } from '../safety/age';
+import { ipKey } from '../safety/rate-limits';
 import { issueToken } from './token';
 
 export const displayName = z
@@ -25,13 +26,19 @@ export const sessionRouter = router({
    * the person's age answer and acceptance of the rules, carried in the token; without it the
    * session may look around but not Start (CONSENT_REQUIRED): the client asks first.
    */
-  create: publicProcedure.input(z.object({ displayName: displayName.optional(), consent: consent.optional() }).optional()).mutation(({ ctx, input }) => {
-    const claims = input?.consent ? consentClaims(input.consent, ctx.svc.cfg.ALLOW_MINORS) : {};
-    const userId = randomUUID();
-    const expiresAt = ctx.svc.clock.now() + ctx.svc.cfg.SESSION_TTL_MS;
-    const name = input?.displayName ?? `Stranger ${userId.slice(0, 4)}`;
-    return { userId, displayName: name, token: issueToken({ sub: userId, name, exp: expiresAt, ...claims }, ctx.svc.sessionSecret), expiresAt };
-  }),
+  create: publicProcedure
+    .input(z.object({ displayName: displayName.optional(), consent: consent.optional(), deviceId: z.string().uuid().optional() }).optional())
+    .mutation(async ({ ctx, input }) => {
+      const claims = input?.consent ? consentClaims(input.consent, ctx.svc.cfg.ALLOW_MINORS) : {};
+      // A banned device or address gets its ban receipt instead (safety/sanctions.ts).
+      const address = ipKey(ctx.svc.sessionSecret, ctx.ip);
+      await ctx.svc.sanctions.checkNewSession(input?.deviceId, address);
+      const userId = randomUUID();
+      const expiresAt = ctx.svc.clock.now() + ctx.svc.cfg.SESSION_TTL_MS;
+      const name = input?.displayName ?? `Stranger ${userId.slice(0, 4)}`;
+      await ctx.svc.sanctions.remember(userId, input?.deviceId, address, ctx.svc.cfg.SESSION_TTL_MS);
+      return { userId, displayName: name, token: issueToken({ sub: userId, name, exp: expiresAt, ...claims }, ctx.svc.sessionSecret), expiresAt };
+    }),
   /** The caller's session and current state. */
   me: authedProcedure.query(async ({ ctx }) => {
     const u = await ctx.svc.store.getUser(ctx.userId);

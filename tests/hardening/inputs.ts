@@ -192,7 +192,17 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
   'session.create': {
     type: 'mutation',
     auth: 'public',
-    input: shape({ displayName: str(1, 32, fc.constantFrom('Ann', 'Bo b', "O'Neil")).optional() }, { optional: true }),
+    input: shape(
+      {
+        displayName: str(1, 32, fc.constantFrom('Ann', 'Bo b', "O'Neil")).optional(),
+        consent: field(
+          fc.record({ ageBracket: fc.constantFrom('18+', '13-17', 'under-13'), acceptRules: fc.constant(true) }),
+          fc.oneof(fc.constant({ ageBracket: '18+', acceptRules: false }), fc.constant({ ageBracket: 'adult', acceptRules: true }), wrongType),
+        ).optional(),
+        deviceId: uuid.optional(),
+      },
+      { optional: true },
+    ),
   },
   'session.me': { type: 'query', auth: 'user', input: null },
   'match.enqueue': {
@@ -254,6 +264,17 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
   'admin.rollbackUser': { type: 'mutation', auth: 'admin', input: shape({ userId: str(1, 100), actor: str(1, 64).optional() }) },
   'admin.rollbackMatch': { type: 'mutation', auth: 'admin', input: shape({ matchId: str(1, 100), actor: str(1, 64).optional() }) },
   'admin.health': { type: 'query', auth: 'admin', input: null },
+  'admin.moderation.ban': {
+    type: 'mutation',
+    auth: 'admin',
+    input: shape({
+      userId: str(1, 100),
+      durationMs: field(fc.oneof(fc.integer({ min: 60_000, max: 10 ** 9 }), fc.constant(null)), fc.constantFrom(0, -1, 59_999, 0.5, '60000', true)),
+      reason: str(3, 200),
+      actor: str(1, 64).optional(),
+    }),
+  },
+  'admin.moderation.lift': { type: 'mutation', auth: 'admin', input: shape({ userId: str(1, 100), reason: str(3, 200), actor: str(1, 64).optional() }) },
   'admin.pools.pause': {
     type: 'mutation',
     auth: 'admin',

@@ -53,8 +53,11 @@ export class StoresWatch implements AsyncDisposable {
       const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${this.app.prefix}*`, 'COUNT', 1000);
       cursor = next;
       // `<prefix>` then a separator: another prefix that merely starts the same way is not ours.
-      // Rate-limit counters are left out: they count every attempt, refused or not (bounded, expiring).
-      out.push(...batch.filter((k) => !/[A-Za-z0-9_-]/.test(k.charAt(this.app.prefix.length)) && !k.startsWith(rateKeyPrefix(this.app.prefix))));
+      // Left out: rate-limit counters (they count every attempt, refused or not) and who each new
+      // session is (session.create, public, records it for bans): both bounded and expiring.
+      const ours = (k: string) => !/[A-Za-z0-9_-]/.test(k.charAt(this.app.prefix.length));
+      const accounting = (k: string) => k.startsWith(rateKeyPrefix(this.app.prefix)) || k.startsWith(`${this.app.prefix}:ident:`);
+      out.push(...batch.filter((k) => ours(k) && !accounting(k)));
     } while (cursor !== '0');
     return out.sort();
   }

@@ -17,7 +17,7 @@ import { createSignal } from 'solid-js';
 import type { AppRouter } from '../../../server/trpc/router';
 import type { MatchEvent } from '../../../server/events/types';
 import { isTransportError, isUnauthorized } from './errors';
-import { clearSession, isUsable, loadAgeBracket, loadSession, saveSession, type StoredSession } from './session-token';
+import { clearSession, deviceId, isUsable, loadAgeBracket, loadSession, saveSession, type StoredSession } from './session-token';
 
 export type { MatchEvent };
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
@@ -76,7 +76,7 @@ export function createApi() {
     // The age answer the person gave on this device goes with every new session (asked once).
     const ageBracket = loadAgeBracket() ?? undefined;
     const consent = ageBracket ? { ageBracket, acceptRules: true as const } : undefined;
-    const r = await trpc.session.create.mutate({ ...(chosenName ? { displayName: chosenName } : {}), ...(consent ? { consent } : {}) });
+    const r = await trpc.session.create.mutate({ ...(chosenName ? { displayName: chosenName } : {}), ...(consent ? { consent } : {}), deviceId: deviceId() });
     const s: StoredSession = { token: r.token, userId: r.userId, displayName: r.displayName, chosenName, expiresAt: r.expiresAt, ageBracket };
     saveSession(s);
     setSession(s);

@@ -18,6 +18,21 @@ export type AgeBracket = 'under-13' | '13-17' | '18+';
 const BRACKETS: readonly string[] = ['under-13', '13-17', '18+'];
 const CONSENT_KEY = 'rendezvous.age';
 
+const DEVICE_KEY = 'rendezvous.device';
+
+/** A random id this device keeps (a ban reaches the device, not only the session). */
+export function deviceId(): string {
+  try {
+    const known = localStorage.getItem(DEVICE_KEY);
+    if (known) return known;
+    const fresh = crypto.randomUUID();
+    localStorage.setItem(DEVICE_KEY, fresh);
+    return fresh;
+  } catch {
+    return crypto.randomUUID(); // storage disabled: one per page
+  }
+}
+
 /** The person's age answer with the rules accepted, remembered on the device (asked once). */
 export function loadAgeBracket(): AgeBracket | null {
   try {

@@ -5,6 +5,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { blocks } from '../../server/match/schema';
+import { reports } from '../../server/safety/schema';
 import { startTestApp, type TestApp } from '../support/app';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -118,6 +121,30 @@ describe('the web client in Chromium', () => {
     await expect.poll(() => videoPlaying(bob, 'remote-video'), { timeout: 20_000, interval: 250 }).toBe(true);
     await ann.screenshot({ path: `${SHOTS}/video-ann.png` });
     await bob.screenshot({ path: `${SHOTS}/video-bob.png` });
+    await ann.context().close();
+    await bob.context().close();
+  }, 60_000);
+
+  it('a person reports their partner with a picture of their video: the report and the block are recorded, and they move on', async () => {
+    await using app = await startTestApp();
+    const ann = await openPerson(app, 'Ann');
+    const bob = await openPerson(app, 'Bob');
+    await startAndMatch(ann, bob);
+    await expect.poll(() => videoPlaying(ann, 'remote-video'), { timeout: 20_000, interval: 250 }).toBe(true);
+    await ann.getByTestId('report').click();
+    await ann.getByLabel('Harassment or hate').check();
+    await ann.getByLabel(/Anything to add/).fill('rude from the start');
+    await ann.getByLabel(/Attach a picture/).check();
+    await ann.screenshot({ path: `${SHOTS}/report-panel.png` });
+    await ann.getByTestId('report-send').click();
+    await expect.poll(() => ann.getByTestId('notice').textContent()).toContain("Thank you for your report. We've blocked them");
+    await ann.getByTestId('screen-waiting').waitFor();
+
+    const db = app.server.services.database.db;
+    const [row] = await db.select().from(reports);
+    expect(row).toMatchObject({ reason: 'harassment', note: 'rude from the start', snapshotType: 'image/jpeg' });
+    expect(row!.snapshot!.length).toBeGreaterThan(1000);
+    expect(await db.select().from(blocks).where(eq(blocks.blockerId, row!.reporterId))).toMatchObject([{ blockedId: row!.reportedId }]);
     await ann.context().close();
     await bob.context().close();
   }, 60_000);

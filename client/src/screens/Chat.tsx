@@ -1,5 +1,6 @@
-/** The conversation: videos, messages, the message box, and Skip / End. */
-import { Show } from 'solid-js';
+/** The conversation: videos, messages, the message box, Skip / End, and Report / Block. */
+import { Show, createSignal } from 'solid-js';
+import { ReportPanel } from '../components/ReportPanel';
 import { Composer } from '../components/Composer';
 import { MessageList } from '../components/MessageList';
 import { VideoView } from '../components/VideoView';
@@ -8,6 +9,7 @@ import { useStores } from '../stores/context';
 export default function Chat() {
   const { match, actions, call, devices } = useStores();
   const partner = () => match.match()?.partnerName || 'Stranger';
+  const [reporting, setReporting] = createSignal(false);
   const deviceWarning = () => (devices.devices().cameras && devices.devices().microphones ? '' : devices.report());
 
   return (
@@ -42,7 +44,16 @@ export default function Chat() {
         <button type="button" class="danger" data-testid="end" onClick={() => void actions.end()} disabled={!!actions.busy()}>
           End
         </button>
+        <button type="button" data-testid="report" onClick={() => setReporting(!reporting())} disabled={!!actions.busy()} aria-expanded={reporting()}>
+          Report
+        </button>
+        <button type="button" data-testid="block" onClick={() => void actions.block()} disabled={!!actions.busy()}>
+          Block
+        </button>
       </div>
+      <Show when={reporting()}>
+        <ReportPanel busy={!!actions.busy()} onCancel={() => setReporting(false)} onSubmit={(r) => void actions.report(r).then(() => setReporting(false))} />
+      </Show>
     </main>
   );
 }

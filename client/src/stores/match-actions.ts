@@ -13,7 +13,10 @@ import type { NoticeStore } from './notice';
 import { USER_MESSAGES } from '../../../server/resilience/messages';
 import { saveAgeBracket, type AgeBracket } from '../api/session-token';
 
-export type Action = 'start' | 'cancel' | 'skip' | 'end';
+export type Action = 'start' | 'cancel' | 'skip' | 'end' | 'report' | 'block';
+
+/** The reasons a report may give (server/safety/reports.ts). */
+export type ReportReason = 'sexual' | 'minor' | 'harassment' | 'spam' | 'violence' | 'other';
 
 const EVENTS_READY_TIMEOUT_MS = 10_000;
 const TYPING_IDLE_MS = 3000;
@@ -65,17 +68,43 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
       m.applyState(await api.call(() => api.trpc.match.cancel.mutate({ idempotencyKey }), { retry: true }));
     });
 
-  const leave = (kind: 'skip' | 'end') =>
-    run(kind, async () => {
+  /**
+   * Report the partner (a reason, a note, a frame of their video only if the person chose to
+   * attach one), block them unless asked not to, then move on to someone new.
+   */
+  const report = (input: { reason: ReportReason; note: string; snapshot: string | null; block: boolean }) =>
+    run('report', async () => {
       const current = m.match();
-      const matchId = current?.matchId ?? m.server.matchId ?? undefined;
-      const before = m.server.version;
-      const idempotencyKey = newId();
-      await api.call(() => api.trpc.match[kind].mutate({ matchId, idempotencyKey }), { retry: true });
-      // Hang up at once; the state events that follow move the screen (skip: waiting, end: landing).
-      if (current && m.isCurrent(current.matchId)) call.stop();
-      setTimeout(() => m.server.version === before && void m.resync(), LEAVE_CHECK_MS);
+      if (!current) return;
+      const note = input.note.trim() || undefined;
+      await api.trpc.safety.report.mutate({ matchId: current.matchId, reason: input.reason, note, snapshot: input.snapshot ?? undefined, block: input.block });
+      await hangUp('skip');
+      notices.show(input.block ? "Thank you for your report. We've blocked them: you won't meet them again." : 'Thank you for your report.');
     });
+
+  /** Block the partner (never matched again), then move on to someone new. */
+  const block = () =>
+    run('block', async () => {
+      const current = m.match();
+      if (!current) return;
+      await api.call(() => api.trpc.match.block.mutate({ userId: current.partnerId }), { retry: true });
+      await hangUp('skip');
+      notices.show("Blocked. You won't meet them again.");
+    });
+
+  const leave = (kind: 'skip' | 'end') => run(kind, () => hangUp(kind));
+
+  /** Skip or End the current match: hang up at once; the state events that follow move the screen. */
+  async function hangUp(kind: 'skip' | 'end'): Promise<void> {
+    const current = m.match();
+    const matchId = current?.matchId ?? m.server.matchId ?? undefined;
+    const before = m.server.version;
+    const idempotencyKey = newId();
+    await api.call(() => api.trpc.match[kind].mutate({ matchId, idempotencyKey }), { retry: true });
+    // skip: waiting, end: landing.
+    if (current && m.isCurrent(current.matchId)) call.stop();
+    setTimeout(() => m.server.version === before && void m.resync(), LEAVE_CHECK_MS);
+  }
 
   async function send(text: string): Promise<boolean> {
     const current = m.match();
@@ -129,7 +158,7 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
     api.call(() => api.trpc.chat.typing.mutate({ matchId, typing: value })).catch(() => null);
   }
 
-  return { busy, start, cancel, skip: () => leave('skip'), end: () => leave('end'), send, typing };
+  return { busy, start, cancel, skip: () => leave('skip'), end: () => leave('end'), report, block, send, typing };
 }
 
 export type MatchActions = ReturnType<typeof createMatchActions>;

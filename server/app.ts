@@ -26,6 +26,7 @@ import { connectRedis } from './infra/redis';
 import { reachable } from './infra/startup';
 import { RateLimits, ipKey, rateRules, skipCooldown } from './safety/rate-limits';
 import { Reports } from './safety/reports';
+import { Moderation } from './safety/moderation';
 import { Sanctions } from './safety/sanctions';
 import { auditRecorder, auditRetention, cleanupJob, epochGuard, jobReporter, matchService, outboxDrain, presenceService } from './parts';
 import type { CleanupJob } from './presence/cleanup';
@@ -279,6 +280,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
       (uid) => sanctions.afterReport(uid),
     ),
     sanctions,
+    moderation: new Moderation(database.db, (fn) => resilience.policies.postgres.execute(fn), clock, sanctions),
   };
   // Every write of the drain (batches, dead letters) runs under the Postgres policy.
   const drain = outboxDrain(cfg, { drainConn, database, store, log, metrics }, (fn) => resilience.policies.postgres.execute(fn));

@@ -203,6 +203,7 @@ export const configSchema = z.object({
   RATE_SIGNAL: rate('100/10s'),
   RATE_BLOCK: rate('20/10m'),
   RATE_REPORT: rate('5/1h'),
+  RATE_APPEALS_PER_IP: rate('5/1h'),
   /** A person may report a partner while they talk and this long after (server/safety/reports.ts). */
   REPORT_WINDOW_MS: ms(600_000),
   /** Largest frame a report may attach, bytes (it travels in one WebSocket message: keep it under WS_MAX_PAYLOAD). */

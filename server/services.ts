@@ -18,6 +18,7 @@ import type { StateStore } from './state/store';
 import type { Refusals } from './trpc/refusals';
 import type { RateLimits } from './safety/rate-limits';
 import type { Reports } from './safety/reports';
+import type { Moderation } from './safety/moderation';
 import type { Sanctions } from './safety/sanctions';
 
 export interface Services {
@@ -46,4 +47,6 @@ export interface Services {
   reports: Reports;
   /** Low trust and bans, by person, device and address (safety/sanctions.ts). */
   sanctions: Sanctions;
+  /** The report queue, decisions and appeals (safety/moderation.ts). */
+  moderation: Moderation;
 }

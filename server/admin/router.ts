@@ -10,6 +10,7 @@ import { STATES } from '../state/states';
 import { adminProcedure, router } from '../trpc/trpc';
 import { checkConsistency } from '../state/consistency';
 import { rollbackMatch, rollbackUser } from '../checkpoint/restore';
+import { DECISIONS } from '../safety/moderation';
 
 const pool = z.string().regex(POOL_NAME).default(DEFAULT_POOL);
 const id = z.string().min(1).max(100);
@@ -18,8 +19,36 @@ const actor = z.string().min(1).max(64).default('admin');
 const reason = z.string().min(3).max(200);
 const stateEnum = z.enum(STATES as [State, ...State[]]);
 
-/** Operator moderation (safety/sanctions.ts): ban for a duration or for good, and lift. */
+/** Operator moderation (safety/moderation.ts, sanctions.ts): the report queue, decisions, bans, appeals. */
+const limit = z.number().int().min(1).max(500).default(50);
 const moderationRouter = router({
+  /** Open reports, most urgent first (looks under 18, sexual, violence, harassment, spam, other), with their evidence. */
+  reports: adminProcedure.input(z.object({ limit }).optional()).query(({ ctx, input }) => ctx.svc.moderation.queue(input?.limit ?? 50)),
+  /** Decide a report: dismiss it, or ban the reported person (durationMs null: for good). */
+  decide: adminProcedure
+    .input(
+      z.object({
+        reportId: z.string().uuid(),
+        decision: z.enum(DECISIONS),
+        reason,
+        durationMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .max(3650 * 86_400_000)
+          .nullable()
+          .default(null),
+        actor,
+      }),
+    )
+    .mutation(({ ctx, input }) => ctx.svc.moderation.decide(input.reportId, input.decision, `admin:${input.actor}`, input.reason, input.durationMs)),
+  appeals: adminProcedure.input(z.object({ limit }).optional()).query(({ ctx, input }) => ctx.svc.moderation.openAppeals(input?.limit ?? 50)),
+  /** Uphold an appeal (the ban is lifted) or deny it. */
+  decideAppeal: adminProcedure
+    .input(z.object({ appealId: z.string().uuid(), upheld: z.boolean(), reason, actor }))
+    .mutation(({ ctx, input }) => ctx.svc.moderation.decideAppeal(input.appealId, input.upheld, `admin:${input.actor}`, input.reason)),
+  /** Every moderation action about a person, newest first. */
+  history: adminProcedure.input(z.object({ userId: id })).query(({ ctx, input }) => ctx.svc.moderation.history(input.userId)),
   ban: adminProcedure
     .input(
       z.object({

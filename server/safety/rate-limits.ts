@@ -29,6 +29,7 @@ export const RATE_ACTIONS = {
   signal: 'user',
   block: 'user',
   report: 'user',
+  appeal: 'ip',
 } as const;
 export type RateAction = keyof typeof RATE_ACTIONS;
 
@@ -58,6 +59,7 @@ export function rateRules(cfg: Config): Record<RateAction, RateRule> {
     signal: cfg.RATE_SIGNAL,
     block: cfg.RATE_BLOCK,
     report: cfg.RATE_REPORT,
+    appeal: cfg.RATE_APPEALS_PER_IP,
   };
 }
 
@@ -75,6 +77,7 @@ export const LIMITED_PROCEDURES: Readonly<Record<string, RateAction>> = {
   'chat.typing': 'typing',
   'signal.send': 'signal',
   'safety.report': 'report',
+  'safety.appeal': 'appeal',
 };
 
 /** Refused: the person may try again in `retryAfterMs`. */
@@ -99,6 +102,7 @@ const DOING: Record<RateAction, string> = {
   signal: 'setting up video',
   block: 'blocking people',
   report: 'sending reports',
+  appeal: 'sending appeals',
 };
 
 function sentence(action: RateAction, retryAfterMs: number): string {

@@ -1,6 +1,6 @@
 /** `safety.*`: reporting a partner (README, "Safety"). */
 import { z } from 'zod';
-import { authedProcedure, router } from '../trpc/trpc';
+import { authedProcedure, publicProcedure, router } from '../trpc/trpc';
 import { REPORT_REASONS } from './reports';
 
 // Base64 of the largest frame REPORT_SNAPSHOT_MAX_BYTES allows is checked again after decoding; this only stops a giant string early.
@@ -22,4 +22,10 @@ export const safetyRouter = router({
       }),
     )
     .mutation(({ ctx, input }) => ctx.svc.reports.report(ctx.userId, input)),
+  /** Your reports: when, why, and whether a moderator has acted on them. */
+  myReports: authedProcedure.query(({ ctx }) => ctx.svc.moderation.reportsBy(ctx.userId)),
+  /** Appeal a ban with the receipt it gave you (no session needed: you are banned). Once per ban. */
+  appeal: publicProcedure
+    .input(z.object({ receiptId: z.string().uuid(), text: z.string().trim().min(10).max(2000) }))
+    .mutation(({ ctx, input }) => ctx.svc.moderation.appeal(input.receiptId, input.text)),
 });

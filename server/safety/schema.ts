@@ -65,3 +65,21 @@ export const moderationActions = pgTable(
   },
   (t) => [index('moderation_actions_user_at').on(t.userId, t.at), index('moderation_actions_action_at').on(t.action, t.at)],
 );
+
+/** A banned person's appeal against a ban (its receipt is the ban's moderation action), once per ban. */
+export const appeals = pgTable(
+  'appeals',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    at: tz('at').notNull(),
+    receiptId: uuid('receipt_id').notNull(),
+    userId: text('user_id').notNull(),
+    text: text('text').notNull(),
+    /** open, then upheld (the ban is lifted) or denied. */
+    status: text('status').notNull().default('open'),
+    decidedAt: tz('decided_at'),
+    decidedBy: text('decided_by'),
+    decisionNote: text('decision_note'),
+  },
+  (t) => [uniqueIndex('appeals_receipt').on(t.receiptId), index('appeals_status_at').on(t.status, t.at)],
+);

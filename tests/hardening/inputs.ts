@@ -229,6 +229,8 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
   'chat.typing': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, typing: bool }) },
   'signal.send': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, data: signalData }) },
   'presence.heartbeat': { type: 'mutation', auth: 'user', input: null },
+  'safety.myReports': { type: 'query', auth: 'user', input: null },
+  'safety.appeal': { type: 'mutation', auth: 'public', input: shape({ receiptId: uuid, text: str(10, 2000) }) },
   'safety.report': {
     type: 'mutation',
     auth: 'user',
@@ -274,6 +276,25 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
       actor: str(1, 64).optional(),
     }),
   },
+  'admin.moderation.reports': { type: 'query', auth: 'admin', input: shape({ limit: int(1, 500).optional() }, { optional: true }) },
+  'admin.moderation.decide': {
+    type: 'mutation',
+    auth: 'admin',
+    input: shape({
+      reportId: uuid,
+      decision: oneOf('dismiss', 'ban'),
+      reason: str(3, 200),
+      durationMs: field(fc.oneof(fc.integer({ min: 60_000, max: 10 ** 9 }), fc.constant(null)), fc.constantFrom(0, -1, 59_999, 0.5, '60000', true)).optional(),
+      actor: str(1, 64).optional(),
+    }),
+  },
+  'admin.moderation.appeals': { type: 'query', auth: 'admin', input: shape({ limit: int(1, 500).optional() }, { optional: true }) },
+  'admin.moderation.decideAppeal': {
+    type: 'mutation',
+    auth: 'admin',
+    input: shape({ appealId: uuid, upheld: bool, reason: str(3, 200), actor: str(1, 64).optional() }),
+  },
+  'admin.moderation.history': { type: 'query', auth: 'admin', input: shape({ userId: str(1, 100) }) },
   'admin.moderation.lift': { type: 'mutation', auth: 'admin', input: shape({ userId: str(1, 100), reason: str(3, 200), actor: str(1, 64).optional() }) },
   'admin.pools.pause': {
     type: 'mutation',

@@ -15,4 +15,5 @@ export const UNLIMITED_RATES: Readonly<Record<string, string>> = {
   RATE_SIGNAL: LIFTED,
   RATE_BLOCK: LIFTED,
   RATE_REPORT: LIFTED,
+  RATE_APPEALS_PER_IP: LIFTED,
 };

@@ -19,6 +19,10 @@ const VIEWS = [
   'breaker_downtime',
   'recovery_times',
   'dead_letter_summary',
+  'moderation_reports_daily',
+  'moderation_sanctions_daily',
+  'moderation_decision_times',
+  'moderation_appeals',
 ];
 
 async function rows<T>(database: Database, query: string): Promise<T[]> {
@@ -90,6 +94,11 @@ describe('migrations on Postgres: roles and upgrades', () => {
         `SELECT has_table_privilege('analyst', '${rel}', 'SELECT') AS read, has_table_privilege('analyst', '${rel}', 'INSERT') AS write`,
       );
       expect({ rel, ...r }).toEqual({ rel, read: true, write: false });
+    }
+    // People's words, pictures, device ids and address keys: moderators only (the views above give analysts the counts).
+    for (const rel of ['chat_messages', 'reports', 'moderation_actions', 'appeals']) {
+      const [r] = await rows<{ read: boolean }>(db.database, `SELECT has_table_privilege('analyst', '${rel}', 'SELECT') AS read`);
+      expect({ rel, ...r }).toEqual({ rel, read: false });
     }
   });
 

@@ -304,15 +304,20 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     { name: 'report frames', intervalMs: cfg.AUDIT_MAINTENANCE_INTERVAL_MS, leader: () => cleanup.lead(), log, onRun: jobReporter(metrics) },
     () => svc.reports.expireSnapshots(),
   );
+  // Bans and low trust back into a Redis that lost them (checked by a marker key), by one process.
+  const sanctionsKept = new PeriodicJob(
+    { name: 'sanctions', intervalMs: cfg.CLEANUP_INTERVAL_MS, runAtStart: true, leader: () => cleanup.lead(), log, onRun: jobReporter(metrics) },
+    () => sanctions.restore(),
+  );
   // Started last: nothing above can leave a timer running if a step fails.
-  if (opts.background !== false) for (const job of [drain, match, presence, rooms, cleanup, audit, retention, snapshots, frames]) job.start();
+  if (opts.background !== false) for (const job of [drain, match, presence, rooms, cleanup, audit, retention, snapshots, frames, sanctionsKept]) job.start();
   log.info({ port: http.port, redis: opts.redisUrl, postgres: database.kind }, 'Rendezvous is listening');
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       // No new runs of any job; the HTTP side stops taking work at once, then runs in progress end.
-      const jobs = Promise.all([presence.stop(), match.stop(), rooms.stop(), snapshots.stop(), frames.stop()]);
+      const jobs = Promise.all([presence.stop(), match.stop(), rooms.stop(), snapshots.stop(), frames.stop(), sanctionsKept.stop()]);
       epoch.stop();
       resilience.policies.stop();
       http.stop();

@@ -15,9 +15,12 @@
  * Every action is recorded in Postgres (moderation_actions); what is in force is kept in Redis
  * for the checks (`<root>:ban:u|d|i:<id>` and `<root>:lowtrust:<uid>`, each expiring when the
  * sanction ends; one key per write, so any Cluster slot will do), with who each session is
- * (`<root>:ident:<uid>`: device and address key, for the session's lifetime).
+ * (`<root>:ident:<uid>`: device and address key, for the session's lifetime). If Redis loses
+ * them (restarted empty), `restore()` puts what is in force back from Postgres: the cleanup
+ * leader calls it every CLEANUP_INTERVAL_MS, and it does the work only when its marker
+ * (`<root>:sanctions:restored`) is gone with the rest.
  */
-import { and, countDistinct, eq, gte } from 'drizzle-orm';
+import { and, asc, countDistinct, eq, gt, gte, inArray, isNull, or } from 'drizzle-orm';
 import type { DbGuard } from '../audit/db-guard';
 import type { RedisClient } from '../infra/redis';
 import type { Db } from '../infra/postgres';
@@ -173,6 +176,47 @@ export class Sanctions {
       return 'low_trust';
     }
     return 'none';
+  }
+
+  /** Puts the bans and low trust in force back into Redis, if Redis lost them. Returns how many. */
+  async restore(): Promise<number> {
+    const marker = `${this.root}:sanctions:restored`;
+    if ((await this.redis.exists(marker)) === 1) return 0;
+    const now = this.clock.now();
+    const rows = await this.guard(() =>
+      this.db
+        .select()
+        .from(moderationActions)
+        .where(
+          or(
+            eq(moderationActions.action, 'lift'),
+            and(inArray(moderationActions.action, ['ban', 'low_trust']), or(isNull(moderationActions.endsAt), gt(moderationActions.endsAt, new Date(now)))),
+          ),
+        )
+        .orderBy(asc(moderationActions.at)),
+    );
+    // The latest of each person's ban and low trust, unless lifted after it.
+    const inForce = new Map<string, (typeof rows)[number]>();
+    for (const r of rows) {
+      if (r.action === 'lift') {
+        inForce.delete(`ban:${r.userId}`);
+        inForce.delete(`low_trust:${r.userId}`);
+      } else inForce.set(`${r.action}:${r.userId}`, r);
+    }
+    for (const r of inForce.values()) {
+      if (r.action === 'low_trust') {
+        if (r.endsAt) await this.redis.set(`${this.root}:lowtrust:${r.userId}`, '1', 'PX', r.endsAt.getTime() - now);
+        continue;
+      }
+      const value = JSON.stringify({ receiptId: r.id, reason: r.reason, endsAt: r.endsAt?.getTime() ?? null } satisfies BanReceipt);
+      const keys = [this.key('u', r.userId), ...(r.deviceId ? [this.key('d', r.deviceId)] : []), ...(r.ipKey ? [this.key('i', r.ipKey)] : [])];
+      for (const k of keys) {
+        if (r.endsAt) await this.redis.set(k, value, 'PX', r.endsAt.getTime() - now);
+        else await this.redis.set(k, value);
+      }
+    }
+    await this.redis.set(marker, String(now));
+    return inForce.size;
   }
 
   private async ident(uid: string): Promise<{ deviceId: string | null; ipKey: string | null }> {

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { TRPCClientError } from '@trpc/client';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { scanKeys } from '../../server/infra/redis';
 import { moderationActions } from '../../server/safety/schema';
 import type { AppRouter } from '../../server/trpc/router';
 import { ADMIN_TOKEN, startTestApp } from '../support/app';
@@ -90,6 +91,28 @@ describe('step-up sanctions', () => {
       }
     },
   );
+
+  it('bans and low trust in force come back from Postgres after Redis lost them; a lifted ban does not', async () => {
+    await using app = await startTestApp();
+    const { sanctions, redis } = app.server.services;
+    const kept = randomUUID();
+    const lifted = randomUUID();
+    const keptSession = await httpClient(app.url).session.create.mutate({ consent: ADULT, deviceId: kept });
+    const liftedSession = await httpClient(app.url).session.create.mutate({ consent: ADULT, deviceId: lifted });
+    await sanctions.ban(keptSession.userId, 3_600_000, 'spam', 'admin:test');
+    await sanctions.ban(liftedSession.userId, null, 'spam', 'admin:test');
+    await sanctions.lift(liftedSession.userId, 'mistake', 'admin:test');
+    // Redis loses everything of this deployment (its keys are under the app's prefix).
+    for await (const keys of scanKeys(redis, `${app.prefix}:*`, 1000)) for (const k of keys) await redis.del(k);
+    expect(await sanctions.isBanned(keptSession.userId)).toBe(false);
+
+    expect(await sanctions.restore()).toBe(1);
+    expect(await sanctions.isBanned(keptSession.userId)).toBe(true);
+    expect(await sanctions.isBanned(liftedSession.userId)).toBe(false);
+    expect((await refusalOf(httpClient(app.url).session.create.mutate({ consent: ADULT, deviceId: kept }))).appCode).toBe('BANNED');
+    expect(await redis.pttl(`${app.prefix}:ban:u:${keptSession.userId}`)).toBeGreaterThan(3_500_000);
+    expect(await sanctions.restore()).toBe(0); // done once per loss
+  });
 
   it('a person on low trust is matched only with others on low trust', async () => {
     await using app = await startTestApp({ SANCTION_LOW_TRUST_REPORTS: '1' });

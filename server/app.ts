@@ -251,6 +251,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     },
     // A ban ends the session everywhere: sockets closed, the match ended, the session refused from now on.
     (uid) => presence.endSession(uid, 'banned', cfg.SESSION_TTL_MS, http.endRevoked),
+    async (uid, notice) => store.notify({ uid, pool: await store.poolOf(uid), notice }),
   );
   const svc: Services = {
     cfg,

@@ -47,6 +47,10 @@ const moderationRouter = router({
   decideAppeal: adminProcedure
     .input(z.object({ appealId: z.string().uuid(), upheld: z.boolean(), reason, actor }))
     .mutation(({ ctx, input }) => ctx.svc.moderation.decideAppeal(input.appealId, input.upheld, `admin:${input.actor}`, input.reason)),
+  /** Warn a person: recorded, and shown to them at once ("A moderator warns you: ..."). */
+  warn: adminProcedure
+    .input(z.object({ userId: id, message: z.string().trim().min(3).max(300), actor }))
+    .mutation(({ ctx, input }) => ctx.svc.sanctions.warn(input.userId, input.message, `admin:${input.actor}`)),
   /** Every moderation action about a person, newest first. */
   history: adminProcedure.input(z.object({ userId: id })).query(({ ctx, input }) => ctx.svc.moderation.history(input.userId)),
   ban: adminProcedure

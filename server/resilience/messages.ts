@@ -52,6 +52,7 @@ export const USER_MESSAGES = {
   ALREADY_REPORTED: 'You have already reported this conversation. Thank you: a moderator will look at it.',
   INVALID_SNAPSHOT: 'The picture must be a JPEG, PNG or WebP image, and not too large.',
   BANNED: "You can't use Rendezvous right now because of a ban. You can appeal it with its receipt.",
+  MODERATOR_WARNING: 'A moderator warns you: please follow the rules.',
   ALREADY_APPEALED: 'You have already appealed this ban. A moderator will look at it.',
   MODERATION_NOT_FOUND: 'There is no open report, appeal or ban with that id.',
   // Operators (admin procedures) are people too.

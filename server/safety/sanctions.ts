@@ -67,6 +67,8 @@ export class Sanctions {
     private readonly rules: SanctionRules,
     /** Ends the person's session everywhere: sockets closed, match ended (PresenceService.endSession). */
     private readonly endSession: (uid: string) => Promise<void>,
+    /** Adds a notice to the person's event stream (StateStore.notify in their pool). */
+    private readonly notify: (uid: string, notice: { code: string; message: string }) => Promise<void>,
   ) {}
 
   private key(kind: 'u' | 'd' | 'i', id: string): string {
@@ -115,6 +117,15 @@ export class Sanctions {
     }
     await this.endSession(uid);
     return receipt;
+  }
+
+  /** An operator's warning: recorded, and shown to the person at once (a notice on their event stream). */
+  async warn(uid: string, message: string, actor: string): Promise<void> {
+    const ident = await this.ident(uid);
+    await this.guard(() =>
+      this.db.insert(moderationActions).values({ at: new Date(this.clock.now()), action: 'warn', userId: uid, ...ident, reason: message, actor }),
+    );
+    await this.notify(uid, { code: 'MODERATOR_WARNING', message: `A moderator warns you: ${message}` });
   }
 
   /** Lifts `uid`'s ban (and its device and address keys) and low trust. */

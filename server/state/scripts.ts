@@ -52,6 +52,7 @@ export const SCRIPT_NAMES = [
   'graces',
   'announce',
   'depart',
+  'notify',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 export type ScriptMode = 'function' | 'eval';

@@ -219,6 +219,11 @@ export class StateStore extends ScriptRunner {
     return { from: asState(r.from), state: asState(r.state), version: Number(r.version) };
   }
 
+  /** An operator's notice to a user (a warning), added to their event history; no change of state. */
+  async notify(a: { uid: string; pool: string; notice: { code: string; message: string } }) {
+    await this.run('notify', a.pool, this.keys.user(a.pool, a.uid), { uid: a.uid, notice: a.notice, op: this.op(a.uid, undefined) });
+  }
+
   async repair(a: { uid: string; pool: string }) {
     const r = await this.run('repair', a.pool, this.keys.user(a.pool, a.uid), { uid: a.uid, states: STATES });
     return { removed: list<State>(r.removed), added: (r.added as State | null) ?? null, lobby: (r.lobby as 'added' | 'removed' | null) ?? null };

@@ -294,6 +294,7 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
     auth: 'admin',
     input: shape({ appealId: uuid, upheld: bool, reason: str(3, 200), actor: str(1, 64).optional() }),
   },
+  'admin.moderation.warn': { type: 'mutation', auth: 'admin', input: shape({ userId: str(1, 100), message: str(3, 300), actor: str(1, 64).optional() }) },
   'admin.moderation.history': { type: 'query', auth: 'admin', input: shape({ userId: str(1, 100) }) },
   'admin.moderation.lift': { type: 'mutation', auth: 'admin', input: shape({ userId: str(1, 100), reason: str(3, 200), actor: str(1, 64).optional() }) },
   'admin.pools.pause': {

@@ -35,6 +35,14 @@ async function meetAndReport(reporter: TestUser, reported: TestUser, reason: 'sp
 }
 
 describe('moderation', () => {
+  it('an operator warns a person: they are told at once, and it is in their history', async () => {
+    await using app = await startTestApp();
+    await using ann = await connectUser(app.url);
+    await adminOf(app).admin.moderation.warn.mutate({ userId: ann.userId, message: 'keep it civil' });
+    expect(await ann.next('notice')).toMatchObject({ code: 'MODERATOR_WARNING', message: 'A moderator warns you: keep it civil' });
+    expect((await adminOf(app).admin.moderation.history.query({ userId: ann.userId })).map((a) => [a.action, a.reason])).toEqual([['warn', 'keep it civil']]);
+  });
+
   it('the queue puts a report that someone looks under 18 first; a ban reaches the reporter, and an upheld appeal lifts it', { timeout: 60_000 }, async () => {
     // No automatic step-up here: operators decide.
     await using app = await startTestApp({ SANCTION_LOW_TRUST_REPORTS: '100', SANCTION_BAN_REPORTS: '100' });

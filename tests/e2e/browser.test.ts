@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import { blocks } from '../../server/match/schema';
 import { appeals, reports } from '../../server/safety/schema';
 import { startTestApp, type TestApp } from '../support/app';
-import { ADULT, httpClient } from '../support/client';
+import { ADULT, connectUser, httpClient } from '../support/client';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = 'test-results';
@@ -199,5 +199,25 @@ describe('the web client in Chromium', () => {
     const used = await app.server.services.redis.keys(`${app.prefix}:pow:used:*`);
     expect(used).toHaveLength(1);
     await page.context().close();
+  }, 60_000);
+
+  it('a reporter is told, back on the front page, that a moderator acted on their report', async () => {
+    await using app = await startTestApp();
+    const ann = await openPerson(app, 'Ann');
+    await using bob = await connectUser(app.url);
+    await ann.getByTestId('start').click();
+    await ann.getByTestId('screen-waiting').waitFor();
+    await bob.api.match.enqueue.mutate({});
+    const { matchId } = await bob.next('matched');
+    const { token } = JSON.parse(await ann.evaluate(() => sessionStorage.getItem('rendezvous.session') ?? '{}')) as { token: string };
+    const { reportId } = await httpClient(app.url, token).safety.report.mutate({ matchId, reason: 'spam' });
+    await app.server.services.moderation.decide(reportId, 'ban', 'admin:test', 'spam', 3_600_000);
+    // The ban ends the match and Ann is looking again; she stops and is back on the front page.
+    await ann.getByTestId('screen-waiting').waitFor({ timeout: 15_000 });
+    await ann.getByTestId('cancel').click();
+    await ann.getByTestId('screen-landing').waitFor();
+    await expect.poll(() => ann.getByTestId('notice').textContent(), { timeout: 10_000 }).toBe('A moderator acted on your report. Thank you.');
+    await ann.screenshot({ path: `${SHOTS}/report-acted-on.png` });
+    await ann.context().close();
   }, 60_000);
 });

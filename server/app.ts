@@ -28,6 +28,7 @@ import { RateLimits, ipKey, rateRules, skipCooldown } from './safety/rate-limits
 import { Reports } from './safety/reports';
 import { Moderation } from './safety/moderation';
 import { Sanctions } from './safety/sanctions';
+import { Challenges } from './safety/challenges';
 import { auditRecorder, auditRetention, cleanupJob, epochGuard, jobReporter, matchService, outboxDrain, presenceService } from './parts';
 import type { CleanupJob } from './presence/cleanup';
 import { createResilience, resilienceConfigFromEnv } from './resilience';
@@ -272,6 +273,20 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     metrics,
     refusals,
     limits: new RateLimits(redis, cfg.REDIS_PREFIX, rateRules(cfg), skipCooldown(cfg), (ip) => ipKey(opts.sessionSecret, ip)),
+    challenges: new Challenges(
+      redis,
+      cfg.REDIS_PREFIX,
+      {
+        sessions: cfg.CHALLENGE_SESSIONS_PER_IP,
+        skips: cfg.CHALLENGE_SKIPS,
+        refusals: cfg.CHALLENGE_RATE_REFUSALS,
+        passMs: cfg.CHALLENGE_PASS_MS,
+        ttlMs: cfg.CHALLENGE_TTL_MS,
+        work: cfg.CHALLENGE_WORK,
+      },
+      opts.sessionSecret,
+      clock,
+    ),
     reports: new Reports(
       database.db,
       (fn) => resilience.policies.postgres.execute(fn),

@@ -204,6 +204,21 @@ export const configSchema = z.object({
   RATE_BLOCK: rate('20/10m'),
   RATE_REPORT: rate('5/1h'),
   RATE_APPEALS_PER_IP: rate('5/1h'),
+  /**
+   * Proof-of-work challenges on suspicious behaviour (server/safety/challenges.ts; README,
+   * "Challenges"): more new sessions from one address than this (below RATE_SESSIONS_PER_IP), more
+   * skips by one person than this (far above normal: someone talking skips a few times a minute),
+   * or this many rate-limit refusals of one person or address, and the next call asks for an
+   * ALTCHA solution first. A solution clears the person (or address) for CHALLENGE_PASS_MS; a
+   * challenge must be solved within CHALLENGE_TTL_MS; CHALLENGE_WORK bounds the hashes one takes
+   * (about half of it on average: 50,000 SHA-256 is a second or two in a phone's browser).
+   */
+  CHALLENGE_SESSIONS_PER_IP: rate('10/1m'),
+  CHALLENGE_SKIPS: rate('60/10m'),
+  CHALLENGE_RATE_REFUSALS: rate('5/10m'),
+  CHALLENGE_PASS_MS: ms(600_000),
+  CHALLENGE_TTL_MS: ms(120_000),
+  CHALLENGE_WORK: count(2, 10_000_000, 50_000),
   /** A person may report a partner while they talk and this long after (server/safety/reports.ts). */
   REPORT_WINDOW_MS: ms(600_000),
   /** Largest frame a report may attach, bytes (it travels in one WebSocket message: keep it under WS_MAX_PAYLOAD). */

@@ -20,6 +20,7 @@ import type { RateLimits } from './safety/rate-limits';
 import type { Reports } from './safety/reports';
 import type { Moderation } from './safety/moderation';
 import type { Sanctions } from './safety/sanctions';
+import type { Challenges } from './safety/challenges';
 
 export interface Services {
   cfg: Config;
@@ -43,6 +44,8 @@ export interface Services {
   refusals: Refusals;
   /** How often one person or address may do each thing (safety/rate-limits.ts). */
   limits: RateLimits;
+  /** Proof-of-work challenges for suspicious callers (safety/challenges.ts). */
+  challenges: Challenges;
   /** Reports of partners, with their evidence (safety/reports.ts). */
   reports: Reports;
   /** Low trust and bans, by person, device and address (safety/sanctions.ts). */

@@ -2,7 +2,7 @@
  * The shell: banners on top, then exactly one screen, chosen by the match store from the
  * server's state. Screens are lazy chunks, preloaded right after start so a match never waits.
  */
-import { Match, Suspense, Switch, lazy, onMount } from 'solid-js';
+import { Match, Show, Suspense, Switch, lazy, onMount } from 'solid-js';
 import { ConnectionBanner } from './components/ConnectionBanner';
 import { NoticeBanner } from './components/NoticeBanner';
 import { useStores } from './stores/context';
@@ -10,19 +10,29 @@ import { useStores } from './stores/context';
 const Landing = lazy(() => import('./screens/Landing'));
 const Waiting = lazy(() => import('./screens/Waiting'));
 const Chat = lazy(() => import('./screens/Chat'));
+const BanReceipt = lazy(() => import('./screens/BanReceipt'));
 
 export function App() {
-  const { match } = useStores();
+  const { match, session } = useStores();
   onMount(() => {
     void Waiting.preload();
     void Chat.preload();
   });
   return (
     <div class="app">
-      <ConnectionBanner />
-      <NoticeBanner />
+      {/* Banned, there is no connection to report on, and the receipt says everything. */}
+      <Show when={!session.ban()}>
+        <ConnectionBanner />
+        <NoticeBanner />
+      </Show>
+      <Show when={session.checking()}>
+        <p class="loading" role="status" data-testid="checking">
+          Checking your browser...
+        </p>
+      </Show>
       <Suspense fallback={<p class="loading">Loading...</p>}>
         <Switch>
+          <Match when={session.ban()}>{(receipt) => <BanReceipt receipt={receipt()} />}</Match>
           <Match when={match.screen() === 'landing'}>
             <Landing />
           </Match>

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { RedisClient } from '../infra/redis';
 import type { WebSocket } from 'ws';
 import type { Services } from '../services';
-import { RateLimitedError } from '../safety/rate-limits';
+import { RateLimitedError, ipKey } from '../safety/rate-limits';
 import { LimitExceededError } from '../state/errors';
 import { WindowCounter } from '../shared/window-counter';
 import type { WriteBatcher } from '../shared/write-batch';
@@ -72,7 +72,10 @@ export async function serveHttp(svc: Services, sub: RedisClient, clientDir: stri
       const ip = guard.addressOf(socket);
       // Connections per address over every process (the guard's counts are this process's).
       await svc.limits.consume('connect', ip).catch((e: unknown) => {
-        if (e instanceof RateLimitedError) refusals.count('RATE_LIMITED');
+        if (e instanceof RateLimitedError) {
+          refusals.count('RATE_LIMITED');
+          void svc.challenges.noteRefusal(ipKey(svc.sessionSecret, ip));
+        }
         throw e instanceof RateLimitedError ? limitError(e) : e;
       });
       const ctx = await wsContext(svc, params, ip);

@@ -51,6 +51,8 @@ export const USER_MESSAGES = {
   REPORT_NOT_ALLOWED: 'You can report someone you are talking to, or talked to a moment ago.',
   ALREADY_REPORTED: 'You have already reported this conversation. Thank you: a moderator will look at it.',
   INVALID_SNAPSHOT: 'The picture must be a JPEG, PNG or WebP image, and not too large.',
+  CHALLENGE_REQUIRED: 'Please wait a moment while we check your browser, then try again.',
+  CHALLENGE_FAILED: "We couldn't check your browser. Please reload the page and try again.",
   BANNED: "You can't use Rendezvous right now because of a ban. You can appeal it with its receipt.",
   MODERATOR_WARNING: 'A moderator warns you: please follow the rules.',
   ALREADY_APPEALED: 'You have already appealed this ban. A moderator will look at it.',

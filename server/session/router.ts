@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { authedProcedure, publicProcedure, router } from '../trpc/trpc';
 import { AGE_BRACKETS, RULES_VERSION, audienceFor } from '../safety/age';
 import { ipKey } from '../safety/rate-limits';
+import { altchaPayload } from '../safety/challenges';
 import { issueToken } from './token';
 
 export const displayName = z
@@ -24,15 +25,22 @@ export const sessionRouter = router({
   /**
    * Start an anonymous session. Public; returns the token to send on every later call. `consent`:
    * the person's age answer and acceptance of the rules, carried in the token; without it the
-   * session may look around but not Start (CONSENT_REQUIRED): the client asks first.
+   * session may look around but not Start (CONSENT_REQUIRED): the client asks first. `altcha`: the
+   * solution of the challenge a CHALLENGE_REQUIRED refusal gave (safety/challenges.ts).
    */
   create: publicProcedure
-    .input(z.object({ displayName: displayName.optional(), consent: consent.optional(), deviceId: z.string().uuid().optional() }).optional())
+    .input(
+      z
+        .object({ displayName: displayName.optional(), consent: consent.optional(), deviceId: z.string().uuid().optional(), altcha: altchaPayload.optional() })
+        .optional(),
+    )
     .mutation(async ({ ctx, input }) => {
       const claims = input?.consent ? consentClaims(input.consent, ctx.svc.cfg.ALLOW_MINORS) : {};
       // A banned device or address gets its ban receipt instead (safety/sanctions.ts).
       const address = ipKey(ctx.svc.sessionSecret, ctx.ip);
       await ctx.svc.sanctions.checkNewSession(input?.deviceId, address);
+      // Many new sessions, or many refusals, from this address: a proof of work first.
+      await ctx.svc.challenges.admit('sessions', address, input?.altcha);
       const userId = randomUUID();
       const expiresAt = ctx.svc.clock.now() + ctx.svc.cfg.SESSION_TTL_MS;
       const name = input?.displayName ?? `Stranger ${userId.slice(0, 4)}`;

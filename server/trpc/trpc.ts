@@ -8,7 +8,8 @@ import { classify, isDependencyFailure, userMessage } from '../resilience';
 import { ZodError } from 'zod';
 import { USER_MESSAGES } from '../resilience/messages';
 import { limitError } from '../http/limits';
-import { LIMITED_PROCEDURES, RATE_ACTIONS, RateLimitedError } from '../safety/rate-limits';
+import { LIMITED_PROCEDURES, RATE_ACTIONS, RateLimitedError, ipKey, type RateAction } from '../safety/rate-limits';
+import { ChallengeFailedError, ChallengeRequiredError, type Watched } from '../safety/challenges';
 import { LimitExceededError, isDomainError } from '../state/errors';
 import { illFormedInput } from './well-formed';
 import type { Precondition, State } from '../state/states';
@@ -60,7 +61,9 @@ const EDGE_CODES = new Set(['UNAUTHORIZED', 'BAD_REQUEST', 'PARSE_ERROR', 'NOT_F
 
 /** A refusal at the edge, or null for a failure of the call itself. */
 function edgeRefusal(error: TRPCError): string | null {
-  if (error.cause instanceof LimitExceededError || error.cause instanceof RateLimitedError) return error.cause.code;
+  const c = error.cause;
+  if (c instanceof LimitExceededError || c instanceof RateLimitedError || c instanceof ChallengeRequiredError || c instanceof ChallengeFailedError)
+    return c.code;
   if (isDomainError(error.cause)) return null;
   return EDGE_CODES.has(error.code) ? error.code : null;
 }
@@ -110,7 +113,18 @@ async function checkInput(ctx: Context, path: string, type: string, getRawInput:
   if (problem) refuse(ctx, path, type, new TRPCError({ code: 'BAD_REQUEST', message: `${USER_MESSAGES.INVALID_INPUT.slice(0, -1)}: ${problem}.` }));
 }
 
-/** Counts the call against its rate limit, if it has one (safety/rate-limits.ts); refused past it. */
+/**
+ * A person's calls that may ask for a proof of work first (safety/challenges.ts), with the
+ * counter each feeds: Start and Skip, the calls a script repeats; never one in the middle of a
+ * call (chat, signalling), which would break it. `session.create` asks in its own procedure, where
+ * the solution travels with the input.
+ */
+const CHALLENGED: Partial<Record<RateAction, Watched>> = { enqueue: null, skip: 'skips' };
+
+/**
+ * Counts the call against its rate limit, if it has one (safety/rate-limits.ts); refused past it,
+ * and the refusal counted towards a challenge. Then a suspicious person is asked for one.
+ */
 async function limit(ctx: Context, path: string, type: string, userId: string | null): Promise<void> {
   const action = LIMITED_PROCEDURES[path];
   if (!action) return;
@@ -119,7 +133,16 @@ async function limit(ctx: Context, path: string, type: string, userId: string | 
   try {
     await ctx.svc.limits.consume(action, subject);
   } catch (e) {
-    if (e instanceof RateLimitedError) refuse(ctx, path, type, limitError(e));
+    if (!(e instanceof RateLimitedError)) throw e;
+    await ctx.svc.challenges.noteRefusal(RATE_ACTIONS[action] === 'ip' ? ipKey(ctx.svc.sessionSecret, subject) : subject);
+    refuse(ctx, path, type, limitError(e));
+  }
+  const watched = CHALLENGED[action];
+  if (watched === undefined) return;
+  try {
+    await ctx.svc.challenges.admit(watched, subject);
+  } catch (e) {
+    if (e instanceof ChallengeRequiredError) refuse(ctx, path, type, new TRPCError({ code: e.httpCode, message: e.message, cause: e }));
     throw e;
   }
 }

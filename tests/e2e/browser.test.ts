@@ -7,8 +7,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { blocks } from '../../server/match/schema';
-import { reports } from '../../server/safety/schema';
+import { appeals, reports } from '../../server/safety/schema';
 import { startTestApp, type TestApp } from '../support/app';
+import { ADULT, connectUser, httpClient } from '../support/client';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = 'test-results';
@@ -164,5 +165,59 @@ describe('the web client in Chromium', () => {
     await ann.screenshot({ path: `${SHOTS}/camera-denied-ann.png` });
     await ann.context().close();
     await bob.context().close();
+  }, 60_000);
+
+  it('a banned person sees their ban receipt, with the reason and when it ends, and sends an appeal', async () => {
+    await using app = await startTestApp();
+    const page = await openPerson(app, 'Mallory');
+    await page.getByTestId('start').click();
+    await page.getByTestId('screen-waiting').waitFor();
+    const stored = await page.evaluate(() => sessionStorage.getItem('rendezvous.session') ?? '{}');
+    const { userId } = JSON.parse(stored) as { userId: string };
+    const receipt = await app.server.services.sanctions.ban(userId, 86_400_000, 'harassment of other people', 'admin:test');
+    // The ban ends the session; a new one from this device is refused with the receipt.
+    await page.getByTestId('screen-ban').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('ban-reason').textContent()).toContain('harassment of other people');
+    expect(await page.getByTestId('ban-receipt').textContent()).toBe(receipt.receiptId);
+    expect(await page.getByRole('heading').textContent()).toMatch(/^You can't use Rendezvous until /);
+    await page.getByTestId('appeal-text').fill('I was not harassing anyone, I only said hello.');
+    await page.screenshot({ path: `${SHOTS}/ban-receipt.png` });
+    await page.getByTestId('appeal-send').click();
+    await expect.poll(() => page.getByTestId('appeal-sent').textContent()).toContain('Your appeal was sent');
+    const rows = await app.server.services.database.db.select().from(appeals);
+    expect(rows).toMatchObject([{ text: 'I was not harassing anyone, I only said hello.' }]);
+    await page.context().close();
+  }, 60_000);
+
+  it('asked for a proof of work, the browser solves it out of sight and the person starts as usual', async () => {
+    await using app = await startTestApp({ CHALLENGE_SESSIONS_PER_IP: '1/1m', CHALLENGE_WORK: '5000' });
+    // This address has used up its sessions before a challenge: the page's session needs one.
+    await httpClient(app.url).session.create.mutate({ consent: ADULT });
+    const page = await openPerson(app, 'Ann');
+    await page.getByTestId('start').click();
+    await page.getByTestId('screen-waiting').waitFor({ timeout: 30_000 });
+    const used = await app.server.services.redis.keys(`${app.prefix}:pow:used:*`);
+    expect(used).toHaveLength(1);
+    await page.context().close();
+  }, 60_000);
+
+  it('a reporter is told, back on the front page, that a moderator acted on their report', async () => {
+    await using app = await startTestApp();
+    const ann = await openPerson(app, 'Ann');
+    await using bob = await connectUser(app.url);
+    await ann.getByTestId('start').click();
+    await ann.getByTestId('screen-waiting').waitFor();
+    await bob.api.match.enqueue.mutate({});
+    const { matchId } = await bob.next('matched');
+    const { token } = JSON.parse(await ann.evaluate(() => sessionStorage.getItem('rendezvous.session') ?? '{}')) as { token: string };
+    const { reportId } = await httpClient(app.url, token).safety.report.mutate({ matchId, reason: 'spam' });
+    await app.server.services.moderation.decide(reportId, 'ban', 'admin:test', 'spam', 3_600_000);
+    // The ban ends the match and Ann is looking again; she stops and is back on the front page.
+    await ann.getByTestId('screen-waiting').waitFor({ timeout: 15_000 });
+    await ann.getByTestId('cancel').click();
+    await ann.getByTestId('screen-landing').waitFor();
+    await expect.poll(() => ann.getByTestId('notice').textContent(), { timeout: 10_000 }).toBe('A moderator acted on your report. Thank you.');
+    await ann.screenshot({ path: `${SHOTS}/report-acted-on.png` });
+    await ann.context().close();
   }, 60_000);
 });

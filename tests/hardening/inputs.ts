@@ -188,6 +188,34 @@ const signalData = field(
   ),
 );
 
+/** An ALTCHA solution as the schema takes it (never a correct one: these calls are refused CHALLENGE_FAILED, or ignored). */
+const hex = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: n, maxLength: n });
+const altcha = field(
+  fc.record({
+    challenge: fc.record({
+      parameters: fc.record({
+        algorithm: fc.constant('SHA-256'),
+        nonce: hex(32),
+        salt: hex(32),
+        cost: fc.integer({ min: 1, max: 10 }),
+        keyLength: fc.constant(32),
+        keyPrefix: hex(16),
+        keySignature: hex(64),
+        expiresAt: fc.integer({ min: 1, max: 2 ** 40 }),
+      }),
+      signature: hex(64),
+    }),
+    solution: fc.record({ counter: fc.integer({ min: 0, max: 100_000 }), derivedKey: hex(64) }),
+  }),
+  fc.oneof(
+    fc.constant({ challenge: { parameters: {}, signature: 'x' }, solution: { counter: 1, derivedKey: 'ab' } }),
+    fc.constant({ challenge: { parameters: { algorithm: 'MD5' }, signature: 'x' }, solution: {} }),
+    fc.constant({ solution: { counter: -1, derivedKey: 'ab' } }),
+    loneSurrogate,
+    wrongType,
+  ),
+);
+
 export const PROCEDURES: Record<string, ProcedureSpec> = {
   'session.create': {
     type: 'mutation',
@@ -200,6 +228,7 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
           fc.oneof(fc.constant({ ageBracket: '18+', acceptRules: false }), fc.constant({ ageBracket: 'adult', acceptRules: true }), wrongType),
         ).optional(),
         deviceId: uuid.optional(),
+        altcha: altcha.optional(),
       },
       { optional: true },
     ),
@@ -230,6 +259,7 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
   'signal.send': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, data: signalData }) },
   'presence.heartbeat': { type: 'mutation', auth: 'user', input: null },
   'safety.myReports': { type: 'query', auth: 'user', input: null },
+  'safety.solveChallenge': { type: 'mutation', auth: 'user', input: shape({ altcha }) },
   'safety.appeal': { type: 'mutation', auth: 'public', input: shape({ receiptId: uuid, text: str(10, 2000) }) },
   'safety.report': {
     type: 'mutation',

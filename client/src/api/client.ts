@@ -9,6 +9,8 @@
  *   `params.lastEventId`; the server adapter merges that into the input object (which is why
  *   the input is `{}` rather than undefined). If the subscription itself has to be restarted
  *   (an error, not a reconnect) we pass the last id we saw ourselves.
+ * - A proof-of-work challenge (CHALLENGE_REQUIRED) is solved off the main thread and the call
+ *   repeated once; a ban (BANNED) is kept as a receipt for the app to show, and no session asked for again.
  * - A refused token (UNAUTHORIZED) is dropped: a new session is created and the socket
  *   reconnected with it; listeners are told so the UI can start over cleanly.
  */
@@ -16,7 +18,8 @@ import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } fr
 import { createSignal } from 'solid-js';
 import type { AppRouter } from '../../../server/trpc/router';
 import type { MatchEvent } from '../../../server/events/types';
-import { isTransportError, isUnauthorized } from './errors';
+import { solveAltcha } from './challenge';
+import { banOf, challengeOf, isTransportError, isUnauthorized, type BanReceipt } from './errors';
 import { clearSession, deviceId, isUsable, loadAgeBracket, loadSession, saveSession, type StoredSession } from './session-token';
 
 export type { MatchEvent };
@@ -38,6 +41,10 @@ const retryDelayMs = (attempt: number) => Math.min(200 * 2 ** attempt, 3000);
 export function createApi() {
   const [connection, setConnection] = createSignal<ConnectionState>('connecting');
   const [session, setSession] = createSignal<StoredSession | null>(loadSession());
+  // A ban receipt once session.create is refused with BANNED: the app shows it instead of any screen.
+  const [ban, setBan] = createSignal<BanReceipt | null>(null);
+  // True while a proof-of-work challenge is being solved ("Checking your browser...").
+  const [checking, setChecking] = createSignal(false);
   const replacedListeners = new Set<(why: SessionChange) => void>();
   let creating: Promise<StoredSession> | null = null;
   let replacing: Promise<StoredSession> | null = null;
@@ -65,7 +72,8 @@ export function createApi() {
   const trpc = createTRPCClient<AppRouter>({
     links: [
       splitLink({
-        condition: (op) => op.path === 'session.create',
+        // A banned person has no session, so no socket: their appeal goes over HTTP too.
+        condition: (op) => op.path === 'session.create' || op.path === 'safety.appeal',
         true: httpBatchLink({ url: '/trpc' }),
         false: wsLink<AppRouter>({ client: ws }),
       }),
@@ -76,15 +84,42 @@ export function createApi() {
     // The age answer the person gave on this device goes with every new session (asked once).
     const ageBracket = loadAgeBracket() ?? undefined;
     const consent = ageBracket ? { ageBracket, acceptRules: true as const } : undefined;
-    const r = await trpc.session.create.mutate({ ...(chosenName ? { displayName: chosenName } : {}), ...(consent ? { consent } : {}), deviceId: deviceId() });
+    const input = { ...(chosenName ? { displayName: chosenName } : {}), ...(consent ? { consent } : {}), deviceId: deviceId() };
+    const r = await trpc.session.create.mutate(input).catch(async (e: unknown) => {
+      // Asked for a proof of work: solve it and ask once more with the solution (never a loop).
+      const challenge = challengeOf(e);
+      if (!challenge) throw noteBan(e);
+      const altcha = await solving(solveAltcha(challenge));
+      return trpc.session.create.mutate({ ...input, altcha }).catch((again: unknown) => {
+        throw noteBan(again);
+      });
+    });
     const s: StoredSession = { token: r.token, userId: r.userId, displayName: r.displayName, chosenName, expiresAt: r.expiresAt, ageBracket };
     saveSession(s);
     setSession(s);
     return s;
   }
 
+  function noteBan(e: unknown): unknown {
+    const receipt = banOf(e);
+    if (receipt) setBan(receipt);
+    return e;
+  }
+
+  async function solving<T>(work: Promise<T>): Promise<T> {
+    setChecking(true);
+    try {
+      return await work;
+    } finally {
+      setChecking(false);
+    }
+  }
+
   /** The current session, or a new one when there is none or it is about to expire. */
   function ensureSession(): Promise<StoredSession> {
+    // Banned: asking again would only be refused again (the socket keeps retrying through here).
+    const receipt = ban();
+    if (receipt) return Promise.reject(new Error(`Banned (receipt ${receipt.receiptId}).`));
     const s = session();
     if (s && isUsable(s)) return Promise.resolve(s);
     return (creating ??= createSession(s?.chosenName ?? '').finally(() => (creating = null)));
@@ -177,10 +212,19 @@ export function createApi() {
    * socket is back, which is safe because such calls carry an idempotency key.
    */
   async function call<T>(fn: () => Promise<T>, opts: { retry?: boolean } = {}): Promise<T> {
+    let solved = false;
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (e) {
+        // Asked for a proof of work (Start, Skip): solve it once, hand it in, and repeat the call once.
+        const challenge = solved ? null : challengeOf(e);
+        if (challenge) {
+          solved = true;
+          const altcha = await solving(solveAltcha(challenge));
+          await trpc.safety.solveChallenge.mutate({ altcha });
+          continue;
+        }
         if (isUnauthorized(e)) {
           const token = session()?.token;
           void onTokenRefused(token);
@@ -199,6 +243,8 @@ export function createApi() {
     call,
     connection,
     session,
+    ban,
+    checking,
     ensureSession,
     replaceSession,
     /** Resolves once the events subscription is live, so no event of a following call is missed. */

@@ -3,12 +3,13 @@
  * those are shown as they are; only transport failures and raw validation output need wording here.
  */
 import { TRPCClientError } from '@trpc/client';
+import type { Challenge } from 'altcha-lib';
 import { USER_MESSAGES } from '../../../server/resilience/messages';
 
 interface ErrorData {
   code?: string;
   appCode?: string;
-  details?: { retryAfterMs?: unknown } | null;
+  details?: { retryAfterMs?: unknown; challenge?: unknown; receiptId?: unknown; reason?: unknown; endsAt?: unknown } | null;
 }
 
 function dataOf(e: unknown): ErrorData | null {
@@ -32,6 +33,28 @@ export function retryAfterMs(e: unknown): number | null {
   const data = dataOf(e);
   const wait = data?.details?.retryAfterMs;
   return data?.appCode === 'RATE_LIMITED' && typeof wait === 'number' ? wait : null;
+}
+
+/** The proof-of-work challenge a CHALLENGE_REQUIRED refusal carries, or null. */
+export function challengeOf(e: unknown): Challenge | null {
+  const data = dataOf(e);
+  const c = data?.details?.challenge;
+  return data?.appCode === 'CHALLENGE_REQUIRED' && c && typeof c === 'object' ? (c as Challenge) : null;
+}
+
+/** A ban receipt (BANNED): what to show and what to appeal with. */
+export interface BanReceipt {
+  receiptId: string;
+  reason: string;
+  /** Null: for good. */
+  endsAt: number | null;
+}
+
+export function banOf(e: unknown): BanReceipt | null {
+  const data = dataOf(e);
+  const d = data?.details;
+  if (data?.appCode !== 'BANNED' || typeof d?.receiptId !== 'string' || typeof d.reason !== 'string') return null;
+  return { receiptId: d.receiptId, reason: d.reason, endsAt: typeof d.endsAt === 'number' ? d.endsAt : null };
 }
 
 export function errorText(e: unknown): string {

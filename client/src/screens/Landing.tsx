@@ -1,5 +1,5 @@
 /** The front page: optional name and interests, the text-safety choices, the age question and rules (asked once per device), and the Start button. */
-import { For, createSignal } from 'solid-js';
+import { For, createSignal, onMount } from 'solid-js';
 import { loadAgeBracket, type AgeBracket } from '../api/session-token';
 import { checkName, parseInterests } from '../lib/validate';
 import { useStores } from '../stores/context';
@@ -20,6 +20,15 @@ export default function Landing() {
   // Text safety (README): the server's defaults, contacts hidden and the word filter on.
   const [allowContacts, setAllowContacts] = createSignal(false);
   const [profanityFilter, setProfanityFilter] = createSignal(true);
+
+  // Back on the front page (rarely, so a fine time to ask): tell the person once if a moderator acted on a report of theirs.
+  onMount(() => {
+    if (!session.user()) return;
+    session.newlyActioned().then(
+      (n) => n > 0 && notices.show(n === 1 ? 'A moderator acted on your report. Thank you.' : 'A moderator acted on your reports. Thank you.'),
+      () => undefined,
+    );
+  });
 
   const start = (e: SubmitEvent) => {
     e.preventDefault();

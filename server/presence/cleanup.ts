@@ -64,8 +64,19 @@ export class CleanupJob {
     return `${this.store.keys.root}:lock:cleanup`;
   }
 
-  /** Take or keep the leadership; true while this process is the leader. */
-  async lead(): Promise<boolean> {
+  /**
+   * Take or keep the leadership; true while this process is the leader. Callers at the same time
+   * (the cleanup and the other leader-only jobs) share one attempt: two at once would both find
+   * no lock, and the second SET NX would lose to the first, this very process.
+   */
+  lead(): Promise<boolean> {
+    this.leading ??= this.tryLead().finally(() => (this.leading = null));
+    return this.leading;
+  }
+
+  private leading: Promise<boolean> | null = null;
+
+  private async tryLead(): Promise<boolean> {
     const renewed = await this.store.scripts.call<number>('presence_lock_renew', [this.lockKey], [this.id, this.opts.lockTtlMs]);
     if (renewed === 1) return true;
     return (await this.redis.set(this.lockKey, this.id, 'PX', this.opts.lockTtlMs, 'NX')) === 'OK';

@@ -18,6 +18,13 @@ describe('cleanup jobs', () => {
     expect(await a.lead()).toBe(false);
   });
 
+  it('in one process, callers asking to lead at once are all told yes (they share one attempt)', async () => {
+    await using app = await startTestApp(CLEANUP);
+    const { cleanup } = app.server;
+    await cleanup.resign(); // no lock held: each caller would try to take it
+    expect(await Promise.all([cleanup.lead(), cleanup.lead(), cleanup.lead()])).toEqual([true, true, true]);
+  });
+
   it('puts people queued before the lobby existed (an upgrade, an older process) into it, so they are matched', async () => {
     await using app = await startTestApp({ ...CLEANUP, MATCH_SWEEP_INTERVAL_MS: '600000' });
     const { store, redis } = app.server.services;

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '../../server/trpc/router';
 import { openRaw } from '../hardening/raw-ws';
 import { startTestApp } from '../support/app';
-import { connectUser, httpClient, ADULT } from '../support/client';
+import { ADULT, connectUser, httpClient, type TestUser } from '../support/client';
 import { startRedisServer } from '../support/redis-server';
 
 type Refusal = { appCode: string; details: { action: string; retryAfterMs: number } };
@@ -71,6 +71,40 @@ describe('rate limits', () => {
     await ann.api.chat.send.mutate(say(matchId, 'and me again'));
     await bob.next('chat', (e) => e.text === 'and me again');
     expect(bob.events.filter((e) => e.event.type === 'chat' && e.event.text === 'one too many')).toEqual([]);
+  });
+
+  // Every per-person limit, each on a call that needs no partner to be counted (a call is counted
+  // before it runs, whatever it then finds): two pass, the third is refused, and after the window
+  // it passes the limit again.
+  const PER_PERSON: Array<[string, string, (u: TestUser) => Promise<unknown>]> = [
+    [
+      'RATE_ENQUEUE',
+      'enqueue',
+      (u) =>
+        u.api.match.cancel
+          .mutate({})
+          .catch(() => null)
+          .then(() => u.api.match.enqueue.mutate({})),
+    ],
+    ['RATE_CHAT', 'chat', (u) => u.api.chat.send.mutate(say(randomUUID(), 'hello'))],
+    ['RATE_TYPING', 'typing', (u) => u.api.chat.typing.mutate({ matchId: randomUUID(), typing: true })],
+    ['RATE_SIGNAL', 'signal', (u) => u.api.signal.send.mutate({ matchId: randomUUID(), data: { kind: 'description', description: { type: 'offer' } } })],
+    ['RATE_BLOCK', 'block', (u) => u.api.match.block.mutate({ userId: randomUUID() })],
+  ];
+  it.for(PER_PERSON)('%s: the third call in the window is refused, and the limit lets it through after', async ([setting, action, call]) => {
+    await using app = await startTestApp({ [setting]: '2/3s' });
+    await using ann = await connectUser(app.url);
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'done',
+        (e: unknown) => (e instanceof TRPCClientError ? ((e.data as { appCode?: string } | undefined)?.appCode ?? 'error') : 'error'),
+      );
+    const first = [await outcome(call(ann)), await outcome(call(ann))];
+    expect(first).not.toContain('RATE_LIMITED');
+    const refused = await refusal(call(ann));
+    expect(refused.data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action } });
+    await sleep(refused.data.details.retryAfterMs + 50);
+    expect(await outcome(call(ann))).not.toBe('RATE_LIMITED');
   });
 
   it('skipping past the limit: a cooldown that doubles with each refusal, up to the maximum', async () => {

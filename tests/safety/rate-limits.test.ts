@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { matches } from '../../server/match/schema';
 import type { AppRouter } from '../../server/trpc/router';
 import { openRaw } from '../hardening/raw-ws';
 import { startTestApp } from '../support/app';
@@ -105,6 +107,24 @@ describe('rate limits', () => {
     expect(refused.data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action } });
     await sleep(refused.data.details.retryAfterMs + 50);
     expect(await outcome(call(ann))).not.toBe('RATE_LIMITED');
+  });
+
+  it('RATE_REPORT: reports of the partner, counted like the rest', async () => {
+    await using app = await startTestApp({ RATE_REPORT: '2/3s' });
+    await using ann = await connectUser(app.url);
+    await using bob = await connectUser(app.url);
+    await ann.api.match.enqueue.mutate({});
+    await bob.api.match.enqueue.mutate({});
+    const { matchId } = await ann.next('matched');
+    const report = () => ann.api.safety.report.mutate({ matchId, reason: 'spam', block: false });
+    // The match in Postgres first, so each call is quick (a report waits for it otherwise).
+    await expect.poll(async () => (await app.server.services.database.db.select().from(matches).where(eq(matches.id, matchId))).length).toBe(1);
+    await report();
+    expect((await refusal(report())).data.appCode).toBe('ALREADY_REPORTED');
+    const refused = await refusal(report());
+    expect(refused.data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action: 'report' } });
+    await sleep(refused.data.details.retryAfterMs + 50);
+    expect((await refusal(report())).data.appCode).toBe('ALREADY_REPORTED');
   });
 
   it('skipping past the limit: a cooldown that doubles with each refusal, up to the maximum', async () => {

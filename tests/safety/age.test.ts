@@ -4,22 +4,16 @@
  * matched only with each other, never with an adult, however people arrive.
  */
 import { randomUUID } from 'node:crypto';
-import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import type { Audience } from '../../server/safety/age';
 import { State } from '../../server/state/states';
-import type { AppRouter } from '../../server/trpc/router';
 import { startTestApp } from '../support/app';
-import { connectUser, httpClient } from '../support/client';
+import { connectUser, httpClient, refusal } from '../support/client';
 
+/** The refusal as this file reads it. */
 async function refusalOf(call: Promise<unknown>): Promise<{ appCode?: string; message: string }> {
-  const e = await call.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCClientError);
-  const err = e as TRPCClientError<AppRouter>;
-  return { appCode: (err.data as { appCode?: string } | undefined)?.appCode, message: err.message };
+  const { message, data } = await refusal(call);
+  return { appCode: data.appCode, message };
 }
 
 describe('the age policy', () => {

@@ -4,33 +4,21 @@
  * CHALLENGE_REQUIRED with an ALTCHA challenge; a correct solution lets the call through and
  * clears the caller for a while; a wrong, expired or reused one is refused.
  */
-import { TRPCClientError } from '@trpc/client';
 import { solveChallenge, type Challenge } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/sha';
 import { describe, expect, it } from 'vitest';
 import type { AltchaPayload } from '../../server/safety/challenges';
-import type { AppRouter } from '../../server/trpc/router';
 import { startTestApp } from '../support/app';
-import { ADULT, connectUser, httpClient } from '../support/client';
+import { ADULT, connectUser, httpClient, refusal } from '../support/client';
 
 // Tiny work: the tests prove the protocol, not the cost.
 const CHEAP = { CHALLENGE_WORK: '200' };
 
 type Refusal = { appCode: string; details: { challenge?: Challenge; why?: string } };
 
-async function refusal(call: Promise<unknown>): Promise<{ message: string; data: Refusal }> {
-  const e = await call.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCClientError);
-  const err = e as TRPCClientError<AppRouter>;
-  return { message: err.message, data: err.data as unknown as Refusal };
-}
-
 /** The challenge a refusal carried (it must be CHALLENGE_REQUIRED). */
 async function challengeOf(call: Promise<unknown>): Promise<Challenge> {
-  const { message, data } = await refusal(call);
+  const { message, data } = await refusal<Refusal>(call);
   expect(data.appCode).toBe('CHALLENGE_REQUIRED');
   expect(message).toMatch(/check your browser/);
   return data.details.challenge!;
@@ -69,20 +57,20 @@ describe('proof-of-work challenges', () => {
     const altcha = await solve(await challengeOf(api.session.create.mutate({ consent: ADULT })));
     // The solution is the derived key (the server checks it against the key's signature in the challenge).
     const wrong = { ...altcha, solution: { ...altcha.solution, derivedKey: 'ab'.repeat(32) } };
-    expect((await refusal(api.session.create.mutate({ consent: ADULT, altcha: wrong }))).data).toMatchObject({
+    expect((await refusal<Refusal>(api.session.create.mutate({ consent: ADULT, altcha: wrong }))).data).toMatchObject({
       appCode: 'CHALLENGE_FAILED',
       details: { why: 'invalid' },
     });
     // An easier challenge of the client's own making: its signature no longer matches.
     const forged = { ...altcha, challenge: { ...altcha.challenge, parameters: { ...altcha.challenge.parameters, keyPrefix: '00' } } };
-    expect((await refusal(api.session.create.mutate({ consent: ADULT, altcha: forged }))).data).toMatchObject({
+    expect((await refusal<Refusal>(api.session.create.mutate({ consent: ADULT, altcha: forged }))).data).toMatchObject({
       appCode: 'CHALLENGE_FAILED',
       details: { why: 'invalid' },
     });
     await api.session.create.mutate({ consent: ADULT, altcha });
     // The pass lasted 1 ms: the next session needs a solution again, and the used one is refused.
     await new Promise((r) => setTimeout(r, 20));
-    const reused = await refusal(api.session.create.mutate({ consent: ADULT, altcha }));
+    const reused = await refusal<Refusal>(api.session.create.mutate({ consent: ADULT, altcha }));
     expect(reused.data).toMatchObject({ appCode: 'CHALLENGE_FAILED', details: { why: 'used' } });
   });
 
@@ -96,7 +84,7 @@ describe('proof-of-work challenges', () => {
     await api.session.create.mutate({ consent: ADULT });
     const altcha = await solve(await challengeOf(api.session.create.mutate({ consent: ADULT })));
     ahead = 61_000;
-    expect((await refusal(api.session.create.mutate({ consent: ADULT, altcha }))).data).toMatchObject({
+    expect((await refusal<Refusal>(api.session.create.mutate({ consent: ADULT, altcha }))).data).toMatchObject({
       appCode: 'CHALLENGE_FAILED',
       details: { why: 'expired' },
     });
@@ -106,10 +94,10 @@ describe('proof-of-work challenges', () => {
     await using app = await startTestApp({ ...CHEAP, CHALLENGE_SKIPS: '3/1m' });
     await using ann = await connectUser(app.url);
     // Every skip counts, whatever it finds (here: nobody to skip).
-    for (let i = 0; i < 3; i++) expect((await refusal(ann.api.match.skip.mutate({}))).data.appCode).toBe('NOT_IN_MATCH');
+    for (let i = 0; i < 3; i++) expect((await refusal<Refusal>(ann.api.match.skip.mutate({}))).data.appCode).toBe('NOT_IN_MATCH');
     const challenge = await challengeOf(ann.api.match.skip.mutate({}));
     await ann.api.safety.solveChallenge.mutate({ altcha: await solve(challenge) });
-    expect((await refusal(ann.api.match.skip.mutate({}))).data.appCode).toBe('NOT_IN_MATCH');
+    expect((await refusal<Refusal>(ann.api.match.skip.mutate({}))).data.appCode).toBe('NOT_IN_MATCH');
     await ann.api.match.enqueue.mutate({});
   });
 
@@ -117,12 +105,12 @@ describe('proof-of-work challenges', () => {
     await using app = await startTestApp({ ...CHEAP, RATE_ENQUEUE: '1/1s', CHALLENGE_RATE_REFUSALS: '2/1m' });
     await using ann = await connectUser(app.url);
     await ann.api.match.enqueue.mutate({});
-    for (let i = 0; i < 2; i++) expect((await refusal(ann.api.match.enqueue.mutate({}))).data.appCode).toBe('RATE_LIMITED');
+    for (let i = 0; i < 2; i++) expect((await refusal<Refusal>(ann.api.match.enqueue.mutate({}))).data.appCode).toBe('RATE_LIMITED');
     await new Promise((r) => setTimeout(r, 1100));
     const challenge = await challengeOf(ann.api.match.enqueue.mutate({}));
     const wrong = await solve(challenge);
     wrong.solution.derivedKey = '00'.repeat(32);
-    expect((await refusal(ann.api.safety.solveChallenge.mutate({ altcha: wrong }))).data.appCode).toBe('CHALLENGE_FAILED');
+    expect((await refusal<Refusal>(ann.api.safety.solveChallenge.mutate({ altcha: wrong }))).data.appCode).toBe('CHALLENGE_FAILED');
     await ann.api.safety.solveChallenge.mutate({ altcha: await solve(challenge) });
     await ann.api.match.cancel.mutate({});
     await new Promise((r) => setTimeout(r, 1100));
@@ -133,7 +121,7 @@ describe('proof-of-work challenges', () => {
     await using app = await startTestApp({ ...CHEAP, RATE_SESSIONS_PER_IP: '1/1s', CHALLENGE_RATE_REFUSALS: '2/1m' });
     const api = httpClient(app.url);
     await api.session.create.mutate({ consent: ADULT });
-    for (let i = 0; i < 2; i++) expect((await refusal(api.session.create.mutate({ consent: ADULT }))).data.appCode).toBe('RATE_LIMITED');
+    for (let i = 0; i < 2; i++) expect((await refusal<Refusal>(api.session.create.mutate({ consent: ADULT }))).data.appCode).toBe('RATE_LIMITED');
     await new Promise((r) => setTimeout(r, 1100));
     const altcha = await solve(await challengeOf(api.session.create.mutate({ consent: ADULT })));
     await new Promise((r) => setTimeout(r, 1100));

@@ -4,22 +4,18 @@
  * receipt their ban gave them, once, and an upheld appeal lets them back.
  */
 import { randomUUID } from 'node:crypto';
-import { TRPCClientError, createTRPCClient, httpBatchLink } from '@trpc/client';
+import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '../../server/trpc/router';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
-import { ADULT, connectUser, httpClient, type TestUser } from '../support/client';
+import { ADULT, connectUser, httpClient, type TestUser, refusal } from '../support/client';
 
 const adminOf = (app: TestApp) =>
   createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${app.url}/trpc`, headers: () => ({ 'x-admin-token': ADMIN_TOKEN }) })] });
 
+/** The refusal as this file reads it. */
 async function refusalOf(call: Promise<unknown>): Promise<{ appCode?: string; details?: Record<string, unknown> }> {
-  const e = await call.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCClientError);
-  return (e as TRPCClientError<AppRouter>).data as { appCode?: string; details?: Record<string, unknown> };
+  return (await refusal(call)).data;
 }
 
 /** `reporter` meets `reported` and reports them for `reason` (without blocking: they may meet again). */

@@ -8,24 +8,14 @@ import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { matches } from '../../server/match/schema';
-import type { AppRouter } from '../../server/trpc/router';
 import { openRaw } from '../hardening/raw-ws';
 import { startTestApp } from '../support/app';
-import { ADULT, connectUser, httpClient, type TestUser } from '../support/client';
+import { ADULT, connectUser, httpClient, type TestUser, refusal } from '../support/client';
 import { startRedisServer } from '../support/redis-server';
 
 type Refusal = { appCode: string; details: { action: string; retryAfterMs: number } };
 
 /** The refusal a call met (it must fail). */
-async function refusal(call: Promise<unknown>): Promise<{ message: string; data: Refusal }> {
-  const e = await call.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCClientError);
-  const err = e as TRPCClientError<AppRouter>;
-  return { message: err.message, data: err.data as unknown as Refusal };
-}
 
 /** A chat message (each with its own id, as the client makes them). */
 const say = (matchId: string, text: string) => ({ matchId, text, clientMessageId: randomUUID() });
@@ -36,7 +26,7 @@ describe('rate limits', () => {
     await using app = await startTestApp({ RATE_SESSIONS_PER_IP: '3/3s' });
     const api = httpClient(app.url);
     for (let i = 0; i < 3; i++) await api.session.create.mutate({ consent: ADULT });
-    const refused = await refusal(api.session.create.mutate({ consent: ADULT }));
+    const refused = await refusal<Refusal>(api.session.create.mutate({ consent: ADULT }));
     expect(refused.data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action: 'session' } });
     expect(refused.data.details.retryAfterMs).toBeGreaterThan(0);
     expect(refused.data.details.retryAfterMs).toBeLessThanOrEqual(3000);
@@ -53,8 +43,11 @@ describe('rate limits', () => {
     const api = httpClient(app.url);
     // Each call is counted before it runs: the first two fail on Redis (a session's ban check
     // needs it), the third is refused by the limit, counted in this process's memory.
-    for (let i = 0; i < 2; i++) expect((await refusal(api.session.create.mutate({ consent: ADULT }))).data.appCode).toBe('SERVICE_UNAVAILABLE');
-    expect((await refusal(api.session.create.mutate({ consent: ADULT }))).data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action: 'session' } });
+    for (let i = 0; i < 2; i++) expect((await refusal<Refusal>(api.session.create.mutate({ consent: ADULT }))).data.appCode).toBe('SERVICE_UNAVAILABLE');
+    expect((await refusal<Refusal>(api.session.create.mutate({ consent: ADULT }))).data).toMatchObject({
+      appCode: 'RATE_LIMITED',
+      details: { action: 'session' },
+    });
   });
 
   it('chat per person: past the limit only that person waits, their partner still talks', async () => {
@@ -65,7 +58,7 @@ describe('rate limits', () => {
     await bob.api.match.enqueue.mutate({});
     const { matchId } = await ann.next('matched');
     for (let i = 0; i < 3; i++) await ann.api.chat.send.mutate(say(matchId, `hi ${i}`));
-    const refused = await refusal(ann.api.chat.send.mutate(say(matchId, 'one too many')));
+    const refused = await refusal<Refusal>(ann.api.chat.send.mutate(say(matchId, 'one too many')));
     expect(refused.data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action: 'chat' } });
     await bob.api.chat.send.mutate(say(matchId, 'I can still talk'));
     await ann.next('chat', (e) => e.text === 'I can still talk');
@@ -103,7 +96,7 @@ describe('rate limits', () => {
       );
     const first = [await outcome(call(ann)), await outcome(call(ann))];
     expect(first).not.toContain('RATE_LIMITED');
-    const refused = await refusal(call(ann));
+    const refused = await refusal<Refusal>(call(ann));
     expect(refused.data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action } });
     await sleep(refused.data.details.retryAfterMs + 50);
     expect(await outcome(call(ann))).not.toBe('RATE_LIMITED');
@@ -120,20 +113,20 @@ describe('rate limits', () => {
     // The match in Postgres first, so each call is quick (a report waits for it otherwise).
     await expect.poll(async () => (await app.server.services.database.db.select().from(matches).where(eq(matches.id, matchId))).length).toBe(1);
     await report();
-    expect((await refusal(report())).data.appCode).toBe('ALREADY_REPORTED');
-    const refused = await refusal(report());
+    expect((await refusal<Refusal>(report())).data.appCode).toBe('ALREADY_REPORTED');
+    const refused = await refusal<Refusal>(report());
     expect(refused.data).toMatchObject({ appCode: 'RATE_LIMITED', details: { action: 'report' } });
     await sleep(refused.data.details.retryAfterMs + 50);
-    expect((await refusal(report())).data.appCode).toBe('ALREADY_REPORTED');
+    expect((await refusal<Refusal>(report())).data.appCode).toBe('ALREADY_REPORTED');
   });
 
   it('skipping past the limit: a cooldown that doubles with each refusal, up to the maximum', async () => {
     await using app = await startTestApp({ RATE_SKIP: '2/1m', SKIP_COOLDOWN_BASE_MS: '1000', SKIP_COOLDOWN_MAX_MS: '4000' });
     await using ann = await connectUser(app.url);
     // Every skip counts, whatever it finds (here: nobody to skip).
-    for (let i = 0; i < 2; i++) expect((await refusal(ann.api.match.skip.mutate({}))).data.appCode).not.toBe('RATE_LIMITED');
+    for (let i = 0; i < 2; i++) expect((await refusal<Refusal>(ann.api.match.skip.mutate({}))).data.appCode).not.toBe('RATE_LIMITED');
     const waits = [];
-    for (let i = 0; i < 4; i++) waits.push((await refusal(ann.api.match.skip.mutate({}))).data.details.retryAfterMs);
+    for (let i = 0; i < 4; i++) waits.push((await refusal<Refusal>(ann.api.match.skip.mutate({}))).data.details.retryAfterMs);
     expect(waits).toEqual([1000, 2000, 4000, 4000]);
   });
 

@@ -5,27 +5,16 @@
  * that match, nor anyone after the window; a frame is forgotten after its retention.
  */
 import { randomUUID } from 'node:crypto';
-import { TRPCClientError } from '@trpc/client';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { chatMessages } from '../../server/audit/schema';
 import { blocks, matches } from '../../server/match/schema';
 import { reports } from '../../server/safety/schema';
-import type { AppRouter } from '../../server/trpc/router';
 import { startTestApp, type TestApp } from '../support/app';
-import { connectUser, type TestUser } from '../support/client';
+import { connectUser, type TestUser, refusal } from '../support/client';
 
 // The first bytes of a JPEG file and a little more: what the server checks a frame by.
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0xff, 0xd9]);
-
-async function appCodeOf(call: Promise<unknown>): Promise<string | undefined> {
-  const e = await call.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCClientError);
-  return ((e as TRPCClientError<AppRouter>).data as { appCode?: string } | undefined)?.appCode;
-}
 
 async function pair(app: TestApp): Promise<{ ann: TestUser; bob: TestUser; matchId: string }> {
   const ann = await connectUser(app.url, { displayName: 'Ann' });
@@ -36,6 +25,8 @@ async function pair(app: TestApp): Promise<{ ann: TestUser; bob: TestUser; match
   await bob.next('matched');
   return { ann, bob, matchId };
 }
+
+const appCode = async (call: Promise<unknown>) => (await refusal(call)).data.appCode;
 
 describe('reports', () => {
   it('keeps the transcript, times and frame as evidence, blocks the partner, and is made once per match', async () => {
@@ -66,10 +57,10 @@ describe('reports', () => {
     expect(row!.transcript).toMatchObject([{ from: bob.userId, to: ann.userId, text: 'you are an idiot' }]);
     expect(await db.select().from(blocks).where(eq(blocks.blockerId, ann.userId))).toMatchObject([{ blockedId: bob.userId }]);
 
-    expect(await appCodeOf(ann.api.safety.report.mutate({ matchId, reason: 'spam' }))).toBe('ALREADY_REPORTED');
+    expect(await appCode(ann.api.safety.report.mutate({ matchId, reason: 'spam' }))).toBe('ALREADY_REPORTED');
     await using carol = await connectUser(app.url);
-    expect(await appCodeOf(carol.api.safety.report.mutate({ matchId, reason: 'spam' }))).toBe('REPORT_NOT_ALLOWED');
-    expect(await appCodeOf(bob.api.safety.report.mutate({ matchId, reason: 'other', snapshot: Buffer.from('not an image').toString('base64') }))).toBe(
+    expect(await appCode(carol.api.safety.report.mutate({ matchId, reason: 'spam' }))).toBe('REPORT_NOT_ALLOWED');
+    expect(await appCode(bob.api.safety.report.mutate({ matchId, reason: 'other', snapshot: Buffer.from('not an image').toString('base64') }))).toBe(
       'INVALID_SNAPSHOT',
     );
 
@@ -96,6 +87,6 @@ describe('reports', () => {
     // Once the match's end is in Postgres and the window has passed, it is too late.
     await expect.poll(async () => (await db.select().from(matches).where(eq(matches.id, matchId)))[0]?.endedAt).toBeInstanceOf(Date);
     await new Promise((r) => setTimeout(r, 1600));
-    expect(await appCodeOf(bob.api.safety.report.mutate({ matchId, reason: 'spam' }))).toBe('REPORT_NOT_ALLOWED');
+    expect(await appCode(bob.api.safety.report.mutate({ matchId, reason: 'spam' }))).toBe('REPORT_NOT_ALLOWED');
   });
 });

@@ -5,24 +5,17 @@
  * her address with a ban receipt; an operator's lift lets her back.
  */
 import { randomUUID } from 'node:crypto';
-import { TRPCClientError } from '@trpc/client';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { scanKeys } from '../../server/infra/redis';
 import { moderationActions } from '../../server/safety/schema';
-import type { AppRouter } from '../../server/trpc/router';
 import { ADMIN_TOKEN, startTestApp } from '../support/app';
-import { ADULT, connectUser, httpClient, type TestUser } from '../support/client';
+import { ADULT, connectUser, httpClient, type TestUser, refusal } from '../support/client';
 
+/** The refusal as this file reads it. */
 async function refusalOf(call: Promise<unknown>): Promise<{ appCode?: string; message: string; details?: Record<string, unknown> }> {
-  const e = await call.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCClientError);
-  const err = e as TRPCClientError<AppRouter>;
-  const data = err.data as { appCode?: string; details?: Record<string, unknown> } | undefined;
-  return { appCode: data?.appCode, message: err.message, details: data?.details };
+  const { message, data } = await refusal(call);
+  return { appCode: data.appCode, message, details: data.details };
 }
 
 describe('step-up sanctions', () => {

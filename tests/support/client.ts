@@ -2,7 +2,7 @@
  * A real tRPC client over a real WebSocket, as an outside TypeScript app would use it, plus an
  * event collector for `match.events` with `waitFor` helpers.
  */
-import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
+import { TRPCClientError, createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
 import type { AppRouter } from '../../server/trpc/router';
 import type { MatchEvent } from '../../server/events/types';
@@ -84,4 +84,17 @@ export async function connectUser(url: string, opts: { displayName?: string; tok
     await ws.close();
   };
   return { userId: userId!, token, api, ws, events, next, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * How a call that must fail was refused: its sentence, and its data (`appCode`, `details`; `D`
+ * names what a test reads of them). Throws when the call succeeded or failed some other way.
+ */
+export async function refusal<D = { appCode?: string; details?: Record<string, unknown> }>(call: Promise<unknown>): Promise<{ message: string; data: D }> {
+  const e = await call.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  if (!(e instanceof TRPCClientError)) throw new Error(`expected a refused call, got ${e instanceof Error ? e.message : 'a success'}`);
+  return { message: e.message, data: e.data as D };
 }

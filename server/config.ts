@@ -113,6 +113,13 @@ export const configSchema = z.object({
   MATCH_SCAN_LIMIT: count(1, 1000, 100),
   CONNECTING_TIMEOUT_MS: ms(15_000),
   MATCH_SWEEP_INTERVAL_MS: ms(1000),
+  /**
+   * Honest wait estimates (`queued.estimatedWaitMs`): none (null) unless the pool made at least
+   * WAIT_ESTIMATE_MIN_MATCHES matches within the last WAIT_ESTIMATE_WINDOW_MS. A pool keeps its
+   * last 100 match times, so the minimum is at most 100.
+   */
+  WAIT_ESTIMATE_WINDOW_MS: ms(10 * 60_000),
+  WAIT_ESTIMATE_MIN_MATCHES: count(2, 100, 5),
 
   /** Audit drain. */
   OUTBOX_BATCH: count(1, 10_000, 1000),

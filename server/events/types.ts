@@ -28,6 +28,8 @@ export type MatchEvent = Base &
         /** WebRTC perfect-negotiation role in direct mode. */
         role: 'polite' | 'impolite';
         mode: 'direct' | 'livekit';
+        /** The interests both users gave, sorted; [] when none. */
+        sharedInterests: string[];
         livekit?: { url: string; token: string; room: string };
         /** STUN/TURN servers for a direct-mode call (ICE_SERVERS). */
         iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>;

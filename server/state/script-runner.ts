@@ -28,6 +28,9 @@ export interface StateLimits {
   relaxMs: number;
   scanLimit: number;
   connectMs: number;
+  /** Wait estimates need waitMinMatches matches within waitWindowMs (else none). */
+  waitWindowMs: number;
+  waitMinMatches: number;
 }
 
 /** The state machine's limits, from the validated config. */
@@ -45,6 +48,8 @@ export function stateLimits(cfg: Config): StateLimits {
     relaxMs: cfg.INTEREST_RELAX_MS,
     scanLimit: cfg.MATCH_SCAN_LIMIT,
     connectMs: cfg.CONNECTING_TIMEOUT_MS,
+    waitWindowMs: cfg.WAIT_ESTIMATE_WINDOW_MS,
+    waitMinMatches: cfg.WAIT_ESTIMATE_MIN_MATCHES,
   };
 }
 

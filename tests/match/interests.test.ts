@@ -15,6 +15,9 @@ describe('matchmaking: shared interests first, anyone after a while', () => {
       // Fan shares "films" with Music, and Music is preferred over Sport, who waits.
       expect((await enqueue(fan!, { interests: ['Films'] })).match).toMatchObject({ a: fan!.userId, b: music!.userId });
       expect(await queue(app)).toEqual([sport!.userId]);
+      // Both are told what they have in common (as given, lower case), and nothing else.
+      expect((await matchedWith(fan!, music!)).sharedInterests).toEqual(['films']);
+      expect((await matchedWith(music!, fan!)).sharedInterests).toEqual(['films']);
     } finally {
       await closeAll([music!, sport!, fan!]);
     }
@@ -41,7 +44,9 @@ describe('matchmaking: shared interests first, anyone after a while', () => {
       expect((await enqueue(music!, { interests: ['music'] })).match).toBeNull();
       expect((await enqueue(sport!, { interests: ['sport'] })).match).toBeNull();
       const m = await matchedWith(music!, sport!);
-      await matchedWith(sport!, music!);
+      // Paired for want of anyone better: nothing in common, and told so.
+      expect(m.sharedInterests).toEqual([]);
+      expect((await matchedWith(sport!, music!)).sharedInterests).toEqual([]);
       // Both had to have waited out the relax time (the second one, Sport, most of all).
       expect(m.at - t0).toBeGreaterThanOrEqual(RELAX_MS);
       expect(await queue(app)).toEqual([]);

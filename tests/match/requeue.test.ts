@@ -48,8 +48,8 @@ describe('matchmaking: back to the queue', () => {
     }
   });
 
-  it('queued events carry the position, an estimated wait once matches have been made, and updates as the queue moves', async () => {
-    await using app = await startTestApp(STRICT);
+  it('queued events carry the position, an estimated wait once WAIT_ESTIMATE_MIN_MATCHES matches have been made, and updates as the queue moves', async () => {
+    await using app = await startTestApp({ ...STRICT, WAIT_ESTIMATE_MIN_MATCHES: '2' });
     const [c, d, p1, p2, p3, p4, f, g] = await connectMany(app.url, 8);
     const all = [c!, d!, p1!, p2!, p3!, p4!, f!, g!];
     try {

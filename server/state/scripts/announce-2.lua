@@ -20,8 +20,9 @@ if A.room then
   redis.call('HSET', mkey(mid), 'room', A.room)
 end
 outbox({ kind = 'match_room', matchId = mid, room = A.room or cjson.null, mode = A.mode })
-local ea = { matchId = mid, partnerId = b.id, partnerName = b.name or '', role = 'impolite', mode = A.mode }
-local eb = { matchId = mid, partnerId = a.id, partnerName = a.name or '', role = 'polite', mode = A.mode }
+local shared = shared_interests(a, b)
+local ea = { matchId = mid, partnerId = b.id, partnerName = b.name or '', role = 'impolite', mode = A.mode, sharedInterests = shared }
+local eb = { matchId = mid, partnerId = a.id, partnerName = a.name or '', role = 'polite', mode = A.mode, sharedInterests = shared }
 for k, v in pairs(A.forA or {}) do ea[k] = v end
 for k, v in pairs(A.forB or {}) do eb[k] = v end
 push(a.id, 'matched', ea)

@@ -96,10 +96,24 @@ end
 -- the call replies: one PUBLISH, and one message for each subscribed process to decode.
 -- The history is bounded in entries (L.evMax) and in bytes (L.evMaxBytes): the oldest events go
 -- first, and the newest always stays (a resume needs at least the cursor it will continue from).
+-- Event fields that are lists (server/events/types.ts). cjson writes an empty table as {}, so an
+-- empty one is written as [] by name (a quote inside a string value is escaped: never mistaken).
+local LIST_FIELDS = { 'sharedInterests' }
+
+local function encode_event(data)
+  local json = cjson.encode(data)
+  for _, f in ipairs(LIST_FIELDS) do
+    if type(data[f]) == 'table' and next(data[f]) == nil then
+      json = string.gsub(json, '"' .. f .. '":{}', '"' .. f .. '":[]', 1)
+    end
+  end
+  return json
+end
+
 local function push(uid, typ, data)
   data.type = typ
   data.at = NOW
-  local json = cjson.encode(data)
+  local json = encode_event(data)
   local key, bkey = evkey(uid), evbkey(uid)
   local id = redis.call('XADD', key, '*', 'e', json)
   local total = redis.call('INCRBY', bkey, #json)

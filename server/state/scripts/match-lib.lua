@@ -27,6 +27,19 @@ local function overlap(a, b)
   return false
 end
 
+-- The interests both users gave, sorted (an empty list when none).
+local function shared_interests(a, b)
+  local ai, bi = interests_of(a), interests_of(b)
+  local out = {}
+  if ai and bi then
+    for tag in pairs(ai) do
+      if bi[tag] then out[#out + 1] = tag end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
 local function excluded(u, c)
   if redis.call('SISMEMBER', P .. 'blocks:' .. u.id, c.id) == 1 then return true end
   if redis.call('SISMEMBER', P .. 'blocks:' .. c.id, u.id) == 1 then return true end
@@ -117,8 +130,9 @@ local function pair(a, b, mid)
   -- a (the newcomer) makes the WebRTC offer; b is the polite peer. With A.defer (LiveKit mode)
   -- the `matched` events wait until the room exists: see announce-2.lua.
   if not A.defer then
-    push(a.id, 'matched', { matchId = mid, partnerId = b.id, partnerName = b.name or '', role = 'impolite', mode = A.mode or 'direct' })
-    push(b.id, 'matched', { matchId = mid, partnerId = a.id, partnerName = a.name or '', role = 'polite', mode = A.mode or 'direct' })
+    local shared = shared_interests(a, b)
+    push(a.id, 'matched', { matchId = mid, partnerId = b.id, partnerName = b.name or '', role = 'impolite', mode = A.mode or 'direct', sharedInterests = shared })
+    push(b.id, 'matched', { matchId = mid, partnerId = a.id, partnerName = a.name or '', role = 'polite', mode = A.mode or 'direct', sharedInterests = shared })
   end
   return { matchId = mid, a = a.id, b = b.id, waitedA = waitedA, waitedB = waitedB }
 end
@@ -174,15 +188,20 @@ local function partner_in(u, mid)
   return p
 end
 
--- Estimated wait from the recent match rate (two users leave the queue per match); nil when
--- there is no recent history to go on.
+-- Estimated wait from the recent match rate (two users leave the queue per match), or null: an
+-- estimate is only as honest as its data, so it needs at least L.waitMinMatches matches within
+-- the last L.waitWindowMs (matchlog holds the newest first). An empty or quiet pool says nothing.
 local function estimate_wait(position)
-  local n = redis.call('LLEN', P .. 'matchlog')
-  if n < 2 then return cjson.null end
-  local oldest = tonumber(redis.call('LINDEX', P .. 'matchlog', -1))
-  local span = NOW - oldest
-  if span <= 0 then return 0 end
-  local usersPerMs = 2 * n / span
+  local since = NOW - L.waitWindowMs
+  local nth = tonumber(redis.call('LINDEX', P .. 'matchlog', L.waitMinMatches - 1) or '0')
+  if nth <= since then return cjson.null end
+  local n, oldest = 0, NOW
+  for _, t in ipairs(redis.call('LRANGE', P .. 'matchlog', 0, -1)) do
+    t = tonumber(t)
+    if t <= since then break end
+    n, oldest = n + 1, t
+  end
+  local usersPerMs = 2 * n / math.max(NOW - oldest, 1)
   return math.floor(position / usersPerMs)
 end
 

@@ -31,6 +31,7 @@ import { Sanctions } from './safety/sanctions';
 import { Challenges } from './safety/challenges';
 import { auditRecorder, auditRetention, cleanupJob, epochGuard, jobReporter, matchService, outboxDrain, presenceService } from './parts';
 import type { CleanupJob } from './presence/cleanup';
+import { OnlineStats } from './stats/online';
 import { createResilience, resilienceConfigFromEnv } from './resilience';
 import { createRooms } from './rooms';
 import { roomsOptions } from './rooms/options';
@@ -272,6 +273,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     resilience,
     metrics,
     refusals,
+    stats: new OnlineStats(store, clock, { cacheMs: cfg.STATS_CACHE_MS, timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS }),
     limits: new RateLimits(redis, cfg.REDIS_PREFIX, rateRules(cfg), skipCooldown(cfg), (ip) => ipKey(opts.sessionSecret, ip)),
     challenges: new Challenges(
       redis,

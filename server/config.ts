@@ -207,10 +207,16 @@ export const configSchema = z.object({
   SKIP_STRIKE_WINDOW_MS: ms(600_000),
   RATE_CHAT: rate('5/5s'),
   RATE_TYPING: rate('20/10s'),
+  /** Camera and microphone changes told to the partner (`signal.media`): like typing, a few per toggle. */
+  RATE_MEDIA: rate('20/10s'),
   RATE_SIGNAL: rate('100/10s'),
   RATE_BLOCK: rate('20/10m'),
   RATE_REPORT: rate('5/1h'),
   RATE_APPEALS_PER_IP: rate('5/1h'),
+  /** `stats.online` (the landing page polls it; the answer is cached per process anyway). */
+  RATE_STATS: rate('30/1m'),
+  /** `stats.online` is counted at most once per this long per process (every pool's sets in one pipeline). */
+  STATS_CACHE_MS: ms(5000),
   /**
    * Proof-of-work challenges on suspicious behaviour (server/safety/challenges.ts; README,
    * "Challenges"): more new sessions from one address than this (below RATE_SESSIONS_PER_IP), more

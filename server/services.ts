@@ -21,6 +21,7 @@ import type { Reports } from './safety/reports';
 import type { Moderation } from './safety/moderation';
 import type { Sanctions } from './safety/sanctions';
 import type { Challenges } from './safety/challenges';
+import type { OnlineStats } from './stats/online';
 
 export interface Services {
   cfg: Config;
@@ -42,6 +43,8 @@ export interface Services {
   metrics: Metrics;
   /** Refusals at the edge: counted and sampled, not audited (trpc/refusals.ts). */
   refusals: Refusals;
+  /** People connected and waiting, cached per process (stats/online.ts). */
+  stats: OnlineStats;
   /** How often one person or address may do each thing (safety/rate-limits.ts). */
   limits: RateLimits;
   /** Proof-of-work challenges for suspicious callers (safety/challenges.ts). */

@@ -5,6 +5,13 @@ import type { Context } from '../trpc/context';
 import { authedProcedure, router } from '../trpc/trpc';
 
 const matchId = z.string().uuid();
+/** A peer connection's id, chosen by the client (it may run more than one per call): relayed as it is. */
+const peerId = z
+  .string()
+  .max(40)
+  .regex(/^[A-Za-z0-9_-]+$/)
+  .optional();
+const peers = { from: peerId, to: peerId };
 
 /** Relays to the caller's partner, in the caller's pool. */
 function relay(ctx: Context & { userId: string }, a: Omit<Parameters<StateStore['relay']>[0], 'uid' | 'pool' | 'guess'>) {
@@ -27,7 +34,10 @@ export const chatRouter = router({
 });
 
 export const signalRouter = router({
-  /** Relay a WebRTC offer, answer or ICE candidates to your partner (direct mode). */
+  /**
+   * Relay a WebRTC offer, answer or ICE candidates to your partner (direct mode). `from` and `to`
+   * (optional, on every kind): the client's own peer-connection ids, relayed unchanged.
+   */
   send: authedProcedure
     .input(
       z.object({
@@ -36,6 +46,7 @@ export const signalRouter = router({
           z.object({
             kind: z.literal('description'),
             description: z.object({ type: z.enum(['offer', 'answer', 'pranswer', 'rollback']), sdp: z.string().max(20_000).optional() }),
+            ...peers,
           }),
           z.object({
             kind: z.literal('candidates'),
@@ -44,10 +55,19 @@ export const signalRouter = router({
               .array(z.object({ candidate: z.string().max(1000), sdpMid: z.string().max(64).nullish(), sdpMLineIndex: z.number().int().nullish() }))
               .min(1)
               .max(20),
+            ...peers,
           }),
-          z.object({ kind: z.literal('connected') }),
+          z.object({ kind: z.literal('connected'), ...peers }),
         ]),
       }),
     )
     .mutation(({ ctx, input }) => relay(ctx, { matchId: input.matchId, kind: 'signal', data: input.data })),
+  /**
+   * Tell your partner what you are sending now (false: no device, muted or camera off); they get
+   * `partner_media`. Refused like typing when you are not in that match. (Not `call.media`: tRPC
+   * reserves `call`, `apply` and `then` as router names.)
+   */
+  media: authedProcedure
+    .input(z.object({ matchId, audio: z.boolean(), video: z.boolean() }))
+    .mutation(({ ctx, input }) => relay(ctx, { matchId: input.matchId, kind: 'media', audio: input.audio, video: input.video })),
 });

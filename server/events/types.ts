@@ -6,11 +6,15 @@ import type { MaskKind } from '../safety/text-safety';
 
 export type LeaveReason = 'skip' | 'end' | 'disconnect' | 'timeout';
 
-/** WebRTC signalling relayed between the two users of a direct-mode match. */
-export type SignalData =
+/**
+ * WebRTC signalling relayed between the two users of a direct-mode match. `from` / `to`: the
+ * sender's peer-connection ids (<= 40 of A-Z a-z 0-9 _ -), relayed unchanged when given.
+ */
+export type SignalData = { from?: string; to?: string } & (
   | { kind: 'description'; description: { type: 'offer' | 'answer' | 'pranswer' | 'rollback'; sdp?: string } }
   | { kind: 'candidates'; candidates: Array<{ candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null }> }
-  | { kind: 'connected' };
+  | { kind: 'connected' }
+);
 
 interface Base {
   /** Server time the event was written, ms since epoch. */
@@ -38,6 +42,8 @@ export type MatchEvent = Base &
     | { type: 'chat'; matchId: string; from: 'me' | 'partner'; text: string; clientMessageId: string; masked?: MaskKind[] }
     | { type: 'typing'; matchId: string; typing: boolean }
     | { type: 'signal'; matchId: string; data: SignalData }
+    // What the partner is sending now (signal.media): false = no device, muted or camera off.
+    | { type: 'partner_media'; matchId: string; audio: boolean; video: boolean }
     | { type: 'partner_left'; matchId: string; reason: LeaveReason }
     | { type: 'partner_reconnecting'; matchId: string; graceMs: number }
     | { type: 'partner_back'; matchId: string }

@@ -26,10 +26,12 @@ export const RATE_ACTIONS = {
   skip: 'user',
   chat: 'user',
   typing: 'user',
+  media: 'user',
   signal: 'user',
   block: 'user',
   report: 'user',
   appeal: 'ip',
+  stats: 'user',
 } as const;
 export type RateAction = keyof typeof RATE_ACTIONS;
 
@@ -56,10 +58,12 @@ export function rateRules(cfg: Config): Record<RateAction, RateRule> {
     skip: cfg.RATE_SKIP,
     chat: cfg.RATE_CHAT,
     typing: cfg.RATE_TYPING,
+    media: cfg.RATE_MEDIA,
     signal: cfg.RATE_SIGNAL,
     block: cfg.RATE_BLOCK,
     report: cfg.RATE_REPORT,
     appeal: cfg.RATE_APPEALS_PER_IP,
+    stats: cfg.RATE_STATS,
   };
 }
 
@@ -76,8 +80,10 @@ export const LIMITED_PROCEDURES: Readonly<Record<string, RateAction>> = {
   'chat.send': 'chat',
   'chat.typing': 'typing',
   'signal.send': 'signal',
+  'signal.media': 'media',
   'safety.report': 'report',
   'safety.appeal': 'appeal',
+  'stats.online': 'stats',
 };
 
 /** Refused: the person may try again in `retryAfterMs`. */
@@ -99,10 +105,12 @@ const DOING: Record<RateAction, string> = {
   skip: 'skipping',
   chat: 'sending messages',
   typing: 'sending typing signals',
+  media: 'turning your camera or microphone on and off',
   signal: 'setting up video',
   block: 'blocking people',
   report: 'sending reports',
   appeal: 'sending appeals',
+  stats: 'asking how many people are online',
 };
 
 function sentence(action: RateAction, retryAfterMs: number): string {

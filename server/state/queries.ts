@@ -7,7 +7,7 @@
  * the scripts'). A read that fails, or that an open breaker refuses, becomes the same typed
  * StoreUnavailableError as a failed script ("please try again in a few seconds").
  */
-import { mgetAcross, type RedisClient } from '../infra/redis';
+import { mgetAcross, pipelineAcross, type Queued, type RedisClient } from '../infra/redis';
 import type { Clock } from '../shared/clock';
 import { StoreUnavailableError, isDomainError } from './errors';
 import { DEFAULT_POOL, type Keys } from './keys';
@@ -126,6 +126,33 @@ export class StateQueries {
   async blocking(uid: string, other: string): Promise<{ count: number; already: boolean }> {
     const [count, already] = await this.read(() => Promise.all([this.kv.scard(this.keys.blocksOf(uid)), this.kv.sismember(this.keys.blocksOf(uid), other)]));
     return { count, already: already === 1 };
+  }
+
+  /**
+   * Across `pools`: the people seen connected since `since` (each pool's `seen`, which every
+   * process refreshes for its sockets and streams, the heartbeat and the enqueue too), and the
+   * present waiting people (each pool's lobby). One command per pool and set, pipelined (one
+   * pipeline per pool on a cluster, a pool being one hash tag).
+   */
+  async online(pools: string[], since: number): Promise<{ online: number; waiting: number }> {
+    const cmds = pools.flatMap((pool): Queued[] => {
+      const seen = `${this.keys.poolPrefix(pool)}seen`;
+      const lobby = this.keys.lobby(pool);
+      return [
+        [seen, (p) => p.zcount(seen, since, '+inf')],
+        [lobby, (p) => p.zcard(lobby)],
+      ];
+    });
+    const res = await this.read(() => pipelineAcross(this.kv, cmds));
+    const failed = res.find(([err]) => err);
+    if (failed) throw new StoreUnavailableError(failed[0]);
+    let online = 0;
+    let waiting = 0;
+    res.forEach(([, n], i) => {
+      if (i % 2 === 0) online += Number(n);
+      else waiting += Number(n);
+    });
+    return { online, waiting };
   }
 
   async pools(): Promise<string[]> {

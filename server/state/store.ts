@@ -230,7 +230,7 @@ export class StateStore extends ScriptRunner {
   }
 
   /**
-   * Relay chat, typing or a WebRTC signal to the partner in `matchId`. `masks`: the chat text's
+   * Relay chat, typing, the sender's media state or a WebRTC signal to the partner in `matchId`. `masks`: the chat text's
    * masked variants (safety/text-safety.ts), of which the script gives the partner the one both
    * users' preferences call for.
    */
@@ -238,10 +238,13 @@ export class StateStore extends ScriptRunner {
     uid: string;
     pool: string;
     matchId: string;
-    kind: 'chat' | 'typing' | 'signal';
+    kind: 'chat' | 'typing' | 'media' | 'signal';
     text?: string;
     masks?: ChatVariants;
     typing?: boolean;
+    /** kind 'media': what the sender is sending now. */
+    audio?: boolean;
+    video?: boolean;
     data?: unknown;
     clientMessageId?: string;
     guess?: boolean;
@@ -253,6 +256,8 @@ export class StateStore extends ScriptRunner {
       text: a.text,
       masks: a.masks,
       typing: a.typing,
+      audio: a.audio,
+      video: a.video,
       data: a.data,
       cmid: a.clientMessageId,
       op: a.clientMessageId ? `${a.uid}:chat:${a.clientMessageId}` : undefined,

@@ -5,6 +5,7 @@ import { matchRouter } from '../match/router';
 import { presenceRouter } from '../presence/router';
 import { safetyRouter } from '../safety/router';
 import { sessionRouter } from '../session/router';
+import { statsRouter } from '../stats/router';
 import { router } from './trpc';
 
 export const appRouter = router({
@@ -14,6 +15,7 @@ export const appRouter = router({
   signal: signalRouter,
   presence: presenceRouter,
   safety: safetyRouter,
+  stats: statsRouter,
   admin: adminRouter,
 });
 

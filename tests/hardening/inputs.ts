@@ -169,8 +169,19 @@ const signalData = field(
     { kind: 'connected' },
     { kind: 'candidates', candidates: [{ candidate: 'c' }] },
     { kind: 'description', description: { type: 'offer', sdp: 'v=0' } },
+    { kind: 'connected', from: 'pc-1', to: 'pc_2' },
+    { kind: 'description', description: { type: 'answer', sdp: 'v=0' }, from: 'A'.repeat(40) },
   ),
   fc.oneof(
+    // Peer-connection ids: at most 40 of A-Z a-z 0-9 _ -.
+    fc.constantFrom(
+      { kind: 'connected', from: 'a'.repeat(41) },
+      { kind: 'connected', to: 'pc 1' },
+      { kind: 'candidates', candidates: [{ candidate: 'c' }], from: 'pc/1' },
+      { kind: 'description', description: { type: 'offer' }, to: '' },
+      { kind: 'connected', from: 7 },
+    ),
+    loneSurrogate.map((s) => ({ kind: 'connected', to: s })),
     fc.constantFrom(
       { kind: 'nope' },
       { kind: 'description' },
@@ -257,6 +268,8 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
   'chat.send': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, text: str(1, 2000), clientMessageId: str(8, 64) }) },
   'chat.typing': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, typing: bool }) },
   'signal.send': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, data: signalData }) },
+  'signal.media': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, audio: bool, video: bool }) },
+  'stats.online': { type: 'query', auth: 'user', input: null },
   'presence.heartbeat': { type: 'mutation', auth: 'user', input: null },
   'safety.myReports': { type: 'query', auth: 'user', input: null },
   'safety.solveChallenge': { type: 'mutation', auth: 'user', input: shape({ altcha }) },

@@ -83,6 +83,8 @@ describe('rate limits', () => {
     ],
     ['RATE_CHAT', 'chat', (u) => u.api.chat.send.mutate(say(randomUUID(), 'hello'))],
     ['RATE_TYPING', 'typing', (u) => u.api.chat.typing.mutate({ matchId: randomUUID(), typing: true })],
+    ['RATE_MEDIA', 'media', (u) => u.api.signal.media.mutate({ matchId: randomUUID(), audio: true, video: false })],
+    ['RATE_STATS', 'stats', (u) => u.api.stats.online.query()],
     ['RATE_SIGNAL', 'signal', (u) => u.api.signal.send.mutate({ matchId: randomUUID(), data: { kind: 'description', description: { type: 'offer' } } })],
     ['RATE_BLOCK', 'block', (u) => u.api.match.block.mutate({ userId: randomUUID() })],
   ];

@@ -1,11 +1,11 @@
---[[ relay: a chat message, typing signal or WebRTC signal from a user to their current partner,
+--[[ relay: a chat message, typing signal, media state or WebRTC signal from a user to their current partner,
   only while the pair is intact in match A.matchId. Chat is de-duplicated by client message id
   (A.op) and echoed to the sender's own history so every tab and every resume sees it, as typed.
   Text safety (README "Text safety"): the receiver gets the variant of the text that both users'
   preferences call for (computed by server/safety/text-safety.ts, A.masks), and the message goes
   to the pool's outbox as it was typed, with what the receiver saw masked (chat_messages).
   KEYS[1] user hash
-  ARGV[3] { pool, uid, matchId, kind = chat|typing|signal, text?, masks?, typing?, data?, cmid?, op?, guess? }
+  ARGV[3] { pool, uid, matchId, kind = chat|typing|media|signal, text?, masks?, typing?, audio?, video?, data?, cmid?, op?, guess? }
           masks = { kinds = { 'link'|'email'|'phone'|'word', ... }, c?, w?, cw? }: what the text
           holds, and the text with contacts (c), offensive words (w) or both (cw) masked
   ARGV[4] limits: sigMaxDescriptions, sigMaxCandidates (per sender and match; counted in the match hash)
@@ -40,6 +40,9 @@ if A.kind == 'chat' then
     masked = table.concat(masked, ',') })
 elseif A.kind == 'typing' then
   push(p.id, 'typing', { matchId = A.matchId, typing = A.typing })
+elseif A.kind == 'media' then
+  -- What the sender is sending now (false: no device, muted or camera off), for the partner's view.
+  push(p.id, 'partner_media', { matchId = A.matchId, audio = A.audio == true, video = A.video == true })
 else
   -- WebRTC needs a few descriptions and some dozens of candidates per call; a sender past its
   -- bound is refused, so no pair can fill Redis through each other's histories.

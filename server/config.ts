@@ -151,6 +151,11 @@ export const configSchema = z.object({
   HEARTBEAT_TIMEOUT_MS: ms(9000),
   /** A user whose socket dropped in a match (or in the queue) may reconnect within this long. */
   RECONNECT_GRACE_MS: ms(10_000),
+  /**
+   * ...or this long after a `session.leave` (the page said it is going: a closed tab, a reload):
+   * long enough for a reload to reconnect, short enough that the partner is not kept waiting.
+   */
+  LEAVE_GRACE_MS: ms(2000),
   PRESENCE_SWEEP_INTERVAL_MS: ms(1000),
   /** Maintenance sweep (one leader across processes). */
   CLEANUP_INTERVAL_MS: ms(30_000),

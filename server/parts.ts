@@ -79,6 +79,7 @@ export function matchService(cfg: Config, d: Pick<Built, 'store' | 'database' | 
 export function presenceService(cfg: Config, store: StateStore, log: Logger, metrics: Metrics): PresenceService<WebSocket> {
   const opts = {
     graceMs: cfg.RECONNECT_GRACE_MS,
+    leaveGraceMs: cfg.LEAVE_GRACE_MS,
     timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS,
     refreshMs: cfg.HEARTBEAT_INTERVAL_MS,
     sweepMs: cfg.PRESENCE_SWEEP_INTERVAL_MS,

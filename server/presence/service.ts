@@ -10,7 +10,8 @@
  * process holding a socket died (one sweep per pool over the `seen` set, never a timer per
  * connection). A drop starts a reconnect grace (RECONNECT_GRACE_MS): the partner hears
  * `partner_reconnecting`, then `partner_back` if the user returns to any process in time, or
- * `partner_left` (reason `disconnect`) and is re-queued at the front. All of it is atomic Lua and
+ * `partner_left` (reason `disconnect`) and is re-queued at the front. A page that says it is going
+ * (`leave`, from session.leave) gets LEAVE_GRACE_MS instead. All of it is atomic Lua and
  * conditional on state, so several signals about one drop act once.
  */
 import type { Logger } from '../infra/logger';
@@ -27,6 +28,8 @@ const GRACE_SLACK_MS = 2;
 
 export interface PresenceOptions {
   graceMs: number;
+  /** The grace after `session.leave` (the page said it is going): LEAVE_GRACE_MS. */
+  leaveGraceMs: number;
   /** Told after each run of the refresh and the sweep (metrics). */
   onJobRun?: JobReporter;
   timeoutMs: number;
@@ -102,9 +105,23 @@ export class PresenceService<S extends Socket = Socket> {
     if (this.sockets.has(uid) || this.streams.has(uid)) return;
     // During our own shutdown clients move to another process: not a drop.
     if (this.closing) return;
-    void this.signal(uid, 'dropped');
-    // Act the moment the grace runs out, not at the next periodic sweep.
-    this.sweepAt(this.opts.graceMs + GRACE_SLACK_MS);
+    // Act the moment the grace runs out (a short one after session.leave), not at the next periodic sweep.
+    void this.signal(uid, 'dropped').then((dueInMs) => this.sweepAt((dueInMs ?? this.opts.graceMs) + GRACE_SLACK_MS));
+  }
+
+  /**
+   * The user's page is going (session.leave, a beacon on `pagehide`, to any process): their
+   * connection loss, already noticed or still to come, ends their match after LEAVE_GRACE_MS
+   * unless the same session is back first (a reload). Throws when Redis is away (the caller says so).
+   */
+  async leave(uid: string): Promise<void> {
+    const r = await this.store.inUserPool(uid, (pool, guess) => this.store.presence({ uid, pool, guess, mode: 'leaving', ...this.graces() }));
+    // A grace cut short here runs out here: the process that saw the drop waits for the long one.
+    if (r.dueInMs !== null) this.sweepAt(r.dueInMs + GRACE_SLACK_MS);
+  }
+
+  private graces() {
+    return { graceMs: this.opts.graceMs, leaveGraceMs: this.opts.leaveGraceMs, timeoutMs: this.opts.timeoutMs };
   }
 
   /**
@@ -125,12 +142,15 @@ export class PresenceService<S extends Socket = Socket> {
     }
   }
 
-  async signal(uid: string, mode: 'seen' | 'dropped'): Promise<void> {
+  /** Tells Redis; resolves with when a grace this started runs out (ms from now), or null. */
+  async signal(uid: string, mode: 'seen' | 'dropped'): Promise<number | null> {
     try {
-      await this.store.inUserPool(uid, (pool, guess) => this.store.presence({ uid, pool, guess, mode, graceMs: this.opts.graceMs }));
+      const r = await this.store.inUserPool(uid, (pool, guess) => this.store.presence({ uid, pool, guess, mode, ...this.graces() }));
+      return r.dueInMs;
     } catch (err) {
       // Redis down: the sweep after it returns catches this user by their stale last-seen.
       this.log.warn({ err, uid, mode }, 'presence signal failed');
+      return null;
     }
   }
 
@@ -182,7 +202,7 @@ export class PresenceService<S extends Socket = Socket> {
   async sweep(): Promise<void> {
     try {
       for (const pool of await this.store.active.list()) {
-        const r = await this.store.graces(pool, { timeoutMs: this.opts.timeoutMs, graceMs: this.opts.graceMs });
+        const r = await this.store.graces(pool, this.graces());
         if (r.silent.length || r.disconnected.length || r.back.length) {
           this.log.info({ pool, silent: r.silent.length, disconnected: r.disconnected.length, back: r.back.length }, 'presence sweep');
         }

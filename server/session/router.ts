@@ -4,6 +4,7 @@ import { authedProcedure, publicProcedure, router } from '../trpc/trpc';
 import { AGE_BRACKETS, RULES_VERSION, audienceFor } from '../safety/age';
 import { ipKey } from '../safety/rate-limits';
 import { altchaPayload } from '../safety/challenges';
+import { sessionFrom } from '../trpc/context';
 import { issueToken } from './token';
 
 export const displayName = z
@@ -47,6 +48,18 @@ export const sessionRouter = router({
       await ctx.svc.sanctions.remember(userId, input?.deviceId, address, ctx.svc.cfg.SESSION_TTL_MS);
       return { userId, displayName: name, token: issueToken({ sub: userId, name, exp: expiresAt, ...claims }, ctx.svc.sessionSecret), expiresAt };
     }),
+  /**
+   * The page is going (sent by `navigator.sendBeacon` on `pagehide`): if this session's connection
+   * is lost, or already was, its match ends after LEAVE_GRACE_MS instead of RECONNECT_GRACE_MS,
+   * unless the same session is back first (a reload). Public, as a beacon cannot set headers: the
+   * token travels in the body and is verified here; a bad or expired one is refused UNAUTHORIZED
+   * and changes nothing. Nothing to do (at rest, or not in any state yet) is no error.
+   */
+  leave: publicProcedure.input(z.object({ token: z.string().min(1).max(2000) })).mutation(async ({ ctx, input }) => {
+    const session = await sessionFrom(ctx.svc, input.token);
+    await ctx.svc.presence.leave(session.userId);
+    return { ok: true as const };
+  }),
   /** The caller's session and current state. */
   me: authedProcedure.query(async ({ ctx }) => {
     const u = await ctx.svc.store.getUser(ctx.userId);

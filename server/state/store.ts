@@ -268,14 +268,23 @@ export class StateStore extends ScriptRunner {
     return { duplicate: r.duplicate === true };
   }
 
-  /** A connection signal: `seen` (live socket or heartbeat; ends a grace) or `dropped` (starts one). */
-  async presence(a: { uid: string; pool: string; mode: 'seen' | 'dropped'; graceMs: number; guess?: boolean }) {
+  /**
+   * A connection signal: `seen` (live socket or heartbeat; ends a grace), `dropped` (starts one) or
+   * `leaving` (the page is going: the grace, running or to come, is `leaveGraceMs`; presence-2.lua).
+   * `timeoutMs`: how long after a `leaving` a drop still counts as that leave.
+   */
+  async presence(a: Graces & { uid: string; pool: string; mode: 'seen' | 'dropped' | 'leaving'; guess?: boolean }) {
     const r = await this.run('presence', a.pool, this.keys.user(a.pool, a.uid), { ...a, mids: a.mode === 'seen' ? [randomUUID()] : [] });
-    return { changed: r.changed === true, matches: list<MatchMade>(r.matches) };
+    return {
+      changed: r.changed === true,
+      matches: list<MatchMade>(r.matches),
+      /** A grace now runs out this long from now (a drop, or a leave that cut one short). */
+      dueInMs: typeof r.dueInMs === 'number' ? r.dueInMs : null,
+    };
   }
 
   /** One presence sweep of a pool: silent drops, and graces that ran out. */
-  async graces(pool: string, a: { timeoutMs: number; graceMs: number; batch?: number }) {
+  async graces(pool: string, a: Graces & { batch?: number }) {
     const batch = a.batch ?? 200;
     const r = await this.run('graces', pool, `${this.keys.poolPrefix(pool)}seen`, { ...a, batch, mids: uuids(batch) });
     return {
@@ -298,6 +307,13 @@ export class StateStore extends ScriptRunner {
     }
     await pipelineAcross(this.redis, cmds);
   }
+}
+
+/** The reconnect graces (RECONNECT_GRACE_MS, LEAVE_GRACE_MS) and the silence that is a drop (HEARTBEAT_TIMEOUT_MS). */
+export interface Graces {
+  graceMs: number;
+  leaveGraceMs: number;
+  timeoutMs: number;
 }
 
 function uuids(n: number): string[] {

@@ -37,7 +37,8 @@ function isAdminToken(svc: Services, token: string | null | undefined): boolean 
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-async function sessionFrom(svc: Services, token: string | null | undefined): Promise<Session> {
+/** The session a token stands for; refused (UNAUTHORIZED) when missing, malformed, forged, expired or revoked. */
+export async function sessionFrom(svc: Services, token: string | null | undefined): Promise<Session> {
   let session: Session;
   try {
     const c = verifyToken(token, svc.sessionSecret, svc.clock.now());

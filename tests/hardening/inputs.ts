@@ -245,6 +245,8 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
     ),
   },
   'session.me': { type: 'query', auth: 'user', input: null },
+  // Public (a beacon cannot set headers): the token in the body is checked inside (never a real one here).
+  'session.leave': { type: 'mutation', auth: 'public', input: shape({ token: str(1, 2000) }) },
   'match.enqueue': {
     type: 'mutation',
     auth: 'user',

@@ -155,7 +155,7 @@ describe('fused disconnect signals', () => {
       a.close(),
       presence.signal(a.userId, 'dropped'),
       store.leave({ uid: a.userId, pool: 'global', reason: 'disconnect', matchId }),
-      store.graces('global', { timeoutMs: 600, graceMs: 200 }),
+      store.graces('global', { timeoutMs: 600, graceMs: 200, leaveGraceMs: 200 }),
     ]);
     await b.next('partner_left', (e) => e.matchId === matchId);
     await presence.sweep();

@@ -66,9 +66,9 @@ describe('ending a room', () => {
   it('a match ended any other way (a disconnect grace) has its room ended by the janitor', async () => {
     await using t = await openRooms(database());
     const { room } = await inCall(t);
-    await t.fx.store.presence({ uid: 'ann', pool: POOL, mode: 'dropped', graceMs: 1000 });
+    await t.fx.store.presence({ uid: 'ann', pool: POOL, mode: 'dropped', graceMs: 1000, leaveGraceMs: 1000, timeoutMs: 60_000 });
     t.fx.clock.advance(1001);
-    await t.fx.store.graces(POOL, { timeoutMs: 60_000, graceMs: 1000 });
+    await t.fx.store.graces(POOL, { timeoutMs: 60_000, graceMs: 1000, leaveGraceMs: 1000 });
     expect(t.lk.room(room)).toBeDefined();
     expect(await t.rooms.janitor.tick()).toMatchObject({ ended: 1 });
     expect(t.lk.room(room)).toBeUndefined();

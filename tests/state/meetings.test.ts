@@ -8,8 +8,10 @@ import { POOL, TEST_LIMITS, openStore, type StoreFixture } from './fixtures/stor
  */
 const GRACE = 60_000;
 
-const drop = (fx: StoreFixture, uid: string) => fx.store.presence({ uid, pool: POOL, mode: 'dropped', graceMs: GRACE });
-const back = (fx: StoreFixture, uid: string) => fx.store.presence({ uid, pool: POOL, mode: 'seen', graceMs: GRACE });
+const GRACES = { graceMs: GRACE, leaveGraceMs: GRACE, timeoutMs: 60_000 };
+
+const drop = (fx: StoreFixture, uid: string) => fx.store.presence({ uid, pool: POOL, mode: 'dropped', ...GRACES });
+const back = (fx: StoreFixture, uid: string) => fx.store.presence({ uid, pool: POOL, mode: 'seen', ...GRACES });
 const queued = (events: MatchEvent[]) => events.filter((e) => e.type === 'queued');
 const pair = (m: { a: string; b: string }) => [m.a, m.b].sort();
 
@@ -75,7 +77,7 @@ describe('only present people are offered', () => {
     expect((await fx.store.sweep(POOL)).matches).toEqual([]);
     // Back on another process: only last-seen moved (the periodic refresh), no signal went through.
     await fx.store.touch(new Map([[POOL, ['a']]]), fx.clock.now());
-    const r = await fx.store.graces(POOL, { timeoutMs: 60_000, graceMs: GRACE });
+    const r = await fx.store.graces(POOL, GRACES);
 
     expect(r.back).toEqual(['a']);
     expect(r.matches.map(pair)).toEqual([['a', 'b']]);

@@ -6,7 +6,7 @@
      in a match -> the match ends with reason 'disconnect' (partner to the front of the queue);
      WAITING -> IDLE (they lose their place only now).
   KEYS[1] the pool's seen sorted set
-  ARGV[3] { pool, timeoutMs, graceMs, batch, mids }
+  ARGV[3] { pool, timeoutMs, graceMs, leaveGraceMs, batch, mids } (leaveGraceMs: see presence-lib.lua)
   Returns { ok, silent = [...], disconnected = [...], back = [...], matches = [...] } ]]
 local silent, disconnected, back, matches = {}, {}, {}, {}
 local stale = redis.call('ZRANGEBYSCORE', P .. 'seen', '-inf', NOW - A.timeoutMs, 'WITHSCORES', 'LIMIT', 0, A.batch)

@@ -6,6 +6,10 @@
            a waiting user leaves it when they drop and comes back to it, at their place, when back
   The user hash keeps `droppedAt`. A user seen again after `droppedAt` is back. While dropped, a
   user is absent: match-lib.lua offers them to nobody and counts them in nobody's position.
+  It may also keep `leaving`: when the user's page said it is going (session.leave, presence-2.lua).
+  A drop within A.timeoutMs of that (the longest a lost connection may go unnoticed) gets
+  A.leaveGraceMs instead of the full grace: long enough for a reload to come back, short enough
+  that a partner whose partner closed the tab is not kept waiting. A later drop ignores it.
 ]]
 local function partner_of(u)
   if (u.state == 'CONNECTING' or u.state == 'IN_CALL') and u.matchId then return partner_in(u, u.matchId) end
@@ -13,16 +17,22 @@ local function partner_of(u)
 end
 
 -- The user's connection dropped at `at`: start the grace, tell the partner. Idempotent.
+-- Returns the grace given (ms from `at`), or false when none started.
 local function mark_dropped(u, at, graceMs)
   if u.state == 'IDLE' or u.state == 'DISCONNECTING' then return false end
   if redis.call('ZSCORE', P .. 'grace', u.id) then return false end
+  if u.leaving then
+    if at - tonumber(u.leaving) <= A.timeoutMs then graceMs = math.min(graceMs, A.leaveGraceMs) end
+    redis.call('HDEL', ukey(u.id), 'leaving')
+    u.leaving = nil
+  end
   redis.call('ZADD', P .. 'grace', at + graceMs, u.id)
   redis.call('HSET', ukey(u.id), 'droppedAt', at)
   u.droppedAt = at
   if u.state == 'WAITING' then redis.call('ZREM', P .. 'lobby', u.id) end
   local p = partner_of(u)
   if p then push(p.id, 'partner_reconnecting', { matchId = u.matchId, graceMs = graceMs }) end
-  return true
+  return graceMs
 end
 
 -- The user is connected again: end the grace, tell the partner. Idempotent.

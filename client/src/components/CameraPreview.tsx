@@ -12,6 +12,13 @@ export function CameraPreview() {
   const { media } = useStores();
   const live = () => !!media.stream();
   const hasVideo = () => !!media.videoTrack();
+  // Only what is true now: nothing is claimed before the browser has said yes.
+  const status = () => {
+    if (!media.supported) return "Video isn't available in this browser here; you can still chat by text.";
+    if (media.problem()) return media.problem();
+    if (media.textOnly() || !live()) return '';
+    return hasVideo() ? (media.audioTrack() ? 'Camera and microphone on.' : 'Camera on; no microphone found.') : 'Microphone on; no camera found.';
+  };
   return (
     <section class="preview card" aria-label="Your camera">
       <VideoView stream={media.stream()} muted mirrored label="You" testId="preview-video" class="preview-video">
@@ -30,14 +37,9 @@ export function CameraPreview() {
           </div>
         </Show>
       </VideoView>
-      <Show when={media.problem()}>
-        <p class="problem" role="alert">
-          {media.problem()}
-        </p>
-      </Show>
-      <Show when={!media.supported}>
-        <p class="problem">Video isn't available in this browser here; you can still chat by text.</p>
-      </Show>
+      <p class="device-status" classList={{ problem: !!media.problem() || !media.supported }} data-testid="device-status" role="status">
+        {status()}
+      </p>
       <label class="check">
         <input type="checkbox" data-testid="text-only" checked={media.textOnly()} onChange={(e) => media.chooseTextOnly(e.currentTarget.checked)} />
         Chat by text only

@@ -68,7 +68,26 @@ export default function Landing() {
         <OnlineCount />
       </header>
       <div class="landing-grid">
-        <CameraPreview />
+        <div>
+          <CameraPreview />
+          <ol class="how" aria-label="How it works">
+            <li>
+              <span>
+                <strong>Allow your camera</strong>, or choose text only. Nothing is sent until you press Start.
+              </span>
+            </li>
+            <li>
+              <span>
+                <strong>Press Start</strong> and we pair you with one person, by shared interests when we can.
+              </span>
+            </li>
+            <li>
+              <span>
+                <strong>Skip any time</strong> (Esc). Report or block anyone who breaks the rules.
+              </span>
+            </li>
+          </ol>
+        </div>
         <form class="start-form card" onSubmit={(e) => void start(e)} aria-label="Start chatting">
           <label>
             <span>

@@ -45,9 +45,9 @@ export default function Landing() {
     if ('error' in n) return void notices.error(n.error);
     const ageBracket = age();
     if (!ageBracket || !rules()) return void notices.error('Please tell us your age and accept the rules before you start.');
-    // The camera is asked for before queueing, so a match never waits on a permission prompt.
+    // The camera is asked for before queueing, so a match never waits on a permission prompt. Refused
+    // or missing, the person still chats by text, and the chat screen says why there is no video.
     const stream = media.textOnly() ? null : await media.acquire();
-    if (!stream && !media.textOnly()) return void notices.error("Your camera and microphone aren't on. Allow them, or choose Chat by text only.");
     void pending.start(actions, {
       name: n.name,
       interests: prefs.interests(),

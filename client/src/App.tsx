@@ -20,17 +20,27 @@ export function App() {
   });
   return (
     <div class="app">
-      {/* Banned, there is no connection to report on, and the receipt says everything. */}
-      <Show when={!session.ban()}>
-        <ConnectionBanner />
-        <NoticeBanner />
-      </Show>
-      <Show when={session.checking()}>
-        <p class="loading" role="status" data-testid="checking">
-          Checking your browser...
-        </p>
-      </Show>
-      <Suspense fallback={<p class="loading">Loading...</p>}>
+      {/* A labelled region, so the banners sit in a landmark like everything else (axe: region). */}
+      <section class="banners" aria-label="Status">
+        {/* Banned, there is no connection to report on, and the receipt says everything. */}
+        <Show when={!session.ban()}>
+          <ConnectionBanner />
+          <NoticeBanner />
+        </Show>
+        <Show when={session.checking()}>
+          <p class="loading" role="status" data-testid="checking">
+            Checking your browser...
+          </p>
+        </Show>
+      </section>
+      <Suspense
+        fallback={
+          <main class="screen loading">
+            <h1 class="sr-only">Rendezvous</h1>
+            <p>Loading...</p>
+          </main>
+        }
+      >
         <Switch>
           <Match when={session.ban()}>{(receipt) => <BanReceipt receipt={receipt()} />}</Match>
           <Match when={match.screen() === 'landing'}>

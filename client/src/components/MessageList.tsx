@@ -1,6 +1,9 @@
-/** The conversation, oldest first, kept scrolled to the newest message. */
-import { For, createEffect } from 'solid-js';
+/** The conversation, oldest first, kept scrolled to the newest message; each with its time. */
+import { For, Show, createEffect } from 'solid-js';
+import { timeOfDay } from '../lib/format';
 import type { ChatMessage } from '../stores/match';
+import { pending } from '../stores/pending';
+import { MessageText } from './MessageText';
 
 const STATUS: Record<ChatMessage['status'], string> = { sending: 'Sending...', sent: '', failed: 'Not delivered' };
 
@@ -11,13 +14,22 @@ export function MessageList(props: { messages: ChatMessage[]; partnerName: strin
     list.scrollTop = list.scrollHeight;
   });
   return (
-    <ol class="messages" ref={list} aria-live="polite" aria-label="Conversation">
-      <For each={props.messages}>
+    <ol class="messages" ref={list} aria-live="polite" aria-label="Conversation" tabindex="0">
+      <For each={props.messages} fallback={<li class="empty-chat">Say hello. Messages appear here.</li>}>
         {(m) => (
           <li class={`message from-${m.from}`} data-testid="message" data-from={m.from} data-status={m.status}>
             <span class="who">{m.from === 'me' ? 'You' : props.partnerName}: </span>
-            <span class="text">{m.text}</span>
-            {STATUS[m.status] && <small class="status"> {STATUS[m.status]}</small>}
+            <MessageText text={m.text} />
+            <span class="meta">
+              <Show when={pending.messageAt(m)}>
+                {(at) => (
+                  <time data-testid="message-time" datetime={new Date(at()).toISOString()}>
+                    {timeOfDay(at())}
+                  </time>
+                )}
+              </Show>
+              {STATUS[m.status] && <small class="status"> {STATUS[m.status]}</small>}
+            </span>
           </li>
         )}
       </For>

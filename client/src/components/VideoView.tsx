@@ -1,7 +1,16 @@
 /** A <video> showing a MediaStream; srcObject can only be set from code, hence the effect. */
-import { createEffect } from 'solid-js';
+import { createEffect, type JSX } from 'solid-js';
 
-export function VideoView(props: { stream: MediaStream | null; muted?: boolean; label: string; testId: string }) {
+export function VideoView(props: {
+  stream: MediaStream | null;
+  muted?: boolean;
+  /** Our own picture, shown as in a mirror (what people expect of a self view). */
+  mirrored?: boolean;
+  label: string;
+  testId: string;
+  class?: string;
+  children?: JSX.Element;
+}) {
   let el!: HTMLVideoElement;
   createEffect(() => {
     const s = props.stream;
@@ -10,9 +19,10 @@ export function VideoView(props: { stream: MediaStream | null; muted?: boolean; 
     if (s) el.play().catch(() => null);
   });
   return (
-    <figure class="video" classList={{ empty: !props.stream }}>
+    <figure class={`video ${props.class ?? ''}`} classList={{ empty: !props.stream, mirrored: !!props.mirrored }}>
       <video ref={el} data-testid={props.testId} autoplay playsinline muted={props.muted} aria-label={props.label} />
       <figcaption>{props.label}</figcaption>
+      {props.children}
     </figure>
   );
 }

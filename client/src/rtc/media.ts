@@ -1,41 +1,57 @@
 /**
- * Asking for the camera and microphone. Only the devices that exist are requested, so a
- * laptop without a microphone still gets video; every failure becomes a plain sentence and
- * the call carries on by text.
+ * Asking the browser for a camera and microphone, and saying in plain words why it failed.
+ * Only the kinds of device that exist are requested, so a laptop without a microphone still
+ * gets video. The media store (stores/media.ts) is the only caller besides the temporary one below.
  */
 import type { DeviceSummary } from '../stores/devices';
 
-export interface LocalMedia {
-  stream: MediaStream | null;
-  /** Why there is less than camera + microphone, in plain words; null when all is well. */
-  problem: string | null;
+export type Kind = 'audio' | 'video';
+
+/** Why there is no camera/microphone, for a person. */
+export function mediaProblem(e: unknown): { text: string; denied: boolean } {
+  const name = e instanceof DOMException ? e.name : '';
+  if (name === 'NotAllowedError' || name === 'SecurityError')
+    return { text: "Camera and microphone access wasn't allowed. You can allow it in your browser's site settings, or chat by text.", denied: true };
+  if (name === 'NotReadableError')
+    return { text: 'Another app may be using your camera or microphone. Close it and try again, or chat by text.', denied: false };
+  if (name === 'NotFoundError' || name === 'OverconstrainedError')
+    return { text: 'No camera or microphone was found. You can still chat by text.', denied: false };
+  return { text: "Your camera couldn't be started. You can still chat by text.", denied: false };
 }
 
-const TEXT_ONLY = 'Camera unavailable: chatting by text only.';
-
-export async function getLocalMedia(d: DeviceSummary): Promise<LocalMedia> {
-  if (!d.supported) return { stream: null, problem: TEXT_ONLY };
-  const video = d.cameras > 0;
-  const audio = d.microphones > 0;
-  if (!video && !audio) return { stream: null, problem: `${TEXT_ONLY} No camera or microphone was found.` };
-  try {
-    const stream = await navigator.mediaDevices.getUserMedia({ video, audio });
-    return {
-      stream,
-      problem: video
-        ? audio
-          ? null
-          : 'No microphone found: your partner can see you but not hear you.'
-        : 'No camera found: your partner can hear you but not see you.',
-    };
-  } catch (e) {
-    const name = e instanceof DOMException ? e.name : '';
-    if (name === 'NotAllowedError' || name === 'SecurityError') return { stream: null, problem: `${TEXT_ONLY} Camera access was not allowed.` };
-    if (name === 'NotReadableError') return { stream: null, problem: `${TEXT_ONLY} Another app may be using your camera.` };
-    return { stream: null, problem: TEXT_ONLY };
+/** Which kinds of device the browser can see (before permission the labels are empty, the kinds are not). */
+export async function presentKinds(): Promise<Set<Kind>> {
+  const list = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+  const kinds = new Set<Kind>();
+  for (const d of list) {
+    if (d.kind === 'audioinput') kinds.add('audio');
+    if (d.kind === 'videoinput') kinds.add('video');
   }
+  return kinds;
+}
+
+/** One track of a kind, from a chosen device (exact) or any. */
+export async function openTrack(kind: Kind, deviceId?: string): Promise<MediaStreamTrack> {
+  const c: MediaTrackConstraints | boolean = deviceId ? { deviceId: { exact: deviceId } } : true;
+  const s = await navigator.mediaDevices.getUserMedia(kind === 'video' ? { video: c } : { audio: c });
+  const track = s.getTracks()[0];
+  if (!track) throw new DOMException('No track', 'NotFoundError');
+  return track;
 }
 
 export function stopStream(stream: MediaStream | null): void {
   for (const t of stream?.getTracks() ?? []) t.stop();
+}
+
+/**
+ * TEMPORARY (issue 19): the current call store (stores/call.ts) still asks for its own camera.
+ * Delete with stores/pending.ts once the lead's call store sends the media store's stream.
+ */
+export async function getLocalMedia(d: DeviceSummary): Promise<{ stream: MediaStream | null; problem: string | null }> {
+  if (!d.supported || (!d.cameras && !d.microphones)) return { stream: null, problem: null };
+  try {
+    return { stream: await navigator.mediaDevices.getUserMedia({ video: d.cameras > 0, audio: d.microphones > 0 }), problem: null };
+  } catch (e) {
+    return { stream: null, problem: mediaProblem(e).text };
+  }
 }

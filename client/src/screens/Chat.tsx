@@ -1,59 +1,76 @@
-/** The conversation: videos, messages, the message box, Skip / End, and Report / Block. */
-import { Show, createSignal } from 'solid-js';
-import { ReportPanel } from '../components/ReportPanel';
+/**
+ * The conversation: the partner's video first (our own in a corner), the call controls, and
+ * beside it (below it on a phone) the messages, the message box, and Report / Block.
+ * Esc skips, unless the person is typing (an empty message box still skips).
+ */
+import { Show, createSignal, onCleanup, onMount } from 'solid-js';
+import { CallControls } from '../components/CallControls';
+import { CallHeader } from '../components/CallHeader';
 import { Composer } from '../components/Composer';
+import { Icon } from '../components/Icon';
+import { MediaStatus } from '../components/MediaStatus';
 import { MessageList } from '../components/MessageList';
-import { VideoView } from '../components/VideoView';
+import { RemoteStage } from '../components/RemoteStage';
+import { ReportPanel } from '../components/ReportPanel';
 import { useStores } from '../stores/context';
+import { pending } from '../stores/pending';
+
+function escSkips(e: KeyboardEvent): boolean {
+  if (e.key !== 'Escape' || e.defaultPrevented || e.repeat) return false;
+  const t = e.target as HTMLElement | null;
+  if (t?.dataset.testid === 'chat-input') return !(t as HTMLInputElement).value;
+  return !t?.closest('input, textarea, select, [role="dialog"], .report-panel');
+}
 
 export default function Chat() {
-  const { match, actions, call, devices } = useStores();
+  const { match, actions, call } = useStores();
   const partner = () => match.match()?.partnerName || 'Stranger';
+  const reconnecting = () => pending.partnerReconnecting(match) || pending.phase(call) === 'reconnecting';
   const [reporting, setReporting] = createSignal(false);
-  const deviceWarning = () => (devices.devices().cameras && devices.devices().microphones ? '' : devices.report());
+
+  onMount(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!escSkips(e) || reporting() || actions.busy()) return;
+      e.preventDefault();
+      void actions.skip();
+    };
+    document.addEventListener('keydown', onKey);
+    onCleanup(() => document.removeEventListener('keydown', onKey));
+  });
 
   return (
     <main class="screen chat" data-testid="screen-chat">
-      <header class="chat-header">
-        <h2>
-          You're talking to <span data-testid="partner-name">{partner()}</span>
-        </h2>
-        <span class="call-state">{match.server.state === 'IN_CALL' ? 'Connected' : 'Connecting...'}</span>
-      </header>
-
-      <section class="videos" aria-label="Video">
-        <VideoView stream={call.remoteStream()} label={partner()} testId="remote-video" />
-        <VideoView stream={call.localStream()} muted label="You" testId="local-video" />
-      </section>
-      <Show when={call.status() || deviceWarning()}>
-        <p class="media-status" data-testid="media-status" role="status">
-          {[call.status(), deviceWarning()].filter(Boolean).join(' ')}
+      <CallHeader partner={partner()} reconnecting={reconnecting()} />
+      <RemoteStage partner={partner()} reconnecting={reconnecting()} />
+      <CallControls />
+      <section class="side" aria-label="Chat">
+        <MediaStatus />
+        <MessageList messages={match.messages} partnerName={partner()} />
+        <p class="typing" aria-live="polite" data-testid="typing">
+          {match.partnerTyping() ? `${partner()} is typing...` : ''}
         </p>
-      </Show>
-
-      <MessageList messages={match.messages} partnerName={partner()} />
-      <p class="typing" aria-live="polite" data-testid="typing">
-        {match.partnerTyping() ? `${partner()} is typing...` : ''}
-      </p>
-      <Composer onSend={actions.send} onTyping={actions.typing} />
-
-      <div class="actions">
-        <button type="button" data-testid="skip" onClick={() => void actions.skip()} disabled={!!actions.busy()}>
-          Skip
-        </button>
-        <button type="button" class="danger" data-testid="end" onClick={() => void actions.end()} disabled={!!actions.busy()}>
-          End
-        </button>
-        <button type="button" data-testid="report" onClick={() => setReporting(!reporting())} disabled={!!actions.busy()} aria-expanded={reporting()}>
-          Report
-        </button>
-        <button type="button" data-testid="block" onClick={() => void actions.block()} disabled={!!actions.busy()}>
-          Block
-        </button>
-      </div>
-      <Show when={reporting()}>
-        <ReportPanel busy={!!actions.busy()} onCancel={() => setReporting(false)} onSubmit={(r) => void actions.report(r).then(() => setReporting(false))} />
-      </Show>
+        <Composer onSend={actions.send} onTyping={actions.typing} />
+        <div class="safety-actions">
+          <button
+            type="button"
+            class="quiet"
+            data-testid="report"
+            onClick={() => setReporting(!reporting())}
+            disabled={!!actions.busy()}
+            aria-expanded={reporting()}
+          >
+            <Icon name="flag" />
+            Report
+          </button>
+          <button type="button" class="quiet" data-testid="block" onClick={() => void actions.block()} disabled={!!actions.busy()}>
+            <Icon name="block" />
+            Block
+          </button>
+        </div>
+        <Show when={reporting()}>
+          <ReportPanel busy={!!actions.busy()} onCancel={() => setReporting(false)} onSubmit={(r) => void actions.report(r).then(() => setReporting(false))} />
+        </Show>
+      </section>
     </main>
   );
 }

@@ -1,8 +1,17 @@
-/** The front page: optional name and interests, the text-safety choices, the age question and rules (asked once per device), and the Start button. */
+/**
+ * The front page: what this is, how many are online, the camera preview (asked for before
+ * queueing, or text only by choice), name, interests, language and region, the text-safety
+ * choices, the age question and rules (asked once per device), and Start.
+ */
 import { For, createSignal, onMount } from 'solid-js';
 import { loadAgeBracket, type AgeBracket } from '../api/session-token';
-import { checkName, parseInterests } from '../lib/validate';
+import { CameraPreview } from '../components/CameraPreview';
+import { InterestChips } from '../components/InterestChips';
+import { OnlineCount } from '../components/OnlineCount';
+import { PoolSelects } from '../components/PoolSelects';
+import { checkName } from '../lib/validate';
 import { useStores } from '../stores/context';
+import { pending } from '../stores/pending';
 
 const AGES: ReadonlyArray<{ value: AgeBracket; label: string }> = [
   { value: '18+', label: '18 or over' },
@@ -11,9 +20,8 @@ const AGES: ReadonlyArray<{ value: AgeBracket; label: string }> = [
 ];
 
 export default function Landing() {
-  const { actions, devices, notices, session } = useStores();
+  const { actions, media, notices, prefs, session } = useStores();
   const [name, setName] = createSignal(session.chosenName());
-  const [interests, setInterests] = createSignal('');
   const remembered = loadAgeBracket();
   const [age, setAge] = createSignal<AgeBracket | null>(remembered);
   const [rules, setRules] = createSignal(remembered !== null);
@@ -21,8 +29,9 @@ export default function Landing() {
   const [allowContacts, setAllowContacts] = createSignal(false);
   const [profanityFilter, setProfanityFilter] = createSignal(true);
 
-  // Back on the front page (rarely, so a fine time to ask): tell the person once if a moderator acted on a report of theirs.
   onMount(() => {
+    void media.resume();
+    // Back on the front page (rarely, so a fine time to ask): tell the person once if a moderator acted on a report of theirs.
     if (!session.user()) return;
     session.newlyActioned().then(
       (n) => n > 0 && notices.show(n === 1 ? 'A moderator acted on your report. Thank you.' : 'A moderator acted on your reports. Thank you.'),
@@ -30,63 +39,106 @@ export default function Landing() {
     );
   });
 
-  const start = (e: SubmitEvent) => {
+  const start = async (e: SubmitEvent) => {
     e.preventDefault();
     const n = checkName(name());
     if ('error' in n) return void notices.error(n.error);
-    const i = parseInterests(interests());
-    if ('error' in i) return void notices.error(i.error);
     const ageBracket = age();
     if (!ageBracket || !rules()) return void notices.error('Please tell us your age and accept the rules before you start.');
-    void actions.start({ name: n.name, interests: i.interests, ageBracket, chat: { allowContacts: allowContacts(), profanityFilter: profanityFilter() } });
+    // The camera is asked for before queueing, so a match never waits on a permission prompt. Refused
+    // or missing, the person still chats by text, and the chat screen says why there is no video.
+    const stream = media.textOnly() ? null : await media.acquire();
+    void pending.start(actions, {
+      name: n.name,
+      interests: prefs.interests(),
+      ageBracket,
+      chat: { allowContacts: allowContacts(), profanityFilter: profanityFilter() },
+      language: prefs.language() ?? undefined,
+      region: prefs.region() ?? undefined,
+      textOnly: !stream,
+    });
   };
 
   return (
     <main class="screen landing" data-testid="screen-landing">
-      <h1>Rendezvous</h1>
-      <p class="lead">Talk to someone new, one to one, by video or text.</p>
-      <form class="start-form" onSubmit={start}>
-        <label>
-          Your name <span class="optional">(optional)</span>
-          <input type="text" name="name" maxLength={32} autocomplete="nickname" value={name()} onInput={(e) => setName(e.currentTarget.value)} />
-        </label>
-        <label>
-          Interests <span class="optional">(optional, separated by commas)</span>
-          <input type="text" name="interests" placeholder="music, films, travel" value={interests()} onInput={(e) => setInterests(e.currentTarget.value)} />
-        </label>
-        <label class="check">
-          <input type="checkbox" name="allowContacts" checked={allowContacts()} onChange={(e) => setAllowContacts(e.currentTarget.checked)} />
-          Show links, e-mail addresses and phone numbers in chat <span class="optional">(only if your partner allows them too)</span>
-        </label>
-        <label class="check">
-          <input type="checkbox" name="profanityFilter" checked={profanityFilter()} onChange={(e) => setProfanityFilter(e.currentTarget.checked)} />
-          Hide offensive words in chat
-        </label>
-        <fieldset class="age">
-          <legend>How old are you?</legend>
-          <For each={AGES}>
-            {(a) => (
-              <label class="choice">
-                <input type="radio" name="age" value={a.value} checked={age() === a.value} onChange={() => setAge(a.value)} />
-                {a.label}
-              </label>
-            )}
-          </For>
-        </fieldset>
-        <label class="choice rules">
-          <input type="checkbox" name="rules" checked={rules()} onChange={(e) => setRules(e.currentTarget.checked)} />
-          <span>
-            I accept the rules: be kind, no nudity or sexual content, no harassment, hate or threats, no spam or scams, and no one under 18 unless this service
-            says minors are welcome. Break them and you may be reported and banned.
-          </span>
-        </label>
-        <button type="submit" class="primary big" data-testid="start" disabled={actions.busy() === 'start'} aria-busy={actions.busy() === 'start'}>
-          Start
-        </button>
-      </form>
-      <p class="hint" data-testid="device-status">
-        {devices.report()}
-      </p>
+      <header class="hero">
+        <p class="brand">Rendezvous</p>
+        <h1>Talk to someone new, face to face.</h1>
+        <p class="lead">Random one-to-one video chat with a stranger, or text if you prefer. Skip any time.</p>
+        <OnlineCount />
+      </header>
+      <div class="landing-grid">
+        <div>
+          <CameraPreview />
+          <ol class="how" aria-label="How it works">
+            <li>
+              <span>
+                <strong>Allow your camera</strong>, or choose text only. Nothing is sent until you press Start.
+              </span>
+            </li>
+            <li>
+              <span>
+                <strong>Press Start</strong> and we pair you with one person, by shared interests when we can.
+              </span>
+            </li>
+            <li>
+              <span>
+                <strong>Skip any time</strong> (Esc). Report or block anyone who breaks the rules.
+              </span>
+            </li>
+          </ol>
+        </div>
+        <form class="start-form card" onSubmit={(e) => void start(e)} aria-label="Start chatting">
+          <label>
+            <span>
+              Your name <span class="optional">(optional)</span>
+            </span>
+            <input type="text" name="name" maxLength={32} autocomplete="nickname" value={name()} onInput={(e) => setName(e.currentTarget.value)} />
+          </label>
+          <InterestChips value={prefs.interests()} onChange={prefs.setInterests} />
+          <PoolSelects language={prefs.language()} region={prefs.region()} onLanguage={prefs.setLanguage} onRegion={prefs.setRegion} />
+          <fieldset class="safety">
+            <legend>In chat</legend>
+            <label class="check">
+              <input type="checkbox" name="allowContacts" checked={allowContacts()} onChange={(e) => setAllowContacts(e.currentTarget.checked)} />
+              <span>
+                Show links, e-mail addresses and phone numbers <span class="optional">(only if your partner allows them too)</span>
+              </span>
+            </label>
+            <label class="check">
+              <input type="checkbox" name="profanityFilter" checked={profanityFilter()} onChange={(e) => setProfanityFilter(e.currentTarget.checked)} />
+              <span>Hide offensive words</span>
+            </label>
+          </fieldset>
+          <fieldset class="age">
+            <legend>How old are you?</legend>
+            <For each={AGES}>
+              {(a) => (
+                <label class="choice">
+                  <input type="radio" name="age" value={a.value} checked={age() === a.value} onChange={() => setAge(a.value)} />
+                  {a.label}
+                </label>
+              )}
+            </For>
+          </fieldset>
+          <label class="check rules">
+            <input type="checkbox" name="rules" checked={rules()} onChange={(e) => setRules(e.currentTarget.checked)} />
+            <span>
+              I accept the rules: be kind, no nudity or sexual content, no harassment, hate or threats, no spam or scams, and no one under 18 unless this
+              service says minors are welcome. Break them and you may be reported and banned.
+            </span>
+          </label>
+          <button
+            type="submit"
+            class="primary big"
+            data-testid="start"
+            disabled={actions.busy() === 'start' || media.acquiring()}
+            aria-busy={actions.busy() === 'start'}
+          >
+            Start
+          </button>
+        </form>
+      </div>
     </main>
   );
 }

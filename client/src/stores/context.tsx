@@ -5,21 +5,27 @@
 import { createContext, useContext, type JSX } from 'solid-js';
 import { createApi } from '../api/client';
 import { createCallStore } from './call';
-import { createDeviceStore } from './devices';
 import { createMatchStore } from './match';
 import { createMatchActions } from './match-actions';
+import { createMediaStore } from './media';
 import { createNoticeStore } from './notice';
+import { pending } from './pending';
+import { createPrefsStore } from './prefs';
 import { createSessionStore } from './session';
+import { createStatsStore } from './stats';
 
 export function createStores() {
   const api = createApi();
   const notices = createNoticeStore();
-  const devices = createDeviceStore();
+  const media = createMediaStore(notices);
+  const prefs = createPrefsStore();
+  const stats = createStatsStore(() => pending.onlineStats(api));
   const session = createSessionStore(api);
-  const call = createCallStore(api, devices);
+  // After the merge: createCallStore(api, media) (the call sends the media store's stream).
+  const call = createCallStore(api, pending.callMedia(media));
   const match = createMatchStore(api, notices, call);
   const actions = createMatchActions(api, match, notices, call);
-  return { session, notices, devices, call, match, actions };
+  return { session, notices, media, prefs, stats, call, match, actions };
 }
 
 export type Stores = ReturnType<typeof createStores>;

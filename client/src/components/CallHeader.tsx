@@ -1,0 +1,35 @@
+/** The chat screen's heading: who, what the call is doing now, how long, how well, and what you share. */
+import { Show } from 'solid-js';
+import { callStateText, sharedText } from '../lib/format';
+import { useStores } from '../stores/context';
+import { pending } from '../stores/pending';
+import { CallTimer } from './CallTimer';
+import { QualityBadge } from './QualityBadge';
+
+export function CallHeader(props: { partner: string; reconnecting: boolean }) {
+  const { call, match } = useStores();
+  const state = () => callStateText(pending.phase(call), props.reconnecting);
+  return (
+    <header class="chat-header">
+      <div class="who">
+        <h1>
+          You're talking to <span data-testid="partner-name">{props.partner}</span>
+        </h1>
+        <Show when={sharedText(pending.sharedInterests(match))}>
+          {(text) => (
+            <p class="shared" data-testid="shared-interests">
+              {text()}
+            </p>
+          )}
+        </Show>
+      </div>
+      <div class="call-meta">
+        <span class="call-state" classList={{ warn: props.reconnecting }} data-testid="call-state" role="status">
+          {state()}
+        </span>
+        <CallTimer since={pending.connectedAt(call)} />
+        <QualityBadge quality={pending.quality(call)} />
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,45 @@
+/**
+ * The big picture: the partner's video, or, when they send none, their name and "text only"
+ * (never a blank box). A dropped partner greys the picture at once with "Reconnecting...".
+ * Our own picture sits in a corner, mirrored.
+ */
+import { Show } from 'solid-js';
+import { useStores } from '../stores/context';
+import { pending } from '../stores/pending';
+import { VideoView } from './VideoView';
+
+export function RemoteStage(props: { partner: string; reconnecting: boolean }) {
+  const { call, media } = useStores();
+  const phase = () => pending.phase(call);
+  const hasVideo = () => (call.remoteStream()?.getVideoTracks().length ?? 0) > 0;
+  const textOnly = () => pending.partnerMedia(call)?.video === false || phase() === 'text-only' || (phase() === 'connected' && !hasVideo());
+  const selfStream = () => (media.videoTrack() && !media.cameraOff() ? media.stream() : null);
+  const initial = () => props.partner.trim().charAt(0).toUpperCase() || '?';
+
+  return (
+    <section class="stage" classList={{ greyed: props.reconnecting }} aria-label="Video">
+      <VideoView stream={call.remoteStream()} label={props.partner} testId="remote-video" class="remote">
+        <Show when={textOnly() || !hasVideo()}>
+          <div class="partner-card" data-testid={textOnly() ? 'partner-text-only' : undefined}>
+            <span class="avatar" aria-hidden="true">
+              {initial()}
+            </span>
+            <p class="partner-card-name">{props.partner}</p>
+            <p class="partner-card-note">{textOnly() ? 'text only' : 'Connecting video...'}</p>
+          </div>
+        </Show>
+        <Show when={props.reconnecting}>
+          <div class="reconnecting" data-testid="partner-reconnecting" role="status">
+            <span class="spinner" aria-hidden="true" />
+            Reconnecting...
+          </div>
+        </Show>
+      </VideoView>
+      <VideoView stream={selfStream()} muted mirrored label="You" testId="local-video" class="self">
+        <Show when={!selfStream()}>
+          <span class="self-off">{media.lost().includes('video') ? 'No camera' : 'Camera off'}</span>
+        </Show>
+      </VideoView>
+    </section>
+  );
+}

@@ -1,0 +1,51 @@
+/**
+ * What the person chose on the landing page and wants next time on this device: interests,
+ * language and region. Kept in localStorage; anything unreadable there is simply forgotten.
+ */
+import { createSignal } from 'solid-js';
+import { CODE } from '../lib/pools';
+import { validInterests } from '../lib/validate';
+
+const KEY = 'rendezvous.prefs';
+
+export interface Prefs {
+  interests: string[];
+  /** null = Any (not sent). */
+  language: string | null;
+  region: string | null;
+}
+
+function load(): Prefs {
+  try {
+    const v = JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Record<keyof Prefs, unknown>>;
+    const code = (x: unknown) => (typeof x === 'string' && CODE.test(x) ? x : null);
+    return { interests: validInterests(v.interests), language: code(v.language), region: code(v.region) };
+  } catch {
+    return { interests: [], language: null, region: null };
+  }
+}
+
+export function createPrefsStore() {
+  const [prefs, setPrefs] = createSignal<Prefs>(load());
+
+  function update(change: Partial<Prefs>): void {
+    const next = { ...prefs(), ...change };
+    setPrefs(next);
+    try {
+      localStorage.setItem(KEY, JSON.stringify(next));
+    } catch {
+      // Storage full or blocked: the choice holds for this page only.
+    }
+  }
+
+  return {
+    interests: () => prefs().interests,
+    language: () => prefs().language,
+    region: () => prefs().region,
+    setInterests: (interests: string[]) => update({ interests }),
+    setLanguage: (language: string | null) => update({ language }),
+    setRegion: (region: string | null) => update({ region }),
+  };
+}
+
+export type PrefsStore = ReturnType<typeof createPrefsStore>;

@@ -41,4 +41,16 @@ describe('the notice line', () => {
     notices.failed(refused("You're not in a conversation right now.", { appCode: 'NOT_IN_MATCH' }));
     expect(notices.notice()).toMatchObject({ kind: 'error', text: "You're not in a conversation right now." });
   });
+
+  it('takes a notice down once it stops being true, and leaves any other notice alone', () => {
+    const notices = createNoticeStore();
+    notices.show('Your partner skipped. Finding someone new...', 'info', 'looking');
+    notices.clearIf('partner-connection');
+    expect(notices.notice()?.text).toBe('Your partner skipped. Finding someone new...');
+    notices.clearIf('looking'); // matched with someone new
+    expect(notices.notice()).toBeNull();
+    notices.show('You ended the chat.');
+    notices.clearIf('looking');
+    expect(notices.notice()?.text).toBe('You ended the chat.');
+  });
 });

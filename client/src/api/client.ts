@@ -13,6 +13,11 @@
  *   repeated once; a ban (BANNED) is kept as a receipt for the app to show, and no session asked for again.
  * - A refused token (UNAUTHORIZED) is dropped: a new session is created and the socket
  *   reconnected with it; listeners are told so the UI can start over cleanly.
+ * - A reload resumes: the last event id is kept for the tab (tab-memory.ts), so the new page's
+ *   subscription starts right after the last event the old page applied.
+ * - Leaving the page (`pagehide`) sends a beacon (`session.leave`): the server then tells a
+ *   partner at once (LEAVE_GRACE_MS) unless this session comes back first, as a reload does.
+ * - Every call settles within CALL_TIMEOUT_MS: an answer, or a failure the person is told about.
  */
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
 import { createSignal } from 'solid-js';
@@ -21,6 +26,8 @@ import type { MatchEvent } from '../../../server/events/types';
 import { solveAltcha } from './challenge';
 import { banOf, challengeOf, isTransportError, isUnauthorized, type BanReceipt } from './errors';
 import { clearSession, deviceId, isUsable, loadAgeBracket, loadSession, saveSession, type StoredSession } from './session-token';
+import { createTabMemory } from './tab-memory';
+import { USER_MESSAGES } from '../../../server/resilience/messages';
 
 export type { MatchEvent };
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
@@ -34,6 +41,8 @@ export interface EventHandlers {
 
 const RETRY_ATTEMPTS = 3;
 const RESUBSCRIBE_DELAY_MS = 1000;
+/** The longest any one call may go unanswered before the person is told it failed. */
+export const CALL_TIMEOUT_MS = 10_000;
 
 /** Reconnect quickly at first, then back off, never waiting more than ~3 s. */
 const retryDelayMs = (attempt: number) => Math.min(200 * 2 ** attempt, 3000);
@@ -49,6 +58,7 @@ export function createApi() {
   let creating: Promise<StoredSession> | null = null;
   let replacing: Promise<StoredSession> | null = null;
   let everOpened = false;
+  const memory = createTabMemory(() => session()?.userId ?? null);
 
   const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/trpc`;
   const ws = createWSClient({
@@ -186,6 +196,7 @@ export function createApi() {
         if (gen !== generation) return;
         lastEventId = tracked.id;
         handlers?.onEvent(tracked.id, tracked.data);
+        memory.setLastEventId(tracked.id);
       },
       onError: (err) => {
         if (gen !== generation) return;
@@ -215,7 +226,7 @@ export function createApi() {
     let solved = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await fn();
+        return await withTimeout(fn(), CALL_TIMEOUT_MS);
       } catch (e) {
         // Asked for a proof of work (Start, Skip): solve it once, hand it in, and repeat the call once.
         const challenge = solved ? null : challengeOf(e);
@@ -236,11 +247,14 @@ export function createApi() {
     }
   }
 
-  startEvents(null);
+  // A reload picks up right after the last event this tab applied (nothing when there is no session yet).
+  startEvents(memory.lastEventId());
+  addEventListener('pagehide', () => sendLeaveBeacon(session()?.token));
 
   return {
     trpc,
     call,
+    memory,
     connection,
     session,
     ban,
@@ -298,6 +312,19 @@ function deferred(): { promise: Promise<void>; resolve: () => void; done: boolea
     },
   };
   return d;
+}
+
+/** Tell the server this page is going away (closed, navigated or reloaded): see session.leave. */
+function sendLeaveBeacon(token: string | undefined): void {
+  if (!token || typeof navigator.sendBeacon !== 'function') return;
+  navigator.sendBeacon('/trpc/session.leave', new Blob([JSON.stringify({ token })], { type: 'application/json' }));
+}
+
+/** The call's own result, or a plain-words failure once `ms` have passed without one. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(USER_MESSAGES.UNREACHABLE)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 function sleep(ms: number): Promise<void> {

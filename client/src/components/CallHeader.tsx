@@ -2,20 +2,19 @@
 import { Show } from 'solid-js';
 import { callStateText, sharedText } from '../lib/format';
 import { useStores } from '../stores/context';
-import { pending } from '../stores/pending';
 import { CallTimer } from './CallTimer';
 import { QualityBadge } from './QualityBadge';
 
 export function CallHeader(props: { partner: string; reconnecting: boolean }) {
   const { call, match } = useStores();
-  const state = () => callStateText(pending.phase(call), props.reconnecting);
+  const state = () => callStateText(call.phase(), props.reconnecting);
   return (
     <header class="chat-header">
       <div class="who">
         <h1>
           You're talking to <span data-testid="partner-name">{props.partner}</span>
         </h1>
-        <Show when={sharedText(pending.sharedInterests(match))}>
+        <Show when={sharedText(match.match()?.sharedInterests ?? [])}>
           {(text) => (
             <p class="shared" data-testid="shared-interests">
               {text()}
@@ -27,8 +26,8 @@ export function CallHeader(props: { partner: string; reconnecting: boolean }) {
         <span class="call-state" classList={{ warn: props.reconnecting }} data-testid="call-state" role="status">
           {state()}
         </span>
-        <CallTimer since={pending.connectedAt(call)} />
-        <QualityBadge quality={pending.quality(call)} />
+        <CallTimer since={call.connectedAt()} />
+        <QualityBadge quality={call.quality()} />
       </div>
     </header>
   );

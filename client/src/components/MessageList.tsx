@@ -2,7 +2,6 @@
 import { For, Show, createEffect } from 'solid-js';
 import { timeOfDay } from '../lib/format';
 import type { ChatMessage } from '../stores/match';
-import { pending } from '../stores/pending';
 import { MessageText } from './MessageText';
 
 const STATUS: Record<ChatMessage['status'], string> = { sending: 'Sending...', sent: '', failed: 'Not delivered' };
@@ -21,7 +20,7 @@ export function MessageList(props: { messages: ChatMessage[]; partnerName: strin
             <span class="who">{m.from === 'me' ? 'You' : props.partnerName}: </span>
             <MessageText text={m.text} />
             <span class="meta">
-              <Show when={pending.messageAt(m)}>
+              <Show when={m.at}>
                 {(at) => (
                   <time data-testid="message-time" datetime={new Date(at()).toISOString()}>
                     {timeOfDay(at())}

@@ -5,14 +5,13 @@
  */
 import { Show } from 'solid-js';
 import { useStores } from '../stores/context';
-import { pending } from '../stores/pending';
 import { VideoView } from './VideoView';
 
 export function RemoteStage(props: { partner: string; reconnecting: boolean }) {
   const { call, media } = useStores();
-  const phase = () => pending.phase(call);
+  const phase = () => call.phase();
   const hasVideo = () => (call.remoteStream()?.getVideoTracks().length ?? 0) > 0;
-  const textOnly = () => pending.partnerMedia(call)?.video === false || phase() === 'text-only' || (phase() === 'connected' && !hasVideo());
+  const textOnly = () => call.partnerMedia()?.video === false || phase() === 'text-only' || (phase() === 'connected' && !hasVideo());
   const selfStream = () => (media.videoTrack() && !media.cameraOff() ? media.stream() : null);
   const initial = () => props.partner.trim().charAt(0).toUpperCase() || '?';
 

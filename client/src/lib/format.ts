@@ -9,11 +9,8 @@ export function clock(ms: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-export interface Quality {
-  level: 'good' | 'fair' | 'poor';
-  rttMs: number | null;
-  lossPct: number | null;
-}
+import type { Quality } from '../rtc/path-stats';
+export type { Quality };
 
 const LEVEL: Record<Quality['level'], string> = { good: 'Good connection', fair: 'Fair connection', poor: 'Poor connection' };
 

@@ -5,9 +5,18 @@
  * the polite side adds its own tracks only when answering, so normally there is no glare at all.
  * ICE servers (STUN/TURN) come from the server's ICE_SERVERS setting in the `matched` event;
  * none are needed on one machine or one network (host candidates).
+ *
+ * Every peer connection has an id, and every signal says which connection sent it (`from`) and,
+ * once known, which one it is for (`to`). A page that reloads mid-call starts a new connection
+ * and says so (`connected`, sent first by every new connection): the partner then replaces its
+ * own (see call.ts), and signals meant for either side's old connection are dropped.
  */
 import type { SignalData } from '../../../server/events/types';
+import { newId } from '../lib/ids';
+import { PathMeter, type PathStats } from './path-stats';
 
+/** A signal with the ids of the connections it is from and for. */
+export type Signal = SignalData & { from?: string; to?: string };
 type Candidate = Extract<SignalData, { kind: 'candidates' }>['candidates'][number];
 
 /**
@@ -22,16 +31,24 @@ const MAX_BATCH = 20;
 export interface DirectCallOptions {
   polite: boolean;
   iceServers?: RTCIceServer[];
-  /** Our camera/microphone, or null to only receive (text-only on our side). */
-  stream: MediaStream | null;
-  send(data: SignalData): void;
+  /** Our camera/microphone now (devices may change during the call), or null to only receive (text-only on our side). */
+  stream(): MediaStream | null;
+  send(data: Signal): void;
   onRemoteStream(stream: MediaStream): void;
+  /** Connected, or connected again after an interruption. */
   onConnected(): void;
+  /** The path stopped carrying media for a moment (the browser may still recover it). */
+  onInterrupted(): void;
   onFailed(): void;
 }
 
 export class DirectCall {
+  /** This connection's id (`from` on everything it sends). */
+  readonly id = newId();
+  /** The partner's connection this one talks to, once a signal from it arrived. */
+  remoteId: string | null = null;
   private readonly pc: RTCPeerConnection;
+  private readonly meter = new PathMeter();
   private readonly remote = new MediaStream();
   private makingOffer = false;
   private ignoreOffer = false;
@@ -67,16 +84,47 @@ export class DirectCall {
     };
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'connected') o.onConnected();
+      else if (pc.connectionState === 'disconnected') o.onInterrupted();
       else if (pc.connectionState === 'failed') o.onFailed();
     };
     if (!o.polite) this.addLocal();
+    this.send({ kind: 'connected' });
+  }
+
+  private send(data: SignalData): void {
+    this.o.send({ ...data, from: this.id, ...(this.remoteId ? { to: this.remoteId } : {}) });
+  }
+
+  /** True once this connection has heard from a partner connection. */
+  get paired(): boolean {
+    return this.remoteId !== null;
+  }
+
+  /**
+   * Send `track` instead of whatever this connection sends of its kind (a camera picked, a
+   * device back after a loss) or stop sending that kind (null). A slot that only received until
+   * now starts sending too, which renegotiates.
+   */
+  async replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void> {
+    const t = this.pc.getTransceivers().find((x) => x.receiver.track.kind === kind && x.currentDirection !== 'stopped');
+    if (!t) {
+      if (track) this.pc.addTrack(track, this.o.stream() ?? new MediaStream([track]));
+      return;
+    }
+    await t.sender.replaceTrack(track);
+    if (track && (t.direction === 'recvonly' || t.direction === 'inactive')) t.direction = 'sendrecv';
+  }
+
+  /** Round-trip time of the path in use and the loss on what we receive since the last reading. */
+  async pathStats(): Promise<PathStats> {
+    return this.meter.read([await this.pc.getStats()]);
   }
 
   /** Our tracks, plus receive-only slots for whatever we lack, so the partner's media always has a way in. */
   private addLocal(): void {
     if (this.localAdded) return;
     this.localAdded = true;
-    const stream = this.o.stream;
+    const stream = this.o.stream();
     for (const track of stream?.getTracks() ?? []) this.pc.addTrack(track, stream!);
     for (const kind of ['audio', 'video'] as const) {
       if (!this.pc.getTransceivers().some((t) => t.receiver.track.kind === kind)) this.pc.addTransceiver(kind, { direction: 'recvonly' });
@@ -87,20 +135,22 @@ export class DirectCall {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.gathered.length === 0) return;
-    this.o.send({ kind: 'candidates', candidates: this.gathered });
+    this.send({ kind: 'candidates', candidates: this.gathered });
     this.gathered = [];
   }
 
   private sendLocalDescription(): void {
     const d = this.pc.localDescription;
-    if (d) this.o.send({ kind: 'description', description: { type: d.type, sdp: d.sdp } });
+    if (d) this.send({ kind: 'description', description: { type: d.type, sdp: d.sdp } });
   }
 
-  handle(data: SignalData): void {
+  /** A signal from the partner's connection; call.ts has already checked it is for this one. */
+  handle(data: Signal): void {
+    if (data.from) this.remoteId ??= data.from;
     this.queue = this.queue.then(() => this.apply(data)).catch((e: unknown) => console.warn('[call] signal failed', e));
   }
 
-  private async apply(data: SignalData): Promise<void> {
+  private async apply(data: Signal): Promise<void> {
     const pc = this.pc;
     if (pc.signalingState === 'closed') return;
     if (data.kind === 'description') {

@@ -3,7 +3,6 @@
  * Only the kinds of device that exist are requested, so a laptop without a microphone still
  * gets video. The media store (stores/media.ts) is the only caller besides the temporary one below.
  */
-import type { DeviceSummary } from '../stores/devices';
 
 export type Kind = 'audio' | 'video';
 
@@ -41,17 +40,4 @@ export async function openTrack(kind: Kind, deviceId?: string): Promise<MediaStr
 
 export function stopStream(stream: MediaStream | null): void {
   for (const t of stream?.getTracks() ?? []) t.stop();
-}
-
-/**
- * TEMPORARY (issue 19): the current call store (stores/call.ts) still asks for its own camera.
- * Delete with stores/pending.ts once the lead's call store sends the media store's stream.
- */
-export async function getLocalMedia(d: DeviceSummary): Promise<{ stream: MediaStream | null; problem: string | null }> {
-  if (!d.supported || (!d.cameras && !d.microphones)) return { stream: null, problem: null };
-  try {
-    return { stream: await navigator.mediaDevices.getUserMedia({ video: d.cameras > 0, audio: d.microphones > 0 }), problem: null };
-  } catch (e) {
-    return { stream: null, problem: mediaProblem(e).text };
-  }
 }

@@ -13,7 +13,6 @@ import { MessageList } from '../components/MessageList';
 import { RemoteStage } from '../components/RemoteStage';
 import { ReportPanel } from '../components/ReportPanel';
 import { useStores } from '../stores/context';
-import { pending } from '../stores/pending';
 
 function escSkips(e: KeyboardEvent): boolean {
   if (e.key !== 'Escape' || e.defaultPrevented || e.repeat) return false;
@@ -25,7 +24,7 @@ function escSkips(e: KeyboardEvent): boolean {
 export default function Chat() {
   const { match, actions, call } = useStores();
   const partner = () => match.match()?.partnerName || 'Stranger';
-  const reconnecting = () => pending.partnerReconnecting(match) || pending.phase(call) === 'reconnecting';
+  const reconnecting = () => match.partnerReconnecting() || call.phase() === 'reconnecting';
   const [reporting, setReporting] = createSignal(false);
 
   onMount(() => {

@@ -11,7 +11,6 @@ import { OnlineCount } from '../components/OnlineCount';
 import { PoolSelects } from '../components/PoolSelects';
 import { checkName } from '../lib/validate';
 import { useStores } from '../stores/context';
-import { pending } from '../stores/pending';
 
 const AGES: ReadonlyArray<{ value: AgeBracket; label: string }> = [
   { value: '18+', label: '18 or over' },
@@ -48,7 +47,7 @@ export default function Landing() {
     // The camera is asked for before queueing, so a match never waits on a permission prompt. Refused
     // or missing, the person still chats by text, and the chat screen says why there is no video.
     const stream = media.textOnly() ? null : await media.acquire();
-    void pending.start(actions, {
+    void actions.start({
       name: n.name,
       interests: prefs.interests(),
       ageBracket,

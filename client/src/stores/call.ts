@@ -1,67 +1,107 @@
 /**
- * The audio/video side of a match: local camera, the peer connection (direct) or LiveKit room,
- * and the remote stream. Text chat never waits for video: `onReady` (which reports
- * `match.joined`) fires when the call connects, at once when we have no camera, or after
- * CONNECT_TIMEOUT_MS whatever happened, so a failed video call still leaves a working chat.
+ * The audio/video side of a match: the peer connection (direct) or LiveKit room, the partner's
+ * stream, how the call is doing (`phase`, `quality`) and what the partner sends (`partnerMedia`).
+ * Our own camera and microphone belong to the media store (asked for before queueing); the call
+ * sends its stream and follows its device changes.
+ *
+ * Text chat never waits for video: `onReady` (which reports `match.joined`) fires when the call
+ * connects, at once when we have no camera, or after CONNECT_TIMEOUT_MS whatever happened, so a
+ * failed video call still leaves a working chat.
  */
-import { createSignal } from 'solid-js';
-import type { SignalData } from '../../../server/events/types';
+import { createEffect, createSignal, on } from 'solid-js';
 import type { Api, MatchEvent } from '../api/client';
-import { DirectCall } from '../rtc/direct';
-import { joinLivekit } from '../rtc/livekit';
-import { getLocalMedia, stopStream } from '../rtc/media';
-import type { DeviceStore } from './devices';
+import { DirectCall, type Signal } from '../rtc/direct';
+import { joinLivekit, type LivekitCall } from '../rtc/livekit';
+import { quality as qualityOf, type Quality } from '../rtc/path-stats';
+import type { LocalMediaSource } from './media';
 
 export type MatchedEvent = Extract<MatchEvent, { type: 'matched' }>;
+export type CallPhase = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'text-only';
 
-const CONNECT_TIMEOUT_MS = 10_000;
+export const CONNECT_TIMEOUT_MS = 10_000;
+const QUALITY_INTERVAL_MS = 2000;
 const NO_VIDEO = "Video couldn't connect; text chat still works.";
 
 interface ActiveCall {
   matchId: string;
   /** Signals that arrived before the peer connection existed (we were still asking for the camera). */
-  early: SignalData[];
+  early: Signal[];
   direct: DirectCall | null;
+  livekit: LivekitCall | null;
+  /** Partner connections that were replaced (a reload): anything more from them is stale. */
+  retired: Set<string>;
+  /** Direct mode: close our connection and start a new one (the partner's page reloaded). */
+  replace: (() => void) | null;
   cleanups: Array<() => void>;
 }
 
-export function createCallStore(api: Api, devices: DeviceStore) {
-  const [localStream, setLocalStream] = createSignal<MediaStream | null>(null);
+export function createCallStore(api: Api, media: LocalMediaSource) {
   const [remoteStream, setRemoteStream] = createSignal<MediaStream | null>(null);
   const [status, setStatus] = createSignal('');
-  const [connected, setConnected] = createSignal(false);
+  const [phase, setPhase] = createSignal<CallPhase>('idle');
+  const [quality, setQuality] = createSignal<Quality | null>(null);
+  const [partnerMedia, setPartnerMediaSignal] = createSignal<ReturnType<LocalMediaSource['sending']> | null>(null);
+  const [connectedAt, setConnectedAt] = createSignal<number | null>(null);
+  const [matchId, setMatchId] = createSignal<string | null>(null);
   let active: ActiveCall | null = null;
 
-  async function start(ev: MatchedEvent, onReady: () => void): Promise<void> {
+  media.onTrackReplaced((kind, track) => {
+    const call = active;
+    if (!call) return;
+    const swap = call.direct?.replaceTrack(kind, track) ?? call.livekit?.replaceTrack(kind, track);
+    void swap?.catch((e: unknown) => console.warn('[call] could not switch device', e));
+  });
+
+  // The partner is told what we send (camera off, muted, no device) whenever it changes.
+  createEffect(on([() => media.sending(), matchId], () => announceMedia()));
+
+  function announceMedia(): void {
+    const id = matchId();
+    if (!id) return;
+    const { audio, video } = media.sending();
+    api.call(() => api.trpc.signal.media.mutate({ matchId: id, audio, video })).catch(() => null);
+  }
+
+  async function start(ev: MatchedEvent, onReady: () => void, resumed: { connectedAt: number | null } | null = null): Promise<void> {
     stop();
-    const call: ActiveCall = { matchId: ev.matchId, early: [], direct: null, cleanups: [] };
+    const call: ActiveCall = { matchId: ev.matchId, early: [], direct: null, livekit: null, retired: new Set(), replace: null, cleanups: [] };
     active = call;
+    setPhase(resumed ? 'reconnecting' : 'connecting');
+    setConnectedAt(resumed?.connectedAt ?? null);
     let readySent = false;
     const ready = () => {
       if (readySent || active !== call) return;
       readySent = true;
       onReady();
     };
-    setStatus('Starting your camera...');
-
-    const media = await getLocalMedia(await devices.refresh());
-    if (active !== call) return stopStream(media.stream); // the match ended while we waited
-    call.cleanups.push(() => stopStream(media.stream));
-    setLocalStream(media.stream);
-    setStatus(media.problem ?? 'Connecting video...');
-    if (!media.stream) ready(); // nothing to send: the chat must not wait for us
+    setStatus(media.stream() ? '' : 'Starting your camera...');
+    const stream = await media.acquire();
+    if (active !== call) return; // the match ended while we waited
+    setMatchId(ev.matchId);
+    setStatus(stream ? 'Connecting video...' : '');
+    if (!stream) ready(); // nothing to send: the chat must not wait for us
 
     const timer = setTimeout(() => {
-      if (active !== call || connected()) return;
-      setStatus(media.stream ? NO_VIDEO : (media.problem ?? NO_VIDEO));
+      if (active !== call || phase() === 'connected') return;
+      setStatus(NO_VIDEO);
+      setPhase('text-only');
       ready();
     }, CONNECT_TIMEOUT_MS);
-    call.cleanups.push(() => clearTimeout(timer));
+    const poll = setInterval(() => void measure(call), QUALITY_INTERVAL_MS);
+    call.cleanups.push(() => (clearTimeout(timer), clearInterval(poll)));
 
     const onConnected = () => {
       if (active !== call) return;
-      setConnected(true);
-      if (media.stream) setStatus(media.problem ?? '');
+      setPhase('connected');
+      setConnectedAt((t) => t ?? Date.now());
+      setStatus('');
+      ready();
+    };
+    const onInterrupted = () => active === call && setPhase('reconnecting');
+    const onFailed = () => {
+      if (active !== call) return;
+      setStatus(NO_VIDEO);
+      setPhase('text-only');
       ready();
     };
 
@@ -70,59 +110,113 @@ export function createCallStore(api: Api, devices: DeviceStore) {
         const room = await joinLivekit({
           url: ev.livekit.url,
           token: ev.livekit.token,
-          stream: media.stream,
+          stream,
           onRemoteStream: (s) => active === call && setRemoteStream(s),
-          onDisconnected: () => active === call && setStatus(NO_VIDEO),
+          onInterrupted,
+          onReconnected: onConnected,
+          onDisconnected: onFailed,
         });
         if (active !== call) return room.leave();
+        call.livekit = room;
         call.cleanups.push(() => room.leave());
-        if (room.publishProblem) setStatus(room.publishProblem);
         onConnected();
+        if (room.publishProblem) setStatus(room.publishProblem);
       } catch {
-        if (active !== call) return;
-        setStatus(NO_VIDEO);
-        ready();
+        onFailed();
       }
       return;
     }
 
-    const direct = new DirectCall({
-      polite: ev.role === 'polite',
-      iceServers: ev.iceServers,
-      stream: media.stream,
-      send: (data) => void api.call(() => api.trpc.signal.send.mutate({ matchId: call.matchId, data })).catch(() => null),
-      onRemoteStream: (s) => active === call && setRemoteStream(s),
-      onConnected,
-      onFailed: () => {
-        if (active !== call) return;
-        setStatus(NO_VIDEO);
-        ready();
-      },
-    });
-    call.direct = direct;
-    call.cleanups.push(() => direct.close());
-    for (const data of call.early.splice(0)) direct.handle(data);
+    const connect = () => {
+      const direct: DirectCall = new DirectCall({
+        polite: ev.role === 'polite',
+        iceServers: ev.iceServers,
+        stream: () => media.stream(),
+        send: (data) => void api.call(() => api.trpc.signal.send.mutate({ matchId: call.matchId, data })).catch(() => null),
+        onRemoteStream: (s) => active === call && call.direct === direct && setRemoteStream(s),
+        onConnected: () => call.direct === direct && onConnected(),
+        onInterrupted: () => call.direct === direct && onInterrupted(),
+        onFailed: () => call.direct === direct && onFailed(),
+      });
+      call.direct = direct;
+    };
+    call.replace = () => {
+      call.direct?.close();
+      setPhase('reconnecting');
+      connect();
+    };
+    call.cleanups.push(() => call.direct?.close());
+    connect();
+    for (const data of call.early.splice(0)) route(call, data);
+  }
+
+  /**
+   * Hand a partner's signal to our connection. One from a partner connection we have not seen
+   * while ours already talks to another means their page reloaded: ours is replaced to meet it.
+   */
+  function route(call: ActiveCall, data: Signal): void {
+    const direct = call.direct;
+    if (!direct) return void call.early.push(data);
+    if (data.to && data.to !== direct.id) return; // meant for a connection of ours that is gone
+    if (data.from && call.retired.has(data.from)) return; // from a partner connection that is gone
+    if (data.from && direct.remoteId && data.from !== direct.remoteId) {
+      call.retired.add(direct.remoteId);
+      call.replace?.();
+    }
+    call.direct!.handle(data);
+  }
+
+  async function measure(call: ActiveCall): Promise<void> {
+    if (active !== call || phase() === 'idle') return;
+    try {
+      const s = await (call.direct ?? call.livekit)?.pathStats();
+      if (s && active === call) setQuality(qualityOf(s));
+    } catch {
+      // Stats are a nicety: a failed reading leaves the last one shown.
+    }
   }
 
   /** A `signal` event from the partner (direct mode). */
-  function signal(matchId: string, data: SignalData): void {
-    if (!active || active.matchId !== matchId) return; // from an earlier match: stale
-    if (active.direct) active.direct.handle(data);
-    else active.early.push(data);
+  function signal(id: string, data: Signal): void {
+    const call = active;
+    if (!call || call.matchId !== id) return; // from an earlier match: stale
+    route(call, data);
   }
 
-  /** Hang up: close the connection and turn the camera off. Safe to call at any time. */
+  /** What the partner says they send (a `partner_media` event). */
+  function setPartnerMedia(id: string, m: { audio: boolean; video: boolean }): void {
+    if (active?.matchId === id) setPartnerMediaSignal({ audio: m.audio, video: m.video });
+  }
+
+  /** Hang up: close the connection. Our camera stays on (the media store owns it). Safe to call at any time. */
   function stop(): void {
     const call = active;
     active = null;
     for (const fn of call?.cleanups ?? []) fn();
-    setLocalStream(null);
+    setMatchId(null);
     setRemoteStream(null);
-    setConnected(false);
+    setPhase('idle');
+    setQuality(null);
+    setPartnerMediaSignal(null);
+    setConnectedAt(null);
     setStatus('');
   }
 
-  return { localStream, remoteStream, status, connected, start, signal, stop };
+  return {
+    localStream: () => media.stream(),
+    remoteStream,
+    status,
+    phase,
+    quality,
+    partnerMedia,
+    connectedAt,
+    connected: () => phase() === 'connected',
+    start,
+    signal,
+    setPartnerMedia,
+    announceMedia,
+    stop,
+  };
 }
 
 export type CallStore = ReturnType<typeof createCallStore>;

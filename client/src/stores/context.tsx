@@ -9,7 +9,6 @@ import { createMatchStore } from './match';
 import { createMatchActions } from './match-actions';
 import { createMediaStore } from './media';
 import { createNoticeStore } from './notice';
-import { pending } from './pending';
 import { createPrefsStore } from './prefs';
 import { createSessionStore } from './session';
 import { createStatsStore } from './stats';
@@ -19,12 +18,11 @@ export function createStores() {
   const notices = createNoticeStore();
   const media = createMediaStore(notices);
   const prefs = createPrefsStore();
-  const stats = createStatsStore(() => pending.onlineStats(api));
+  const stats = createStatsStore(() => api.call(() => api.trpc.stats.online.query()));
   const session = createSessionStore(api);
-  // After the merge: createCallStore(api, media) (the call sends the media store's stream).
-  const call = createCallStore(api, pending.callMedia(media));
+  const call = createCallStore(api, media);
   const match = createMatchStore(api, notices, call);
-  const actions = createMatchActions(api, match, notices, call);
+  const actions = createMatchActions(api, match, notices, call, media);
   return { session, notices, media, prefs, stats, call, match, actions };
 }
 

@@ -8,6 +8,7 @@ import { createSignal } from 'solid-js';
 import type { Api } from '../api/client';
 import { newId } from '../lib/ids';
 import type { CallStore } from './call';
+import type { LocalMediaSource } from './media';
 import type { MatchState } from './match';
 import type { NoticeStore } from './notice';
 import { USER_MESSAGES } from '../../../server/resilience/messages';
@@ -23,7 +24,19 @@ const TYPING_IDLE_MS = 3000;
 // If a leave's state events have not arrived by then, ask for the state instead of waiting.
 const LEAVE_CHECK_MS = 2000;
 
-export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore, call: CallStore) {
+export interface StartInput {
+  name: string;
+  interests: string[];
+  ageBracket: AgeBracket;
+  chat: { allowContacts: boolean; profanityFilter: boolean };
+  /** ISO codes; absent = anyone. */
+  language?: string;
+  region?: string;
+  /** Chosen deliberately: no camera or microphone is asked for. */
+  textOnly: boolean;
+}
+
+export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore, call: CallStore, media: LocalMediaSource) {
   const [busy, setBusy] = createSignal<Action | null>(null);
   let typingFor: string | null = null; // match id we last said "typing" in
   let typingIdle: ReturnType<typeof setTimeout> | undefined;
@@ -48,8 +61,10 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
    * Join the queue, first switching to a new session if the display name changed or the session
    * does not yet carry the person's age answer (new sessions take it from the device).
    */
-  const start = (input: { name: string; interests: string[]; ageBracket: AgeBracket; chat: { allowContacts: boolean; profanityFilter: boolean } }) =>
+  const start = (input: StartInput) =>
     run('start', async () => {
+      // Camera permission is asked before queueing, never after a match has been found.
+      if (!input.textOnly) await media.acquire();
       if (api.session()?.ageBracket !== input.ageBracket) {
         saveAgeBracket(input.ageBracket);
         await api.replaceSession(input.name, 'consent');
@@ -58,7 +73,8 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
       await withTimeout(api.eventsReady(), EVENTS_READY_TIMEOUT_MS);
       const idempotencyKey = newId();
       const interests = input.interests.length ? input.interests : undefined;
-      const r = await api.call(() => api.trpc.match.enqueue.mutate({ interests, idempotencyKey, chat: input.chat }), { retry: true });
+      const { language, region, chat } = input;
+      const r = await api.call(() => api.trpc.match.enqueue.mutate({ interests, language, region, idempotencyKey, chat }), { retry: true });
       m.applyState(r);
     });
 
@@ -92,7 +108,13 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
       notices.show("Blocked. You won't meet them again.");
     });
 
-  const leave = (kind: 'skip' | 'end') => run(kind, () => hangUp(kind));
+  const LEFT_BY_ME = { skip: 'You skipped. Looking for someone new...', end: 'You ended the chat.' } as const;
+  const leave = (kind: 'skip' | 'end') =>
+    run(kind, async () => {
+      await hangUp(kind);
+      // "Looking" stops being true at the next match; "ended" when the person starts again.
+      notices.show(LEFT_BY_ME[kind], 'info', kind === 'skip' ? 'looking' : undefined);
+    });
 
   /** Skip or End the current match: hang up at once; the state events that follow move the screen. */
   async function hangUp(kind: 'skip' | 'end'): Promise<void> {
@@ -115,16 +137,31 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
       return false;
     }
     const clientMessageId = newId();
-    m.setMessages(m.messages.length, { clientMessageId, from: 'me', text: t, status: 'sending' });
+    m.setMessages(m.messages.length, { clientMessageId, from: 'me', text: t, status: 'sending', at: Date.now() });
     // The message itself clears our typing indicator on the partner's side: no "stopped" needed.
     stopTyping({ tell: false });
+    return deliver(current.matchId, clientMessageId, t);
+  }
+
+  /** Send a message that was not delivered again (the same id: the server delivers it once). */
+  function resend(clientMessageId: string): Promise<boolean> {
+    const current = m.match();
+    const i = m.messages.findIndex((x) => x.clientMessageId === clientMessageId);
+    const msg = m.messages[i];
+    if (!current || !msg || msg.status !== 'failed') return Promise.resolve(false);
+    m.setMessages(i, 'status', 'sending');
+    return deliver(current.matchId, clientMessageId, msg.text);
+  }
+
+  /** Every send ends confirmed (the server's answer, then the echo) or marked not delivered, with the reason shown. */
+  async function deliver(matchId: string, clientMessageId: string, text: string): Promise<boolean> {
     const mark = (status: 'sent' | 'failed') => {
       const i = m.messages.findIndex((x) => x.clientMessageId === clientMessageId);
       if (i >= 0 && m.messages[i]!.status !== 'sent') m.setMessages(i, 'status', status);
     };
     try {
       // The same clientMessageId on a retry is delivered once by the server.
-      await api.call(() => api.trpc.chat.send.mutate({ matchId: current.matchId, text: t, clientMessageId }), { retry: true });
+      await api.call(() => api.trpc.chat.send.mutate({ matchId, text, clientMessageId }), { retry: true });
       mark('sent');
       return true;
     } catch (e) {
@@ -158,7 +195,7 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
     api.call(() => api.trpc.chat.typing.mutate({ matchId, typing: value })).catch(() => null);
   }
 
-  return { busy, start, cancel, skip: () => leave('skip'), end: () => leave('end'), report, block, send, typing };
+  return { busy, start, cancel, skip: () => leave('skip'), end: () => leave('end'), report, block, send, resend, typing };
 }
 
 export type MatchActions = ReturnType<typeof createMatchActions>;

@@ -3,14 +3,19 @@
  * results that carry a version, and `session.me` snapshots. The screen is derived from the
  * server state machine (IDLE -> landing, WAITING -> waiting, CONNECTING/IN_CALL -> chat), so
  * after any failure the UI lands wherever the server says we are.
+ *
+ * The current match and its conversation are remembered for the tab (api/tab-memory.ts): after a
+ * reload, when the server says we are still in that match, the page rejoins the call instead of
+ * ending it, and the partner sees one "reconnecting... back".
  */
-import { batch, createMemo, createSignal } from 'solid-js';
+import { batch, createEffect, createMemo, createSignal } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import type { State } from '../../../server/state/states';
 import type { Api, MatchEvent } from '../api/client';
 import type { CallStore, MatchedEvent } from './call';
 import type { NoticeStore } from './notice';
 import { RecentIds } from './recent-ids';
+import type { RememberedMatch } from '../api/tab-memory';
 
 export type Screen = 'landing' | 'waiting' | 'chat';
 
@@ -19,6 +24,8 @@ export interface ChatMessage {
   from: 'me' | 'partner';
   text: string;
   status: 'sending' | 'sent' | 'failed';
+  /** When it was sent, ms since epoch (the server's time for the partner's messages). */
+  at: number;
 }
 
 /** Where the server says we are. `matchId` is known only from a snapshot (state events don't carry it). */
@@ -36,6 +43,7 @@ const TYPING_SHOWN_MS = 6000;
 // After a reload we cannot rebuild a call we know nothing about; give the `matched` event this long to turn up.
 const ORPHAN_GRACE_MS = 1500;
 
+/** What the person is told when the partner leaves; all say we are looking again, so they stop being true at the next match. */
 const LEFT: Record<string, string> = {
   skip: 'Your partner skipped. Finding someone new...',
   end: 'Your partner left. Finding someone new...',
@@ -49,6 +57,9 @@ export function createMatchStore(api: Api, notices: NoticeStore, call: CallStore
   const [messages, setMessages] = createStore<ChatMessage[]>([]);
   const [partnerTyping, setPartnerTyping] = createSignal(false);
   const [queue, setQueue] = createSignal<{ position: number | null; estimatedWaitMs: number | null }>({ position: null, estimatedWaitMs: null });
+  const [partnerReconnecting, setPartnerReconnecting] = createSignal(false);
+  // The match this tab was in before a reload: shown at once, rejoined once the server confirms it.
+  let rejoining: RememberedMatch | null = api.memory.match();
   const seen = new RecentIds(1000);
   const joinedSent = new Set<string>();
   // The match we were last in: its `partner_left` comes right after the state events that already ended it here.
@@ -58,7 +69,8 @@ export function createMatchStore(api: Api, notices: NoticeStore, call: CallStore
   const screen = createMemo<Screen>((prev) => {
     switch (server.state) {
       case 'IDLE':
-        return 'landing';
+        // Reloaded mid-call: stay on the call until the server says where we are.
+        return !server.synced && match() ? 'chat' : 'landing';
       case 'WAITING':
         return 'waiting';
       case 'DISCONNECTING':
@@ -87,7 +99,9 @@ export function createMatchStore(api: Api, notices: NoticeStore, call: CallStore
     batch(() => {
       setMatch(null);
       setPartnerTyping(false);
+      setPartnerReconnecting(false);
     });
+    notices.clearIf('partner-connection');
   }
 
   function isCurrent(matchId: string): boolean {
@@ -105,8 +119,17 @@ export function createMatchStore(api: Api, notices: NoticeStore, call: CallStore
       setMessages([]);
       setQueue({ position: null, estimatedWaitMs: null });
     });
-    notices.expireSoon();
+    notices.clearIf('looking'); // "finding someone new" is over
     void call.start(ev, () => reportJoined(ev.matchId));
+  }
+
+  /** Show the match we were in before a reload (the same partner, the conversation so far) until the server says. */
+  function showRemembered(r: RememberedMatch): void {
+    lastMatchId = r.event.matchId;
+    batch(() => {
+      setMatch(r.event);
+      setMessages(r.messages);
+    });
   }
 
   /** Tell the server our side is ready, once per match. */
@@ -127,7 +150,7 @@ export function createMatchStore(api: Api, notices: NoticeStore, call: CallStore
     const i = messages.findIndex((m) => m.clientMessageId === ev.clientMessageId);
     // Our own message comes back as an echo: mark it sent instead of showing it twice.
     if (i >= 0) setMessages(i, 'status', 'sent');
-    else setMessages(messages.length, { clientMessageId: ev.clientMessageId, from: ev.from, text: ev.text, status: 'sent' });
+    else setMessages(messages.length, { clientMessageId: ev.clientMessageId, from: ev.from, text: ev.text, status: 'sent', at: ev.at });
     if (ev.from === 'partner') setPartnerTyping(false);
   }
 
@@ -159,16 +182,20 @@ export function createMatchStore(api: Api, notices: NoticeStore, call: CallStore
       case 'partner_left':
         if (ev.matchId !== lastMatchId && ev.matchId !== server.matchId) return;
         if (isCurrent(ev.matchId)) endLocalMatch();
-        return void notices.show(LEFT[ev.reason] ?? LEFT.end!);
+        return void notices.show(LEFT[ev.reason] ?? LEFT.end!, 'info', 'looking');
       case 'partner_reconnecting':
-        if (isCurrent(ev.matchId)) notices.show("Your partner's connection dropped. Waiting for them to come back...");
-        return;
+        if (!isCurrent(ev.matchId)) return;
+        setPartnerReconnecting(true);
+        return void notices.show("Your partner's connection dropped. Waiting for them to come back...", 'info', 'partner-connection');
       case 'partner_back':
-        if (isCurrent(ev.matchId)) {
-          notices.show('Your partner is back.');
-          notices.expireSoon(3000);
-        }
-        return;
+        if (!isCurrent(ev.matchId)) return;
+        setPartnerReconnecting(false);
+        notices.show('Your partner is back.', 'info', 'partner-connection');
+        notices.expireSoon(3000);
+        // A reloaded page knows nothing of our camera and microphone: tell it again.
+        return call.announceMedia();
+      case 'partner_media':
+        return call.setPartnerMedia(ev.matchId, ev);
       case 'notice':
         return void notices.show(ev.message);
     }
@@ -178,8 +205,15 @@ export function createMatchStore(api: Api, notices: NoticeStore, call: CallStore
   async function resync(): Promise<void> {
     try {
       const me = await api.call(() => api.trpc.session.me.query(), { retry: true });
+      const remembered = rejoining;
+      rejoining = null;
       applyState({ state: me.state, version: me.version, matchId: me.matchId }, true);
-      if (inMatch(me.state) && me.matchId && !isCurrent(me.matchId)) setTimeout(() => endOrphan(me.matchId!), ORPHAN_GRACE_MS);
+      if (!inMatch(me.state) || !me.matchId) return;
+      // Still in the match from before the reload: a new connection to the same partner.
+      if (remembered && isCurrent(me.matchId))
+        return void call.start(remembered.event, () => reportJoined(me.matchId!), { connectedAt: remembered.connectedAt });
+      if (remembered) endLocalMatch(); // the server has moved on from it
+      if (!isCurrent(me.matchId)) setTimeout(() => endOrphan(me.matchId!), ORPHAN_GRACE_MS);
     } catch {
       // Unreachable server: the connection banner says so, and the next (re)subscribe resyncs.
     }
@@ -194,12 +228,21 @@ export function createMatchStore(api: Api, notices: NoticeStore, call: CallStore
       .catch(() => void resync());
   }
 
+  if (rejoining) showRemembered(rejoining);
+  // The match and its conversation, remembered for the tab on every change (a reload rejoins it).
+  createEffect(() => {
+    const m = match();
+    const remembered = m && { event: m, connectedAt: call.connectedAt() ?? rejoining?.connectedAt ?? null, messages: messages.map((x) => ({ ...x })) };
+    api.memory.setMatch(remembered);
+  });
+
   api.setEventHandlers({ onStarted: () => void resync(), onEvent });
   api.onSessionReplaced((why) => {
     // A token refused before we ever showed anything (stale tab storage) is not worth a message.
     const wasInUse = server.synced;
     endLocalMatch();
     seen.clear();
+    rejoining = null;
     setServer({ state: 'IDLE', version: -1, matchId: null, synced: false });
     if (why === 'unauthorized' && wasInUse) notices.show('Your session expired, so we started a new one.');
   });
@@ -211,6 +254,7 @@ export function createMatchStore(api: Api, notices: NoticeStore, call: CallStore
     messages,
     setMessages,
     partnerTyping,
+    partnerReconnecting,
     queue,
     applyState,
     resync,

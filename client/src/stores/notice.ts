@@ -9,18 +9,28 @@ export interface Notice {
   id: number;
   kind: 'info' | 'error';
   text: string;
+  /** What the notice is about, so it can be taken down once it is no longer true (see `clearIf`). */
+  topic?: NoticeTopic;
 }
+
+/** Notices that stop being true: "looking for someone new" once matched, "partner dropped" once back or gone. */
+export type NoticeTopic = 'looking' | 'partner-connection';
 
 export function createNoticeStore() {
   const [notice, setNotice] = createSignal<Notice | null>(null);
   let nextId = 1;
   let expiry: ReturnType<typeof setTimeout> | undefined;
 
-  function show(text: string, kind: Notice['kind'] = 'info'): number {
+  function show(text: string, kind: Notice['kind'] = 'info', topic?: NoticeTopic): number {
     clearTimeout(expiry);
     const id = nextId++;
-    setNotice({ id, kind, text });
+    setNotice({ id, kind, text, topic });
     return id;
+  }
+
+  /** Take the notice down if it is about `topic` (it stopped being true). */
+  function clearIf(topic: NoticeTopic): void {
+    if (notice()?.topic === topic) clear();
   }
 
   function clear(): void {
@@ -72,6 +82,7 @@ export function createNoticeStore() {
     failed,
     error: (text: string) => show(text, 'error'),
     clear,
+    clearIf,
     expireSoon,
   };
 }

@@ -1,5 +1,5 @@
 /** A <video> showing a MediaStream; srcObject can only be set from code, hence the effect. */
-import { createEffect, type JSX } from 'solid-js';
+import { createEffect, onCleanup, type JSX } from 'solid-js';
 
 export function VideoView(props: {
   stream: MediaStream | null;
@@ -17,6 +17,12 @@ export function VideoView(props: {
     if (el.srcObject !== s) el.srcObject = s;
     // Autoplay can be refused (e.g. sound without a click); the controls-free video then waits for the next stream.
     if (s) el.play().catch(() => null);
+  });
+  // A <video> taken out of the page keeps playing its stream until it is garbage-collected, holding
+  // camera frames all the while (with several of them the camera stalls for seconds): let go at once.
+  onCleanup(() => {
+    el.pause();
+    el.srcObject = null;
   });
   return (
     <figure class={`video ${props.class ?? ''}`} classList={{ empty: !props.stream, mirrored: !!props.mirrored }}>

@@ -6,7 +6,8 @@ import { MessageText } from './MessageText';
 
 const STATUS: Record<ChatMessage['status'], string> = { sending: 'Sending...', sent: '', failed: 'Not delivered' };
 
-export function MessageList(props: { messages: ChatMessage[]; partnerName: string }) {
+/** `onRetry` sends a message that was not delivered again (the same id: delivered once). */
+export function MessageList(props: { messages: ChatMessage[]; partnerName: string; onRetry: (clientMessageId: string) => void }) {
   let list!: HTMLOListElement;
   createEffect(() => {
     void props.messages.length;
@@ -28,6 +29,11 @@ export function MessageList(props: { messages: ChatMessage[]; partnerName: strin
                 )}
               </Show>
               {STATUS[m.status] && <small class="status"> {STATUS[m.status]}</small>}
+              <Show when={m.status === 'failed'}>
+                <button type="button" class="link retry" data-testid="message-retry" onClick={() => props.onRetry(m.clientMessageId)}>
+                  Try again
+                </button>
+              </Show>
             </span>
           </li>
         )}

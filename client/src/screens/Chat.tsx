@@ -44,7 +44,7 @@ export default function Chat() {
       <CallControls />
       <section class="side" aria-label="Chat">
         <MediaStatus />
-        <MessageList messages={match.messages} partnerName={partner()} />
+        <MessageList messages={match.messages} partnerName={partner()} onRetry={(id) => void actions.resend(id)} />
         <p class="typing" aria-live="polite" data-testid="typing">
           {match.partnerTyping() ? `${partner()} is typing...` : ''}
         </p>

@@ -52,6 +52,8 @@ export interface PersonOptions {
   /** getUserMedia refuses (NotAllowedError) and the permission reads "denied", as after "Block" in the prompt. */
   denyCamera?: boolean;
   reducedMotion?: 'reduce' | 'no-preference';
+  /** Source run in every document of the context before its own scripts (see pageSource), reloads included. */
+  initScript?: string;
 }
 
 /** A new context and page on the app, nothing filled in (the age question not answered). */
@@ -65,6 +67,7 @@ export async function openPage(browser: Browser, app: Pick<TestApp, 'url'>, opts
     reducedMotion: opts.reducedMotion ?? 'no-preference',
   });
   if (opts.denyCamera) await context.addInitScript({ content: pageSource(denyCameraInPage) });
+  if (opts.initScript) await context.addInitScript({ content: opts.initScript });
   const page = await context.newPage();
   page.on('pageerror', (e) => process.stderr.write(`[page ${page.url()}] ${e.message}\n`));
   await page.goto(app.url);

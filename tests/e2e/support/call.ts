@@ -68,3 +68,18 @@ export async function say(page: Page, text: string): Promise<void> {
   await page.getByTestId('chat-input').fill(text);
   await page.getByTestId('send').click();
 }
+
+/**
+ * Waits until an element with `testId` shows `text` (a string: contained, any case; a RegExp:
+ * matched). Unlike polling textContent(), an element that is not there yet costs no action timeout.
+ */
+export async function expectText(page: Page, testId: string, text: string | RegExp, timeout = 10_000): Promise<void> {
+  await page.getByTestId(testId).filter({ hasText: text }).first().waitFor({ timeout });
+}
+
+/** Adds `tag` on the front page (the "Add an interest" box, then Enter) and waits for its chip. */
+export async function addInterest(page: Page, tag: string): Promise<void> {
+  await page.getByTestId('interest-input').fill(tag);
+  await page.getByTestId('interest-input').press('Enter');
+  await page.getByTestId('interest-chip').filter({ hasText: tag }).waitFor();
+}

@@ -83,3 +83,47 @@ export async function addInterest(page: Page, tag: string): Promise<void> {
   await page.getByTestId('interest-input').press('Enter');
   await page.getByTestId('interest-chip').filter({ hasText: tag }).waitFor();
 }
+
+/** The focused element: its test id (or tag), and whether it shows a focus ring (:focus-visible with an outline or a shadow). */
+export async function focused(page: Page): Promise<{ id: string; ring: boolean }> {
+  return page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body) return { id: 'body', ring: false };
+    const css = getComputedStyle(el);
+    const ring = el.matches(':focus-visible') && ((css.outlineStyle !== 'none' && parseFloat(css.outlineWidth) > 0) || css.boxShadow !== 'none');
+    return { id: el.dataset.testid ?? el.tagName.toLowerCase(), ring };
+  });
+}
+
+/** Moves the focus to the top of the page, so the next Tab goes to its first control (blur() alone leaves Tab's starting point where it was). */
+export async function focusTop(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    document.body.tabIndex = -1;
+    document.body.focus();
+    document.body.removeAttribute('tabindex');
+  });
+}
+
+/** Presses Tab until the element with `testId` has the focus (at most `max` times); the ids passed on the way, each with its ring. */
+export async function tabTo(page: Page, testId: string, max = 60): Promise<Array<{ id: string; ring: boolean }>> {
+  const path: Array<{ id: string; ring: boolean }> = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    path.push(f);
+    if (f.id === testId) return path;
+  }
+  throw new Error(`Tab never reached ${testId} in ${max} presses: ${path.map((p) => p.id).join(' > ')}`);
+}
+
+/** Presses Tab until the focus comes back round to where the first press put it: every stop once, in order. */
+export async function tabCycle(page: Page, max = 80): Promise<Array<{ id: string; ring: boolean }>> {
+  const path: Array<{ id: string; ring: boolean }> = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    if (path.length > 0 && (f.id === path[0]!.id || f.id === 'body')) return path; // round, or past the last control
+    path.push(f);
+  }
+  throw new Error(`the focus did not come round in ${max} Tab presses: ${path.map((p) => p.id).join(' > ')}`);
+}

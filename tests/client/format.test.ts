@@ -36,6 +36,9 @@ describe('the call screen wording', () => {
     expect(callStateText('reconnecting', false)).toBe('Reconnecting...');
     expect(callStateText('connected', false)).toBe('Connected');
     expect(callStateText('text-only', false)).toBe('Text only');
+    // Without a camera or microphone of our own, a connected call is text only for us.
+    expect(callStateText('connected', false, true)).toBe('Text only');
+    expect(callStateText('connecting', false, true)).toBe('Connecting...');
     expect(callStateText('idle', false)).toBe('Connecting...');
   });
 });

@@ -48,20 +48,20 @@ describe('call controls', () => {
     await expect.poll(() => partnerAudioPeak(bob), { timeout: 10_000 }).toBeGreaterThan(0.01);
     await ann.getByTestId('mute').click();
     expect(await ann.getByTestId('mute').getAttribute('aria-pressed')).toBe('true');
-    await bob.getByTestId('screen-chat').getByText(/muted/i).first().waitFor();
+    await expectText(bob, 'partner-muted', 'Ann is muted');
     await expect.poll(() => partnerAudioPeak(bob), { timeout: 10_000 }).toBeLessThan(0.001);
     await ann.getByTestId('mute').click();
     expect(await ann.getByTestId('mute').getAttribute('aria-pressed')).toBe('false');
     await expect.poll(() => partnerAudioPeak(bob), { timeout: 10_000 }).toBeGreaterThan(0.01);
   }, 60_000);
 
-  it('the camera button flips aria-pressed and the partner sees "text only" until it is turned back on', async () => {
+  it('the camera button flips aria-pressed and the partner sees "camera off" (still hearing her) until it is turned back on', async () => {
     await using app = await startTestApp();
     const [ann, bob] = await inCall(app);
     const on = await ann.getByTestId('camera').getAttribute('aria-pressed');
     await ann.getByTestId('camera').click();
     expect(await ann.getByTestId('camera').getAttribute('aria-pressed')).not.toBe(on);
-    await expectText(bob, 'partner-text-only', /Ann.*text only/i);
+    await expectText(bob, 'partner-text-only', /Ann.*camera off/i);
     await ann.getByTestId('camera').click();
     expect(await ann.getByTestId('camera').getAttribute('aria-pressed')).toBe(on);
     await bob.getByTestId('partner-text-only').waitFor({ state: 'detached' });

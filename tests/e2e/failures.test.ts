@@ -114,8 +114,8 @@ describe('when things go wrong in the browser', () => {
     await expectVideoPlaying(ann, 'remote-video');
     await say(ann, 'before the reload');
     await messages(bob, 'before the reload').waitFor();
-    await say(bob, 'reply before the reload');
-    await messages(ann, 'reply before the reload').waitFor();
+    await say(bob, 'Bob answers that all is fine');
+    await messages(ann, 'Bob answers that all is fine').waitFor();
     await recordAppearances(bob, 'partner-reconnecting');
 
     await ann.reload();
@@ -123,7 +123,7 @@ describe('when things go wrong in the browser', () => {
     expect(await ann.getByTestId('partner-name').textContent()).toBe('Bob');
     await expectVideoPlaying(ann, 'remote-video', 5000);
     await messages(ann, 'before the reload').waitFor({ timeout: 1000 });
-    await messages(ann, 'reply before the reload').waitFor({ timeout: 1000 });
+    await messages(ann, 'Bob answers that all is fine').waitFor({ timeout: 1000 });
 
     await expect.poll(() => hasAppeared(bob, 'partner-reconnecting')).toBe(true);
     await bob.getByTestId('partner-reconnecting').waitFor({ state: 'detached', timeout: 10_000 });

@@ -6,8 +6,8 @@ import { CallTimer } from './CallTimer';
 import { QualityBadge } from './QualityBadge';
 
 export function CallHeader(props: { partner: string; reconnecting: boolean }) {
-  const { call, match } = useStores();
-  const state = () => callStateText(call.phase(), props.reconnecting);
+  const { call, match, media } = useStores();
+  const state = () => callStateText(call.phase(), props.reconnecting, !media.stream());
   return (
     <header class="chat-header">
       <div class="who">

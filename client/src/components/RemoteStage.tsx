@@ -13,6 +13,8 @@ export function RemoteStage(props: { partner: string; reconnecting: boolean }) {
   const hasVideo = () => (call.remoteStream()?.getVideoTracks().length ?? 0) > 0;
   const textOnly = () => call.partnerMedia()?.video === false || phase() === 'text-only' || (phase() === 'connected' && !hasVideo());
   const selfStream = () => (media.videoTrack() && !media.cameraOff() ? media.stream() : null);
+  // Their camera is off but we still hear them: not "text only".
+  const note = () => (!textOnly() ? 'Connecting video...' : call.partnerMedia()?.audio && call.partnerMedia()?.video === false ? 'camera off' : 'text only');
   const initial = () => props.partner.trim().charAt(0).toUpperCase() || '?';
 
   return (
@@ -24,8 +26,13 @@ export function RemoteStage(props: { partner: string; reconnecting: boolean }) {
               {initial()}
             </span>
             <p class="partner-card-name">{props.partner}</p>
-            <p class="partner-card-note">{textOnly() ? 'text only' : 'Connecting video...'}</p>
+            <p class="partner-card-note">{note()}</p>
           </div>
+        </Show>
+        <Show when={call.partnerMedia()?.audio === false && !textOnly()}>
+          <span class="partner-muted" data-testid="partner-muted">
+            {props.partner} is muted
+          </span>
         </Show>
         <Show when={props.reconnecting}>
           <div class="reconnecting" data-testid="partner-reconnecting" role="status">

@@ -49,10 +49,15 @@ export function onlineText(online: number): string {
 }
 
 /** The chat header's word for the call ("Connecting...", "Connected", "Reconnecting...", "Text only"). */
-export function callStateText(phase: 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'text-only', partnerReconnecting: boolean): string {
+export function callStateText(
+  phase: 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'text-only',
+  partnerReconnecting: boolean,
+  /** We send no camera or microphone at all (denied, none, or text only chosen). */
+  selfTextOnly = false,
+): string {
   if (partnerReconnecting || phase === 'reconnecting') return 'Reconnecting...';
+  if (phase === 'text-only' || (phase === 'connected' && selfTextOnly)) return 'Text only';
   if (phase === 'connected') return 'Connected';
-  if (phase === 'text-only') return 'Text only';
   return 'Connecting...';
 }
 

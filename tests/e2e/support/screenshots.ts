@@ -1,13 +1,14 @@
 /**
- * Pictures of the client for people to look at: docs/screenshots/<name>.png, at one of the two
- * fixed viewports (see VIEWPORTS), animations stopped and the caret hidden so reruns of an
- * unchanged screen give the same picture.
+ * Pictures of the client for people to look at, at one of the two fixed viewports (see
+ * VIEWPORTS), the whole page, animations stopped and the caret hidden. A test run writes them to
+ * test-results/screenshots (so `npm test` leaves the checkout clean); the pictures in the README,
+ * docs/screenshots, are refreshed with `UPDATE_SCREENSHOTS=1 npx vitest run tests/e2e/screens.test.ts`.
  */
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { VIEWPORTS } from './browser';
 
-export const SCREENSHOTS_DIR = 'docs/screenshots';
+export const SCREENSHOTS_DIR = process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots';
 
 export async function screenshot(page: Page, name: string, dir = SCREENSHOTS_DIR): Promise<string> {
   const size = page.viewportSize();
@@ -16,6 +17,6 @@ export async function screenshot(page: Page, name: string, dir = SCREENSHOTS_DIR
   }
   mkdirSync(dir, { recursive: true });
   const path = `${dir}/${name}.png`;
-  await page.screenshot({ path, animations: 'disabled', caret: 'hide' });
+  await page.screenshot({ path, fullPage: true, animations: 'disabled', caret: 'hide' });
   return path;
 }

@@ -3,7 +3,7 @@
  * queueing, or text only by choice), name, interests, language and region, the text-safety
  * choices, the age question and rules (asked once per device), and Start.
  */
-import { For, createSignal, onMount } from 'solid-js';
+import { For, createEffect, createSignal, onMount, untrack } from 'solid-js';
 import { loadAgeBracket, type AgeBracket } from '../api/session-token';
 import { CameraPreview } from '../components/CameraPreview';
 import { InterestChips } from '../components/InterestChips';
@@ -28,6 +28,16 @@ export default function Landing() {
   const [allowContacts, setAllowContacts] = createSignal(false);
   const [profanityFilter, setProfanityFilter] = createSignal(true);
 
+  // The age answer and the rules, once given, go into the session at once (not when Start is pressed).
+  createEffect(() => {
+    const a = age();
+    if (!a || !rules()) return;
+    untrack(() => {
+      const n = checkName(name());
+      actions.prepare('name' in n ? n.name : '', a);
+    });
+  });
+
   onMount(() => {
     void media.resume();
     // Back on the front page (rarely, so a fine time to ask): tell the person once if a moderator acted on a report of theirs.
@@ -38,15 +48,14 @@ export default function Landing() {
     );
   });
 
-  const start = async (e: SubmitEvent) => {
+  const start = (e: SubmitEvent) => {
     e.preventDefault();
     const n = checkName(name());
     if ('error' in n) return void notices.error(n.error);
     const ageBracket = age();
     if (!ageBracket || !rules()) return void notices.error('Please tell us your age and accept the rules before you start.');
-    // The camera is asked for before queueing, so a match never waits on a permission prompt. Refused
-    // or missing, the person still chats by text, and the chat screen says why there is no video.
-    const stream = media.textOnly() ? null : await media.acquire();
+    // actions.start asks for the camera before queueing, so a match never waits on a permission
+    // prompt. Refused or missing, the person still chats by text, and the chat screen says why.
     void actions.start({
       name: n.name,
       interests: prefs.interests(),
@@ -54,7 +63,7 @@ export default function Landing() {
       chat: { allowContacts: allowContacts(), profanityFilter: profanityFilter() },
       language: prefs.language() ?? undefined,
       region: prefs.region() ?? undefined,
-      textOnly: !stream,
+      textOnly: media.textOnly(),
     });
   };
 
@@ -87,7 +96,7 @@ export default function Landing() {
             </li>
           </ol>
         </div>
-        <form class="start-form card" onSubmit={(e) => void start(e)} aria-label="Start chatting">
+        <form class="start-form card" onSubmit={start} aria-label="Start chatting">
           <label>
             <span>
               Your name <span class="optional">(optional)</span>

@@ -78,6 +78,18 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
       m.applyState(r);
     });
 
+  /**
+   * Switch to a session that carries the person's answer as soon as they give it (an adult who
+   * accepted the rules), so pressing Start does not wait for a new session. Other answers are
+   * left to Start, which shows the server's refusal in words.
+   */
+  function prepare(name: string, ageBracket: AgeBracket): void {
+    if (ageBracket !== '18+' || busy() || api.session()?.ageBracket === ageBracket) return;
+    saveAgeBracket(ageBracket);
+    // A failure here is met again, and told, when Start asks for the same switch.
+    api.replaceSession(name, 'consent').catch(() => null);
+  }
+
   const cancel = () =>
     run('cancel', async () => {
       const idempotencyKey = newId();
@@ -195,7 +207,7 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
     api.call(() => api.trpc.chat.typing.mutate({ matchId, typing: value })).catch(() => null);
   }
 
-  return { busy, start, cancel, skip: () => leave('skip'), end: () => leave('end'), report, block, send, resend, typing };
+  return { busy, prepare, start, cancel, skip: () => leave('skip'), end: () => leave('end'), report, block, send, resend, typing };
 }
 
 export type MatchActions = ReturnType<typeof createMatchActions>;

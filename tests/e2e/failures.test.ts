@@ -122,6 +122,17 @@ describe('when things go wrong in the browser', () => {
     await expectTheCallGoesOn(ann, bob);
   }, 60_000);
 
+  it('closing the tab tells the partner within LEAVE_GRACE_MS, not after the reconnect grace, and puts them back in the queue', async () => {
+    // A reconnect grace far longer than the test: only the leave beacon can end the call in time.
+    await using app = await startTestApp({ RECONNECT_GRACE_MS: '60000', LEAVE_GRACE_MS: '1000' });
+    const ann = await person(app, 'Ann');
+    const bob = await person(app, 'Bob');
+    await startAndMatch(ann, bob);
+    await ann.close();
+    await expectText(bob, 'notice', /Finding someone new/, 10_000);
+    await bob.getByTestId('screen-waiting').waitFor();
+  }, 60_000);
+
   it('a reload mid-call is back in the same call within seconds; the partner sees "reconnecting" then the call again, and the messages are kept', async () => {
     await using app = await startTestApp();
     const ann = await person(app, 'Ann');

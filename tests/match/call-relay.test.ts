@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../support/app';
-import { connectUser, refusal } from '../support/client';
-
-/** What the call relays between the two people of a match: media state and peer-connection ids. */
-async function matchedPair(url: string) {
-  const a = await connectUser(url, { displayName: 'Ann' });
-  const b = await connectUser(url, { displayName: 'Bob' });
-  await a.api.match.enqueue.mutate({});
-  await b.api.match.enqueue.mutate({});
-  const { matchId } = await a.next('matched');
-  await b.next('matched');
-  return { a, b, matchId };
-}
+import { connectUser, matchedPair, refusal } from '../support/client';
 
 describe('call: media state and signalling between partners', () => {
   it('signal.media reaches the partner as partner_media, and only the partner', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { issueToken } from '../../server/session/token';
 import { startTestApp, type TestApp } from '../support/app';
-import { connectUser, type TestUser } from '../support/client';
+import { connectUser, matchedPair, type TestUser } from '../support/client';
 
 /**
  * session.leave, as the browser sends it on `pagehide`:
@@ -25,17 +25,7 @@ function beacon(url: string, token: string): Promise<Response> {
 }
 
 /** Ann and Bob, in a call. */
-async function inCall(url: string) {
-  const a = await connectUser(url, { displayName: 'Ann' });
-  const b = await connectUser(url, { displayName: 'Bob' });
-  await a.api.match.enqueue.mutate({});
-  await b.api.match.enqueue.mutate({});
-  const { matchId } = await a.next('matched');
-  await b.next('matched');
-  await a.api.match.joined.mutate({ matchId });
-  await b.api.match.joined.mutate({ matchId });
-  return { a, b, matchId };
-}
+const inCall = (url: string) => matchedPair(url, { joined: true });
 
 const count = (u: TestUser, type: string) => u.events.filter((e) => e.event.type === type).length;
 

@@ -98,3 +98,18 @@ export async function refusal<D = { appCode?: string; details?: Record<string, u
   if (!(e instanceof TRPCClientError)) throw new Error(`expected a refused call, got ${e instanceof Error ? e.message : 'a success'}`);
   return { message: e.message, data: e.data as D };
 }
+
+/** Ann and Bob matched with each other (CONNECTING), or in a call (IN_CALL) with `joined`. The caller disposes of both. */
+export async function matchedPair(url: string, opts: { joined?: boolean } = {}): Promise<{ a: TestUser; b: TestUser; matchId: string }> {
+  const a = await connectUser(url, { displayName: 'Ann' });
+  const b = await connectUser(url, { displayName: 'Bob' });
+  await a.api.match.enqueue.mutate({});
+  await b.api.match.enqueue.mutate({});
+  const { matchId } = await a.next('matched');
+  await b.next('matched');
+  if (opts.joined) {
+    await a.api.match.joined.mutate({ matchId });
+    await b.api.match.joined.mutate({ matchId });
+  }
+  return { a, b, matchId };
+}

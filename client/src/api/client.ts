@@ -167,10 +167,16 @@ export function createApi() {
     return createSession(chosenName);
   }
 
-  function onTokenRefused(token: string | undefined): Promise<StoredSession> | void {
-    if (replacing) return replacing;
-    if (!token || token !== session()?.token) return; // already replaced
-    return replaceSession(session()?.chosenName ?? '', 'unauthorized');
+  /**
+   * Replace a refused session. Nobody waits on this: a ban is kept as a receipt (noteBan) and any
+   * other failure is met again by the socket, which keeps asking for a session.
+   */
+  function onTokenRefused(token: string | undefined): Promise<void> {
+    if (!replacing && (!token || token !== session()?.token)) return Promise.resolve(); // already replaced
+    return (replacing ?? replaceSession(session()?.chosenName ?? '', 'unauthorized')).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   // ---- match.events: one live subscription, restarted when needed ----

@@ -1,7 +1,7 @@
 /**
  * The front page: what this is, how many are online, the camera preview (asked for before
  * queueing, or text only by choice), name, interests, language and region, the text-safety
- * choices, the age question and rules (asked once per device), and Start.
+ * and IP-privacy choices, the age question and rules (asked once per device), and Start.
  */
 import { For, createEffect, createSignal, onMount, untrack } from 'solid-js';
 import { loadAgeBracket, type AgeBracket } from '../api/session-token';
@@ -61,6 +61,7 @@ export default function Landing() {
       interests: prefs.interests(),
       ageBracket,
       chat: { allowContacts: allowContacts(), profanityFilter: profanityFilter() },
+      privacy: prefs.privacy(),
       language: prefs.language() ?? undefined,
       region: prefs.region() ?? undefined,
       textOnly: media.textOnly(),
@@ -116,6 +117,15 @@ export default function Landing() {
             <label class="check">
               <input type="checkbox" name="profanityFilter" checked={profanityFilter()} onChange={(e) => setProfanityFilter(e.currentTarget.checked)} />
               <span>Hide offensive words</span>
+            </label>
+          </fieldset>
+          <fieldset class="safety">
+            <legend>In video</legend>
+            <label class="check">
+              <input type="checkbox" name="privacy" checked={prefs.privacy()} onChange={(e) => prefs.setPrivacy(e.currentTarget.checked)} />
+              <span>
+                Hide my IP address from the people I talk to <span class="optional">(video goes through our relay server)</span>
+              </span>
             </label>
           </fieldset>
           <fieldset class="age">

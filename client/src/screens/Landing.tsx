@@ -9,6 +9,7 @@ import { CameraPreview } from '../components/CameraPreview';
 import { InterestChips } from '../components/InterestChips';
 import { OnlineCount } from '../components/OnlineCount';
 import { PoolSelects } from '../components/PoolSelects';
+import { SafetyChoices } from '../components/SafetyChoices';
 import { checkName } from '../lib/validate';
 import { useStores } from '../stores/context';
 
@@ -106,28 +107,14 @@ export default function Landing() {
           </label>
           <InterestChips value={prefs.interests()} onChange={prefs.setInterests} />
           <PoolSelects language={prefs.language()} region={prefs.region()} onLanguage={prefs.setLanguage} onRegion={prefs.setRegion} />
-          <fieldset class="safety">
-            <legend>In chat</legend>
-            <label class="check">
-              <input type="checkbox" name="allowContacts" checked={allowContacts()} onChange={(e) => setAllowContacts(e.currentTarget.checked)} />
-              <span>
-                Show links, e-mail addresses and phone numbers <span class="optional">(only if your partner allows them too)</span>
-              </span>
-            </label>
-            <label class="check">
-              <input type="checkbox" name="profanityFilter" checked={profanityFilter()} onChange={(e) => setProfanityFilter(e.currentTarget.checked)} />
-              <span>Hide offensive words</span>
-            </label>
-          </fieldset>
-          <fieldset class="safety">
-            <legend>In video</legend>
-            <label class="check">
-              <input type="checkbox" name="privacy" checked={prefs.privacy()} onChange={(e) => prefs.setPrivacy(e.currentTarget.checked)} />
-              <span>
-                Hide my IP address from the people I talk to <span class="optional">(video goes through our relay server)</span>
-              </span>
-            </label>
-          </fieldset>
+          <SafetyChoices
+            allowContacts={allowContacts()}
+            onAllowContacts={setAllowContacts}
+            profanityFilter={profanityFilter()}
+            onProfanityFilter={setProfanityFilter}
+            privacy={prefs.privacy()}
+            onPrivacy={prefs.setPrivacy}
+          />
           <fieldset class="age">
             <legend>How old are you?</legend>
             <For each={AGES}>

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../support/app';
 import { startTurnServer } from '../support/turn-server';
-import { pageSource, useBrowser } from './support/browser';
+import { answerLanding, pageSource, useBrowser } from './support/browser';
 import { expectVideoPlaying, startAndMatch, storedSession } from './support/call';
 
 const { person } = useBrowser();
@@ -95,5 +95,20 @@ describe('a private call through the relay', () => {
       const { userId } = await storedSession(page);
       expect(turn.log()).toMatch(new RegExp(`user <\\d+:${userId}>: incoming packet ALLOCATE processed, success`));
     }
+  }, 60_000);
+
+  it('with "Hide my IP address" turned off (remembered after a reload) the partner is handed direct addresses', async () => {
+    await using turn = await startTurnServer();
+    await using app = await startTestApp({ TURN_URLS: turn.url, TURN_SECRET: turn.secret });
+    const watch = { initScript: pageSource(watchPeerConnections) };
+    const ann = await person(app, 'Ann', watch);
+    const bob = await person(app, 'Bob', watch);
+    for (const page of [ann, bob]) await page.getByLabel(/Hide my IP address/).uncheck();
+    await ann.reload();
+    await answerLanding(ann, 'Ann');
+    expect(await ann.getByLabel(/Hide my IP address/).isChecked()).toBe(false);
+    await startAndMatch(ann, bob);
+    await expectVideoPlaying(bob, 'remote-video');
+    await expect.poll(async () => candidatesIn(await applied(bob)).some((c) => / typ host( |$)/.test(c))).toBe(true);
   }, 60_000);
 });

@@ -327,7 +327,7 @@ export const configSchema = z.object({
   TURN_URLS: csv.pipe(z.array(z.string().regex(/^turns?:[^\s]+$/i, 'each URL is turn: or turns:'))),
   /** coturn's static-auth-secret (use-auth-secret): signs each user's short-lived credentials. */
   TURN_SECRET: z.string().min(16).optional(),
-  /** A TURN credential is valid this long: about the length of a call (coturn refuses it for new allocations after). */
+  /** A TURN credential is valid this long from the match: the longest relayed call expected (coturn checks the expiry on every request, refreshes too). */
   TURN_TTL_S: count(60, 7 * 86_400, 3600),
 });
 

@@ -4,6 +4,7 @@
  * `loadConfig({...})` and shrink the durations instead of sleeping.
  */
 import { z } from 'zod';
+import { ConfigError } from './config-error';
 import { parseIceServers } from './rooms/options';
 import { resilienceEnvShape } from './resilience/env';
 
@@ -322,17 +323,16 @@ export const configSchema = z.object({
   LIVEKIT_WEBHOOK_DEDUPE_TTL_MS: ms(600_000),
   /** JSON list of RTCIceServer for direct-mode calls, e.g. [{"urls":"stun:stun.l.google.com:19302"}]. */
   ICE_SERVERS: json(parseIceServers, '[]'),
+  /** TURN (relay) servers for direct-mode calls, comma-separated turn:/turns: URLs; each user gets credentials of their own (TURN_SECRET). */
+  TURN_URLS: csv.pipe(z.array(z.string().regex(/^turns?:[^\s]+$/i, 'each URL is turn: or turns:'))),
+  /** coturn's static-auth-secret (use-auth-secret): signs each user's short-lived credentials. */
+  TURN_SECRET: z.string().min(16).optional(),
+  /** A TURN credential is valid this long from the match: the longest relayed call expected (coturn checks the expiry on every request, refreshes too). */
+  TURN_TTL_S: count(60, 7 * 86_400, 3600),
 });
 
 export type Config = z.infer<typeof configSchema>;
-
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /** Parse an environment-like record; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

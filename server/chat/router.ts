@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { chatVariants } from '../safety/text-safety';
+import { hideAddresses } from './hide-addresses';
 import type { StateStore } from '../state/store';
 import type { Context } from '../trpc/context';
 import { authedProcedure, router } from '../trpc/trpc';
@@ -36,7 +37,9 @@ export const chatRouter = router({
 export const signalRouter = router({
   /**
    * Relay a WebRTC offer, answer or ICE candidates to your partner (direct mode). `from` and `to`
-   * (optional, on every kind): the client's own peer-connection ids, relayed unchanged.
+   * (optional, on every kind): the client's own peer-connection ids, relayed unchanged. With TURN
+   * configured, the partner of a sender who hides their address gets it without any address but
+   * the relay's (hide-addresses.ts; the script picks by the sender's `privacy`).
    */
   send: authedProcedure
     .input(
@@ -61,7 +64,10 @@ export const signalRouter = router({
         ]),
       }),
     )
-    .mutation(({ ctx, input }) => relay(ctx, { matchId: input.matchId, kind: 'signal', data: input.data })),
+    .mutation(({ ctx, input }) => {
+      const hidden = ctx.svc.cfg.TURN_URLS.length > 0 ? hideAddresses(input.data) : null;
+      return relay(ctx, { matchId: input.matchId, kind: 'signal', data: input.data, hidden: hidden ?? undefined });
+    }),
   /**
    * Tell your partner what you are sending now (false: no device, muted or camera off); they get
    * `partner_media`. Refused like typing when you are not in that match. (Not `call.media`: tRPC

@@ -44,6 +44,8 @@ export const matchRouter = router({
         idempotencyKey,
         // Text safety (README): contacts shown only when both allow them; the word filter, on unless false.
         chat: z.object({ allowContacts: z.boolean().optional(), profanityFilter: z.boolean().optional() }).optional(),
+        // IP privacy (README "Video"): with TURN configured, what you send your partner carries only the relay's address. On unless false.
+        privacy: z.boolean().optional(),
       }),
     )
     .mutation(async ({ ctx, input }) =>

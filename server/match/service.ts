@@ -21,6 +21,8 @@ export interface EnqueueInput {
   region?: string;
   idempotencyKey?: string;
   chat?: ChatPreferences;
+  /** Hide my address from partners (relay only; absent: hidden). */
+  privacy?: boolean;
 }
 
 /** Which languages and regions a queue may be chosen by (config): a bounded set of pools. */
@@ -103,7 +105,7 @@ export class MatchService {
    */
   async enqueue(uid: string, name: string, input: EnqueueInput, pre: Precondition, audience: Audience, lowTrust = false) {
     const pool = audiencePool(audience, poolFor(this.opts.pools, input.language, input.region), lowTrust);
-    const call = { uid, name, interests: input.interests, op: input.idempotencyKey, allowed: pre.states, chat: input.chat };
+    const call = { uid, name, interests: input.interests, op: input.idempotencyKey, allowed: pre.states, chat: input.chat, privacy: input.privacy };
     if (this.store.poolHint(uid) === pool) {
       try {
         return this.enqueued(await this.store.enqueue({ ...call, pool, guess: true }).catch(wrongState(pre)), pool);

@@ -4,6 +4,8 @@
  * the name says seconds (LiveKit's own room timeouts are whole seconds on the wire).
  */
 import type { Config } from '../config';
+import { ConfigError } from '../config-error';
+import { isTurnUrl, type TurnSettings } from './turn';
 
 /** One RTCIceServer, as the browser's RTCPeerConnection takes it. */
 export interface IceServer {
@@ -59,7 +61,10 @@ export interface RoomsOptions {
   janitorIntervalMs: number;
   reconcileIntervalMs: number;
   webhookDedupeTtlMs: number;
+  /** Sent as they are to every direct-mode user (STUN; no TURN with a static credential). */
   iceServers: IceServer[];
+  /** A TURN service with per-user credentials (turn.ts); undefined: none. */
+  turn: TurnSettings | undefined;
 }
 
 export function roomsOptions(env: Config): RoomsOptions {
@@ -91,7 +96,16 @@ export function roomsOptions(env: Config): RoomsOptions {
     reconcileIntervalMs: env.LIVEKIT_RECONCILE_INTERVAL_MS,
     webhookDedupeTtlMs: env.LIVEKIT_WEBHOOK_DEDUPE_TTL_MS,
     iceServers: env.ICE_SERVERS,
+    turn: turnSettings(env),
   };
+}
+
+/** TURN_URLS with TURN_SECRET, or none; one without the other stops start-up (ConfigError). */
+function turnSettings(env: Config): TurnSettings | undefined {
+  const { TURN_URLS: urls, TURN_SECRET: secret } = env;
+  if (urls.length === 0 && !secret) return undefined;
+  if (urls.length === 0 || !secret) throw new ConfigError('Invalid configuration: TURN_URLS and TURN_SECRET go together (set both, or neither)');
+  return { urls, secret, ttlS: env.TURN_TTL_S };
 }
 
 /** Parse `ICE_SERVERS` (a JSON array of RTCIceServer); server/config.ts's zod schema calls this in a transform. */
@@ -103,6 +117,8 @@ export function parseIceServers(json: string): IceServer[] {
     const urls = o?.urls;
     const ok = typeof urls === 'string' || (Array.isArray(urls) && urls.length > 0 && urls.every((u) => typeof u === 'string'));
     if (!o || !ok) throw new Error(`ICE_SERVERS[${i}] needs "urls" (a string or a list of strings)`);
+    // A static TURN credential would be the same for every user and readable in every page.
+    if ([urls].flat().some(isTurnUrl)) throw new Error(`ICE_SERVERS[${i}] is a TURN server: put it in TURN_URLS with TURN_SECRET (per-user credentials)`);
     return {
       urls,
       ...(o.username !== undefined ? { username: String(o.username) } : {}),

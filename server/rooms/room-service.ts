@@ -15,7 +15,9 @@
  * their places, with a notice; audited as match_ended/rollback). Either way the room name is ended
  * too, because a creation that timed out on our side may still have happened on LiveKit's.
  * Matches without LiveKit are announced at once by the pairing script, unless ICE servers are
- * configured: then they are deferred too, and announced here with `iceServers`.
+ * configured (ICE_SERVERS, or TURN_URLS): then they are deferred too, and announced here with
+ * `iceServers`, each user's own: with TURN, a credential made for that user alone (turn.ts), so
+ * no user ever sees another's.
  */
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../infra/redis';
@@ -29,6 +31,7 @@ import type { RoomsOptions } from './options';
 import type { RoomDeleter } from './room-deleter';
 import type { RoomRecord, RoomRecords } from './room-records';
 import { isMatchOn, type MatchInfo } from './rules';
+import { turnServerFor } from './turn';
 
 export interface LiveKitParts {
   gateway: LiveKitGateway;
@@ -52,7 +55,7 @@ export class RoomService {
   /** For store.matchMode: LiveKit rooms while LiveKit is usable, else direct (deferred only to add ICE servers). */
   matchMode(): { mode: 'direct' | 'livekit'; defer: boolean } {
     if (this.livekit && !this.livekit.policy.isOpen()) return { mode: 'livekit', defer: true };
-    return { mode: 'direct', defer: this.opts.iceServers.length > 0 };
+    return { mode: 'direct', defer: this.opts.iceServers.length > 0 || this.opts.turn !== undefined };
   }
 
   /** For store.onMatches: set up the call of every deferred match (in the background). */
@@ -154,8 +157,8 @@ export class RoomService {
       matchId: m.matchId,
       mode: 'livekit',
       room,
-      forA: { livekit: { url, token: ta, room }, ...this.ice() },
-      forB: { livekit: { url, token: tb, room }, ...this.ice() },
+      forA: { livekit: { url, token: ta, room }, ...this.ice(m.a) },
+      forB: { livekit: { url, token: tb, room }, ...this.ice(m.b) },
     });
     if (!r.ok) {
       this.log.info({ pool, matchId: m.matchId, room }, 'match ended while its room was being made');
@@ -176,12 +179,15 @@ export class RoomService {
   }
 
   private async announceDirect(pool: string, m: MatchMade, why: string): Promise<void> {
-    const r = await this.store.announce({ pool, matchId: m.matchId, mode: 'direct', forA: this.ice(), forB: this.ice() });
+    const r = await this.store.announce({ pool, matchId: m.matchId, mode: 'direct', forA: this.ice(m.a), forB: this.ice(m.b) });
     this.log.debug({ pool, matchId: m.matchId, announced: r.ok, why }, 'direct match announced');
   }
 
-  private ice(): { iceServers?: RoomsOptions['iceServers'] } {
-    return this.opts.iceServers.length ? { iceServers: this.opts.iceServers } : {};
+  /** The ICE servers for `userId`: the shared STUN entries, and TURN with credentials of their own. */
+  private ice(userId: string): { iceServers?: RoomsOptions['iceServers'] } {
+    const { iceServers, turn } = this.opts;
+    const servers = turn ? [...iceServers, turnServerFor(turn, userId, this.clock.now())] : iceServers;
+    return servers.length ? { iceServers: servers } : {};
   }
 
   private track(p: Promise<unknown>): void {

@@ -83,6 +83,8 @@ export class StateStore extends ScriptRunner {
     allowed?: readonly State[];
     /** Text-safety choices, kept on the user's hash for relay (absent: contacts hidden, filter on). */
     chat?: ChatPreferences;
+    /** Hide this user's address from partners (signal relay; absent: hidden). */
+    privacy?: boolean;
   }) {
     const r = await this.run('enqueue', a.pool, this.keys.user(a.pool, a.uid), {
       uid: a.uid,
@@ -94,6 +96,7 @@ export class StateStore extends ScriptRunner {
       guess: a.guess,
       allowed: a.allowed,
       chat: a.chat,
+      privacy: a.privacy,
     });
     if (!r.ok) throw new InvalidTransitionError(asState(r.state), State.WAITING);
     return { state: asState(r.state), version: Number(r.version), match: (r.match as MatchMade | null) ?? null };
@@ -246,6 +249,8 @@ export class StateStore extends ScriptRunner {
     audio?: boolean;
     video?: boolean;
     data?: unknown;
+    /** kind 'signal': `data` without the sender's own addresses, relayed instead when the sender hides them (enqueue `privacy`). */
+    hidden?: unknown;
     clientMessageId?: string;
     guess?: boolean;
   }) {
@@ -259,6 +264,7 @@ export class StateStore extends ScriptRunner {
       audio: a.audio,
       video: a.video,
       data: a.data,
+      hidden: a.hidden,
       cmid: a.clientMessageId,
       op: a.clientMessageId ? `${a.uid}:chat:${a.clientMessageId}` : undefined,
       guess: a.guess,

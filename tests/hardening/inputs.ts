@@ -258,6 +258,7 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
       language: str(2, 8, language).optional(),
       region: str(2, 8, fc.constantFrom('eu', 'na')).optional(),
       idempotencyKey: idempotencyKey.optional(),
+      privacy: bool.optional(),
     }),
   },
   'match.cancel': { type: 'mutation', auth: 'user', input: shape({ idempotencyKey: idempotencyKey.optional() }, { optional: true }) },

@@ -65,6 +65,7 @@ export function testOptions(over: Overrides = {}): Omit<RoomsOptions, 'livekit'>
     reconcileIntervalMs: 30_000,
     webhookDedupeTtlMs: 600_000,
     iceServers: [],
+    turn: undefined,
     ...rest,
   };
 }

@@ -104,10 +104,12 @@ describe('rooms settings', () => {
   });
 
   it('ICE servers are a JSON list of RTCIceServer, and a bad entry is named', () => {
-    expect(parseIceServers('[{"urls":"stun:s.example.org"},{"urls":["turn:t.example.org"],"username":"u","credential":"c"}]')).toEqual([
+    expect(parseIceServers('[{"urls":"stun:s.example.org"},{"urls":["stun:t.example.org"],"username":"u","credential":"c"}]')).toEqual([
       { urls: 'stun:s.example.org' },
-      { urls: ['turn:t.example.org'], username: 'u', credential: 'c' },
+      { urls: ['stun:t.example.org'], username: 'u', credential: 'c' },
     ]);
+    // TURN has per-user credentials of its own (TURN_URLS, TURN_SECRET): a static one is refused.
+    expect(() => parseIceServers('[{"urls":["turn:t.example.org"],"username":"u","credential":"c"}]')).toThrow(/ICE_SERVERS\[0\].*TURN_URLS/);
     expect(parseIceServers('[]')).toEqual([]);
     expect(() => parseIceServers('{"urls":"x"}')).toThrow(/JSON array/);
     expect(() => parseIceServers('[{"urls":"stun:a"},{"username":"u"}]')).toThrow(/ICE_SERVERS\[1\]/);

@@ -3,8 +3,9 @@
  * and a glare (two offers at once) is settled by role: the polite side yields, the impolite one
  * ignores the other's offer. The server's `role` makes the impolite side (the newcomer) offer first;
  * the polite side adds its own tracks only when answering, so normally there is no glare at all.
- * ICE servers (STUN/TURN) come from the server's ICE_SERVERS setting in the `matched` event;
- * none are needed on one machine or one network (host candidates).
+ * ICE servers (STUN, and TURN with this user's own credentials) come in the `matched` event;
+ * none are needed on one machine or one network (host candidates). `relayOnly` (IP privacy)
+ * gathers relay candidates only, so the partner never learns this device's address.
  *
  * Every peer connection has an id, and every signal says which connection sent it (`from`) and,
  * once known, which one it is for (`to`). A page that reloads mid-call starts a new connection
@@ -31,6 +32,8 @@ const MAX_BATCH = 20;
 export interface DirectCallOptions {
   polite: boolean;
   iceServers?: RTCIceServer[];
+  /** iceTransportPolicy 'relay': every path goes through the TURN server. */
+  relayOnly?: boolean;
   /** Our camera/microphone now (devices may change during the call), or null to only receive (text-only on our side). */
   stream(): MediaStream | null;
   send(data: Signal): void;
@@ -59,7 +62,7 @@ export class DirectCall {
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly o: DirectCallOptions) {
-    const pc = (this.pc = new RTCPeerConnection({ iceServers: o.iceServers ?? [] }));
+    const pc = (this.pc = new RTCPeerConnection({ iceServers: o.iceServers ?? [], iceTransportPolicy: o.relayOnly ? 'relay' : 'all' }));
     pc.ontrack = ({ track }) => {
       this.remote.addTrack(track);
       // A new MediaStream object each time, so the <video> element is told about the new track.

@@ -1,7 +1,7 @@
 /**
  * The front page: what this is, how many are online, the camera preview (asked for before
  * queueing, or text only by choice), name, interests, language and region, the text-safety
- * choices, the age question and rules (asked once per device), and Start.
+ * and IP-privacy choices, the age question and rules (asked once per device), and Start.
  */
 import { For, createEffect, createSignal, onMount, untrack } from 'solid-js';
 import { loadAgeBracket, type AgeBracket } from '../api/session-token';
@@ -9,6 +9,7 @@ import { CameraPreview } from '../components/CameraPreview';
 import { InterestChips } from '../components/InterestChips';
 import { OnlineCount } from '../components/OnlineCount';
 import { PoolSelects } from '../components/PoolSelects';
+import { SafetyChoices } from '../components/SafetyChoices';
 import { checkName } from '../lib/validate';
 import { useStores } from '../stores/context';
 
@@ -61,6 +62,7 @@ export default function Landing() {
       interests: prefs.interests(),
       ageBracket,
       chat: { allowContacts: allowContacts(), profanityFilter: profanityFilter() },
+      privacy: prefs.privacy(),
       language: prefs.language() ?? undefined,
       region: prefs.region() ?? undefined,
       textOnly: media.textOnly(),
@@ -105,19 +107,14 @@ export default function Landing() {
           </label>
           <InterestChips value={prefs.interests()} onChange={prefs.setInterests} />
           <PoolSelects language={prefs.language()} region={prefs.region()} onLanguage={prefs.setLanguage} onRegion={prefs.setRegion} />
-          <fieldset class="safety">
-            <legend>In chat</legend>
-            <label class="check">
-              <input type="checkbox" name="allowContacts" checked={allowContacts()} onChange={(e) => setAllowContacts(e.currentTarget.checked)} />
-              <span>
-                Show links, e-mail addresses and phone numbers <span class="optional">(only if your partner allows them too)</span>
-              </span>
-            </label>
-            <label class="check">
-              <input type="checkbox" name="profanityFilter" checked={profanityFilter()} onChange={(e) => setProfanityFilter(e.currentTarget.checked)} />
-              <span>Hide offensive words</span>
-            </label>
-          </fieldset>
+          <SafetyChoices
+            allowContacts={allowContacts()}
+            onAllowContacts={setAllowContacts}
+            profanityFilter={profanityFilter()}
+            onProfanityFilter={setProfanityFilter}
+            privacy={prefs.privacy()}
+            onPrivacy={prefs.setPrivacy}
+          />
           <fieldset class="age">
             <legend>How old are you?</legend>
             <For each={AGES}>

@@ -35,7 +35,11 @@ interface ActiveCall {
   cleanups: Array<() => void>;
 }
 
-export function createCallStore(api: Api, media: LocalMediaSource) {
+/**
+ * `privacy`: the person hides their IP address (prefs). With a TURN server among the match's ICE
+ * servers the connection then uses relay candidates only, so the partner sees the relay's address.
+ */
+export function createCallStore(api: Api, media: LocalMediaSource, privacy: () => boolean) {
   const [remoteStream, setRemoteStream] = createSignal<MediaStream | null>(null);
   const [status, setStatus] = createSignal('');
   const [phase, setPhase] = createSignal<CallPhase>('idle');
@@ -131,6 +135,7 @@ export function createCallStore(api: Api, media: LocalMediaSource) {
       const direct: DirectCall = new DirectCall({
         polite: ev.role === 'polite',
         iceServers: ev.iceServers,
+        relayOnly: privacy() && hasTurn(ev.iceServers),
         stream: () => media.stream(),
         send: (data) => void api.call(() => api.trpc.signal.send.mutate({ matchId: call.matchId, data })).catch(() => null),
         onRemoteStream: (s) => active === call && call.direct === direct && setRemoteStream(s),
@@ -217,6 +222,11 @@ export function createCallStore(api: Api, media: LocalMediaSource) {
     announceMedia,
     stop,
   };
+}
+
+/** True when `servers` name a TURN relay (the server sends one, with our own credentials, when it has TURN configured). */
+function hasTurn(servers: MatchedEvent['iceServers']): boolean {
+  return (servers ?? []).some((s) => [s.urls].flat().some((u) => /^turns?:/i.test(u)));
 }
 
 export type CallStore = ReturnType<typeof createCallStore>;

@@ -20,7 +20,7 @@ export function createStores() {
   const prefs = createPrefsStore();
   const stats = createStatsStore(() => api.call(() => api.trpc.stats.online.query()));
   const session = createSessionStore(api);
-  const call = createCallStore(api, media);
+  const call = createCallStore(api, media, prefs.privacy);
   const match = createMatchStore(api, notices, call);
   const actions = createMatchActions(api, match, notices, call, media);
   return { session, notices, media, prefs, stats, call, match, actions };

@@ -29,6 +29,8 @@ export interface StartInput {
   interests: string[];
   ageBracket: AgeBracket;
   chat: { allowContacts: boolean; profanityFilter: boolean };
+  /** Hide my IP address: the server strips it from what I send (with TURN configured). */
+  privacy: boolean;
   /** ISO codes; absent = anyone. */
   language?: string;
   region?: string;
@@ -73,8 +75,8 @@ export function createMatchActions(api: Api, m: MatchState, notices: NoticeStore
       await withTimeout(api.eventsReady(), EVENTS_READY_TIMEOUT_MS);
       const idempotencyKey = newId();
       const interests = input.interests.length ? input.interests : undefined;
-      const { language, region, chat } = input;
-      const r = await api.call(() => api.trpc.match.enqueue.mutate({ interests, language, region, idempotencyKey, chat }), { retry: true });
+      const { language, region, chat, privacy } = input;
+      const r = await api.call(() => api.trpc.match.enqueue.mutate({ interests, language, region, idempotencyKey, chat, privacy }), { retry: true });
       m.applyState(r);
     });
 

@@ -1,6 +1,7 @@
 /**
  * What the person chose on the landing page and wants next time on this device: interests,
- * language and region. Kept in localStorage; anything unreadable there is simply forgotten.
+ * language and region, and whether to hide their IP address (on unless turned off). Kept in
+ * localStorage; anything unreadable there is simply forgotten.
  */
 import { createSignal } from 'solid-js';
 import { CODE } from '../lib/pools';
@@ -13,15 +14,17 @@ export interface Prefs {
   /** null = Any (not sent). */
   language: string | null;
   region: string | null;
+  /** Video through the relay only, so partners never see this device's address (README "Video"). */
+  privacy: boolean;
 }
 
 function load(): Prefs {
   try {
     const v = JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Record<keyof Prefs, unknown>>;
     const code = (x: unknown) => (typeof x === 'string' && CODE.test(x) ? x : null);
-    return { interests: validInterests(v.interests), language: code(v.language), region: code(v.region) };
+    return { interests: validInterests(v.interests), language: code(v.language), region: code(v.region), privacy: v.privacy !== false };
   } catch {
-    return { interests: [], language: null, region: null };
+    return { interests: [], language: null, region: null, privacy: true };
   }
 }
 
@@ -42,9 +45,11 @@ export function createPrefsStore() {
     interests: () => prefs().interests,
     language: () => prefs().language,
     region: () => prefs().region,
+    privacy: () => prefs().privacy,
     setInterests: (interests: string[]) => update({ interests }),
     setLanguage: (language: string | null) => update({ language }),
     setRegion: (region: string | null) => update({ region }),
+    setPrivacy: (privacy: boolean) => update({ privacy }),
   };
 }
 

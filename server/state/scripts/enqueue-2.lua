@@ -1,9 +1,10 @@
 --[[ enqueue: IDLE -> WAITING, then an immediate match attempt (event-driven matching).
   KEYS[1] user hash
   ARGV[3] { pool, uid, name, interests (comma-separated), op, mids = { matchId }, mode, minVersion?, guess?, allowed?,
-            chat? = { allowContacts?, profanityFilter? } }
-  (chat: the user's text-safety choices, kept on their hash for relay-2.lua; each enqueue states
-  them afresh, an absent one is the safe default: contacts not allowed, the filter on)
+            chat? = { allowContacts?, profanityFilter? }, privacy? }
+  (chat: the user's text-safety choices, and privacy: whether their address is hidden from
+  partners; kept on their hash for relay-2.lua; each enqueue states them afresh, an absent one is
+  the safe default: contacts not allowed, the filter on, the address hidden)
   (minVersion: the user's version in the pool they come from; versions never restart on a move)
   Returns { ok, state, version, match? } or { ok = false, error = 'WRONG_STATE' | 'MISS', state } ]]
 local seen = op_seen()
@@ -16,7 +17,8 @@ if u.state ~= 'IDLE' then return refuse('WRONG_STATE', { state = u.state }) end
 if A.minVersion and u.version < A.minVersion then u.version = A.minVersion end
 local chat = A.chat or {}
 local fields = { waitingSince = NOW, interests = A.interests or '', lastPos = 0,
-  allowContacts = chat.allowContacts == true and '1' or '0', profanityFilter = chat.profanityFilter == false and '0' or '1' }
+  allowContacts = chat.allowContacts == true and '1' or '0', profanityFilter = chat.profanityFilter == false and '0' or '1',
+  privacy = A.privacy == false and '0' or '1' }
 if A.name and A.name ~= '' then fields.name = A.name end
 transition(u, 'WAITING', { reason = 'enqueue', fields = fields })
 -- Asking to be matched is a sign of life (a client without a live socket must then heartbeat).

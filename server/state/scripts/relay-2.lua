@@ -5,7 +5,9 @@
   preferences call for (computed by server/safety/text-safety.ts, A.masks), and the message goes
   to the pool's outbox as it was typed, with what the receiver saw masked (chat_messages).
   KEYS[1] user hash
-  ARGV[3] { pool, uid, matchId, kind = chat|typing|media|signal, text?, masks?, typing?, audio?, video?, data?, cmid?, op?, guess? }
+  ARGV[3] { pool, uid, matchId, kind = chat|typing|media|signal, text?, masks?, typing?, audio?, video?, data?, hidden?, cmid?, op?, guess? }
+          hidden: data without the sender's own addresses (server/chat/hide-addresses.ts), relayed
+          instead of data when the sender hides their address (privacy, enqueue-2.lua; absent: hidden)
           masks = { kinds = { 'link'|'email'|'phone'|'word', ... }, c?, w?, cw? }: what the text
           holds, and the text with contacts (c), offensive words (w) or both (cw) masked
   ARGV[4] limits: sigMaxDescriptions, sigMaxCandidates (per sender and match; counted in the match hash)
@@ -55,6 +57,9 @@ else
     end
     redis.call('HINCRBY', mkey(A.matchId), field, n)
   end
-  push(p.id, 'signal', { matchId = A.matchId, data = A.data })
+  local data = A.data
+  if A.hidden and u.privacy ~= '0' then data = A.hidden end
+  -- Nothing left of a candidates signal (all hidden): nothing to tell.
+  if data.kind ~= 'candidates' or #data.candidates > 0 then push(p.id, 'signal', { matchId = A.matchId, data = data }) end
 end
 return op_done(reply({ ok = true }))

@@ -46,7 +46,9 @@ export const sessionRouter = router({
       const expiresAt = ctx.svc.clock.now() + ctx.svc.cfg.SESSION_TTL_MS;
       const name = input?.displayName ?? `Stranger ${userId.slice(0, 4)}`;
       await ctx.svc.sanctions.remember(userId, input?.deviceId, address, ctx.svc.cfg.SESSION_TTL_MS);
-      return { userId, displayName: name, token: issueToken({ sub: userId, name, exp: expiresAt, ...claims }, ctx.svc.sessionSecret), expiresAt };
+      const token = issueToken({ sub: userId, name, exp: expiresAt, ...claims }, ctx.svc.sessionSecret);
+      // relay: this server hands out TURN credentials, so the page offers "Hide my IP address".
+      return { userId, displayName: name, token, expiresAt, relay: ctx.svc.cfg.TURN_URLS.length > 0 };
     }),
   /**
    * The page is going (sent by `navigator.sendBeacon` on `pagehide`): if this session's connection

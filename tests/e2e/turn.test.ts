@@ -97,6 +97,13 @@ describe('a private call through the relay', () => {
     }
   }, 60_000);
 
+  it('a server without a relay offers no "Hide my IP address" (it could not change anything there)', async () => {
+    await using app = await startTestApp();
+    const ann = await person(app, 'Ann');
+    await ann.getByTestId('preview-video').waitFor();
+    expect(await ann.getByLabel(/Hide my IP address/).count()).toBe(0);
+  }, 60_000);
+
   it('with "Hide my IP address" turned off (remembered after a reload) the partner is handed direct addresses', async () => {
     await using turn = await startTurnServer();
     await using app = await startTestApp({ TURN_URLS: turn.url, TURN_SECRET: turn.secret });

@@ -109,7 +109,7 @@ export function createApi() {
         throw noteBan(again);
       });
     });
-    const s: StoredSession = { token: r.token, userId: r.userId, displayName: r.displayName, chosenName, expiresAt: r.expiresAt, ageBracket };
+    const s: StoredSession = { token: r.token, userId: r.userId, displayName: r.displayName, chosenName, expiresAt: r.expiresAt, ageBracket, relay: r.relay };
     saveSession(s);
     setSession(s);
     return s;

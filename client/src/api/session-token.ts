@@ -11,6 +11,8 @@ export interface StoredSession {
   expiresAt: number;
   /** The age bracket the token carries (with the rules accepted), if the person gave one. */
   ageBracket?: AgeBracket;
+  /** The server relays calls (TURN), so hiding one's IP address is a real choice. */
+  relay?: boolean;
 }
 
 /** The age answers the server takes (server/safety/age.ts). */
@@ -63,7 +65,8 @@ export function loadSession(now = Date.now()): StoredSession | null {
     if (typeof s.token !== 'string' || typeof s.userId !== 'string' || typeof s.expiresAt !== 'number') return null;
     if (!isUsable(s as StoredSession, now)) return null;
     const ageBracket = typeof s.ageBracket === 'string' && BRACKETS.includes(s.ageBracket) ? s.ageBracket : undefined;
-    return { token: s.token, userId: s.userId, displayName: s.displayName ?? '', chosenName: s.chosenName ?? '', expiresAt: s.expiresAt, ageBracket };
+    const relay = s.relay === true;
+    return { token: s.token, userId: s.userId, displayName: s.displayName ?? '', chosenName: s.chosenName ?? '', expiresAt: s.expiresAt, ageBracket, relay };
   } catch {
     return null; // storage disabled or corrupt: start a fresh session
   }

@@ -1,5 +1,5 @@
 /** The front page's choices about what reaches whom: text safety (README "Text safety") and IP privacy (README "Video"). */
-import type { JSX } from 'solid-js';
+import { Show, type JSX } from 'solid-js';
 
 function Check(props: { name: string; checked: boolean; onChange: (checked: boolean) => void; children: JSX.Element }) {
   return (
@@ -15,6 +15,8 @@ export function SafetyChoices(props: {
   onAllowContacts: (v: boolean) => void;
   profanityFilter: boolean;
   onProfanityFilter: (v: boolean) => void;
+  /** The server relays calls (TURN): only then is hiding one's address a choice that does anything. */
+  privacyOffered: boolean;
   privacy: boolean;
   onPrivacy: (v: boolean) => void;
 }) {
@@ -29,12 +31,14 @@ export function SafetyChoices(props: {
           Hide offensive words
         </Check>
       </fieldset>
-      <fieldset class="safety">
-        <legend>In video</legend>
-        <Check name="privacy" checked={props.privacy} onChange={props.onPrivacy}>
-          Hide my IP address from the people I talk to <span class="optional">(video goes through our relay server)</span>
-        </Check>
-      </fieldset>
+      <Show when={props.privacyOffered}>
+        <fieldset class="safety">
+          <legend>In video</legend>
+          <Check name="privacy" checked={props.privacy} onChange={props.onPrivacy}>
+            Hide my IP address from the people I talk to <span class="optional">(video goes through our relay server)</span>
+          </Check>
+        </fieldset>
+      </Show>
     </>
   );
 }

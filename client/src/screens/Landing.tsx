@@ -112,6 +112,7 @@ export default function Landing() {
             onAllowContacts={setAllowContacts}
             profanityFilter={profanityFilter()}
             onProfanityFilter={setProfanityFilter}
+            privacyOffered={session.user()?.relay === true}
             privacy={prefs.privacy()}
             onPrivacy={prefs.setPrivacy}
           />

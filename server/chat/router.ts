@@ -74,6 +74,11 @@ export const signalRouter = router({
    * reserves `call`, `apply` and `then` as router names.)
    */
   media: authedProcedure
-    .input(z.object({ matchId, audio: z.boolean(), video: z.boolean() }))
-    .mutation(({ ctx, input }) => relay(ctx, { matchId: input.matchId, kind: 'media', audio: input.audio, video: input.video })),
+    // failed: our video could not connect at all (the partner is told, media_failures_total counts it).
+    .input(z.object({ matchId, audio: z.boolean(), video: z.boolean(), failed: z.boolean().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const r = await relay(ctx, { matchId: input.matchId, kind: 'media', audio: input.audio, video: input.video, failed: input.failed });
+      if (input.failed) ctx.svc.metrics.mediaFailures.inc();
+      return r;
+    }),
 });

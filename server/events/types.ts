@@ -43,7 +43,8 @@ export type MatchEvent = Base &
     | { type: 'typing'; matchId: string; typing: boolean }
     | { type: 'signal'; matchId: string; data: SignalData }
     // What the partner is sending now (signal.media): false = no device, muted or camera off.
-    | { type: 'partner_media'; matchId: string; audio: boolean; video: boolean }
+    // failed: the partner's video could not connect (ICE failed after a restart, or nothing in time).
+    | { type: 'partner_media'; matchId: string; audio: boolean; video: boolean; failed: boolean }
     | { type: 'partner_left'; matchId: string; reason: LeaveReason }
     | { type: 'partner_reconnecting'; matchId: string; graceMs: number }
     | { type: 'partner_back'; matchId: string }

@@ -36,6 +36,10 @@ export function createMetrics() {
     cleanupFixed: counter('cleanup_fixed_total', 'Things the maintenance sweep fixed', ['kind']),
     cleanupDuration: gauge('cleanup_last_duration_seconds', 'Duration of the last maintenance run'),
     presenceSweep: counter('presence_signals_total', 'Drops and returns found by the presence sweep', ['kind']),
+    mediaFailures: counter(
+      'media_failures_total',
+      'Calls whose video could not connect, as a client reports it (ICE failed after one restart, or nothing in time); they go on by text',
+    ),
     uncaughtErrors: counter('uncaught_errors_total', 'Errors no handler caught (logged; the process keeps serving)', ['kind']),
     refused: counter(
       'refused_requests_total',

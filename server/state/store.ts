@@ -248,6 +248,8 @@ export class StateStore extends ScriptRunner {
     /** kind 'media': what the sender is sending now. */
     audio?: boolean;
     video?: boolean;
+    /** kind 'media': the sender's video could not connect (they go on by text). */
+    failed?: boolean;
     data?: unknown;
     /** kind 'signal': `data` without the sender's own addresses, relayed instead when the sender hides them (enqueue `privacy`). */
     hidden?: unknown;
@@ -263,6 +265,7 @@ export class StateStore extends ScriptRunner {
       typing: a.typing,
       audio: a.audio,
       video: a.video,
+      failed: a.failed,
       data: a.data,
       hidden: a.hidden,
       cmid: a.clientMessageId,

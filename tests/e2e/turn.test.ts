@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../support/app';
 import { startTurnServer } from '../support/turn-server';
 import { answerLanding, pageSource, useBrowser } from './support/browser';
-import { expectVideoPlaying, startAndMatch, storedSession } from './support/call';
+import { CONNECT_TIMEOUT_MS } from '../../client/src/stores/call';
+import { freePort } from '../support/free-port';
+import { expectText, expectVideoPlaying, say, startAndMatch, storedSession } from './support/call';
 
 const { person } = useBrowser();
 
@@ -117,5 +119,23 @@ describe('a private call through the relay', () => {
     await startAndMatch(ann, bob);
     await expectVideoPlaying(bob, 'remote-video');
     await expect.poll(async () => candidatesIn(await applied(bob)).some((c) => / typ host( |$)/.test(c))).toBe(true);
+  }, 60_000);
+
+  it('when no path can carry video (relay only, the TURN server unreachable) both people are told within seconds and go on by text', async () => {
+    // Nothing listens on that port: relay-only gathering finds no candidate, ICE is restarted once, then the call gives up on video.
+    const port = await freePort();
+    await using app = await startTestApp({ TURN_URLS: `turn:127.0.0.1:${port}?transport=tcp`, TURN_SECRET: 'a-secret-for-the-test' });
+    const ann = await person(app, 'Ann');
+    const bob = await person(app, 'Bob');
+    const matchedAt = Date.now();
+    await startAndMatch(ann, bob);
+    for (const page of [ann, bob]) await expectText(page, 'media-status', "Video couldn't connect; text chat still works.", CONNECT_TIMEOUT_MS);
+    // Sooner than the connect timeout: the failure was seen, not waited out.
+    expect(Date.now() - matchedAt).toBeLessThan(CONNECT_TIMEOUT_MS);
+    for (const page of [ann, bob]) await expectText(page, 'call-state', 'Text only');
+    await say(ann, 'video failed but this works');
+    await bob.getByTestId('message').filter({ hasText: 'video failed but this works' }).waitFor();
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(Number(/^media_failures_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   }, 60_000);
 });

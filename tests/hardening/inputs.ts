@@ -271,7 +271,7 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
   'chat.send': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, text: str(1, 2000), clientMessageId: str(8, 64) }) },
   'chat.typing': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, typing: bool }) },
   'signal.send': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, data: signalData }) },
-  'signal.media': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, audio: bool, video: bool }) },
+  'signal.media': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, audio: bool, video: bool, failed: bool.optional() }) },
   'stats.online': { type: 'query', auth: 'user', input: null },
   'presence.heartbeat': { type: 'mutation', auth: 'user', input: null },
   'safety.myReports': { type: 'query', auth: 'user', input: null },

@@ -61,4 +61,17 @@ describe('call: media state and signalling between partners', () => {
     }
     expect(b.events.filter((e) => e.event.type === 'signal')).toEqual([]);
   });
+
+  it('a client whose video could not connect says so: the partner hears partner_media with failed, and media_failures_total counts it once', async () => {
+    await using app = await startTestApp();
+    const { a, b, matchId } = await matchedPair(app.url);
+    await using _a = a;
+    await using _b = b;
+    await a.api.signal.media.mutate({ matchId, audio: true, video: true });
+    expect(await b.next('partner_media')).toMatchObject({ audio: true, video: true, failed: false });
+    await a.api.signal.media.mutate({ matchId, audio: false, video: false, failed: true });
+    expect(await b.next('partner_media', (e) => e.failed)).toMatchObject({ matchId, audio: false, video: false, failed: true });
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/^media_failures_total 1$/m);
+  });
 });

@@ -42,6 +42,7 @@ export interface DirectCallOptions {
   onConnected(): void;
   /** The path stopped carrying media for a moment (the browser may still recover it). */
   onInterrupted(): void;
+  /** No media path, even after one ICE restart. */
   onFailed(): void;
 }
 
@@ -52,6 +53,10 @@ export class DirectCall {
   remoteId: string | null = null;
   private readonly pc: RTCPeerConnection;
   private readonly meter = new PathMeter();
+  /** ICE has been restarted once (a failure after that is final). */
+  private restarted = false;
+  /** This gathering round found at least one candidate (none: nothing can connect, e.g. relay only and no TURN reachable). */
+  private gatheredAny = false;
   private readonly remote = new MediaStream();
   private makingOffer = false;
   private ignoreOffer = false;
@@ -69,7 +74,12 @@ export class DirectCall {
       o.onRemoteStream(new MediaStream(this.remote.getTracks()));
     };
     pc.onicecandidate = ({ candidate: c }) => {
-      if (!c) return this.flushCandidates(); // gathering is complete
+      if (!c) {
+        // Gathering is complete. With no candidate at all there is no path to try: fail now, not after ICE's timeouts.
+        if (!this.gatheredAny) this.fail();
+        return this.flushCandidates();
+      }
+      this.gatheredAny = true;
       this.gathered.push({ candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex });
       if (this.gathered.length >= MAX_BATCH) this.flushCandidates();
       else this.flushTimer ??= setTimeout(() => this.flushCandidates(), CANDIDATE_BATCH_MS);
@@ -88,10 +98,19 @@ export class DirectCall {
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'connected') o.onConnected();
       else if (pc.connectionState === 'disconnected') o.onInterrupted();
-      else if (pc.connectionState === 'failed') o.onFailed();
+      else if (pc.connectionState === 'failed') this.fail();
     };
     if (!o.polite) this.addLocal();
     this.send({ kind: 'connected' });
+  }
+
+  /** The first failure restarts ICE (new candidates, perhaps a path that works now); the second is final. */
+  private fail(): void {
+    if (this.pc.signalingState === 'closed') return;
+    if (this.restarted) return this.o.onFailed();
+    this.restarted = true;
+    this.gatheredAny = false;
+    this.pc.restartIce();
   }
 
   private send(data: SignalData): void {

@@ -32,6 +32,8 @@ interface ActiveCall {
   retired: Set<string>;
   /** Direct mode: close our connection and start a new one (the partner's page reloaded). */
   replace: (() => void) | null;
+  /** Give up on video for this call and go on by text; `report` tells the partner and the server (once). */
+  giveUp: ((report: boolean) => void) | null;
   cleanups: Array<() => void>;
 }
 
@@ -68,7 +70,7 @@ export function createCallStore(api: Api, media: LocalMediaSource, privacy: () =
 
   async function start(ev: MatchedEvent, onReady: () => void, resumed: { connectedAt: number | null } | null = null): Promise<void> {
     stop();
-    const call: ActiveCall = { matchId: ev.matchId, early: [], direct: null, livekit: null, retired: new Set(), replace: null, cleanups: [] };
+    const call: ActiveCall = { matchId: ev.matchId, early: [], direct: null, livekit: null, retired: new Set(), replace: null, giveUp: null, cleanups: [] };
     active = call;
     setPhase(resumed ? 'reconnecting' : 'connecting');
     setConnectedAt(resumed?.connectedAt ?? null);
@@ -85,12 +87,18 @@ export function createCallStore(api: Api, media: LocalMediaSource, privacy: () =
     setStatus(stream ? 'Connecting video...' : '');
     if (!stream) ready(); // nothing to send: the chat must not wait for us
 
-    const timer = setTimeout(() => {
-      if (active !== call || phase() === 'connected') return;
+    let reported = false;
+    call.giveUp = (report) => {
+      if (active !== call || phase() === 'text-only') return;
       setStatus(NO_VIDEO);
       setPhase('text-only');
       ready();
-    }, CONNECT_TIMEOUT_MS);
+      if (!report || reported) return;
+      reported = true;
+      // The partner falls back too (they would otherwise wait for their own timeout), and the server counts it.
+      api.call(() => api.trpc.signal.media.mutate({ matchId: ev.matchId, audio: false, video: false, failed: true })).catch(() => null);
+    };
+    const timer = setTimeout(() => phase() !== 'connected' && call.giveUp?.(true), CONNECT_TIMEOUT_MS);
     const poll = setInterval(() => void measure(call), QUALITY_INTERVAL_MS);
     call.cleanups.push(() => (clearTimeout(timer), clearInterval(poll)));
 
@@ -102,12 +110,7 @@ export function createCallStore(api: Api, media: LocalMediaSource, privacy: () =
       ready();
     };
     const onInterrupted = () => active === call && setPhase('reconnecting');
-    const onFailed = () => {
-      if (active !== call) return;
-      setStatus(NO_VIDEO);
-      setPhase('text-only');
-      ready();
-    };
+    const onFailed = () => call.giveUp?.(true);
 
     if (ev.mode === 'livekit' && ev.livekit) {
       try {
@@ -189,8 +192,11 @@ export function createCallStore(api: Api, media: LocalMediaSource, privacy: () =
   }
 
   /** What the partner says they send (a `partner_media` event). */
-  function setPartnerMedia(id: string, m: { audio: boolean; video: boolean }): void {
-    if (active?.matchId === id) setPartnerMediaSignal({ audio: m.audio, video: m.video });
+  function setPartnerMedia(id: string, m: { audio: boolean; video: boolean; failed?: boolean }): void {
+    if (active?.matchId !== id) return;
+    setPartnerMediaSignal({ audio: m.audio, video: m.video });
+    // Their video could not connect: ours will not either, so stop waiting for it.
+    if (m.failed && phase() !== 'connected') active.giveUp?.(false);
   }
 
   /** Hang up: close the connection. Our camera stays on (the media store owns it). Safe to call at any time. */

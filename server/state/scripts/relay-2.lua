@@ -5,7 +5,7 @@
   preferences call for (computed by server/safety/text-safety.ts, A.masks), and the message goes
   to the pool's outbox as it was typed, with what the receiver saw masked (chat_messages).
   KEYS[1] user hash
-  ARGV[3] { pool, uid, matchId, kind = chat|typing|media|signal, text?, masks?, typing?, audio?, video?, data?, hidden?, cmid?, op?, guess? }
+  ARGV[3] { pool, uid, matchId, kind = chat|typing|media|signal, text?, masks?, typing?, audio?, video?, failed?, data?, hidden?, cmid?, op?, guess? }
           hidden: data without the sender's own addresses (server/chat/hide-addresses.ts), relayed
           instead of data when the sender hides their address (privacy, enqueue-2.lua; absent: hidden)
           masks = { kinds = { 'link'|'email'|'phone'|'word', ... }, c?, w?, cw? }: what the text
@@ -44,7 +44,8 @@ elseif A.kind == 'typing' then
   push(p.id, 'typing', { matchId = A.matchId, typing = A.typing })
 elseif A.kind == 'media' then
   -- What the sender is sending now (false: no device, muted or camera off), for the partner's view.
-  push(p.id, 'partner_media', { matchId = A.matchId, audio = A.audio == true, video = A.video == true })
+  -- failed: the sender's video could not connect at all, and they go on by text.
+  push(p.id, 'partner_media', { matchId = A.matchId, audio = A.audio == true, video = A.video == true, failed = A.failed == true })
 else
   -- WebRTC needs a few descriptions and some dozens of candidates per call; a sender past its
   -- bound is refused, so no pair can fill Redis through each other's histories.

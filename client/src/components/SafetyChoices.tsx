@@ -47,7 +47,7 @@ export function SafetyChoices(props: {
         <legend>In video</legend>
         <label class="shield-choice">
           <span>
-            Your partner's video <span class="optional">(checked on this device only, never sent)</span>
+            Your partner's video <span class="optional">(checked on your device, nothing is sent)</span>
           </span>
           <select name="shield" data-testid="shield-mode" value={props.shield} onChange={(e) => props.onShield(e.currentTarget.value as ShieldMode)}>
             <For each={SHIELD_CHOICES}>{(c) => <option value={c.value}>{c.label}</option>}</For>

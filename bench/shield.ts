@@ -44,7 +44,6 @@ type ShieldPage = {
   sample(everyMs: number, seconds: number): Promise<number>;
   baseline(n: number): number[];
   verdicts(): Record<string, number>;
-  stop(): void;
 };
 type WithShield = Window & { __shield: ShieldPage };
 

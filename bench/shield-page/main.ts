@@ -61,7 +61,6 @@ const api = {
     return out;
   },
   verdicts: () => verdicts,
-  stop: () => classifier?.dispose(),
 };
 
 (window as unknown as { __shield: typeof api }).__shield = api;

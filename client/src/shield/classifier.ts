@@ -14,7 +14,6 @@ import { verdictOf, type Verdict } from './policy';
 export interface Classifier {
   /** The verdict on one 224x224 frame; the classifier closes the bitmap. */
   classify(frame: ImageBitmap): Promise<Verdict>;
-  dispose(): void;
 }
 
 export interface WorkerStats {
@@ -55,7 +54,6 @@ export function workerClassifier(opts: { onReady?: (s: WorkerStats) => void; onl
         worker.postMessage({ id, frame } satisfies ToWorker, [frame]);
       });
     },
-    dispose: () => worker.terminate(),
   };
 }
 
@@ -74,7 +72,6 @@ export function withScriptedVerdicts(real: Classifier, script: Verdict[]): Class
       frame.close();
       return Promise.resolve(next);
     },
-    dispose: () => real.dispose(),
   };
 }
 

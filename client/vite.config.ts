@@ -11,6 +11,9 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root,
   plugins: [solid()],
+  // Module workers: the nudity shield's classifier worker loads its model in chunks of its own
+  // (dynamic imports), which the default 'iife' worker format cannot split.
+  worker: { format: 'es' },
   build: {
     outDir: fileURLToPath(new URL('./dist', import.meta.url)),
     emptyOutDir: true,

@@ -4,7 +4,9 @@
  * The Content-Security-Policy allows exactly what the client needs: its own scripts, styles and
  * images, WebSocket and fetch to this origin, and the LiveKit URL when one is configured (the
  * browser connects to it for LiveKit calls). Direct WebRTC needs no CSP entry (peer connections
- * are not fetches). Nobody may frame the page (clickjacking a camera permission).
+ * are not fetches). 'wasm-unsafe-eval' lets the nudity shield's worker compile TensorFlow.js'
+ * WebAssembly (this origin's own .wasm files; it allows no eval of JavaScript). Nobody may frame the
+ * page (clickjacking a camera permission).
  */
 import type { IncomingMessage } from 'node:http';
 
@@ -22,7 +24,7 @@ export function securityHeaders(opts: SecurityOptions): Record<string, string> {
   }
   const csp = [
     "default-src 'none'",
-    "script-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src 'self' blob: mediastream:",

@@ -12,6 +12,8 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.json': 'application/json',
   '.map': 'application/json',
+  // WebAssembly.instantiateStreaming (the nudity shield's TensorFlow.js backend) accepts no other type.
+  '.wasm': 'application/wasm',
 };
 
 /**

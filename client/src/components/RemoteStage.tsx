@@ -1,14 +1,19 @@
 /**
  * The big picture: the partner's video, or, when they send none, their name and "text only"
  * (never a blank box). A dropped partner greys the picture at once with "Reconnecting...".
- * Our own picture sits in a corner, mirrored.
+ * Our own picture sits in a corner, mirrored. The nudity shield (shield/) blurs the partner's
+ * video until sampled frames look safe, as the person chose on the front page.
  */
-import { Show } from 'solid-js';
+import { Show, createSignal } from 'solid-js';
+import { createShield } from '../shield/shield';
 import { useStores } from '../stores/context';
+import { ShieldCover } from './ShieldCover';
 import { VideoView } from './VideoView';
 
-export function RemoteStage(props: { partner: string; reconnecting: boolean }) {
-  const { call, media } = useStores();
+export function RemoteStage(props: { partner: string; reconnecting: boolean; onReport: (flagged: string | null) => void }) {
+  const { call, match, media, prefs, shieldClassifier } = useStores();
+  const [video, setVideo] = createSignal<HTMLVideoElement>();
+  const shield = createShield({ mode: prefs.shield, video, partner: () => match.match()?.matchId, classifier: shieldClassifier });
   const phase = () => call.phase();
   const hasVideo = () => (call.remoteStream()?.getVideoTracks().length ?? 0) > 0;
   const textOnly = () => call.partnerMedia()?.video === false || phase() === 'text-only' || (phase() === 'connected' && !hasVideo());
@@ -18,8 +23,11 @@ export function RemoteStage(props: { partner: string; reconnecting: boolean }) {
   const initial = () => props.partner.trim().charAt(0).toUpperCase() || '?';
 
   return (
-    <section class="stage" classList={{ greyed: props.reconnecting }} aria-label="Video">
-      <VideoView stream={call.remoteStream()} label={props.partner} testId="remote-video" class="remote">
+    <section class="stage" classList={{ greyed: props.reconnecting }} aria-label="Video" data-shield={shield.blurred() ? 'blurred' : 'clear'}>
+      <VideoView stream={call.remoteStream()} label={props.partner} testId="remote-video" class="remote" videoRef={setVideo}>
+        <Show when={hasVideo() && !textOnly()}>
+          <ShieldCover shield={shield} mode={prefs.shield()} onReport={() => props.onReport(shield.flagged())} />
+        </Show>
         <Show when={textOnly() || !hasVideo()}>
           <div class="partner-card" data-testid={textOnly() ? 'partner-text-only' : undefined}>
             <span class="avatar" aria-hidden="true">

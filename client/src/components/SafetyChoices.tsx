@@ -1,5 +1,15 @@
-/** The front page's choices about what reaches whom: text safety (README "Text safety") and IP privacy (README "Video"). */
-import { Show, type JSX } from 'solid-js';
+/**
+ * The front page's choices about what reaches whom: text safety (README "Text safety"), the
+ * nudity shield over the partner's video (README "The web client") and IP privacy (README "Video").
+ */
+import { For, Show, type JSX } from 'solid-js';
+import type { ShieldMode } from '../shield/policy';
+
+const SHIELD_CHOICES: ReadonlyArray<{ value: ShieldMode; label: string }> = [
+  { value: 'on', label: 'Blurred until it looks safe' },
+  { value: 'always', label: 'Always blurred until I tap "Show"' },
+  { value: 'off', label: 'Never blurred' },
+];
 
 function Check(props: { name: string; checked: boolean; onChange: (checked: boolean) => void; children: JSX.Element }) {
   return (
@@ -19,6 +29,8 @@ export function SafetyChoices(props: {
   privacyOffered: boolean;
   privacy: boolean;
   onPrivacy: (v: boolean) => void;
+  shield: ShieldMode;
+  onShield: (v: ShieldMode) => void;
 }) {
   return (
     <>
@@ -31,14 +43,22 @@ export function SafetyChoices(props: {
           Hide offensive words
         </Check>
       </fieldset>
-      <Show when={props.privacyOffered}>
-        <fieldset class="safety">
-          <legend>In video</legend>
+      <fieldset class="safety">
+        <legend>In video</legend>
+        <label class="shield-choice">
+          <span>
+            Your partner's video <span class="optional">(checked on your device, nothing is sent)</span>
+          </span>
+          <select name="shield" data-testid="shield-mode" value={props.shield} onChange={(e) => props.onShield(e.currentTarget.value as ShieldMode)}>
+            <For each={SHIELD_CHOICES}>{(c) => <option value={c.value}>{c.label}</option>}</For>
+          </select>
+        </label>
+        <Show when={props.privacyOffered}>
           <Check name="privacy" checked={props.privacy} onChange={props.onPrivacy}>
             Hide my IP address from the people I talk to <span class="optional">(video goes through our relay server)</span>
           </Check>
-        </fieldset>
-      </Show>
+        </Show>
+      </fieldset>
     </>
   );
 }

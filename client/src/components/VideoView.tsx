@@ -1,5 +1,5 @@
 /** A <video> showing a MediaStream; srcObject can only be set from code, hence the effect. */
-import { createEffect, onCleanup, type JSX } from 'solid-js';
+import { createEffect, onCleanup, onMount, type JSX } from 'solid-js';
 
 export function VideoView(props: {
   stream: MediaStream | null;
@@ -9,9 +9,12 @@ export function VideoView(props: {
   label: string;
   testId: string;
   class?: string;
+  /** The <video> element, for those that read its frames (the nudity shield). */
+  videoRef?: (el: HTMLVideoElement) => void;
   children?: JSX.Element;
 }) {
   let el!: HTMLVideoElement;
+  onMount(() => props.videoRef?.(el));
   createEffect(() => {
     const s = props.stream;
     if (el.srcObject !== s) el.srcObject = s;

@@ -25,7 +25,8 @@ export default function Chat() {
   const { match, actions, call } = useStores();
   const partner = () => match.match()?.partnerName || 'Stranger';
   const reconnecting = () => match.partnerReconnecting() || call.phase() === 'reconnecting';
-  const [reporting, setReporting] = createSignal(false);
+  // The open report form, with what the nudity shield flagged when opened from its "Report with this picture".
+  const [reporting, setReporting] = createSignal<{ flagged?: { reason: 'sexual'; snapshot: string | null } } | null>(null);
 
   onMount(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -40,7 +41,7 @@ export default function Chat() {
   return (
     <main class="screen chat" data-testid="screen-chat">
       <CallHeader partner={partner()} reconnecting={reconnecting()} />
-      <RemoteStage partner={partner()} reconnecting={reconnecting()} />
+      <RemoteStage partner={partner()} reconnecting={reconnecting()} onReport={(snapshot) => setReporting({ flagged: { reason: 'sexual', snapshot } })} />
       <CallControls />
       <section class="side" aria-label="Chat">
         <MediaStatus />
@@ -54,9 +55,9 @@ export default function Chat() {
             type="button"
             class="quiet"
             data-testid="report"
-            onClick={() => setReporting(!reporting())}
+            onClick={() => setReporting(reporting() ? null : {})}
             disabled={!!actions.busy()}
-            aria-expanded={reporting()}
+            aria-expanded={!!reporting()}
           >
             <Icon name="flag" />
             Report
@@ -66,8 +67,15 @@ export default function Chat() {
             Block
           </button>
         </div>
-        <Show when={reporting()}>
-          <ReportPanel busy={!!actions.busy()} onCancel={() => setReporting(false)} onSubmit={(r) => void actions.report(r).then(() => setReporting(false))} />
+        <Show when={reporting()} keyed>
+          {(open) => (
+            <ReportPanel
+              busy={!!actions.busy()}
+              flagged={open.flagged}
+              onCancel={() => setReporting(null)}
+              onSubmit={(r) => void actions.report(r).then(() => setReporting(null))}
+            />
+          )}
         </Show>
       </section>
     </main>

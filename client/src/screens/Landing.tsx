@@ -1,7 +1,7 @@
 /**
  * The front page: what this is, how many are online, the camera preview (asked for before
- * queueing, or text only by choice), name, interests, language and region, the text-safety
- * and IP-privacy choices, the age question and rules (asked once per device), and Start.
+ * queueing, or text only by choice), name, interests, language and region, the text-safety,
+ * nudity-shield and IP-privacy choices, the age question and rules (asked once per device), and Start.
  */
 import { For, createEffect, createSignal, onMount, untrack } from 'solid-js';
 import { loadAgeBracket, type AgeBracket } from '../api/session-token';
@@ -115,6 +115,8 @@ export default function Landing() {
             privacyOffered={session.user()?.relay === true}
             privacy={prefs.privacy()}
             onPrivacy={prefs.setPrivacy}
+            shield={prefs.shield()}
+            onShield={prefs.setShield}
           />
           <fieldset class="age">
             <legend>How old are you?</legend>

@@ -4,6 +4,7 @@
  */
 import { createContext, useContext, type JSX } from 'solid-js';
 import { createApi } from '../api/client';
+import { lazyClassifier } from '../shield/classifier';
 import { createCallStore } from './call';
 import { createMatchStore } from './match';
 import { createMatchActions } from './match-actions';
@@ -23,7 +24,9 @@ export function createStores() {
   const call = createCallStore(api, media, prefs.privacy);
   const match = createMatchStore(api, notices, call);
   const actions = createMatchActions(api, match, notices, call, media);
-  return { session, notices, media, prefs, stats, call, match, actions };
+  // The nudity shield's classifier: its worker and model start with the first call that samples.
+  const shieldClassifier = lazyClassifier();
+  return { session, notices, media, prefs, stats, call, match, actions, shieldClassifier };
 }
 
 export type Stores = ReturnType<typeof createStores>;

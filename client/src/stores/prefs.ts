@@ -1,10 +1,12 @@
 /**
  * What the person chose on the landing page and wants next time on this device: interests,
- * language and region, and whether to hide their IP address (on unless turned off). Kept in
+ * language and region, whether to hide their IP address (on unless turned off) and how the nudity
+ * shield treats a partner's video ('on' unless changed). Kept in
  * localStorage; anything unreadable there is simply forgotten.
  */
 import { createSignal } from 'solid-js';
 import { CODE } from '../lib/pools';
+import { SHIELD_MODES, type ShieldMode } from '../shield/policy';
 import { validInterests } from '../lib/validate';
 
 const KEY = 'rendezvous.prefs';
@@ -16,15 +18,18 @@ export interface Prefs {
   region: string | null;
   /** Video through the relay only, so partners never see this device's address (README "Video"). */
   privacy: boolean;
+  /** The nudity shield (README "The web client"): blur until safe, never, or always. */
+  shield: ShieldMode;
 }
 
 function load(): Prefs {
   try {
     const v = JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Record<keyof Prefs, unknown>>;
     const code = (x: unknown) => (typeof x === 'string' && CODE.test(x) ? x : null);
-    return { interests: validInterests(v.interests), language: code(v.language), region: code(v.region), privacy: v.privacy !== false };
+    const shield = SHIELD_MODES.find((m) => m === v.shield) ?? 'on';
+    return { interests: validInterests(v.interests), language: code(v.language), region: code(v.region), privacy: v.privacy !== false, shield };
   } catch {
-    return { interests: [], language: null, region: null, privacy: true };
+    return { interests: [], language: null, region: null, privacy: true, shield: 'on' };
   }
 }
 
@@ -46,10 +51,12 @@ export function createPrefsStore() {
     language: () => prefs().language,
     region: () => prefs().region,
     privacy: () => prefs().privacy,
+    shield: () => prefs().shield,
     setInterests: (interests: string[]) => update({ interests }),
     setLanguage: (language: string | null) => update({ language }),
     setRegion: (region: string | null) => update({ region }),
     setPrivacy: (privacy: boolean) => update({ privacy }),
+    setShield: (shield: ShieldMode) => update({ shield }),
   };
 }
 

@@ -54,6 +54,12 @@ export interface PersonOptions {
   reducedMotion?: 'reduce' | 'no-preference';
   /** Source run in every document of the context before its own scripts (see pageSource), reloads included. */
   initScript?: string;
+  /**
+   * Leave the nudity shield at the person's default (on). Off unless asked for: every page would
+   * otherwise load the classifier and sample the partner's video, load that the tests of other
+   * things do not need on two cores (tests/e2e/shield.test.ts and screens.test.ts ask for it).
+   */
+  shield?: boolean;
 }
 
 /** A new context and page on the app, nothing filled in (the age question not answered). */
@@ -67,6 +73,7 @@ export async function openPage(browser: Browser, app: Pick<TestApp, 'url'>, opts
     reducedMotion: opts.reducedMotion ?? 'no-preference',
   });
   if (opts.denyCamera) await context.addInitScript({ content: pageSource(denyCameraInPage) });
+  if (!opts.shield) await context.addInitScript({ content: pageSource(shieldOffUnlessChosen) });
   if (opts.initScript) await context.addInitScript({ content: opts.initScript });
   const page = await context.newPage();
   page.on('pageerror', (e) => process.stderr.write(`[page ${page.url()}] ${e.message}\n`));
@@ -81,6 +88,13 @@ export async function openPage(browser: Browser, app: Pick<TestApp, 'url'>, opts
  */
 export function pageSource<A>(fn: (arg: A) => unknown, arg?: A): string {
   return `(() => { var __name = (f) => f; return (${fn.toString()})(${JSON.stringify(arg ?? null)}); })()`;
+}
+
+/** Runs in the page before its scripts: the shield is off unless the page chose a mode (kept across reloads). */
+function shieldOffUnlessChosen(): void {
+  const key = 'rendezvous.prefs';
+  const prefs = JSON.parse(localStorage.getItem(key) ?? '{}') as Record<string, unknown>;
+  if (!('shield' in prefs)) localStorage.setItem(key, JSON.stringify({ ...prefs, shield: 'off' }));
 }
 
 /** Runs in the page before its scripts: the camera and microphone are refused, and say so when asked. */

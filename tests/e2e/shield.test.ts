@@ -58,11 +58,8 @@ describe('the nudity shield', () => {
 
     await script(bob, ['explicit', 'explicit', 'explicit']);
     await bob.getByTestId('shield-report').waitFor({ timeout: CLEAR_MS });
+    // One tap: the report goes with the flagged frame, and Bob moves on.
     await bob.getByTestId('shield-report').click();
-    await bob.getByTestId('report-panel').waitFor();
-    expect(await bob.getByLabel('Nudity or sexual content').isChecked()).toBe(true);
-    expect(await bob.getByLabel(/Attach the picture that was flagged/).isChecked()).toBe(true);
-    await bob.getByTestId('report-send').click();
     await expectText(bob, 'notice', 'Thank you for your report');
 
     const [row] = await app.server.services.database.db.select().from(reports);

@@ -1,10 +1,8 @@
 /**
  * Reporting the partner: a reason, an optional note, a picture of their video only if the person
  * ticks the box (nothing leaves the page otherwise), and blocking them (on unless unticked).
- * Opened from the nudity shield's "Report with this picture", it starts on "Nudity or sexual
- * content" with the flagged frame attached (the box still unticks).
  */
-import { For, createSignal, untrack } from 'solid-js';
+import { For, createSignal } from 'solid-js';
 import { videoFrame } from '../lib/snapshot';
 import type { ReportReason } from '../stores/match-actions';
 
@@ -19,15 +17,12 @@ const REASONS: ReadonlyArray<{ value: ReportReason; label: string }> = [
 
 export function ReportPanel(props: {
   busy: boolean;
-  /** From the nudity shield: the reason, and the frame captured when it was flagged. */
-  flagged?: { reason: ReportReason; snapshot: string | null };
   onSubmit: (r: { reason: ReportReason; note: string; snapshot: string | null; block: boolean }) => void;
   onCancel: () => void;
 }) {
-  const flagged = untrack(() => props.flagged);
-  const [reason, setReason] = createSignal<ReportReason | null>(flagged?.reason ?? null);
+  const [reason, setReason] = createSignal<ReportReason | null>(null);
   const [note, setNote] = createSignal('');
-  const [picture, setPicture] = createSignal(!!flagged?.snapshot);
+  const [picture, setPicture] = createSignal(false);
   const [block, setBlock] = createSignal(true);
 
   const submit = (e: SubmitEvent) => {
@@ -35,8 +30,7 @@ export function ReportPanel(props: {
     const r = reason();
     if (!r) return;
     const video = document.querySelector<HTMLVideoElement>('[data-testid="remote-video"]');
-    const snapshot = flagged?.snapshot ?? videoFrame(video);
-    props.onSubmit({ reason: r, note: note(), snapshot: picture() ? snapshot : null, block: block() });
+    props.onSubmit({ reason: r, note: note(), snapshot: picture() ? videoFrame(video) : null, block: block() });
   };
 
   return (
@@ -58,7 +52,7 @@ export function ReportPanel(props: {
       </label>
       <label class="choice">
         <input type="checkbox" name="picture" checked={picture()} onChange={(e) => setPicture(e.currentTarget.checked)} />
-        {flagged?.snapshot ? 'Attach the picture that was flagged, for the moderators' : 'Attach a picture of their video for the moderators'}
+        Attach a picture of their video for the moderators
       </label>
       <label class="choice">
         <input type="checkbox" name="block" checked={block()} onChange={(e) => setBlock(e.currentTarget.checked)} />

@@ -25,8 +25,9 @@ export default function Chat() {
   const { match, actions, call } = useStores();
   const partner = () => match.match()?.partnerName || 'Stranger';
   const reconnecting = () => match.partnerReconnecting() || call.phase() === 'reconnecting';
-  // The open report form, with what the nudity shield flagged when opened from its "Report with this picture".
-  const [reporting, setReporting] = createSignal<{ flagged?: { reason: 'sexual'; snapshot: string | null } } | null>(null);
+  const [reporting, setReporting] = createSignal(false);
+  // The nudity shield's "Report with this picture": one tap sends the report (reason sexual, the flagged frame, and a block).
+  const reportFlagged = (snapshot: string | null) => void actions.report({ reason: 'sexual', note: '', snapshot, block: true });
 
   onMount(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -41,7 +42,7 @@ export default function Chat() {
   return (
     <main class="screen chat" data-testid="screen-chat">
       <CallHeader partner={partner()} reconnecting={reconnecting()} />
-      <RemoteStage partner={partner()} reconnecting={reconnecting()} onReport={(snapshot) => setReporting({ flagged: { reason: 'sexual', snapshot } })} />
+      <RemoteStage partner={partner()} reconnecting={reconnecting()} onReport={reportFlagged} />
       <CallControls />
       <section class="side" aria-label="Chat">
         <MediaStatus />
@@ -55,9 +56,9 @@ export default function Chat() {
             type="button"
             class="quiet"
             data-testid="report"
-            onClick={() => setReporting(reporting() ? null : {})}
+            onClick={() => setReporting(!reporting())}
             disabled={!!actions.busy()}
-            aria-expanded={!!reporting()}
+            aria-expanded={reporting()}
           >
             <Icon name="flag" />
             Report
@@ -67,15 +68,8 @@ export default function Chat() {
             Block
           </button>
         </div>
-        <Show when={reporting()} keyed>
-          {(open) => (
-            <ReportPanel
-              busy={!!actions.busy()}
-              flagged={open.flagged}
-              onCancel={() => setReporting(null)}
-              onSubmit={(r) => void actions.report(r).then(() => setReporting(null))}
-            />
-          )}
+        <Show when={reporting()}>
+          <ReportPanel busy={!!actions.busy()} onCancel={() => setReporting(false)} onSubmit={(r) => void actions.report(r).then(() => setReporting(false))} />
         </Show>
       </section>
     </main>

@@ -1,7 +1,7 @@
 /**
  * The call's controls in Chromium: mute and camera change aria-pressed and what the partner
  * gets, the device pickers list the (fake) devices, the call timer runs, and shared interests
- * are named. Test ids are those of the issue-19 client contract (shared-notes/issue19-contract.md).
+ * are named.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';

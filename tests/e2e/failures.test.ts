@@ -2,7 +2,6 @@
  * The failure paths a person meets, walked in Chromium: no camera, a camera lost mid-call, the
  * network dropping and returning, a reload mid-call and a server restart. Each ends with the
  * person able to carry on (talk, or start again), and says what they were told on the way.
- * Test ids and texts are those of the issue-19 client contract (shared-notes/issue19-contract.md).
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';

@@ -1,7 +1,6 @@
 /**
  * The client by keyboard alone: Tab reaches every control with a visible focus ring, Enter
  * starts and sends, Esc skips (from the chat box only when it is empty).
- * Test ids and texts are those of the issue-19 client contract (shared-notes/issue19-contract.md).
  */
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../support/app';

@@ -2,7 +2,7 @@
  * Every screen and state of the client, on a desktop and a phone, in light and dark: each has
  * exactly one h1 and no axe-core violation of any impact, and its picture is written to
  * <screen>-<viewport>-<scheme>.png for people to review (support/screenshots.ts says where).
- * Test ids are those of the issue-19 client contract (shared-notes/issue19-contract.md).
+ *
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';

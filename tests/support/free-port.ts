@@ -26,3 +26,14 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** True when something accepts TCP connections on 127.0.0.1:`port` now (a started server is listening). */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

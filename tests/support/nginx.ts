@@ -8,11 +8,10 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './free-port';
+import { accepts, freePort } from './free-port';
 
 const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
 const EXAMPLE = new URL('../../docs/deploy/nginx.conf', import.meta.url);
@@ -79,14 +78,4 @@ export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
     },
     [Symbol.asyncDispose]: stop,
   };
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }

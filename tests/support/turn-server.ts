@@ -11,11 +11,10 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './free-port';
+import { accepts, freePort } from './free-port';
 
 const TURNSERVER = process.env.TURNSERVER_BIN ?? '/usr/bin/turnserver';
 const READY_TIMEOUT_MS = 10_000;
@@ -98,14 +97,4 @@ async function startOnce(dir: string, port: number, secret: string, realm: strin
     await sleep(20);
   }
   return { url: `turn:127.0.0.1:${port}`, port, secret, realm, log, [Symbol.asyncDispose]: stop };
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }

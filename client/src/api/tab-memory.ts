@@ -22,54 +22,45 @@ export interface RememberedMatch {
   messages: RememberedMessage[];
 }
 
-interface Memory {
-  userId: string;
-  lastEventId: string | null;
-  match: RememberedMatch | null;
-}
-
-const KEY = 'rendezvous.tab';
+// Two entries, so the cursor (written on every event) never re-writes the conversation.
+const CURSOR_KEY = 'rendezvous.tab.cursor';
+const MATCH_KEY = 'rendezvous.tab.match';
 // The conversation kept across a reload: the newest messages, enough to pick the thread up again.
 export const REMEMBERED_MESSAGES = 100;
 
-function read(userId: string): Memory {
+/** What `key` holds for `userId` (written for another user, corrupt or blocked: nothing). */
+function read<T>(key: string, userId: string): T | null {
   try {
-    const v = JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as Partial<Memory> | null;
-    if (v && v.userId === userId) return { userId, lastEventId: typeof v.lastEventId === 'string' ? v.lastEventId : null, match: v.match ?? null };
+    const v = JSON.parse(sessionStorage.getItem(key) ?? 'null') as { userId?: unknown; value?: T } | null;
+    return v && v.userId === userId ? (v.value ?? null) : null;
   } catch {
-    // Corrupt or blocked storage: start with nothing remembered.
+    return null;
   }
-  return { userId, lastEventId: null, match: null };
 }
 
-function write(m: Memory): void {
+function write(key: string, userId: string, value: unknown): void {
   try {
-    sessionStorage.setItem(KEY, JSON.stringify(m));
+    sessionStorage.setItem(key, JSON.stringify({ userId, value }));
   } catch {
     // Storage full or blocked: a reload then starts over, nothing worse.
   }
 }
 
 export function createTabMemory(userId: () => string | null) {
-  let cache: Memory | null = null;
-  const current = (): Memory | null => {
+  const withUser = <T>(fn: (id: string) => T): T | null => {
     const id = userId();
-    if (!id) return null;
-    if (cache?.userId !== id) cache = read(id);
-    return cache;
-  };
-  const update = (fn: (m: Memory) => void) => {
-    const m = current();
-    if (!m) return;
-    fn(m);
-    write(m);
+    return id ? fn(id) : null;
   };
   return {
-    lastEventId: (): string | null => current()?.lastEventId ?? null,
-    setLastEventId: (id: string) => update((m) => (m.lastEventId = id)),
-    match: (): RememberedMatch | null => current()?.match ?? null,
-    setMatch: (match: RememberedMatch | null) => update((m) => (m.match = match && { ...match, messages: match.messages.slice(-REMEMBERED_MESSAGES) })),
-    forget: () => update((m) => ((m.lastEventId = null), (m.match = null))),
+    lastEventId: (): string | null =>
+      withUser((id) => {
+        const v = read<unknown>(CURSOR_KEY, id);
+        return typeof v === 'string' ? v : null;
+      }),
+    setLastEventId: (eventId: string) => void withUser((id) => write(CURSOR_KEY, id, eventId)),
+    match: (): RememberedMatch | null => withUser((id) => read<RememberedMatch>(MATCH_KEY, id)),
+    setMatch: (match: RememberedMatch | null) =>
+      void withUser((id) => write(MATCH_KEY, id, match && { ...match, messages: match.messages.slice(-REMEMBERED_MESSAGES) })),
   };
 }
 

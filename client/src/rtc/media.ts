@@ -1,7 +1,7 @@
 /**
  * Asking the browser for a camera and microphone, and saying in plain words why it failed.
  * Only the kinds of device that exist are requested, so a laptop without a microphone still
- * gets video. The media store (stores/media.ts) is the only caller besides the temporary one below.
+ * gets video. The media store (stores/media.ts) is the only caller.
  */
 
 export type Kind = 'audio' | 'video';
@@ -36,8 +36,4 @@ export async function openTrack(kind: Kind, deviceId?: string): Promise<MediaStr
   const track = s.getTracks()[0];
   if (!track) throw new DOMException('No track', 'NotFoundError');
   return track;
-}
-
-export function stopStream(stream: MediaStream | null): void {
-  for (const t of stream?.getTracks() ?? []) t.stop();
 }

@@ -214,14 +214,12 @@ export function createCallStore(api: Api, media: LocalMediaSource, privacy: () =
   }
 
   return {
-    localStream: () => media.stream(),
     remoteStream,
     status,
     phase,
     quality,
     partnerMedia,
     connectedAt,
-    connected: () => phase() === 'connected',
     start,
     signal,
     setPartnerMedia,

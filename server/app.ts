@@ -21,6 +21,7 @@ import { EventHub } from './events/hub';
 import { serveHttp } from './http/serve';
 import { createLogger, type Logger } from './infra/logger';
 import { createMetrics } from './infra/metrics';
+import { observeLive } from './infra/live-gauges';
 import { migrate, openDatabase, type Database } from './infra/postgres';
 import { connectRedis } from './infra/redis';
 import { reachable } from './infra/startup';
@@ -254,6 +255,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     // A ban ends the session everywhere: sockets closed, the match ended, the session refused from now on.
     (uid) => presence.endSession(uid, 'banned', cfg.SESSION_TTL_MS, http.endRevoked),
     async (uid, notice) => store.notify({ uid, pool: await store.poolOf(uid), notice }),
+    (kind) => metrics.sanctions.inc({ kind }),
   );
   const svc: Services = {
     cfg,
@@ -274,7 +276,14 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     metrics,
     refusals,
     stats: new OnlineStats(store, clock, { cacheMs: cfg.STATS_CACHE_MS, timeoutMs: cfg.HEARTBEAT_TIMEOUT_MS }),
-    limits: new RateLimits(redis, cfg.REDIS_PREFIX, rateRules(cfg), skipCooldown(cfg), (ip) => ipKey(opts.sessionSecret, ip)),
+    limits: new RateLimits(
+      redis,
+      cfg.REDIS_PREFIX,
+      rateRules(cfg),
+      skipCooldown(cfg),
+      (ip) => ipKey(opts.sessionSecret, ip),
+      (action) => metrics.rateLimited.inc({ action }),
+    ),
     challenges: new Challenges(
       redis,
       cfg.REDIS_PREFIX,
@@ -296,10 +305,22 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
       { windowMs: cfg.REPORT_WINDOW_MS, snapshotMaxBytes: cfg.REPORT_SNAPSHOT_MAX_BYTES, snapshotRetentionMs: cfg.REPORT_SNAPSHOT_RETENTION_DAYS * 86_400_000 },
       (uid, other) => match.block(uid, other),
       (uid) => sanctions.afterReport(uid),
+      (reason) => metrics.reports.inc({ reason }),
     ),
     sanctions,
     moderation: new Moderation(database.db, (fn) => resilience.policies.postgres.execute(fn), clock, sanctions),
   };
+  // Gauges read at scrape (infra/live-gauges.ts): the active pools' counts, subscriptions, bulkheads.
+  const bulkheads = resilienceConfigFromEnv(cfg);
+  observeLive(metrics.registry, {
+    pools: async () => store.poolCounts(await store.active.list()),
+    subscriptions: () => hub.streamCount,
+    dependencies: () => ({
+      redis: { free: resilience.policies.redis.snapshot().bulkhead, size: bulkheads.redis.bulkhead },
+      postgres: { free: resilience.policies.postgres.snapshot().bulkhead, size: bulkheads.postgres.bulkhead },
+    }),
+    onError: (err) => log.debug({ err }, 'pool counts for /metrics could not be read'),
+  });
   // Every write of the drain (batches, dead letters) runs under the Postgres policy.
   const drain = outboxDrain(cfg, { drainConn, database, store, log, metrics }, (fn) => resilience.policies.postgres.execute(fn));
 

@@ -60,6 +60,8 @@ const delivered: Select<DeliveredEvent> = (id, json) => ({ id, event: JSON.parse
 export class EventHub implements StreamSource {
   /** The streams of each user with a live subscription here, as a list through `sibling`. */
   private readonly streams = new Map<string, Listener>();
+  /** The streams in those lists (the ws_subscriptions gauge). */
+  private live = 0;
   /** SUBSCRIBE calls in flight, so a second stream for the same user waits for the first's. */
   private readonly subscribing = new Map<string, Promise<unknown>>();
   /** The pool whose channel each watched user is listened to in, and the channels' users. */
@@ -184,6 +186,11 @@ export class EventHub implements StreamSource {
     return n;
   }
 
+  /** Live streams on this process, of every user. */
+  get streamCount(): number {
+    return this.live;
+  }
+
   /** How many users have a live subscription on this process. */
   get watching(): number {
     return this.streams.size;
@@ -233,6 +240,7 @@ export class EventHub implements StreamSource {
     const head = this.streams.get(uid);
     stream.sibling = head ?? null;
     this.streams.set(uid, stream);
+    this.live++;
     this.poll.start();
     let subscribing = this.subscribing.get(uid);
     if (!head) {
@@ -257,6 +265,7 @@ export class EventHub implements StreamSource {
     const uid = stream.uid;
     let s: Listener | null | undefined = this.streams.get(uid);
     if (s === stream) {
+      this.live--;
       if (stream.sibling) this.streams.set(uid, stream.sibling);
       else {
         this.streams.delete(uid);
@@ -267,7 +276,10 @@ export class EventHub implements StreamSource {
       }
     } else {
       while (s && s.sibling !== stream) s = s.sibling;
-      if (s) s.sibling = stream.sibling;
+      if (s) {
+        s.sibling = stream.sibling;
+        this.live--;
+      }
     }
     stream.sibling = null;
   }

@@ -4,9 +4,14 @@
  * not duplicated here: `process_resident_memory_bytes`, `nodejs_heap_size_used_bytes`, and
  * `nodejs_active_resources{type}`, which is process.getActiveResourcesInfo() grouped by type at
  * each scrape (`Timeout`: timers that keep the process alive, so unref'd ones are not counted;
- * `TCPSocketWrap`: TCP sockets).
+ * `TCPSocketWrap`: TCP sockets). The defaults also hold the event-loop delay, sampled by
+ * monitorEventLoopDelay every 10 ms and reset at each scrape: `nodejs_eventloop_lag_p50_seconds`,
+ * `_p90_`, `_p99_`, `_max_`, `_mean_` (since the last scrape), and `nodejs_eventloop_lag_seconds`
+ * (one setImmediate's delay at scrape time).
+ * The README's "Metrics" section lists every metric of the server.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createProcedureMetrics } from './procedure-metrics';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -19,6 +24,8 @@ export function createMetrics() {
     new Histogram<L>({ name, help, buckets, labelNames, registers });
   return {
     registry,
+    /** RED of the tRPC procedures (procedure-metrics.ts), measured in server/trpc/trpc.ts. */
+    procedures: createProcedureMetrics(registry),
     transitions: counter('transitions_total', 'Committed state transitions (seen by the audit drain)', ['from', 'to']),
     matches: counter('matches_total', 'Matches made by this process'),
     matchWait: histogram(
@@ -41,6 +48,9 @@ export function createMetrics() {
       'Calls whose video could not connect, as a client reports it (ICE failed after one restart, or nothing in time); they go on by text',
     ),
     uncaughtErrors: counter('uncaught_errors_total', 'Errors no handler caught (logged; the process keeps serving)', ['kind']),
+    rateLimited: counter('rate_limited_total', 'Calls refused by a rate limit (safety/rate-limits.ts), by action', ['action']),
+    reports: counter('reports_total', 'Reports of a partner accepted, by reason', ['reason']),
+    sanctions: counter('sanctions_total', 'Sanctions recorded (ban, low_trust, warn, lift), automatic or by a moderator', ['kind']),
     refused: counter(
       'refused_requests_total',
       'Requests refused at the edge without an audit row: unauthenticated, malformed, over a bound, or forged webhooks',

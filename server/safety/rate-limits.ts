@@ -139,6 +139,8 @@ export class RateLimits {
     private readonly skip: SkipCooldown,
     /** Keys an address (ipKey with the session secret). */
     private readonly addressKey: (ip: string) => string,
+    /** Told of every refusal (rate_limited_total). */
+    private readonly onRefused: (action: RateAction) => void = () => {},
   ) {
     const limiter = (name: string, rule: RateRule) => {
       const opts = { points: rule.points, duration: Math.max(1, Math.ceil(rule.windowMs / 1000)) };
@@ -161,6 +163,7 @@ export class RateLimits {
       await this.limiters[action].consume(key);
     } catch (e) {
       if (!(e instanceof RateLimiterRes)) throw e;
+      this.onRefused(action);
       if (action === 'skip') throw new RateLimitedError(action, await this.skipCooldown(key));
       throw new RateLimitedError(action, e.msBeforeNext);
     }

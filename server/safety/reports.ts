@@ -80,6 +80,8 @@ export class Reports {
     private readonly block: (uid: string, other: string) => Promise<void>,
     /** Told of every report about `uid` (Sanctions.afterReport: the step-up). */
     private readonly onReported: (uid: string) => Promise<unknown>,
+    /** Told of every report accepted (reports_total). */
+    private readonly onReport: (reason: ReportReason) => void = () => {},
   ) {}
 
   async report(reporterId: string, input: ReportInput): Promise<{ reportId: string; blocked: boolean }> {
@@ -110,6 +112,7 @@ export class Reports {
         .returning({ id: reports.id }),
     );
     if (!rows[0]) throw new AlreadyReportedError();
+    this.onReport(input.reason);
     const blocked = input.block !== false;
     if (blocked) await this.block(reporterId, reportedId);
     await this.onReported(reportedId);

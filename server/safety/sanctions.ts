@@ -57,6 +57,9 @@ export class BannedError extends DomainError {
   }
 }
 
+/** What sanctions_total counts, one per moderation_actions row this class writes. */
+export type SanctionKind = 'ban' | 'low_trust' | 'warn' | 'lift';
+
 export class Sanctions {
   constructor(
     private readonly redis: RedisClient,
@@ -69,6 +72,8 @@ export class Sanctions {
     private readonly endSession: (uid: string) => Promise<void>,
     /** Adds a notice to the person's event stream (StateStore.notify in their pool). */
     private readonly notify: (uid: string, notice: { code: string; message: string }) => Promise<void>,
+    /** Told of every sanction recorded (sanctions_total). */
+    private readonly onSanction: (kind: SanctionKind) => void = () => {},
   ) {}
 
   private key(kind: 'u' | 'd' | 'i', id: string): string {
@@ -108,6 +113,7 @@ export class Sanctions {
         .values({ at: new Date(now), action: 'ban', userId: uid, ...ident, endsAt: endsAt === null ? null : new Date(endsAt), reason, actor, reportIds })
         .returning({ id: moderationActions.id }),
     );
+    this.onSanction('ban');
     const receipt: BanReceipt = { receiptId: row!.id, reason, endsAt };
     const value = JSON.stringify(receipt);
     const targets = [this.key('u', uid), ...(ident.deviceId ? [this.key('d', ident.deviceId)] : []), ...(ident.ipKey ? [this.key('i', ident.ipKey)] : [])];
@@ -125,6 +131,7 @@ export class Sanctions {
     await this.guard(() =>
       this.db.insert(moderationActions).values({ at: new Date(this.clock.now()), action: 'warn', userId: uid, ...ident, reason: message, actor }),
     );
+    this.onSanction('warn');
     await this.notify(uid, { code: 'MODERATOR_WARNING', message: `A moderator warns you: ${message}` });
   }
 
@@ -138,6 +145,7 @@ export class Sanctions {
         .insert(moderationActions)
         .values({ at: new Date(this.clock.now()), action: 'lift', userId: uid, ...ident, reason, actor, targetId: receipt?.receiptId ?? null }),
     );
+    this.onSanction('lift');
     const keys = [this.key('u', uid), `${this.root}:lowtrust:${uid}`];
     if (ident.deviceId) keys.push(this.key('d', ident.deviceId));
     if (ident.ipKey) keys.push(this.key('i', ident.ipKey));
@@ -183,6 +191,7 @@ export class Sanctions {
           actor: 'auto',
         }),
       );
+      this.onSanction('low_trust');
       await this.redis.set(`${this.root}:lowtrust:${uid}`, '1', 'PX', this.rules.lowTrustMs);
       return 'low_trust';
     }

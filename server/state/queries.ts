@@ -155,6 +155,25 @@ export class StateQueries {
     return { online, waiting };
   }
 
+  /**
+   * For each of `pools`: the people in each state, and the queue depth (the present waiting
+   * people, the lobby matching scans). One pipeline, one ZCARD per set.
+   */
+  async poolCounts(pools: string[]): Promise<Array<{ pool: string; byState: Record<State, number>; queueDepth: number }>> {
+    const cmds = pools.flatMap((pool): Queued[] => {
+      const sets = [...STATES.map((s) => this.keys.state(pool, s)), this.keys.lobby(pool)];
+      return sets.map((key): Queued => [key, (p) => p.zcard(key)]);
+    });
+    const res = await this.read(() => pipelineAcross(this.kv, cmds));
+    const failed = res.find(([err]) => err);
+    if (failed) throw new StoreUnavailableError(failed[0]);
+    const per = STATES.length + 1;
+    return pools.map((pool, i) => {
+      const n = (j: number) => Number(res[i * per + j]?.[1] ?? 0);
+      return { pool, byState: Object.fromEntries(STATES.map((s, j) => [s, n(j)])) as Record<State, number>, queueDepth: n(STATES.length) };
+    });
+  }
+
   async pools(): Promise<string[]> {
     const p = await this.read(() => this.kv.smembers(this.keys.pools()));
     return p.includes(DEFAULT_POOL) ? p : [DEFAULT_POOL, ...p];

@@ -55,6 +55,9 @@ const t = initTRPC.context<Context>().create({
 
 export const router = t.router;
 
+// Every base procedure starts here: RED metrics of each call, refusals included (infra/procedure-metrics.ts).
+const procedure = t.procedure.use(({ ctx, path, type, next }) => ctx.svc.metrics.procedures.measure(path, type, next));
+
 // tRPC's own words when a batch has more calls than maxBatchSize (resolveResponse); a test pins them.
 export const TRPC_BATCH_TOO_LARGE = 'Batch call exceeds maximum size';
 const EDGE_CODES = new Set(['UNAUTHORIZED', 'BAD_REQUEST', 'PARSE_ERROR', 'NOT_FOUND', 'METHOD_NOT_SUPPORTED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']);
@@ -147,7 +150,7 @@ async function limit(ctx: Context, path: string, type: string, userId: string | 
   }
 }
 
-export const publicProcedure = t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
+export const publicProcedure = procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
   await checkInput(ctx, path, type, getRawInput);
   await limit(ctx, path, type, ctx.session?.userId ?? null);
   return settle(await next(), ctx, path, type);
@@ -157,7 +160,7 @@ function unauthorized(): TRPCError {
   return new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session is not valid. Please reload the page.' });
 }
 
-export const authedProcedure = t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
+export const authedProcedure = procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
   const session = ctx.session ?? refuse(ctx, path, type, unauthorized());
   await checkInput(ctx, path, type, getRawInput);
   await limit(ctx, path, type, session.userId);
@@ -165,7 +168,7 @@ export const authedProcedure = t.procedure.use(async ({ ctx, next, path, type, g
   return settle(await next({ ctx: { session, userId: session.userId } }), ctx, path, type);
 });
 
-export const adminProcedure = t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
+export const adminProcedure = procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
   if (!ctx.admin) refuse(ctx, path, type, new TRPCError({ code: 'UNAUTHORIZED', message: 'Admin token required.' }));
   await checkInput(ctx, path, type, getRawInput);
   return settle(await next(), ctx, path, type);
@@ -180,7 +183,7 @@ export const adminProcedure = t.procedure.use(async ({ ctx, next, path, type, ge
  */
 export function inStates(action: string, ...states: State[]) {
   const precondition: Precondition = { action, states };
-  return t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
+  return procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
     const session = ctx.session ?? refuse(ctx, path, type, unauthorized());
     await checkInput(ctx, path, type, getRawInput);
     await limit(ctx, path, type, session.userId);

@@ -12,7 +12,7 @@
  * `users` and `queue_depth` come from Redis, so they are the whole deployment's numbers and every
  * process reports the same ones: aggregate them with max, never sum. They cover the active pools
  * (the default pool and those used within the last minute, state/active-pools.ts): a bounded set,
- * read with one pipeline, at most once per READ_REUSE_MS however many scrapers ask. When Redis
+ * read with one pipeline per scrape. When Redis
  * cannot answer (the read runs under its breaker, without retry) the two gauges have no samples
  * for that scrape rather than stale ones, and every other metric is still served.
  */
@@ -37,8 +37,9 @@ export interface LiveSources {
   onError?: (err: unknown) => void;
 }
 
-// users and queue_depth are two gauges of one read: a scrape collects both from the same answer.
-const READ_REUSE_MS = 1000;
+// users and queue_depth are two gauges of one read: a scrape collects both, milliseconds apart,
+// from the same answer; the next scrape (seconds later) reads again.
+const READ_REUSE_MS = 250;
 
 export function observeLive(registry: Registry, src: LiveSources): void {
   const registers = [registry];

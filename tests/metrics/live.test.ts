@@ -32,6 +32,16 @@ describe('live metrics', () => {
     });
   });
 
+  it('when the pool counts cannot be read, /metrics still answers, without users and queue_depth samples', async () => {
+    await using app = await startTestApp({}, { background: false });
+    vi.spyOn(app.server.services.store, 'poolCounts').mockRejectedValue(new Error('Connection is closed.'));
+    const m = await scrape(app.url);
+    expect(m.types.get('users')).toBe('gauge');
+    expect(m.labelValues('users', 'pool').size).toBe(0);
+    expect(m.labelValues('queue_depth', 'pool').size).toBe(0);
+    expect(m.value('matches_total')).toBe(0);
+  });
+
   it.each(['lean', 'stock'])('ws_subscriptions counts live subscriptions, up as they start and down as they end (WS_ADAPTER=%s)', async (adapter) => {
     await using app = await startTestApp({ WS_ADAPTER: adapter }, { background: false });
     expect((await scrape(app.url)).value('ws_subscriptions')).toBe(0);

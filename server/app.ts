@@ -25,10 +25,10 @@ import { observeLive } from './infra/live-gauges';
 import { migrate, openDatabase, type Database } from './infra/postgres';
 import { connectRedis } from './infra/redis';
 import { reachable } from './infra/startup';
-import { RateLimits, ipKey, rateRules, skipCooldown } from './safety/rate-limits';
-import { Reports } from './safety/reports';
+import { RATE_ACTIONS, RateLimits, ipKey, rateRules, skipCooldown } from './safety/rate-limits';
+import { REPORT_REASONS, Reports } from './safety/reports';
 import { Moderation } from './safety/moderation';
-import { Sanctions } from './safety/sanctions';
+import { SANCTION_KINDS, Sanctions } from './safety/sanctions';
 import { Challenges } from './safety/challenges';
 import { auditRecorder, auditRetention, cleanupJob, epochGuard, jobReporter, matchService, outboxDrain, presenceService } from './parts';
 import type { CleanupJob } from './presence/cleanup';
@@ -119,6 +119,10 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
   const { log, clock, database, redis, sub, drainConn } = c;
   const metrics = createMetrics();
   const refusals = new Refusals(metrics, log, clock);
+  // Known label values start at 0, so the first refusal, report or sanction shows as an increase.
+  for (const action of Object.keys(RATE_ACTIONS)) metrics.rateLimited.inc({ action }, 0);
+  for (const reason of REPORT_REASONS) metrics.reports.inc({ reason }, 0);
+  for (const kind of SANCTION_KINDS) metrics.sanctions.inc({ kind }, 0);
   // One flush per event-loop turn for every socket this process writes to (WebSockets, Redis).
   const writes = new WriteBatcher();
   // Every state script runs in its pool's bulkhead and under the Redis policy (breaker, retry: the

@@ -58,7 +58,8 @@ export class BannedError extends DomainError {
 }
 
 /** What sanctions_total counts, one per moderation_actions row this class writes. */
-export type SanctionKind = 'ban' | 'low_trust' | 'warn' | 'lift';
+export const SANCTION_KINDS = ['ban', 'low_trust', 'warn', 'lift'] as const;
+export type SanctionKind = (typeof SANCTION_KINDS)[number];
 
 export class Sanctions {
   constructor(

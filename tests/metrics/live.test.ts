@@ -57,6 +57,8 @@ describe('live metrics', () => {
 
   it('rate_limited_total counts each refusal by action', async () => {
     await using app = await startTestApp({ RATE_STATS: '2/1m' }, { background: false });
+    // Every action is there from the start, so the first refusal is an increase.
+    expect((await scrape(app.url)).value('rate_limited_total', { action: 'stats' })).toBe(0);
     const { token } = await httpClient(app.url).session.create.mutate({ consent: ADULT });
     const api = httpClient(app.url, token);
     await api.stats.online.query();
@@ -70,6 +72,9 @@ describe('live metrics', () => {
 
   it('reports_total counts reports by reason; sanctions_total counts sanctions by kind', async () => {
     await using app = await startTestApp();
+    const start = await scrape(app.url);
+    expect(start.value('reports_total', { reason: 'spam' })).toBe(0);
+    expect(start.value('sanctions_total', { kind: 'ban' })).toBe(0);
     await using ann = await connectUser(app.url, { displayName: 'Ann' });
     await using bob = await connectUser(app.url, { displayName: 'Bob' });
     await ann.api.match.enqueue.mutate({});

@@ -81,6 +81,7 @@ export const LIMITED_PROCEDURES: Readonly<Record<string, RateAction>> = {
   'chat.typing': 'typing',
   'signal.send': 'signal',
   'signal.media': 'media',
+  'signal.path': 'media',
   'safety.report': 'report',
   'safety.appeal': 'appeal',
   'stats.online': 'stats',
@@ -139,6 +140,8 @@ export class RateLimits {
     private readonly skip: SkipCooldown,
     /** Keys an address (ipKey with the session secret). */
     private readonly addressKey: (ip: string) => string,
+    /** Points one action costs now (the tightLimits kill switch raises it; server/ops/switches.ts). */
+    private readonly cost: () => number = () => 1,
   ) {
     const limiter = (name: string, rule: RateRule) => {
       const opts = { points: rule.points, duration: Math.max(1, Math.ceil(rule.windowMs / 1000)) };
@@ -158,7 +161,7 @@ export class RateLimits {
   async consume(action: RateAction, subject: string): Promise<void> {
     const key = RATE_ACTIONS[action] === 'ip' ? this.addressKey(subject) : subject;
     try {
-      await this.limiters[action].consume(key);
+      await this.limiters[action].consume(key, this.cost());
     } catch (e) {
       if (!(e instanceof RateLimiterRes)) throw e;
       if (action === 'skip') throw new RateLimitedError(action, await this.skipCooldown(key));

@@ -58,6 +58,8 @@ else
     end
     redis.call('HINCRBY', mkey(A.matchId), field, n)
   end
+  -- The match's first signal: its call setup started (the funnel's `signalling` step).
+  if redis.call('HSETNX', mkey(A.matchId), 'signalledAt', NOW) == 1 then step('signalling') end
   local data = A.data
   if A.hidden and u.privacy ~= '0' then data = A.hidden end
   -- Nothing left of a candidates signal (all hidden): nothing to tell.

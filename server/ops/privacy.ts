@@ -19,6 +19,9 @@ import { appeals, moderationActions, reports } from '../safety/schema';
 import type { Services } from '../services';
 import { nameIndexKey } from '../state/keys';
 
+// Rows written back per INSERT (Postgres takes at most 65535 parameters; a transition row has about a dozen).
+const REWRITE_BATCH = 1000;
+
 type Parts = Pick<Services, 'store' | 'redis' | 'database' | 'sessionSecret'>;
 
 export function pseudonym(secret: string, userId: string): string {
@@ -88,12 +91,22 @@ export class Privacy {
       await n('blocks', tx.delete(blocks).where(eq(blocks.blockerId, userId)));
       await n('blocks', tx.update(blocks).set({ blockedId: alias }).where(eq(blocks.blockedId, userId)));
       await n('checkpoints', tx.delete(checkpoints).where(eq(checkpoints.subjectId, userId)));
-      await n('state_transitions', tx.update(stateTransitions).set({ userId: alias }).where(eq(stateTransitions.userId, userId)));
+      // The event tables are append-only (a trigger refuses UPDATE, migration 0002): their rows are
+      // taken out and written again under the pseudonym, in this transaction.
+      const moved = await tx.delete(stateTransitions).where(eq(stateTransitions.userId, userId)).returning();
+      for (let i = 0; i < moved.length; i += REWRITE_BATCH) {
+        await tx.insert(stateTransitions).values(moved.slice(i, i + REWRITE_BATCH).map((r) => ({ ...r, userId: alias })));
+      }
+      removed.state_transitions = moved.length;
       await n('matches', tx.update(matches).set({ userA: alias }).where(eq(matches.userA, userId)));
       await n('matches', tx.update(matches).set({ userB: alias }).where(eq(matches.userB, userId)));
       await n('matches', tx.update(matches).set({ endedBy: alias }).where(eq(matches.endedBy, userId)));
       await n('moderation_actions', tx.update(moderationActions).set({ userId: alias }).where(eq(moderationActions.userId, userId)));
-      await n('errors', tx.update(errors).set({ userId: alias }).where(eq(errors.userId, userId)));
+      const errs = await tx.delete(errors).where(eq(errors.userId, userId)).returning();
+      for (let i = 0; i < errs.length; i += REWRITE_BATCH) {
+        await tx.insert(errors).values(errs.slice(i, i + REWRITE_BATCH).map((r) => ({ ...r, userId: alias })));
+      }
+      removed.errors = errs.length;
     });
     return { removed, pseudonym: alias };
   }

@@ -53,8 +53,10 @@ export class People {
     for (const c of candidates) {
       if (seen.has(c.uid)) continue;
       seen.add(c.uid);
-      const u = await store.getUser(c.uid, c.pool ?? undefined);
-      if (c.pool === null && !(await this.exists(u.userId, u.pool))) continue;
+      // Read only hashes that exist: a read of a missing one may seed it from the audit trail (getUser).
+      const pool = c.pool ?? (await store.poolOf(c.uid));
+      if (!(await this.exists(c.uid, pool))) continue;
+      const u = await store.getUser(c.uid, pool);
       // The name index keeps people for a while after they changed their name: exact matches only.
       if (c.pool !== null && (u.name ?? '').trim().toLowerCase() !== query.trim().toLowerCase()) continue;
       rows.push({ userId: u.userId, name: u.name ?? '', pool: u.pool, state: u.state, matchId: u.matchId, since: u.lastStateChange });
@@ -65,8 +67,8 @@ export class People {
   async userDetail(userId: string) {
     const { store, database, sanctions } = this.svc;
     const db = database.db;
-    const live = await store.getUser(userId);
-    const exists = await this.exists(userId, live.pool);
+    const pool = await store.poolOf(userId);
+    const live = (await this.exists(userId, pool)) ? await store.getUser(userId, pool) : null;
     const [history, ms, moderation, [about], [by], banned, lowTrust] = await Promise.all([
       db.select().from(stateTransitions).where(eq(stateTransitions.userId, userId)).orderBy(desc(stateTransitions.at)).limit(50),
       db
@@ -83,7 +85,7 @@ export class People {
     ]);
     const lastBan = moderation.find((m) => m.action === 'ban');
     return {
-      user: exists ? live : null,
+      user: live,
       history,
       matches: ms,
       moderation,

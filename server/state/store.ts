@@ -238,7 +238,8 @@ export class StateStore extends ScriptRunner {
    * re-queued. Throws NotInMatchError when the match is over or unknown in `pool`.
    */
   async close(a: { pool: string; matchId: string; actor: string; reason: string; notice: { code: string; message: string } }) {
-    const r = await this.run('close', a.pool, this.keys.match(a.pool, a.matchId), { ...a, op: `close:${a.matchId}` });
+    // An op id of the server's own: a resent command applies once, a second operator's call is refused.
+    const r = await this.run('close', a.pool, this.keys.match(a.pool, a.matchId), { ...a, op: this.op(`close-${a.matchId}`, undefined) });
     if (!r.ok) throw new NotInMatchError();
     return { users: list<string>(r.users) };
   }

@@ -34,6 +34,21 @@ describe('operator console: funnel and overview', () => {
     await two.b.close();
   });
 
+  it('a match whose CONNECTING deadline passes is missing and a ghost', async () => {
+    await using app = await startTestApp({ ...FAST, CONNECTING_TIMEOUT_MS: '300' });
+    const { a, b } = await matchedPair(app.url);
+    await a.next('notice', (n) => n.code === 'CONNECT_TIMEOUT', 5000);
+    await vi.waitFor(
+      async () => expect((await consoleClient(app).funnel.query()).totals).toMatchObject({ matched: 1, connected: 0, missing: 1, missingShare: 1 }),
+      {
+        timeout: 3000,
+      },
+    );
+    expect(await (await fetch(`${app.url}/metrics`)).text()).toMatch(/ghost_matches_total 1/);
+    await a.close();
+    await b.close();
+  });
+
   it('overview numbers follow people queueing and matching, and one snapshot serves every viewer of a process', async () => {
     await using app = await startTestApp({ SWITCHES_POLL_MS: '100', OVERVIEW_INTERVAL_MS: '60000' });
     const ops = consoleClient(app);
@@ -117,6 +132,7 @@ describe('operator console: people', () => {
       expect((await u.next('notice', (n) => n.code === 'OPERATOR_ENDED')).message).toBe('A moderator ended this chat.');
       await u.next('state', (s) => s.to === 'IDLE');
     }
+    expect((await refusal(consoleClient(one).endMatch.mutate({ matchId, reason: 'rule breach' }))).data.appCode).toBe('NOT_IN_MATCH');
     await a.close();
     await b.close();
   });

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pipelineAcross, publish, type Queued } from '../infra/redis';
-import { InvalidTransitionError, LimitExceededError, NotInMatchError, VersionConflictError } from './errors';
+import { InvalidTransitionError, LimitExceededError, NotInMatchError, TextOnlyError, VersionConflictError } from './errors';
 import { nameIndexKey } from './keys';
 import { asState } from './queries';
 import { ScriptRunner, list, type MatchMade } from './script-runner';
@@ -295,6 +295,7 @@ export class StateStore extends ScriptRunner {
       guess: a.guess,
     });
     if (!r.ok && r.error === 'TOO_MANY_SIGNALS') throw new LimitExceededError('TOO_MANY_SIGNALS', { max: r.max });
+    if (!r.ok && r.error === 'TEXT_ONLY') throw new TextOnlyError();
     if (!r.ok) throw new NotInMatchError();
     return { duplicate: r.duplicate === true };
   }

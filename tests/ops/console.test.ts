@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { startLiveKitDouble } from '../livekit-double';
 import { startTestApp } from '../support/app';
 import { connectUser, matchedPair, refusal } from '../support/client';
 import { consoleClient, secondApp } from './support';
@@ -103,9 +104,27 @@ describe('operator console: kill switches', () => {
   it('textOnly makes new matches text only', async () => {
     await using app = await startTestApp(FAST);
     await consoleClient(app).switches.set.mutate({ textOnly: true, reason: 'video trouble' });
-    const { a, b } = await matchedPair(app.url);
+    const { a, b, matchId } = await matchedPair(app.url);
     expect((await a.next('matched')).mode).toBe('text');
     expect((await b.next('matched')).mode).toBe('text');
+    const offer = { kind: 'description' as const, description: { type: 'offer' as const, sdp: 'v=0' } };
+    expect((await refusal(a.api.signal.send.mutate({ matchId, data: offer }))).data.appCode).toBe('TEXT_ONLY');
+    // The chat is the conversation.
+    await a.api.chat.send.mutate({ matchId, text: 'hello', clientMessageId: 'msg-text-1' });
+    await b.next('chat');
+    await a.close();
+    await b.close();
+  });
+
+  it('textOnly makes new matches text only in LiveKit mode too: no room, no token', async () => {
+    await using lk = await startLiveKitDouble();
+    await using app = await startTestApp({ ...FAST, LIVEKIT_URL: lk.url, LIVEKIT_API_KEY: lk.apiKey, LIVEKIT_API_SECRET: lk.apiSecret });
+    await consoleClient(app).switches.set.mutate({ textOnly: true, reason: 'video trouble' });
+    const { a, b } = await matchedPair(app.url);
+    const matched = await a.next('matched');
+    expect(matched.mode).toBe('text');
+    expect(matched.livekit).toBeUndefined();
+    expect(lk.rooms()).toEqual([]);
     await a.close();
     await b.close();
   });

@@ -38,6 +38,7 @@ import { createRooms } from './rooms';
 import { roomsOptions } from './rooms/options';
 import { ROOM_DELETION } from './rooms/room-deleter';
 import type { Services } from './services';
+import { createOps, createSwitches } from './ops';
 import { systemClock, type Clock } from './shared/clock';
 import { Closers } from './shared/closers';
 import { PeriodicJob } from './shared/periodic';
@@ -47,6 +48,9 @@ import { Refusals } from './trpc/refusals';
 
 // A pool paused for a data inconsistency resumes by itself after this, unless an operator acts sooner.
 const POOL_PAUSE_MS = 5 * 60_000;
+// An operator's disconnect refuses the session this long: the closed sockets' immediate reconnects fail,
+// so the person sees they were disconnected; a reload after that works.
+const DISCONNECT_REVOKE_MS = 5000;
 const CLIENT_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../client/dist');
 
 export interface StartOptions {
@@ -129,6 +133,8 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
   // scripts carry op ids or are conditional on state, so a retry never applies twice), and after a
   // reconnect only once the epoch guard has checked that Redis still holds our data. The rebuild's
   // own scripts (the recovery itself) run as they are, even while the breaker is still open.
+  // The kill switches first: the store's match mode and the rate limits read them (server/ops/switches.ts).
+  const switches = createSwitches(cfg, redis, clock, log, jobReporter(metrics));
   const guard: Guard = (pool, fn) => resilience.policies.pools.get(pool).execute(() => resilience.policies.redis.execute(() => epoch.hold(fn)));
   const store: StateStore = new StateStore(redis, cfg.REDIS_PREFIX, stateLimits(cfg), clock, {
     guard,
@@ -138,7 +144,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     poolHint: (uid): string | null => hub.poolHint(uid),
     // After a data loss, users first seen again continue their versions from the audit trail.
     onMissingUser: (uid, pool) => floors.seed(uid, pool),
-    matchMode: () => rooms.service.matchMode(),
+    matchMode: () => switches.matchMode(rooms.service.matchMode()),
     writes,
     // On a cluster, a pool whose scripts found no epoch is checked (rebuilt, if its master lost its data).
     checkPool: (pool) => epoch.checkPool(pool),
@@ -261,7 +267,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     async (uid, notice) => store.notify({ uid, pool: await store.poolOf(uid), notice }),
     (kind) => metrics.sanctions.inc({ kind }),
   );
-  const svc: Services = {
+  const base: Omit<Services, 'ops'> = {
     cfg,
     clock,
     log,
@@ -287,6 +293,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
       skipCooldown(cfg),
       (ip) => ipKey(opts.sessionSecret, ip),
       (action) => metrics.rateLimited.inc({ action }),
+      () => switches.cost(),
     ),
     challenges: new Challenges(
       redis,
@@ -325,6 +332,12 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     }),
     onError: (err) => log.debug({ err }, 'pool counts for /metrics could not be read'),
   });
+  // An operator's disconnect ends the session as a ban does (sockets closed on every process), for a moment only.
+  const ops = createOps(base, switches, {
+    endSession: (uid) => presence.endSession(uid, 'operator', DISCONNECT_REVOKE_MS, http.endRevoked),
+    onJobRun: jobReporter(metrics),
+  });
+  const svc: Services = { ...base, ops };
   // Every write of the drain (batches, dead letters) runs under the Postgres policy.
   const drain = outboxDrain(cfg, { drainConn, database, store, log, metrics }, (fn) => resilience.policies.postgres.execute(fn));
 
@@ -353,14 +366,15 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     () => sanctions.restore(),
   );
   // Started last: nothing above can leave a timer running if a step fails.
-  if (opts.background !== false) for (const job of [drain, match, presence, rooms, cleanup, audit, retention, snapshots, frames, sanctionsKept]) job.start();
+  if (opts.background !== false)
+    for (const job of [drain, match, presence, rooms, cleanup, audit, retention, snapshots, frames, sanctionsKept, ops]) job.start();
   log.info({ port: http.port, redis: opts.redisUrl, postgres: database.kind }, 'Rendezvous is listening');
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       // No new runs of any job; the HTTP side stops taking work at once, then runs in progress end.
-      const jobs = Promise.all([presence.stop(), match.stop(), rooms.stop(), snapshots.stop(), frames.stop(), sanctionsKept.stop()]);
+      const jobs = Promise.all([presence.stop(), match.stop(), rooms.stop(), snapshots.stop(), frames.stop(), sanctionsKept.stop(), ops.stop()]);
       epoch.stop();
       resilience.policies.stop();
       http.stop();

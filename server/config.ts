@@ -224,6 +224,15 @@ export const configSchema = z.object({
   /** `stats.online` is counted at most once per this long per process (every pool's sets in one pipeline). */
   STATS_CACHE_MS: ms(5000),
   /**
+   * The operator console (server/ops/): each process builds one overview snapshot this often (every
+   * viewer of that process is answered from it), and flushes its funnel counts to Redis at the same time.
+   */
+  OVERVIEW_INTERVAL_MS: ms(2000),
+  /** Each process reads the kill switches (admin.switches) from Redis this often: a switch holds everywhere within it. */
+  SWITCHES_POLL_MS: ms(500),
+  /** While the tightLimits switch is on, every rate-limited action costs this many points. */
+  SWITCH_TIGHT_FACTOR: count(1, 1000, 4),
+  /**
    * Proof-of-work challenges on suspicious behaviour (server/safety/challenges.ts; README,
    * "Challenges"): more new sessions from one address than this (below RATE_SESSIONS_PER_IP), more
    * skips by one person than this (far above normal: someone talking skips a few times a minute),

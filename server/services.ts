@@ -22,6 +22,7 @@ import type { Moderation } from './safety/moderation';
 import type { Sanctions } from './safety/sanctions';
 import type { Challenges } from './safety/challenges';
 import type { OnlineStats } from './stats/online';
+import type { Ops } from './ops';
 
 export interface Services {
   cfg: Config;
@@ -55,4 +56,6 @@ export interface Services {
   sanctions: Sanctions;
   /** The report queue, decisions and appeals (safety/moderation.ts). */
   moderation: Moderation;
+  /** The operator console: kill switches, funnel, overview, people and privacy (server/ops/). */
+  ops: Ops;
 }

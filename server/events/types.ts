@@ -31,7 +31,8 @@ export type MatchEvent = Base &
         partnerName: string;
         /** WebRTC perfect-negotiation role in direct mode. */
         role: 'polite' | 'impolite';
-        mode: 'direct' | 'livekit';
+        /** text: text only (the textOnly kill switch): no call, no signalling; the chat is the conversation. */
+        mode: 'direct' | 'livekit' | 'text';
         /** The interests both users gave, sorted; [] when none. */
         sharedInterests: string[];
         livekit?: { url: string; token: string; room: string };

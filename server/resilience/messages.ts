@@ -26,6 +26,9 @@ export const USER_MESSAGES = {
   ROOM_SETUP_FAILED: "We couldn't set up your video call. You're back in the queue.",
   CALL_LOST_IN_RECOVERY: 'We lost your conversation while our servers recovered. Press Start to find someone new.',
   DATA_INCONSISTENT: 'Matching is paused while we fix a problem. Please try again in a minute.',
+  MATCHING_PAUSED: 'Matching is paused for a moment. You keep your place in the queue.',
+  OPERATOR_ENDED: 'A moderator ended this chat.',
+  TEXT_ONLY: 'Video is off for now: this is a text chat.',
   // What the person tried to do.
   INVALID_TRANSITION: "That isn't possible right now. Please try again.",
   WRONG_STATE: "You can't do that right now.",

@@ -81,6 +81,7 @@ export const LIMITED_PROCEDURES: Readonly<Record<string, RateAction>> = {
   'chat.typing': 'typing',
   'signal.send': 'signal',
   'signal.media': 'media',
+  'signal.path': 'media',
   'safety.report': 'report',
   'safety.appeal': 'appeal',
   'stats.online': 'stats',
@@ -141,6 +142,8 @@ export class RateLimits {
     private readonly addressKey: (ip: string) => string,
     /** Told of every refusal (rate_limited_total). */
     private readonly onRefused: (action: RateAction) => void = () => {},
+    /** Points one action costs now (the tightLimits kill switch raises it; server/ops/switches.ts). */
+    private readonly cost: () => number = () => 1,
   ) {
     const limiter = (name: string, rule: RateRule) => {
       const opts = { points: rule.points, duration: Math.max(1, Math.ceil(rule.windowMs / 1000)) };
@@ -160,7 +163,7 @@ export class RateLimits {
   async consume(action: RateAction, subject: string): Promise<void> {
     const key = RATE_ACTIONS[action] === 'ip' ? this.addressKey(subject) : subject;
     try {
-      await this.limiters[action].consume(key);
+      await this.limiters[action].consume(key, this.cost());
     } catch (e) {
       if (!(e instanceof RateLimiterRes)) throw e;
       this.onRefused(action);

@@ -66,6 +66,15 @@ export class StoreUnavailableError extends DomainError {
   }
 }
 
+/** A WebRTC signal in a text-only match (the textOnly kill switch): there is no call to set up. */
+export class TextOnlyError extends DomainError {
+  readonly code = 'TEXT_ONLY';
+  readonly httpCode = 'PRECONDITION_FAILED';
+  constructor() {
+    super(USER_MESSAGES.TEXT_ONLY);
+  }
+}
+
 /**
  * A bound on what one client can make grow (README, "Limits and hostile clients"): the request is
  * refused whole and nothing changes. `code` says which bound; the message is for a person.

@@ -24,6 +24,7 @@
  *   <root>:{p:<pool>}:n:<uid>             channel: the user's new events in this pool, or a bare pool name (they moved there);
  *                                         SPUBLISH/SSUBSCRIBE on a cluster (it stays on the pool's shard), else PUBLISH/SUBSCRIBE
  */
+import { createHash } from 'node:crypto';
 import type { State } from './states';
 import { stateSetName } from './states';
 
@@ -97,3 +98,11 @@ export class Keys {
 /** Pool names are part of keys: keep them to a safe alphabet. */
 export const POOL_NAME = /^[a-z0-9][a-z0-9_-]{0,40}$/;
 export const DEFAULT_POOL = 'global';
+
+/**
+ * A display name as the pool's name index knows it (`<pool prefix>names:<this>`, written by
+ * enqueue-2.lua, read by admin.lookup): case-insensitive, hashed to a bounded key part.
+ */
+export function nameIndexKey(name: string): string {
+  return createHash('sha256').update(name.trim().toLowerCase()).digest('base64url').slice(0, 22);
+}

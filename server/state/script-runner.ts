@@ -108,6 +108,12 @@ export class ScriptRunner extends StateQueries {
   }
 
   private readonly matchListeners: MatchListener[] = [];
+  private readonly stepListeners: Array<(pool: string, steps: FunnelSteps) => void> = [];
+
+  /** `fn` is told the connection-funnel steps every script call made (lib.lua `step`), after it committed. */
+  onFunnelSteps(fn: (pool: string, steps: FunnelSteps) => void): void {
+    this.stepListeners.push(fn);
+  }
 
   /** `fn` is called with every match any script made (after the script committed). */
   onMatches(fn: MatchListener): void {
@@ -144,7 +150,7 @@ export class ScriptRunner extends StateQueries {
 
   protected async run(name: ScriptName, pool: string, key: string, options: Record<string, unknown>): Promise<ScriptReply> {
     const mode = this.matchMode();
-    const payload = JSON.stringify({ pool, mode: mode.mode, defer: mode.defer, ...options, ...this.opTtlFor(options.op) });
+    const payload = JSON.stringify({ pool, mode: mode.mode, defer: mode.defer, stop: mode.stop, ...options, ...this.opTtlFor(options.op) });
     // The clock is read per attempt, so a retried script sees the time it actually runs at.
     const attempt = () => this.guard(pool, () => this.scripts.run(name, key, this.keys.poolPrefix(pool), this.clock.now(), payload, this.luaLimits));
     // A call that found the scripts missing did nothing; it runs again through the guard, which
@@ -175,6 +181,7 @@ export class ScriptRunner extends StateQueries {
       const made = [...(reply.match ? [reply.match as MatchMade] : []), ...list<MatchMade>(reply.matches)];
       if (made.length) for (const fn of this.matchListeners) fn(pool, made, mode.defer);
     }
+    if (reply.steps) for (const fn of this.stepListeners) fn(pool, reply.steps);
     return reply;
   }
 
@@ -187,6 +194,24 @@ export class ScriptRunner extends StateQueries {
     return typeof op === 'string' && op.includes(`:${SERVER_OP}`) ? { opTtl: SERVER_OP_TTL_MS } : {};
   }
 }
+
+/**
+ * How new matches are made: `direct`, `livekit` (with `defer`: the `matched` events wait for the
+ * room; see announce()) or `text` (text only: no call at all). With `stop` none are made: each
+ * waiting person is told `notice` once per stop (`since` names the stop). The rooms domain decides
+ * the mode; the kill switches (server/ops/switches.ts) override it.
+ */
+export interface MatchMode {
+  mode: 'direct' | 'livekit' | 'text';
+  defer: boolean;
+  stop?: { since: number; notice: { code: string; message: string } };
+}
+
+/**
+ * The connection-funnel steps one script call made (lib.lua `step`): matches made, first signals,
+ * matches in call, matches ended before it (missing, ghost), calls ended (calls, their total callMs).
+ */
+export type FunnelSteps = Partial<Record<'matched' | 'signalling' | 'connected' | 'missing' | 'ghost' | 'calls' | 'callMs', number>>;
 
 /** Runs a script call of a pool (the composition root: the pool's bulkhead and the Redis policy). */
 export type Guard = <T>(pool: string, fn: () => Promise<T>) => Promise<T>;
@@ -205,7 +230,7 @@ export interface StoreWiring extends QueryWiring {
    * How new matches are made: `direct` (matched events at once) or `livekit` with `defer` (the
    * `matched` events wait for the room; see announce()). The rooms domain decides.
    */
-  matchMode?: () => { mode: 'direct' | 'livekit'; defer: boolean };
+  matchMode?: () => MatchMode;
   /** Coalesces the script calls of one turn into one write (shared with the WebSocket sockets). */
   writes?: WriteBatcher;
   /**

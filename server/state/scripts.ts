@@ -53,6 +53,7 @@ export const SCRIPT_NAMES = [
   'announce',
   'depart',
   'notify',
+  'close',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 export type ScriptMode = 'function' | 'eval';

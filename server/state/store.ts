@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pipelineAcross, publish, type Queued } from '../infra/redis';
-import { InvalidTransitionError, LimitExceededError, NotInMatchError, VersionConflictError } from './errors';
+import { InvalidTransitionError, LimitExceededError, NotInMatchError, TextOnlyError, VersionConflictError } from './errors';
+import { nameIndexKey } from './keys';
 import { asState } from './queries';
 import { ScriptRunner, list, type MatchMade } from './script-runner';
 import { STATES, State } from './states';
@@ -21,7 +22,16 @@ export interface ChatPreferences {
   profanityFilter?: boolean;
 }
 
-export { PoolGuessMissedError, stateLimits, type Guard, type MatchMade, type StateLimits, type StoreWiring } from './script-runner';
+export {
+  PoolGuessMissedError,
+  stateLimits,
+  type FunnelSteps,
+  type Guard,
+  type MatchMade,
+  type MatchMode,
+  type StateLimits,
+  type StoreWiring,
+} from './script-runner';
 
 export type LeaveReason = 'skip' | 'end' | 'disconnect' | 'timeout';
 
@@ -89,6 +99,7 @@ export class StateStore extends ScriptRunner {
     const r = await this.run('enqueue', a.pool, this.keys.user(a.pool, a.uid), {
       uid: a.uid,
       name: a.name ?? '',
+      nameKey: a.name ? nameIndexKey(a.name) : undefined,
       interests: (a.interests ?? []).join(','),
       op: this.op(a.uid, a.op),
       mids: [randomUUID()],
@@ -222,6 +233,17 @@ export class StateStore extends ScriptRunner {
     return { from: asState(r.from), state: asState(r.state), version: Number(r.version) };
   }
 
+  /**
+   * An operator ends a match (close-2.lua): both users still in it rest, told `notice`; nobody is
+   * re-queued. Throws NotInMatchError when the match is over or unknown in `pool`.
+   */
+  async close(a: { pool: string; matchId: string; actor: string; reason: string; notice: { code: string; message: string } }) {
+    // An op id of the server's own: a resent command applies once, a second operator's call is refused.
+    const r = await this.run('close', a.pool, this.keys.match(a.pool, a.matchId), { ...a, op: this.op(`close-${a.matchId}`, undefined) });
+    if (!r.ok) throw new NotInMatchError();
+    return { users: list<string>(r.users) };
+  }
+
   /** An operator's notice to a user (a warning), added to their event history; no change of state. */
   async notify(a: { uid: string; pool: string; notice: { code: string; message: string } }) {
     await this.run('notify', a.pool, this.keys.user(a.pool, a.uid), { uid: a.uid, notice: a.notice, op: this.op(a.uid, undefined) });
@@ -273,6 +295,7 @@ export class StateStore extends ScriptRunner {
       guess: a.guess,
     });
     if (!r.ok && r.error === 'TOO_MANY_SIGNALS') throw new LimitExceededError('TOO_MANY_SIGNALS', { max: r.max });
+    if (!r.ok && r.error === 'TEXT_ONLY') throw new TextOnlyError();
     if (!r.ok) throw new NotInMatchError();
     return { duplicate: r.duplicate === true };
   }

@@ -22,15 +22,26 @@ const inbound = (received: number, lost: number) => ({ type: 'inbound-rtp', pack
 describe('connection quality', () => {
   it('reads the round trip of the nominated pair and the loss since the previous reading', () => {
     const meter = new PathMeter();
-    expect(meter.read([report([pair(0.04), inbound(1000, 0)])])).toEqual({ rttMs: 40, lossPct: null });
+    expect(meter.read([report([pair(0.04), inbound(1000, 0)])])).toEqual({ rttMs: 40, lossPct: null, relayed: false });
     // 95 more received and 5 more lost: 5 % of what was expected since.
-    expect(meter.read([report([pair(0.05), inbound(1095, 5)])])).toEqual({ rttMs: 50, lossPct: 5 });
+    expect(meter.read([report([pair(0.05), inbound(1095, 5)])])).toEqual({ rttMs: 50, lossPct: 5, relayed: false });
   });
 
   it('ignores candidate pairs that are not the one in use', () => {
     const meter = new PathMeter();
     const r = meter.read([report([pair(0.9, { nominated: false }), pair(0.9, { state: 'failed' }), pair(0.02)])]);
     expect(r.rttMs).toBe(20);
+  });
+
+  it('says whether the pair in use goes through a TURN relay (either end a relay candidate), and null before one is selected', () => {
+    const local = (type: string) => ({ type: 'local-candidate', id: 'L', candidateType: type });
+    const remote = (type: string) => ({ type: 'remote-candidate', id: 'R', candidateType: type });
+    const inUse = pair(0.02, { localCandidateId: 'L', remoteCandidateId: 'R' });
+    const read = (entries: Array<Record<string, unknown>>) => new PathMeter().read([new Map(entries.map((e) => [String(e.id ?? e.type), e]))]).relayed;
+    expect(read([inUse, local('host'), remote('srflx')])).toBe(false);
+    expect(read([inUse, local('relay'), remote('host')])).toBe(true);
+    expect(read([inUse, local('host'), remote('relay')])).toBe(true);
+    expect(read([pair(0.02, { nominated: false, localCandidateId: 'L' }), local('relay')])).toBeNull();
   });
 
   it('adds up the tracks of several reports (a LiveKit room has one per track)', () => {

@@ -272,6 +272,7 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
   'chat.typing': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, typing: bool }) },
   'signal.send': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, data: signalData }) },
   'signal.media': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, audio: bool, video: bool, failed: bool.optional() }) },
+  'signal.path': { type: 'mutation', auth: 'user', input: shape({ matchId: uuid, path: oneOf('relay', 'direct') }) },
   'stats.online': { type: 'query', auth: 'user', input: null },
   'presence.heartbeat': { type: 'mutation', auth: 'user', input: null },
   'safety.myReports': { type: 'query', auth: 'user', input: null },
@@ -358,4 +359,20 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
   'admin.deadLetters.discard': { type: 'mutation', auth: 'admin', input: shape({ id: str(1, 200) }) },
   'admin.audit.user': { type: 'query', auth: 'admin', input: shape({ userId: str(1, 100), limit: int(1, 5000).optional() }) },
   'admin.audit.match': { type: 'query', auth: 'admin', input: shape({ matchId: str(1, 100) }) },
+  // The console's live data and actions (server/ops/router.ts; paths admin.<name> once the lead merges them).
+  'admin.ops.overview': { type: 'query', auth: 'admin', input: null },
+  'admin.ops.funnel': { type: 'query', auth: 'admin', input: shape({ minutes: int(5, 180).optional() }, { optional: true }) },
+  'admin.ops.lookup': { type: 'query', auth: 'admin', input: shape({ query: str(1, 100) }) },
+  'admin.ops.userDetail': { type: 'query', auth: 'admin', input: shape({ userId: str(1, 100) }) },
+  'admin.ops.endMatch': { type: 'mutation', auth: 'admin', input: shape({ matchId: uuid, reason: str(3, 200) }) },
+  'admin.ops.disconnect': { type: 'mutation', auth: 'admin', input: shape({ userId: str(1, 100), reason: str(3, 200) }) },
+  'admin.ops.switches.get': { type: 'query', auth: 'admin', input: null },
+  'admin.ops.switches.set': {
+    type: 'mutation',
+    auth: 'admin',
+    input: shape({ stopMatching: bool.optional(), textOnly: bool.optional(), tightLimits: bool.optional(), reason: str(3, 200) }),
+  },
+  'admin.ops.recovery': { type: 'query', auth: 'admin', input: null },
+  'admin.ops.privacy.export': { type: 'query', auth: 'admin', input: shape({ userId: str(1, 100) }) },
+  'admin.ops.privacy.erase': { type: 'mutation', auth: 'admin', input: shape({ userId: str(1, 100), reason: str(3, 200) }) },
 };

@@ -56,7 +56,13 @@ export class StoresWatch implements AsyncDisposable {
       // Left out: rate-limit counters (they count every attempt, refused or not) and who each new
       // session is (session.create, public, records it for bans): both bounded and expiring.
       const ours = (k: string) => !/[A-Za-z0-9_-]/.test(k.charAt(this.app.prefix.length));
-      const accounting = (k: string) => k.startsWith(rateKeyPrefix(this.app.prefix)) || k.startsWith(`${this.app.prefix}:ident:`);
+      // So are the console's minute buckets and recent waits (server/ops/funnel.ts): each process's
+      // overview job writes what it observes (people online) there on its own, call or no call.
+      const accounting = (k: string) =>
+        k.startsWith(rateKeyPrefix(this.app.prefix)) ||
+        k.startsWith(`${this.app.prefix}:ident:`) ||
+        k.startsWith(`${this.app.prefix}:{ops}:m:`) ||
+        k === `${this.app.prefix}:{ops}:waits`;
       out.push(...batch.filter((k) => ours(k) && !accounting(k)));
     } while (cursor !== '0');
     return out.sort();

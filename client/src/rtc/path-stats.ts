@@ -6,14 +6,20 @@
 export interface PathStats {
   rttMs: number | null;
   lossPct: number | null;
+  /** Whether the candidate pair in use goes through a TURN relay (either end a `relay` candidate); null before one is selected. */
+  relayed: boolean | null;
 }
 
-export interface Quality extends PathStats {
+export interface Quality extends Omit<PathStats, 'relayed'> {
   level: 'good' | 'fair' | 'poor';
 }
 
 interface StatsEntry {
   type: string;
+  id?: string;
+  localCandidateId?: string;
+  remoteCandidateId?: string;
+  candidateType?: string;
   state?: string;
   nominated?: boolean;
   currentRoundTripTime?: number;
@@ -27,12 +33,17 @@ export class PathMeter {
   /** Fold one or more stats reports (a LiveKit room has one per track) into a reading. */
   read(reports: Iterable<RTCStatsReport>): PathStats {
     let rttMs: number | null = null;
+    let relayed: boolean | null = null;
     let received = 0;
     let lost = 0;
     for (const report of reports) {
+      const entries = new Map<string, StatsEntry>();
+      report.forEach((s: StatsEntry) => void (s.id && entries.set(s.id, s)));
       report.forEach((s: StatsEntry) => {
-        if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated && typeof s.currentRoundTripTime === 'number') {
-          rttMs = Math.max(rttMs ?? 0, s.currentRoundTripTime * 1000);
+        if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated) {
+          if (typeof s.currentRoundTripTime === 'number') rttMs = Math.max(rttMs ?? 0, s.currentRoundTripTime * 1000);
+          const ends = [s.localCandidateId, s.remoteCandidateId].map((id) => (id ? entries.get(id)?.candidateType : undefined));
+          relayed = (relayed ?? false) || ends.includes('relay');
         }
         if (s.type === 'inbound-rtp') {
           received += s.packetsReceived ?? 0;
@@ -44,7 +55,7 @@ export class PathMeter {
     this.last = { received, lost };
     const expected = prev ? received - prev.received + (lost - prev.lost) : 0;
     const lossPct = prev && expected > 0 ? (100 * Math.max(0, lost - prev.lost)) / expected : null;
-    return { rttMs, lossPct };
+    return { rttMs, lossPct, relayed };
   }
 }
 
@@ -53,7 +64,7 @@ export class PathMeter {
 const FAIR = { rttMs: 300, lossPct: 2 };
 const POOR = { rttMs: 800, lossPct: 8 };
 
-export function quality(s: PathStats): Quality | null {
+export function quality(s: Omit<PathStats, 'relayed'>): Quality | null {
   if (s.rttMs === null && s.lossPct === null) return null;
   const rtt = s.rttMs ?? 0;
   const loss = s.lossPct ?? 0;

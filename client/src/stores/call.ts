@@ -21,6 +21,7 @@ export type CallPhase = 'idle' | 'connecting' | 'connected' | 'reconnecting' | '
 export const CONNECT_TIMEOUT_MS = 10_000;
 const QUALITY_INTERVAL_MS = 2000;
 const NO_VIDEO = "Video couldn't connect; text chat still works.";
+const TEXT_ONLY = 'Video is off for now: this is a text chat.';
 
 interface ActiveCall {
   matchId: string;
@@ -80,6 +81,14 @@ export function createCallStore(api: Api, media: LocalMediaSource, privacy: () =
       readySent = true;
       onReady();
     };
+    // Text only (an operator turned video off): no call at all, the chat is the conversation.
+    if (ev.mode === 'text') {
+      setMatchId(ev.matchId);
+      setPhase('text-only');
+      setStatus(TEXT_ONLY);
+      ready();
+      return;
+    }
     setStatus(media.stream() ? '' : 'Starting your camera...');
     const stream = await media.acquire();
     if (active !== call) return; // the match ended while we waited
@@ -99,7 +108,10 @@ export function createCallStore(api: Api, media: LocalMediaSource, privacy: () =
       api.call(() => api.trpc.signal.media.mutate({ matchId: ev.matchId, audio: false, video: false, failed: true })).catch(() => null);
     };
     const timer = setTimeout(() => phase() !== 'connected' && call.giveUp?.(true), CONNECT_TIMEOUT_MS);
-    const poll = setInterval(() => void measure(call), QUALITY_INTERVAL_MS);
+    // The side that made the offer tells the server once whether the call's media went through a
+    // relay (admin.funnel's relayed share, media_paths_total): one report per call.
+    const pathReport = ev.role === 'impolite' ? (relayed: boolean) => reportPath(ev.matchId, relayed) : null;
+    const poll = setInterval(() => void measure(call, pathReport), QUALITY_INTERVAL_MS);
     call.cleanups.push(() => (clearTimeout(timer), clearInterval(poll)));
 
     const onConnected = () => {
@@ -174,14 +186,22 @@ export function createCallStore(api: Api, media: LocalMediaSource, privacy: () =
     call.direct!.handle(data);
   }
 
-  async function measure(call: ActiveCall): Promise<void> {
+  async function measure(call: ActiveCall, pathReport: ((relayed: boolean) => void) | null): Promise<void> {
     if (active !== call || phase() === 'idle') return;
     try {
       const s = await (call.direct ?? call.livekit)?.pathStats();
       if (s && active === call) setQuality(qualityOf(s));
+      if (s && active === call && phase() === 'connected' && s.relayed !== null) pathReport?.(s.relayed);
     } catch {
       // Stats are a nicety: a failed reading leaves the last one shown.
     }
+  }
+
+  let pathReportedFor: string | null = null;
+  function reportPath(matchId: string, relayed: boolean): void {
+    if (pathReportedFor === matchId) return;
+    pathReportedFor = matchId;
+    api.call(() => api.trpc.signal.path.mutate({ matchId, path: relayed ? 'relay' : 'direct' })).catch(() => null);
   }
 
   /** A `signal` event from the partner (direct mode). */

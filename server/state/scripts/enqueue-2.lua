@@ -1,7 +1,8 @@
 --[[ enqueue: IDLE -> WAITING, then an immediate match attempt (event-driven matching).
   KEYS[1] user hash
   ARGV[3] { pool, uid, name, interests (comma-separated), op, mids = { matchId }, mode, minVersion?, guess?, allowed?,
-            chat? = { allowContacts?, profanityFilter? }, privacy? }
+            chat? = { allowContacts?, profanityFilter? }, privacy?, nameKey? }
+  (nameKey: the name as the pool's name index knows it, state/keys.ts nameIndexKey)
   (chat: the user's text-safety choices, and privacy: whether their address is hidden from
   partners; kept on their hash for relay-2.lua; each enqueue states them afresh, an absent one is
   the safe default: contacts not allowed, the filter on, the address hidden)
@@ -21,6 +22,13 @@ local fields = { waitingSince = NOW, interests = A.interests or '', lastPos = 0,
   privacy = A.privacy == false and '0' or '1' }
 if A.name and A.name ~= '' then fields.name = A.name end
 transition(u, 'WAITING', { reason = 'enqueue', fields = fields })
+-- The pool's name index (admin.lookup): the newest few people by a name, gone with idle users.
+if A.nameKey then
+  local nk = P .. 'names:' .. A.nameKey
+  redis.call('ZADD', nk, NOW, u.id)
+  redis.call('ZREMRANGEBYRANK', nk, 0, -21)
+  redis.call('PEXPIRE', nk, L.idleTtlMs)
+end
 -- Asking to be matched is a sign of life (a client without a live socket must then heartbeat).
 alive(u)
 local m = try_match(u)

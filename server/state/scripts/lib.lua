@@ -21,7 +21,7 @@
   per-call state below. Nothing else in the libraries may keep state between calls (the decoded
   limits are a cache of ARGV[4]).
 ]]
-local P, NOW, A, POOL, L, EPOCH, ANNOUNCED, MID_I, PAUSED, OUT, OUT_USERS
+local P, NOW, A, POOL, L, EPOCH, ANNOUNCED, MID_I, PAUSED, OUT, OUT_USERS, STEPS, PLAIN
 -- The limits' JSON as last decoded: a process sends the same limits on every call, so as a
 -- function library they are decoded once (a cache, not state: L is read-only).
 local LIMITS_RAW
@@ -56,6 +56,8 @@ local function begin_call(argv)
   MID_I = 0 -- match ids (A.mids) this call has used
   PAUSED = nil -- is the pool paused (read once per call, when first needed)
   OUT = {} -- each user's notifications of this call, published when it replies (see push)
+  STEPS = {} -- the connection funnel's steps this call made (see step), in the reply as `steps`
+  PLAIN = nil -- this call's reply without its steps: what a resend of it answers (op_done)
   OUT_USERS = {}
 end
 
@@ -81,10 +83,37 @@ local function event_id()
 end
 
 -- Audit outbox: drained to Postgres by event id (exactly once there).
+-- The connection funnel (server/ops/funnel.ts): what this call did to a match, counted by the
+-- process that ran it (metrics, Redis minute buckets). `n` is added (callMs: a call's length).
+local function step(name, n)
+  STEPS[name] = (STEPS[name] or 0) + (n or 1)
+end
+
+-- A match's record marks a funnel step: made; reached IN_CALL; ended, either after IN_CALL (a
+-- call, with its length) or before it (missing; a ghost when someone never answered: the
+-- CONNECTING deadline, or a drop).
+local function funnel(rec)
+  if rec.kind == 'match_created' then
+    step('matched')
+  elseif rec.kind == 'match_connected' then
+    step('connected')
+  elseif rec.kind == 'match_ended' then
+    local connectedAt = redis.call('HGET', P .. 'match:' .. rec.matchId, 'connectedAt')
+    if connectedAt then
+      step('calls')
+      step('callMs', NOW - tonumber(connectedAt))
+    else
+      step('missing')
+      if rec.reason == 'timeout' or rec.reason == 'disconnect' then step('ghost') end
+    end
+  end
+end
+
 local function outbox(rec)
   rec.eventId = event_id()
   rec.pool = POOL
   rec.at = NOW
+  funnel(rec)
   redis.call('XADD', P .. 'outbox', '*', 'e', cjson.encode(rec))
   return rec.eventId
 end
@@ -242,13 +271,17 @@ local function op_seen()
   return false
 end
 local function op_done(result)
-  if A.op then redis.call('SET', P .. 'op:' .. A.op, result, 'PX', A.opTtl or L.opTtlMs) end
+  if A.op then redis.call('SET', P .. 'op:' .. A.op, PLAIN or result, 'PX', A.opTtl or L.opTtlMs) end
   return result
 end
 
--- Every reply goes through these two, which publish the call's events first.
+-- Every reply goes through these two, which publish the call's events first. A reply carries the
+-- funnel steps the call made; its resend's answer (op_done) does not, so a step counts once.
 local function reply(t)
   publish_all()
+  if next(STEPS) == nil then return cjson.encode(t) end
+  PLAIN = cjson.encode(t)
+  t.steps = STEPS
   return cjson.encode(t)
 end
 local function refuse(code, extra)

@@ -143,6 +143,16 @@ local function try_match(u)
   -- A pool paused by the recovery manager (data inconsistency) makes no matches until released.
   if PAUSED == nil then PAUSED = redis.call('EXISTS', P .. 'paused') == 1 end
   if PAUSED then return nil end
+  -- The stopMatching kill switch (server/ops/switches.ts): no new pairs anywhere. Each waiting
+  -- person is told once per stop (A.stop.since names it), and keeps their place.
+  if A.stop then
+    if u.stopTold ~= tostring(A.stop.since) then
+      redis.call('HSET', ukey(u.id), 'stopTold', A.stop.since)
+      u.stopTold = tostring(A.stop.since)
+      push(u.id, 'notice', A.stop.notice)
+    end
+    return nil
+  end
   local c = find_partner(u)
   if not c then return nil end
   MID_I = MID_I + 1

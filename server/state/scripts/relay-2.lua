@@ -11,7 +11,7 @@
           masks = { kinds = { 'link'|'email'|'phone'|'word', ... }, c?, w?, cw? }: what the text
           holds, and the text with contacts (c), offensive words (w) or both (cw) masked
   ARGV[4] limits: sigMaxDescriptions, sigMaxCandidates (per sender and match; counted in the match hash)
-  Returns { ok, duplicate? } or { ok = false, error = 'NOT_IN_MATCH' | 'TOO_MANY_SIGNALS' } ]]
+  Returns { ok, duplicate? } or { ok = false, error = 'NOT_IN_MATCH' | 'TOO_MANY_SIGNALS' | 'TEXT_ONLY' } ]]
 local seen = op_seen()
 if seen then
   local r = cjson.decode(seen)
@@ -50,6 +50,8 @@ else
   -- WebRTC needs a few descriptions and some dozens of candidates per call; a sender past its
   -- bound is refused, so no pair can fill Redis through each other's histories.
   -- Candidates count one each, however they are batched.
+  -- A text-only match (the textOnly kill switch) has no call to set up.
+  if redis.call('HGET', mkey(A.matchId), 'mode') == 'text' then return refuse('TEXT_ONLY') end
   local field, max, n = 'sigd:' .. u.id, L.sigMaxDescriptions, 1
   if A.data.kind == 'candidates' then field, max, n = 'sigc:' .. u.id, L.sigMaxCandidates, #A.data.candidates end
   if A.data.kind ~= 'connected' then
@@ -58,6 +60,8 @@ else
     end
     redis.call('HINCRBY', mkey(A.matchId), field, n)
   end
+  -- The match's first signal: its call setup started (the funnel's `signalling` step).
+  if redis.call('HSETNX', mkey(A.matchId), 'signalledAt', NOW) == 1 then step('signalling') end
   local data = A.data
   if A.hidden and u.privacy ~= '0' then data = A.hidden end
   -- Nothing left of a candidates signal (all hidden): nothing to tell.

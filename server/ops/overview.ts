@@ -1,0 +1,162 @@
+/**
+ * The console's live overview: ONE snapshot per process, rebuilt every OVERVIEW_INTERVAL_MS by a
+ * PeriodicJob and handed to every viewer of that process, so a hundred open consoles cost Redis
+ * and Postgres what one does. The same run first flushes this process's funnel counts (funnel.ts).
+ *
+ * The numbers are the deployment's, not the process's: users per state and pool, queues and
+ * pauses from the pools' keys; matches, call lengths and waits from the funnel's minute buckets;
+ * breaker history, errors and dead letters from Postgres. Breaker states are this process's
+ * policies (each process has its own breakers). Audit lag is this process's drain (every process
+ * drains). A source that does not answer leaves its part null or as last read.
+ */
+import { and, count, desc, gte } from 'drizzle-orm';
+import { breakerEvents, errors } from '../audit/schema';
+import type { Services } from '../services';
+import { PeriodicJob, type JobReporter } from '../shared/periodic';
+import type { State } from '../state/states';
+import { RECENT_MS, type Funnel } from './funnel';
+import type { KillSwitches, Switches } from './switches';
+
+// The series cover the last hour, one point per minute; breaker history the last few changes.
+const SERIES_MINUTES = 60;
+const BREAKER_HISTORY = 10;
+
+export interface Overview {
+  at: number;
+  online: number;
+  pools: Array<{ pool: string; byState: Record<State, number>; queueDepth: number; paused: boolean }>;
+  waitP50Ms: number | null;
+  waitP95Ms: number | null;
+  matchesPerMinute: number;
+  avgCallSeconds: number | null;
+  breakers: Array<{ dependency: string; state: string; since: number | null; history: Array<{ at: number; from: string; to: string }> }>;
+  errorsByCategory: Record<string, number>;
+  auditLagSeconds: number | null;
+  deadLetters: number | null;
+  switches: Switches;
+  series: { t: number[]; online: number[]; waiting: number[]; matches: number[] };
+}
+
+type Parts = Pick<Services, 'store' | 'database' | 'resilience' | 'deadLetters' | 'metrics' | 'clock' | 'cfg' | 'log'>;
+
+export function percentile(sorted: number[], p: number): number | null {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export class OverviewSnapshots {
+  private latest: Overview | null = null;
+  private readonly job: PeriodicJob<Overview>;
+
+  constructor(
+    private readonly svc: Parts,
+    private readonly funnel: Funnel,
+    private readonly switches: KillSwitches,
+    opts: { intervalMs: number; onJobRun?: JobReporter },
+  ) {
+    this.job = new PeriodicJob({ name: 'overview', intervalMs: opts.intervalMs, runAtStart: true, log: svc.log, onRun: opts.onJobRun }, async () => {
+      await this.funnel.flush().catch((err: unknown) => svc.log.warn({ err }, 'funnel flush failed; kept for the next run'));
+      return (this.latest = await this.build());
+    });
+  }
+
+  /** The snapshot every viewer of this process gets (the first call waits for the first build). */
+  async current(): Promise<Overview> {
+    return this.latest ?? (await this.job.runNow()) ?? this.build();
+  }
+
+  /** Flush and rebuild now (tests; and current() before the first run). */
+  refresh(): Promise<Overview | undefined> {
+    return this.job.runNow();
+  }
+
+  start(): void {
+    this.job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.job.stop();
+  }
+
+  /** Reads everything once. Public so a test can count the builds. */
+  async build(): Promise<Overview> {
+    const { store, clock, cfg } = this.svc;
+    const now = clock.now();
+    const pools = await store.pools();
+    const [live, paused, byPool] = await Promise.all([
+      store.online(pools, now - cfg.HEARTBEAT_TIMEOUT_MS),
+      store.pausedPools(),
+      Promise.all(pools.map((p) => store.counts(p))),
+    ]);
+    await this.funnel.setNow({ online: live.online, waiting: live.waiting });
+    const [minutes, waits, breakers, errorsByCategory, deadLetters, auditLagSeconds] = await Promise.all([
+      this.funnel.minutes(SERIES_MINUTES),
+      this.funnel.recentWaits(),
+      this.breakers(),
+      this.errors(now),
+      this.svc.deadLetters.countPending().catch(() => null),
+      this.auditLag(),
+    ]);
+    const sorted = waits.sort((a, b) => a - b);
+    const recent = minutes.slice(-Math.round(RECENT_MS / 60_000));
+    const calls = minutes.reduce((s, m) => s + (m.fields.calls ?? 0), 0);
+    const callMs = minutes.reduce((s, m) => s + (m.fields.callMs ?? 0), 0);
+    const pausedNames = new Set(paused.map((p) => p.pool));
+    return {
+      at: now,
+      online: live.online,
+      pools: pools.map((pool, i) => ({
+        pool,
+        byState: byPool[i]!,
+        // Everyone in the queue, present or not (stats.online counts the present ones).
+        queueDepth: byPool[i]!.WAITING,
+        paused: pausedNames.has(pool),
+      })),
+      waitP50Ms: percentile(sorted, 50),
+      waitP95Ms: percentile(sorted, 95),
+      matchesPerMinute: recent.reduce((s, m) => s + (m.fields.matched ?? 0), 0) / recent.length,
+      avgCallSeconds: calls ? callMs / calls / 1000 : null,
+      breakers,
+      errorsByCategory,
+      auditLagSeconds,
+      deadLetters,
+      switches: this.switches.get(),
+      series: {
+        t: minutes.map((m) => m.t),
+        online: minutes.map((m) => m.fields.online ?? 0),
+        waiting: minutes.map((m) => m.fields.waiting ?? 0),
+        matches: minutes.map((m) => m.fields.matched ?? 0),
+      },
+    };
+  }
+
+  private async breakers(): Promise<Overview['breakers']> {
+    const health = await this.svc.resilience.health();
+    const rows = await this.svc.database.db
+      .select({ at: breakerEvents.at, dependency: breakerEvents.dependency, state: breakerEvents.state })
+      .from(breakerEvents)
+      .orderBy(desc(breakerEvents.at))
+      .limit(BREAKER_HISTORY * 4)
+      .catch(() => []);
+    return Object.entries(health.breakers).map(([dependency, b]) => {
+      const mine = rows.filter((r) => r.dependency === dependency).reverse();
+      const history = mine.slice(-BREAKER_HISTORY).map((r, i, all) => ({ at: r.at.getTime(), from: i > 0 ? all[i - 1]!.state : 'closed', to: r.state }));
+      return { dependency, state: b.state, since: b.since, history };
+    });
+  }
+
+  private async errors(now: number): Promise<Record<string, number>> {
+    const rows = await this.svc.database.db
+      .select({ category: errors.category, n: count() })
+      .from(errors)
+      .where(and(gte(errors.at, new Date(now - RECENT_MS))))
+      .groupBy(errors.category)
+      .catch(() => []);
+    return Object.fromEntries(rows.map((r) => [r.category, Number(r.n)]));
+  }
+
+  private async auditLag(): Promise<number | null> {
+    const v = (await this.svc.metrics.outboxLag.get()).values[0]?.value;
+    return v === undefined ? null : v;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Finding people and acting on them from the console: lookup by id or name (the pools' name
+ * indexes, written at enqueue), a person's detail (live view, audit trail, moderation), ending a
+ * match and disconnecting a person. Actions work from any process: a match is ended by one script
+ * in its pool (close-2.lua), and a disconnect uses the mechanism a ban uses (presence.endSession:
+ * the session refused briefly, and every process closes the person's sockets).
+ */
+import { count, desc, eq, or } from 'drizzle-orm';
+import { stateTransitions } from '../audit/schema';
+import { matches } from '../match/schema';
+import { USER_MESSAGES } from '../resilience/messages';
+import type { Services } from '../services';
+import { moderationActions, reports } from '../safety/schema';
+import { pipelineAcross, type Queued } from '../infra/redis';
+import { NotInMatchError } from '../state/errors';
+import { nameIndexKey } from '../state/keys';
+
+type Parts = Pick<Services, 'store' | 'redis' | 'database' | 'sanctions'>;
+
+// Bounds on what one lookup returns and reads.
+const LOOKUP_MAX = 50;
+
+export interface LookupRow {
+  userId: string;
+  name: string;
+  pool: string;
+  state: string;
+  matchId: string | null;
+  since: number;
+}
+
+export class People {
+  constructor(
+    private readonly svc: Parts,
+    /** Ends a person's session everywhere (the composition root: presence.endSession with the sockets' closer). */
+    private readonly endSession: (uid: string) => Promise<void>,
+  ) {}
+
+  /** By exact id, or by display name (case-insensitive, exact) in every pool. */
+  async lookup(query: string): Promise<LookupRow[]> {
+    const { store } = this.svc;
+    const pools = await store.pools();
+    const key = nameIndexKey(query);
+    const cmds = pools.map((pool): Queued => {
+      const k = `${store.keys.poolPrefix(pool)}names:${key}`;
+      return [k, (p) => p.zrevrange(k, 0, LOOKUP_MAX - 1)];
+    });
+    const res = await pipelineAcross(this.svc.redis, cmds);
+    const byName = res.flatMap(([, v], i) => ((v as string[] | null) ?? []).map((uid) => ({ uid, pool: pools[i]! })));
+    const candidates = [{ uid: query, pool: null as string | null }, ...byName].slice(0, LOOKUP_MAX);
+    const rows: LookupRow[] = [];
+    const seen = new Set<string>();
+    for (const c of candidates) {
+      if (seen.has(c.uid)) continue;
+      seen.add(c.uid);
+      // Read only hashes that exist: a read of a missing one may seed it from the audit trail (getUser).
+      const pool = c.pool ?? (await store.poolOf(c.uid));
+      if (!(await this.exists(c.uid, pool))) continue;
+      const u = await store.getUser(c.uid, pool);
+      // The name index keeps people for a while after they changed their name: exact matches only.
+      if (c.pool !== null && (u.name ?? '').trim().toLowerCase() !== query.trim().toLowerCase()) continue;
+      rows.push({ userId: u.userId, name: u.name ?? '', pool: u.pool, state: u.state, matchId: u.matchId, since: u.lastStateChange });
+    }
+    return rows;
+  }
+
+  async userDetail(userId: string) {
+    const { store, database, sanctions } = this.svc;
+    const db = database.db;
+    const pool = await store.poolOf(userId);
+    const live = (await this.exists(userId, pool)) ? await store.getUser(userId, pool) : null;
+    const [history, ms, moderation, [about], [by], banned, lowTrust] = await Promise.all([
+      db.select().from(stateTransitions).where(eq(stateTransitions.userId, userId)).orderBy(desc(stateTransitions.at)).limit(50),
+      db
+        .select()
+        .from(matches)
+        .where(or(eq(matches.userA, userId), eq(matches.userB, userId)))
+        .orderBy(desc(matches.createdAt))
+        .limit(20),
+      db.select().from(moderationActions).where(eq(moderationActions.userId, userId)).orderBy(desc(moderationActions.at)).limit(100),
+      db.select({ n: count() }).from(reports).where(eq(reports.reportedId, userId)),
+      db.select({ n: count() }).from(reports).where(eq(reports.reporterId, userId)),
+      sanctions.isBanned(userId),
+      sanctions.isLowTrust(userId),
+    ]);
+    const lastBan = moderation.find((m) => m.action === 'ban');
+    return {
+      user: live,
+      history,
+      matches: ms,
+      moderation,
+      reportsAbout: Number(about?.n ?? 0),
+      reportsBy: Number(by?.n ?? 0),
+      banned: banned ? { until: lastBan?.endsAt?.getTime() ?? null, reason: lastBan?.reason ?? '' } : null,
+      lowTrust,
+    };
+  }
+
+  /** Ends a match wherever it is: both people rest, told a moderator ended it. */
+  async endMatch(matchId: string, actor: string, reason: string): Promise<{ ok: true; users: string[] }> {
+    const { store } = this.svc;
+    const pool = await this.poolOfMatch(matchId);
+    if (!pool) throw new NotInMatchError();
+    const notice = { code: 'OPERATOR_ENDED', message: USER_MESSAGES.OPERATOR_ENDED };
+    const r = await store.close({ pool, matchId, actor, reason, notice });
+    return { ok: true, users: r.users };
+  }
+
+  /** Ends the person's match (their partner re-queued), puts them at rest and closes their sockets on every process. */
+  async disconnect(userId: string): Promise<{ ok: true }> {
+    await this.endSession(userId);
+    return { ok: true };
+  }
+
+  private async exists(uid: string, pool: string): Promise<boolean> {
+    return (await this.svc.redis.exists(this.svc.store.keys.user(pool, uid))) === 1;
+  }
+
+  /** The pool whose keys hold the match (one pipelined EXISTS per pool, the pools being bounded). */
+  private async poolOfMatch(matchId: string): Promise<string | null> {
+    const { store } = this.svc;
+    const pools = await store.pools();
+    const res = await pipelineAcross(
+      this.svc.redis,
+      pools.map((pool): Queued => {
+        const k = store.keys.match(pool, matchId);
+        return [k, (p) => p.exists(k)];
+      }),
+    );
+    const i = res.findIndex(([, v]) => v === 1);
+    return i < 0 ? null : pools[i]!;
+  }
+}

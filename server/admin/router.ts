@@ -11,7 +11,7 @@ import { adminProcedure, router } from '../trpc/trpc';
 import { checkConsistency } from '../state/consistency';
 import { rollbackMatch, rollbackUser } from '../checkpoint/restore';
 import { DECISIONS } from '../safety/moderation';
-import { opsRouter } from '../ops/router';
+import { opsProcedures } from '../ops/router';
 
 const pool = z.string().regex(POOL_NAME).default(DEFAULT_POOL);
 const id = z.string().min(1).max(100);
@@ -77,7 +77,7 @@ const moderationRouter = router({
 export const adminRouter = router({
   moderation: moderationRouter,
   // The console's live data and actions (server/ops/); the lead merges its entries into this router.
-  ops: opsRouter,
+  ...opsProcedures,
   counts: adminProcedure.input(z.object({ pool }).optional()).query(({ ctx, input }) => ctx.svc.store.counts(input?.pool ?? DEFAULT_POOL)),
   usersIn: adminProcedure
     .input(z.object({ pool, state: stateEnum, offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) }))

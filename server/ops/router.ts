@@ -18,7 +18,8 @@ function actorOf(_ctx: Context): string {
   return 'admin:console';
 }
 
-export const opsRouter = router({
+/** Spread into the admin router (server/admin/router.ts): the paths are `admin.<name>`. */
+export const opsProcedures = {
   overview: viewerProcedure.query(({ ctx }) => ctx.svc.ops.overview.current()),
   funnel: viewerProcedure
     .input(z.object({ minutes: z.number().int().min(5).max(180).default(60) }).optional())
@@ -64,4 +65,4 @@ export const opsRouter = router({
     export: adminProcedure.input(z.object({ userId })).query(({ ctx, input }) => ctx.svc.ops.privacy.export(input.userId)),
     erase: adminProcedure.input(z.object({ userId, reason })).mutation(({ ctx, input }) => ctx.svc.ops.privacy.erase(input.userId)),
   }),
-});
+};

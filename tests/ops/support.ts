@@ -7,7 +7,7 @@ import type { AppRouter } from '../../server/trpc/router';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
 
 export function consoleClient(app: TestApp) {
-  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${app.url}/trpc`, headers: () => ({ 'x-admin-token': ADMIN_TOKEN }) })] }).admin.ops;
+  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${app.url}/trpc`, headers: () => ({ 'x-admin-token': ADMIN_TOKEN }) })] }).admin;
 }
 
 /** A second server process on the first one's Redis (same prefix) and Postgres. */

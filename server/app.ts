@@ -27,6 +27,8 @@ import { reachable } from './infra/startup';
 import { RateLimits, ipKey, rateRules, skipCooldown } from './safety/rate-limits';
 import { Reports } from './safety/reports';
 import { Moderation } from './safety/moderation';
+import { Operators } from './operators/service';
+import { OperatorActions } from './operators/actions';
 import { Sanctions } from './safety/sanctions';
 import { Challenges } from './safety/challenges';
 import { auditRecorder, auditRetention, cleanupJob, epochGuard, jobReporter, matchService, outboxDrain, presenceService } from './parts';
@@ -299,6 +301,8 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     ),
     sanctions,
     moderation: new Moderation(database.db, (fn) => resilience.policies.postgres.execute(fn), clock, sanctions),
+    operators: new Operators(database.db, (fn) => resilience.policies.postgres.execute(fn), clock, { sessionTtlMs: cfg.OPERATOR_SESSION_TTL_MS }),
+    operatorActions: new OperatorActions(database.db, (fn) => resilience.policies.postgres.execute(fn), clock),
   };
   // Every write of the drain (batches, dead letters) runs under the Postgres policy.
   const drain = outboxDrain(cfg, { drainConn, database, store, log, metrics }, (fn) => resilience.policies.postgres.execute(fn));

@@ -22,6 +22,8 @@ import type { Moderation } from './safety/moderation';
 import type { Sanctions } from './safety/sanctions';
 import type { Challenges } from './safety/challenges';
 import type { OnlineStats } from './stats/online';
+import type { Operators } from './operators/service';
+import type { OperatorActions } from './operators/actions';
 
 export interface Services {
   cfg: Config;
@@ -55,4 +57,8 @@ export interface Services {
   sanctions: Sanctions;
   /** The report queue, decisions and appeals (safety/moderation.ts). */
   moderation: Moderation;
+  /** Operator accounts and console sessions (operators/service.ts). */
+  operators: Operators;
+  /** Every operator mutation, recorded by the role procedures (operators/actions.ts). */
+  operatorActions: OperatorActions;
 }

@@ -182,9 +182,10 @@ function domainRefusal(e: RoleRequiredError | SignedOutError | OriginRefusedErro
 
 const RANK: Record<OperatorRole, number> = { viewer: 0, moderator: 1, admin: 2 };
 
-/** The code a failed call is recorded with in the action log. */
+/** The code a failed call is recorded with in the action log: the appCode its caller sees. */
 function errorCodeOf(error: TRPCError): string {
-  return isDomainError(error.cause) ? error.cause.code : error.code;
+  if (isDomainError(error.cause)) return error.cause.code;
+  return error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR' ? 'INVALID_INPUT' : error.code;
 }
 
 /**

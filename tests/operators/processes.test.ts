@@ -1,0 +1,30 @@
+/**
+ * Operator sessions live in Postgres: two server processes on one database and Redis see a
+ * sign-in, and a disable, at once (no cache to wait out).
+ */
+import { describe, expect, it } from 'vitest';
+import { startTestApp } from '../support/app';
+import { refusal } from '../support/client';
+import { cookieClient, operatorSession } from '../support/operators';
+
+describe('operators over two server processes', () => {
+  it("a session made on one process works on the other, and a disabled operator's session dies at once on both", async () => {
+    await using a = await startTestApp();
+    await using b = await startTestApp({}, { databaseUrl: a.databaseUrl, redisUrl: a.redisUrl, prefix: a.prefix });
+    const mod = await operatorSession(a, 'moderator');
+    const admin = await operatorSession(b, 'admin');
+    const onB = cookieClient(b.url, mod.cookie);
+    expect(await onB.operators.me.query()).toEqual(mod.operator);
+    expect(await onB.admin.counts.query()).toMatchObject({ IDLE: expect.any(Number) });
+
+    await admin.api.operators.update.mutate({ id: mod.operator.id, disabled: true });
+
+    for (const api of [mod.api, onB]) {
+      expect(await api.operators.me.query()).toBeNull();
+      expect((await refusal(api.admin.moderation.warn.mutate({ userId: 'anyone', message: 'still here?' }))).data).toMatchObject({
+        appCode: 'OPERATOR_SIGNED_OUT',
+      });
+    }
+    expect(await a.server.services.moderation.history('anyone')).toEqual([]);
+  });
+});

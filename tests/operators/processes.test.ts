@@ -2,7 +2,9 @@
  * Operator sessions live in Postgres: two server processes on one database and Redis see a
  * sign-in, and a disable, at once (no cache to wait out).
  */
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { operatorSessions } from '../../server/operators/schema';
 import { startTestApp } from '../support/app';
 import { refusal } from '../support/client';
 import { cookieClient, operatorSession } from '../support/operators';
@@ -18,6 +20,9 @@ describe('operators over two server processes', () => {
     expect(await onB.admin.counts.query()).toMatchObject({ IDLE: expect.any(Number) });
 
     await admin.api.operators.update.mutate({ id: mod.operator.id, disabled: true });
+    // Its sessions are deleted, not only refused.
+    const sessions = await a.server.services.database.db.select().from(operatorSessions).where(eq(operatorSessions.operatorId, mod.operator.id));
+    expect(sessions).toEqual([]);
 
     for (const api of [mod.api, onB]) {
       expect(await api.operators.me.query()).toBeNull();

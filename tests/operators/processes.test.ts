@@ -5,6 +5,7 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { operatorSessions } from '../../server/operators/schema';
+import { tokenHash } from '../../server/operators/service';
 import { startTestApp } from '../support/app';
 import { refusal } from '../support/client';
 import { cookieClient, operatorSession } from '../support/operators';
@@ -31,5 +32,12 @@ describe('operators over two server processes', () => {
       });
     }
     expect(await a.server.services.moderation.history('anyone')).toEqual([]);
+
+    // A sign-in that read the account just before the disable and wrote its session just after: refused too.
+    const late = 'late-session-token';
+    await a.server.services.database.db
+      .insert(operatorSessions)
+      .values({ tokenHash: tokenHash(late), operatorId: mod.operator.id, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) });
+    expect(await cookieClient(b.url, `rdv_op=${late}`).operators.me.query()).toBeNull();
   });
 });

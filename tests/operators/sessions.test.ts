@@ -4,11 +4,13 @@
  * first admin created with ADMIN_TOKEN, once.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { operatorSessions, operators } from '../../server/operators/schema';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
 import { httpClient, refusal } from '../support/client';
+import { manualClock } from '../state/fixtures/store';
 import { OPERATOR_PASSWORD, cookieClient, createOperator, signIn } from '../support/operators';
 
 let app: TestApp;
@@ -58,6 +60,17 @@ describe('signing in and out', () => {
     expect(res.headers.getSetCookie()[0]).toMatch(/^rdv_op=; Max-Age=0; Path=\/; HttpOnly; SameSite=Strict/);
     expect(await cookieClient(app.url, cookie).operators.me.query()).toBeNull();
     expect((await refusal(cookieClient(app.url, cookie).admin.counts.query())).data).toMatchObject({ appCode: 'OPERATOR_SIGNED_OUT' });
+  });
+
+  it('a session ends when OPERATOR_SESSION_TTL_MS has passed', async () => {
+    const clock = manualClock(Date.now());
+    await using timed = await startTestApp({ OPERATOR_SESSION_TTL_MS: '60000' }, { clock, background: false });
+    await createOperator(timed, 'viewer', 'gus');
+    const api = cookieClient(timed.url, (await signIn(timed.url, 'gus')).cookie);
+    clock.advance(59_000);
+    expect(await api.operators.me.query()).toMatchObject({ name: 'gus' });
+    clock.advance(1_000);
+    expect(await api.operators.me.query()).toBeNull();
   });
 
   it('a wrong password and an unknown name get the same answer', async () => {
@@ -119,15 +132,24 @@ describe('the first admin', () => {
     expect((await cookieClient(fresh.url, cookie).operators.list.query()).map((o) => o.name)).toEqual(['root']);
   });
 
-  it('two bootstraps at once make one admin', async () => {
+  it('a bootstrap waits for one in progress, then sees its admin', async () => {
     await using fresh = await startTestApp();
-    const ops = fresh.server.services.operators;
-    const results = await Promise.allSettled([
-      ops.bootstrap('one', OPERATOR_PASSWORD),
-      ops.bootstrap('two', OPERATOR_PASSWORD),
-      ops.bootstrap('three', OPERATOR_PASSWORD),
-    ]);
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect((await ops.list()).filter((o) => o.role === 'admin')).toHaveLength(1);
+    // Another process's bootstrap, holding the lock while it creates its admin.
+    const other = new pg.Client({ connectionString: fresh.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query("select pg_advisory_xact_lock(hashtext('rendezvous:operators:bootstrap'))");
+      const mine = fresh.server.services.operators.bootstrap('mine', OPERATOR_PASSWORD);
+      const waiting = async () =>
+        (await other.query<{ n: number }>("select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted")).rows[0]!.n;
+      await vi.waitFor(async () => expect(await waiting()).toBe(1), { timeout: 5000, interval: 20 });
+      await other.query("insert into operators (name, password_hash, role, created_at) values ('theirs', 'x', 'admin', now())");
+      await other.query('commit');
+      await expect(mine).rejects.toMatchObject({ code: 'BOOTSTRAP_CLOSED' });
+    } finally {
+      await other.end();
+    }
+    expect((await fresh.server.services.operators.list()).map((o) => o.name)).toEqual(['theirs']);
   });
 });

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startTestApp } from '../support/app';
-import { OPERATOR_PASSWORD, signIn } from '../support/operators';
+import { OPERATOR_PASSWORD, operatorClient, signIn } from '../support/operators';
 
 function run(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; out: string; err: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/operator-create.ts', ...args], {
@@ -31,5 +31,20 @@ describe('npm run operator:create', () => {
 
     const again = await run(['--name', 'second', '--url', app.url], { ADMIN_TOKEN, OPERATOR_PASSWORD });
     expect(again).toMatchObject({ code: 1, err: 'An admin already exists. Ask an admin to create your account.\n' });
+  });
+
+  it('a test reaches a server it only knows by URL through the same bootstrap, then operators.create', async () => {
+    await using app = await startTestApp();
+    expect(await (await operatorClient({ url: app.url }, 'moderator', { name: 'remote-mod' })).operators.me.query()).toMatchObject({
+      name: 'remote-mod',
+      role: 'moderator',
+    });
+    expect(await (await operatorClient({ url: app.url }, 'admin')).operators.me.query()).toMatchObject({ role: 'admin' });
+    // One bootstrap: the second admin was created by the first.
+    expect((await app.server.services.operators.list()).map((o) => [o.name.replace(/-[0-9a-f]{8}$/, ''), o.role])).toEqual([
+      ['bootstrap-admin', 'admin'],
+      ['remote-mod', 'moderator'],
+      ['admin', 'admin'],
+    ]);
   });
 });

@@ -80,6 +80,15 @@ export class OperatorNotFoundError extends DomainError {
   }
 }
 
+/** An admin disabling or demoting their own account could leave nobody to run the console. */
+export class SelfChangeError extends DomainError {
+  readonly code = 'CANNOT_CHANGE_SELF';
+  readonly httpCode = 'CONFLICT';
+  constructor() {
+    super("You can't disable your own account or lower your own role. Ask another admin.");
+  }
+}
+
 export class WrongPasswordError extends DomainError {
   readonly code = 'WRONG_PASSWORD';
   readonly httpCode = 'BAD_REQUEST';

@@ -6,7 +6,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { adminProcedure, publicProcedure, router, viewerProcedure } from '../trpc/trpc';
-import { AdminTokenRequiredError, OriginRefusedError } from './errors';
+import { AdminTokenRequiredError, OriginRefusedError, SelfChangeError } from './errors';
 import { MIN_PASSWORD_LENGTH } from './passwords';
 import { OPERATOR_ROLES } from './schema';
 
@@ -41,6 +41,7 @@ export const operatorsRouter = router({
   update: adminProcedure
     .input(z.object({ id: z.string().uuid(), role: role.optional(), disabled: z.boolean().optional() }))
     .mutation(async ({ ctx, input }) => {
+      if (input.id === ctx.operator.id && (input.disabled || (input.role && input.role !== 'admin'))) throw new SelfChangeError();
       await ctx.svc.operators.update(input.id, { role: input.role, disabled: input.disabled });
       return { ok: true as const };
     }),

@@ -71,6 +71,7 @@ export const USER_MESSAGES = {
   OPERATOR_NAME_TAKEN: 'An operator with that name already exists.',
   OPERATOR_NOT_FOUND: 'There is no operator with that id.',
   WRONG_PASSWORD: 'Your current password is not right.',
+  CANNOT_CHANGE_SELF: "You can't disable your own account or lower your own role. Ask another admin.",
   ACTION_NOT_RECORDED: "We couldn't record this action, so it wasn't done. Please try again in a few seconds.",
 } as const satisfies Record<string, string>;
 

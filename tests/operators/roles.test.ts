@@ -76,6 +76,13 @@ describe('roles', () => {
     expect((await admin.api.operators.list.query()).find((o) => o.id === made.id)).toMatchObject({ role: 'moderator', disabledAt: expect.any(String) });
   });
 
+  it('an admin cannot disable or demote themselves', async () => {
+    const self = await operatorSession(app, 'admin');
+    for (const change of [{ disabled: true }, { role: 'moderator' as const }])
+      expect((await refusal(self.api.operators.update.mutate({ id: self.operator.id, ...change }))).data.appCode).toBe('CANNOT_CHANGE_SELF');
+    expect(await self.api.operators.me.query()).toEqual(self.operator);
+  });
+
   it('an operator changes their own password with the current one', async () => {
     const me = await operatorSession(app, 'viewer');
     expect((await refusal(me.api.operators.changePassword.mutate({ current: 'wrong', next: 'a brand new password' }))).data.appCode).toBe('WRONG_PASSWORD');

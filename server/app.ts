@@ -29,6 +29,8 @@ import { RATE_ACTIONS, RateLimits, ipKey, rateRules, skipCooldown } from './safe
 import { REPORT_REASONS, Reports } from './safety/reports';
 import { Moderation } from './safety/moderation';
 import { SANCTION_KINDS, Sanctions } from './safety/sanctions';
+import { Operators } from './operators/service';
+import { OperatorActions } from './operators/actions';
 import { Challenges } from './safety/challenges';
 import { auditRecorder, auditRetention, cleanupJob, epochGuard, jobReporter, matchService, outboxDrain, presenceService } from './parts';
 import type { CleanupJob } from './presence/cleanup';
@@ -320,6 +322,8 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     ),
     sanctions,
     moderation: new Moderation(database.db, (fn) => resilience.policies.postgres.execute(fn), clock, sanctions),
+    operators: new Operators(database.db, (fn) => resilience.policies.postgres.execute(fn), clock, { sessionTtlMs: cfg.OPERATOR_SESSION_TTL_MS }),
+    operatorActions: new OperatorActions(database.db, (fn) => resilience.policies.postgres.execute(fn), clock),
   };
   // Gauges read at scrape (infra/live-gauges.ts): the active pools' counts, subscriptions, bulkheads.
   const bulkheads = resilienceConfigFromEnv(cfg);

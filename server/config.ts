@@ -89,7 +89,10 @@ export const configSchema = z.object({
   /** HMAC secret for session tokens; generated once into DATA_DIR outside production. */
   SESSION_SECRET: z.string().min(32).optional(),
   SESSION_TTL_MS: ms(24 * 3600_000),
+  /** Creates the first admin operator (operators.bootstrap, `npm run operator:create`); grants nothing else. */
   ADMIN_TOKEN: z.string().min(16).optional(),
+  /** How long an operator's console session lasts (a working shift). */
+  OPERATOR_SESSION_TTL_MS: ms(12 * 3600_000),
   /** Comma-separated list of allowed WebSocket Origins; empty means same-origin only. */
   ALLOWED_ORIGINS: csv,
   WS_MAX_PAYLOAD: count(1024, 1_048_576, 65_536),
@@ -219,6 +222,8 @@ export const configSchema = z.object({
   RATE_BLOCK: rate('20/10m'),
   RATE_REPORT: rate('5/1h'),
   RATE_APPEALS_PER_IP: rate('5/1h'),
+  /** Operator sign-in attempts per address: enough for typos, too few to guess a password. */
+  RATE_LOGINS_PER_IP: rate('10/15m'),
   /** `stats.online` (the landing page polls it; the answer is cached per process anyway). */
   RATE_STATS: rate('30/1m'),
   /** `stats.online` is counted at most once per this long per process (every pool's sets in one pipeline). */

@@ -23,6 +23,8 @@ import type { Sanctions } from './safety/sanctions';
 import type { Challenges } from './safety/challenges';
 import type { OnlineStats } from './stats/online';
 import type { Ops } from './ops';
+import type { Operators } from './operators/service';
+import type { OperatorActions } from './operators/actions';
 
 export interface Services {
   cfg: Config;
@@ -58,4 +60,8 @@ export interface Services {
   moderation: Moderation;
   /** The operator console: kill switches, funnel, overview, people and privacy (server/ops/). */
   ops: Ops;
+  /** Operator accounts and console sessions (operators/service.ts). */
+  operators: Operators;
+  /** Every operator mutation, recorded by the role procedures (operators/actions.ts). */
+  operatorActions: OperatorActions;
 }

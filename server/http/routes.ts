@@ -58,7 +58,7 @@ export function createRoutes(svc: Services, opts: RoutesOptions): Handler {
     basePath: '/trpc/',
     maxBodySize: svc.cfg.HTTP_MAX_BODY_BYTES,
     maxBatchSize: svc.cfg.TRPC_MAX_BATCH,
-    createContext: ({ req }) => httpContext(svc, req),
+    createContext: ({ req, res }) => httpContext(svc, req, res),
   });
   const serveClient = staticHandler(opts.clientDir);
   const metrics = metricsHandler(svc, opts.connections);

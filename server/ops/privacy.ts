@@ -5,16 +5,17 @@
  * the notes and pictures of reports they made, the text of their appeals, their blocks, their
  * checkpoints); their name goes from Redis (the user hash and the pools' name indexes). Where a
  * row must stay for the counts analysts and safety rely on (state_transitions, matches,
- * moderation_actions, reports, appeals, errors), their id is replaced by a pseudonym
+ * moderation_actions, reports, appeals, errors, operator_actions), their id is replaced by a pseudonym
  * `erased:<hmac>` (keyed with the deployment's secret: the same person always gets the same one,
  * and it cannot be turned back into the id). A ban stays in force: its Redis keys (by id, device
  * and address) are left to expire as they would, and its Postgres record keeps the pseudonym.
  */
 import { createHmac } from 'node:crypto';
-import { eq, or } from 'drizzle-orm';
+import { eq, or, sql } from 'drizzle-orm';
 import { checkpoints, chatMessages, errors, stateTransitions } from '../audit/schema';
 import { pipelineAcross, type Queued } from '../infra/redis';
 import { blocks, matches } from '../match/schema';
+import { operatorActions } from '../operators/schema';
 import { appeals, moderationActions, reports } from '../safety/schema';
 import type { Services } from '../services';
 import { nameIndexKey } from '../state/keys';
@@ -35,7 +36,7 @@ export class Privacy {
     const db = this.svc.database.db;
     const pool = await this.svc.store.poolOf(userId);
     const live = (await this.svc.redis.exists(this.svc.store.keys.user(pool, userId))) === 1 ? await this.svc.store.getUser(userId, pool) : null;
-    const [transitions, ms, chat, reportsBy, reportsAbout, moderation, appealRows, blockRows] = await Promise.all([
+    const [transitions, ms, chat, reportsBy, reportsAbout, moderation, appealRows, blockRows, operatorRows] = await Promise.all([
       db.select().from(stateTransitions).where(eq(stateTransitions.userId, userId)),
       db
         .select()
@@ -53,6 +54,8 @@ export class Privacy {
         .select()
         .from(blocks)
         .where(or(eq(blocks.blockerId, userId), eq(blocks.blockedId, userId))),
+      // What operators did about them (the operators' names are part of the record of their case).
+      db.select().from(operatorActions).where(eq(operatorActions.target, userId)),
     ]);
     // Pictures travel as base64 in the JSON; the reports about them keep the reporters' ids out.
     const picture = (r: (typeof reportsBy)[number]) => ({ ...r, snapshot: r.snapshot ? r.snapshot.toString('base64') : null });
@@ -68,6 +71,7 @@ export class Privacy {
       moderationActions: moderation,
       appeals: appealRows,
       blocks: blockRows,
+      operatorActions: operatorRows,
     };
   }
 
@@ -107,6 +111,14 @@ export class Privacy {
         await tx.insert(errors).values(errs.slice(i, i + REWRITE_BATCH).map((r) => ({ ...r, userId: alias })));
       }
       removed.errors = errs.length;
+      // The operator action log keeps what was done, about the pseudonym (its input may name them too).
+      await n(
+        'operator_actions',
+        tx
+          .update(operatorActions)
+          .set({ target: alias, input: sql`replace(${operatorActions.input}::text, ${userId}, ${alias})::jsonb` })
+          .where(eq(operatorActions.target, userId)),
+      );
     });
     return { removed, pseudonym: alias };
   }

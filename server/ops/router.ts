@@ -7,16 +7,11 @@
 import { desc, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { checkpoints, recoveries } from '../audit/schema';
-import type { Context } from '../trpc/context';
+import { actorOf } from '../operators/actor';
 import { adminProcedure, moderatorProcedure, router, viewerProcedure } from '../trpc/trpc';
 
 const userId = z.string().min(1).max(100);
 const reason = z.string().trim().min(3).max(200);
-
-/** Who acts, in the audit trail. TEMP until auth merge: `operator:${ctx.operator.name}`. */
-function actorOf(_ctx: Context): string {
-  return 'admin:console';
-}
 
 /** Spread into the admin router (server/admin/router.ts): the paths are `admin.<name>`. */
 export const opsProcedures = {

@@ -64,6 +64,18 @@ export const USER_MESSAGES = {
   DEAD_LETTER_NOT_FOUND: 'There is no failed operation with that id.',
   DEAD_LETTER_RETRY_FAILED: 'That failed operation failed again and is still waiting. Fix the cause, then retry or discard it.',
   NO_CHECKPOINT: 'There is no saved checkpoint to restore for that user or match.',
+  // Operator accounts (server/operators/; the same text as their errors).
+  LOGIN_FAILED: "That name and password don't match an operator account.",
+  OPERATOR_SIGNED_OUT: 'Please sign in to the operator console.',
+  ROLE_REQUIRED: "Your operator role doesn't allow that.",
+  ORIGIN_REFUSED: 'That request came from another site and was refused.',
+  ADMIN_TOKEN_REQUIRED: "Creating the first admin needs the server's admin token.",
+  BOOTSTRAP_CLOSED: 'An admin already exists. Ask an admin to create your account.',
+  OPERATOR_NAME_TAKEN: 'An operator with that name already exists.',
+  OPERATOR_NOT_FOUND: 'There is no operator with that id.',
+  WRONG_PASSWORD: 'Your current password is not right.',
+  CANNOT_CHANGE_SELF: "You can't disable your own account or lower your own role. Ask another admin.",
+  ACTION_NOT_RECORDED: "We couldn't record this action, so it wasn't done. Please try again in a few seconds.",
 } as const satisfies Record<string, string>;
 
 export type UserCode = keyof typeof USER_MESSAGES;

@@ -32,6 +32,7 @@ export const RATE_ACTIONS = {
   report: 'user',
   appeal: 'ip',
   stats: 'user',
+  login: 'ip',
 } as const;
 export type RateAction = keyof typeof RATE_ACTIONS;
 
@@ -64,6 +65,7 @@ export function rateRules(cfg: Config): Record<RateAction, RateRule> {
     report: cfg.RATE_REPORT,
     appeal: cfg.RATE_APPEALS_PER_IP,
     stats: cfg.RATE_STATS,
+    login: cfg.RATE_LOGINS_PER_IP,
   };
 }
 
@@ -85,6 +87,7 @@ export const LIMITED_PROCEDURES: Readonly<Record<string, RateAction>> = {
   'safety.report': 'report',
   'safety.appeal': 'appeal',
   'stats.online': 'stats',
+  'operators.login': 'login',
 };
 
 /** Refused: the person may try again in `retryAfterMs`. */
@@ -112,6 +115,7 @@ const DOING: Record<RateAction, string> = {
   report: 'sending reports',
   appeal: 'sending appeals',
   stats: 'asking how many people are online',
+  login: 'trying to sign in',
 };
 
 function sentence(action: RateAction, retryAfterMs: number): string {

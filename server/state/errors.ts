@@ -9,7 +9,15 @@ export abstract class DomainError extends Error {
   abstract readonly code: string;
   /** The tRPC error code this maps to at the router edge. */
   abstract readonly httpCode:
-    'BAD_REQUEST' | 'CONFLICT' | 'NOT_FOUND' | 'FORBIDDEN' | 'PRECONDITION_FAILED' | 'TOO_MANY_REQUESTS' | 'INTERNAL_SERVER_ERROR' | 'SERVICE_UNAVAILABLE';
+    | 'BAD_REQUEST'
+    | 'UNAUTHORIZED'
+    | 'CONFLICT'
+    | 'NOT_FOUND'
+    | 'FORBIDDEN'
+    | 'PRECONDITION_FAILED'
+    | 'TOO_MANY_REQUESTS'
+    | 'INTERNAL_SERVER_ERROR'
+    | 'SERVICE_UNAVAILABLE';
   readonly details: Record<string, unknown>;
   constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(message, options);

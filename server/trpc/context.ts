@@ -1,10 +1,12 @@
-/** Request context: who is calling (from the session token) and the services. */
-import type { IncomingMessage } from 'node:http';
+/** Request context: who is calling (from the session token, or an operator's cookie) and the services. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import type { Consent } from '../safety/age';
 import type { Services } from '../services';
-import { clientAddress } from '../http/security';
+import { clientAddress, originAllowed } from '../http/security';
+import { OPERATOR_COOKIE, cookieJar, cookieValue, noCookies, overHttps, type CookieJar } from '../operators/cookie';
+import type { OperatorIdentity } from '../operators/service';
 import { InvalidTokenError, verifyToken } from '../session/token';
 
 export interface Session {
@@ -19,7 +21,16 @@ export interface Session {
 export interface Context {
   svc: Services;
   session: Session | null;
-  admin: boolean;
+  /** The operator signed in with the `rdv_op` cookie (HTTP only), or null. */
+  operator: OperatorIdentity | null;
+  /** The cookie's token, for logout. */
+  operatorToken: string | null;
+  /** Sets or clears the operator cookie on this HTTP response. */
+  cookies: CookieJar;
+  /** False when the request carries an Origin of another site (operator mutations are refused then: CSRF). */
+  sameOrigin: boolean;
+  /** The request's `x-admin-token` equals ADMIN_TOKEN: it may create the first admin (operators.bootstrap), nothing else. */
+  adminToken: boolean;
   /** The client's address (TRUST_PROXY decides whose word it is): for the per-address rate limits only. */
   ip: string;
 }
@@ -61,15 +72,24 @@ export function sessionEnded(why: 'expired' | 'revoked'): TRPCError {
 }
 
 /** HTTP: the session token is optional here (public procedures), but a bad one is refused. */
-export async function httpContext(svc: Services, req: IncomingMessage): Promise<Context> {
+export async function httpContext(svc: Services, req: IncomingMessage, res: ServerResponse): Promise<Context> {
   const token = bearer(req);
-  const admin = isAdminToken(svc, req.headers['x-admin-token'] as string | undefined);
-  return { svc, admin, ip: clientAddress(req, svc.cfg.TRUST_PROXY), session: token ? await sessionFrom(svc, token) : null };
+  const trustProxy = svc.cfg.TRUST_PROXY;
+  const operatorToken = cookieValue(req, OPERATOR_COOKIE);
+  return {
+    svc,
+    adminToken: isAdminToken(svc, req.headers['x-admin-token'] as string | undefined),
+    ip: clientAddress(req, trustProxy),
+    session: token ? await sessionFrom(svc, token) : null,
+    operator: operatorToken ? await svc.operators.fromToken(operatorToken) : null,
+    operatorToken,
+    cookies: cookieJar(res, overHttps(req, trustProxy)),
+    sameOrigin: originAllowed(req, [], trustProxy),
+  };
 }
 
-/** WebSocket: a valid token in connectionParams is required; otherwise the socket is closed. */
+/** WebSocket: a valid token in connectionParams is required; otherwise the socket is closed. Operators use HTTP only. */
 export async function wsContext(svc: Services, params: Record<string, string | undefined> | null, ip: string): Promise<Context> {
-  const admin = isAdminToken(svc, params?.adminToken);
-  if (admin && !params?.token) return { svc, admin, ip, session: null };
-  return { svc, admin, ip, session: await sessionFrom(svc, params?.token) };
+  const session = await sessionFrom(svc, params?.token);
+  return { svc, adminToken: false, ip, session, operator: null, operatorToken: null, cookies: noCookies, sameOrigin: true };
 }

@@ -2,6 +2,7 @@
 import { adminRouter } from '../admin/router';
 import { chatRouter, signalRouter } from '../chat/router';
 import { matchRouter } from '../match/router';
+import { operatorsRouter } from '../operators/router';
 import { presenceRouter } from '../presence/router';
 import { safetyRouter } from '../safety/router';
 import { sessionRouter } from '../session/router';
@@ -17,6 +18,7 @@ export const appRouter = router({
   safety: safetyRouter,
   stats: statsRouter,
   admin: adminRouter,
+  operators: operatorsRouter,
 });
 
 export type AppRouter = typeof appRouter;

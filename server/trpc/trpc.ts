@@ -1,7 +1,9 @@
 /**
  * tRPC is initialised here, once. This file exports only the base procedures:
- * `publicProcedure`, `authedProcedure` (acts as ctx.userId), `adminProcedure` (ADMIN_TOKEN) and
- * the `inStates` middleware factory (a procedure declares the states it is valid in).
+ * `publicProcedure`, `authedProcedure` (acts as ctx.userId), the operator procedures
+ * (`viewerProcedure`, `moderatorProcedure`, `adminProcedure`: an operator of at least that role,
+ * every mutation recorded) and the `inStates` middleware factory (a procedure declares the states
+ * it is valid in).
  */
 import { TRPCError, initTRPC } from '@trpc/server';
 import { classify, isDependencyFailure, userMessage } from '../resilience';
@@ -12,6 +14,8 @@ import { LIMITED_PROCEDURES, RATE_ACTIONS, RateLimitedError, ipKey, type RateAct
 import { ChallengeFailedError, ChallengeRequiredError, type Watched } from '../safety/challenges';
 import { LimitExceededError, isDomainError } from '../state/errors';
 import { illFormedInput } from './well-formed';
+import { ActionNotRecordedError, OriginRefusedError, RoleRequiredError, SignedOutError, isOperatorRefusal } from '../operators/errors';
+import type { OperatorRole } from '../operators/schema';
 import type { Precondition, State } from '../state/states';
 import type { Context } from './context';
 
@@ -65,7 +69,13 @@ const EDGE_CODES = new Set(['UNAUTHORIZED', 'BAD_REQUEST', 'PARSE_ERROR', 'NOT_F
 /** A refusal at the edge, or null for a failure of the call itself. */
 function edgeRefusal(error: TRPCError): string | null {
   const c = error.cause;
-  if (c instanceof LimitExceededError || c instanceof RateLimitedError || c instanceof ChallengeRequiredError || c instanceof ChallengeFailedError)
+  if (
+    c instanceof LimitExceededError ||
+    c instanceof RateLimitedError ||
+    c instanceof ChallengeRequiredError ||
+    c instanceof ChallengeFailedError ||
+    isOperatorRefusal(c)
+  )
     return c.code;
   if (isDomainError(error.cause)) return null;
   return EDGE_CODES.has(error.code) ? error.code : null;
@@ -168,11 +178,48 @@ export const authedProcedure = procedure.use(async ({ ctx, next, path, type, get
   return settle(await next({ ctx: { session, userId: session.userId } }), ctx, path, type);
 });
 
-export const adminProcedure = procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
-  if (!ctx.admin) refuse(ctx, path, type, new TRPCError({ code: 'UNAUTHORIZED', message: 'Admin token required.' }));
-  await checkInput(ctx, path, type, getRawInput);
-  return settle(await next(), ctx, path, type);
-});
+/** A domain error as thrown at the edge: its own code and message for a person. */
+function domainRefusal(e: RoleRequiredError | SignedOutError | OriginRefusedError | ActionNotRecordedError): TRPCError {
+  return new TRPCError({ code: e.httpCode, message: e.message, cause: e });
+}
+
+const RANK: Record<OperatorRole, number> = { viewer: 0, moderator: 1, admin: 2 };
+
+/** The code a failed call is recorded with in the action log: the appCode its caller sees. */
+function errorCodeOf(error: TRPCError): string {
+  if (isDomainError(error.cause)) return error.cause.code;
+  return error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR' ? 'INVALID_INPUT' : error.code;
+}
+
+/**
+ * A procedure for an operator of at least `role` (signed in with the console cookie). A mutation
+ * is refused when its Origin names another site (SameSite=Strict already keeps the cookie off
+ * other sites' requests; this covers browsers and proxies that do not), and is recorded in
+ * operator_actions before it runs, then settled with its outcome; if the record cannot be
+ * written, the mutation is refused: nothing is done unaudited.
+ */
+function operatorProcedure(role: OperatorRole) {
+  return procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
+    const operator = ctx.operator ?? refuse(ctx, path, type, domainRefusal(new SignedOutError()));
+    if (RANK[operator.role] < RANK[role]) refuse(ctx, path, type, domainRefusal(new RoleRequiredError(role)));
+    if (type === 'mutation' && !ctx.sameOrigin) refuse(ctx, path, type, domainRefusal(new OriginRefusedError()));
+    await checkInput(ctx, path, type, getRawInput);
+    if (type !== 'mutation') return settle(await next({ ctx: { operator } }), ctx, path, type);
+    const recordId = await ctx.svc.operatorActions
+      .begin(operator, path, await getRawInput())
+      .catch((e: unknown) => refuse(ctx, path, type, domainRefusal(new ActionNotRecordedError(e))));
+    const res = await next({ ctx: { operator } });
+    await ctx.svc.operatorActions.settle(recordId, res.ok ? null : errorCodeOf(res.error)).catch((e: unknown) => {
+      // Done and recorded as pending: the row says it was attempted; the log says why it was not settled.
+      ctx.svc.log.warn({ err: e, path, recordId }, 'operator action not settled');
+    });
+    return settle(res, ctx, path, type);
+  });
+}
+
+export const viewerProcedure = operatorProcedure('viewer');
+export const moderatorProcedure = operatorProcedure('moderator');
+export const adminProcedure = operatorProcedure('admin');
 
 /**
  * A procedure valid only while the user is in one of `states` (authenticated, as authedProcedure).
@@ -190,7 +237,3 @@ export function inStates(action: string, ...states: State[]) {
     return settle(await next({ ctx: { session, userId: session.userId, precondition } }), ctx, path, type);
   });
 }
-
-// TEMP until auth merge
-export const viewerProcedure = adminProcedure;
-export const moderatorProcedure = adminProcedure;

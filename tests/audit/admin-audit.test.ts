@@ -1,12 +1,11 @@
-import { createTRPCClient, httpLink } from '@trpc/client';
 import { describe, expect, it, vi } from 'vitest';
-import type { AppRouter } from '../../server/trpc/router';
-import { ADMIN_TOKEN, startTestApp } from '../support/app';
+import { startTestApp } from '../support/app';
+import { operatorClient } from '../support/operators';
 
 describe('admin.audit over the partitioned tables, fed by the real scripts and the running drain', () => {
   it("a user's history comes back in order, and a match with every transition that mentions it", { timeout: 60_000 }, async () => {
     await using app = await startTestApp();
-    const admin = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${app.url}/trpc`, headers: { 'x-admin-token': ADMIN_TOKEN } })] });
+    const admin = await operatorClient(app, 'viewer');
     const store = app.server.services.store;
     const pool = 'global';
 

@@ -96,7 +96,8 @@ describe('migrations on Postgres: roles and upgrades', () => {
       expect({ rel, ...r }).toEqual({ rel, read: true, write: false });
     }
     // People's words, pictures, device ids and address keys: moderators only (the views above give analysts the counts).
-    for (const rel of ['chat_messages', 'reports', 'moderation_actions', 'appeals']) {
+    // Operators' password and session hashes, and what they did to whom: closed too.
+    for (const rel of ['chat_messages', 'reports', 'moderation_actions', 'appeals', 'operators', 'operator_sessions', 'operator_actions']) {
       const [r] = await rows<{ read: boolean }>(db.database, `SELECT has_table_privilege('analyst', '${rel}', 'SELECT') AS read`);
       expect({ rel, ...r }).toEqual({ rel, read: false });
     }

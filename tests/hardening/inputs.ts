@@ -9,7 +9,8 @@
  */
 import fc from 'fast-check';
 
-export type Caller = 'user' | 'admin';
+/** `operator`: a procedure of the operator console (any role: the suites call it as an admin, whom every role admits). */
+export type Caller = 'user' | 'operator';
 export type Auth = 'public' | Caller;
 export type ProcedureType = 'query' | 'mutation' | 'subscription';
 
@@ -120,6 +121,8 @@ const idempotencyKey = str(8, 100);
 const tag = fc.constantFrom('music', 'films', 'chess', 'art');
 const language = fc.constantFrom('en', 'fr', 'de');
 const pool = str(1, 41, fc.constantFrom('global', 'en', 'pool-1'));
+const operatorName = str(1, 64, fc.constantFrom('ann', 'Bob', 'ops-1'));
+const operatorRole = oneOf('viewer', 'moderator', 'admin');
 const STATES = ['IDLE', 'WAITING', 'CONNECTING', 'IN_CALL', 'DISCONNECTING'];
 const deadLetterStatus = field(
   fc.constantFrom('pending', 'retried', 'discarded'),
@@ -291,88 +294,99 @@ export const PROCEDURES: Record<string, ProcedureSpec> = {
     }),
   },
   'presence.events': { type: 'subscription', auth: 'user', input: events },
-  'admin.counts': { type: 'query', auth: 'admin', input: shape({ pool: pool.optional() }, { optional: true }) },
+  'operators.me': { type: 'query', auth: 'public', input: null },
+  'operators.login': { type: 'mutation', auth: 'public', input: shape({ name: operatorName, password: str(1, 256) }) },
+  'operators.bootstrap': { type: 'mutation', auth: 'public', input: shape({ name: operatorName, password: str(12, 256) }) },
+  'operators.logout': { type: 'mutation', auth: 'operator', input: null },
+  'operators.list': { type: 'query', auth: 'operator', input: null },
+  'operators.create': { type: 'mutation', auth: 'operator', input: shape({ name: operatorName, password: str(12, 256), role: operatorRole }) },
+  'operators.update': { type: 'mutation', auth: 'operator', input: shape({ id: uuid, role: operatorRole.optional(), disabled: bool.optional() }) },
+  'operators.changePassword': { type: 'mutation', auth: 'operator', input: shape({ current: str(1, 256), next: str(12, 256) }) },
+  'operators.actions': {
+    type: 'query',
+    auth: 'operator',
+    input: shape({ limit: int(1, 500).optional(), operatorId: uuid.optional(), target: str(1, 200).optional() }, { optional: true }),
+  },
+  'admin.counts': { type: 'query', auth: 'operator', input: shape({ pool: pool.optional() }, { optional: true }) },
   'admin.usersIn': {
     type: 'query',
-    auth: 'admin',
+    auth: 'operator',
     input: shape({ pool: pool.optional(), state: oneOf(...STATES), offset: int(0, 2 ** 31).optional(), limit: int(1, 1000).optional() }),
   },
   'admin.stuck': {
     type: 'query',
-    auth: 'admin',
+    auth: 'operator',
     input: shape({ pool: pool.optional(), state: oneOf(...STATES), olderThanMs: int(0, 2 ** 31), limit: int(1, 1000).optional() }),
   },
-  'admin.user': { type: 'query', auth: 'admin', input: shape({ userId: str(1, 100) }) },
+  'admin.user': { type: 'query', auth: 'operator', input: shape({ userId: str(1, 100) }) },
   'admin.force': {
     type: 'mutation',
-    auth: 'admin',
-    input: shape({ userId: str(1, 100), to: oneOf(...STATES), reason: str(3, 200), actor: str(1, 64).optional() }),
+    auth: 'operator',
+    input: shape({ userId: str(1, 100), to: oneOf(...STATES), reason: str(3, 200) }),
   },
-  'admin.consistency': { type: 'mutation', auth: 'admin', input: shape({ pool: pool.optional(), repair: bool.optional() }) },
-  'admin.checkpoint': { type: 'mutation', auth: 'admin', input: null },
-  'admin.rollbackUser': { type: 'mutation', auth: 'admin', input: shape({ userId: str(1, 100), actor: str(1, 64).optional() }) },
-  'admin.rollbackMatch': { type: 'mutation', auth: 'admin', input: shape({ matchId: str(1, 100), actor: str(1, 64).optional() }) },
-  'admin.health': { type: 'query', auth: 'admin', input: null },
+  'admin.consistency': { type: 'mutation', auth: 'operator', input: shape({ pool: pool.optional(), repair: bool.optional() }) },
+  'admin.checkpoint': { type: 'mutation', auth: 'operator', input: null },
+  'admin.rollbackUser': { type: 'mutation', auth: 'operator', input: shape({ userId: str(1, 100) }) },
+  'admin.rollbackMatch': { type: 'mutation', auth: 'operator', input: shape({ matchId: str(1, 100) }) },
+  'admin.health': { type: 'query', auth: 'operator', input: null },
   'admin.moderation.ban': {
     type: 'mutation',
-    auth: 'admin',
+    auth: 'operator',
     input: shape({
       userId: str(1, 100),
       durationMs: field(fc.oneof(fc.integer({ min: 60_000, max: 10 ** 9 }), fc.constant(null)), fc.constantFrom(0, -1, 59_999, 0.5, '60000', true)),
       reason: str(3, 200),
-      actor: str(1, 64).optional(),
     }),
   },
-  'admin.moderation.reports': { type: 'query', auth: 'admin', input: shape({ limit: int(1, 500).optional() }, { optional: true }) },
+  'admin.moderation.reports': { type: 'query', auth: 'operator', input: shape({ limit: int(1, 500).optional() }, { optional: true }) },
   'admin.moderation.decide': {
     type: 'mutation',
-    auth: 'admin',
+    auth: 'operator',
     input: shape({
       reportId: uuid,
       decision: oneOf('dismiss', 'ban'),
       reason: str(3, 200),
       durationMs: field(fc.oneof(fc.integer({ min: 60_000, max: 10 ** 9 }), fc.constant(null)), fc.constantFrom(0, -1, 59_999, 0.5, '60000', true)).optional(),
-      actor: str(1, 64).optional(),
     }),
   },
-  'admin.moderation.appeals': { type: 'query', auth: 'admin', input: shape({ limit: int(1, 500).optional() }, { optional: true }) },
+  'admin.moderation.appeals': { type: 'query', auth: 'operator', input: shape({ limit: int(1, 500).optional() }, { optional: true }) },
   'admin.moderation.decideAppeal': {
     type: 'mutation',
-    auth: 'admin',
-    input: shape({ appealId: uuid, upheld: bool, reason: str(3, 200), actor: str(1, 64).optional() }),
+    auth: 'operator',
+    input: shape({ appealId: uuid, upheld: bool, reason: str(3, 200) }),
   },
-  'admin.moderation.warn': { type: 'mutation', auth: 'admin', input: shape({ userId: str(1, 100), message: str(3, 300), actor: str(1, 64).optional() }) },
-  'admin.moderation.history': { type: 'query', auth: 'admin', input: shape({ userId: str(1, 100) }) },
-  'admin.moderation.lift': { type: 'mutation', auth: 'admin', input: shape({ userId: str(1, 100), reason: str(3, 200), actor: str(1, 64).optional() }) },
+  'admin.moderation.warn': { type: 'mutation', auth: 'operator', input: shape({ userId: str(1, 100), message: str(3, 300) }) },
+  'admin.moderation.history': { type: 'query', auth: 'operator', input: shape({ userId: str(1, 100) }) },
+  'admin.moderation.lift': { type: 'mutation', auth: 'operator', input: shape({ userId: str(1, 100), reason: str(3, 200) }) },
   'admin.pools.pause': {
     type: 'mutation',
-    auth: 'admin',
+    auth: 'operator',
     input: shape({ pool: pool.optional(), reason: str(3, 200), minutes: int(1, 1440).optional() }),
   },
-  'admin.pools.resume': { type: 'mutation', auth: 'admin', input: shape({ pool: pool.optional() }) },
+  'admin.pools.resume': { type: 'mutation', auth: 'operator', input: shape({ pool: pool.optional() }) },
   'admin.deadLetters.list': {
     type: 'query',
-    auth: 'admin',
+    auth: 'operator',
     input: shape({ status: deadLetterStatus.optional(), offset: int(0, 2 ** 31).optional(), limit: int(1, 500).optional() }, { optional: true }),
   },
-  'admin.deadLetters.retry': { type: 'mutation', auth: 'admin', input: shape({ id: str(1, 200) }) },
-  'admin.deadLetters.discard': { type: 'mutation', auth: 'admin', input: shape({ id: str(1, 200) }) },
-  'admin.audit.user': { type: 'query', auth: 'admin', input: shape({ userId: str(1, 100), limit: int(1, 5000).optional() }) },
-  'admin.audit.match': { type: 'query', auth: 'admin', input: shape({ matchId: str(1, 100) }) },
-  // The console's live data and actions (server/ops/router.ts; paths admin.<name> once the lead merges them).
-  'admin.overview': { type: 'query', auth: 'admin', input: null },
-  'admin.funnel': { type: 'query', auth: 'admin', input: shape({ minutes: int(5, 180).optional() }, { optional: true }) },
-  'admin.lookup': { type: 'query', auth: 'admin', input: shape({ query: str(1, 100) }) },
-  'admin.userDetail': { type: 'query', auth: 'admin', input: shape({ userId: str(1, 100) }) },
-  'admin.endMatch': { type: 'mutation', auth: 'admin', input: shape({ matchId: uuid, reason: str(3, 200) }) },
-  'admin.disconnect': { type: 'mutation', auth: 'admin', input: shape({ userId: str(1, 100), reason: str(3, 200) }) },
-  'admin.switches.get': { type: 'query', auth: 'admin', input: null },
+  'admin.deadLetters.retry': { type: 'mutation', auth: 'operator', input: shape({ id: str(1, 200) }) },
+  'admin.deadLetters.discard': { type: 'mutation', auth: 'operator', input: shape({ id: str(1, 200) }) },
+  'admin.audit.user': { type: 'query', auth: 'operator', input: shape({ userId: str(1, 100), limit: int(1, 5000).optional() }) },
+  'admin.audit.match': { type: 'query', auth: 'operator', input: shape({ matchId: str(1, 100) }) },
+  // The console's live data and actions (server/ops/router.ts).
+  'admin.overview': { type: 'query', auth: 'operator', input: null },
+  'admin.funnel': { type: 'query', auth: 'operator', input: shape({ minutes: int(5, 180).optional() }, { optional: true }) },
+  'admin.lookup': { type: 'query', auth: 'operator', input: shape({ query: str(1, 100) }) },
+  'admin.userDetail': { type: 'query', auth: 'operator', input: shape({ userId: str(1, 100) }) },
+  'admin.endMatch': { type: 'mutation', auth: 'operator', input: shape({ matchId: uuid, reason: str(3, 200) }) },
+  'admin.disconnect': { type: 'mutation', auth: 'operator', input: shape({ userId: str(1, 100), reason: str(3, 200) }) },
+  'admin.switches.get': { type: 'query', auth: 'operator', input: null },
   'admin.switches.set': {
     type: 'mutation',
-    auth: 'admin',
+    auth: 'operator',
     input: shape({ stopMatching: bool.optional(), textOnly: bool.optional(), tightLimits: bool.optional(), reason: str(3, 200) }),
   },
-  'admin.recovery': { type: 'query', auth: 'admin', input: null },
-  'admin.privacy.export': { type: 'query', auth: 'admin', input: shape({ userId: str(1, 100) }) },
-  'admin.privacy.erase': { type: 'mutation', auth: 'admin', input: shape({ userId: str(1, 100), reason: str(3, 200) }) },
+  'admin.recovery': { type: 'query', auth: 'operator', input: null },
+  'admin.privacy.export': { type: 'query', auth: 'operator', input: shape({ userId: str(1, 100) }) },
+  'admin.privacy.erase': { type: 'mutation', auth: 'operator', input: shape({ userId: str(1, 100), reason: str(3, 200) }) },
 };

@@ -9,7 +9,7 @@ const FAST = { SWITCHES_POLL_MS: '100', OVERVIEW_INTERVAL_MS: '100' };
 describe('operator console: funnel and overview', () => {
   it('the funnel counts a match through matched, signalling and connected, and a match that ended before IN_CALL as missing', async () => {
     await using app = await startTestApp(FAST);
-    const ops = consoleClient(app);
+    const ops = await consoleClient(app);
     const one = await matchedPair(app.url);
     await one.a.api.signal.send.mutate({ matchId: one.matchId, data: { kind: 'description', description: { type: 'offer', sdp: 'v=0' } } });
     await one.b.api.signal.send.mutate({ matchId: one.matchId, data: { kind: 'description', description: { type: 'answer', sdp: 'v=0' } } });
@@ -40,7 +40,7 @@ describe('operator console: funnel and overview', () => {
     const { a, b } = await matchedPair(app.url);
     await a.next('notice', (n) => n.code === 'CONNECT_TIMEOUT', 5000);
     await vi.waitFor(
-      async () => expect((await consoleClient(app).funnel.query()).totals).toMatchObject({ matched: 1, connected: 0, missing: 1, missingShare: 1 }),
+      async () => expect((await (await consoleClient(app)).funnel.query()).totals).toMatchObject({ matched: 1, connected: 0, missing: 1, missingShare: 1 }),
       {
         timeout: 3000,
       },
@@ -52,7 +52,7 @@ describe('operator console: funnel and overview', () => {
 
   it('overview numbers follow people queueing and matching, and one snapshot serves every viewer of a process', async () => {
     await using app = await startTestApp({ SWITCHES_POLL_MS: '100', OVERVIEW_INTERVAL_MS: '60000' });
-    const ops = consoleClient(app);
+    const ops = await consoleClient(app);
     const overview = app.server.services.ops.overview;
     expect((await ops.overview.query()).pools.find((p) => p.pool === 'global')?.byState.WAITING).toBe(0);
     await using a = await connectUser(app.url);
@@ -80,14 +80,18 @@ describe('operator console: kill switches', () => {
   it('a switch set on one process is obeyed by a second process within a second', async () => {
     await using one = await startTestApp(FAST);
     await using two = await secondApp(one, FAST);
-    await consoleClient(one).switches.set.mutate({ stopMatching: true, reason: 'incident drill' });
+    await (await consoleClient(one)).switches.set.mutate({ stopMatching: true, reason: 'incident drill' });
     await vi.waitFor(() => expect(two.server.services.ops.switches.get().stopMatching).toBe(true), { timeout: 1000, interval: 20 });
-    expect(await consoleClient(two).switches.get.query()).toMatchObject({ stopMatching: true, reason: 'incident drill', updatedBy: 'admin:console' });
+    expect(await (await consoleClient(two)).switches.get.query()).toMatchObject({
+      stopMatching: true,
+      reason: 'incident drill',
+      updatedBy: expect.stringMatching(/^operator:/),
+    });
   });
 
   it('stopMatching leaves two waiting people unmatched, told so, and they match once it is cleared', async () => {
     await using app = await startTestApp(FAST);
-    const ops = consoleClient(app);
+    const ops = await consoleClient(app);
     await ops.switches.set.mutate({ stopMatching: true, reason: 'incident drill' });
     await using a = await connectUser(app.url);
     await using b = await connectUser(app.url);
@@ -103,7 +107,7 @@ describe('operator console: kill switches', () => {
 
   it('textOnly makes new matches text only', async () => {
     await using app = await startTestApp(FAST);
-    await consoleClient(app).switches.set.mutate({ textOnly: true, reason: 'video trouble' });
+    await (await consoleClient(app)).switches.set.mutate({ textOnly: true, reason: 'video trouble' });
     const { a, b, matchId } = await matchedPair(app.url);
     expect((await a.next('matched')).mode).toBe('text');
     expect((await b.next('matched')).mode).toBe('text');
@@ -119,7 +123,7 @@ describe('operator console: kill switches', () => {
   it('textOnly makes new matches text only in LiveKit mode too: no room, no token', async () => {
     await using lk = await startLiveKitDouble();
     await using app = await startTestApp({ ...FAST, LIVEKIT_URL: lk.url, LIVEKIT_API_KEY: lk.apiKey, LIVEKIT_API_SECRET: lk.apiSecret });
-    await consoleClient(app).switches.set.mutate({ textOnly: true, reason: 'video trouble' });
+    await (await consoleClient(app)).switches.set.mutate({ textOnly: true, reason: 'video trouble' });
     const { a, b } = await matchedPair(app.url);
     const matched = await a.next('matched');
     expect(matched.mode).toBe('text');
@@ -133,7 +137,7 @@ describe('operator console: kill switches', () => {
     await using app = await startTestApp({ ...FAST, RATE_STATS: '8/1m', SWITCH_TIGHT_FACTOR: '4' });
     await using a = await connectUser(app.url);
     for (let i = 0; i < 3; i++) await a.api.stats.online.query();
-    await consoleClient(app).switches.set.mutate({ tightLimits: true, reason: 'abuse wave' });
+    await (await consoleClient(app)).switches.set.mutate({ tightLimits: true, reason: 'abuse wave' });
     await using b = await connectUser(app.url);
     await b.api.stats.online.query();
     await b.api.stats.online.query();
@@ -146,12 +150,12 @@ describe('operator console: people', () => {
     await using one = await startTestApp(FAST);
     await using two = await secondApp(one, FAST);
     const { a, b, matchId } = await matchedPair(one.url, { joined: true });
-    await consoleClient(two).endMatch.mutate({ matchId, reason: 'rule breach' });
+    await (await consoleClient(two)).endMatch.mutate({ matchId, reason: 'rule breach' });
     for (const u of [a, b]) {
       expect((await u.next('notice', (n) => n.code === 'OPERATOR_ENDED')).message).toBe('A moderator ended this chat.');
       await u.next('state', (s) => s.to === 'IDLE');
     }
-    expect((await refusal(consoleClient(one).endMatch.mutate({ matchId, reason: 'rule breach' }))).data.appCode).toBe('NOT_IN_MATCH');
+    expect((await refusal((await consoleClient(one)).endMatch.mutate({ matchId, reason: 'rule breach' }))).data.appCode).toBe('NOT_IN_MATCH');
     await a.close();
     await b.close();
   });
@@ -160,10 +164,10 @@ describe('operator console: people', () => {
     await using one = await startTestApp(FAST);
     await using two = await secondApp(one, FAST);
     const { a, b } = await matchedPair(one.url, { joined: true });
-    await consoleClient(two).disconnect.mutate({ userId: a.userId, reason: 'rule breach' });
+    await (await consoleClient(two)).disconnect.mutate({ userId: a.userId, reason: 'rule breach' });
     await b.next('partner_left');
     await b.next('requeued');
-    const detail = await consoleClient(one).userDetail.query({ userId: a.userId });
+    const detail = await (await consoleClient(one)).userDetail.query({ userId: a.userId });
     expect(detail.user?.state).toBe('IDLE');
     await vi.waitFor(() => expect(one.server.services.presence.connections(a.userId)).toBe(0), { timeout: 2000 });
     await a.close();
@@ -174,7 +178,7 @@ describe('operator console: people', () => {
     await using app = await startTestApp(FAST);
     await using a = await connectUser(app.url, { displayName: 'Zoë Quill' });
     await a.api.match.enqueue.mutate({});
-    const ops = consoleClient(app);
+    const ops = await consoleClient(app);
     const byName = await ops.lookup.query({ query: 'zoë quill' });
     expect(byName).toEqual([expect.objectContaining({ userId: a.userId, name: 'Zoë Quill', pool: 'global', state: 'WAITING' })]);
     expect(await ops.lookup.query({ query: a.userId })).toHaveLength(1);
@@ -183,9 +187,11 @@ describe('operator console: people', () => {
 
   it("export holds the person's chat; erase removes it, forgets the name and pseudonymises the audit trail", async () => {
     await using app = await startTestApp(FAST);
-    const ops = consoleClient(app);
+    const ops = await consoleClient(app);
     const { a, b, matchId } = await matchedPair(app.url, { joined: true });
     await a.api.chat.send.mutate({ matchId, text: 'my secret words', clientMessageId: 'msg-0001' });
+    await ops.moderation.warn.mutate({ userId: a.userId, message: 'Please keep it friendly.' });
+    expect((await ops.privacy.export.query({ userId: a.userId })).operatorActions.map((x) => x.action)).toEqual(['admin.moderation.warn']);
     await vi.waitFor(
       async () => {
         const e = await ops.privacy.export.query({ userId: a.userId });
@@ -200,7 +206,14 @@ describe('operator console: people', () => {
     const after = await ops.privacy.export.query({ userId: a.userId });
     expect(after.chatMessages).toEqual([]);
     expect(after.transitions).toEqual([]);
-    expect((await ops.privacy.export.query({ userId: r.pseudonym })).transitions.length).toBeGreaterThan(0);
+    expect(after.operatorActions).toEqual([]);
+    const kept = await ops.privacy.export.query({ userId: r.pseudonym });
+    expect(kept.transitions.length).toBeGreaterThan(0);
+    // The warning and the erase itself stay in the operator log, about the pseudonym only.
+    expect(kept.operatorActions.map((x) => [x.action, JSON.stringify(x.input).includes(a.userId)]).sort()).toEqual([
+      ['admin.moderation.warn', false],
+      ['admin.privacy.erase', false],
+    ]);
     expect(await ops.lookup.query({ query: 'Ann' })).not.toContainEqual(expect.objectContaining({ userId: a.userId }));
     await a.close();
     await b.close();

@@ -1,13 +1,9 @@
-/**
- * The console's client in tests: ONE helper, so the lead converts it to the operator helper
- * (tests/support/operators.ts) at the auth merge by changing this function only.
- */
-import { createTRPCClient, httpBatchLink } from '@trpc/client';
-import type { AppRouter } from '../../server/trpc/router';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
+/** The console's client in tests: an admin operator signed in to `app`, its `admin.*` procedures. */
+import { startTestApp, type TestApp } from '../support/app';
+import { operatorSession } from '../support/operators';
 
-export function consoleClient(app: TestApp) {
-  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${app.url}/trpc`, headers: () => ({ 'x-admin-token': ADMIN_TOKEN }) })] }).admin;
+export async function consoleClient(app: TestApp) {
+  return (await operatorSession(app, 'admin')).api.admin;
 }
 
 /** A second server process on the first one's Redis (same prefix) and Postgres. */

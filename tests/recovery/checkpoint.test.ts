@@ -3,7 +3,9 @@ import { startTestApp } from '../support/app';
 import { connectUser } from '../support/client';
 import { startRedisServer } from '../support/redis-server';
 import { httpClient } from '../support/client';
-import { recoveries } from '../../server/audit/schema';
+import { eq } from 'drizzle-orm';
+import { recoveries, stateTransitions } from '../../server/audit/schema';
+import { operatorClient } from '../support/operators';
 
 describe('checkpoints and rebuilding Redis', () => {
   it('when Redis comes back empty, waiting users are restored in order and users in a call are reset with a notice, within 5 s', async () => {
@@ -60,23 +62,19 @@ describe('checkpoints and rebuilding Redis', () => {
   it('an admin rolls a user back to their checkpoint, audited', async () => {
     await using app = await startTestApp();
     const { store } = app.server.services;
-    const admin = httpClient(app.url);
+    const admin = await operatorClient(app, 'admin', { name: 'sam' });
     await using ann = await connectUser(app.url);
     await ann.api.match.enqueue.mutate({});
-    await fetch(`${app.url}/trpc/admin.checkpoint`, {
-      method: 'POST',
-      headers: { 'x-admin-token': 'test-admin-token-0123456789', 'content-type': 'application/json' },
-      body: '{}',
-    });
+    await admin.admin.checkpoint.mutate();
     await ann.api.match.cancel.mutate({});
     expect((await store.getUser(ann.userId)).state).toBe('IDLE');
-    const res = await fetch(`${app.url}/trpc/admin.rollbackUser`, {
-      method: 'POST',
-      headers: { 'x-admin-token': 'test-admin-token-0123456789', 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: ann.userId, actor: 'sam' }),
-    });
-    expect(res.status).toBe(200);
+    await admin.admin.rollbackUser.mutate({ userId: ann.userId });
     expect((await store.getUser(ann.userId)).state).toBe('WAITING');
-    await expect(admin.admin.rollbackUser.mutate({ userId: ann.userId })).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+    const actors = async () =>
+      (
+        await app.server.services.database.db.select({ actor: stateTransitions.actor }).from(stateTransitions).where(eq(stateTransitions.userId, ann.userId))
+      ).map((r) => r.actor);
+    await expect.poll(actors, { timeout: 5000 }).toContain('operator:sam');
+    await expect(httpClient(app.url).admin.rollbackUser.mutate({ userId: ann.userId })).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
   });
 });

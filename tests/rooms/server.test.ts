@@ -2,12 +2,11 @@
  * The rooms domain inside a real server (tRPC over WebSocket, the webhook route, background
  * timers), against the LiveKit double.
  */
-import { createTRPCClient, httpLink } from '@trpc/client';
 import { describe, expect, it, vi } from 'vitest';
-import type { AppRouter } from '../../server/trpc/router';
 import { loadConfig } from '../../server/config';
 import { startLiveKitDouble, type LiveKitDouble } from '../livekit-double';
-import { ADMIN_TOKEN, startTestApp } from '../support/app';
+import { startTestApp } from '../support/app';
+import { operatorClient } from '../support/operators';
 import { connectUser } from '../support/client';
 
 const ICE = [{ urls: 'stun:stun.example.org:3478' }];
@@ -85,7 +84,7 @@ describe('video rooms in a running server', () => {
       LIVEKIT_BREAKER_THRESHOLD: '1000',
     });
     await using app = await startTestApp(env2);
-    const admin = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${app.url}/trpc`, headers: { 'x-admin-token': ADMIN_TOKEN } })] });
+    const admin = await operatorClient(app, 'admin');
     await using a = await connectUser(app.url);
     await using b = await connectUser(app.url);
     await a.api.match.enqueue.mutate({});

@@ -4,14 +4,12 @@
  * receipt their ban gave them, once, and an upheld appeal lets them back.
  */
 import { randomUUID } from 'node:crypto';
-import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
-import type { AppRouter } from '../../server/trpc/router';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
+import { startTestApp, type TestApp } from '../support/app';
+import { operatorClient } from '../support/operators';
 import { ADULT, connectUser, httpClient, type TestUser, refusal } from '../support/client';
 
-const adminOf = (app: TestApp) =>
-  createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${app.url}/trpc`, headers: () => ({ 'x-admin-token': ADMIN_TOKEN }) })] });
+const adminOf = (app: TestApp) => operatorClient(app, 'moderator');
 
 /** The refusal as this file reads it. */
 async function refusalOf(call: Promise<unknown>): Promise<{ appCode?: string; details?: Record<string, unknown> }> {
@@ -34,15 +32,16 @@ describe('moderation', () => {
   it('an operator warns a person: they are told at once, and it is in their history', async () => {
     await using app = await startTestApp();
     await using ann = await connectUser(app.url);
-    await adminOf(app).admin.moderation.warn.mutate({ userId: ann.userId, message: 'keep it civil' });
+    const moderator = await adminOf(app);
+    await moderator.admin.moderation.warn.mutate({ userId: ann.userId, message: 'keep it civil' });
     expect(await ann.next('notice')).toMatchObject({ code: 'MODERATOR_WARNING', message: 'A moderator warns you: keep it civil' });
-    expect((await adminOf(app).admin.moderation.history.query({ userId: ann.userId })).map((a) => [a.action, a.reason])).toEqual([['warn', 'keep it civil']]);
+    expect((await moderator.admin.moderation.history.query({ userId: ann.userId })).map((a) => [a.action, a.reason])).toEqual([['warn', 'keep it civil']]);
   });
 
   it('the queue puts a report that someone looks under 18 first; a ban reaches the reporter, and an upheld appeal lifts it', { timeout: 60_000 }, async () => {
     // No automatic step-up here: operators decide.
     await using app = await startTestApp({ SANCTION_LOW_TRUST_REPORTS: '100', SANCTION_BAN_REPORTS: '100' });
-    const admin = adminOf(app);
+    const admin = await adminOf(app);
     const device = randomUUID();
     const s = await httpClient(app.url).session.create.mutate({ consent: ADULT, deviceId: device });
     await using mallory = await connectUser(app.url, { token: s.token, userId: s.userId });

@@ -9,7 +9,8 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { scanKeys } from '../../server/infra/redis';
 import { moderationActions } from '../../server/safety/schema';
-import { ADMIN_TOKEN, startTestApp } from '../support/app';
+import { startTestApp } from '../support/app';
+import { operatorClient } from '../support/operators';
 import { ADULT, connectUser, httpClient, type TestUser, refusal } from '../support/client';
 
 /** The refusal as this file reads it. */
@@ -71,13 +72,9 @@ describe('step-up sanctions', () => {
         expect(actions[1]).toMatchObject({ deviceId: device, ipKey: expect.any(String) });
         expect(JSON.stringify(actions)).not.toContain('127.0.0.1');
 
-        const admin = httpClient(app.url);
-        await fetch(`${app.url}/trpc/admin.moderation.lift`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-admin-token': ADMIN_TOKEN },
-          body: JSON.stringify({ userId: s.userId, reason: 'appeal upheld' }),
-        }).then((r) => expect(r.status).toBe(200));
-        await expect(admin.session.create.mutate({ consent: ADULT, deviceId: device })).resolves.toMatchObject({ token: expect.any(String) });
+        const moderator = await operatorClient(app, 'moderator');
+        await moderator.admin.moderation.lift.mutate({ userId: s.userId, reason: 'appeal upheld' });
+        await expect(httpClient(app.url).session.create.mutate({ consent: ADULT, deviceId: device })).resolves.toMatchObject({ token: expect.any(String) });
       } finally {
         await Promise.resolve(mallory[Symbol.asyncDispose]()).catch(() => undefined);
         for (const r of reporters) await r[Symbol.asyncDispose]();

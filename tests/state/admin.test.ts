@@ -4,22 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../../server/trpc/router';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
 import { httpClient, ADULT } from '../support/client';
+import { cookieClient, operatorClient, type OperatorApi } from '../support/operators';
 import { POOL, manualClock } from './fixtures/store';
-
-/** tRPC over plain HTTP, as an operator's script would call it. */
-function adminApi(url: string, token?: string) {
-  return createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${url}/trpc`, headers: () => (token ? { 'x-admin-token': token } : {}) })],
-  });
-}
 
 const clock = manualClock();
 let app: TestApp;
-let admin: ReturnType<typeof adminApi>;
+let admin: OperatorApi;
 // The background drain and match tick are off: the outbox is inspected, then flushed by hand.
 beforeAll(async () => {
   app = await startTestApp({}, { clock, background: false });
-  admin = adminApi(app.url, ADMIN_TOKEN);
+  admin = await operatorClient(app, 'admin', { name: 'alice' });
 });
 afterAll(async () => {
   await app?.[Symbol.asyncDispose]();
@@ -45,7 +39,7 @@ async function auditRows(userId: string) {
   }
 }
 
-describe('admin procedures over HTTP with the admin token', () => {
+describe('admin procedures over HTTP as an admin operator', () => {
   it('admin.counts reports how many users are in each state', async () => {
     const before = await admin.admin.counts.query();
     await store().force({ uid: 'count-1', pool: POOL, to: 'IN_CALL', actor: 'test', reason: 'setup' });
@@ -63,17 +57,17 @@ describe('admin procedures over HTTP with the admin token', () => {
     expect(stuck.map((u) => u.userId)).toEqual(['stuck-old']);
   });
 
-  it('admin.force moves a user anywhere and is audited with the admin as actor and their reason', async () => {
+  it('admin.force moves a user anywhere and is audited with the operator as actor and their reason', async () => {
     await store().enqueue({ uid: 'forced', pool: POOL, interests: ['nobody-else'] });
-    const r = await admin.admin.force.mutate({ userId: 'forced', to: 'IN_CALL', reason: 'support ticket 42', actor: 'alice' });
+    const r = await admin.admin.force.mutate({ userId: 'forced', to: 'IN_CALL', reason: 'support ticket 42' });
     expect(r).toEqual({ from: 'WAITING', state: 'IN_CALL', version: 2 });
 
     const records = await app.server.services.redis.xrange(store().keys.outbox(POOL), '-', '+');
     const last = JSON.parse(records.at(-1)![1][1]!) as Record<string, unknown>;
-    expect(last).toMatchObject({ kind: 'transition', userId: 'forced', from: 'WAITING', to: 'IN_CALL', actor: 'admin:alice', reason: 'support ticket 42' });
+    expect(last).toMatchObject({ kind: 'transition', userId: 'forced', from: 'WAITING', to: 'IN_CALL', actor: 'operator:alice', reason: 'support ticket 42' });
 
     await app.server.drain.flush();
-    expect((await auditRows('forced')).at(-1)).toEqual({ from_state: 'WAITING', to_state: 'IN_CALL', actor: 'admin:alice', reason: 'support ticket 42' });
+    expect((await auditRows('forced')).at(-1)).toEqual({ from_state: 'WAITING', to_state: 'IN_CALL', actor: 'operator:alice', reason: 'support ticket 42' });
   });
 
   it('admin.consistency repairs a user found in two state sets, then finds nothing', async () => {
@@ -86,20 +80,25 @@ describe('admin procedures over HTTP with the admin token', () => {
   });
 });
 
-describe('admin procedures without the admin token', () => {
+describe('admin procedures without a signed-in operator', () => {
+  /** tRPC over plain HTTP with only the admin token, which no longer opens admin.*. */
+  const tokenApi = (token: string) => createTRPCClient<AppRouter>({ links: [httpLink({ url: `${app.url}/trpc`, headers: { 'x-admin-token': token } })] });
   const calls = {
-    'admin.counts': (api: ReturnType<typeof adminApi>) => api.admin.counts.query(),
-    'admin.stuck': (api: ReturnType<typeof adminApi>) => api.admin.stuck.query({ state: 'WAITING', olderThanMs: 0 }),
-    'admin.force': (api: ReturnType<typeof adminApi>) => api.admin.force.mutate({ userId: 'victim', to: 'IN_CALL', reason: 'not allowed' }),
-    'admin.consistency': (api: ReturnType<typeof adminApi>) => api.admin.consistency.mutate({ pool: POOL }),
+    'admin.counts': (api: OperatorApi) => api.admin.counts.query(),
+    'admin.stuck': (api: OperatorApi) => api.admin.stuck.query({ state: 'WAITING', olderThanMs: 0 }),
+    'admin.force': (api: OperatorApi) => api.admin.force.mutate({ userId: 'victim', to: 'IN_CALL', reason: 'not allowed' }),
+    'admin.consistency': (api: OperatorApi) => api.admin.consistency.mutate({ pool: POOL }),
   };
 
-  it.each(Object.keys(calls) as Array<keyof typeof calls>)('%s is refused with UNAUTHORIZED, with no token or a wrong one', async (name) => {
+  it.each(Object.keys(calls) as Array<keyof typeof calls>)('%s is refused with UNAUTHORIZED: no cookie, a forged one, or the admin token', async (name) => {
     const before = await outboxLength();
-    for (const api of [adminApi(app.url), adminApi(app.url, 'wrong-token-0123456789')]) {
+    for (const api of [httpClient(app.url), cookieClient(app.url, 'rdv_op=forged-token'), tokenApi(ADMIN_TOKEN)]) {
       const err = await calls[name](api).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TRPCClientError);
-      expect(err).toMatchObject({ data: { code: 'UNAUTHORIZED', httpStatus: 401 }, message: 'Admin token required.' });
+      expect(err).toMatchObject({
+        data: { code: 'UNAUTHORIZED', httpStatus: 401, appCode: 'OPERATOR_SIGNED_OUT' },
+        message: 'Please sign in to the operator console.',
+      });
     }
     expect(await outboxLength()).toBe(before);
     expect(await app.server.services.redis.exists(store().keys.user(POOL, 'victim'))).toBe(0);

@@ -25,6 +25,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       LOG_LEVEL: 'warn',
       PORT: String(port),
       HOST: '127.0.0.1',
+      // Only creates the first admin: tests/support/operators.ts signs operators in through it for a server in another process.
       ADMIN_TOKEN,
       SESSION_SECRET: 'test-session-secret-0123456789abcdef',
       // Every test client connects from 127.0.0.1: the per-address bounds are tested on their own.

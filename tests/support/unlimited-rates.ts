@@ -18,6 +18,7 @@ export const UNLIMITED_RATES: Readonly<Record<string, string>> = {
   RATE_BLOCK: LIFTED,
   RATE_REPORT: LIFTED,
   RATE_APPEALS_PER_IP: LIFTED,
+  RATE_LOGINS_PER_IP: LIFTED,
   // Proof-of-work challenges (tests/safety/challenges.test.ts sets its own).
   CHALLENGE_SESSIONS_PER_IP: LIFTED,
   CHALLENGE_SKIPS: LIFTED,

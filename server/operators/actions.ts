@@ -1,0 +1,102 @@
+/**
+ * The operator action log: every mutation an operator makes through the role procedures
+ * (trpc.ts) is written here before it runs ('pending') and settled after ('ok', or 'error' with
+ * its code). If the first write fails the action is refused, so nothing is done unaudited; a
+ * row left 'pending' means the process died (or Postgres went away) between the two.
+ */
+import { and, desc, eq, type SQL } from 'drizzle-orm';
+import type { DbGuard } from '../audit/db-guard';
+import type { Db } from '../infra/postgres';
+import type { Clock } from '../shared/clock';
+import { operatorActions } from './schema';
+import type { OperatorIdentity } from './service';
+
+/** Input keys never written to the log (a password typed into operators.create, changePassword, bootstrap). */
+const SECRET_KEYS = new Set(['password', 'current', 'next']);
+
+/** The keys a target is taken from, first found wins (the contract's order). */
+const TARGET_KEYS = ['userId', 'matchId', 'pool', 'reportId', 'appealId', 'id'] as const;
+
+export function targetOf(input: unknown): string | null {
+  if (!input || typeof input !== 'object') return null;
+  for (const k of TARGET_KEYS) {
+    const v = (input as Record<string, unknown>)[k];
+    if (typeof v === 'string' || typeof v === 'number') return String(v);
+  }
+  return null;
+}
+
+export function withoutSecrets(input: unknown): unknown {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return input ?? null;
+  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, SECRET_KEYS.has(k) ? '[removed]' : v]));
+}
+
+export interface ActionQuery {
+  limit: number;
+  operatorId?: string;
+  target?: string;
+}
+
+export class OperatorActions {
+  constructor(
+    private readonly db: Db,
+    private readonly guard: DbGuard,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Writes the 'pending' row; throws when it cannot (the caller refuses the action). */
+  async begin(operator: OperatorIdentity, action: string, input: unknown): Promise<string> {
+    const [row] = await this.guard(() =>
+      this.db
+        .insert(operatorActions)
+        .values({
+          at: new Date(this.clock.now()),
+          operatorId: operator.id,
+          operatorName: operator.name,
+          role: operator.role,
+          action,
+          target: targetOf(input),
+          input: withoutSecrets(input),
+          outcome: 'pending',
+        })
+        .returning({ id: operatorActions.id }),
+    );
+    return row!.id;
+  }
+
+  /** Settles a row: errorCode null for success. */
+  async settle(id: string, errorCode: string | null): Promise<void> {
+    await this.guard(() =>
+      this.db
+        .update(operatorActions)
+        .set({ outcome: errorCode === null ? 'ok' : 'error', errorCode })
+        .where(eq(operatorActions.id, id)),
+    );
+  }
+
+  /** Newest first. */
+  async list(q: ActionQuery) {
+    const where: SQL[] = [];
+    if (q.operatorId) where.push(eq(operatorActions.operatorId, q.operatorId));
+    if (q.target) where.push(eq(operatorActions.target, q.target));
+    const rows = await this.guard(() =>
+      this.db
+        .select()
+        .from(operatorActions)
+        .where(and(...where))
+        .orderBy(desc(operatorActions.at), desc(operatorActions.id))
+        .limit(q.limit),
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      operator: r.operatorName,
+      role: r.role,
+      action: r.action,
+      target: r.target,
+      input: r.input,
+      outcome: r.outcome,
+      errorCode: r.errorCode,
+    }));
+  }
+}

@@ -20,7 +20,7 @@ export function AppealCard(props: { appeal: Appeal; refresh: () => void }) {
       </p>
       <blockquote>{a().text}</blockquote>
       <Show when={can('moderator')}>
-        <div class="actions" role="group" aria-label="Decide this appeal">
+        <div class="op-actions" role="group" aria-label="Decide this appeal">
           <Action
             label="Uphold (lift the ban)"
             testid="appeal-uphold"

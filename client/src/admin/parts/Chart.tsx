@@ -77,25 +77,27 @@ export function Chart(props: { title: string; t: number[]; series: ChartSeries[]
       <div class="chart-canvas" ref={box} aria-hidden="true" />
       <details>
         <summary>Numbers for this chart</summary>
-        <table>
-          <caption class="sr-only">{props.title}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Minute</th>
-              <For each={props.series}>{(s) => <th scope="col">{s.label}</th>}</For>
-            </tr>
-          </thead>
-          <tbody>
-            <For each={props.t}>
-              {(t, i) => (
-                <tr>
-                  <th scope="row">{new Date(t * 1000).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}</th>
-                  <For each={props.series}>{(s) => <td>{num(s.values[i()])}</td>}</For>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
+        <div class="table-wrap" tabindex="0" role="region" aria-label={`Numbers: ${props.title}`}>
+          <table>
+            <caption class="sr-only">{props.title}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Minute</th>
+                <For each={props.series}>{(s) => <th scope="col">{s.label}</th>}</For>
+              </tr>
+            </thead>
+            <tbody>
+              <For each={props.t}>
+                {(t, i) => (
+                  <tr>
+                    <th scope="row">{new Date(t * 1000).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}</th>
+                    <For each={props.series}>{(s) => <td>{num(s.values[i()])}</td>}</For>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+        </div>
       </details>
     </figure>
   );

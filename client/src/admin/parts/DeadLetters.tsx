@@ -24,7 +24,7 @@ export function DeadLetters() {
               </p>
               <p class="help">{d.error}</p>
               <Show when={can('admin')}>
-                <div class="actions">
+                <div class="op-actions">
                   <Action label="Retry" testid="dead-letter-retry" run={() => api.call('admin.deadLetters.retry', { id: d.id })} done={refresh} />
                   <Action label="Discard" testid="dead-letter-discard" danger run={() => api.call('admin.deadLetters.discard', { id: d.id })} done={refresh} />
                 </div>

@@ -5,7 +5,7 @@ import { num } from '../format';
 
 export function PoolTable(props: { pools: Overview['pools'] }) {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabindex="0" role="region" aria-label="People by state, per pool">
       <table data-testid="pool-table">
         <caption>People by state, per pool</caption>
         <thead>

@@ -14,7 +14,7 @@ export function PoolTools() {
       <h2 id="pool-h">Pause or resume a pool</h2>
       <label for={poolId}>Pool</label>
       <input id={poolId} type="text" data-testid="pool-name" value={pool()} onInput={(e) => setPool(e.currentTarget.value.trim())} />
-      <div class="actions">
+      <div class="op-actions">
         <Action
           label="Pause matching"
           testid="pool-pause"

@@ -47,7 +47,7 @@ export function ReportCard(props: { report: Report; refresh: () => void }) {
         </ol>
       </details>
       <Show when={can('moderator')}>
-        <div class="actions" role="group" aria-label="Decide this report">
+        <div class="op-actions" role="group" aria-label="Decide this report">
           <Action
             label="Dismiss"
             testid="report-dismiss"

@@ -17,7 +17,7 @@ export function UserActions(props: { userId: string; detail: UserDetail; refresh
   const userId = props.userId;
   return (
     <Show when={can('moderator')}>
-      <div class="actions" role="group" aria-label="Actions on this person" data-testid="user-actions">
+      <div class="op-actions" role="group" aria-label="Actions on this person" data-testid="user-actions">
         <Show when={matchId()}>
           {(m) => (
             <Action

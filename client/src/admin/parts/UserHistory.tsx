@@ -8,30 +8,32 @@ export function UserHistory(props: { detail: UserDetail }) {
     <div class="history">
       <details data-testid="user-transitions">
         <summary>State changes ({props.detail.history.length})</summary>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">At</th>
-              <th scope="col">From</th>
-              <th scope="col">To</th>
-              <th scope="col">Reason</th>
-              <th scope="col">By</th>
-            </tr>
-          </thead>
-          <tbody>
-            <For each={props.detail.history}>
-              {(h) => (
-                <tr>
-                  <td>{when(h.at)}</td>
-                  <td>{h.fromState}</td>
-                  <td>{h.toState}</td>
-                  <td>{h.reason ?? '—'}</td>
-                  <td>{h.actor ?? '—'}</td>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
+        <div class="table-wrap" tabindex="0" role="region" aria-label="State changes">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">At</th>
+                <th scope="col">From</th>
+                <th scope="col">To</th>
+                <th scope="col">Reason</th>
+                <th scope="col">By</th>
+              </tr>
+            </thead>
+            <tbody>
+              <For each={props.detail.history}>
+                {(h) => (
+                  <tr>
+                    <td>{when(h.at)}</td>
+                    <td>{h.fromState}</td>
+                    <td>{h.toState}</td>
+                    <td>{h.reason ?? '—'}</td>
+                    <td>{h.actor ?? '—'}</td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+        </div>
       </details>
       <details data-testid="user-matches">
         <summary>Matches ({props.detail.matches.length})</summary>

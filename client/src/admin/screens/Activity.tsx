@@ -19,7 +19,7 @@ export default function Activity() {
         </button>
       </form>
       <Failure error={poll.error()} />
-      <div class="card panel table-wrap">
+      <div class="card panel table-wrap" tabindex="0" role="region" aria-label="Operator actions">
         <table data-testid="activity">
           <caption class="sr-only">Operator actions, newest first</caption>
           <thead>

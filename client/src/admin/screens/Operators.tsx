@@ -16,7 +16,7 @@ export default function Operators() {
     <>
       <CreateOperator done={refresh} />
       <Failure error={poll.error()} />
-      <section class="card panel table-wrap" aria-labelledby="ops-h">
+      <section class="card panel table-wrap" tabindex="0" aria-labelledby="ops-h">
         <h2 id="ops-h">Operators</h2>
         <table data-testid="operators">
           <thead>
@@ -40,7 +40,7 @@ export default function Operators() {
                   <td>{o.disabledAt ? `Disabled ${when(o.disabledAt)}` : 'Active'}</td>
                   <td>
                     <Show when={o.id !== operator()?.id} fallback={<span class="help">You</span>}>
-                      <div class="actions">
+                      <div class="op-actions">
                         <For each={ROLES.filter((r) => r !== o.role)}>
                           {(r: Role) => (
                             <Action

@@ -41,7 +41,7 @@ export default function Privacy() {
         value={userId()}
         onInput={(e) => (setUserId(e.currentTarget.value), setErased(null))}
       />
-      <div class="actions">
+      <div class="op-actions">
         <button type="button" class="small primary" disabled={!id()} data-testid="privacy-export" onClick={() => void download()}>
           Export as JSON
         </button>

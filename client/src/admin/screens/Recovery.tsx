@@ -13,7 +13,7 @@ export default function Recovery() {
     <>
       <DeadLetters />
       <Failure error={poll.error()} />
-      <section class="card panel table-wrap" aria-labelledby="recoveries-h">
+      <section class="card panel table-wrap" tabindex="0" aria-labelledby="recoveries-h">
         <h2 id="recoveries-h">Recent recoveries</h2>
         <table data-testid="recoveries">
           <thead>
@@ -47,7 +47,7 @@ export default function Recovery() {
           </tbody>
         </table>
       </section>
-      <section class="card panel table-wrap" aria-labelledby="checkpoints-h">
+      <section class="card panel table-wrap" tabindex="0" aria-labelledby="checkpoints-h">
         <h2 id="checkpoints-h">Checkpoints</h2>
         <table data-testid="checkpoints">
           <thead>

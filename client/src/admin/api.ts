@@ -62,7 +62,7 @@ export interface Overview {
   waitP95Ms: number | null;
   matchesPerMinute: number;
   avgCallSeconds: number | null;
-  breakers: { dependency: string; state: string; since: number; history: { at: number; from: string; to: string }[] }[];
+  breakers: { dependency: string; state: string; since: number | null; history: { at: number; from: string; to: string }[] }[];
   errorsByCategory: Record<string, number>;
   auditLagSeconds: number | null;
   deadLetters: number | null;
@@ -90,9 +90,11 @@ export interface LookupHit {
   since: number;
 }
 export interface UserDetail {
-  user: { state?: string; pool?: string; matchId?: string | null; since?: number; [k: string]: unknown } | null;
-  history: { at: string; fromState: string; toState: string; reason: string | null; actor: string | null; matchId: string | null }[];
-  matches: { id: string; [k: string]: unknown }[];
+  /** The live Redis view, or null when the person is not in any pool now. */
+  user: Out['user'] | null;
+  /** Their last 50 state transitions and 20 matches, newest first. */
+  history: Out['audit']['user'];
+  matches: NonNullable<Out['audit']['match']['match']>[];
   moderation: Out['moderation']['history'];
   reportsAbout: number;
   reportsBy: number;
@@ -198,9 +200,8 @@ export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : 'Something went wrong.';
 }
 
-/** The app code of a refused call (LOGIN_FAILED, FORBIDDEN, UNAUTHORIZED ...), if any. */
+/** The tRPC code of a refused call (UNAUTHORIZED: signed out or the session ended; FORBIDDEN: the role does not allow it). */
 export function codeOf(e: unknown): string | null {
   if (!(e instanceof TRPCClientError)) return null;
-  const data = e.data as { appCode?: string; code?: string } | undefined;
-  return data?.appCode ?? data?.code ?? null;
+  return (e.data as { code?: string } | undefined)?.code ?? null;
 }

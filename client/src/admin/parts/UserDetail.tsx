@@ -29,7 +29,7 @@ export function UserDetail(props: { userId: string }) {
               <dt>Match</dt>
               <dd data-testid="user-match">{d().user?.matchId ?? 'None'}</dd>
               <dt>Since</dt>
-              <dd>{when(d().user?.since)}</dd>
+              <dd>{when(d().user?.lastStateChange)}</dd>
               <dt>Standing</dt>
               <dd data-testid="user-standing">
                 {d().banned ? `Banned ${d().banned!.until === null ? 'for good' : `until ${when(d().banned!.until)}`}: ${d().banned!.reason}` : 'Not banned'}

@@ -41,7 +41,8 @@ export function UserHistory(props: { detail: UserDetail }) {
           <For each={props.detail.matches}>
             {(m) => (
               <li>
-                <code>{m.id}</code> {typeof m.endReason === 'string' ? `ended: ${m.endReason}` : ''}
+                <code>{m.id}</code> {when(m.createdAt)}
+                {m.endedAt ? `, ended: ${m.endReason ?? 'no reason'}` : ', still going'}
               </li>
             )}
           </For>

@@ -7,6 +7,7 @@
  * phone, light and dark. Test ids: client/src/admin/TESTIDS.md. Operators come from
  * tests/support/operators.ts (createOperator(app, role, name), password OPERATOR_PASSWORD).
  */
+import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
@@ -14,7 +15,7 @@ import { connectUser, matchedPair, type TestUser } from '../support/client';
 import { OPERATOR_PASSWORD, createOperator } from '../support/operators';
 import { expectNoAxeViolations } from './support/axe';
 import { useBrowser, type PersonOptions, type ViewportName } from './support/browser';
-import { expectText, startAndMatch, storedSession } from './support/call';
+import { expectText, focusTop, focused, startAndMatch, storedSession, tabTo } from './support/call';
 import { screenshot } from './support/screenshots';
 
 const { page: openPage, person } = useBrowser();
@@ -136,10 +137,45 @@ describe('the operator console', () => {
     await expectText(admin, 'switch-textOnly-state', 'On');
     await act(admin, 'switch-textOnly-toggle', 'TURN relay is back');
     await expectText(admin, 'switch-textOnly-state', 'Off');
+    // A subject access request: everything about the person, as a JSON download.
+    await open(admin, 'privacy');
+    await admin.getByTestId('privacy-user').fill(target.userId);
+    const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByTestId('privacy-export').click()]);
+    expect(download.suggestedFilename()).toBe(`rendezvous-${target.userId}.json`);
+    expect(JSON.stringify(JSON.parse(await readFile(await download.path(), 'utf8')))).toContain(target.userId);
     await open(admin, 'activity');
     await admin.locator('[data-testid="activity-row"][data-action="admin.switches.set"][data-outcome="ok"]').first().waitFor();
     await admin.locator('[data-testid="activity-row"][data-action="admin.moderation.warn"]').filter({ hasText: 'mona' }).waitFor();
   }, 90_000);
+
+  it('the console works from the keyboard alone, with a focus ring on every stop', async () => {
+    await using app = await startTestApp();
+    await createOperator(app, 'admin', 'kay');
+    const page = await openPage({ url: `${app.url}/admin` });
+    await page.getByTestId('screen-login').waitFor();
+    await focusTop(page);
+    await tabTo(page, 'login-name');
+    await page.keyboard.type('kay');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('screen-overview').waitFor();
+
+    await focusTop(page);
+    const toNav = await tabTo(page, 'nav-switches');
+    expect(toNav.filter((stop) => !stop.ring)).toEqual([]);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('switch-textOnly-toggle').waitFor();
+    const toToggle = await tabTo(page, 'switch-textOnly-toggle');
+    expect(toToggle.filter((stop) => !stop.ring)).toEqual([]);
+    // The form opens with the focus in its reason; Enter confirms; the focus comes back to the button.
+    await page.keyboard.press('Enter');
+    await expect.poll(() => focused(page)).toEqual({ id: 'switch-textOnly-toggle-reason', ring: true });
+    await page.keyboard.type('checking the keyboard path');
+    await page.keyboard.press('Enter');
+    await expectText(page, 'switch-textOnly-state', 'On');
+    await expect.poll(async () => (await focused(page)).id).toBe('switch-textOnly-toggle');
+  }, 60_000);
 
   it('the overview moves while people queue and match', async () => {
     await using app = await startTestApp();

@@ -47,10 +47,11 @@ export function Action(props: ActionProps) {
     setError(null);
     try {
       const result = await props.run(reason().trim());
+      // Before closing: the button that replaces the form takes the focus as it is created.
+      refocus = true;
       setOpen(false);
       setReason('');
       setTyped('');
-      refocus = true;
       setDone(`${props.label}: done.`);
       props.done?.(result);
     } catch (err) {

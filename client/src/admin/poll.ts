@@ -1,7 +1,8 @@
 /**
  * A query kept fresh: asked now, then every `intervalMs` while the component lives, and again on
  * `refresh()` (after an action). The last good answer stays on screen while a later one fails;
- * the failure is shown beside it rather than replacing it.
+ * the failure is shown beside it rather than replacing it. A tab in the background asks nothing
+ * (a console left open in a corner costs the server no requests) and catches up when shown.
  */
 import { createSignal, onCleanup, onMount } from 'solid-js';
 import { messageOf } from './api';
@@ -34,8 +35,13 @@ export function createPoll<T>(load: () => Promise<T>, intervalMs: number | null 
   onMount(() => {
     void refresh();
     if (intervalMs === null) return;
-    const timer = setInterval(() => void refresh(), intervalMs);
-    onCleanup(() => clearInterval(timer));
+    const timer = setInterval(() => document.hidden || void refresh(), intervalMs);
+    const onShow = () => document.hidden || void refresh();
+    document.addEventListener('visibilitychange', onShow);
+    onCleanup(() => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', onShow);
+    });
   });
 
   return { data, error, loading, refresh };

@@ -23,7 +23,7 @@ import { nameIndexKey } from '../state/keys';
 // Rows written back per INSERT (Postgres takes at most 65535 parameters; a transition row has about a dozen).
 const REWRITE_BATCH = 1000;
 
-type Parts = Pick<Services, 'store' | 'redis' | 'database' | 'sessionSecret'>;
+type Parts = Pick<Services, 'store' | 'redis' | 'database' | 'sessionSecret' | 'clock'>;
 
 export function pseudonym(secret: string, userId: string): string {
   return `erased:${createHmac('sha256', secret).update(`erase:${userId}`).digest('base64url').slice(0, 22)}`;
@@ -61,7 +61,7 @@ export class Privacy {
     const picture = (r: (typeof reportsBy)[number]) => ({ ...r, snapshot: r.snapshot ? r.snapshot.toString('base64') : null });
     return {
       userId,
-      exportedAt: new Date().toISOString(),
+      exportedAt: new Date(this.svc.clock.now()).toISOString(),
       user: live,
       transitions,
       matches: ms,

@@ -1,14 +1,22 @@
 /**
  * Privacy requests (admin.privacy): export everything stored about a person, or erase them.
  *
- * Erase (docs/analytics.md, "Erasure"): their words go (chat messages they sent or received,
- * the notes and pictures of reports they made, the text of their appeals, their blocks, their
- * checkpoints); their name goes from Redis (the user hash and the pools' name indexes). Where a
- * row must stay for the counts analysts and safety rely on (state_transitions, matches,
- * moderation_actions, reports, appeals, errors, operator_actions), their id is replaced by a pseudonym
- * `erased:<hmac>` (keyed with the deployment's secret: the same person always gets the same one,
- * and it cannot be turned back into the id). A ban stays in force: its Redis keys (by id, device
- * and address) are left to expire as they would, and its Postgres record keeps the pseudonym.
+ * Export gives the person what is about them and nothing about anyone else: wherever a row names
+ * someone else (a partner in a match or a chat, the person they reported or blocked) that id
+ * becomes `partner`; reports about them leave out the reporter, the reporter's note, the match
+ * and the reporter's side of the transcript; blocks of them are left out (who blocked them is
+ * the blocker's business); the picture they attached to a report (someone else's face) is left out.
+ *
+ * Erase (docs/analytics.md, "Erasure"): only a person who is not in a match or a queue (IDLE, or
+ * no state at all), so no record of theirs is on its way to Postgres from a live match. Their
+ * words go (chat messages they sent or received, their lines in report transcripts, the notes and
+ * pictures of reports they made, the text of their appeals, their blocks, their checkpoints, their
+ * Redis event history); their name goes from Redis (the user hash and the pools' name indexes).
+ * Where a row must stay for the counts analysts rely on (state_transitions, matches, reports,
+ * appeals, errors, operator_actions), their id is replaced by a pseudonym `erased:<hmac>` (keyed
+ * with the deployment's secret: the same person always gets the same one, and it cannot be turned
+ * back into the id). moderation_actions keep the real id: a ban must stay enforceable, and
+ * sanctions.restore() rebuilds bans from those rows after Redis loses them.
  */
 import { createHmac } from 'node:crypto';
 import { eq, or, sql } from 'drizzle-orm';
@@ -16,12 +24,44 @@ import { checkpoints, chatMessages, errors, stateTransitions } from '../audit/sc
 import { pipelineAcross, type Queued } from '../infra/redis';
 import { blocks, matches } from '../match/schema';
 import { operatorActions } from '../operators/schema';
+import { USER_MESSAGES } from '../resilience/messages';
 import { appeals, moderationActions, reports } from '../safety/schema';
 import type { Services } from '../services';
+import { DomainError } from '../state/errors';
 import { nameIndexKey } from '../state/keys';
 
 // Rows written back per INSERT (Postgres takes at most 65535 parameters; a transition row has about a dozen).
 const REWRITE_BATCH = 1000;
+
+/** What an export says in place of anyone else's id. */
+export const OTHER = 'partner';
+
+/** Erase refused: the person is waiting or in a match (records of theirs are still being written). */
+export class PersonActiveError extends DomainError {
+  readonly code = 'PERSON_ACTIVE';
+  readonly httpCode = 'PRECONDITION_FAILED';
+  constructor(state: string) {
+    super(USER_MESSAGES.PERSON_ACTIVE, { state });
+  }
+}
+
+/** One line of a report's transcript as the jsonb holds it (server/safety/transcript.ts). */
+type Line = { from?: unknown; to?: unknown; text?: unknown; masked?: unknown } & Record<string, unknown>;
+const linesOf = (t: unknown): Line[] => (Array.isArray(t) ? (t as Line[]) : []);
+
+/** `value` with every string that holds one of `ids` rewritten to name OTHER instead (ids are UUIDs: no false hits). */
+function hide<T>(value: T, ids: ReadonlySet<string>): T {
+  if (typeof value === 'string') {
+    let s: string = value;
+    for (const id of ids) if (s.includes(id)) s = s.replaceAll(id, OTHER);
+    return s as T;
+  }
+  if (Array.isArray(value)) return value.map((v: unknown) => hide(v, ids)) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hide(v, ids)])) as T;
+  }
+  return value;
+}
 
 type Parts = Pick<Services, 'store' | 'redis' | 'database' | 'sessionSecret' | 'clock'>;
 
@@ -50,41 +90,73 @@ export class Privacy {
       db.select().from(reports).where(eq(reports.reportedId, userId)),
       db.select().from(moderationActions).where(eq(moderationActions.userId, userId)),
       db.select().from(appeals).where(eq(appeals.userId, userId)),
-      db
-        .select()
-        .from(blocks)
-        .where(or(eq(blocks.blockerId, userId), eq(blocks.blockedId, userId))),
+      // The blocks they made; blocks of them are the blockers' (they would say who blocked them).
+      db.select().from(blocks).where(eq(blocks.blockerId, userId)),
       // What operators did about them (the operators' names are part of the record of their case).
       db.select().from(operatorActions).where(eq(operatorActions.target, userId)),
     ]);
-    // Pictures travel as base64 in the JSON; the reports about them keep the reporters' ids out.
-    const picture = (r: (typeof reportsBy)[number]) => ({ ...r, snapshot: r.snapshot ? r.snapshot.toString('base64') : null });
-    return {
+    // Everyone else these rows name: written as OTHER wherever they appear.
+    const others = new Set<string>([
+      ...ms.flatMap((m) => [m.userA, m.userB, m.endedBy ?? '']),
+      ...chat.flatMap((c) => [c.fromUser, c.toUser]),
+      ...reportsBy.map((r) => r.reportedId),
+      ...reportsAbout.map((r) => r.reporterId),
+      ...blockRows.map((b) => b.blockedId),
+      ...[...reportsBy, ...reportsAbout].flatMap((r) => linesOf(r.transcript).flatMap((l) => [String(l.from), String(l.to)])),
+      live?.matchedWith ?? '',
+    ]);
+    others.delete(userId);
+    others.delete('');
+    const out = {
       userId,
       exportedAt: new Date(this.svc.clock.now()).toISOString(),
       user: live,
       transitions,
       matches: ms,
       chatMessages: chat,
-      reportsBy: reportsBy.map(picture),
-      reportsAbout: reportsAbout.map((r) => ({ ...picture(r), reporterId: null })),
+      // Their reports: the picture they attached shows someone else, so only that there was one.
+      reportsBy: reportsBy.map(({ snapshot, snapshotType: _type, ...r }) => ({ ...r, snapshotAttached: snapshot !== null })),
+      // Reports about them: when, why, what was decided, the picture of them, and their own lines.
+      reportsAbout: reportsAbout.map(({ reporterId: _by, note: _note, matchId: _match, transcript, snapshot, ...r }) => ({
+        ...r,
+        snapshot: snapshot ? snapshot.toString('base64') : null,
+        transcript: linesOf(transcript).filter((l) => l.from === userId),
+      })),
       moderationActions: moderation,
       appeals: appealRows,
       blocks: blockRows,
       operatorActions: operatorRows,
     };
+    return hide(out, others);
   }
 
   async erase(userId: string): Promise<{ removed: Record<string, number>; pseudonym: string }> {
     const alias = pseudonym(this.svc.sessionSecret, userId);
+    const { store, redis } = this.svc;
+    // A person waiting or in a match still has records on their way (the outbox): refused, not half done.
+    const state = await redis.hget(store.keys.user(await store.poolOf(userId), userId), 'state');
+    if (state && state !== 'IDLE') throw new PersonActiveError(state);
     const removed: Record<string, number> = {};
     const name = await this.forgetName(userId);
     removed.redis_name = name ? 1 : 0;
+    removed.redis_event_history = await this.forgetEvents(userId);
     await this.svc.database.db.transaction(async (tx) => {
       const n = async (table: string, q: Promise<unknown>) => {
         const r = (await q) as { rowCount?: number | null; affectedRows?: number } | undefined;
         removed[table] = (removed[table] ?? 0) + Number(r?.rowCount ?? r?.affectedRows ?? 0);
       };
+      // Their lines in the transcripts copied into reports (by them or about them): the words go, the ids become the pseudonym.
+      const involved = await tx
+        .select({ id: reports.id, transcript: reports.transcript })
+        .from(reports)
+        .where(or(eq(reports.reporterId, userId), eq(reports.reportedId, userId)));
+      for (const r of involved) {
+        const lines = linesOf(r.transcript).map((l) =>
+          l.from === userId ? { ...l, from: alias, text: '', masked: [], erased: true } : l.to === userId ? { ...l, to: alias } : l,
+        );
+        await tx.update(reports).set({ transcript: lines }).where(eq(reports.id, r.id));
+      }
+      removed.report_transcripts = involved.length;
       await n('chat_messages', tx.delete(chatMessages).where(or(eq(chatMessages.fromUser, userId), eq(chatMessages.toUser, userId))));
       await n(
         'report_evidence',
@@ -105,7 +177,7 @@ export class Privacy {
       await n('matches', tx.update(matches).set({ userA: alias }).where(eq(matches.userA, userId)));
       await n('matches', tx.update(matches).set({ userB: alias }).where(eq(matches.userB, userId)));
       await n('matches', tx.update(matches).set({ endedBy: alias }).where(eq(matches.endedBy, userId)));
-      await n('moderation_actions', tx.update(moderationActions).set({ userId: alias }).where(eq(moderationActions.userId, userId)));
+      // moderation_actions keep the real id: sanctions.restore() rebuilds bans from them (docs/analytics.md, "Erasure").
       const errs = await tx.delete(errors).where(eq(errors.userId, userId)).returning();
       for (let i = 0; i < errs.length; i += REWRITE_BATCH) {
         await tx.insert(errors).values(errs.slice(i, i + REWRITE_BATCH).map((r) => ({ ...r, userId: alias })));
@@ -121,6 +193,17 @@ export class Privacy {
       );
     });
     return { removed, pseudonym: alias };
+  }
+
+  /** Their event history (the resume source, which holds what was said to and by them) in every pool. */
+  private async forgetEvents(userId: string): Promise<number> {
+    const { store, redis } = this.svc;
+    const keys = (await store.pools()).flatMap((p) => [store.keys.events(p, userId), store.keys.eventBytes(p, userId)]);
+    const replies = await pipelineAcross(
+      redis,
+      keys.map((k): Queued => [k, (c) => c.del(k)]),
+    );
+    return replies.reduce((sum, [, n]) => sum + Number(n ?? 0), 0);
   }
 
   /** The name leaves the person's hash and every pool's name index. Returns the name it had. */

@@ -4,7 +4,9 @@
  * and Postgres what one does. The same run first flushes this process's funnel counts (funnel.ts).
  *
  * The numbers are the deployment's, not the process's: users per state and pool, queues and
- * pauses from the pools' keys; matches, call lengths and waits from the funnel's minute buckets;
+ * pauses from the pools' keys (queue depth as queue_depth{pool} counts it: the present waiting
+ * people); matches and call lengths from the funnel's minute buckets; wait p50/p95 from the match
+ * waits every process pushes (`{ops}:waits`, the one source: docs/analytics.md);
  * breaker history, errors and dead letters from Postgres. Breaker states are this process's
  * policies (each process has its own breakers). Audit lag is this process's drain (every process
  * drains). A source that does not answer leaves its part null or as last read.

@@ -335,6 +335,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
       postgres: { free: resilience.policies.postgres.snapshot().bulkhead, size: bulkheads.postgres.bulkhead },
     }),
     onError: (err) => log.debug({ err }, 'pool counts for /metrics could not be read'),
+    clock,
   });
   // An operator's disconnect ends the session as a ban does (sockets closed on every process), for a moment only.
   const ops = createOps(base, switches, {

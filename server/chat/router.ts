@@ -78,19 +78,18 @@ export const signalRouter = router({
     .input(z.object({ matchId, audio: z.boolean(), video: z.boolean(), failed: z.boolean().optional() }))
     .mutation(async ({ ctx, input }) => {
       const r = await relay(ctx, { matchId: input.matchId, kind: 'media', audio: input.audio, video: input.video, failed: input.failed });
-      if (input.failed) {
-        ctx.svc.metrics.mediaFailures.inc();
-        ctx.svc.ops.funnel.iceFailure();
-      }
+      // Every report counts here; the funnel's iceFailures counts each match once (relay-2.lua).
+      if (input.failed) ctx.svc.metrics.mediaFailures.inc();
       return r;
     }),
   /**
    * The media path of your call once it connected, from your selected ICE candidate pair: `relay`
    * when either end of it is a TURN relay, else `direct`. Sent once per call by the side that made
-   * the offer (so a call counts once): media_paths_total and the funnel's relayed share.
+   * the offer; refused when you are not in that match, and a match counts once whoever sends it
+   * and however often (relay-2.lua): media_paths_total and the funnel's relayed share.
    */
-  path: authedProcedure.input(z.object({ matchId, path: z.enum(['relay', 'direct']) })).mutation(({ ctx, input }) => {
-    ctx.svc.ops.funnel.path(input.path);
+  path: authedProcedure.input(z.object({ matchId, path: z.enum(['relay', 'direct']) })).mutation(async ({ ctx, input }) => {
+    await relay(ctx, { matchId: input.matchId, kind: 'path', path: input.path });
     return { ok: true as const };
   }),
 });

@@ -19,6 +19,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { BulkheadSnapshot } from '../resilience/bulkheads';
 import type { BulkheadConfig } from '../resilience/config';
+import type { Clock } from '../shared/clock';
 
 export interface PoolCounts {
   pool: string;
@@ -35,6 +36,8 @@ export interface LiveSources {
   dependencies: () => Record<string, { free: BulkheadSnapshot; size: BulkheadConfig }>;
   /** Told when the pool counts could not be read (a scrape must not fail for it). */
   onError?: (err: unknown) => void;
+  /** Times the reuse of one read (READ_REUSE_MS). */
+  clock: Clock;
 }
 
 // users and queue_depth are two gauges of one read: a scrape collects both, milliseconds apart,
@@ -45,7 +48,7 @@ export function observeLive(registry: Registry, src: LiveSources): void {
   const registers = [registry];
   let last: { at: number; counts: Promise<PoolCounts[] | null> } | null = null;
   const read = (): Promise<PoolCounts[] | null> => {
-    const now = Date.now();
+    const now = src.clock.now();
     if (!last || now - last.at >= READ_REUSE_MS) {
       last = {
         at: now,

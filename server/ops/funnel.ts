@@ -1,7 +1,8 @@
 /**
- * The connection funnel: matched -> signalling (first signal relayed) -> connected (IN_CALL), with
- * the matches that ended before IN_CALL (missing), ICE failures (`signal.media` failed reports) and
- * calls whose media went through a TURN relay (the client's `signal.path` report).
+ * The connection funnel: matched -> signalling (first signal relayed, or in LiveKit mode the first
+ * of the pair in the room) -> connected (IN_CALL), with the matches that ended before IN_CALL
+ * (missing), matches with an ICE failure (`signal.media` failed reports) and calls whose media went
+ * through a TURN relay or directly (the client's `signal.path` report), each counted once per match.
  *
  * The state scripts say which steps a call made (lib.lua `step`, in the reply; server/state
  * script-runner.ts onFunnelSteps), so every match is counted once, by the process whose script
@@ -20,9 +21,13 @@ import type { Clock } from '../shared/clock';
 import type { FunnelSteps, MatchMade } from '../state/store';
 import type { OpsKeys } from './keys';
 
-export const BUCKET_FIELDS = ['matched', 'signalling', 'connected', 'missing', 'iceFailures', 'relayed'] as const;
+export const BUCKET_FIELDS = ['matched', 'signalling', 'connected', 'missing', 'iceFailures', 'relayed', 'direct'] as const;
 type BucketField = (typeof BUCKET_FIELDS)[number];
 export type FunnelBucket = { t: number } & Record<BucketField, number>;
+export interface FunnelReport {
+  buckets: FunnelBucket[];
+  totals: Record<BucketField, number> & { missingShare: number | null; relayedShare: number | null };
+}
 
 // Minute buckets outlive the longest funnel query (180 minutes) and the overview's 60-minute series.
 const BUCKET_TTL_MS = 4 * 3600_000;
@@ -42,12 +47,16 @@ export class Funnel {
   /** Counts not yet in Redis, by minute bucket then field. */
   private pending = new Map<number, Map<string, number>>();
   private waits: string[] = [];
+  /** admin.funnel's answers by `minutes`, each reused for `reportMs` (reading up to 180 hashes is not per request). */
+  private readonly reports = new Map<number, { at: number; value: Promise<FunnelReport> }>();
 
+  /** `reportMs`: how long one admin.funnel answer is reused (OVERVIEW_INTERVAL_MS, the overview's pace). */
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: OpsKeys,
     private readonly clock: Clock,
     registry: Registry,
+    private readonly reportMs: number,
   ) {
     const registers = [registry];
     this.steps = new Counter({
@@ -79,6 +88,18 @@ export class Funnel {
       }
     }
     if (steps.ghost) this.ghosts.inc(steps.ghost);
+    // Once per match (relay-2.lua): its first failed-media report, and its media path.
+    if (steps.iceFailures) this.add('iceFailures', steps.iceFailures);
+    for (const [field, path] of [
+      ['relayed', 'relay'],
+      ['direct', 'direct'],
+    ] as const) {
+      const n = steps[field];
+      if (n) {
+        this.paths.inc({ path }, n);
+        this.add(field, n);
+      }
+    }
     if (steps.calls) this.add('calls', steps.calls);
     if (steps.callMs) this.add('callMs', steps.callMs);
   }
@@ -88,17 +109,6 @@ export class Funnel {
     const now = this.clock.now();
     for (const m of matches) this.waits.push(`${now}:${m.waitedA}`, `${now}:${m.waitedB}`);
     if (this.waits.length > WAITS_KEPT) this.waits = this.waits.slice(-WAITS_KEPT);
-  }
-
-  /** A client's video could not connect (signal.media failed; media_failures_total counts it too). */
-  iceFailure(): void {
-    this.add('iceFailures', 1);
-  }
-
-  /** The media path the offering side's client reports once per call. */
-  path(path: 'relay' | 'direct'): void {
-    this.paths.inc({ path });
-    if (path === 'relay') this.add('relayed', 1);
   }
 
   /** Sets a gauge-like field of the current minute (online, waiting: the latest reading wins). */
@@ -158,8 +168,22 @@ export class Funnel {
     return out;
   }
 
-  /** admin.funnel: per-minute buckets and totals with the missing and relayed shares. */
-  async report(minutes: number) {
+  /**
+   * admin.funnel: per-minute buckets and totals with the missing and relayed shares. One answer per
+   * `minutes` value is read at most every `reportMs` and shared by every viewer of this process.
+   */
+  report(minutes: number): Promise<FunnelReport> {
+    const now = this.clock.now();
+    const hit = this.reports.get(minutes);
+    if (hit && now - hit.at < this.reportMs) return hit.value;
+    const value = this.read(minutes);
+    this.reports.set(minutes, { at: now, value });
+    // A failed read is not kept: the next request tries again.
+    value.catch(() => this.reports.get(minutes)?.value === value && this.reports.delete(minutes));
+    return value;
+  }
+
+  private async read(minutes: number): Promise<FunnelReport> {
     const buckets: FunnelBucket[] = (await this.minutes(minutes)).map(({ t, fields }) => ({
       t,
       ...(Object.fromEntries(BUCKET_FIELDS.map((f) => [f, fields[f] ?? 0])) as Record<BucketField, number>),
@@ -170,7 +194,8 @@ export class Funnel {
       totals: {
         ...totals,
         missingShare: totals.matched ? totals.missing / totals.matched : null,
-        relayedShare: totals.connected ? totals.relayed / totals.connected : null,
+        // Of the calls whose path a client reported (text-only matches connect too, and report none).
+        relayedShare: totals.relayed + totals.direct ? totals.relayed / (totals.relayed + totals.direct) : null,
       },
     };
   }

@@ -4,7 +4,9 @@
  * and Postgres what one does. The same run first flushes this process's funnel counts (funnel.ts).
  *
  * The numbers are the deployment's, not the process's: users per state and pool, queues and
- * pauses from the pools' keys; matches, call lengths and waits from the funnel's minute buckets;
+ * pauses from the pools' keys (queue depth as queue_depth{pool} counts it: the present waiting
+ * people); matches and call lengths from the funnel's minute buckets; wait p50/p95 from the match
+ * waits every process pushes (`{ops}:waits`, the one source: docs/analytics.md);
  * breaker history, errors and dead letters from Postgres. Breaker states are this process's
  * policies (each process has its own breakers). Audit lag is this process's drain (every process
  * drains). A source that does not answer leaves its part null or as last read.
@@ -83,11 +85,7 @@ export class OverviewSnapshots {
     const { store, clock, cfg } = this.svc;
     const now = clock.now();
     const pools = await store.pools();
-    const [live, paused, byPool] = await Promise.all([
-      store.online(pools, now - cfg.HEARTBEAT_TIMEOUT_MS),
-      store.pausedPools(),
-      Promise.all(pools.map((p) => store.counts(p))),
-    ]);
+    const [live, paused, counts] = await Promise.all([store.online(pools, now - cfg.HEARTBEAT_TIMEOUT_MS), store.pausedPools(), store.poolCounts(pools)]);
     await this.funnel.setNow({ online: live.online, waiting: live.waiting });
     const [minutes, waits, breakers, errorsByCategory, deadLetters, auditLagSeconds] = await Promise.all([
       this.funnel.minutes(SERIES_MINUTES),
@@ -98,20 +96,16 @@ export class OverviewSnapshots {
       this.auditLag(),
     ]);
     const sorted = waits.sort((a, b) => a - b);
-    const recent = minutes.slice(-Math.round(RECENT_MS / 60_000));
+    // Completed minutes only: the current one is still filling.
+    const recent = minutes.slice(-Math.round(RECENT_MS / 60_000) - 1, -1);
     const calls = minutes.reduce((s, m) => s + (m.fields.calls ?? 0), 0);
     const callMs = minutes.reduce((s, m) => s + (m.fields.callMs ?? 0), 0);
     const pausedNames = new Set(paused.map((p) => p.pool));
     return {
       at: now,
       online: live.online,
-      pools: pools.map((pool, i) => ({
-        pool,
-        byState: byPool[i]!,
-        // Everyone in the queue, present or not (stats.online counts the present ones).
-        queueDepth: byPool[i]!.WAITING,
-        paused: pausedNames.has(pool),
-      })),
+      // queueDepth: the present waiting people (the lobby matching scans), as queue_depth{pool} reports it.
+      pools: counts.map((c) => ({ pool: c.pool, byState: c.byState, queueDepth: c.queueDepth, paused: pausedNames.has(c.pool) })),
       waitP50Ms: percentile(sorted, 50),
       waitP95Ms: percentile(sorted, 95),
       matchesPerMinute: recent.reduce((s, m) => s + (m.fields.matched ?? 0), 0) / recent.length,

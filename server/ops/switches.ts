@@ -12,6 +12,7 @@
  * everywhere within that interval. The process that sets one applies it at once. A Redis that
  * cannot be read leaves the last switches read in force.
  */
+import { Gauge, type Registry } from 'prom-client';
 import type { RedisClient } from '../infra/redis';
 import type { Logger } from '../infra/logger';
 import { USER_MESSAGES } from '../resilience/messages';
@@ -29,7 +30,8 @@ export interface Switches {
   reason: string | null;
 }
 
-export type SwitchChange = Partial<Pick<Switches, 'stopMatching' | 'textOnly' | 'tightLimits'>>;
+const NAMES = ['stopMatching', 'textOnly', 'tightLimits'] as const;
+export type SwitchChange = Partial<Pick<Switches, (typeof NAMES)[number]>>;
 
 const OFF: Switches = { stopMatching: false, textOnly: false, tightLimits: false, updatedAt: null, updatedBy: null, reason: null };
 const STOP_NOTICE = { code: 'MATCHING_PAUSED', message: USER_MESSAGES.MATCHING_PAUSED };
@@ -85,7 +87,7 @@ export class KillSwitches {
   async set(change: SwitchChange, actor: string, reason: string): Promise<Switches> {
     const now = this.clock.now();
     const fields: Record<string, string | number> = { updatedAt: now, updatedBy: actor, reason };
-    for (const k of ['stopMatching', 'textOnly', 'tightLimits'] as const) if (change[k] !== undefined) fields[k] = change[k] ? '1' : '0';
+    for (const k of NAMES) if (change[k] !== undefined) fields[k] = change[k] ? '1' : '0';
     // A stop turned on (again) is a new stop: everyone waiting hears of it once more.
     if (change.stopMatching === true && !this.current.stopMatching) fields.stopSince = now;
     await this.redis.hset(this.keys.switches(), fields);
@@ -112,4 +114,21 @@ export class KillSwitches {
   stop(): Promise<void> {
     return this.job.stop();
   }
+}
+
+/**
+ * kill_switch{name}: 1 while the switch is on, as this process holds it (read at scrape). Every
+ * process reports its own view, which follows Redis within SWITCHES_POLL_MS: aggregate with max.
+ */
+export function observeSwitches(registry: Registry, switches: KillSwitches): void {
+  new Gauge({
+    name: 'kill_switch',
+    help: 'Kill switches as this process holds them: 1 on, 0 off (stopMatching, textOnly, tightLimits; use max over processes)',
+    labelNames: ['name'],
+    registers: [registry],
+    collect() {
+      const s = switches.get();
+      for (const name of NAMES) this.set({ name }, s[name] ? 1 : 0);
+    },
+  });
 }

@@ -209,9 +209,12 @@ export interface MatchMode {
 
 /**
  * The connection-funnel steps one script call made (lib.lua `step`): matches made, first signals,
- * matches in call, matches ended before it (missing, ghost), calls ended (calls, their total callMs).
+ * matches in call, matches ended before it (missing, ghost), calls ended (calls, their total callMs),
+ * and once per match its first failed-media report (iceFailures) and media path (relayed, direct).
  */
-export type FunnelSteps = Partial<Record<'matched' | 'signalling' | 'connected' | 'missing' | 'ghost' | 'calls' | 'callMs', number>>;
+export type FunnelSteps = Partial<
+  Record<'matched' | 'signalling' | 'connected' | 'missing' | 'ghost' | 'calls' | 'callMs' | 'iceFailures' | 'relayed' | 'direct', number>
+>;
 
 /** Runs a script call of a pool (the composition root: the pool's bulkhead and the Redis policy). */
 export type Guard = <T>(pool: string, fn: () => Promise<T>) => Promise<T>;

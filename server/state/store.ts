@@ -255,7 +255,7 @@ export class StateStore extends ScriptRunner {
   }
 
   /**
-   * Relay chat, typing, the sender's media state or a WebRTC signal to the partner in `matchId`. `masks`: the chat text's
+   * Relay chat, typing, the sender's media state or a WebRTC signal to the partner in `matchId` (or record the call's media path). `masks`: the chat text's
    * masked variants (safety/text-safety.ts), of which the script gives the partner the one both
    * users' preferences call for.
    */
@@ -263,7 +263,7 @@ export class StateStore extends ScriptRunner {
     uid: string;
     pool: string;
     matchId: string;
-    kind: 'chat' | 'typing' | 'media' | 'signal';
+    kind: 'chat' | 'typing' | 'media' | 'signal' | 'path';
     text?: string;
     masks?: ChatVariants;
     typing?: boolean;
@@ -275,6 +275,8 @@ export class StateStore extends ScriptRunner {
     data?: unknown;
     /** kind 'signal': `data` without the sender's own addresses, relayed instead when the sender hides them (enqueue `privacy`). */
     hidden?: unknown;
+    /** kind 'path': the call's media path as the sender's client saw it (counted once per match). */
+    path?: 'relay' | 'direct';
     clientMessageId?: string;
     guess?: boolean;
   }) {
@@ -290,6 +292,7 @@ export class StateStore extends ScriptRunner {
       failed: a.failed,
       data: a.data,
       hidden: a.hidden,
+      path: a.path,
       cmid: a.clientMessageId,
       op: a.clientMessageId ? `${a.uid}:chat:${a.clientMessageId}` : undefined,
       guess: a.guess,

@@ -80,7 +80,7 @@ describe('the dashboard and the alert rules', () => {
       expect(at, name).toBeGreaterThanOrEqual(0);
       return metricNames(ruleExpressions(rules.slice(at)).at(0) ?? '');
     };
-    expect(alertExpr('MatchingStalled')).toEqual(expect.arrayContaining(['queue_depth', 'matches_total']));
+    expect(alertExpr('MatchingStalled')).toEqual(expect.arrayContaining(['queue_depth', 'matches_total', 'kill_switch']));
     expect(alertExpr('FunnelMissingShareHigh')).toEqual(['funnel_total']);
     expect(alertExpr('MatchWaitP95High')).toEqual(['match_wait_seconds_bucket']);
     expect(alertExpr('ProcedureErrorRate')).toEqual(['trpc_requests_total']);

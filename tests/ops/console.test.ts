@@ -4,6 +4,7 @@ import { startTestApp } from '../support/app';
 import { connectUser, matchedPair, refusal } from '../support/client';
 import { consoleClient, secondApp } from './support';
 
+// Both far below their defaults (500, 2000), so a wait bounded by a few intervals shows the setting is used.
 const FAST = { SWITCHES_POLL_MS: '100', OVERVIEW_INTERVAL_MS: '100' };
 
 describe('operator console: funnel and overview', () => {
@@ -16,23 +17,74 @@ describe('operator console: funnel and overview', () => {
     await one.a.api.match.joined.mutate({ matchId: one.matchId });
     await one.b.api.match.joined.mutate({ matchId: one.matchId });
     await one.a.api.signal.path.mutate({ matchId: one.matchId, path: 'relay' });
+    // A match's path counts once, whoever resends it; someone outside the match is refused.
+    await one.a.api.signal.path.mutate({ matchId: one.matchId, path: 'relay' });
+    await one.b.api.signal.path.mutate({ matchId: one.matchId, path: 'direct' });
+    await using stranger = await connectUser(app.url);
+    expect((await refusal(stranger.api.signal.path.mutate({ matchId: one.matchId, path: 'relay' }))).data.appCode).toBe('NOT_IN_MATCH');
     await one.a.close();
     await one.b.close();
     const two = await matchedPair(app.url);
+    // Both sides report the failure, one of them twice: one match with an ICE failure.
     await two.a.api.signal.media.mutate({ matchId: two.matchId, audio: false, video: false, failed: true });
+    await two.a.api.signal.media.mutate({ matchId: two.matchId, audio: false, video: false, failed: true });
+    await two.b.api.signal.media.mutate({ matchId: two.matchId, audio: false, video: false, failed: true });
     await two.a.api.match.end.mutate({ matchId: two.matchId });
+    // Flushed and re-read every OVERVIEW_INTERVAL_MS (100 here): the default (2000) would miss this.
     await vi.waitFor(
       async () => {
         const f = await ops.funnel.query({ minutes: 5 });
-        expect(f.totals).toMatchObject({ matched: 2, signalling: 1, connected: 1, missing: 1, iceFailures: 1, relayed: 1, missingShare: 0.5, relayedShare: 1 });
+        expect(f.totals).toMatchObject({
+          matched: 2,
+          signalling: 1,
+          connected: 1,
+          missing: 1,
+          iceFailures: 1,
+          relayed: 1,
+          direct: 0,
+          missingShare: 0.5,
+          relayedShare: 1,
+        });
       },
-      { timeout: 3000 },
+      { timeout: 1500, interval: 50 },
     );
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     expect(metrics).toMatch(/funnel_total\{step="missing"\} 1/);
     expect(metrics).toMatch(/media_paths_total\{path="relay"\} 1/);
+    expect(metrics).not.toMatch(/media_paths_total\{path="direct"\}/);
+    expect(metrics).toMatch(/media_failures_total 3/);
     await two.a.close();
     await two.b.close();
+  });
+
+  it('in LiveKit mode the first of the pair to join the room is the signalling step', async () => {
+    await using lk = await startLiveKitDouble();
+    await using app = await startTestApp({ ...FAST, LIVEKIT_URL: lk.url, LIVEKIT_API_KEY: lk.apiKey, LIVEKIT_API_SECRET: lk.apiSecret });
+    lk.setWebhookUrl(`${app.url}/livekit/webhook`);
+    const ops = await consoleClient(app);
+    const { a, b } = await matchedPair(app.url);
+    const ma = await a.next('matched');
+    const mb = await b.next('matched');
+    expect(ma.mode).toBe('livekit');
+    const totals = async () => (await ops.funnel.query({ minutes: 5 })).totals;
+    await lk.join(ma.livekit!.room, a.userId, ma.livekit!.token);
+    await vi.waitFor(async () => expect(await totals()).toMatchObject({ matched: 1, signalling: 1, connected: 0 }), { timeout: 1500, interval: 50 });
+    await lk.join(mb.livekit!.room, b.userId, mb.livekit!.token);
+    await a.next('state', (e) => e.to === 'IN_CALL');
+    await vi.waitFor(async () => expect(await totals()).toMatchObject({ matched: 1, signalling: 1, connected: 1 }), { timeout: 1500, interval: 50 });
+    await a.close();
+    await b.close();
+  });
+
+  it('admin.funnel is read from Redis at most once per OVERVIEW_INTERVAL_MS for each window, whoever asks', async () => {
+    await using app = await startTestApp({ SWITCHES_POLL_MS: '100', OVERVIEW_INTERVAL_MS: '60000' });
+    const ops = await consoleClient(app);
+    const read = vi.spyOn(app.server.services.ops.funnel, 'minutes');
+    await Promise.all(Array.from({ length: 5 }, () => ops.funnel.query({ minutes: 30 })));
+    await ops.funnel.query({ minutes: 30 });
+    expect(read).toHaveBeenCalledTimes(1);
+    await ops.funnel.query({ minutes: 60 });
+    expect(read).toHaveBeenCalledTimes(2);
   });
 
   it('a match whose CONNECTING deadline passes is missing and a ghost', async () => {
@@ -59,7 +111,7 @@ describe('operator console: funnel and overview', () => {
     await a.api.match.enqueue.mutate({});
     await overview.refresh();
     const waiting = await ops.overview.query();
-    expect(waiting.pools.find((p) => p.pool === 'global')?.byState.WAITING).toBe(1);
+    expect(waiting.pools.find((p) => p.pool === 'global')).toMatchObject({ byState: { WAITING: 1 }, queueDepth: 1 });
     expect(waiting.online).toBeGreaterThanOrEqual(1);
     const build = vi.spyOn(overview, 'build');
     await Promise.all(Array.from({ length: 10 }, () => ops.overview.query()));
@@ -72,16 +124,23 @@ describe('operator console: funnel and overview', () => {
     const matched = await ops.overview.query();
     expect(matched.pools.find((p) => p.pool === 'global')?.byState.CONNECTING).toBe(2);
     expect(matched.series.matches.at(-1)).toBe(1);
+    // The minute still running is not in the rate.
+    expect(matched.matchesPerMinute).toBe(0);
     expect(matched.waitP50Ms).not.toBeNull();
   });
 });
 
 describe('operator console: kill switches', () => {
-  it('a switch set on one process is obeyed by a second process within a second', async () => {
+  it('a switch set on one process is obeyed by another within its SWITCHES_POLL_MS, and not before', async () => {
     await using one = await startTestApp(FAST);
     await using two = await secondApp(one, FAST);
+    await using slow = await secondApp(one, { SWITCHES_POLL_MS: '60000', OVERVIEW_INTERVAL_MS: '100' });
     await (await consoleClient(one)).switches.set.mutate({ stopMatching: true, reason: 'incident drill' });
-    await vi.waitFor(() => expect(two.server.services.ops.switches.get().stopMatching).toBe(true), { timeout: 1000, interval: 20 });
+    // 100 ms polls: seen well within the default's 500 ms.
+    await vi.waitFor(() => expect(two.server.services.ops.switches.get().stopMatching).toBe(true), { timeout: 400, interval: 20 });
+    expect(slow.server.services.ops.switches.get().stopMatching).toBe(false);
+    expect(await (await fetch(`${two.url}/metrics`)).text()).toMatch(/kill_switch\{name="stopMatching"\} 1/);
+    expect(await (await fetch(`${slow.url}/metrics`)).text()).toMatch(/kill_switch\{name="stopMatching"\} 0/);
     expect(await (await consoleClient(two)).switches.get.query()).toMatchObject({
       stopMatching: true,
       reason: 'incident drill',
@@ -133,14 +192,14 @@ describe('operator console: kill switches', () => {
     await b.close();
   });
 
-  it('tightLimits makes a rate-limited action refused sooner', async () => {
-    await using app = await startTestApp({ ...FAST, RATE_STATS: '8/1m', SWITCH_TIGHT_FACTOR: '4' });
+  it('tightLimits makes every rate-limited action cost SWITCH_TIGHT_FACTOR points', async () => {
+    await using app = await startTestApp({ ...FAST, RATE_STATS: '8/1m', SWITCH_TIGHT_FACTOR: '2' });
     await using a = await connectUser(app.url);
-    for (let i = 0; i < 3; i++) await a.api.stats.online.query();
+    for (let i = 0; i < 5; i++) await a.api.stats.online.query();
     await (await consoleClient(app)).switches.set.mutate({ tightLimits: true, reason: 'abuse wave' });
+    // 8 points at 2 each: four calls (the default factor, 4, would refuse the third; no switch, the ninth).
     await using b = await connectUser(app.url);
-    await b.api.stats.online.query();
-    await b.api.stats.online.query();
+    for (let i = 0; i < 4; i++) await b.api.stats.online.query();
     expect((await refusal(b.api.stats.online.query())).data.appCode).toBe('RATE_LIMITED');
   });
 });

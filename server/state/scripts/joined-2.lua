@@ -1,5 +1,6 @@
 --[[ joined: the user reports being connected to the call (LiveKit participant_joined, or the
   direct WebRTC connection established). When both have joined: CONNECTING -> IN_CALL for both.
+  A LiveKit match's first join is its funnel `signalling` step (relay-2.lua counts direct ones).
   KEYS[1] user hash
   ARGV[3] { pool, uid, matchId, guess?, allowed? }
   Returns { ok, state, both } or { ok = false, error = 'NOT_IN_MATCH' } ]]
@@ -10,6 +11,11 @@ if not u or u.matchId ~= A.matchId then return refuse('NOT_IN_MATCH', { state = 
 if u.state == 'IN_CALL' then return reply({ ok = true, state = u.state, both = true, already = true }) end
 local p = partner_in(u, A.matchId)
 if not p or u.state ~= 'CONNECTING' then return refuse('NOT_IN_MATCH', { state = u.state }) end
+-- In LiveKit mode the call is set up between each client and LiveKit, not through our relay: the
+-- first of the pair to join the room (participant_joined) is the match's `signalling` step.
+if redis.call('HGET', mkey(A.matchId), 'mode') == 'livekit' and redis.call('HSETNX', mkey(A.matchId), 'signalledAt', NOW) == 1 then
+  step('signalling')
+end
 redis.call('HSET', ukey(u.id), 'joined', 1)
 u.joined = '1'
 if p.joined ~= '1' or p.state ~= 'CONNECTING' then return reply({ ok = true, state = u.state, both = false }) end

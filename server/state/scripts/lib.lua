@@ -98,7 +98,7 @@ local function funnel(rec)
   elseif rec.kind == 'match_connected' then
     step('connected')
   elseif rec.kind == 'match_ended' then
-    local connectedAt = redis.call('HGET', P .. 'match:' .. rec.matchId, 'connectedAt')
+    local connectedAt = redis.call('HGET', mkey(rec.matchId), 'connectedAt')
     if connectedAt then
       step('calls')
       step('callMs', NOW - tonumber(connectedAt))

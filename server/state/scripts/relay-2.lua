@@ -5,7 +5,9 @@
   preferences call for (computed by server/safety/text-safety.ts, A.masks), and the message goes
   to the pool's outbox as it was typed, with what the receiver saw masked (chat_messages).
   KEYS[1] user hash
-  ARGV[3] { pool, uid, matchId, kind = chat|typing|media|signal, text?, masks?, typing?, audio?, video?, failed?, data?, hidden?, cmid?, op?, guess? }
+  ARGV[3] { pool, uid, matchId, kind = chat|typing|media|signal|path, text?, masks?, typing?, audio?, video?, failed?, data?, hidden?, path?, cmid?, op?, guess? }
+          kind path: the call's media path (path = relay|direct) as the sender's client saw it; told
+          to nobody, counted once per match (the first report wins: the funnel's relayed/direct)
           hidden: data without the sender's own addresses (server/chat/hide-addresses.ts), relayed
           instead of data when the sender hides their address (privacy, enqueue-2.lua; absent: hidden)
           masks = { kinds = { 'link'|'email'|'phone'|'word', ... }, c?, w?, cw? }: what the text
@@ -46,6 +48,12 @@ elseif A.kind == 'media' then
   -- What the sender is sending now (false: no device, muted or camera off), for the partner's view.
   -- failed: the sender's video could not connect at all, and they go on by text.
   push(p.id, 'partner_media', { matchId = A.matchId, audio = A.audio == true, video = A.video == true, failed = A.failed == true })
+  -- A failed call counts once in the funnel, however often either side reports it.
+  if A.failed == true and redis.call('HSETNX', mkey(A.matchId), 'iceFailedAt', NOW) == 1 then step('iceFailures') end
+elseif A.kind == 'path' then
+  if redis.call('HGET', mkey(A.matchId), 'mode') == 'text' then return refuse('TEXT_ONLY') end
+  local path = A.path == 'relay' and 'relayed' or 'direct'
+  if redis.call('HSETNX', mkey(A.matchId), 'path', path) == 1 then step(path) end
 else
   -- WebRTC needs a few descriptions and some dozens of candidates per call; a sender past its
   -- bound is refused, so no pair can fill Redis through each other's histories.

@@ -338,7 +338,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
   });
   // An operator's disconnect ends the session as a ban does (sockets closed on every process), for a moment only.
   const ops = createOps(base, switches, {
-    endSession: (uid) => presence.endSession(uid, 'operator', DISCONNECT_REVOKE_MS, http.endRevoked),
+    endSession: (uid, actor) => presence.endSession(uid, 'operator', DISCONNECT_REVOKE_MS, http.endRevoked, actor),
     onJobRun: jobReporter(metrics),
   });
   const svc: Services = { ...base, ops };

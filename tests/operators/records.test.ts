@@ -1,13 +1,22 @@
 /**
  * What the console leaves on record: an operator's disconnect names the operator in the person's
- * audit trail, and reading a person's data is an entry in the action log like any action.
+ * audit trail, reading a person's data is an entry in the action log like any action, and the
+ * log itself is kept as long as the audit trail.
  */
+import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { stateTransitions } from '../../server/audit/schema';
+import { loadConfig } from '../../server/config';
+import { createMetrics } from '../../server/infra/metrics';
+import { operatorActions } from '../../server/operators/schema';
+import { auditRetention } from '../../server/parts';
+import { openTestDb, silent } from '../audit/support';
 import { startTestApp } from '../support/app';
 import { connectUser, matchedPair } from '../support/client';
 import { operatorSession } from '../support/operators';
+
+const DAY = 86_400_000;
 
 describe('operator records', () => {
   it('a disconnect is audited as done by operator:<name>, in a call and while waiting', async () => {
@@ -72,5 +81,28 @@ describe('operator records', () => {
     actions.beginRead = () => Promise.reject(new Error('postgres away'));
     await expect(admin.api.admin.privacy.export.query({ userId: 'someone' })).rejects.toMatchObject({ data: { appCode: 'ACTION_NOT_RECORDED' } });
     await expect(admin.api.admin.overview.query()).resolves.toBeTruthy();
+  });
+});
+
+describe('operator action log retention', () => {
+  it('the audit retention job deletes action rows older than AUDIT_RETENTION_DAYS and keeps the rest', async () => {
+    await using db = await openTestDb('postgres');
+    const now = Date.parse('2027-05-20T12:00:00Z');
+    const row = (id: string, daysAgo: number) => ({
+      id,
+      at: new Date(now - daysAgo * DAY),
+      operatorId: randomUUID(),
+      operatorName: 'ann',
+      role: 'admin' as const,
+      action: 'admin.moderation.ban',
+      outcome: 'ok' as const,
+    });
+    const [old, recent] = [randomUUID(), randomUUID()];
+    await db.database.db.insert(operatorActions).values([row(old, 11), row(recent, 9)]);
+    const cfg = loadConfig({ AUDIT_RETENTION_DAYS: '10' });
+    const job = auditRetention(cfg, db.database, silent, { now: () => now }, createMetrics());
+    const report = await job.runOnce();
+    expect(report.actionsExpired).toBe(1);
+    expect((await db.database.db.select({ id: operatorActions.id }).from(operatorActions)).map((r) => r.id)).toEqual([recent]);
   });
 });

@@ -96,6 +96,8 @@ export const LIMITED_PROCEDURES: Readonly<Record<string, RateAction>> = {
   'safety.appeal': 'appeal',
   'stats.online': 'stats',
   'operators.login': 'login',
+  // A stolen console session guessing its operator's password: the same allowance as signing in.
+  'operators.changePassword': 'login',
 };
 
 /** Refused: the person may try again in `retryAfterMs`. */

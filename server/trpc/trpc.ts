@@ -219,6 +219,8 @@ function operatorProcedure(role: OperatorRole) {
     if (RANK[operator.role] < RANK[role]) refuse(ctx, path, type, domainRefusal(new RoleRequiredError(role)));
     if (type === 'mutation' && !ctx.sameOrigin) refuse(ctx, path, type, domainRefusal(new OriginRefusedError()));
     await checkInput(ctx, path, type, getRawInput);
+    // Only per-address limits apply here (operators.changePassword shares sign-in's).
+    await limit(ctx, path, type, null);
     const read = type !== 'mutation';
     if (read && !AUDITED_READS.has(path)) return settle(await next({ ctx: { operator } }), ctx, path, type);
     const actions = ctx.svc.operatorActions;

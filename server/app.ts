@@ -30,6 +30,7 @@ import { REPORT_REASONS, Reports } from './safety/reports';
 import { Moderation } from './safety/moderation';
 import { SANCTION_KINDS, Sanctions } from './safety/sanctions';
 import { Operators } from './operators/service';
+import { decoyHash } from './operators/passwords';
 import { OperatorActions } from './operators/actions';
 import { Challenges } from './safety/challenges';
 import { auditRecorder, auditRetention, cleanupJob, epochGuard, jobReporter, matchService, outboxDrain, presenceService } from './parts';
@@ -322,7 +323,10 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
     ),
     sanctions,
     moderation: new Moderation(database.db, (fn) => resilience.policies.postgres.execute(fn), clock, sanctions),
-    operators: new Operators(database.db, (fn) => resilience.policies.postgres.execute(fn), clock, { sessionTtlMs: cfg.OPERATOR_SESSION_TTL_MS }),
+    operators: new Operators(database.db, (fn) => resilience.policies.postgres.execute(fn), clock, {
+      sessionTtlMs: cfg.OPERATOR_SESSION_TTL_MS,
+      decoyHash: await decoyHash(),
+    }),
     operatorActions: new OperatorActions(database.db, (fn) => resilience.policies.postgres.execute(fn), clock),
   };
   // Gauges read at scrape (infra/live-gauges.ts): the active pools' counts, subscriptions, bulkheads.
@@ -339,7 +343,7 @@ async function compose(cfg: Config, opts: StartOptions, c: Connections, opened: 
   });
   // An operator's disconnect ends the session as a ban does (sockets closed on every process), for a moment only.
   const ops = createOps(base, switches, {
-    endSession: (uid) => presence.endSession(uid, 'operator', DISCONNECT_REVOKE_MS, http.endRevoked),
+    endSession: (uid, actor) => presence.endSession(uid, 'operator', DISCONNECT_REVOKE_MS, http.endRevoked, actor),
     onJobRun: jobReporter(metrics),
   });
   const svc: Services = { ...base, ops };

@@ -8,13 +8,15 @@
  *  - deletes default-partition rows older than `retentionDays`; for a private table (chat
  *    transcripts: PRIVATE_TABLES), every row older than its own period (`privateRetentionDays`),
  *    so people's words are kept no longer than said, not up to a month more. Its new monthly
- *    partitions are closed to the analyst role, like the table (migration 0005).
+ *    partitions are closed to the analyst role, like the table (migration 0005);
+ *  - deletes operator_actions rows (the console's action log, not partitioned: a few rows a day)
+ *    older than `retentionDays`, the audit trail's own period, which the log explains.
  * Each step takes a transaction-level advisory lock per table and re-checks what exists, so
  * several processes can run the job at once without stepping on each other; and a short
  * lock_timeout, so DDL never queues for long behind an analyst query while inserts queue behind
  * it. A failed step is logged and retried next run.
  */
-import { sql } from 'drizzle-orm';
+import { lt, sql } from 'drizzle-orm';
 import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/postgres';
 import type { Clock } from '../shared/clock';
@@ -30,6 +32,7 @@ import {
   type Month,
   type PartitionPolicy,
 } from './partitions';
+import { operatorActions } from '../operators/schema';
 import { rowsOf } from './writer';
 import { PeriodicJob, type JobReporter } from '../shared/periodic';
 
@@ -47,8 +50,10 @@ export interface RetentionReport {
   dropped: string[];
   /** Rows moved out of default partitions into new monthly ones. */
   moved: number;
-  /** Rows past retention deleted from default partitions. */
+  /** Rows past retention deleted from default partitions (and private tables). */
   expired: number;
+  /** operator_actions rows past retention deleted. */
+  actionsExpired: number;
   failures: string[];
 }
 
@@ -80,7 +85,7 @@ export class AuditRetention {
 
   /** One run now; throws what it threw. A scheduled run at the same time is kept apart by the advisory locks. */
   async runOnce(): Promise<RetentionReport> {
-    const report: RetentionReport = { created: [], dropped: [], moved: 0, expired: 0, failures: [] };
+    const report: RetentionReport = { created: [], dropped: [], moved: 0, expired: 0, actionsExpired: 0, failures: [] };
     const now = this.clock.now();
     for (const [i, table] of PARTITIONED_TABLES.entries()) {
       const step = async (what: string, fn: () => Promise<void>) => {
@@ -128,7 +133,16 @@ export class AuditRetention {
         report.expired += n;
       });
     }
-    if (report.created.length || report.dropped.length || report.expired) this.log.info(report, 'audit partitions maintained');
+    try {
+      const cutoff = retentionCutoff(now, this.opts.retentionDays);
+      // Idempotent: several processes may run it at once without a lock.
+      const gone = await this.db.delete(operatorActions).where(lt(operatorActions.at, cutoff)).returning({ id: operatorActions.id });
+      report.actionsExpired = gone.length;
+    } catch (e) {
+      report.failures.push(`expire operator_actions: ${String(e)}`);
+      this.log.warn({ err: e, table: 'operator_actions' }, 'audit retention step failed; retrying next run');
+    }
+    if (report.created.length || report.dropped.length || report.expired || report.actionsExpired) this.log.info(report, 'audit partitions maintained');
     return report;
   }
 

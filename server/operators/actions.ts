@@ -4,7 +4,7 @@
  * its code). If the first write fails the action is refused, so nothing is done unaudited; a
  * row left 'pending' means the process died (or Postgres went away) between the two.
  */
-import { and, desc, eq, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, type SQL } from 'drizzle-orm';
 import type { DbGuard } from '../audit/db-guard';
 import type { Db } from '../infra/postgres';
 import type { Clock } from '../shared/clock';
@@ -30,6 +30,12 @@ export function withoutSecrets(input: unknown): unknown {
   if (!input || typeof input !== 'object' || Array.isArray(input)) return input ?? null;
   return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, SECRET_KEYS.has(k) ? '[removed]' : v]));
 }
+
+/**
+ * A read of a person's data is recorded once per operator, procedure and target in this window:
+ * the console polls a person's detail while it is open, and one row says as much as a hundred.
+ */
+export const READ_RECORD_WINDOW_MS = 5 * 60_000;
 
 export interface ActionQuery {
   limit: number;
@@ -62,6 +68,31 @@ export class OperatorActions {
         .returning({ id: operatorActions.id }),
     );
     return row!.id;
+  }
+
+  /**
+   * A read of a person's data (trpc.ts AUDITED_READS): written like a mutation's row, unless the
+   * same operator read the same target through the same procedure within READ_RECORD_WINDOW_MS
+   * (then null: nothing to settle). Throws when it cannot read or write (the read is refused).
+   */
+  async beginRead(operator: OperatorIdentity, action: string, input: unknown): Promise<string | null> {
+    const target = targetOf(input);
+    const since = new Date(this.clock.now() - READ_RECORD_WINDOW_MS);
+    const [recent] = await this.guard(() =>
+      this.db
+        .select({ id: operatorActions.id })
+        .from(operatorActions)
+        .where(
+          and(
+            target === null ? isNull(operatorActions.target) : eq(operatorActions.target, target),
+            gt(operatorActions.at, since),
+            eq(operatorActions.operatorId, operator.id),
+            eq(operatorActions.action, action),
+          ),
+        )
+        .limit(1),
+    );
+    return recent ? null : this.begin(operator, action, input);
   }
 
   /** Settles a row: errorCode null for success. */

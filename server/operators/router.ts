@@ -46,7 +46,7 @@ export const operatorsRouter = router({
       return { ok: true as const };
     }),
   changePassword: viewerProcedure.input(z.object({ current: z.string().min(1).max(256), next: password })).mutation(async ({ ctx, input }) => {
-    await ctx.svc.operators.changePassword(ctx.operator.id, input.current, input.next);
+    await ctx.svc.operators.changePassword(ctx.operator.id, input.current, input.next, ctx.operatorToken);
     return { ok: true as const };
   }),
   /** The action log, newest first. */

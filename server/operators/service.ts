@@ -7,13 +7,13 @@
  * statement batch, and a session is honoured only while its operator is enabled.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { DbGuard } from '../audit/db-guard';
 import type { Db } from '../infra/postgres';
 import type { Clock } from '../shared/clock';
 import { BootstrapClosedError, LoginFailedError, OperatorNameTakenError, OperatorNotFoundError, WrongPasswordError } from './errors';
 import { hashPassword, passwordMatches } from './passwords';
-import { operatorSessions, operators, type OperatorRole } from './schema';
+import { operatorActions, operatorSessions, operators, type OperatorRole } from './schema';
 
 export interface OperatorIdentity {
   id: string;
@@ -23,6 +23,8 @@ export interface OperatorIdentity {
 
 export interface OperatorsOptions {
   sessionTtlMs: number;
+  /** Verified against for an unknown name, so it takes as long as a wrong password (passwords.ts decoyHash, made at start). */
+  decoyHash: string;
 }
 
 export function tokenHash(token: string): string {
@@ -37,9 +39,6 @@ function isUniqueViolation(e: unknown): boolean {
 const identity = { id: operators.id, name: operators.name, role: operators.role };
 
 export class Operators {
-  /** Verified against for an unknown name, so it takes as long as a wrong password. */
-  private decoy: Promise<string> | null = null;
-
   constructor(
     private readonly db: Db,
     private readonly guard: DbGuard,
@@ -63,7 +62,10 @@ export class Operators {
     }
   }
 
-  /** The first admin: created only while no admin exists (one at a time, under a transaction lock). */
+  /**
+   * The first admin: created only while no admin exists (one at a time, under a transaction lock),
+   * and entered in the action log in the same transaction, as done by itself.
+   */
   async bootstrap(name: string, password: string): Promise<OperatorIdentity> {
     const passwordHash = await hashPassword(password);
     return this.guard(() =>
@@ -78,6 +80,16 @@ export class Operators {
           .catch((e: unknown) => {
             throw isUniqueViolation(e) ? new OperatorNameTakenError() : e;
           });
+        await tx.insert(operatorActions).values({
+          at: new Date(this.clock.now()),
+          operatorId: row!.id,
+          operatorName: row!.name,
+          role: 'admin',
+          action: 'operators.bootstrap',
+          target: row!.id,
+          input: { name },
+          outcome: 'ok',
+        });
         return row!;
       }),
     );
@@ -91,7 +103,7 @@ export class Operators {
         .from(operators)
         .where(and(sql`lower(${operators.name}) = lower(${name})`, isNull(operators.disabledAt))),
     );
-    const ok = await passwordMatches(row?.passwordHash ?? (await this.decoyHash()), password);
+    const ok = await passwordMatches(row?.passwordHash ?? this.opts.decoyHash, password);
     if (!row || !ok) throw new LoginFailedError();
     const token = randomBytes(32).toString('base64url');
     const now = this.clock.now();
@@ -147,16 +159,23 @@ export class Operators {
     });
   }
 
-  async changePassword(id: string, current: string, next: string): Promise<void> {
+  /**
+   * A new password for one's own account, given the current one; every other session of the
+   * account ends (someone who learnt the old password is signed out), the one asking (`keepToken`) stays.
+   */
+  async changePassword(id: string, current: string, next: string, keepToken: string | null): Promise<void> {
     const [row] = await this.guard(() => this.db.select({ passwordHash: operators.passwordHash }).from(operators).where(eq(operators.id, id)));
     if (!row) throw new OperatorNotFoundError();
     if (!(await passwordMatches(row.passwordHash, current))) throw new WrongPasswordError();
     const passwordHash = await hashPassword(next);
-    await this.guard(() => this.db.update(operators).set({ passwordHash }).where(eq(operators.id, id)));
-  }
-
-  private decoyHash(): Promise<string> {
-    this.decoy ??= hashPassword(randomBytes(16).toString('hex'));
-    return this.decoy;
+    const others = keepToken
+      ? and(eq(operatorSessions.operatorId, id), ne(operatorSessions.tokenHash, tokenHash(keepToken)))
+      : eq(operatorSessions.operatorId, id);
+    await this.guard(() =>
+      this.db.transaction(async (tx) => {
+        await tx.update(operators).set({ passwordHash }).where(eq(operators.id, id));
+        await tx.delete(operatorSessions).where(others);
+      }),
+    );
   }
 }

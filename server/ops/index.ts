@@ -20,7 +20,11 @@ export function createSwitches(cfg: Config, redis: RedisClient, clock: Clock, lo
   return new KillSwitches(redis, new OpsKeys(cfg.REDIS_PREFIX), clock, { pollMs: cfg.SWITCHES_POLL_MS, tightFactor: cfg.SWITCH_TIGHT_FACTOR, log, onJobRun });
 }
 
-export function createOps(svc: Omit<Services, 'ops'>, switches: KillSwitches, wiring: { endSession: (uid: string) => Promise<void>; onJobRun?: JobReporter }) {
+export function createOps(
+  svc: Omit<Services, 'ops'>,
+  switches: KillSwitches,
+  wiring: { endSession: (uid: string, actor: string) => Promise<void>; onJobRun?: JobReporter },
+) {
   const funnel = new Funnel(svc.redis, new OpsKeys(svc.cfg.REDIS_PREFIX), svc.clock, svc.metrics.registry, svc.cfg.OVERVIEW_INTERVAL_MS);
   // Every script call's funnel steps and every match's waits, counted by the process that made them.
   svc.store.onFunnelSteps((_pool, steps) => funnel.record(steps));

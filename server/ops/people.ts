@@ -32,8 +32,8 @@ export interface LookupRow {
 export class People {
   constructor(
     private readonly svc: Parts,
-    /** Ends a person's session everywhere (the composition root: presence.endSession with the sockets' closer). */
-    private readonly endSession: (uid: string) => Promise<void>,
+    /** Ends a person's session everywhere, audited as done by `actor` (the composition root: presence.endSession with the sockets' closer). */
+    private readonly endSession: (uid: string, actor: string) => Promise<void>,
   ) {}
 
   /** By exact id, or by display name (case-insensitive, exact) in every pool. */
@@ -106,9 +106,13 @@ export class People {
     return { ok: true, users: r.users };
   }
 
-  /** Ends the person's match (their partner re-queued), puts them at rest and closes their sockets on every process. */
-  async disconnect(userId: string): Promise<{ ok: true }> {
-    await this.endSession(userId);
+  /**
+   * Ends the person's match (their partner re-queued), puts them at rest and closes their sockets
+   * on every process. The transitions name `actor`; `reason`, the operator's words, is kept with
+   * the action itself (operator_actions), as the transitions' reason is a category analysts count.
+   */
+  async disconnect(userId: string, actor: string): Promise<{ ok: true }> {
+    await this.endSession(userId, actor);
     return { ok: true };
   }
 

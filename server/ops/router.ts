@@ -24,7 +24,7 @@ export const opsProcedures = {
   endMatch: moderatorProcedure
     .input(z.object({ matchId: z.string().uuid(), reason }))
     .mutation(({ ctx, input }) => ctx.svc.ops.people.endMatch(input.matchId, actorOf(ctx), input.reason)),
-  disconnect: moderatorProcedure.input(z.object({ userId, reason })).mutation(({ ctx, input }) => ctx.svc.ops.people.disconnect(input.userId)),
+  disconnect: moderatorProcedure.input(z.object({ userId, reason })).mutation(({ ctx, input }) => ctx.svc.ops.people.disconnect(input.userId, actorOf(ctx))),
   switches: router({
     get: viewerProcedure.query(({ ctx }) => ctx.svc.ops.switches.get()),
     set: adminProcedure

@@ -125,20 +125,22 @@ export class PresenceService<S extends Socket = Socket> {
   }
 
   /**
-   * End a user's session now (security violation): revoke their token, close their sockets on this
-   * process with `close`, and take them out of any match or queue (the partner is re-queued at the
-   * front). Every process closes the user's sockets when the revocation is published; this one
-   * closes its own at once too, in case its subscriber connection is down and misses the message.
+   * End a user's session now (a security violation, a ban, an operator's disconnect): revoke their
+   * token, close their sockets on this process with `close`, and take them out of any match or
+   * queue (the partner is re-queued at the front). Every process closes the user's sockets when the
+   * revocation is published; this one closes its own at once too, in case its subscriber
+   * connection is down and misses the message. The audit trail names `actor` (`security`, or
+   * `operator:<name>` for a console disconnect, whose words are in operator_actions).
    */
-  async endSession(uid: string, reason: string, revokeForMs: number, close: (socket: S) => void): Promise<void> {
+  async endSession(uid: string, reason: string, revokeForMs: number, close: (socket: S) => void, actor = 'security'): Promise<void> {
     await this.store.revoke(uid, reason, revokeForMs);
     this.closeAll(uid, close);
     const pool = await this.store.poolOf(uid);
     const me = await this.store.getUser(uid, pool);
     if (me.matchId && (me.state === 'CONNECTING' || me.state === 'IN_CALL')) {
-      await this.store.leave({ uid, pool, reason: 'disconnect', matchId: me.matchId, actor: 'security' });
+      await this.store.leave({ uid, pool, reason: 'disconnect', matchId: me.matchId, actor });
     } else if (me.state === 'WAITING') {
-      await this.store.cancel({ uid, pool, reason: 'session_ended', actor: 'security' });
+      await this.store.cancel({ uid, pool, reason: 'session_ended', actor });
     }
   }
 

@@ -36,6 +36,14 @@ export const RATE_ACTIONS = {
 } as const;
 export type RateAction = keyof typeof RATE_ACTIONS;
 
+/**
+ * Actions the tightLimits switch leaves at their normal cost: signing in to the console (an
+ * operator locked out during an abuse wave could not turn the switch off) and everything inside a
+ * call already made (chat, typing, signalling, media and path reports), which would break calls
+ * that are going well rather than slow down the abuse the switch is for.
+ */
+const NOT_TIGHTENED: ReadonlySet<RateAction> = new Set(['login', 'chat', 'typing', 'signal', 'media']);
+
 /** At most `points` per `windowMs`. */
 export interface RateRule {
   points: number;
@@ -88,6 +96,8 @@ export const LIMITED_PROCEDURES: Readonly<Record<string, RateAction>> = {
   'safety.appeal': 'appeal',
   'stats.online': 'stats',
   'operators.login': 'login',
+  // A stolen console session guessing its operator's password: the same allowance as signing in.
+  'operators.changePassword': 'login',
 };
 
 /** Refused: the person may try again in `retryAfterMs`. */
@@ -167,13 +177,22 @@ export class RateLimits {
   async consume(action: RateAction, subject: string): Promise<void> {
     const key = RATE_ACTIONS[action] === 'ip' ? this.addressKey(subject) : subject;
     try {
-      await this.limiters[action].consume(key, this.cost());
+      await this.limiters[action].consume(key, this.costOf(action));
     } catch (e) {
       if (!(e instanceof RateLimiterRes)) throw e;
       this.onRefused(action);
       if (action === 'skip') throw new RateLimitedError(action, await this.skipCooldown(key));
       throw new RateLimitedError(action, e.msBeforeNext);
     }
+  }
+
+  /**
+   * Points `action` costs now: the switch's cost, but never more than the rule's whole allowance
+   * (an action allowed fewer times than the factor stays possible once per window).
+   */
+  private costOf(action: RateAction): number {
+    if (NOT_TIGHTENED.has(action)) return 1;
+    return Math.max(1, Math.min(this.cost(), this.rules[action].points));
   }
 
   /** The limits as configured (for the README's table and the client). */

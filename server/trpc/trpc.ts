@@ -192,11 +192,26 @@ function errorCodeOf(error: TRPCError): string {
 }
 
 /**
+ * The queries that read one person's data (their export, detail, audit trail, a match's trail,
+ * their moderation history): recorded in operator_actions like a mutation, so who looked at whom
+ * is on record (once per operator and target in a few minutes: operators/actions.ts beginRead).
+ */
+const AUDITED_READS: ReadonlySet<string> = new Set([
+  'admin.privacy.export',
+  'admin.userDetail',
+  'admin.user',
+  'admin.audit.user',
+  'admin.audit.match',
+  'admin.moderation.history',
+]);
+
+/**
  * A procedure for an operator of at least `role` (signed in with the console cookie). A mutation
  * is refused when its Origin names another site (SameSite=Strict already keeps the cookie off
- * other sites' requests; this covers browsers and proxies that do not), and is recorded in
- * operator_actions before it runs, then settled with its outcome; if the record cannot be
- * written, the mutation is refused: nothing is done unaudited.
+ * other sites' requests; this covers browsers and proxies that do not). A mutation, and a read of
+ * a person's data (AUDITED_READS), is recorded in operator_actions before it runs, then settled
+ * with its outcome; if the record cannot be written, the call is refused: nothing is done, and no
+ * one's data is read, unaudited.
  */
 function operatorProcedure(role: OperatorRole) {
   return procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
@@ -204,12 +219,18 @@ function operatorProcedure(role: OperatorRole) {
     if (RANK[operator.role] < RANK[role]) refuse(ctx, path, type, domainRefusal(new RoleRequiredError(role)));
     if (type === 'mutation' && !ctx.sameOrigin) refuse(ctx, path, type, domainRefusal(new OriginRefusedError()));
     await checkInput(ctx, path, type, getRawInput);
-    if (type !== 'mutation') return settle(await next({ ctx: { operator } }), ctx, path, type);
-    const recordId = await ctx.svc.operatorActions
-      .begin(operator, path, await getRawInput())
-      .catch((e: unknown) => refuse(ctx, path, type, domainRefusal(new ActionNotRecordedError(e))));
+    // Only per-address limits apply here (operators.changePassword shares sign-in's).
+    await limit(ctx, path, type, null);
+    const read = type !== 'mutation';
+    if (read && !AUDITED_READS.has(path)) return settle(await next({ ctx: { operator } }), ctx, path, type);
+    const actions = ctx.svc.operatorActions;
+    const input = await getRawInput();
+    const recordId = await (read ? actions.beginRead(operator, path, input) : actions.begin(operator, path, input)).catch((e: unknown) =>
+      refuse(ctx, path, type, domainRefusal(new ActionNotRecordedError(e))),
+    );
     const res = await next({ ctx: { operator } });
-    await ctx.svc.operatorActions.settle(recordId, res.ok ? null : errorCodeOf(res.error)).catch((e: unknown) => {
+    if (recordId === null) return settle(res, ctx, path, type);
+    await actions.settle(recordId, res.ok ? null : errorCodeOf(res.error)).catch((e: unknown) => {
       // Done and recorded as pending: the row says it was attempted; the log says why it was not settled.
       ctx.svc.log.warn({ err: e, path, recordId }, 'operator action not settled');
     });

@@ -68,7 +68,7 @@ describe.each(['postgres', 'pglite'] as const)('the retention job on %s', (kind)
     ]);
 
     // A second run has nothing left to do.
-    expect(await job.runOnce()).toEqual({ created: [], dropped: [], moved: 0, expired: 0, failures: [] });
+    expect(await job.runOnce()).toEqual({ created: [], dropped: [], moved: 0, expired: 0, actionsExpired: 0, failures: [] });
   });
 
   it('start() maintains the partitions at once and stop() waits for the run in progress', { timeout: 90_000 }, async () => {

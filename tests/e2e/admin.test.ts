@@ -22,7 +22,7 @@ const { page: openPage, person } = useBrowser();
 
 type Role = 'viewer' | 'moderator' | 'admin';
 const PASSWORD = OPERATOR_PASSWORD;
-const SECTIONS = ['overview', 'funnel', 'lookup', 'switches', 'moderation', 'recovery', 'privacy', 'operators', 'activity'] as const;
+const SECTIONS = ['overview', 'funnel', 'lookup', 'switches', 'moderation', 'recovery', 'privacy', 'operators', 'activity', 'account'] as const;
 const LOOKS: Array<{ viewport: ViewportName; colorScheme: 'light' | 'dark' }> = [
   { viewport: 'desktop', colorScheme: 'light' },
   { viewport: 'desktop', colorScheme: 'dark' },
@@ -147,6 +147,27 @@ describe('the operator console', () => {
     await admin.locator('[data-testid="activity-row"][data-action="admin.switches.set"][data-outcome="ok"]').first().waitFor();
     await admin.locator('[data-testid="activity-row"][data-action="admin.moderation.warn"]').filter({ hasText: 'mona' }).waitFor();
   }, 90_000);
+
+  it('a viewer changes their own password under Your account; a wrong current one gets the server sentence', async () => {
+    await using app = await startTestApp();
+    const page = await operatorPage(app, 'val', 'viewer');
+    await open(page, 'account');
+    const change = async (current: string, next: string, repeat = next) => {
+      await page.getByTestId('password-current').fill(current);
+      await page.getByTestId('password-next').fill(next);
+      await page.getByTestId('password-repeat').fill(repeat);
+      await page.getByTestId('password-submit').click();
+    };
+    await change(PASSWORD, 'a brand new password', 'a different one here');
+    await expectText(page, 'password-result', "The new password and its repeat don't match.");
+    await change('not my password at all', 'a brand new password');
+    await page.locator('[data-testid="password-result"][role="alert"]').filter({ hasNotText: 'repeat' }).waitFor();
+    await change(PASSWORD, 'a brand new password');
+    await expectText(page, 'password-result', 'Password changed. Your other sessions have been signed out.');
+    const other = await openPage({ url: `${app.url}/admin` });
+    await signIn(other, 'val', 'a brand new password');
+    await other.getByTestId('screen-overview').waitFor();
+  });
 
   it('the console works from the keyboard alone, with a focus ring on every stop', async () => {
     await using app = await startTestApp();

@@ -1,7 +1,8 @@
 /**
  * Operator sign-in on a real server: the rdv_op cookie and its attributes, me, logout, one answer
- * for a wrong name and a wrong password, the per-address limit, hashes instead of secrets, and the
- * first admin created with ADMIN_TOKEN, once.
+ * for a wrong name and a wrong password, the per-address limit (password changes too), other
+ * sessions ended by a password change, hashes instead of secrets, and the first admin created
+ * with ADMIN_TOKEN, once, on record.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -99,6 +100,25 @@ describe('signing in and out', () => {
     expect((await refusal(httpClient(limited.url).operators.login.mutate({ name: 'x', password: 'guess' }))).data.appCode).toBe('RATE_LIMITED');
   });
 
+  it("changing one's password ends one's other sessions and keeps this one", async () => {
+    const gus = await createOperator(app, 'viewer', 'gus');
+    const here = await signIn(app.url, 'gus');
+    const there = await signIn(app.url, 'gus');
+    await cookieClient(app.url, here.cookie).operators.changePassword.mutate({ current: OPERATOR_PASSWORD, next: 'a brand new password' });
+    expect(await cookieClient(app.url, here.cookie).operators.me.query()).toMatchObject({ id: gus.id });
+    expect(await cookieClient(app.url, there.cookie).operators.me.query()).toBeNull();
+  });
+
+  it('password changes share the sign-in limit per address', async () => {
+    await using limited = await startTestApp({ RATE_LOGINS_PER_IP: '3/1m' });
+    await createOperator(limited, 'viewer', 'hal');
+    const { cookie } = await signIn(limited.url, 'hal');
+    const change = () => cookieClient(limited.url, cookie).operators.changePassword.mutate({ current: 'a guess', next: 'a brand new password' });
+    expect((await refusal(change())).data.appCode).toBe('WRONG_PASSWORD');
+    expect((await refusal(change())).data.appCode).toBe('WRONG_PASSWORD');
+    expect((await refusal(change())).data.appCode).toBe('RATE_LIMITED');
+  });
+
   it('stores an argon2id hash of the password and a sha256 of the session token, never either secret', async () => {
     const fay = await createOperator(app, 'viewer', 'fay');
     const { cookie } = await signIn(app.url, 'fay');
@@ -130,6 +150,10 @@ describe('the first admin', () => {
     expect(await boot({ 'x-admin-token': ADMIN_TOKEN }, 'root2')).toMatchObject({ status: 409, body: { error: { data: { appCode: 'BOOTSTRAP_CLOSED' } } } });
     const { cookie } = await signIn(fresh.url, 'root');
     expect((await cookieClient(fresh.url, cookie).operators.list.query()).map((o) => o.name)).toEqual(['root']);
+    // On record like any operator action, as done by the admin it made.
+    expect(await cookieClient(fresh.url, cookie).operators.actions.query()).toEqual([
+      expect.objectContaining({ action: 'operators.bootstrap', operator: 'root', role: 'admin', input: { name: 'root' }, outcome: 'ok' }),
+    ]);
   });
 
   it('a bootstrap waits for one in progress, then sees its admin', async () => {

@@ -132,6 +132,44 @@ describe('rate limits', () => {
     expect(waits).toEqual([1000, 2000, 4000, 4000]);
   });
 
+  it('tightLimits: an action costs the factor, never more than its whole allowance; sign-in and chat keep their cost', async () => {
+    await using app = await startTestApp({
+      SWITCH_TIGHT_FACTOR: '5',
+      RATE_ENQUEUE: '10/1m',
+      RATE_STATS: '3/1m',
+      RATE_CHAT: '3/1m',
+      RATE_LOGINS_PER_IP: '3/1m',
+    });
+    await app.server.services.ops.switches.set({ tightLimits: true }, 'operator:test', 'abuse wave');
+    await using ann = await connectUser(app.url);
+    const codes = async (n: number, call: () => Promise<unknown>) => {
+      const out: string[] = [];
+      for (let i = 0; i < n; i++)
+        out.push(
+          await call().then(
+            () => 'done',
+            (e: unknown) => (e as { data?: { appCode?: string } }).data?.appCode ?? 'error',
+          ),
+        );
+      return out;
+    };
+    // 10 points at 5 each: two starts, not ten (the factor, not the default 4, sets it).
+    const start = () =>
+      ann.api.match.cancel
+        .mutate({})
+        .catch(() => null)
+        .then(() => ann.api.match.enqueue.mutate({}));
+    expect(await codes(3, start)).toEqual(['done', 'done', 'RATE_LIMITED']);
+    // 3 points: the factor would make it impossible; it costs the whole allowance instead.
+    expect(await codes(2, () => ann.api.stats.online.query())).toEqual(['done', 'RATE_LIMITED']);
+    // In-call actions and the console's sign-in are not tightened.
+    const chat = await codes(4, () => ann.api.chat.send.mutate(say(randomUUID(), 'hello')));
+    expect(chat.slice(0, 3)).not.toContain('RATE_LIMITED');
+    expect(chat[3]).toBe('RATE_LIMITED');
+    const login = () => httpClient(app.url).operators.login.mutate({ name: 'nobody', password: 'not the password' });
+    expect(await codes(4, login)).toEqual(['LOGIN_FAILED', 'LOGIN_FAILED', 'LOGIN_FAILED', 'RATE_LIMITED']);
+  });
+
   it('WebSocket connections per address: past the limit a socket is refused with RATE_LIMITED and closed', async () => {
     await using app = await startTestApp({ RATE_CONNECTS_PER_IP: '2/1s' });
     const { token } = await httpClient(app.url).session.create.mutate({ consent: ADULT });

@@ -32,6 +32,7 @@ const KINDS = {
   'operators.create': 'mutation',
   'operators.update': 'mutation',
   'operators.actions': 'query',
+  'operators.changePassword': 'mutation',
   'admin.overview': 'query',
   'admin.funnel': 'query',
   'admin.lookup': 'query',

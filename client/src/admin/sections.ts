@@ -23,6 +23,7 @@ export const SECTIONS: Section[] = [
   { id: 'privacy', label: 'Privacy', min: 'admin', screen: lazy(() => import('./screens/Privacy')) },
   { id: 'operators', label: 'Operators', min: 'admin', screen: lazy(() => import('./screens/Operators')) },
   { id: 'activity', label: 'Activity log', min: 'viewer', screen: lazy(() => import('./screens/Activity')) },
+  { id: 'account', label: 'Your account', min: 'viewer', screen: lazy(() => import('./screens/Account')) },
 ];
 
 /** The section a path names (`/admin/<id>`), or the overview. */

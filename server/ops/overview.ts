@@ -96,8 +96,11 @@ export class OverviewSnapshots {
       this.auditLag(),
     ]);
     const sorted = waits.sort((a, b) => a - b);
-    // Completed minutes only: the current one is still filling.
-    const recent = minutes.slice(-Math.round(RECENT_MS / 60_000) - 1, -1);
+    // The last RECENT_MS of whole minutes plus the minute now filling, over the time they cover:
+    // live (a match shows at once) without the unfinished minute reading as a slow one.
+    const recent = minutes.slice(-Math.round(RECENT_MS / 60_000) - 1);
+    const current = minutes.at(-1);
+    const filled = current ? Math.min(1, Math.max(0, (now - current.t * 1000) / 60_000)) : 0;
     const calls = minutes.reduce((s, m) => s + (m.fields.calls ?? 0), 0);
     const callMs = minutes.reduce((s, m) => s + (m.fields.callMs ?? 0), 0);
     const pausedNames = new Set(paused.map((p) => p.pool));
@@ -108,7 +111,7 @@ export class OverviewSnapshots {
       pools: counts.map((c) => ({ pool: c.pool, byState: c.byState, queueDepth: c.queueDepth, paused: pausedNames.has(c.pool) })),
       waitP50Ms: percentile(sorted, 50),
       waitP95Ms: percentile(sorted, 95),
-      matchesPerMinute: recent.reduce((s, m) => s + (m.fields.matched ?? 0), 0) / recent.length,
+      matchesPerMinute: recent.reduce((s, m) => s + (m.fields.matched ?? 0), 0) / Math.max(1, recent.length - 1 + filled),
       avgCallSeconds: calls ? callMs / calls / 1000 : null,
       breakers,
       errorsByCategory,

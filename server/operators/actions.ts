@@ -4,7 +4,7 @@
  * its code). If the first write fails the action is refused, so nothing is done unaudited; a
  * row left 'pending' means the process died (or Postgres went away) between the two.
  */
-import { and, desc, eq, gt, isNull, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import type { DbGuard } from '../audit/db-guard';
 import type { Db } from '../infra/postgres';
 import type { Clock } from '../shared/clock';
@@ -32,10 +32,14 @@ export function withoutSecrets(input: unknown): unknown {
 }
 
 /**
- * A read of a person's data is recorded once per operator, procedure and target in this window:
- * the console polls a person's detail while it is open, and one row says as much as a hundred.
+ * A read of a person's data is recorded once per operator, procedure and input in this window
+ * (counting only reads that were answered): the console polls a person's detail while it is open,
+ * and one row says as much as a hundred. Two processes may each write one (harmless: extra rows).
  */
 export const READ_RECORD_WINDOW_MS = 5 * 60_000;
+
+/** The one read never folded into an earlier row: a download of everything stored about a person. */
+const ALWAYS_RECORDED = 'admin.privacy.export';
 
 export interface ActionQuery {
   limit: number;
@@ -76,6 +80,8 @@ export class OperatorActions {
    * (then null: nothing to settle). Throws when it cannot read or write (the read is refused).
    */
   async beginRead(operator: OperatorIdentity, action: string, input: unknown): Promise<string | null> {
+    // A download of everything about a person is recorded every time.
+    if (action === ALWAYS_RECORDED) return this.begin(operator, action, input);
     const target = targetOf(input);
     const since = new Date(this.clock.now() - READ_RECORD_WINDOW_MS);
     const [recent] = await this.guard(() =>
@@ -88,6 +94,9 @@ export class OperatorActions {
             gt(operatorActions.at, since),
             eq(operatorActions.operatorId, operator.id),
             eq(operatorActions.action, action),
+            // The same read: same input, and one that was answered (a refused one hides nothing).
+            eq(operatorActions.outcome, 'ok'),
+            sql`coalesce(${operatorActions.input}, 'null'::jsonb) = ${JSON.stringify(withoutSecrets(input))}::jsonb`,
           ),
         )
         .limit(1),

@@ -97,7 +97,8 @@ export class Privacy {
     ]);
     // Everyone else these rows name: written as OTHER wherever they appear.
     const others = new Set<string>([
-      ...ms.flatMap((m) => [m.userA, m.userB, m.endedBy ?? '']),
+      // endedBy is left out: a person who ended a match is userA or userB; otherwise it names the operator.
+      ...ms.flatMap((m) => [m.userA, m.userB]),
       ...chat.flatMap((c) => [c.fromUser, c.toUser]),
       ...reportsBy.map((r) => r.reportedId),
       ...reportsAbout.map((r) => r.reporterId),
@@ -107,6 +108,8 @@ export class Privacy {
     ]);
     others.delete(userId);
     others.delete('');
+    // Operators and the system are named in the record of a case (`operator:<name>`), never hidden.
+    for (const id of others) if (id.startsWith('operator:') || !id.trim()) others.delete(id);
     const out = {
       userId,
       exportedAt: new Date(this.svc.clock.now()).toISOString(),
@@ -140,6 +143,10 @@ export class Privacy {
     const name = await this.forgetName(userId);
     removed.redis_name = name ? 1 : 0;
     removed.redis_event_history = await this.forgetEvents(userId);
+    // The blocks they made go from Redis as from Postgres (blocks of them stay: they are the blockers').
+    const theirBlocks = await redis.smembers(store.keys.blocksOf(userId));
+    for (const other of theirBlocks) await store.blockMirror(userId, other, false);
+    removed.redis_blocks = theirBlocks.length;
     await this.svc.database.db.transaction(async (tx) => {
       const n = async (table: string, q: Promise<unknown>) => {
         const r = (await q) as { rowCount?: number | null; affectedRows?: number } | undefined;

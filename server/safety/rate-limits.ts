@@ -40,9 +40,10 @@ export type RateAction = keyof typeof RATE_ACTIONS;
  * Actions the tightLimits switch leaves at their normal cost: signing in to the console (an
  * operator locked out during an abuse wave could not turn the switch off) and everything inside a
  * call already made (chat, typing, signalling, media and path reports), which would break calls
- * that are going well rather than slow down the abuse the switch is for.
+ * that are going well rather than slow down the abuse the switch is for; and what people do to
+ * protect themselves (report, block, appeal), needed most during the abuse the switch is for.
  */
-const NOT_TIGHTENED: ReadonlySet<RateAction> = new Set(['login', 'chat', 'typing', 'signal', 'media']);
+const NOT_TIGHTENED: ReadonlySet<RateAction> = new Set(['login', 'chat', 'typing', 'signal', 'media', 'report', 'block', 'appeal']);
 
 /** At most `points` per `windowMs`. */
 export interface RateRule {

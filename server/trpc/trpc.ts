@@ -203,6 +203,8 @@ const AUDITED_READS: ReadonlySet<string> = new Set([
   'admin.audit.user',
   'admin.audit.match',
   'admin.moderation.history',
+  'admin.moderation.reports',
+  'admin.lookup',
 ]);
 
 /**

@@ -51,7 +51,7 @@ describe('operator records', () => {
     await b.close();
   });
 
-  it("reading a person's data is recorded, once per operator and target in the window; other reads are not", async () => {
+  it("reading a person's data is recorded, once per operator, procedure and input in the window (exports every time); other reads are not", async () => {
     await using app = await startTestApp();
     const admin = await operatorSession(app, 'admin');
     await using u = await connectUser(app.url);
@@ -59,7 +59,9 @@ describe('operator records', () => {
     await admin.api.admin.userDetail.query({ userId: u.userId });
     await admin.api.admin.userDetail.query({ userId: u.userId });
     await admin.api.admin.privacy.export.query({ userId: u.userId });
+    await admin.api.admin.privacy.export.query({ userId: u.userId });
     await admin.api.admin.audit.user.query({ userId: u.userId });
+    await admin.api.admin.audit.user.query({ userId: u.userId, limit: 10 });
     await admin.api.admin.moderation.history.query({ userId: u.userId });
     await admin.api.admin.lookup.query({ query: u.userId });
     await admin.api.admin.overview.query();
@@ -67,7 +69,11 @@ describe('operator records', () => {
     expect(log.map((r) => [r.action, r.target, r.outcome]).sort()).toEqual(
       [
         ['admin.audit.user', u.userId, 'ok'],
+        // Another input is another read; every download of everything is recorded.
+        ['admin.audit.user', u.userId, 'ok'],
+        ['admin.lookup', null, 'ok'],
         ['admin.moderation.history', u.userId, 'ok'],
+        ['admin.privacy.export', u.userId, 'ok'],
         ['admin.privacy.export', u.userId, 'ok'],
         ['admin.userDetail', u.userId, 'ok'],
       ].sort(),

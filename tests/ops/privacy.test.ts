@@ -102,6 +102,27 @@ describe('operator console: privacy requests', () => {
     await b.close();
   });
 
+  it('an export names the operator who ended a match; erase takes the blocks the person made out of Redis too', async () => {
+    await using app = await startTestApp(FAST);
+    const ops = await consoleClient(app);
+    const { store, redis } = app.server.services;
+    const { a, b, matchId } = await matchedPair(app.url, { joined: true });
+    await ops.endMatch.mutate({ matchId, reason: 'rule breach' });
+    await vi.waitFor(async () => expect((await ops.privacy.export.query({ userId: a.userId })).matches[0]?.endedBy).toMatch(/^operator:/), {
+      timeout: 5000,
+    });
+    await a.api.match.block.mutate({ userId: b.userId });
+    await b.api.match.block.mutate({ userId: a.userId });
+    expect(await redis.sismember(store.keys.blocksOf(a.userId), b.userId)).toBe(1);
+    await ops.privacy.erase.mutate({ userId: a.userId, reason: 'person asked' });
+    // Ann's block of Bob is gone everywhere; Bob's block of Ann is Bob's, and still keeps her away.
+    expect(await redis.smembers(store.keys.blocksOf(a.userId))).toEqual([]);
+    expect(await redis.sismember(store.keys.blockedBy(b.userId), a.userId)).toBe(0);
+    expect(await redis.sismember(store.keys.blocksOf(b.userId), a.userId)).toBe(1);
+    await a.close();
+    await b.close();
+  });
+
   it("erase takes the person's words out of report transcripts, in reports by them and about them", async () => {
     await using app = await startTestApp(FAST);
     const ops = await consoleClient(app);

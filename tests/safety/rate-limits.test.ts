@@ -139,6 +139,7 @@ describe('rate limits', () => {
       RATE_STATS: '3/1m',
       RATE_CHAT: '3/1m',
       RATE_LOGINS_PER_IP: '3/1m',
+      RATE_REPORT: '3/1h',
     });
     await app.server.services.ops.switches.set({ tightLimits: true }, 'operator:test', 'abuse wave');
     await using ann = await connectUser(app.url);
@@ -168,6 +169,9 @@ describe('rate limits', () => {
     expect(chat[3]).toBe('RATE_LIMITED');
     const login = () => httpClient(app.url).operators.login.mutate({ name: 'nobody', password: 'not the password' });
     expect(await codes(4, login)).toEqual(['LOGIN_FAILED', 'LOGIN_FAILED', 'LOGIN_FAILED', 'RATE_LIMITED']);
+    // Nor is what people do to protect themselves: three reports of a three-report allowance.
+    const report = () => app.server.services.limits.consume('report', ann.userId);
+    expect(await codes(4, report)).toEqual(['done', 'done', 'done', 'error']);
   });
 
   it('WebSocket connections per address: past the limit a socket is refused with RATE_LIMITED and closed', async () => {

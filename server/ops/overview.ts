@@ -1,7 +1,8 @@
 /**
- * The console's live overview: ONE snapshot per process, rebuilt every OVERVIEW_INTERVAL_MS by a
- * PeriodicJob and handed to every viewer of that process, so a hundred open consoles cost Redis
- * and Postgres what one does. The same run first flushes this process's funnel counts (funnel.ts).
+ * The console's live overview: ONE snapshot per process, at most OVERVIEW_INTERVAL_MS old, built
+ * when a viewer asks and handed to every viewer of that process, so a hundred open consoles cost
+ * Redis and Postgres what one does, and none costs nothing. A PeriodicJob on the same interval
+ * flushes this process's funnel counts (funnel.ts) and samples online/waiting for the charts.
  *
  * The numbers are the deployment's, not the process's: users per state and pool, queues and
  * pauses from the pools' keys (queue depth as queue_depth{pool} counts it: the present waiting
@@ -11,7 +12,7 @@
  * policies (each process has its own breakers). Audit lag is this process's drain (every process
  * drains). A source that does not answer leaves its part null or as last read.
  */
-import { and, count, desc, gte } from 'drizzle-orm';
+import { count, desc, gte } from 'drizzle-orm';
 import { breakerEvents, errors } from '../audit/schema';
 import type { Services } from '../services';
 import { PeriodicJob, type JobReporter } from '../shared/periodic';
@@ -48,28 +49,36 @@ export function percentile(sorted: number[], p: number): number | null {
 
 export class OverviewSnapshots {
   private latest: Overview | null = null;
-  private readonly job: PeriodicJob<Overview>;
+  private building: Promise<Overview> | null = null;
+  private readonly job: PeriodicJob<void>;
 
   constructor(
     private readonly svc: Parts,
     private readonly funnel: Funnel,
     private readonly switches: KillSwitches,
-    opts: { intervalMs: number; onJobRun?: JobReporter },
+    private readonly opts: { intervalMs: number; onJobRun?: JobReporter },
   ) {
+    // In the background only what must be written whether or not anyone looks: this process's
+    // funnel counts, and the online/waiting sample the charts are drawn from.
     this.job = new PeriodicJob({ name: 'overview', intervalMs: opts.intervalMs, runAtStart: true, log: svc.log, onRun: opts.onJobRun }, async () => {
       await this.funnel.flush().catch((err: unknown) => svc.log.warn({ err }, 'funnel flush failed; kept for the next run'));
-      return (this.latest = await this.build());
+      await this.sample();
     });
   }
 
-  /** The snapshot every viewer of this process gets (the first call waits for the first build). */
-  async current(): Promise<Overview> {
-    return this.latest ?? (await this.job.runNow()) ?? this.build();
+  /**
+   * The snapshot every viewer of this process gets: built when someone asks and it is older than
+   * OVERVIEW_INTERVAL_MS (concurrent askers share one build), so a process nobody watches reads nothing.
+   */
+  current(): Promise<Overview> {
+    if (this.latest && this.svc.clock.now() - this.latest.at < this.opts.intervalMs) return Promise.resolve(this.latest);
+    return this.rebuild();
   }
 
-  /** Flush and rebuild now (tests; and current() before the first run). */
-  refresh(): Promise<Overview | undefined> {
-    return this.job.runNow();
+  /** Flush this process's counts and build now (tests). */
+  async refresh(): Promise<Overview> {
+    await this.job.runNow();
+    return this.rebuild();
   }
 
   start(): void {
@@ -80,13 +89,25 @@ export class OverviewSnapshots {
     return this.job.stop();
   }
 
+  private rebuild(): Promise<Overview> {
+    this.building ??= this.build()
+      .then((o) => (this.latest = o))
+      .finally(() => (this.building = null));
+    return this.building;
+  }
+
+  private async sample(): Promise<void> {
+    const { store, clock, cfg } = this.svc;
+    const live = await store.online(await store.pools(), clock.now() - cfg.HEARTBEAT_TIMEOUT_MS);
+    await this.funnel.setNow({ online: live.online, waiting: live.waiting });
+  }
+
   /** Reads everything once. Public so a test can count the builds. */
   async build(): Promise<Overview> {
     const { store, clock, cfg } = this.svc;
     const now = clock.now();
     const pools = await store.pools();
     const [live, paused, counts] = await Promise.all([store.online(pools, now - cfg.HEARTBEAT_TIMEOUT_MS), store.pausedPools(), store.poolCounts(pools)]);
-    await this.funnel.setNow({ online: live.online, waiting: live.waiting });
     const [minutes, waits, breakers, errorsByCategory, deadLetters, auditLagSeconds] = await Promise.all([
       this.funnel.minutes(SERIES_MINUTES),
       this.funnel.recentWaits(),
@@ -146,7 +167,7 @@ export class OverviewSnapshots {
     const rows = await this.svc.database.db
       .select({ category: errors.category, n: count() })
       .from(errors)
-      .where(and(gte(errors.at, new Date(now - RECENT_MS))))
+      .where(gte(errors.at, new Date(now - RECENT_MS)))
       .groupBy(errors.category)
       .catch(() => []);
     return Object.fromEntries(rows.map((r) => [r.category, Number(r.n)]));

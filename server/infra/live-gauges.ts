@@ -20,6 +20,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { BulkheadSnapshot } from '../resilience/bulkheads';
 import type { BulkheadConfig } from '../resilience/config';
 import type { Clock } from '../shared/clock';
+import { Reused } from '../shared/reused';
 
 export interface PoolCounts {
   pool: string;
@@ -46,20 +47,14 @@ const READ_REUSE_MS = 250;
 
 export function observeLive(registry: Registry, src: LiveSources): void {
   const registers = [registry];
-  let last: { at: number; counts: Promise<PoolCounts[] | null> } | null = null;
-  const read = (): Promise<PoolCounts[] | null> => {
-    const now = src.clock.now();
-    if (!last || now - last.at >= READ_REUSE_MS) {
-      last = {
-        at: now,
-        counts: src.pools().catch((err: unknown) => {
-          src.onError?.(err);
-          return null;
-        }),
-      };
-    }
-    return last.counts;
-  };
+  // A failed read is no samples for this scrape (null), not a failed scrape.
+  const counts = new Reused(src.clock, READ_REUSE_MS, () =>
+    src.pools().catch((err: unknown) => {
+      src.onError?.(err);
+      return null;
+    }),
+  );
+  const read = () => counts.get();
 
   new Gauge({
     name: 'users',

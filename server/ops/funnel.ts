@@ -18,6 +18,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { RedisClient } from '../infra/redis';
 import type { Clock } from '../shared/clock';
+import { Reused } from '../shared/reused';
 import type { FunnelSteps, MatchMade } from '../state/store';
 import type { OpsKeys } from './keys';
 
@@ -48,7 +49,7 @@ export class Funnel {
   private pending = new Map<number, Map<string, number>>();
   private waits: string[] = [];
   /** admin.funnel's answers by `minutes`, each reused for `reportMs` (reading up to 180 hashes is not per request). */
-  private readonly reports = new Map<number, { at: number; value: Promise<FunnelReport> }>();
+  private readonly reports = new Map<number, Reused<FunnelReport>>();
 
   /** `reportMs`: how long one admin.funnel answer is reused (OVERVIEW_INTERVAL_MS, the overview's pace). */
   constructor(
@@ -173,14 +174,9 @@ export class Funnel {
    * `minutes` value is read at most every `reportMs` and shared by every viewer of this process.
    */
   report(minutes: number): Promise<FunnelReport> {
-    const now = this.clock.now();
-    const hit = this.reports.get(minutes);
-    if (hit && now - hit.at < this.reportMs) return hit.value;
-    const value = this.read(minutes);
-    this.reports.set(minutes, { at: now, value });
-    // A failed read is not kept: the next request tries again.
-    value.catch(() => this.reports.get(minutes)?.value === value && this.reports.delete(minutes));
-    return value;
+    let report = this.reports.get(minutes);
+    if (!report) this.reports.set(minutes, (report = new Reused(this.clock, this.reportMs, () => this.read(minutes))));
+    return report.get();
   }
 
   private async read(minutes: number): Promise<FunnelReport> {

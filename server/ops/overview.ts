@@ -16,6 +16,7 @@ import { count, desc, gte } from 'drizzle-orm';
 import { breakerEvents, errors } from '../audit/schema';
 import type { Services } from '../services';
 import { PeriodicJob, type JobReporter } from '../shared/periodic';
+import { Reused } from '../shared/reused';
 import type { State } from '../state/states';
 import { RECENT_MS, type Funnel } from './funnel';
 import type { KillSwitches, Switches } from './switches';
@@ -48,16 +49,16 @@ export function percentile(sorted: number[], p: number): number | null {
 }
 
 export class OverviewSnapshots {
-  private latest: Overview | null = null;
-  private building: Promise<Overview> | null = null;
+  private readonly snapshot: Reused<Overview>;
   private readonly job: PeriodicJob<void>;
 
   constructor(
     private readonly svc: Parts,
     private readonly funnel: Funnel,
     private readonly switches: KillSwitches,
-    private readonly opts: { intervalMs: number; onJobRun?: JobReporter },
+    opts: { intervalMs: number; onJobRun?: JobReporter },
   ) {
+    this.snapshot = new Reused(svc.clock, opts.intervalMs, () => this.build());
     // In the background only what must be written whether or not anyone looks: this process's
     // funnel counts, and the online/waiting sample the charts are drawn from.
     this.job = new PeriodicJob({ name: 'overview', intervalMs: opts.intervalMs, runAtStart: true, log: svc.log, onRun: opts.onJobRun }, async () => {
@@ -71,14 +72,13 @@ export class OverviewSnapshots {
    * OVERVIEW_INTERVAL_MS (concurrent askers share one build), so a process nobody watches reads nothing.
    */
   current(): Promise<Overview> {
-    if (this.latest && this.svc.clock.now() - this.latest.at < this.opts.intervalMs) return Promise.resolve(this.latest);
-    return this.rebuild();
+    return this.snapshot.get();
   }
 
   /** Flush this process's counts and build now (tests). */
   async refresh(): Promise<Overview> {
     await this.job.runNow();
-    return this.rebuild();
+    return this.snapshot.fresh();
   }
 
   start(): void {
@@ -87,13 +87,6 @@ export class OverviewSnapshots {
 
   stop(): Promise<void> {
     return this.job.stop();
-  }
-
-  private rebuild(): Promise<Overview> {
-    this.building ??= this.build()
-      .then((o) => (this.latest = o))
-      .finally(() => (this.building = null));
-    return this.building;
   }
 
   private async sample(): Promise<void> {

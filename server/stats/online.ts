@@ -11,6 +11,7 @@
  * lobbies): someone whose connection dropped while waiting is not counted.
  */
 import type { Clock } from '../shared/clock';
+import { Reused } from '../shared/reused';
 import type { StateStore } from '../state/store';
 
 export interface OnlineCounts {
@@ -26,26 +27,14 @@ export interface OnlineStatsOptions {
 }
 
 export class OnlineStats {
-  private cached: { at: number; counts: OnlineCounts } | null = null;
-  private counting: Promise<OnlineCounts> | null = null;
+  private readonly counts: Reused<OnlineCounts>;
 
-  constructor(
-    private readonly store: StateStore,
-    private readonly clock: Clock,
-    private readonly opts: OnlineStatsOptions,
-  ) {}
-
-  /** The counts, at most STATS_CACHE_MS old. */
-  async get(): Promise<OnlineCounts> {
-    const now = this.clock.now();
-    if (this.cached && now - this.cached.at < this.opts.cacheMs) return this.cached.counts;
-    this.counting ??= this.count(now).finally(() => (this.counting = null));
-    return this.counting;
+  constructor(store: StateStore, clock: Clock, opts: OnlineStatsOptions) {
+    this.counts = new Reused(clock, opts.cacheMs, async () => store.online(await store.pools(), clock.now() - opts.timeoutMs));
   }
 
-  private async count(now: number): Promise<OnlineCounts> {
-    const counts = await this.store.online(await this.store.pools(), now - this.opts.timeoutMs);
-    this.cached = { at: now, counts };
-    return counts;
+  /** The counts, at most STATS_CACHE_MS old. */
+  get(): Promise<OnlineCounts> {
+    return this.counts.get();
   }
 }

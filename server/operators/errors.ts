@@ -2,6 +2,7 @@
  * What an operator can be told. The refusals (signed out, role, origin, failed login) are
  * counted at the edge like any refusal, not handed to error recovery: anyone can cause them.
  */
+import { USER_MESSAGES } from '../resilience/messages';
 import { DomainError } from '../state/errors';
 import type { OperatorRole } from './schema';
 
@@ -19,7 +20,7 @@ export class LoginFailedError extends OperatorRefusal {
   readonly code = 'LOGIN_FAILED';
   readonly httpCode = 'UNAUTHORIZED';
   constructor() {
-    super("That name and password don't match an operator account.");
+    super(USER_MESSAGES.LOGIN_FAILED);
   }
 }
 
@@ -27,7 +28,7 @@ export class SignedOutError extends OperatorRefusal {
   readonly code = 'OPERATOR_SIGNED_OUT';
   readonly httpCode = 'UNAUTHORIZED';
   constructor() {
-    super('Please sign in to the operator console.');
+    super(USER_MESSAGES.OPERATOR_SIGNED_OUT);
   }
 }
 
@@ -35,7 +36,7 @@ export class RoleRequiredError extends OperatorRefusal {
   readonly code = 'ROLE_REQUIRED';
   readonly httpCode = 'FORBIDDEN';
   constructor(readonly need: OperatorRole) {
-    super("Your operator role doesn't allow that.", { need });
+    super(USER_MESSAGES.ROLE_REQUIRED, { need });
   }
 }
 
@@ -44,7 +45,7 @@ export class OriginRefusedError extends OperatorRefusal {
   readonly code = 'ORIGIN_REFUSED';
   readonly httpCode = 'FORBIDDEN';
   constructor() {
-    super('That request came from another site and was refused.');
+    super(USER_MESSAGES.ORIGIN_REFUSED);
   }
 }
 
@@ -52,7 +53,7 @@ export class AdminTokenRequiredError extends OperatorRefusal {
   readonly code = 'ADMIN_TOKEN_REQUIRED';
   readonly httpCode = 'UNAUTHORIZED';
   constructor() {
-    super("Creating the first admin needs the server's admin token.");
+    super(USER_MESSAGES.ADMIN_TOKEN_REQUIRED);
   }
 }
 
@@ -60,7 +61,7 @@ export class BootstrapClosedError extends DomainError {
   readonly code = 'BOOTSTRAP_CLOSED';
   readonly httpCode = 'CONFLICT';
   constructor() {
-    super('An admin already exists. Ask an admin to create your account.');
+    super(USER_MESSAGES.BOOTSTRAP_CLOSED);
   }
 }
 
@@ -68,7 +69,7 @@ export class OperatorNameTakenError extends DomainError {
   readonly code = 'OPERATOR_NAME_TAKEN';
   readonly httpCode = 'CONFLICT';
   constructor() {
-    super('An operator with that name already exists.');
+    super(USER_MESSAGES.OPERATOR_NAME_TAKEN);
   }
 }
 
@@ -76,7 +77,7 @@ export class OperatorNotFoundError extends DomainError {
   readonly code = 'OPERATOR_NOT_FOUND';
   readonly httpCode = 'NOT_FOUND';
   constructor() {
-    super('There is no operator with that id.');
+    super(USER_MESSAGES.OPERATOR_NOT_FOUND);
   }
 }
 
@@ -85,7 +86,7 @@ export class SelfChangeError extends DomainError {
   readonly code = 'CANNOT_CHANGE_SELF';
   readonly httpCode = 'CONFLICT';
   constructor() {
-    super("You can't disable your own account or lower your own role. Ask another admin.");
+    super(USER_MESSAGES.CANNOT_CHANGE_SELF);
   }
 }
 
@@ -93,7 +94,7 @@ export class WrongPasswordError extends DomainError {
   readonly code = 'WRONG_PASSWORD';
   readonly httpCode = 'BAD_REQUEST';
   constructor() {
-    super('Your current password is not right.');
+    super(USER_MESSAGES.WRONG_PASSWORD);
   }
 }
 
@@ -102,6 +103,6 @@ export class ActionNotRecordedError extends DomainError {
   readonly code = 'ACTION_NOT_RECORDED';
   readonly httpCode = 'SERVICE_UNAVAILABLE';
   constructor(cause: unknown) {
-    super("We couldn't record this action, so it wasn't done. Please try again in a few seconds.", {}, { cause });
+    super(USER_MESSAGES.ACTION_NOT_RECORDED, {}, { cause });
   }
 }

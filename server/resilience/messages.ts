@@ -65,7 +65,7 @@ export const USER_MESSAGES = {
   DEAD_LETTER_RETRY_FAILED: 'That failed operation failed again and is still waiting. Fix the cause, then retry or discard it.',
   NO_CHECKPOINT: 'There is no saved checkpoint to restore for that user or match.',
   PERSON_ACTIVE: 'End their match or disconnect them first.',
-  // Operator accounts (server/operators/; the same text as their errors).
+  // Operator accounts (server/operators/errors.ts).
   LOGIN_FAILED: "That name and password don't match an operator account.",
   OPERATOR_SIGNED_OUT: 'Please sign in to the operator console.',
   ROLE_REQUIRED: "Your operator role doesn't allow that.",

@@ -2,7 +2,7 @@
  * The operator console's own Redis keys, all under one hash tag (`<root>:{ops}:...`), so every
  * operation of this domain touches one Redis Cluster slot: the kill switches, the funnel's minute
  * buckets and the recent match waits. (The name index lives in each pool, beside the users it
- * names: state/keys.ts nameIndexKey.)
+ * names: state/keys.ts Keys.names.)
  */
 export class OpsKeys {
   constructor(readonly root: string) {}

@@ -13,7 +13,6 @@ import type { Services } from '../services';
 import { moderationActions, reports } from '../safety/schema';
 import { pipelineAcross, type Queued } from '../infra/redis';
 import { NotInMatchError } from '../state/errors';
-import { nameIndexKey } from '../state/keys';
 
 type Parts = Pick<Services, 'store' | 'redis' | 'database' | 'sanctions'>;
 
@@ -40,28 +39,28 @@ export class People {
   async lookup(query: string): Promise<LookupRow[]> {
     const { store } = this.svc;
     const pools = await store.pools();
-    const key = nameIndexKey(query);
     const cmds = pools.map((pool): Queued => {
-      const k = `${store.keys.poolPrefix(pool)}names:${key}`;
+      const k = store.keys.names(pool, query);
       return [k, (p) => p.zrevrange(k, 0, LOOKUP_MAX - 1)];
     });
     const res = await pipelineAcross(this.svc.redis, cmds);
-    const byName = res.flatMap(([, v], i) => ((v as string[] | null) ?? []).map((uid) => ({ uid, pool: pools[i]! })));
-    const candidates = [{ uid: query, pool: null as string | null }, ...byName].slice(0, LOOKUP_MAX);
-    const rows: LookupRow[] = [];
-    const seen = new Set<string>();
-    for (const c of candidates) {
-      if (seen.has(c.uid)) continue;
-      seen.add(c.uid);
-      // Read only hashes that exist: a read of a missing one may seed it from the audit trail (getUser).
-      const pool = c.pool ?? (await store.poolOf(c.uid));
-      if (!(await this.exists(c.uid, pool))) continue;
-      const u = await store.getUser(c.uid, pool);
-      // The name index keeps people for a while after they changed their name: exact matches only.
-      if (c.pool !== null && (u.name ?? '').trim().toLowerCase() !== query.trim().toLowerCase()) continue;
-      rows.push({ userId: u.userId, name: u.name ?? '', pool: u.pool, state: u.state, matchId: u.matchId, since: u.lastStateChange });
-    }
-    return rows;
+    // The id itself first, then the names' people; each person once (by the first pool naming them).
+    const candidates = new Map<string, string | null>([[query, null]]);
+    res.forEach(([, v], i) => {
+      for (const uid of (v as string[] | null) ?? []) if (!candidates.has(uid)) candidates.set(uid, pools[i]!);
+    });
+    const rows = await Promise.all(
+      [...candidates].slice(0, LOOKUP_MAX).map(async ([uid, namedIn]): Promise<LookupRow | null> => {
+        // Read only hashes that exist: a read of a missing one may seed it from the audit trail (getUser).
+        const pool = namedIn ?? (await store.poolOf(uid));
+        if (!(await this.exists(uid, pool))) return null;
+        const u = await store.getUser(uid, pool);
+        // The name index keeps people for a while after they changed their name: exact matches only.
+        if (namedIn !== null && (u.name ?? '').trim().toLowerCase() !== query.trim().toLowerCase()) return null;
+        return { userId: u.userId, name: u.name ?? '', pool: u.pool, state: u.state, matchId: u.matchId, since: u.lastStateChange };
+      }),
+    );
+    return rows.filter((r): r is LookupRow => r !== null);
   }
 
   async userDetail(userId: string) {

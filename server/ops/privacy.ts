@@ -28,7 +28,6 @@ import { USER_MESSAGES } from '../resilience/messages';
 import { appeals, moderationActions, reports } from '../safety/schema';
 import type { Services } from '../services';
 import { DomainError } from '../state/errors';
-import { nameIndexKey } from '../state/keys';
 
 // Rows written back per INSERT (Postgres takes at most 65535 parameters; a transition row has about a dozen).
 const REWRITE_BATCH = 1000;
@@ -225,7 +224,7 @@ export class Privacy {
     await pipelineAcross(
       redis,
       pools.map((p): Queued => {
-        const k = `${store.keys.poolPrefix(p)}names:${nameIndexKey(name)}`;
+        const k = store.keys.names(p, name);
         return [k, (c) => c.zrem(k, userId)];
       }),
     );

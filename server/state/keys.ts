@@ -47,6 +47,10 @@ export class Keys {
   lobby(pool: string): string {
     return `${this.poolPrefix(pool)}lobby`;
   }
+  /** The pool's name index entry for a display name (enqueue-2.lua writes it; admin.lookup reads it). */
+  names(pool: string, name: string): string {
+    return `${this.poolPrefix(pool)}names:${nameIndexKey(name)}`;
+  }
 
   /** The pool's event-id epoch: exists whenever the pool's data does (lib.lua). */
   epoch(pool: string): string {

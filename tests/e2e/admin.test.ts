@@ -97,6 +97,8 @@ describe('the operator console', () => {
     const viewer = await openPage({ url: `${app.url}/admin` });
     await signIn(viewer, 'vera', 'not the password at all');
     await expectText(viewer, 'login-error', /\w+.*\./);
+    // Someone on a fresh server, with no account yet, is told how the first admin is made.
+    await expectText(viewer, 'login-first-admin', /npm run operator:create/);
     await signIn(viewer, 'vera', PASSWORD);
     await expectText(viewer, 'operator-who', /vera.*viewer/);
 

@@ -57,6 +57,10 @@ export function Login() {
         <button type="submit" class="primary" disabled={busy()} data-testid="login-submit">
           {busy() ? 'Signing in...' : 'Sign in'}
         </button>
+        <p class="help" data-testid="login-first-admin">
+          No account yet? The first admin is made on the server: <code>ADMIN_TOKEN=... npm run operator:create -- --name you</code>. That admin adds everyone
+          else here.
+        </p>
       </form>
     </main>
   );
